@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace otlpd::common {
+
+enum class Compression { kNone, kGzip, kDeflate, kZstd };
+
+// Parses an HTTP Content-Encoding value (case-insensitive, surrounding whitespace ignored;
+// "" and "identity" mean kNone). Returns nullopt for encodings we cannot decode, so the
+// caller can answer 415 instead of handing garbage to a decoder.
+std::optional<Compression> parseContentEncoding(std::string_view value);
+
+// "none", "gzip", "deflate", "zstd".
+std::string_view compressionName(Compression c);
+
+// Decompresses `input` into `out` (cleared first; its capacity is reused when large enough).
+//
+// The body comes from the network, so the output is bounded by what is actually produced,
+// never by sizes the stream declares: at most max_output_bytes + 1 bytes are ever written,
+// and more than max_output_bytes is ResourceExhausted ("decompressed body exceeds N bytes").
+// Corrupt, truncated or trailing-garbage input is InvalidArgument. Empty input is an empty
+// body for every encoding, since some clients set Content-Encoding on empty requests.
+//
+// kDeflate is the zlib format (RFC 1950) as HTTP specifies, but raw deflate (RFC 1951) is
+// accepted too because some clients send that under the same name. kGzip accepts
+// concatenated members (RFC 1952 allows them). kZstd accepts concatenated and skippable
+// frames and limits the decoder window to 8 MiB (RFC 8878's recommendation for HTTP).
+absl::Status decompress(Compression c, std::string_view input, size_t max_output_bytes,
+                        std::string& out);
+
+// Compresses with gzip, deflate (zlib format) or zstd at the libraries' default levels,
+// which favour speed. kNone returns a copy.
+absl::StatusOr<std::string> compress(Compression c, std::string_view input);
+
+}  // namespace otlpd::common

@@ -1,0 +1,97 @@
+// The component model of the OpenTelemetry Collector: receivers feed consumers; processors are
+// consumers that feed consumers; exporters are the last consumers; extensions stand beside.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pipeline/batch.h"
+#include "pipeline/signal.h"
+
+namespace otlpd::common {
+class MetricsRegistry;
+}
+
+namespace otlpd::pipeline {
+
+// "type" or "type/name", as component ids are written in Collector configs.
+struct ComponentId {
+  std::string type;
+  std::string name;
+
+  static absl::StatusOr<ComponentId> parse(std::string_view text);
+  std::string toString() const { return name.empty() ? type : type + "/" + name; }
+  friend bool operator==(const ComponentId&, const ComponentId&) = default;
+  friend auto operator<=>(const ComponentId&, const ComponentId&) = default;
+};
+
+enum class ComponentKind { kReceiver, kProcessor, kExporter, kExtension };
+std::string_view componentKindName(ComponentKind kind);  // "receiver", ...
+
+// Takes ownership of a batch. OK means the consumer has it: exported, or held in a bounded
+// queue it is responsible for. A failure says which kind it is, as the OTLP spec classifies:
+// kInvalidArgument is permanent (retrying cannot help); kUnavailable and kResourceExhausted are
+// retryable, so receivers ask the client to retry instead of dropping.
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  virtual absl::Status consume(Batch&& batch) = 0;
+  // Consumers that change batches get their own copy on fan-out; readers share one.
+  virtual bool mutatesData() const { return false; }
+};
+
+// What the running service offers components while they start.
+class Host {
+ public:
+  virtual ~Host() = default;
+  // Where a listener bound (port 0 is resolved here), under a key like "otlp.grpc"; the service
+  // logs it and writes it to --ready-file so tests and scripts find ports without guessing.
+  virtual void publishEndpoint(const std::string& key, const std::string& endpoint) = 0;
+};
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual absl::Status start(Host& host) = 0;
+  // Stops taking new work and finishes or hands back what is in flight.
+  virtual absl::Status shutdown() = 0;
+};
+
+class Receiver : public Component {};
+class Exporter : public Component, public Consumer {};
+class Processor : public Component, public Consumer {};
+class Extension : public Component {
+ public:
+  // Told when every pipeline is running (true) and when the service starts to stop (false).
+  virtual void setPipelinesReady(bool /*ready*/) {}
+};
+
+// What every factory gets to create an instance.
+struct CreateSettings {
+  ComponentId id;
+  common::MetricsRegistry& metrics;
+};
+
+// The next consumer of each signal a receiver serves; null where no pipeline takes the signal.
+struct SignalConsumers {
+  std::shared_ptr<Consumer> traces;
+  std::shared_ptr<Consumer> metrics;
+  std::shared_ptr<Consumer> logs;
+
+  Consumer* get(Signal s) const {
+    switch (s) {
+      case Signal::kTraces:
+        return traces.get();
+      case Signal::kMetrics:
+        return metrics.get();
+      case Signal::kLogs:
+        return logs.get();
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace otlpd::pipeline

@@ -1,0 +1,286 @@
+#include "common/strings.h"
+#include "pipeline/graph.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pipeline/fanout.h"
+
+namespace otlpd::pipeline {
+namespace {
+
+struct PipelineSpec {
+  std::string name;  // "traces" or "traces/2"
+  Signal signal;
+  std::vector<ComponentId> receivers, processors, exporters;
+};
+
+// The section of the config that defines components of one kind, e.g. `exporters:`.
+class Section {
+ public:
+  Section(config::ConfigNode& root, std::string_view key, ComponentKind kind,
+          const FactoryRegistry& factories)
+      : node_(root.child(key)), kind_(kind), factories_(factories) {}
+
+  // The factory and config of a defined component; records an error and returns nullopt if the
+  // id is not defined here or its type is unknown.
+  const Factory* factoryFor(const ComponentId& id, const std::string& where) {
+    if (!node_.has(id.toString()) && !(node_.yaml().IsMap() && node_.yaml()[id.toString()])) {
+      node_.errors().add(where, YAML::Mark::null_mark(),
+                         strCat(componentKindName(kind_), " '", id.toString(),
+                                      "' is used but not defined in ", node_.path()));
+      return nullptr;
+    }
+    return factories_.find(kind_, id.type);
+  }
+
+  // Config of a component, read with errors reported once however often it is created.
+  config::ConfigNode configFor(const ComponentId& id, config::ConfigErrors& scratch) {
+    const std::string key = id.toString();
+    if (reported_.insert(key).second) return node_.child(key);
+    return config::ConfigNode(node_.yaml()[key], strCat(node_.path(), ".", key), scratch);
+  }
+
+  // Every defined id must parse and have a known type, used or not.
+  void checkDefinitions() {
+    if (!node_.yaml().IsMap()) return;
+    for (const auto& kv : node_.yaml()) {
+      const std::string key = kv.first.Scalar();
+      const std::string path = strCat(node_.path(), ".", key);
+      auto id = ComponentId::parse(key);
+      if (!id.ok()) {
+        node_.errors().add(path, kv.first.Mark(), std::string(id.status().message()));
+      } else if (factories_.find(kind_, id->type) == nullptr) {
+        node_.errors().add(path, kv.first.Mark(),
+                           strCat("unknown ", componentKindName(kind_), " type '", id->type,
+                                        "'", knownTypes()));
+      }
+      // Definitions that no pipeline uses are still accepted, as the Collector does.
+      node_.child(key);
+    }
+  }
+
+ private:
+  std::string knownTypes() const {
+    std::vector<std::string> names;
+    for (const Factory* f : factories_.all()) {
+      if (f->kind() == kind_) names.emplace_back(f->type());
+    }
+    if (names.empty()) return "";
+    return strCat(" (known: ", absl::StrJoin(names, ", "), ")");
+  }
+
+  config::ConfigNode node_;
+  ComponentKind kind_;
+  const FactoryRegistry& factories_;
+  std::set<std::string> reported_;
+};
+
+std::vector<ComponentId> parseIdList(config::ConfigNode& pipeline, std::string_view key) {
+  std::vector<ComponentId> ids;
+  const std::vector<std::string> names = pipeline.getStringList(key);
+  for (const auto& n : names) {
+    auto id = ComponentId::parse(n);
+    if (!id.ok()) {
+      pipeline.addError(key, std::string(id.status().message()));
+      continue;
+    }
+    ids.push_back(*std::move(id));
+  }
+  return ids;
+}
+
+std::vector<PipelineSpec> parsePipelines(config::ConfigNode& service) {
+  std::vector<PipelineSpec> out;
+  config::ConfigNode pipelines = service.child("pipelines");
+  if (!pipelines.yaml().IsMap() || pipelines.yaml().size() == 0) {
+    service.addError("pipelines", "at least one pipeline is required");
+    return out;
+  }
+  for (const auto& kv : pipelines.yaml()) {
+    const std::string name = kv.first.Scalar();
+    config::ConfigNode p = pipelines.child(name);
+    auto id = ComponentId::parse(name);
+    std::optional<Signal> signal = id.ok() ? parseSignal(id->type) : std::nullopt;
+    if (!signal) {
+      pipelines.addError(name, "pipeline names start with traces, metrics or logs (e.g. traces/2)");
+      continue;
+    }
+    PipelineSpec spec{name, *signal, parseIdList(p, "receivers"), parseIdList(p, "processors"),
+                      parseIdList(p, "exporters")};
+    if (spec.receivers.empty()) p.addError("receivers", "a pipeline needs at least one receiver");
+    if (spec.exporters.empty()) p.addError("exporters", "a pipeline needs at least one exporter");
+    p.rejectUnknownKeys();
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+bool checkSignal(const Factory* factory, const ComponentId& id, const PipelineSpec& p,
+                 config::ConfigNode& service) {
+  if (factory->supports(p.signal)) return true;
+  service.errors().add(strCat("service.pipelines.", p.name), YAML::Mark::null_mark(),
+                       strCat(componentKindName(factory->kind()), " '", id.toString(),
+                                    "' does not support ", signalName(p.signal)));
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode& service,
+                                    const FactoryRegistry& factories,
+                                    common::MetricsRegistry& metrics) {
+  config::ConfigErrors& errors = root.errors();
+  const size_t errors_before = errors.size();
+  std::unique_ptr<Graph> graph(new Graph());
+
+  Section receivers(root, "receivers", ComponentKind::kReceiver, factories);
+  Section processors(root, "processors", ComponentKind::kProcessor, factories);
+  Section exporters(root, "exporters", ComponentKind::kExporter, factories);
+  Section extensions(root, "extensions", ComponentKind::kExtension, factories);
+  for (Section* s : {&receivers, &processors, &exporters, &extensions}) s->checkDefinitions();
+
+  config::ConfigErrors scratch;  // repeated reads of one component's config
+  std::vector<PipelineSpec> pipelines = parsePipelines(service);
+  graph->pipelines_ = pipelines.size();
+
+  // Exporters are shared by every pipeline of a signal that names them.
+  std::map<std::pair<ComponentId, Signal>, std::shared_ptr<Exporter>> exporter_instances;
+  // Per receiver and signal, the heads of the pipelines it feeds.
+  std::map<ComponentId, std::map<Signal, std::vector<std::shared_ptr<Consumer>>>> receiver_heads;
+
+  for (const PipelineSpec& p : pipelines) {
+    const std::string where = strCat("service.pipelines.", p.name);
+    std::vector<std::shared_ptr<Consumer>> sinks;
+    for (const ComponentId& id : p.exporters) {
+      const Factory* f = exporters.factoryFor(id, where + ".exporters");
+      if (f == nullptr || !checkSignal(f, id, p, service)) continue;
+      auto& instance = exporter_instances[{id, p.signal}];
+      if (!instance) {
+        config::ConfigNode cfg = exporters.configFor(id, scratch);
+        auto created = static_cast<const ExporterFactory*>(f)->create(
+            CreateSettings{id, metrics}, cfg, p.signal);
+        cfg.rejectUnknownKeys();
+        if (!created.ok()) {
+          errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+          continue;
+        }
+        instance = std::shared_ptr<Exporter>(std::move(*created));
+        graph->exporters_.push_back(
+            {strCat("exporter ", id.toString(), " (", signalName(p.signal), ")"), instance});
+      }
+      sinks.push_back(instance);
+    }
+    if (sinks.empty()) continue;
+
+    std::shared_ptr<Consumer> head = fanOut(std::move(sinks));
+    for (auto it = p.processors.rbegin(); it != p.processors.rend(); ++it) {
+      const Factory* f = processors.factoryFor(*it, where + ".processors");
+      if (f == nullptr || !checkSignal(f, *it, p, service)) continue;
+      config::ConfigNode cfg = processors.configFor(*it, scratch);
+      auto created = static_cast<const ProcessorFactory*>(f)->create(CreateSettings{*it, metrics},
+                                                                      cfg, p.signal, head);
+      cfg.rejectUnknownKeys();
+      if (!created.ok()) {
+        errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+        continue;
+      }
+      std::shared_ptr<Processor> processor(std::move(*created));
+      graph->processors_.push_back(
+          {strCat("processor ", it->toString(), " in ", p.name), processor});
+      head = processor;
+    }
+    for (const ComponentId& id : p.receivers) {
+      const Factory* f = receivers.factoryFor(id, where + ".receivers");
+      if (f == nullptr || !checkSignal(f, id, p, service)) continue;
+      receiver_heads[id][p.signal].push_back(head);
+    }
+  }
+
+  // One receiver instance serves every pipeline that names it.
+  for (auto& [id, heads] : receiver_heads) {
+    SignalConsumers next;
+    for (auto& [signal, list] : heads) {
+      std::shared_ptr<Consumer> c = fanOut(std::move(list));
+      if (signal == Signal::kTraces) next.traces = c;
+      if (signal == Signal::kMetrics) next.metrics = c;
+      if (signal == Signal::kLogs) next.logs = c;
+    }
+    const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
+    config::ConfigNode cfg = receivers.configFor(id, scratch);
+    auto created = static_cast<const ReceiverFactory*>(f)->create(CreateSettings{id, metrics}, cfg,
+                                                                   std::move(next));
+    cfg.rejectUnknownKeys();
+    if (!created.ok()) {
+      errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+      continue;
+    }
+    graph->receivers_.push_back(
+        {strCat("receiver ", id.toString()), std::shared_ptr<Receiver>(std::move(*created))});
+  }
+
+  std::vector<std::string> extension_names = service.getStringList("extensions");
+  for (const std::string& name : extension_names) {
+    auto id = ComponentId::parse(name);
+    if (!id.ok()) {
+      service.addError("extensions", std::string(id.status().message()));
+      continue;
+    }
+    const Factory* f = extensions.factoryFor(*id, "service.extensions");
+    if (f == nullptr) continue;
+    config::ConfigNode cfg = extensions.configFor(*id, scratch);
+    auto created =
+        static_cast<const ExtensionFactory*>(f)->create(CreateSettings{*id, metrics}, cfg);
+    cfg.rejectUnknownKeys();
+    if (!created.ok()) {
+      errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+      continue;
+    }
+    graph->extensions_.push_back({strCat("extension ", id->toString()),
+                                  std::shared_ptr<Extension>(std::move(*created))});
+  }
+
+  if (errors.size() != errors_before) return nullptr;
+  return graph;
+}
+
+absl::Status Graph::start(Host& host) {
+  for (auto* group : {&extensions_, &exporters_, &processors_, &receivers_}) {
+    for (Node& n : *group) {
+      absl::Status s = n.component->start(host);
+      if (!s.ok()) {
+        return absl::Status(s.code(), strCat(n.description, ": ", s.message()));
+      }
+      ++started_;
+    }
+  }
+  for (Node& n : extensions_) static_cast<Extension&>(*n.component).setPipelinesReady(true);
+  return absl::OkStatus();
+}
+
+absl::Status Graph::shutdown() {
+  std::vector<Node*> order;
+  for (auto* group : {&extensions_, &exporters_, &processors_, &receivers_}) {
+    for (Node& n : *group) order.push_back(&n);
+  }
+  for (Node& n : extensions_) static_cast<Extension&>(*n.component).setPipelinesReady(false);
+  absl::Status first_error;
+  // Only what started is stopped, last started first.
+  for (size_t i = started_; i > 0; --i) {
+    absl::Status s = order[i - 1]->component->shutdown();
+    if (!s.ok() && first_error.ok()) {
+      first_error = absl::Status(s.code(), strCat(order[i - 1]->description, ": ",
+                                                        s.message()));
+    }
+  }
+  started_ = 0;
+  return first_error;
+}
+
+Graph::Counts Graph::counts() const {
+  return Counts{receivers_.size(), processors_.size(), exporters_.size(), extensions_.size(),
+                pipelines_};
+}
+
+}  // namespace otlpd::pipeline

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "config/config_node.h"
+#include "pipeline/component.h"
+#include "pipeline/factory.h"
+
+namespace otlpd::pipeline {
+
+// The running shape of a config: every component named in service.pipelines and
+// service.extensions, created once and wired. Start order is downstream first (extensions,
+// exporters, processors, receivers) so no stage receives data before its consumers run; stop
+// order is the reverse, so every stage drains into a consumer that is still there.
+class Graph {
+ public:
+  // Reads receivers/processors/exporters/extensions from `root` and pipelines/extensions from
+  // `service`. Every problem is added to root.errors(); the result is null when there was any.
+  static std::unique_ptr<Graph> build(config::ConfigNode& root, config::ConfigNode& service,
+                                      const FactoryRegistry& factories,
+                                      common::MetricsRegistry& metrics);
+
+  absl::Status start(Host& host);
+  absl::Status shutdown();
+
+  struct Counts {
+    size_t receivers = 0, processors = 0, exporters = 0, extensions = 0, pipelines = 0;
+  };
+  Counts counts() const;
+
+ private:
+  struct Node {
+    std::string description;  // "exporter debug (traces)"
+    std::shared_ptr<Component> component;
+  };
+  Graph() = default;
+
+  std::vector<Node> extensions_, exporters_, processors_, receivers_;
+  size_t pipelines_ = 0;
+  size_t started_ = 0;  // how many nodes, in start order, were started
+};
+
+}  // namespace otlpd::pipeline

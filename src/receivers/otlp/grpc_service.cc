@@ -1,0 +1,111 @@
+#include "receivers/otlp/grpc_service.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include <optional>
+
+#include "otlp/proto.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+using pipeline::Signal;
+
+std::optional<Signal> signalForMethod(const std::string& method) {
+  if (method == "/opentelemetry.proto.collector.trace.v1.TraceService/Export") {
+    return Signal::kTraces;
+  }
+  if (method == "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export") {
+    return Signal::kMetrics;
+  }
+  if (method == "/opentelemetry.proto.collector.logs.v1.LogsService/Export") {
+    return Signal::kLogs;
+  }
+  return std::nullopt;
+}
+
+grpc::Status retryableStatus(const std::string& message) {
+  // The OTLP spec lets a server say how long to wait; without RetryInfo a client may still
+  // retry UNAVAILABLE, but with it the wait is ours to choose.
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(1);
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::UNAVAILABLE);
+  rich.set_message(message);
+  rich.add_details()->PackFrom(retry);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, message, rich.SerializeAsString());
+}
+
+class ExportReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal)
+      : ingestor_(std::move(ingestor)), signal_(signal) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
+      return;
+    }
+    ExportOutcome outcome = ingestor_->exportRequest(
+        signal_, Transport::kGrpc, Encoding::kProtobuf,
+        [this](google::protobuf::Message& message) -> absl::Status {
+          grpc::ProtoBufferReader reader(&request_);
+          google::protobuf::io::CodedInputStream input(&reader);
+          if (!message.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
+            return absl::InvalidArgumentError("request is not a valid protobuf Export request");
+          }
+          return absl::OkStatus();
+        });
+    request_.Clear();
+    switch (outcome.kind) {
+      case ExportOutcome::Kind::kOk: {
+        grpc::Slice slice(outcome.body);
+        response_ = grpc::ByteBuffer(&slice, 1);
+        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+        return;
+      }
+      case ExportOutcome::Kind::kBadRequest:
+        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, outcome.message));
+        return;
+      case ExportOutcome::Kind::kRetryable:
+        Finish(retryableStatus(outcome.message));
+        return;
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  std::shared_ptr<Ingestor> ingestor_;
+  Signal signal_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class FinishingReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  explicit FinishingReactor(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
+    grpc::GenericCallbackServerContext* ctx) {
+  std::optional<Signal> signal = signalForMethod(ctx->method());
+  if (!signal) {
+    return new FinishingReactor(
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx->method()));
+  }
+  if (!ingestor_->serves(*signal)) {
+    return new FinishingReactor(grpc::Status(
+        grpc::StatusCode::UNIMPLEMENTED,
+        "this receiver has no pipeline for " + std::string(pipeline::signalName(*signal))));
+  }
+  return new ExportReactor(ingestor_, *signal);
+}
+
+}  // namespace otlpd::receivers::otlp

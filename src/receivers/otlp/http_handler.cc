@@ -1,0 +1,208 @@
+#include "common/strings.h"
+#include "receivers/otlp/http_handler.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/compression.h"
+#include "otlp/json_codec.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+namespace http = boost::beast::http;
+using pipeline::Signal;
+
+constexpr std::string_view kProtobufType = "application/x-protobuf";
+constexpr std::string_view kJsonType = "application/json";
+
+// grpc status codes used in google.rpc.Status bodies, as the OTLP/HTTP spec maps them.
+constexpr int kInvalidArgument = 3;
+constexpr int kResourceExhausted = 8;
+constexpr int kUnimplemented = 12;
+constexpr int kUnavailable = 14;
+
+std::optional<Encoding> encodingOf(std::string_view content_type) {
+  // Parameters such as "; charset=utf-8" do not change the encoding.
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  media = toStd(absl::StripAsciiWhitespace(toAbsl(media)));
+  if (absl::EqualsIgnoreCase(toAbsl(media), toAbsl(kProtobufType))) return Encoding::kProtobuf;
+  if (absl::EqualsIgnoreCase(toAbsl(media), toAbsl(kJsonType))) return Encoding::kJson;
+  return std::nullopt;
+}
+
+// Error bodies are google.rpc.Status in the request's encoding; for a request whose encoding
+// we do not know, JSON is the readable choice.
+common::HttpResponse statusResponse(const common::HttpRequest& request, http::status http_status,
+                                    int rpc_code, std::string_view message,
+                                    std::optional<Encoding> encoding) {
+  const Encoding e = encoding.value_or(Encoding::kJson);
+  return common::makeResponse(request, http_status,
+                              std::string(e == Encoding::kJson ? kJsonType : kProtobufType),
+                              encodeRpcStatus(rpc_code, message, e));
+}
+
+bool wildcardMatch(std::string_view pattern, std::string_view value) {
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == value;
+  std::string_view prefix = pattern.substr(0, star), suffix = pattern.substr(star + 1);
+  return value.size() >= prefix.size() + suffix.size() && value.starts_with(prefix) && value.ends_with(suffix);
+}
+
+}  // namespace
+
+OtlpHttpHandler::OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths paths,
+                                 CorsConfig cors, size_t max_body_bytes)
+    : ingestor_(std::move(ingestor)),
+      paths_(std::move(paths)),
+      cors_(std::move(cors)),
+      max_body_bytes_(max_body_bytes) {}
+
+bool OtlpHttpHandler::originAllowed(std::string_view origin) const {
+  for (const auto& pattern : cors_.allowed_origins) {
+    if (wildcardMatch(pattern, origin)) return true;
+  }
+  return false;
+}
+
+void OtlpHttpHandler::addCorsHeaders(const common::HttpRequest& request,
+                                     common::HttpResponse& response) const {
+  auto origin = request.find(http::field::origin);
+  if (origin == request.end() || !originAllowed(origin->value())) return;
+  response.set(http::field::access_control_allow_origin, origin->value());
+  response.set(http::field::vary, "Origin");
+}
+
+common::HttpResponse OtlpHttpHandler::preflight(const common::HttpRequest& request) const {
+  auto origin = request.find(http::field::origin);
+  if (origin == request.end() || !originAllowed(origin->value())) {
+    return common::makeResponse(request, http::status::method_not_allowed, "text/plain",
+                                "CORS origin not allowed\n");
+  }
+  common::HttpResponse res = common::makeResponse(request, http::status::no_content, "", "");
+  res.erase(http::field::content_type);
+  addCorsHeaders(request, res);
+  res.set(http::field::access_control_allow_methods, "POST");
+  std::vector<std::string> headers = {"Content-Type", "Content-Encoding", "Accept"};
+  headers.insert(headers.end(), cors_.allowed_headers.begin(), cors_.allowed_headers.end());
+  res.set(http::field::access_control_allow_headers, absl::StrJoin(headers, ", "));
+  if (cors_.max_age_seconds > 0) {
+    res.set(http::field::access_control_max_age, std::to_string(cors_.max_age_seconds));
+  }
+  return res;
+}
+
+common::HttpResponse OtlpHttpHandler::bodyTooLarge(const common::HttpRequest& request,
+                                                   size_t limit) {
+  ingestor_->countMalformed(Transport::kHttp);
+  auto ct = request.find(http::field::content_type);
+  common::HttpResponse res = statusResponse(
+      request, http::status::payload_too_large, kResourceExhausted,
+      strCat("request body exceeds the limit of ", limit, " bytes"),
+      ct == request.end() ? std::nullopt : encodingOf(ct->value()));
+  addCorsHeaders(request, res);
+  return res;
+}
+
+common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
+  const std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  std::optional<Signal> signal;
+  if (path == paths_.traces) signal = Signal::kTraces;
+  if (path == paths_.metrics) signal = Signal::kMetrics;
+  if (path == paths_.logs) signal = Signal::kLogs;
+
+  auto ct = request.find(http::field::content_type);
+  const std::optional<Encoding> encoding =
+      ct == request.end() ? std::nullopt : encodingOf(ct->value());
+
+  common::HttpResponse res = [&]() -> common::HttpResponse {
+    if (!signal) {
+      return statusResponse(request, http::status::not_found, kUnimplemented,
+                            strCat("no OTLP endpoint at ", path, " (use ", paths_.traces,
+                                         ", ", paths_.metrics, " or ", paths_.logs, ")"),
+                            encoding);
+    }
+    if (request.method() == http::verb::options) return preflight(request);
+    if (request.method() != http::verb::post) {
+      common::HttpResponse r =
+          statusResponse(request, http::status::method_not_allowed, kUnimplemented,
+                         strCat("method ", std::string(request.method_string()),
+                                      " not allowed, use POST"),
+                         encoding);
+      r.set(http::field::allow, "POST");
+      return r;
+    }
+    if (!encoding) {
+      return statusResponse(
+          request, http::status::unsupported_media_type, kInvalidArgument,
+          strCat("unsupported Content-Type '",
+                       ct == request.end() ? std::string() : std::string(ct->value()),
+                       "', use application/x-protobuf or application/json"),
+          std::nullopt);
+    }
+    if (!ingestor_->serves(*signal)) {
+      return statusResponse(request, http::status::not_found, kUnimplemented,
+                            strCat("this receiver has no pipeline for ",
+                                         pipeline::signalName(*signal)),
+                            encoding);
+    }
+
+    auto ce = request.find(http::field::content_encoding);
+    const std::string_view ce_value = ce == request.end() ? std::string_view() : ce->value();
+    std::optional<common::Compression> compression = common::parseContentEncoding(ce_value);
+    if (!compression) {
+      ingestor_->countMalformed(Transport::kHttp);
+      return statusResponse(request, http::status::unsupported_media_type, kInvalidArgument,
+                            strCat("unsupported Content-Encoding '", ce_value,
+                                         "', use gzip, deflate, zstd or none"),
+                            encoding);
+    }
+    std::string decompressed;
+    std::string_view body = request.body();
+    if (*compression != common::Compression::kNone) {
+      absl::Status s = common::decompress(*compression, body, max_body_bytes_, decompressed);
+      if (!s.ok()) {
+        ingestor_->countMalformed(Transport::kHttp);
+        const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
+        return statusResponse(
+            request, too_large ? http::status::payload_too_large : http::status::bad_request,
+            too_large ? kResourceExhausted : kInvalidArgument, toStd(s.message()), encoding);
+      }
+      body = decompressed;
+    }
+
+    ExportOutcome outcome = ingestor_->exportRequest(
+        *signal, Transport::kHttp, *encoding,
+        [&](google::protobuf::Message& message) -> absl::Status {
+          if (*encoding == Encoding::kJson) return ::otlpd::otlp::parseOtlpJson(body, message);
+          if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+            return absl::InvalidArgumentError("request body is not a valid protobuf message");
+          }
+          return absl::OkStatus();
+        });
+    switch (outcome.kind) {
+      case ExportOutcome::Kind::kOk:
+        return common::makeResponse(
+            request, http::status::ok,
+            std::string(*encoding == Encoding::kJson ? kJsonType : kProtobufType),
+            std::move(outcome.body));
+      case ExportOutcome::Kind::kBadRequest:
+        return statusResponse(request, http::status::bad_request, kInvalidArgument,
+                              outcome.message, encoding);
+      case ExportOutcome::Kind::kRetryable: {
+        common::HttpResponse r = statusResponse(request, http::status::service_unavailable,
+                                                kUnavailable, outcome.message, encoding);
+        r.set(http::field::retry_after, "1");
+        return r;
+      }
+    }
+    return statusResponse(request, http::status::internal_server_error, kUnavailable,
+                          "unexpected outcome", encoding);
+  }();
+  addCorsHeaders(request, res);
+  return res;
+}
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/http_server.h"
+#include "receivers/otlp/ingest.h"
+
+namespace otlpd::receivers::otlp {
+
+struct HttpPaths {
+  std::string traces = "/v1/traces";
+  std::string metrics = "/v1/metrics";
+  std::string logs = "/v1/logs";
+};
+
+struct CorsConfig {
+  std::vector<std::string> allowed_origins;  // exact, "*", or with one "*" wildcard
+  std::vector<std::string> allowed_headers;
+  int max_age_seconds = 0;
+};
+
+// OTLP/HTTP: POST of protobuf or JSON, optionally compressed, answered in the request's encoding
+// with the status codes the OTLP spec prescribes.
+class OtlpHttpHandler final : public common::HttpHandler {
+ public:
+  OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths paths, CorsConfig cors,
+                  size_t max_body_bytes);
+
+  common::HttpResponse handle(common::HttpRequest&& request) override;
+  common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
+
+ private:
+  bool originAllowed(std::string_view origin) const;
+  void addCorsHeaders(const common::HttpRequest& request, common::HttpResponse& response) const;
+  common::HttpResponse preflight(const common::HttpRequest& request) const;
+
+  std::shared_ptr<Ingestor> ingestor_;
+  HttpPaths paths_;
+  CorsConfig cors_;
+  size_t max_body_bytes_;
+};
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,167 @@
+#include "common/strings.h"
+#include "receivers/otlp/ingest.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "otlp/json_codec.h"
+#include "otlp/validation.h"
+#include "pipeline/batch.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+using pipeline::Signal;
+namespace pb = ::otlpd::otlp;
+
+std::string encodeMessage(const google::protobuf::Message& m, Encoding encoding) {
+  return encoding == Encoding::kJson ? pb::toOtlpJson(m) : m.SerializeAsString();
+}
+
+std::string encodeResponse(Signal signal, const pb::ValidationResult& v, Encoding encoding) {
+  switch (signal) {
+    case Signal::kTraces: {
+      pb::TracesResponse r;
+      if (v.rejected > 0) {
+        r.mutable_partial_success()->set_rejected_spans(static_cast<int64_t>(v.rejected));
+        r.mutable_partial_success()->set_error_message(v.error_message);
+      }
+      return encodeMessage(r, encoding);
+    }
+    case Signal::kMetrics: {
+      pb::MetricsResponse r;
+      if (v.rejected > 0) {
+        r.mutable_partial_success()->set_rejected_data_points(static_cast<int64_t>(v.rejected));
+        r.mutable_partial_success()->set_error_message(v.error_message);
+      }
+      return encodeMessage(r, encoding);
+    }
+    case Signal::kLogs: {
+      pb::LogsResponse r;
+      if (v.rejected > 0) {
+        r.mutable_partial_success()->set_rejected_log_records(static_cast<int64_t>(v.rejected));
+        r.mutable_partial_success()->set_error_message(v.error_message);
+      }
+      return encodeMessage(r, encoding);
+    }
+  }
+  return {};
+}
+
+pb::ValidationResult validate(pipeline::Batch& batch) {
+  switch (batch.signal()) {
+    case Signal::kTraces:
+      return pb::validateTraces(batch.mutableTraces());
+    case Signal::kMetrics:
+      return pb::validateMetrics(batch.mutableMetrics());
+    case Signal::kLogs:
+      return pb::validateLogs(batch.mutableLogs());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view transportName(Transport transport) {
+  return transport == Transport::kGrpc ? "grpc" : "http";
+}
+
+std::string encodeRpcStatus(int code, std::string_view message, Encoding encoding) {
+  google::rpc::Status status;
+  status.set_code(code);
+  status.set_message(std::string(message));
+  return encodeMessage(status, encoding);
+}
+
+Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
+                   common::MetricsRegistry& metrics)
+    : id_(std::move(receiver_id)), next_(std::move(next)) {
+  for (Transport t : {Transport::kGrpc, Transport::kHttp}) {
+    const common::Labels labels = {{"receiver", id_}, {"transport", std::string(transportName(t))}};
+    for (Signal s : pipeline::kAllSignals) {
+      const std::string item(pipeline::itemName(s));
+      counters_[static_cast<int>(t)][static_cast<int>(s)] = Counters{
+          &metrics.counter(strCat("otlpd_receiver_accepted_", item, "_total"),
+                           strCat("Items successfully pushed into the pipeline (", item, ")."),
+                           labels),
+          &metrics.counter(strCat("otlpd_receiver_refused_", item, "_total"),
+                           strCat("Items the receiver did not accept, invalid or refused by "
+                                        "the pipeline; the client was told (",
+                                        item, ")."),
+                           labels),
+          &metrics.counter(strCat("otlpd_receiver_invalid_", item, "_total"),
+                           strCat("Items rejected by validation and reported in a partial "
+                                        "success (",
+                                        item, ")."),
+                           labels),
+      };
+    }
+    malformed_[static_cast<int>(t)] = &metrics.counter(
+        "otlpd_receiver_malformed_requests_total",
+        "Requests refused before their items could be counted (undecodable, too large, "
+        "unsupported encoding).",
+        labels);
+  }
+}
+
+void Ingestor::countMalformed(Transport transport) {
+  malformed_[static_cast<int>(transport)]->add();
+}
+
+void Ingestor::warnRateLimited(std::string_view message, Signal signal, Transport transport,
+                               const absl::Status& status) {
+  // One line per second at most: a misbehaving client must not turn our log into a flood.
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_warning_ns_.load(std::memory_order_relaxed);
+  if (now - last < 1'000'000'000 ||
+      !last_warning_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return;
+  }
+  logging::warn(message, {{"receiver", id_},
+                          {"transport", transportName(transport)},
+                          {"signal", pipeline::signalName(signal)},
+                          {"error", status.ToString()}});
+}
+
+ExportOutcome Ingestor::exportRequest(
+    Signal signal, Transport transport, Encoding response_encoding,
+    absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode) {
+  ExportOutcome out;
+  pipeline::Consumer* next = next_.get(signal);
+  if (next == nullptr) {
+    out.kind = ExportOutcome::Kind::kBadRequest;
+    out.message = strCat("no pipeline takes ", pipeline::signalName(signal));
+    return out;
+  }
+  pipeline::Batch batch = pipeline::Batch::create(signal);
+  if (absl::Status s = decode(batch.mutableRequest()); !s.ok()) {
+    countMalformed(transport);
+    warnRateLimited("malformed request", signal, transport, s);
+    out.kind = ExportOutcome::Kind::kBadRequest;
+    out.message = std::string(s.message());
+    return out;
+  }
+  const Counters& c = counters_[static_cast<int>(transport)][static_cast<int>(signal)];
+  const pb::ValidationResult validation = validate(batch);
+  if (validation.rejected > 0) {
+    c.invalid->add(validation.rejected);
+    c.refused->add(validation.rejected);
+  }
+  const size_t items = batch.itemCount();
+  if (items > 0) {
+    absl::Status s = next->consume(std::move(batch));
+    if (!s.ok()) {
+      c.refused->add(items);
+      warnRateLimited("pipeline refused data", signal, transport, s);
+      out.kind = s.code() == absl::StatusCode::kInvalidArgument ? ExportOutcome::Kind::kBadRequest
+                                                                : ExportOutcome::Kind::kRetryable;
+      out.message = std::string(s.message());
+      return out;
+    }
+    c.accepted->add(items);
+  }
+  out.body = encodeResponse(signal, validation, response_encoding);
+  return out;
+}
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,69 @@
+// What both OTLP transports do with a request once its bytes are in hand: decode into a batch,
+// validate (partial success), hand to the pipeline, count, and encode the response. The
+// transports only adapt this to gRPC statuses or HTTP codes.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <array>
+#include <atomic>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "common/metrics_registry.h"
+#include "pipeline/component.h"
+
+namespace otlpd::receivers::otlp {
+
+enum class Transport { kGrpc = 0, kHttp = 1 };
+enum class Encoding { kProtobuf, kJson };
+
+struct ExportOutcome {
+  enum class Kind {
+    kOk,          // accepted, possibly partially; `body` is the encoded Export*ServiceResponse
+    kBadRequest,  // undecodable or otherwise permanent: do not retry
+    kRetryable,   // the pipeline could not take it now: retry later
+  };
+  Kind kind = Kind::kOk;
+  std::string message;  // why, for errors
+  std::string body;
+};
+
+class Ingestor {
+ public:
+  Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
+           common::MetricsRegistry& metrics);
+
+  bool serves(pipeline::Signal signal) const { return next_.get(signal) != nullptr; }
+
+  // `decode` fills the request message of `signal`; it returns InvalidArgument for bad bytes.
+  ExportOutcome exportRequest(
+      pipeline::Signal signal, Transport transport, Encoding response_encoding,
+      absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode);
+
+  // Counts a request refused before decoding (too large, bad encoding, overload...).
+  void countMalformed(Transport transport);
+
+ private:
+  struct Counters {
+    common::Counter* accepted;
+    common::Counter* refused;
+    common::Counter* invalid;
+  };
+  void warnRateLimited(std::string_view message, pipeline::Signal signal, Transport transport,
+                       const absl::Status& status);
+
+  std::string id_;
+  pipeline::SignalConsumers next_;
+  std::array<std::array<Counters, 3>, 2> counters_{};  // [transport][signal]
+  std::array<common::Counter*, 2> malformed_{};
+  std::atomic<int64_t> last_warning_ns_{0};
+};
+
+std::string_view transportName(Transport transport);
+
+// google.rpc.Status, the error body of OTLP/HTTP, in the given encoding.
+std::string encodeRpcStatus(int code, std::string_view message, Encoding encoding);
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,175 @@
+// The otlp receiver: OTLP/gRPC and OTLP/HTTP, configured with the OpenTelemetry Collector's keys.
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+
+#include "common/strings.h"
+#include "absl/strings/str_cat.h"
+#include "common/endpoint.h"
+#include "common/http_server.h"
+#include "common/logging.h"
+#include "receivers/otlp/factory.h"
+#include "receivers/otlp/grpc_service.h"
+#include "receivers/otlp/http_handler.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+// The OTLP spec recommends accepting at least this much after decompression.
+constexpr int64_t kDefaultMaxMessageMib = 64;
+
+struct GrpcConfig {
+  std::string endpoint = "localhost:4317";
+  int64_t max_recv_msg_size_mib = kDefaultMaxMessageMib;
+};
+
+struct HttpConfig {
+  std::string endpoint = "localhost:4318";
+  int64_t max_request_body_size = kDefaultMaxMessageMib << 20;
+  HttpPaths paths;
+  CorsConfig cors;
+};
+
+struct OtlpReceiverConfig {
+  std::optional<GrpcConfig> grpc;
+  std::optional<HttpConfig> http;
+};
+
+OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
+  OtlpReceiverConfig cfg;
+  config::ConfigNode protocols = node.child("protocols");
+  if (protocols.yaml().IsMap() && protocols.yaml()["grpc"]) {
+    config::ConfigNode g = protocols.child("grpc");
+    GrpcConfig grpc;
+    grpc.endpoint = g.getString("endpoint", grpc.endpoint);
+    grpc.max_recv_msg_size_mib =
+        g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
+    g.rejectUnknownKeys();
+    cfg.grpc = grpc;
+  }
+  if (protocols.yaml().IsMap() && protocols.yaml()["http"]) {
+    config::ConfigNode h = protocols.child("http");
+    HttpConfig http;
+    http.endpoint = h.getString("endpoint", http.endpoint);
+    http.max_request_body_size =
+        h.getInt("max_request_body_size", http.max_request_body_size, 1, int64_t{1} << 34);
+    http.paths.traces = h.getString("traces_url_path", http.paths.traces);
+    http.paths.metrics = h.getString("metrics_url_path", http.paths.metrics);
+    http.paths.logs = h.getString("logs_url_path", http.paths.logs);
+    config::ConfigNode cors = h.child("cors");
+    http.cors.allowed_origins = cors.getStringList("allowed_origins");
+    http.cors.allowed_headers = cors.getStringList("allowed_headers");
+    http.cors.max_age_seconds = static_cast<int>(cors.getInt("max_age", 0, 0, 86400 * 365));
+    cors.rejectUnknownKeys();
+    h.rejectUnknownKeys();
+    cfg.http = http;
+  }
+  protocols.rejectUnknownKeys();
+  if (!cfg.grpc && !cfg.http) {
+    node.addError("protocols", "enable at least one of grpc or http");
+  }
+  return cfg;
+}
+
+class OtlpReceiver final : public pipeline::Receiver {
+ public:
+  OtlpReceiver(const pipeline::CreateSettings& settings, OtlpReceiverConfig config,
+               pipeline::SignalConsumers next)
+      : id_(settings.id.toString()),
+        config_(std::move(config)),
+        ingestor_(std::make_shared<Ingestor>(id_, std::move(next), settings.metrics)) {}
+
+  ~OtlpReceiver() override { (void)shutdown(); }
+
+  absl::Status start(pipeline::Host& host) override {
+    if (config_.grpc) {
+      if (absl::Status s = startGrpc(host); !s.ok()) return s;
+    }
+    if (config_.http) {
+      common::HttpServerOptions options;
+      options.endpoint = config_.http->endpoint;
+      options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
+      auto handler = std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths,
+                                                       config_.http->cors,
+                                                       options.max_body_bytes);
+      auto server = common::HttpServer::start(options, handler);
+      if (!server.ok()) return server.status();
+      http_server_ = std::move(*server);
+      host.publishEndpoint(id_ + ".http", http_server_->boundEndpoint());
+      logging::info("receiver listening", {{"receiver", id_},
+                                           {"transport", "http"},
+                                           {"endpoint", http_server_->boundEndpoint()}});
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status shutdown() override {
+    if (http_server_) {
+      http_server_->stop();
+      http_server_.reset();
+    }
+    if (grpc_server_) {
+      // In-flight calls get a moment to finish; new ones are refused at once.
+      grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      grpc_server_.reset();
+      grpc_service_.reset();
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status startGrpc(pipeline::Host& host) {
+    auto hp = common::HostPort::parse(config_.grpc->endpoint);
+    if (!hp.ok()) return hp.status();
+    grpc_service_ = std::make_unique<OtlpGrpcService>(ingestor_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    // gRPC resolves "localhost" to every loopback address itself.
+    const std::string address = hp->host.empty() ? strCat("0.0.0.0:", hp->port)
+                                                  : config_.grpc->endpoint;
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+    const int max_bytes = static_cast<int>(config_.grpc->max_recv_msg_size_mib << 20);
+    builder.SetMaxReceiveMessageSize(max_bytes);
+    builder.RegisterCallbackGenericService(grpc_service_.get());
+    grpc_server_ = builder.BuildAndStart();
+    if (!grpc_server_ || port == 0) {
+      grpc_server_.reset();
+      return absl::UnavailableError(
+          strCat("cannot listen for OTLP/gRPC on ", config_.grpc->endpoint));
+    }
+    common::HostPort bound = *hp;
+    bound.port = static_cast<uint16_t>(port);
+    if (bound.host.empty()) bound.host = "0.0.0.0";
+    host.publishEndpoint(id_ + ".grpc", bound.toString());
+    logging::info("receiver listening",
+                  {{"receiver", id_}, {"transport", "grpc"}, {"endpoint", bound.toString()}});
+    return absl::OkStatus();
+  }
+
+  std::string id_;
+  OtlpReceiverConfig config_;
+  std::shared_ptr<Ingestor> ingestor_;
+  std::unique_ptr<OtlpGrpcService> grpc_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<common::HttpServer> http_server_;
+};
+
+class OtlpReceiverFactory final : public pipeline::ReceiverFactory {
+ public:
+  std::string_view type() const override { return "otlp"; }
+  bool supports(pipeline::Signal) const override { return true; }
+  absl::StatusOr<std::unique_ptr<pipeline::Receiver>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config,
+      pipeline::SignalConsumers next) const override {
+    OtlpReceiverConfig cfg = parseConfig(config);
+    return std::make_unique<OtlpReceiver>(settings, std::move(cfg), std::move(next));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::ReceiverFactory> makeOtlpReceiverFactory() {
+  return std::make_unique<OtlpReceiverFactory>();
+}
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,19 @@
+#include "server/builtin_components.h"
+
+#include "exporters/debug/debug_exporter.h"
+#include "exporters/file/file_exporter.h"
+#include "exporters/nop/nop_exporter.h"
+#include "extensions/health_check/health_check.h"
+#include "receivers/otlp/factory.h"
+
+namespace otlpd::server {
+
+void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
+  registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(exporters::debug::makeDebugExporterFactory());
+  registry.add(exporters::nop::makeNopExporterFactory());
+  registry.add(exporters::file::makeFileExporterFactory());
+  registry.add(extensions::health_check::makeHealthCheckFactory());
+}
+
+}  // namespace otlpd::server

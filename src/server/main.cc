@@ -1,0 +1,169 @@
+// otlpd: an OpenTelemetry collector, telemetry pipeline, local store and trace viewer in one
+// binary. This file is only the command line; everything else lives in the library.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/strings.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "config/loader.h"
+#include "server/builtin_components.h"
+#include "server/default_config.h"
+#include "server/service.h"
+
+namespace {
+
+using namespace otlpd;
+
+struct ConfigOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> sets;
+};
+
+void addConfigOptions(CLI::App& cmd, ConfigOptions& options) {
+  cmd.add_option("--config", options.files,
+                 "YAML config file in the OpenTelemetry Collector's shape; repeat to merge "
+                 "several, later ones win. Without it, the embedded default "
+                 "(see `otlpd config default`)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--set", options.sets,
+                 "Override one config value, e.g. "
+                 "--set receivers.otlp.protocols.grpc.endpoint=0.0.0.0:4317");
+}
+
+absl::StatusOr<YAML::Node> loadConfig(const ConfigOptions& options) {
+  auto root = config::loadConfig(options.files, server::kDefaultConfig);
+  if (!root.ok()) return root.status();
+  for (const std::string& set : options.sets) {
+    if (absl::Status s = config::applySet(*root, set); !s.ok()) return s;
+  }
+  return root;
+}
+
+// Builds the service from the config; prints every config error at once.
+std::unique_ptr<server::Service> buildService(const ConfigOptions& options,
+                                              const pipeline::FactoryRegistry& factories) {
+  auto root = loadConfig(options);
+  if (!root.ok()) {
+    std::cerr << "otlpd: invalid config: " << root.status().message() << "\n";
+    return nullptr;
+  }
+  config::ConfigErrors errors;
+  auto service = server::Service::build(*root, factories, errors);
+  if (!service) {
+    std::cerr << "otlpd: invalid config (" << errors.size() << " error"
+              << (errors.size() == 1 ? "" : "s") << "):\n";
+    for (const auto& e : errors.all()) std::cerr << "  " << e.toString() << "\n";
+  }
+  return service;
+}
+
+int serve(const ConfigOptions& options, const std::string& ready_file) {
+  // Signals are taken synchronously by this thread; every thread started later inherits the
+  // mask, so none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  pipeline::FactoryRegistry factories;
+  server::registerBuiltinComponents(factories);
+  std::unique_ptr<server::Service> service = buildService(options, factories);
+  if (!service) return 2;
+  logging::init(service->telemetry().log_level, service->telemetry().log_format);
+
+  if (absl::Status s = service->start(ready_file); !s.ok()) {
+    logging::error("otlpd failed to start", {{"error", s.ToString()}});
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      logging::warn("SIGHUP received: live config reload is not available in this version; "
+                    "restart otlpd to apply a changed config");
+      continue;
+    }
+    logging::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    break;
+  }
+  absl::Status s = service->shutdown();
+  if (!s.ok()) {
+    logging::error("shutdown finished with an error", {{"error", s.ToString()}});
+    return 1;
+  }
+  logging::info("otlpd stopped");
+  return 0;
+}
+
+int validate(const ConfigOptions& options) {
+  pipeline::FactoryRegistry factories;
+  server::registerBuiltinComponents(factories);
+  if (!buildService(options, factories)) return 2;
+  std::cout << "config is valid\n";
+  return 0;
+}
+
+int listComponents() {
+  pipeline::FactoryRegistry factories;
+  server::registerBuiltinComponents(factories);
+  for (const pipeline::Factory* f : factories.all()) {
+    std::string signals;
+    for (pipeline::Signal s : pipeline::kAllSignals) {
+      if (f->supports(s)) strAppend(&signals, signals.empty() ? "" : ",", signalName(s));
+    }
+    std::cout << pipeline::componentKindName(f->kind()) << "\t" << f->type() << "\t"
+              << (signals.empty() ? "-" : signals) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "otlpd: an OpenTelemetry collector that receives OTLP (gRPC :4317, HTTP :4318) and runs "
+      "Collector-style pipelines.\n"
+      "Quick start: `otlpd serve`, then point an OpenTelemetry SDK at localhost:4317 or "
+      "http://localhost:4318; own metrics on http://localhost:8888/metrics, health on "
+      "http://localhost:13133/."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("otlpd ") + OTLPD_VERSION);
+
+  ConfigOptions serve_options;
+  std::string ready_file;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the collector until SIGINT/SIGTERM");
+  addConfigOptions(*serve_cmd, serve_options);
+  serve_cmd->add_option("--ready-file", ready_file,
+                        "Once every listener is bound, write a JSON object of their addresses "
+                        "here (useful with port 0)");
+
+  ConfigOptions validate_options;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check a config and print every error with its path");
+  addConfigOptions(*validate_cmd, validate_options);
+
+  CLI::App* config_cmd = app.add_subcommand("config", "Show configuration");
+  config_cmd->require_subcommand(1);
+  CLI::App* default_cmd = config_cmd->add_subcommand("default", "Print the embedded default");
+
+  CLI::App* components_cmd =
+      app.add_subcommand("components", "List the component types this binary knows");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve_cmd->parsed()) return serve(serve_options, ready_file);
+  if (validate_cmd->parsed()) return validate(validate_options);
+  if (default_cmd->parsed()) {
+    std::cout << otlpd::server::kDefaultConfig;
+    return 0;
+  }
+  if (components_cmd->parsed()) return listComponents();
+  return 0;
+}
