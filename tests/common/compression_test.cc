@@ -80,7 +80,7 @@ TEST(CompressionParseTest, Names) {
 
 class CompressionCodecTest : public ::testing::TestWithParam<Compression> {};
 
-INSTANTIATE_TEST_SUITE_P(AllCodecs, CompressionCodecTest,
+INSTANTIATE_TEST_SUITE_P(CompressionAllCodecs, CompressionCodecTest,
                          ::testing::Values(Compression::kNone, Compression::kGzip,
                                            Compression::kDeflate, Compression::kZstd),
                          [](const auto& info) { return std::string(compressionName(info.param)); });
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(AllCodecs, CompressionCodecTest,
 // The codecs that really compress; identity has no bombs, corruption or truncation.
 class CompressionCompressedCodecTest : public ::testing::TestWithParam<Compression> {};
 
-INSTANTIATE_TEST_SUITE_P(CompressedCodecs, CompressionCompressedCodecTest,
+INSTANTIATE_TEST_SUITE_P(CompressionCompressedCodecs, CompressionCompressedCodecTest,
                          ::testing::Values(Compression::kGzip, Compression::kDeflate,
                                            Compression::kZstd),
                          [](const auto& info) { return std::string(compressionName(info.param)); });
