@@ -594,4 +594,55 @@ ExitStatus OtlpdProcess::stop(std::chrono::milliseconds grace) {
   return *exit_;
 }
 
+std::string ReceiverCounters::toString() const {
+  return strCat("spans{accepted=", accepted_spans, " refused=", refused_spans,
+                " invalid=", invalid_spans, "} points{accepted=", accepted_points,
+                " refused=", refused_points, " invalid=", invalid_points,
+                "} logs{accepted=", accepted_logs, " refused=", refused_logs,
+                " invalid=", invalid_logs, "} malformed=", malformed);
+}
+
+void PrintTo(const ReceiverCounters& c, std::ostream* os) { *os << c.toString(); }
+
+absl::StatusOr<ReceiverCounters> readReceiverCounters(const OtlpdProcess& process,
+                                                      std::string_view transport) {
+  auto text = process.scrape();
+  if (!text.ok()) return text.status();
+  const LabelMap labels = {{"receiver", "otlp"}, {"transport", std::string(transport)}};
+  ReceiverCounters c;
+  const std::pair<const char*, double*> series[] = {
+      {"otlpd_receiver_accepted_spans_total", &c.accepted_spans},
+      {"otlpd_receiver_refused_spans_total", &c.refused_spans},
+      {"otlpd_receiver_invalid_spans_total", &c.invalid_spans},
+      {"otlpd_receiver_accepted_metric_points_total", &c.accepted_points},
+      {"otlpd_receiver_refused_metric_points_total", &c.refused_points},
+      {"otlpd_receiver_invalid_metric_points_total", &c.invalid_points},
+      {"otlpd_receiver_accepted_log_records_total", &c.accepted_logs},
+      {"otlpd_receiver_refused_log_records_total", &c.refused_logs},
+      {"otlpd_receiver_invalid_log_records_total", &c.invalid_logs},
+      {"otlpd_receiver_malformed_requests_total", &c.malformed},
+  };
+  for (const auto& [name, out] : series) {
+    auto v = findPrometheusSample(*text, name, labels);
+    if (!v) {
+      return absl::NotFoundError(strCat("no sample ", name, "{receiver=\"otlp\",transport=\"",
+                                        transport, "\"} in /metrics"));
+    }
+    *out = *v;
+  }
+  return c;
+}
+
+absl::StatusOr<ReceiverCounters> waitForReceiverCounters(const OtlpdProcess& process,
+                                                         std::string_view transport,
+                                                         const ReceiverCounters& expected,
+                                                         std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto c = readReceiverCounters(process, transport);
+    if ((c.ok() && *c == expected) || Clock::now() >= deadline) return c;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
 }  // namespace otlpd::integration

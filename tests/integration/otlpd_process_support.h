@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -160,5 +161,25 @@ class OtlpdProcess {
   std::optional<ExitStatus> exit_;
   std::map<std::string, std::string> endpoints_;
 };
+
+// Every otlpd_receiver_* counter of receiver "otlp" for one transport ("grpc" or "http").
+struct ReceiverCounters {
+  double accepted_spans = 0, refused_spans = 0, invalid_spans = 0;
+  double accepted_points = 0, refused_points = 0, invalid_points = 0;
+  double accepted_logs = 0, refused_logs = 0, invalid_logs = 0;
+  double malformed = 0;
+
+  bool operator==(const ReceiverCounters&) const = default;
+  std::string toString() const;
+};
+// gtest prints values through this.
+void PrintTo(const ReceiverCounters& c, std::ostream* os);
+
+absl::StatusOr<ReceiverCounters> readReceiverCounters(const OtlpdProcess& process,
+                                                      std::string_view transport);
+// Polls until the counters equal `expected` or `timeout` passes; returns the last read.
+absl::StatusOr<ReceiverCounters> waitForReceiverCounters(
+    const OtlpdProcess& process, std::string_view transport, const ReceiverCounters& expected,
+    std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace otlpd::integration

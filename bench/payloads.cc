@@ -1,0 +1,92 @@
+#include "bench/payloads.h"
+
+#include <random>
+#include <string>
+
+namespace otlpd::bench {
+namespace {
+
+void addString(google::protobuf::RepeatedPtrField<otlp::pb_common::KeyValue>* attrs,
+               const std::string& key, const std::string& value) {
+  auto* kv = attrs->Add();
+  kv->set_key(key);
+  kv->mutable_value()->set_string_value(value);
+}
+
+void addInt(google::protobuf::RepeatedPtrField<otlp::pb_common::KeyValue>* attrs,
+            const std::string& key, int64_t value) {
+  auto* kv = attrs->Add();
+  kv->set_key(key);
+  kv->mutable_value()->set_int_value(value);
+}
+
+std::string randomBytes(std::mt19937_64& rng, size_t n) {
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(rng() & 0xff);
+  if (out.find_first_not_of('\0') == std::string::npos) out[0] = 1;
+  return out;
+}
+
+}  // namespace
+
+otlp::TracesRequest makeTracesRequest(size_t spans, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  otlp::TracesRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* resource_attrs = rs->mutable_resource()->mutable_attributes();
+  addString(resource_attrs, "service.name", "checkout-service");
+  addString(resource_attrs, "service.version", "1.42.7");
+  addString(resource_attrs, "deployment.environment", "production");
+  addString(resource_attrs, "host.name", "ip-10-1-2-3.eu-west-1.compute.internal");
+  auto* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name("io.opentelemetry.instrumentation.http");
+  ss->mutable_scope()->set_version("2.3.0");
+  const std::string trace_id = randomBytes(rng, 16);
+  std::string parent;
+  const uint64_t base = 1'700'000'000'000'000'000ULL;
+  for (size_t i = 0; i < spans; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(i % 10 == 0 ? randomBytes(rng, 16) : trace_id);
+    span->set_span_id(randomBytes(rng, 8));
+    if (!parent.empty()) span->set_parent_span_id(parent);
+    parent = span->span_id();
+    span->set_name(i % 3 == 0 ? "GET /api/v1/orders/{id}" : "SELECT orders.items");
+    span->set_kind(i % 3 == 0 ? otlp::pb_trace::Span::SPAN_KIND_SERVER
+                              : otlp::pb_trace::Span::SPAN_KIND_CLIENT);
+    span->set_start_time_unix_nano(base + i * 1000);
+    span->set_end_time_unix_nano(base + i * 1000 + 250'000 + (rng() % 100'000));
+    auto* attrs = span->mutable_attributes();
+    addString(attrs, "http.request.method", "GET");
+    addString(attrs, "url.full",
+              "https://shop.example.com/api/v1/orders/8d1c6f0a-51b2-4c8e-9a5e-" +
+                  std::to_string(rng() % 1000000000000ULL));
+    addInt(attrs, "http.response.status_code", i % 50 == 0 ? 500 : 200);
+    addString(attrs, "server.address", "shop.example.com");
+    addInt(attrs, "server.port", 443);
+    addString(attrs, "user_agent.original",
+              "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)");
+    addString(attrs, "db.system", "postgresql");
+    addString(attrs, "db.statement",
+              "SELECT id, sku, quantity, price FROM order_items WHERE order_id = $1");
+    auto* d = attrs->Add();
+    d->set_key("app.cart.total");
+    d->mutable_value()->set_double_value(static_cast<double>(rng() % 100000) / 100.0);
+    auto* b = attrs->Add();
+    b->set_key("app.cache.hit");
+    b->mutable_value()->set_bool_value(rng() % 2 == 0);
+    if (i % 4 == 0) {
+      auto* ev = span->add_events();
+      ev->set_name("exception");
+      ev->set_time_unix_nano(base + i * 1000 + 1000);
+      addString(ev->mutable_attributes(), "exception.type", "java.net.SocketTimeoutException");
+      addString(ev->mutable_attributes(), "exception.message", "Read timed out after 3000 ms");
+    }
+    if (i % 50 == 0) {
+      span->mutable_status()->set_code(otlp::pb_trace::Status::STATUS_CODE_ERROR);
+      span->mutable_status()->set_message("upstream returned 500");
+    }
+  }
+  return req;
+}
+
+}  // namespace otlpd::bench
