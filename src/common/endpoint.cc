@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "common/endpoint.h"
 
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace otlpd::common {
 

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "common/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
@@ -7,13 +6,13 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
+#include "common/strings.h"
 
 namespace otlpd::common {
 namespace {
@@ -104,8 +103,8 @@ HttpResponse HttpHandler::bodyTooLarge(const HttpRequest& request, size_t limit)
                       strCat("request body exceeds the limit of ", limit, " bytes\n"));
 }
 
-HttpResponse makeResponse(const HttpRequest& request, http::status status,
-                          std::string content_type, std::string body) {
+HttpResponse makeResponse(const HttpRequest& request, http::status status, std::string content_type,
+                          std::string body) {
   HttpResponse res{status, request.version()};
   res.set(http::field::content_type, content_type);
   res.keep_alive(request.keep_alive());
@@ -117,17 +116,16 @@ struct HttpServer::Impl {
   explicit Impl(size_t threads) : ioc(static_cast<int>(threads)) {}
 
   void accept(tcp::acceptor& acceptor) {
-    acceptor.async_accept(asio::make_strand(ioc),
-                          [this, &acceptor](beast::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-                            if (!ec) {
-                              std::make_shared<Session>(std::move(socket), handler,
-                                                        options.max_body_bytes,
-                                                        options.idle_timeout)
-                                  ->run();
-                            }
-                            accept(acceptor);
-                          });
+    acceptor.async_accept(
+        asio::make_strand(ioc), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          if (!ec) {
+            std::make_shared<Session>(std::move(socket), handler, options.max_body_bytes,
+                                      options.idle_timeout)
+                ->run();
+          }
+          accept(acceptor);
+        });
   }
 
   asio::io_context ioc;
@@ -141,7 +139,9 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
     const HttpServerOptions& options, std::shared_ptr<HttpHandler> handler) {
@@ -157,11 +157,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
     addresses.emplace_back(tcp::v4(), hp->port);
   } else {
     tcp::resolver resolver(impl->ioc);
-    auto results = resolver.resolve(hp->host, std::to_string(hp->port),
-                                    tcp::resolver::numeric_service, ec);
+    auto results =
+        resolver.resolve(hp->host, std::to_string(hp->port), tcp::resolver::numeric_service, ec);
     if (ec) {
-      return absl::InvalidArgumentError(
-          strCat("cannot resolve '", hp->host, "': ", ec.message()));
+      return absl::InvalidArgumentError(strCat("cannot resolve '", hp->host, "': ", ec.message()));
     }
     for (const auto& r : results) addresses.push_back(r.endpoint());
   }
@@ -176,8 +175,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
         (ep.address().is_v6() && acceptor->set_option(asio::ip::v6_only(true), ec)) ||
         acceptor->bind(ep, ec) || acceptor->listen(asio::socket_base::max_listen_connections, ec)) {
       if (first_error.empty()) {
-        first_error = strCat("cannot listen on ", options.endpoint, " (",
-                                   ep.address().to_string(), "): ", ec.message());
+        first_error = strCat("cannot listen on ", options.endpoint, " (", ep.address().to_string(),
+                             "): ", ec.message());
       }
       continue;
     }
@@ -196,7 +195,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-const std::string& HttpServer::boundEndpoint() const { return impl_->bound; }
+const std::string& HttpServer::boundEndpoint() const {
+  return impl_->bound;
+}
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped) return;

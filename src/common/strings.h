@@ -34,7 +34,11 @@ void strAppend(std::string* out, const Args&... args) {
   absl::StrAppend(out, strings_internal::toAlphaNumArg(args)...);
 }
 
-inline std::string_view toStd(absl::string_view s) { return {s.data(), s.size()}; }
-inline absl::string_view toAbsl(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view toStd(absl::string_view s) {
+  return {s.data(), s.size()};
+}
+inline absl::string_view toAbsl(std::string_view s) {
+  return {s.data(), s.size()};
+}
 
 }  // namespace otlpd

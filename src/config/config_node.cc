@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "config/config_node.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 
 namespace otlpd::config {
 
@@ -82,8 +82,7 @@ std::string ConfigNode::getString(std::string_view key, std::string default_valu
   return v.Scalar();
 }
 
-int64_t ConfigNode::getInt(std::string_view key, int64_t default_value, int64_t min,
-                           int64_t max) {
+int64_t ConfigNode::getInt(std::string_view key, int64_t default_value, int64_t min, int64_t max) {
   std::optional<YAML::Node> found = lookup(key);
   if (!found) return default_value;
   const YAML::Node& v = *found;

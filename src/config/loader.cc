@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "config/loader.h"
 
 #include <fstream>
@@ -6,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/strings.h"
 
 namespace otlpd::config {
 
@@ -14,13 +14,12 @@ absl::StatusOr<YAML::Node> parseYaml(std::string_view text, std::string_view sou
     YAML::Node node = YAML::Load(std::string(text));
     if (node.IsNull()) return YAML::Node(YAML::NodeType::Map);
     if (!node.IsMap()) {
-      return absl::InvalidArgumentError(
-          strCat(source_name, ": the top level must be a mapping"));
+      return absl::InvalidArgumentError(strCat(source_name, ": the top level must be a mapping"));
     }
     return node;
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(strCat(source_name, " (line ", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, "): ", e.msg));
+    return absl::InvalidArgumentError(
+        strCat(source_name, " (line ", e.mark.line + 1, ":", e.mark.column + 1, "): ", e.msg));
   }
 }
 

@@ -29,7 +29,8 @@ namespace pb_logs = ::opentelemetry::proto::logs::v1;
 using TracesRequest = ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using TracesResponse = ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
 using MetricsRequest = ::opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-using MetricsResponse = ::opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceResponse;
+using MetricsResponse =
+    ::opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceResponse;
 using LogsRequest = ::opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
 using LogsResponse = ::opentelemetry::proto::collector::logs::v1::ExportLogsServiceResponse;
 

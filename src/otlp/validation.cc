@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "otlp/validation.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "otlp/counts.h"
 
 namespace otlpd::otlp {
@@ -17,8 +17,12 @@ using google::protobuf::RepeatedPtrField;
 bool allZero(const std::string& bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
 }
-bool validTraceId(const std::string& id) { return id.size() == 16 && !allZero(id); }
-bool validSpanId(const std::string& id) { return id.size() == 8 && !allZero(id); }
+bool validTraceId(const std::string& id) {
+  return id.size() == 16 && !allZero(id);
+}
+bool validSpanId(const std::string& id) {
+  return id.size() == 8 && !allZero(id);
+}
 
 // Counts rejections per reason and remembers where each reason was first seen, so the message
 // stays short however many items were bad.
@@ -38,8 +42,8 @@ class Rejections {
     for (const auto& [reason, r] : reasons_) {
       parts.push_back(strCat(r.count, " ", reason, " (first at ", r.first, ")"));
     }
-    out.error_message = strCat("rejected ", total_, " of ", total_items, " ", item_name,
-                                     ": ", absl::StrJoin(parts, "; "));
+    out.error_message = strCat("rejected ", total_, " of ", total_items, " ", item_name, ": ",
+                               absl::StrJoin(parts, "; "));
     return out;
   }
 
@@ -113,14 +117,16 @@ const char* pointProblem(const pb_metrics::HistogramDataPoint& p) {
     return "histogram data points whose bucket_counts length is not explicit_bounds + 1";
   }
   for (int i = 0; i < p.explicit_bounds_size(); ++i) {
-    if (std::isnan(p.explicit_bounds(i)) || (i > 0 && p.explicit_bounds(i) <= p.explicit_bounds(i - 1))) {
+    if (std::isnan(p.explicit_bounds(i)) ||
+        (i > 0 && p.explicit_bounds(i) <= p.explicit_bounds(i - 1))) {
       return "histogram data points whose explicit_bounds are not strictly increasing";
     }
   }
   if (p.bucket_counts_size() != 0) {
     uint64_t total = 0;
     for (uint64_t c : p.bucket_counts()) total += c;
-    if (total != p.count()) return "histogram data points whose bucket_counts do not add up to count";
+    if (total != p.count())
+      return "histogram data points whose bucket_counts do not add up to count";
   }
   return exemplarsValid(p) ? nullptr : kBadExemplar;
 }
@@ -201,8 +207,8 @@ ValidationResult validateMetrics(MetricsRequest& request) {
                            rejections);
             break;
           case pb_metrics::Metric::kHistogram:
-            validatePoints(metric->mutable_histogram()->mutable_data_points(),
-                           where + ".histogram", rejections);
+            validatePoints(metric->mutable_histogram()->mutable_data_points(), where + ".histogram",
+                           rejections);
             break;
           case pb_metrics::Metric::kExponentialHistogram:
             validatePoints(metric->mutable_exponential_histogram()->mutable_data_points(),
@@ -239,8 +245,8 @@ ValidationResult validateLogs(LogsRequest& request) {
           problem = "log records with a severity_number outside 0..24";
         }
         if (problem != nullptr) {
-          rejections.add(problem, strCat("resourceLogs[", r, "].scopeLogs[", s,
-                                               "].logRecords[", i, "]"));
+          rejections.add(problem,
+                         strCat("resourceLogs[", r, "].scopeLogs[", s, "].logRecords[", i, "]"));
         }
         return problem != nullptr;
       });

@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "pipeline/component.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace otlpd::pipeline {
 namespace {

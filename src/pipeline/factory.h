@@ -36,10 +36,9 @@ class ReceiverFactory : public Factory {
 class ProcessorFactory : public Factory {
  public:
   ComponentKind kind() const final { return ComponentKind::kProcessor; }
-  virtual absl::StatusOr<std::unique_ptr<Processor>> create(const CreateSettings& settings,
-                                                            config::ConfigNode& config,
-                                                            Signal signal,
-                                                            std::shared_ptr<Consumer> next) const = 0;
+  virtual absl::StatusOr<std::unique_ptr<Processor>> create(
+      const CreateSettings& settings, config::ConfigNode& config, Signal signal,
+      std::shared_ptr<Consumer> next) const = 0;
 };
 
 class ExporterFactory : public Factory {

@@ -1,10 +1,10 @@
-#include "common/strings.h"
 #include "pipeline/graph.h"
 
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "pipeline/fanout.h"
 
 namespace otlpd::pipeline {
@@ -29,7 +29,7 @@ class Section {
     if (!node_.has(id.toString()) && !(node_.yaml().IsMap() && node_.yaml()[id.toString()])) {
       node_.errors().add(where, YAML::Mark::null_mark(),
                          strCat(componentKindName(kind_), " '", id.toString(),
-                                      "' is used but not defined in ", node_.path()));
+                                "' is used but not defined in ", node_.path()));
       return nullptr;
     }
     return factories_.find(kind_, id.type);
@@ -52,9 +52,9 @@ class Section {
       if (!id.ok()) {
         node_.errors().add(path, kv.first.Mark(), std::string(id.status().message()));
       } else if (factories_.find(kind_, id->type) == nullptr) {
-        node_.errors().add(path, kv.first.Mark(),
-                           strCat("unknown ", componentKindName(kind_), " type '", id->type,
-                                        "'", knownTypes()));
+        node_.errors().add(
+            path, kv.first.Mark(),
+            strCat("unknown ", componentKindName(kind_), " type '", id->type, "'", knownTypes()));
       }
       // Definitions that no pipeline uses are still accepted, as the Collector does.
       node_.child(key);
@@ -122,7 +122,7 @@ bool checkSignal(const Factory* factory, const ComponentId& id, const PipelineSp
   if (factory->supports(p.signal)) return true;
   service.errors().add(strCat("service.pipelines.", p.name), YAML::Mark::null_mark(),
                        strCat(componentKindName(factory->kind()), " '", id.toString(),
-                                    "' does not support ", signalName(p.signal)));
+                              "' does not support ", signalName(p.signal)));
   return false;
 }
 
@@ -159,8 +159,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       auto& instance = exporter_instances[{id, p.signal}];
       if (!instance) {
         config::ConfigNode cfg = exporters.configFor(id, scratch);
-        auto created = static_cast<const ExporterFactory*>(f)->create(
-            CreateSettings{id, metrics}, cfg, p.signal);
+        auto created = static_cast<const ExporterFactory*>(f)->create(CreateSettings{id, metrics},
+                                                                      cfg, p.signal);
         cfg.rejectUnknownKeys();
         if (!created.ok()) {
           errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -180,7 +180,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       if (f == nullptr || !checkSignal(f, *it, p, service)) continue;
       config::ConfigNode cfg = processors.configFor(*it, scratch);
       auto created = static_cast<const ProcessorFactory*>(f)->create(CreateSettings{*it, metrics},
-                                                                      cfg, p.signal, head);
+                                                                     cfg, p.signal, head);
       cfg.rejectUnknownKeys();
       if (!created.ok()) {
         errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -210,7 +210,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
     config::ConfigNode cfg = receivers.configFor(id, scratch);
     auto created = static_cast<const ReceiverFactory*>(f)->create(CreateSettings{id, metrics}, cfg,
-                                                                   std::move(next));
+                                                                  std::move(next));
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -237,8 +237,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
       continue;
     }
-    graph->extensions_.push_back({strCat("extension ", id->toString()),
-                                  std::shared_ptr<Extension>(std::move(*created))});
+    graph->extensions_.push_back(
+        {strCat("extension ", id->toString()), std::shared_ptr<Extension>(std::move(*created))});
   }
 
   if (errors.size() != errors_before) return nullptr;
@@ -270,8 +270,7 @@ absl::Status Graph::shutdown() {
   for (size_t i = started_; i > 0; --i) {
     absl::Status s = order[i - 1]->component->shutdown();
     if (!s.ok() && first_error.ok()) {
-      first_error = absl::Status(s.code(), strCat(order[i - 1]->description, ": ",
-                                                        s.message()));
+      first_error = absl::Status(s.code(), strCat(order[i - 1]->description, ": ", s.message()));
     }
   }
   started_ = 0;

@@ -9,7 +9,7 @@ namespace otlpd::pipeline {
 enum class Signal { kTraces = 0, kMetrics = 1, kLogs = 2 };
 
 inline constexpr std::array<Signal, 3> kAllSignals = {Signal::kTraces, Signal::kMetrics,
-                                                       Signal::kLogs};
+                                                      Signal::kLogs};
 
 // "traces", "metrics", "logs": the spelling of service.pipelines keys.
 std::string_view signalName(Signal signal);

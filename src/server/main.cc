@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "common/strings.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "config/loader.h"
 #include "server/builtin_components.h"
 #include "server/default_config.h"
@@ -86,8 +86,9 @@ int serve(const ConfigOptions& options, const std::string& ready_file) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      logging::warn("SIGHUP received: live config reload is not available in this version; "
-                    "restart otlpd to apply a changed config");
+      logging::warn(
+          "SIGHUP received: live config reload is not available in this version; "
+          "restart otlpd to apply a changed config");
       continue;
     }
     logging::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});

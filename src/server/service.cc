@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "server/service.h"
 
 #include <unistd.h>
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 
 namespace otlpd::server {
 namespace {
@@ -88,7 +88,9 @@ std::unique_ptr<Service> Service::build(const YAML::Node& root,
   return service;
 }
 
-Service::~Service() { (void)shutdown(); }
+Service::~Service() {
+  (void)shutdown();
+}
 
 absl::Status Service::start(const std::string& ready_file) {
   if (!telemetry_.metrics_address.empty()) {

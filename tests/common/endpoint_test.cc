@@ -21,7 +21,8 @@ TEST(HostPort, ParsesTheForms) {
 }
 
 TEST(HostPort, RejectsMalformed) {
-  for (const char* bad : {"localhost", "host:", "host:70000", "host:12a", "::1:4317", "[::1]4317"}) {
+  for (const char* bad :
+       {"localhost", "host:", "host:70000", "host:12a", "::1:4317", "[::1]4317"}) {
     EXPECT_FALSE(HostPort::parse(bad).ok()) << bad;
   }
 }

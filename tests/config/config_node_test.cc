@@ -43,8 +43,8 @@ TEST(ConfigNode, NullValuesCountAsAbsent) {
 
 TEST(ConfigNode, WrongTypesAreReportedWithPathAndPosition) {
   ConfigErrors errors;
-  ConfigNode n = nodeFor("port: abc\nsize: 99\nflag: maybe\nwait: soon\nlist: 3\nnested: [1]\n",
-                         errors);
+  ConfigNode n =
+      nodeFor("port: abc\nsize: 99\nflag: maybe\nwait: soon\nlist: 3\nnested: [1]\n", errors);
   n.getInt("port", 0);
   n.getInt("size", 0, 0, 10);
   n.getBool("flag", false);

@@ -168,7 +168,7 @@ service: {pipelines: {traces: {receivers: [src], exporters: [rec]}}}
   ASSERT_TRUE(graph->start(host).ok());
   ASSERT_TRUE(graph->shutdown().ok());
   EXPECT_EQ(log_.events, (std::vector<std::string>{"start rec/traces", "start receiver",
-                                                    "stop receiver", "stop rec/traces"}));
+                                                   "stop receiver", "stop rec/traces"}));
 }
 
 TEST_F(GraphTest, ReportsEveryConfigErrorAtOnce) {

@@ -1,7 +1,6 @@
 // The debug exporter, like the Collector's: what arrived, written to stdout for a human.
 // basic: one line per batch with counts; normal: one line per span, data point or log record;
 // detailed: every field.
-#include "common/strings.h"
 #include "exporters/debug/debug_exporter.h"
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/strings.h"
 #include "otlp/counts.h"
 
 namespace otlpd::exporters::debug {
@@ -21,11 +21,14 @@ namespace pb = ::otlpd::otlp;
 
 enum class Verbosity { kBasic, kNormal, kDetailed };
 
-std::string hexId(const std::string& bytes) { return absl::BytesToHexString(bytes); }
+std::string hexId(const std::string& bytes) {
+  return absl::BytesToHexString(bytes);
+}
 
 std::string timeText(uint64_t unix_nanos) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ",
-                          absl::FromUnixNanos(static_cast<int64_t>(unix_nanos)), absl::UTCTimeZone());
+                          absl::FromUnixNanos(static_cast<int64_t>(unix_nanos)),
+                          absl::UTCTimeZone());
 }
 
 std::string valueText(const pb::pb_common::AnyValue& v) {
@@ -93,37 +96,36 @@ void renderTraces(const pb::TracesRequest& req, Verbosity v, std::string& out) {
       const auto& ss = rs.scope_spans(s);
       if (v == Verbosity::kDetailed) {
         strAppend(&out, "ScopeSpans #", s, "\nInstrumentationScope ", ss.scope().name(), " ",
-                        ss.scope().version(), "\n");
+                  ss.scope().version(), "\n");
       }
       for (int i = 0; i < ss.spans_size(); ++i) {
         const auto& span = ss.spans(i);
         if (v == Verbosity::kNormal) {
-          strAppend(&out, serviceName(rs.resource()), " ", span.name(), " ",
-                          hexId(span.trace_id()), " ", hexId(span.span_id()), " ",
-                          inlineAttributes(span.attributes()), "\n");
+          strAppend(&out, serviceName(rs.resource()), " ", span.name(), " ", hexId(span.trace_id()),
+                    " ", hexId(span.span_id()), " ", inlineAttributes(span.attributes()), "\n");
           continue;
         }
-        strAppend(&out, "Span #", i, "\n    Trace ID       : ", hexId(span.trace_id()),
-                        "\n    Parent ID      : ", hexId(span.parent_span_id()),
-                        "\n    ID             : ", hexId(span.span_id()),
-                        "\n    Name           : ", span.name(),
-                        "\n    Kind           : ", pb::pb_trace::Span::SpanKind_Name(span.kind()),
-                        "\n    Start time     : ", timeText(span.start_time_unix_nano()),
-                        "\n    End time       : ", timeText(span.end_time_unix_nano()),
-                        "\n    Status code    : ",
-                        pb::pb_trace::Status::StatusCode_Name(span.status().code()),
-                        "\n    Status message : ", span.status().message(), "\n");
+        strAppend(
+            &out, "Span #", i, "\n    Trace ID       : ", hexId(span.trace_id()),
+            "\n    Parent ID      : ", hexId(span.parent_span_id()),
+            "\n    ID             : ", hexId(span.span_id()),
+            "\n    Name           : ", span.name(),
+            "\n    Kind           : ", pb::pb_trace::Span::SpanKind_Name(span.kind()),
+            "\n    Start time     : ", timeText(span.start_time_unix_nano()),
+            "\n    End time       : ", timeText(span.end_time_unix_nano()),
+            "\n    Status code    : ", pb::pb_trace::Status::StatusCode_Name(span.status().code()),
+            "\n    Status message : ", span.status().message(), "\n");
         appendAttributes(out, "", "Attributes", span.attributes());
         for (int e = 0; e < span.events_size(); ++e) {
           const auto& ev = span.events(e);
           strAppend(&out, "SpanEvent #", e, "\n     -> Name: ", ev.name(),
-                          "\n     -> Timestamp: ", timeText(ev.time_unix_nano()), "\n");
+                    "\n     -> Timestamp: ", timeText(ev.time_unix_nano()), "\n");
           appendAttributes(out, "     ", "-> Attributes", ev.attributes());
         }
         for (int l = 0; l < span.links_size(); ++l) {
           const auto& link = span.links(l);
           strAppend(&out, "SpanLink #", l, "\n     -> Trace ID: ", hexId(link.trace_id()),
-                          "\n     -> ID: ", hexId(link.span_id()), "\n");
+                    "\n     -> ID: ", hexId(link.span_id()), "\n");
           appendAttributes(out, "     ", "-> Attributes", link.attributes());
         }
       }
@@ -134,7 +136,7 @@ void renderTraces(const pb::TracesRequest& req, Verbosity v, std::string& out) {
 template <class Point>
 void renderPointCommon(const Point& p, std::string& out) {
   strAppend(&out, "StartTimestamp: ", timeText(p.start_time_unix_nano()),
-                  "\nTimestamp: ", timeText(p.time_unix_nano()), "\n");
+            "\nTimestamp: ", timeText(p.time_unix_nano()), "\n");
   appendAttributes(out, "", "Data point attributes", p.attributes());
 }
 
@@ -144,8 +146,8 @@ void renderMetric(const pb::pb_metrics::Metric& m, Verbosity v, std::string& out
     strAppend(&out, m.name(), " ", pb::countDataPoints(m), " points\n");
     return;
   }
-  strAppend(&out, "Metric\n     -> Name: ", m.name(), "\n     -> Description: ",
-                  m.description(), "\n     -> Unit: ", m.unit(), "\n");
+  strAppend(&out, "Metric\n     -> Name: ", m.name(), "\n     -> Description: ", m.description(),
+            "\n     -> Unit: ", m.unit(), "\n");
   auto number = [&](const pb::pb_metrics::NumberDataPoint& p) {
     renderPointCommon(p, out);
     if (p.value_case() == pb::pb_metrics::NumberDataPoint::kAsInt) {
@@ -161,10 +163,9 @@ void renderMetric(const pb::pb_metrics::Metric& m, Verbosity v, std::string& out
       break;
     case M::kSum:
       strAppend(&out, "     -> DataType: Sum\n     -> IsMonotonic: ",
-                      m.sum().is_monotonic() ? "true" : "false",
-                      "\n     -> AggregationTemporality: ",
-                      pb::pb_metrics::AggregationTemporality_Name(m.sum().aggregation_temporality()),
-                      "\n");
+                m.sum().is_monotonic() ? "true" : "false", "\n     -> AggregationTemporality: ",
+                pb::pb_metrics::AggregationTemporality_Name(m.sum().aggregation_temporality()),
+                "\n");
       for (const auto& p : m.sum().data_points()) number(p);
       break;
     case M::kHistogram:
@@ -172,16 +173,16 @@ void renderMetric(const pb::pb_metrics::Metric& m, Verbosity v, std::string& out
       for (const auto& p : m.histogram().data_points()) {
         renderPointCommon(p, out);
         strAppend(&out, "Count: ", p.count(), "\nSum: ", p.sum(), "\nExplicitBounds: [",
-                        absl::StrJoin(p.explicit_bounds(), ", "), "]\nBuckets: [",
-                        absl::StrJoin(p.bucket_counts(), ", "), "]\n");
+                  absl::StrJoin(p.explicit_bounds(), ", "), "]\nBuckets: [",
+                  absl::StrJoin(p.bucket_counts(), ", "), "]\n");
       }
       break;
     case M::kExponentialHistogram:
       strAppend(&out, "     -> DataType: ExponentialHistogram\n");
       for (const auto& p : m.exponential_histogram().data_points()) {
         renderPointCommon(p, out);
-        strAppend(&out, "Count: ", p.count(), "\nScale: ", p.scale(), "\nZeroCount: ",
-                        p.zero_count(), "\n");
+        strAppend(&out, "Count: ", p.count(), "\nScale: ", p.scale(),
+                  "\nZeroCount: ", p.zero_count(), "\n");
       }
       break;
     case M::kSummary:
@@ -221,18 +222,18 @@ void renderLogs(const pb::LogsRequest& req, Verbosity v, std::string& out) {
         const auto& log = sl.log_records(i);
         if (v == Verbosity::kNormal) {
           strAppend(&out, log.severity_text(), " ", valueText(log.body()), " ",
-                          inlineAttributes(log.attributes()), "\n");
+                    inlineAttributes(log.attributes()), "\n");
           continue;
         }
-        strAppend(&out, "LogRecord #", i, "\nObservedTimestamp: ",
-                        timeText(log.observed_time_unix_nano()),
-                        "\nTimestamp: ", timeText(log.time_unix_nano()),
-                        "\nSeverityText: ", log.severity_text(),
-                        "\nSeverityNumber: ", static_cast<int>(log.severity_number()),
-                        "\nBody: ", valueText(log.body()), "\n");
+        strAppend(&out, "LogRecord #", i,
+                  "\nObservedTimestamp: ", timeText(log.observed_time_unix_nano()),
+                  "\nTimestamp: ", timeText(log.time_unix_nano()),
+                  "\nSeverityText: ", log.severity_text(),
+                  "\nSeverityNumber: ", static_cast<int>(log.severity_number()),
+                  "\nBody: ", valueText(log.body()), "\n");
         appendAttributes(out, "", "Attributes", log.attributes());
-        strAppend(&out, "Trace ID: ", hexId(log.trace_id()), "\nSpan ID: ",
-                        hexId(log.span_id()), "\n");
+        strAppend(&out, "Trace ID: ", hexId(log.trace_id()), "\nSpan ID: ", hexId(log.span_id()),
+                  "\n");
       }
     }
   }
@@ -248,7 +249,7 @@ class DebugExporter final : public pipeline::Exporter {
   absl::Status consume(pipeline::Batch&& batch) override {
     std::string out;
     strAppend(&out, "debug: ", pipeline::signalName(signal_), " ", batch.itemCount(), " ",
-                    pipeline::itemName(signal_), "\n");
+              pipeline::itemName(signal_), "\n");
     if (verbosity_ != Verbosity::kBasic) {
       switch (signal_) {
         case Signal::kTraces:

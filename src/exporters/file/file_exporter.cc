@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "exporters/file/file_exporter.h"
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/metrics_registry.h"
+#include "common/strings.h"
 #include "otlp/json_codec.h"
 
 namespace otlpd::exporters::file {
@@ -37,8 +37,7 @@ class SharedFile {
 
   absl::Status appendLine(const std::string& line) {
     std::lock_guard lock(mutex_);
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
-        std::fflush(file_) != 0) {
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
       return absl::UnavailableError(strCat("write failed: ", std::strerror(errno)));
     }
     return absl::OkStatus();
@@ -77,8 +76,8 @@ class FileExporter final : public pipeline::Exporter {
     absl::Status s = file_->appendLine(line);
     if (!s.ok()) {
       failures_->add();
-      logging::error("file exporter write failed", {{"exporter", id_}, {"path", path_},
-                                                     {"error", s.ToString()}});
+      logging::error("file exporter write failed",
+                     {{"exporter", id_}, {"path", path_}, {"error", s.ToString()}});
     }
     return s;
   }
@@ -94,9 +93,9 @@ class FileExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "file"; }
   bool supports(pipeline::Signal) const override { return true; }
-  absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(const pipeline::CreateSettings& settings,
-                                                             config::ConfigNode& config,
-                                                             pipeline::Signal) const override {
+  absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config,
+      pipeline::Signal) const override {
     std::string path = config.getString("path", "");
     if (path.empty()) config.addError("path", "is required");
     const std::string format = config.getString("format", "json");

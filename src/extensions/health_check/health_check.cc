@@ -24,9 +24,12 @@ class HealthHandler final : public common::HttpHandler {
                                   "use GET\n");
     }
     const bool up = serving.load();
-    return common::makeResponse(
-        request, up ? http::status::ok : http::status::service_unavailable, "application/json",
-        up ? R"({"status":"Server available"})" "\n" : R"({"status":"Server not available"})" "\n");
+    return common::makeResponse(request, up ? http::status::ok : http::status::service_unavailable,
+                                "application/json",
+                                up ? R"({"status":"Server available"})"
+                                     "\n"
+                                   : R"({"status":"Server not available"})"
+                                     "\n");
   }
   std::atomic<bool> serving{false};
 

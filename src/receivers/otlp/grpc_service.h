@@ -13,8 +13,7 @@ namespace otlpd::receivers::otlp {
 // on the batch's arena ourselves, and later admission control can refuse before decoding.
 class OtlpGrpcService final : public grpc::CallbackGenericService {
  public:
-  explicit OtlpGrpcService(std::shared_ptr<Ingestor> ingestor)
-      : ingestor_(std::move(ingestor)) {}
+  explicit OtlpGrpcService(std::shared_ptr<Ingestor> ingestor) : ingestor_(std::move(ingestor)) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 

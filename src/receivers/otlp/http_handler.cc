@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "receivers/otlp/http_handler.h"
 
 #include "absl/strings/ascii.h"
@@ -6,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/compression.h"
+#include "common/strings.h"
 #include "otlp/json_codec.h"
 
 namespace otlpd::receivers::otlp {
@@ -47,7 +47,8 @@ bool wildcardMatch(std::string_view pattern, std::string_view value) {
   const size_t star = pattern.find('*');
   if (star == std::string_view::npos) return pattern == value;
   std::string_view prefix = pattern.substr(0, star), suffix = pattern.substr(star + 1);
-  return value.size() >= prefix.size() + suffix.size() && value.starts_with(prefix) && value.ends_with(suffix);
+  return value.size() >= prefix.size() + suffix.size() && value.starts_with(prefix) &&
+         value.ends_with(suffix);
 }
 
 }  // namespace
@@ -97,10 +98,10 @@ common::HttpResponse OtlpHttpHandler::bodyTooLarge(const common::HttpRequest& re
                                                    size_t limit) {
   ingestor_->countMalformed(Transport::kHttp);
   auto ct = request.find(http::field::content_type);
-  common::HttpResponse res = statusResponse(
-      request, http::status::payload_too_large, kResourceExhausted,
-      strCat("request body exceeds the limit of ", limit, " bytes"),
-      ct == request.end() ? std::nullopt : encodingOf(ct->value()));
+  common::HttpResponse res =
+      statusResponse(request, http::status::payload_too_large, kResourceExhausted,
+                     strCat("request body exceeds the limit of ", limit, " bytes"),
+                     ct == request.end() ? std::nullopt : encodingOf(ct->value()));
   addCorsHeaders(request, res);
   return res;
 }
@@ -120,33 +121,30 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
   common::HttpResponse res = [&]() -> common::HttpResponse {
     if (!signal) {
       return statusResponse(request, http::status::not_found, kUnimplemented,
-                            strCat("no OTLP endpoint at ", path, " (use ", paths_.traces,
-                                         ", ", paths_.metrics, " or ", paths_.logs, ")"),
+                            strCat("no OTLP endpoint at ", path, " (use ", paths_.traces, ", ",
+                                   paths_.metrics, " or ", paths_.logs, ")"),
                             encoding);
     }
     if (request.method() == http::verb::options) return preflight(request);
     if (request.method() != http::verb::post) {
-      common::HttpResponse r =
-          statusResponse(request, http::status::method_not_allowed, kUnimplemented,
-                         strCat("method ", std::string(request.method_string()),
-                                      " not allowed, use POST"),
-                         encoding);
+      common::HttpResponse r = statusResponse(
+          request, http::status::method_not_allowed, kUnimplemented,
+          strCat("method ", std::string(request.method_string()), " not allowed, use POST"),
+          encoding);
       r.set(http::field::allow, "POST");
       return r;
     }
     if (!encoding) {
-      return statusResponse(
-          request, http::status::unsupported_media_type, kInvalidArgument,
-          strCat("unsupported Content-Type '",
-                       ct == request.end() ? std::string() : std::string(ct->value()),
-                       "', use application/x-protobuf or application/json"),
-          std::nullopt);
+      return statusResponse(request, http::status::unsupported_media_type, kInvalidArgument,
+                            strCat("unsupported Content-Type '",
+                                   ct == request.end() ? std::string() : std::string(ct->value()),
+                                   "', use application/x-protobuf or application/json"),
+                            std::nullopt);
     }
     if (!ingestor_->serves(*signal)) {
-      return statusResponse(request, http::status::not_found, kUnimplemented,
-                            strCat("this receiver has no pipeline for ",
-                                         pipeline::signalName(*signal)),
-                            encoding);
+      return statusResponse(
+          request, http::status::not_found, kUnimplemented,
+          strCat("this receiver has no pipeline for ", pipeline::signalName(*signal)), encoding);
     }
 
     auto ce = request.find(http::field::content_encoding);
@@ -154,10 +152,10 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
     std::optional<common::Compression> compression = common::parseContentEncoding(ce_value);
     if (!compression) {
       ingestor_->countMalformed(Transport::kHttp);
-      return statusResponse(request, http::status::unsupported_media_type, kInvalidArgument,
-                            strCat("unsupported Content-Encoding '", ce_value,
-                                         "', use gzip, deflate, zstd or none"),
-                            encoding);
+      return statusResponse(
+          request, http::status::unsupported_media_type, kInvalidArgument,
+          strCat("unsupported Content-Encoding '", ce_value, "', use gzip, deflate, zstd or none"),
+          encoding);
     }
     std::string decompressed;
     std::string_view body = request.body();
@@ -189,8 +187,8 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
             std::string(*encoding == Encoding::kJson ? kJsonType : kProtobufType),
             std::move(outcome.body));
       case ExportOutcome::Kind::kBadRequest:
-        return statusResponse(request, http::status::bad_request, kInvalidArgument,
-                              outcome.message, encoding);
+        return statusResponse(request, http::status::bad_request, kInvalidArgument, outcome.message,
+                              encoding);
       case ExportOutcome::Kind::kRetryable: {
         common::HttpResponse r = statusResponse(request, http::status::service_unavailable,
                                                 kUnavailable, outcome.message, encoding);

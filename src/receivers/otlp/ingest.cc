@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "receivers/otlp/ingest.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "otlp/json_codec.h"
 #include "otlp/validation.h"
 #include "pipeline/batch.h"
@@ -86,13 +86,13 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
                            labels),
           &metrics.counter(strCat("otlpd_receiver_refused_", item, "_total"),
                            strCat("Items the receiver did not accept, invalid or refused by "
-                                        "the pipeline; the client was told (",
-                                        item, ")."),
+                                  "the pipeline; the client was told (",
+                                  item, ")."),
                            labels),
           &metrics.counter(strCat("otlpd_receiver_invalid_", item, "_total"),
                            strCat("Items rejected by validation and reported in a partial "
-                                        "success (",
-                                        item, ")."),
+                                  "success (",
+                                  item, ")."),
                            labels),
       };
     }

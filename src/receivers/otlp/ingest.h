@@ -38,9 +38,9 @@ class Ingestor {
   bool serves(pipeline::Signal signal) const { return next_.get(signal) != nullptr; }
 
   // `decode` fills the request message of `signal`; it returns InvalidArgument for bad bytes.
-  ExportOutcome exportRequest(
-      pipeline::Signal signal, Transport transport, Encoding response_encoding,
-      absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode);
+  ExportOutcome exportRequest(pipeline::Signal signal, Transport transport,
+                              Encoding response_encoding,
+                              absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode);
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);

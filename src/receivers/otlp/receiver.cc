@@ -3,11 +3,11 @@
 
 #include <optional>
 
-#include "common/strings.h"
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
 #include "common/http_server.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/otlp/grpc_service.h"
 #include "receivers/otlp/http_handler.h"
@@ -90,15 +90,14 @@ class OtlpReceiver final : public pipeline::Receiver {
       options.endpoint = config_.http->endpoint;
       options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
       auto handler = std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths,
-                                                       config_.http->cors,
-                                                       options.max_body_bytes);
+                                                       config_.http->cors, options.max_body_bytes);
       auto server = common::HttpServer::start(options, handler);
       if (!server.ok()) return server.status();
       http_server_ = std::move(*server);
       host.publishEndpoint(id_ + ".http", http_server_->boundEndpoint());
-      logging::info("receiver listening", {{"receiver", id_},
-                                           {"transport", "http"},
-                                           {"endpoint", http_server_->boundEndpoint()}});
+      logging::info(
+          "receiver listening",
+          {{"receiver", id_}, {"transport", "http"}, {"endpoint", http_server_->boundEndpoint()}});
     }
     return absl::OkStatus();
   }
@@ -125,8 +124,8 @@ class OtlpReceiver final : public pipeline::Receiver {
     grpc::ServerBuilder builder;
     int port = 0;
     // gRPC resolves "localhost" to every loopback address itself.
-    const std::string address = hp->host.empty() ? strCat("0.0.0.0:", hp->port)
-                                                  : config_.grpc->endpoint;
+    const std::string address =
+        hp->host.empty() ? strCat("0.0.0.0:", hp->port) : config_.grpc->endpoint;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
     const int max_bytes = static_cast<int>(config_.grpc->max_recv_msg_size_mib << 20);
     builder.SetMaxReceiveMessageSize(max_bytes);
