@@ -56,7 +56,8 @@ bool hasTag(std::string_view name, std::string_view tag) {
 
 }  // namespace
 
-otlp::TracesRequest makeTraces(std::string_view tag, size_t valid, const std::vector<BadSpan>& bad) {
+otlp::TracesRequest makeTraces(std::string_view tag, size_t valid,
+                               const std::vector<BadSpan>& bad) {
   otlp::TracesRequest req;
   pb_trace::ResourceSpans* rs = req.add_resource_spans();
   addServiceName(rs->mutable_resource()->add_attributes());

@@ -65,7 +65,8 @@ absl::Status writeWholeFile(const std::string& path, std::string_view contents) 
 
 absl::StatusOr<std::string> makeTempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = strCat(base != nullptr && *base != '\0' ? base : "/tmp", "/otlpd-integ-XXXXXX");
+  std::string templ =
+      strCat(base != nullptr && *base != '\0' ? base : "/tmp", "/otlpd-integ-XXXXXX");
   if (::mkdtemp(templ.data()) == nullptr) {
     return absl::InternalError(strCat("mkdtemp ", templ, ": ", std::strerror(errno)));
   }
@@ -83,13 +84,20 @@ ExitStatus decodeWaitStatus(int status) {
   return s;
 }
 
-// fork/exec of OTLPD_BINARY with stdout and stderr redirected to files. Everything the child
-// needs is prepared before fork: the parent has threads (gRPC, Asio), so the child may only make
-// async-signal-safe calls until exec.
+// OTLPD_TEST_BINARY lets the same tests run against another build (an installed or a
+// deliberately broken one) without recompiling them.
+std::string binaryUnderTest() {
+  const char* env = std::getenv("OTLPD_TEST_BINARY");
+  return env != nullptr && *env != '\0' ? env : OTLPD_BINARY;
+}
+
+// fork/exec of the binary under test with stdout and stderr redirected to files. Everything the
+// child needs is prepared before fork: the parent has threads (gRPC, Asio), so the child may only
+// make async-signal-safe calls until exec.
 absl::StatusOr<pid_t> spawn(const std::vector<std::string>& args, const std::string& out_path,
                             const std::string& err_path) {
   std::vector<std::string> argv_storage;
-  argv_storage.emplace_back(OTLPD_BINARY);
+  argv_storage.emplace_back(binaryUnderTest());
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : argv_storage) argv.push_back(a.data());
@@ -215,6 +223,10 @@ void skipSpace(std::string_view s, size_t& pos) {
 
 }  // namespace
 
+bool containsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  return contains(lower(haystack), lower(needle));
+}
+
 std::string HttpResult::header(std::string_view name) const {
   auto it = headers.find(lower(name));
   return it == headers.end() ? std::string() : it->second;
@@ -252,8 +264,7 @@ absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::open(
   const auto address = asio::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError(strCat("bad address '", host, "': ", ec.message()));
   impl->stream.expires_after(timeout);
-  impl->stream.async_connect(tcp::endpoint(address, port),
-                             [&ec](beast::error_code e) { ec = e; });
+  impl->stream.async_connect(tcp::endpoint(address, port), [&ec](beast::error_code e) { ec = e; });
   impl->ioc.run();
   if (ec) return absl::UnavailableError(strCat("connect ", endpoint, ": ", ec.message()));
   impl->open = true;
@@ -301,15 +312,15 @@ absl::StatusOr<HttpResult> HttpConnection::request(std::string_view method, std:
 
   if (read_ec || !read_done) {
     c.open = false;
-    return absl::UnavailableError(strCat("reading the response to ", method, " ", target, ": ",
-                                         read_ec.message(),
-                                         write_ec ? strCat(" (write: ", write_ec.message(), ")")
-                                                  : std::string()));
+    return absl::UnavailableError(
+        strCat("reading the response to ", method, " ", target, ": ", read_ec.message(),
+               write_ec ? strCat(" (write: ", write_ec.message(), ")") : std::string()));
   }
   http::response<http::string_body> res = parser.release();
   HttpResult out;
   out.status = static_cast<int>(res.result_int());
-  for (const auto& field : res) out.headers[lower(field.name_string())] = std::string(field.value());
+  for (const auto& field : res)
+    out.headers[lower(field.name_string())] = std::string(field.value());
   out.body = std::move(res.body());
   out.keep_alive = res.keep_alive() && !write_ec;
   if (!out.keep_alive) c.open = false;
@@ -482,16 +493,14 @@ absl::StatusOr<std::unique_ptr<OtlpdProcess>> OtlpdProcess::start(
     if (std::filesystem::exists(ready_path)) {
       auto endpoints = parseReadyFile(readWholeFile(ready_path));
       if (!endpoints.ok()) {
-        return absl::InternalError(
-            strCat("unreadable ready file: ", endpoints.status().message()));
+        return absl::InternalError(strCat("unreadable ready file: ", endpoints.status().message()));
       }
       p->endpoints_ = *std::move(endpoints);
       return p;
     }
     if (!p->running()) {
-      return absl::InternalError(strCat("otlpd exited before it was ready (",
-                                        p->exit_->toString(), "); stderr:\n",
-                                        p->stderrContents()));
+      return absl::InternalError(strCat("otlpd exited before it was ready (", p->exit_->toString(),
+                                        "); stderr:\n", p->stderrContents()));
     }
     if (Clock::now() >= deadline) {
       return absl::DeadlineExceededError(strCat("otlpd wrote no ready file within ",
@@ -510,7 +519,9 @@ OtlpdProcess::~OtlpdProcess() {
   }
 }
 
-std::string OtlpdProcess::path(std::string_view file) const { return strCat(dir_, "/", file); }
+std::string OtlpdProcess::path(std::string_view file) const {
+  return strCat(dir_, "/", file);
+}
 
 std::string OtlpdProcess::endpoint(std::string_view key) const {
   auto it = endpoints_.find(std::string(key));
@@ -535,7 +546,8 @@ absl::StatusOr<double> OtlpdProcess::scrapeMetric(std::string_view name,
   auto v = findPrometheusSample(*text, name, labels);
   if (!v) {
     std::string rendered;
-    for (const auto& [k, val] : labels) strAppend(&rendered, rendered.empty() ? "" : ",", k, "=", val);
+    for (const auto& [k, val] : labels)
+      strAppend(&rendered, rendered.empty() ? "" : ",", k, "=", val);
     return absl::NotFoundError(strCat("no sample ", name, "{", rendered, "} in /metrics"));
   }
   return *v;
@@ -572,8 +584,12 @@ std::vector<std::string> OtlpdProcess::waitForJsonLines(std::string_view file, s
   }
 }
 
-std::string OtlpdProcess::stdoutContents() const { return readWholeFile(path("stdout.log")); }
-std::string OtlpdProcess::stderrContents() const { return readWholeFile(path("stderr.log")); }
+std::string OtlpdProcess::stdoutContents() const {
+  return readWholeFile(path("stdout.log"));
+}
+std::string OtlpdProcess::stderrContents() const {
+  return readWholeFile(path("stderr.log"));
+}
 
 bool OtlpdProcess::running() {
   if (exit_) return false;
@@ -602,7 +618,9 @@ std::string ReceiverCounters::toString() const {
                 " invalid=", invalid_logs, "} malformed=", malformed);
 }
 
-void PrintTo(const ReceiverCounters& c, std::ostream* os) { *os << c.toString(); }
+void PrintTo(const ReceiverCounters& c, std::ostream* os) {
+  *os << c.toString();
+}
 
 absl::StatusOr<ReceiverCounters> readReceiverCounters(const OtlpdProcess& process,
                                                       std::string_view transport) {

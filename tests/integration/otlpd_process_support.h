@@ -25,6 +25,12 @@ using LabelMap = std::map<std::string, std::string>;
 
 inline constexpr std::chrono::milliseconds kDefaultIoTimeout{10000};
 
+// std::string_view versions: Debian's absl::StrContains takes absl::string_view only.
+inline bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+bool containsIgnoreCase(std::string_view haystack, std::string_view needle);
+
 struct HttpResult {
   int status = 0;
   // Header names lower-cased; a repeated header keeps its last value.
@@ -74,10 +80,10 @@ std::optional<double> findPrometheusSample(std::string_view exposition, std::str
 absl::StatusOr<std::map<std::string, std::string>> parseReadyFile(std::string_view json);
 
 struct ExitStatus {
-  bool exited = false;    // false: killed by a signal (see `signal`)
-  int code = -1;          // exit code when `exited`
-  int signal = 0;         // terminating signal otherwise
-  bool forced = false;    // SIGTERM was not enough and SIGKILL was sent
+  bool exited = false;  // false: killed by a signal (see `signal`)
+  int code = -1;        // exit code when `exited`
+  int signal = 0;       // terminating signal otherwise
+  bool forced = false;  // SIGTERM was not enough and SIGKILL was sent
 
   bool cleanExit() const { return exited && code == 0 && !forced; }
   std::string toString() const;
@@ -90,7 +96,8 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs OTLPD_BINARY with `args` (argv[1..]) and waits for it, at most `timeout`.
+// Runs the binary under test (OTLPD_BINARY, or $OTLPD_TEST_BINARY when set) with `args` (argv[1..])
+// and waits for it, at most `timeout`.
 absl::StatusOr<CommandResult> runOtlpd(const std::vector<std::string>& args,
                                        std::chrono::milliseconds timeout = kDefaultIoTimeout);
 
