@@ -6,6 +6,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <atomic>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -27,8 +28,9 @@ constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpHandler> handler, size_t max_body_bytes,
-          std::chrono::seconds idle_timeout)
-      : stream_(std::move(socket)),
+          std::chrono::seconds idle_timeout, std::atomic<int>& busy)
+      : busy_(busy),
+        stream_(std::move(socket)),
         handler_(std::move(handler)),
         max_body_bytes_(max_body_bytes),
         idle_timeout_(idle_timeout) {}
@@ -54,6 +56,9 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::eof) {
       return close();
     }
+    // From here until the response is written this session holds a request a client waits
+    // for; stop() lets such requests finish.
+    busy_.fetch_add(1);
     if (ec == http::error::body_limit) {
       return respond(handler_->bodyTooLarge(parser_->get(), max_body_bytes_), true);
     }
@@ -77,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(idle_timeout_);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
+                        self->busy_.fetch_sub(1);
                         if (ec) return;
                         if (close_after) return self->close();
                         self->read();
@@ -88,6 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  std::atomic<int>& busy_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -115,13 +122,17 @@ HttpResponse makeResponse(const HttpRequest& request, http::status status, std::
 struct HttpServer::Impl {
   explicit Impl(size_t threads) : ioc(static_cast<int>(threads)) {}
 
+  // Requests read and not yet answered; declared before the io_context so that it outlives
+  // every session.
+  std::atomic<int> busy{0};
+
   void accept(tcp::acceptor& acceptor) {
     acceptor.async_accept(
         asio::make_strand(ioc), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           if (!ec) {
             std::make_shared<Session>(std::move(socket), handler, options.max_body_bytes,
-                                      options.idle_timeout)
+                                      options.idle_timeout, busy)
                 ->run();
           }
           accept(acceptor);
@@ -206,6 +217,12 @@ void HttpServer::stop() {
     beast::error_code ignored;
     for (auto& a : impl->acceptors) a->close(ignored);
   });
+  // Requests already being handled finish and get their answer (bounded); idle keep-alive
+  // connections are simply closed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (impl_->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();

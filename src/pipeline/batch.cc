@@ -32,7 +32,17 @@ void Batch::detach() {
   auto copy = std::make_shared<Payload>(payload_->signal);
   copy->message = newRequest(payload_->signal, &copy->arena);
   copy->message->CopyFrom(*payload_->message);
+  copy->reservation = payload_->reservation.forceSibling(
+      static_cast<size_t>(copy->arena.SpaceAllocated()));
   payload_ = std::move(copy);
+}
+
+void Batch::attachReservation(MemoryBudget::Reservation reservation) {
+  payload_->reservation = std::move(reservation);
+}
+
+void Batch::reserveLike(const Batch& other) {
+  payload_->reservation = other.payload_->reservation.forceSibling(arenaBytes());
 }
 
 google::protobuf::Message& Batch::mutableRequest() {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "otlp/proto.h"
+#include "pipeline/memory_budget.h"
 #include "pipeline/signal.h"
 
 namespace otlpd::pipeline {
@@ -30,6 +31,15 @@ class Batch {
   otlp::MetricsRequest& mutableMetrics();
   otlp::LogsRequest& mutableLogs();
 
+  // The batch's memory is counted against a budget for as long as any copy of it lives.
+  void attachReservation(MemoryBudget::Reservation reservation);
+  size_t reservedBytes() const { return payload_->reservation.bytes(); }
+  // Counts this batch's arena against the budget `other` is counted against (for batches
+  // derived from others: merged, split).
+  void reserveLike(const Batch& other);
+  // Memory the request occupies on its arena.
+  size_t arenaBytes() const { return static_cast<size_t>(payload_->arena.SpaceAllocated()); }
+
   // Spans, metric data points or log records, depending on the signal.
   size_t itemCount() const;
   bool empty() const { return itemCount() == 0; }
@@ -40,6 +50,7 @@ class Batch {
     google::protobuf::Arena arena;
     google::protobuf::Message* message = nullptr;
     Signal signal;
+    MemoryBudget::Reservation reservation;
   };
   explicit Batch(std::shared_ptr<Payload> payload) : payload_(std::move(payload)) {}
   void detach();

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "pipeline/batch.h"
+#include "pipeline/memory_budget.h"
 #include "pipeline/signal.h"
 
 namespace otlpd::common {
@@ -73,6 +74,9 @@ class Extension : public Component {
 struct CreateSettings {
   ComponentId id;
   common::MetricsRegistry& metrics;
+  // The service-wide budget for telemetry in flight and queued; receivers reserve from it and
+  // the memory_limiter sets its limit. Null where no budget applies (some tests).
+  MemoryBudget* memory = nullptr;
 };
 
 // The next consumer of each signal a receiver serves; null where no pipeline takes the signal.

@@ -10,10 +10,17 @@
 namespace otlpd::pipeline {
 namespace {
 
+// A component id as written in a pipeline list, with where it was written.
+struct IdRef {
+  ComponentId id;
+  std::string path;  // "service.pipelines.traces.exporters[1]"
+  YAML::Mark mark;
+};
+
 struct PipelineSpec {
   std::string name;  // "traces" or "traces/2"
   Signal signal;
-  std::vector<ComponentId> receivers, processors, exporters;
+  std::vector<IdRef> receivers, processors, exporters;
 };
 
 // The section of the config that defines components of one kind, e.g. `exporters:`.
@@ -25,14 +32,14 @@ class Section {
 
   // The factory and config of a defined component; records an error and returns nullopt if the
   // id is not defined here or its type is unknown.
-  const Factory* factoryFor(const ComponentId& id, const std::string& where) {
-    if (!node_.has(id.toString()) && !(node_.yaml().IsMap() && node_.yaml()[id.toString()])) {
-      node_.errors().add(where, YAML::Mark::null_mark(),
-                         strCat(componentKindName(kind_), " '", id.toString(),
+  const Factory* factoryFor(const IdRef& ref) {
+    if (!(node_.yaml().IsMap() && node_.yaml()[ref.id.toString()])) {
+      node_.errors().add(ref.path, ref.mark,
+                         strCat(componentKindName(kind_), " '", ref.id.toString(),
                                 "' is used but not defined in ", node_.path()));
       return nullptr;
     }
-    return factories_.find(kind_, id.type);
+    return factories_.find(kind_, ref.id.type);
   }
 
   // Config of a component, read with errors reported once however often it is created.
@@ -77,16 +84,20 @@ class Section {
   std::set<std::string> reported_;
 };
 
-std::vector<ComponentId> parseIdList(config::ConfigNode& pipeline, std::string_view key) {
-  std::vector<ComponentId> ids;
+std::vector<IdRef> parseIdList(config::ConfigNode& pipeline, std::string_view key) {
+  std::vector<IdRef> ids;
   const std::vector<std::string> names = pipeline.getStringList(key);
-  for (const auto& n : names) {
-    auto id = ComponentId::parse(n);
+  const YAML::Node& list = pipeline.yaml()[std::string(key)];
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string path = strCat(pipeline.path(), ".", key, "[", i, "]");
+    const YAML::Mark mark =
+        list.IsSequence() && i < list.size() ? list[i].Mark() : YAML::Mark::null_mark();
+    auto id = ComponentId::parse(names[i]);
     if (!id.ok()) {
-      pipeline.addError(key, std::string(id.status().message()));
+      pipeline.errors().add(path, mark, std::string(id.status().message()));
       continue;
     }
-    ids.push_back(*std::move(id));
+    ids.push_back(IdRef{*std::move(id), path, mark});
   }
   return ids;
 }
@@ -117,12 +128,12 @@ std::vector<PipelineSpec> parsePipelines(config::ConfigNode& service) {
   return out;
 }
 
-bool checkSignal(const Factory* factory, const ComponentId& id, const PipelineSpec& p,
-                 config::ConfigNode& service) {
+bool checkSignal(const Factory* factory, const IdRef& ref, const PipelineSpec& p,
+                 config::ConfigErrors& errors) {
   if (factory->supports(p.signal)) return true;
-  service.errors().add(strCat("service.pipelines.", p.name), YAML::Mark::null_mark(),
-                       strCat(componentKindName(factory->kind()), " '", id.toString(),
-                              "' does not support ", signalName(p.signal)));
+  errors.add(ref.path, ref.mark,
+             strCat(componentKindName(factory->kind()), " '", ref.id.toString(),
+                    "' does not support ", signalName(p.signal)));
   return false;
 }
 
@@ -130,7 +141,7 @@ bool checkSignal(const Factory* factory, const ComponentId& id, const PipelineSp
 
 std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode& service,
                                     const FactoryRegistry& factories,
-                                    common::MetricsRegistry& metrics) {
+                                    common::MetricsRegistry& metrics, MemoryBudget* memory) {
   config::ConfigErrors& errors = root.errors();
   const size_t errors_before = errors.size();
   std::unique_ptr<Graph> graph(new Graph());
@@ -151,15 +162,15 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
   std::map<ComponentId, std::map<Signal, std::vector<std::shared_ptr<Consumer>>>> receiver_heads;
 
   for (const PipelineSpec& p : pipelines) {
-    const std::string where = strCat("service.pipelines.", p.name);
     std::vector<std::shared_ptr<Consumer>> sinks;
-    for (const ComponentId& id : p.exporters) {
-      const Factory* f = exporters.factoryFor(id, where + ".exporters");
-      if (f == nullptr || !checkSignal(f, id, p, service)) continue;
+    for (const IdRef& ref : p.exporters) {
+      const ComponentId& id = ref.id;
+      const Factory* f = exporters.factoryFor(ref);
+      if (f == nullptr || !checkSignal(f, ref, p, errors)) continue;
       auto& instance = exporter_instances[{id, p.signal}];
       if (!instance) {
         config::ConfigNode cfg = exporters.configFor(id, scratch);
-        auto created = static_cast<const ExporterFactory*>(f)->create(CreateSettings{id, metrics},
+        auto created = static_cast<const ExporterFactory*>(f)->create(CreateSettings{id, metrics, memory},
                                                                       cfg, p.signal);
         cfg.rejectUnknownKeys();
         if (!created.ok()) {
@@ -176,11 +187,11 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
 
     std::shared_ptr<Consumer> head = fanOut(std::move(sinks));
     for (auto it = p.processors.rbegin(); it != p.processors.rend(); ++it) {
-      const Factory* f = processors.factoryFor(*it, where + ".processors");
-      if (f == nullptr || !checkSignal(f, *it, p, service)) continue;
-      config::ConfigNode cfg = processors.configFor(*it, scratch);
-      auto created = static_cast<const ProcessorFactory*>(f)->create(CreateSettings{*it, metrics},
-                                                                     cfg, p.signal, head);
+      const Factory* f = processors.factoryFor(*it);
+      if (f == nullptr || !checkSignal(f, *it, p, errors)) continue;
+      config::ConfigNode cfg = processors.configFor(it->id, scratch);
+      auto created = static_cast<const ProcessorFactory*>(f)->create(
+          CreateSettings{it->id, metrics, memory}, cfg, p.signal, head);
       cfg.rejectUnknownKeys();
       if (!created.ok()) {
         errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -188,13 +199,13 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       }
       std::shared_ptr<Processor> processor(std::move(*created));
       graph->processors_.push_back(
-          {strCat("processor ", it->toString(), " in ", p.name), processor});
+          {strCat("processor ", it->id.toString(), " in ", p.name), processor});
       head = processor;
     }
-    for (const ComponentId& id : p.receivers) {
-      const Factory* f = receivers.factoryFor(id, where + ".receivers");
-      if (f == nullptr || !checkSignal(f, id, p, service)) continue;
-      receiver_heads[id][p.signal].push_back(head);
+    for (const IdRef& ref : p.receivers) {
+      const Factory* f = receivers.factoryFor(ref);
+      if (f == nullptr || !checkSignal(f, ref, p, errors)) continue;
+      receiver_heads[ref.id][p.signal].push_back(head);
     }
   }
 
@@ -209,7 +220,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     }
     const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
     config::ConfigNode cfg = receivers.configFor(id, scratch);
-    auto created = static_cast<const ReceiverFactory*>(f)->create(CreateSettings{id, metrics}, cfg,
+    auto created = static_cast<const ReceiverFactory*>(f)->create(CreateSettings{id, metrics, memory}, cfg,
                                                                   std::move(next));
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
@@ -220,18 +231,13 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
         {strCat("receiver ", id.toString()), std::shared_ptr<Receiver>(std::move(*created))});
   }
 
-  std::vector<std::string> extension_names = service.getStringList("extensions");
-  for (const std::string& name : extension_names) {
-    auto id = ComponentId::parse(name);
-    if (!id.ok()) {
-      service.addError("extensions", std::string(id.status().message()));
-      continue;
-    }
-    const Factory* f = extensions.factoryFor(*id, "service.extensions");
+  for (const IdRef& ref : parseIdList(service, "extensions")) {
+    const ComponentId* id = &ref.id;
+    const Factory* f = extensions.factoryFor(ref);
     if (f == nullptr) continue;
     config::ConfigNode cfg = extensions.configFor(*id, scratch);
     auto created =
-        static_cast<const ExtensionFactory*>(f)->create(CreateSettings{*id, metrics}, cfg);
+        static_cast<const ExtensionFactory*>(f)->create(CreateSettings{*id, metrics, memory}, cfg);
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));

@@ -22,7 +22,8 @@ class Graph {
   // `service`. Every problem is added to root.errors(); the result is null when there was any.
   static std::unique_ptr<Graph> build(config::ConfigNode& root, config::ConfigNode& service,
                                       const FactoryRegistry& factories,
-                                      common::MetricsRegistry& metrics);
+                                      common::MetricsRegistry& metrics,
+                                      MemoryBudget* memory = nullptr);
 
   absl::Status start(Host& host);
   absl::Status shutdown();

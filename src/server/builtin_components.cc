@@ -4,12 +4,16 @@
 #include "exporters/file/file_exporter.h"
 #include "exporters/nop/nop_exporter.h"
 #include "extensions/health_check/health_check.h"
+#include "processors/batch/batch_processor.h"
+#include "processors/memory_limiter/memory_limiter.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
+  registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());

@@ -40,6 +40,7 @@ absl::StatusOr<YAML::Node> loadConfig(const ConfigOptions& options) {
   for (const std::string& set : options.sets) {
     if (absl::Status s = config::applySet(*root, set); !s.ok()) return s;
   }
+  if (absl::Status s = config::expandEnv(*root, config::processEnv); !s.ok()) return s;
   return root;
 }
 
@@ -59,6 +60,33 @@ std::unique_ptr<server::Service> buildService(const ConfigOptions& options,
     for (const auto& e : errors.all()) std::cerr << "  " << e.toString() << "\n";
   }
   return service;
+}
+
+// SIGHUP: re-read the same files and --set values. A config that does not validate, or whose
+// graph fails to start, leaves the running one in place.
+void reloadConfig(server::Service& service, const ConfigOptions& options,
+                  const pipeline::FactoryRegistry& factories) {
+  logging::info("SIGHUP received: reloading config");
+  auto root = loadConfig(options);
+  if (!root.ok()) {
+    logging::error("config reload rejected; keeping the running config",
+                   {{"error", root.status().ToString()}});
+    return;
+  }
+  config::ConfigErrors errors;
+  absl::Status s = service.reload(*root, factories, errors);
+  if (!errors.empty()) {
+    for (const auto& e : errors.all()) {
+      logging::error("config reload rejected; keeping the running config",
+                     {{"error", e.toString()}});
+    }
+    return;
+  }
+  if (!s.ok()) {
+    logging::error("config reload failed", {{"error", s.ToString()}});
+    return;
+  }
+  logging::info("config reloaded");
 }
 
 int serve(const ConfigOptions& options, const std::string& ready_file) {
@@ -86,9 +114,7 @@ int serve(const ConfigOptions& options, const std::string& ready_file) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      logging::warn(
-          "SIGHUP received: live config reload is not available in this version; "
-          "restart otlpd to apply a changed config");
+      reloadConfig(*service, options, factories);
       continue;
     }
     logging::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});

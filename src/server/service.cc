@@ -73,19 +73,89 @@ std::string jsonString(std::string_view s) {
 
 }  // namespace
 
+std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
+                                                    const pipeline::FactoryRegistry& factories,
+                                                    config::ConfigErrors& errors,
+                                                    TelemetryConfig& telemetry) {
+  config::ConfigNode root_node(root, "", errors);
+  config::ConfigNode service_node = root_node.child("service");
+  telemetry = parseTelemetry(service_node.child("telemetry"));
+  // The limit comes from memory_limiter processors, if the new graph has any.
+  const size_t previous_limit = memory_.limit();
+  memory_.setLimit(0);
+  auto graph = pipeline::Graph::build(root_node, service_node, factories, *metrics_, &memory_);
+  service_node.rejectUnknownKeys();
+  root_node.rejectUnknownKeys();
+  if (!errors.empty()) {
+    memory_.setLimit(previous_limit);
+    return nullptr;
+  }
+  return graph;
+}
+
 std::unique_ptr<Service> Service::build(const YAML::Node& root,
                                         const pipeline::FactoryRegistry& factories,
                                         config::ConfigErrors& errors) {
   std::unique_ptr<Service> service(new Service());
   service->metrics_ = std::make_unique<common::MetricsRegistry>();
-  config::ConfigNode root_node(root, "", errors);
-  config::ConfigNode service_node = root_node.child("service");
-  service->telemetry_ = parseTelemetry(service_node.child("telemetry"));
-  service->graph_ = pipeline::Graph::build(root_node, service_node, factories, *service->metrics_);
-  service_node.rejectUnknownKeys();
-  root_node.rejectUnknownKeys();
-  if (!errors.empty()) return nullptr;
+  service->graph_ = service->buildGraph(root, factories, errors, service->telemetry_);
+  if (!service->graph_) return nullptr;
+  service->running_config_ = root;
+  pipeline::MemoryBudget* memory = &service->memory_;
+  service->metrics_->callbackGauge(
+      "otlpd_memory_budget_in_use_bytes",
+      "Bytes of telemetry in flight and queued, counted against the memory budget.", {},
+      [memory] { return static_cast<double>(memory->inUse()); });
+  service->metrics_->callbackGauge(
+      "otlpd_memory_budget_limit_bytes",
+      "The memory budget (memory_limiter soft limit); 0 when no memory_limiter is configured.",
+      {}, [memory] { return static_cast<double>(memory->limit()); });
   return service;
+}
+
+absl::Status Service::startGraph() {
+  if (absl::Status s = graph_->start(*this); !s.ok()) return s;
+  const auto counts = graph_->counts();
+  logging::info("pipelines running", {{"pipelines", counts.pipelines},
+                                      {"receivers", counts.receivers},
+                                      {"processors", counts.processors},
+                                      {"exporters", counts.exporters},
+                                      {"extensions", counts.extensions}});
+  if (!ready_file_.empty()) return writeReadyFile(ready_file_);
+  return absl::OkStatus();
+}
+
+absl::Status Service::reload(const YAML::Node& root, const pipeline::FactoryRegistry& factories,
+                             config::ConfigErrors& errors) {
+  TelemetryConfig telemetry;
+  const size_t running_limit = memory_.limit();
+  std::unique_ptr<pipeline::Graph> next = buildGraph(root, factories, errors, telemetry);
+  if (!next) return errors.toStatus();
+  if (absl::Status s = graph_->shutdown(); !s.ok()) {
+    logging::warn("the previous pipelines stopped with an error", {{"error", s.ToString()}});
+  }
+  {
+    std::lock_guard lock(endpoints_mutex_);
+    std::erase_if(endpoints_, [](const auto& kv) { return kv.first != "telemetry.metrics"; });
+  }
+  std::unique_ptr<pipeline::Graph> previous = std::move(graph_);
+  graph_ = std::move(next);
+  if (absl::Status s = startGraph(); !s.ok()) {
+    // The new graph could not start (a port taken, say): go back to what ran before.
+    logging::error("the reloaded config failed to start; restoring the previous one",
+                   {{"error", s.ToString()}});
+    (void)graph_->shutdown();
+    graph_ = std::move(previous);
+    memory_.setLimit(running_limit);
+    if (absl::Status restored = startGraph(); !restored.ok()) {
+      return absl::InternalError(strCat("reload failed (", s.message(),
+                                        ") and the previous config did not restart: ",
+                                        restored.message()));
+    }
+    return s;
+  }
+  running_config_ = root;
+  return absl::OkStatus();
 }
 
 Service::~Service() {
@@ -108,16 +178,11 @@ absl::Status Service::start(const std::string& ready_file) {
   }
   metrics_->gauge("otlpd_build_info", "otlpd version; always 1.", {{"version", OTLPD_VERSION}})
       .set(1);
-  if (absl::Status s = graph_->start(*this); !s.ok()) {
+  ready_file_ = ready_file;
+  if (absl::Status s = startGraph(); !s.ok()) {
     (void)shutdown();
     return s;
   }
-  const auto counts = graph_->counts();
-  logging::info("otlpd started", {{"pipelines", counts.pipelines},
-                                  {"receivers", counts.receivers},
-                                  {"exporters", counts.exporters},
-                                  {"extensions", counts.extensions}});
-  if (!ready_file.empty()) return writeReadyFile(ready_file);
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "common/metrics_registry.h"
 #include "config/config_node.h"
 #include "pipeline/graph.h"
+#include "pipeline/memory_budget.h"
 
 namespace otlpd::server {
 
@@ -33,10 +34,18 @@ class Service final : public pipeline::Host {
 
   const TelemetryConfig& telemetry() const { return telemetry_; }
   common::MetricsRegistry& metrics() { return *metrics_; }
+  pipeline::MemoryBudget& memory() { return memory_; }
 
   // Starts the telemetry endpoint and the graph, then writes `ready_file` (if not empty): a
   // JSON object of every published endpoint, written atomically.
   absl::Status start(const std::string& ready_file);
+  // Builds the graph of `root` first; with any config error the running graph stays as it is
+  // and the errors are returned. Otherwise the running graph is stopped (receivers first, so
+  // everything in flight drains into its exporters) and the new one started. Self-metrics,
+  // the memory budget and the telemetry endpoint carry over; service.telemetry changes need a
+  // restart.
+  absl::Status reload(const YAML::Node& root, const pipeline::FactoryRegistry& factories,
+                      config::ConfigErrors& errors);
   absl::Status shutdown();
 
   void publishEndpoint(const std::string& key, const std::string& endpoint) override;
@@ -45,9 +54,17 @@ class Service final : public pipeline::Host {
  private:
   Service() = default;
   absl::Status writeReadyFile(const std::string& path) const;
+  std::unique_ptr<pipeline::Graph> buildGraph(const YAML::Node& root,
+                                              const pipeline::FactoryRegistry& factories,
+                                              config::ConfigErrors& errors,
+                                              TelemetryConfig& telemetry);
+  absl::Status startGraph();
 
   TelemetryConfig telemetry_;
   std::unique_ptr<common::MetricsRegistry> metrics_;
+  pipeline::MemoryBudget memory_;
+  std::string ready_file_;
+  YAML::Node running_config_;
   std::unique_ptr<pipeline::Graph> graph_;
   std::unique_ptr<common::HttpServer> metrics_server_;
   mutable std::mutex endpoints_mutex_;

@@ -122,3 +122,47 @@ TEST(Loader, NoFilesMeansTheEmbeddedDefault) {
 
 }  // namespace
 }  // namespace otlpd::config
+
+namespace otlpd::config {
+namespace {
+
+std::optional<std::string> fakeEnv(const std::string& name) {
+  if (name == "PORT") return "4317";
+  if (name == "EMPTY") return "";
+  return std::nullopt;
+}
+
+TEST(ExpandEnv, AllReferenceFormsInValuesNotKeys) {
+  YAML::Node root = *parseYaml(R"(
+a: ${env:PORT}
+b: host:${PORT}
+c: ${env:MISSING:-fallback}
+d: ${env:EMPTY:-used-when-empty}
+e: ${env:MISSING}
+f: cost $$5 and $HOME stays
+${env:PORT}: key-not-expanded
+list: ["x-${env:PORT}"]
+)",
+                               "t");
+  ASSERT_TRUE(expandEnv(root, fakeEnv).ok());
+  EXPECT_EQ(root["a"].as<std::string>(), "4317");
+  EXPECT_EQ(root["b"].as<std::string>(), "host:4317");
+  EXPECT_EQ(root["c"].as<std::string>(), "fallback");
+  EXPECT_EQ(root["d"].as<std::string>(), "used-when-empty");
+  EXPECT_EQ(root["e"].as<std::string>(), "");
+  EXPECT_EQ(root["f"].as<std::string>(), "cost $5 and $HOME stays");
+  EXPECT_EQ(root["${env:PORT}"].as<std::string>(), "key-not-expanded");
+  EXPECT_EQ(root["list"][0].as<std::string>(), "x-4317");
+}
+
+TEST(ExpandEnv, MalformedReferencesNameThePath) {
+  YAML::Node unterminated = *parseYaml("a:\n  b: ${env:PORT\n", "t");
+  absl::Status s = expandEnv(unterminated, fakeEnv);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("a.b (line 2:6): unterminated '${'"));
+  YAML::Node bad_name = *parseYaml("a: ${env:1X}\n", "t");
+  EXPECT_FALSE(expandEnv(bad_name, fakeEnv).ok());
+}
+
+}  // namespace
+}  // namespace otlpd::config

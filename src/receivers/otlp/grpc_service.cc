@@ -50,7 +50,7 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       return;
     }
     ExportOutcome outcome = ingestor_->exportRequest(
-        signal_, Transport::kGrpc, Encoding::kProtobuf,
+        signal_, Transport::kGrpc, Encoding::kProtobuf, request_.Length(),
         [this](google::protobuf::Message& message) -> absl::Status {
           grpc::ProtoBufferReader reader(&request_);
           google::protobuf::io::CodedInputStream input(&reader);

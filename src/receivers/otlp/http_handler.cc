@@ -172,7 +172,7 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
     }
 
     ExportOutcome outcome = ingestor_->exportRequest(
-        *signal, Transport::kHttp, *encoding,
+        *signal, Transport::kHttp, *encoding, body.size(),
         [&](google::protobuf::Message& message) -> absl::Status {
           if (*encoding == Encoding::kJson) return ::otlpd::otlp::parseOtlpJson(body, message);
           if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {

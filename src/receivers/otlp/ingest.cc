@@ -1,6 +1,5 @@
 #include "receivers/otlp/ingest.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -74,8 +73,8 @@ std::string encodeRpcStatus(int code, std::string_view message, Encoding encodin
 }
 
 Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-                   common::MetricsRegistry& metrics)
-    : id_(std::move(receiver_id)), next_(std::move(next)) {
+                   common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory)
+    : id_(std::move(receiver_id)), next_(std::move(next)), memory_(memory) {
   for (Transport t : {Transport::kGrpc, Transport::kHttp}) {
     const common::Labels labels = {{"receiver", id_}, {"transport", std::string(transportName(t))}};
     for (Signal s : pipeline::kAllSignals) {
@@ -101,6 +100,11 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
         "Requests refused before their items could be counted (undecodable, too large, "
         "unsupported encoding).",
         labels);
+    refused_for_memory_[static_cast<int>(t)] = &metrics.counter(
+        "otlpd_receiver_refused_requests_total",
+        "Requests refused before decoding because the memory budget was spent; the client was "
+        "told to retry.",
+        {{"receiver", id_}, {"transport", std::string(transportName(t))}, {"reason", "memory"}});
   }
 }
 
@@ -124,7 +128,7 @@ void Ingestor::warnRateLimited(std::string_view message, Signal signal, Transpor
 }
 
 ExportOutcome Ingestor::exportRequest(
-    Signal signal, Transport transport, Encoding response_encoding,
+    Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
     absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
@@ -133,6 +137,22 @@ ExportOutcome Ingestor::exportRequest(
     out.message = strCat("no pipeline takes ", pipeline::signalName(signal));
     return out;
   }
+  // Decoded requests take about twice their wire size on an arena; the estimate is corrected
+  // to the real size right after decoding.
+  std::optional<pipeline::MemoryBudget::Reservation> reservation;
+  if (memory_ != nullptr) {
+    reservation = memory_->tryReserve(2 * wire_bytes);
+    if (!reservation) {
+      refused_for_memory_[static_cast<int>(transport)]->add();
+      out.kind = ExportOutcome::Kind::kRetryable;
+      out.message = strCat("memory limit reached (", memory_->inUse() >> 20, " of ",
+                           memory_->limit() >> 20,
+                           " MiB of telemetry in flight or queued); retry later");
+      warnRateLimited("refusing data: memory budget spent", signal, transport,
+                      absl::ResourceExhaustedError(out.message));
+      return out;
+    }
+  }
   pipeline::Batch batch = pipeline::Batch::create(signal);
   if (absl::Status s = decode(batch.mutableRequest()); !s.ok()) {
     countMalformed(transport);
@@ -140,6 +160,10 @@ ExportOutcome Ingestor::exportRequest(
     out.kind = ExportOutcome::Kind::kBadRequest;
     out.message = std::string(s.message());
     return out;
+  }
+  if (reservation) {
+    reservation->resize(batch.arenaBytes());
+    batch.attachReservation(*std::move(reservation));
   }
   const Counters& c = counters_[static_cast<int>(transport)][static_cast<int>(signal)];
   const pb::ValidationResult validation = validate(batch);

@@ -33,13 +33,15 @@ struct ExportOutcome {
 class Ingestor {
  public:
   Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-           common::MetricsRegistry& metrics);
+           common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory);
 
   bool serves(pipeline::Signal signal) const { return next_.get(signal) != nullptr; }
 
-  // `decode` fills the request message of `signal`; it returns InvalidArgument for bad bytes.
+  // `decode` fills the request message of `signal` from `wire_bytes` bytes; it returns
+  // InvalidArgument for bad bytes. The request is refused before decoding when the memory
+  // budget cannot take it.
   ExportOutcome exportRequest(pipeline::Signal signal, Transport transport,
-                              Encoding response_encoding,
+                              Encoding response_encoding, size_t wire_bytes,
                               absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode);
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
@@ -58,6 +60,8 @@ class Ingestor {
   pipeline::SignalConsumers next_;
   std::array<std::array<Counters, 3>, 2> counters_{};  // [transport][signal]
   std::array<common::Counter*, 2> malformed_{};
+  std::array<common::Counter*, 2> refused_for_memory_{};
+  pipeline::MemoryBudget* memory_;
   std::atomic<int64_t> last_warning_ns_{0};
 };
 

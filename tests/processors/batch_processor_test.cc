@@ -1,0 +1,153 @@
+#include "processors/batch/batch_processor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "common/metrics_registry.h"
+#include "config/loader.h"
+#include "processors/memory_limiter/memory_limiter.h"
+
+namespace otlpd::processors {
+namespace {
+
+using pipeline::Batch;
+using pipeline::Signal;
+
+class RecordingConsumer final : public pipeline::Consumer {
+ public:
+  absl::Status consume(Batch&& batch) override {
+    std::lock_guard lock(mutex);
+    sizes.push_back(batch.itemCount());
+    return result;
+  }
+  std::mutex mutex;
+  std::vector<size_t> sizes;
+  absl::Status result;
+};
+
+class NullHost final : public pipeline::Host {
+ public:
+  void publishEndpoint(const std::string&, const std::string&) override {}
+};
+
+Batch spans(size_t n) {
+  Batch b = Batch::create(Signal::kTraces);
+  auto* ss = b.mutableTraces().add_resource_spans()->add_scope_spans();
+  for (size_t i = 0; i < n; ++i) ss->add_spans();
+  return b;
+}
+
+class BatchProcessorTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<pipeline::Processor> make(const std::string& yaml) {
+    auto factory = batch::makeBatchProcessorFactory();
+    auto node = *config::parseYaml(yaml.empty() ? "{}" : yaml, "t");
+    config::ConfigNode cfg(node, "processors.batch", errors_);
+    auto p = factory->create(pipeline::CreateSettings{{"batch", ""}, metrics_}, cfg,
+                             Signal::kTraces, next_);
+    EXPECT_TRUE(p.ok());
+    EXPECT_TRUE(errors_.empty()) << errors_.toString();
+    EXPECT_TRUE((*p)->start(host_).ok());
+    return *std::move(p);
+  }
+  common::MetricsRegistry metrics_{common::MetricsRegistry::ProcessMetrics::kExclude};
+  config::ConfigErrors errors_;
+  NullHost host_;
+  std::shared_ptr<RecordingConsumer> next_ = std::make_shared<RecordingConsumer>();
+};
+
+TEST_F(BatchProcessorTest, CallersWaitForTheBatchAndGetTheDownstreamResult) {
+  auto p = make("send_batch_size: 10\ntimeout: 10s\n");
+  next_->result = absl::UnavailableError("downstream down");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 5; ++i) {
+    senders.emplace_back([&] {
+      if (!p->consume(spans(2)).ok()) ++failures;
+    });
+  }
+  for (auto& t : senders) t.join();
+  // Five callers of 2 spans filled one batch of 10; every caller saw the downstream error.
+  EXPECT_EQ(failures.load(), 5);
+  ASSERT_EQ(next_->sizes.size(), 1u);
+  EXPECT_EQ(next_->sizes[0], 10u);
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
+TEST_F(BatchProcessorTest, TimeoutSendsAPartialBatch) {
+  auto p = make("send_batch_size: 1000\ntimeout: 50ms\n");
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(p->consume(spans(3)).ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(40));
+  ASSERT_EQ(next_->sizes.size(), 1u);
+  EXPECT_EQ(next_->sizes[0], 3u);
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
+TEST_F(BatchProcessorTest, LargeBatchesAreSplitAtTheMaximum) {
+  auto p = make("send_batch_size: 4\nsend_batch_max_size: 5\n");
+  EXPECT_TRUE(p->consume(spans(12)).ok());
+  EXPECT_EQ(next_->sizes, (std::vector<size_t>{5, 5, 2}));
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
+TEST_F(BatchProcessorTest, InvalidConfigIsReported) {
+  auto factory = batch::makeBatchProcessorFactory();
+  auto node = *config::parseYaml("send_batch_size: 10\nsend_batch_max_size: 5\ntimeout: 0s\n", "t");
+  config::ConfigNode cfg(node, "processors.batch", errors_);
+  ASSERT_TRUE(factory->create(pipeline::CreateSettings{{"batch", ""}, metrics_}, cfg,
+                              Signal::kTraces, next_)
+                  .ok());
+  EXPECT_EQ(errors_.size(), 2u) << errors_.toString();
+}
+
+TEST(MemoryLimiter, SetsTheBudgetToTheSoftLimitAndRequiresALimit) {
+  common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  pipeline::MemoryBudget budget;
+  auto factory = memory_limiter::makeMemoryLimiterFactory();
+  auto next = std::make_shared<RecordingConsumer>();
+  {
+    config::ConfigErrors errors;
+    auto node = *config::parseYaml("check_interval: 1s\nlimit_mib: 100\nspike_limit_mib: 20\n",
+                                   "t");
+    config::ConfigNode cfg(node, "processors.memory_limiter", errors);
+    ASSERT_TRUE(factory->create(pipeline::CreateSettings{{"memory_limiter", ""}, metrics, &budget},
+                                cfg, Signal::kTraces, next)
+                    .ok());
+    EXPECT_TRUE(errors.empty()) << errors.toString();
+    EXPECT_EQ(budget.limit(), size_t{80} << 20);
+  }
+  {
+    config::ConfigErrors errors;
+    auto node = *config::parseYaml("limit_mib: 0\n", "t");
+    config::ConfigNode cfg(node, "processors.memory_limiter", errors);
+    (void)factory->create(pipeline::CreateSettings{{"memory_limiter", ""}, metrics, &budget}, cfg,
+                          Signal::kTraces, next);
+    EXPECT_EQ(errors.size(), 2u) << errors.toString();  // check_interval and the limit
+  }
+}
+
+TEST(MemoryLimiter, RefusesRetryablyAboveTheSoftLimit) {
+  common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  auto factory = memory_limiter::makeMemoryLimiterFactory();
+  auto next = std::make_shared<RecordingConsumer>();
+  config::ConfigErrors errors;
+  // A 1 MiB limit: this test process is always above it.
+  auto node = *config::parseYaml("check_interval: 10ms\nlimit_mib: 1\n", "t");
+  config::ConfigNode cfg(node, "processors.memory_limiter", errors);
+  auto p = factory->create(pipeline::CreateSettings{{"memory_limiter", ""}, metrics}, cfg,
+                           Signal::kTraces, next);
+  ASSERT_TRUE(p.ok());
+  NullHost host;
+  ASSERT_TRUE((*p)->start(host).ok());
+  absl::Status s = (*p)->consume(spans(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(next->sizes.empty());
+  EXPECT_TRUE((*p)->shutdown().ok());
+}
+
+}  // namespace
+}  // namespace otlpd::processors
