@@ -17,6 +17,10 @@ receivers:
 exporters:
   debug:
     verbosity: basic
+  # Keeps everything received as Arrow IPC files under ./otlpd-data/{traces,metrics,logs}
+  # (relative to the working directory); see docs/STORAGE.md.
+  store:
+    directory: ./otlpd-data
 
 extensions:
   health_check:
@@ -33,13 +37,13 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      exporters: [debug]
+      exporters: [debug, store]
     metrics:
       receivers: [otlp]
-      exporters: [debug]
+      exporters: [debug, store]
     logs:
       receivers: [otlp]
-      exporters: [debug]
+      exporters: [debug, store]
 )";
 
 }  // namespace otlpd::server

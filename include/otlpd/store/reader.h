@@ -1,0 +1,63 @@
+// Reading the local store (Arrow IPC files written by the `store` exporter) by time range and
+// simple predicates. Std types only, so that bindings and embedders need none of our internals.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace otlpd::store {
+
+enum class StoredSignal { kTraces, kMetrics, kLogs };
+
+struct ScanQuery {
+  StoredSignal signal = StoredSignal::kTraces;
+  // [start, end) in ns since the Unix epoch, of span start / log time / data point time.
+  int64_t start_unix_nano = std::numeric_limits<int64_t>::min();
+  int64_t end_unix_nano = std::numeric_limits<int64_t>::max();
+  std::optional<std::string> service;   // resource service.name
+  std::optional<std::string> name;      // span name or metric name
+  std::optional<std::string> trace_id;  // 16 bytes or 32 hex digits
+  std::optional<int64_t> min_duration_ns;
+  std::optional<int64_t> max_duration_ns;
+  std::optional<int32_t> min_severity;  // logs: severity_number >= this
+  // Every pair must match an attribute of the span / record / point; ints, doubles and bools
+  // compare by value ("200" matches the int 200).
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+struct ScanStats {
+  uint64_t files_scanned = 0;
+  uint64_t batches_read = 0;
+  uint64_t batches_skipped = 0;  // by their min/max time, without decoding the body
+  uint64_t rows_matched = 0;
+};
+
+class StoreReader {
+ public:
+  // `directory` is the store root (the exporter's `directory`).
+  explicit StoreReader(std::string directory);
+
+  // Calls `on_request` for every record batch with matching rows, with those rows as one OTLP
+  // export request of the query's signal (protobuf wire bytes); returning false stops the scan.
+  // Files are read oldest first, including the one being written (up to its last complete
+  // batch). Returns an empty string on success, else what went wrong.
+  std::string scan(const ScanQuery& query,
+                   const std::function<bool(std::string_view otlp_request)>& on_request,
+                   ScanStats* stats = nullptr) const;
+
+  // The same for one file.
+  static std::string scanFile(const std::string& path, const ScanQuery& query,
+                              const std::function<bool(std::string_view otlp_request)>& on_request,
+                              ScanStats* stats = nullptr);
+
+ private:
+  std::string directory_;
+};
+
+}  // namespace otlpd::store

@@ -1,0 +1,190 @@
+#include "exporters/store/store_exporter.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "common/metrics_registry.h"
+#include "common/strings.h"
+#include "store/signal_store.h"
+
+namespace otlpd::exporters::store {
+namespace {
+
+using otlpd::store::SignalStore;
+using otlpd::store::StoreOptions;
+using otlpd::store::StoreStats;
+
+class StoreExporter final : public pipeline::Exporter {
+ public:
+  StoreExporter(const pipeline::CreateSettings& settings, pipeline::Signal signal,
+                StoreOptions options, absl::Duration write_interval)
+      : id_(settings.id.toString()),
+        signal_(signal),
+        options_(std::move(options)),
+        write_interval_(write_interval) {
+    const common::Labels labels{{"exporter", id_},
+                                {"signal", std::string(pipeline::signalName(signal))}};
+    auto& m = settings.metrics;
+    rows_ = &m.counter("otlpd_store_rows_written_total", "Rows written to store files.", labels);
+    bytes_ = &m.counter("otlpd_store_bytes_written_total", "Bytes written to store files.", labels);
+    batches_ = &m.counter("otlpd_store_batches_written_total", "Record batches written.", labels);
+    sealed_ = &m.counter("otlpd_store_files_sealed_total", "Store files sealed.", labels);
+    deleted_ =
+        &m.counter("otlpd_store_files_deleted_total", "Store files deleted by retention.", labels);
+    recovered_ = &m.counter("otlpd_store_files_recovered_total",
+                            "Store files repaired after a crash.", labels);
+    failures_ = &m.counter("otlpd_store_write_failures_total",
+                           "Failed writes to store files (e.g. disk full).", labels);
+    refused_ = &m.counter("otlpd_store_refused_items_total",
+                          "Items refused as retryable because writes were failing.", labels);
+  }
+
+  absl::Status start(pipeline::Host&) override {
+    auto s = SignalStore::open(signal_, options_, otlpd::store::SystemClock::instance());
+    if (!s.ok()) return s.status();
+    store_ = *std::move(s);
+    syncMetrics();
+    flusher_ = std::thread([this] { run(); });
+    return absl::OkStatus();
+  }
+
+  absl::Status shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (flusher_.joinable()) flusher_.join();
+    absl::Status st;
+    if (store_) {
+      st = store_->close();
+      syncMetrics();
+      store_.reset();
+    }
+    if (!st.ok()) {
+      logging::error("store exporter could not write its last rows",
+                     {{"exporter", id_}, {"error", st}});
+    }
+    return st;
+  }
+
+  absl::Status consume(pipeline::Batch&& batch) override {
+    absl::Status st = store_->append(batch.request());
+    if (!st.ok()) {
+      refused_->add(batch.itemCount());
+      noteResult(st);
+    }
+    return st;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, absl::ToChronoMilliseconds(write_interval_));
+      if (stopping_) break;
+      lock.unlock();
+      noteResult(store_->flush());
+      syncMetrics();
+      lock.lock();
+    }
+  }
+
+  // One log line when writes start failing and one when they work again, not one per request.
+  void noteResult(const absl::Status& st) {
+    std::lock_guard lock(episode_mu_);
+    if (!st.ok() && !failing_) {
+      failing_ = true;
+      logging::error("store writes failing; refusing data as retryable until they recover",
+                     {{"exporter", id_}, {"signal", pipeline::signalName(signal_)}, {"error", st}});
+    } else if (st.ok() && failing_) {
+      failing_ = false;
+      logging::info("store writes recovered",
+                    {{"exporter", id_}, {"signal", pipeline::signalName(signal_)}});
+    }
+  }
+
+  void syncMetrics() {
+    std::lock_guard lock(episode_mu_);
+    const StoreStats s = store_->stats();
+    rows_->add(s.rows_written - last_.rows_written);
+    bytes_->add(s.bytes_written - last_.bytes_written);
+    batches_->add(s.batches_written - last_.batches_written);
+    sealed_->add(s.files_sealed - last_.files_sealed);
+    deleted_->add(s.files_deleted - last_.files_deleted);
+    recovered_->add(s.files_recovered - last_.files_recovered);
+    failures_->add(s.write_failures - last_.write_failures);
+    last_ = s;
+  }
+
+  std::string id_;
+  pipeline::Signal signal_;
+  StoreOptions options_;
+  absl::Duration write_interval_;
+  std::unique_ptr<SignalStore> store_;
+  common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
+      *refused_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread flusher_;
+
+  std::mutex episode_mu_;
+  bool failing_ = false;
+  StoreStats last_;
+};
+
+class StoreExporterFactory final : public pipeline::ExporterFactory {
+ public:
+  std::string_view type() const override { return "store"; }
+  bool supports(pipeline::Signal) const override { return true; }
+  absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config,
+      pipeline::Signal signal) const override {
+    StoreOptions o;
+    o.directory = config.getString("directory", "./otlpd-data");
+    if (o.directory.empty()) config.addError("directory", "must not be empty");
+    const absl::Duration interval = config.getDuration("write_interval", absl::Seconds(1));
+    if (interval < absl::Milliseconds(10))
+      config.addError("write_interval", "must be at least 10ms");
+    o.max_rows_per_batch =
+        static_cast<size_t>(config.getInt("max_rows_per_batch", 10000, 1, 1'000'000));
+    const std::string codec = config.getString("compression", "zstd");
+    if (auto c = otlpd::store::parseBodyCodec(codec)) {
+      o.codec = *c;
+    } else {
+      config.addError("compression", "must be one of zstd, lz4, none");
+    }
+    const std::string fsync = config.getString("fsync", "batch");
+    if (fsync == "batch") {
+      o.fsync = otlpd::store::FsyncPolicy::kBatch;
+    } else if (fsync == "rotate") {
+      o.fsync = otlpd::store::FsyncPolicy::kRotate;
+    } else if (fsync == "never") {
+      o.fsync = otlpd::store::FsyncPolicy::kNever;
+    } else {
+      config.addError("fsync", "must be one of batch, rotate, never");
+    }
+    config::ConfigNode rotation = config.child("rotation");
+    o.max_file_bytes = static_cast<uint64_t>(rotation.getInt("max_size_mib", 64, 1, 1 << 20)) << 20;
+    o.max_file_age = rotation.getDuration("max_age", absl::Minutes(10));
+    rotation.rejectUnknownKeys();
+    config::ConfigNode retention = config.child("retention");
+    o.retention = retention.getDuration("max_age", absl::Hours(72));
+    o.max_total_bytes =
+        static_cast<uint64_t>(retention.getInt("max_size_mib", 2048, 1, int64_t{1} << 30)) << 20;
+    retention.rejectUnknownKeys();
+    return std::make_unique<StoreExporter>(settings, signal, std::move(o), interval);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::ExporterFactory> makeStoreExporterFactory() {
+  return std::make_unique<StoreExporterFactory>();
+}
+
+}  // namespace otlpd::exporters::store

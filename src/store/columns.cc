@@ -1,0 +1,216 @@
+#include "store/columns.h"
+
+#include <cassert>
+
+namespace otlpd::store {
+
+size_t fixedWidth(const FieldSpec& spec) {
+  if (spec.dictionary) return 4;
+  switch (spec.type) {
+    case ColumnType::kInt8:
+    case ColumnType::kUInt8:
+      return 1;
+    case ColumnType::kInt32:
+    case ColumnType::kUInt32:
+      return 4;
+    case ColumnType::kInt64:
+    case ColumnType::kUInt64:
+    case ColumnType::kFloat64:
+    case ColumnType::kTimestampNs:
+    case ColumnType::kDurationNs:
+      return 8;
+    case ColumnType::kFixedBinary:
+      return static_cast<size_t>(spec.byte_width);
+    default:
+      return 0;
+  }
+}
+
+int32_t Dictionary::indexOf(std::string_view value) {
+  auto it = index_.find(value);
+  if (it != index_.end()) return it->second;
+  const auto i = static_cast<int32_t>(size());
+  index_.emplace(std::string(value), i);
+  add(value);
+  return i;
+}
+
+void Dictionary::add(std::string_view value) {
+  data_.append(value);
+  offsets_.push_back(static_cast<uint32_t>(data_.size()));
+}
+
+void Dictionary::clear() {
+  index_.clear();
+  offsets_.assign(1, 0);
+  data_.clear();
+  emitted = 0;
+  sent = false;
+}
+
+Column::Column(const FieldSpec& spec, std::vector<std::unique_ptr<Dictionary>>* dictionaries)
+    : spec_(&spec), dictionary_(nullptr) {
+  if (spec.dictionary) {
+    dictionaries->push_back(std::make_unique<Dictionary>());
+    dictionary_ = dictionaries->back().get();
+  }
+  children_.reserve(spec.children.size());
+  for (const FieldSpec& c : spec.children) children_.emplace_back(c, dictionaries);
+  clear();
+}
+
+void Column::clear() {
+  length_ = 0;
+  null_count_ = 0;
+  validity_.clear();
+  values_.clear();
+  offsets_.clear();
+  data_.clear();
+  if (!spec_->dictionary &&
+      (spec_->type == ColumnType::kUtf8 || spec_->type == ColumnType::kBinary ||
+       spec_->type == ColumnType::kList)) {
+    appendOffset(0);
+  }
+  for (Column& c : children_) c.clear();
+}
+
+void Column::setValidityBit(size_t i, bool set) {
+  if ((i >> 3) >= validity_.size()) validity_.resize((i >> 3) + 1, '\0');
+  auto& byte = reinterpret_cast<uint8_t&>(validity_[i >> 3]);
+  if (set) {
+    byte |= static_cast<uint8_t>(1u << (i & 7));
+  } else {
+    byte &= static_cast<uint8_t>(~(1u << (i & 7)));
+  }
+}
+
+void Column::appendNull() {
+  if (validity_.empty()) {
+    // Materialised at the first null only: most columns never have one.
+    validity_.assign((length_ + 8) / 8, '\0');
+    for (size_t i = 0; i < length_; ++i) setValidityBit(i, true);
+  }
+  setValidityBit(length_, false);
+  ++null_count_;
+  if (spec_->dictionary) {
+    appendRaw(int32_t{0});
+  } else {
+    switch (spec_->type) {
+      case ColumnType::kBool:
+        if ((length_ >> 3) >= values_.size()) values_.push_back('\0');
+        break;
+      case ColumnType::kUtf8:
+      case ColumnType::kBinary:
+        appendOffset(data_.size());
+        break;
+      case ColumnType::kList:
+        appendOffset(children_[0].length());
+        break;
+      case ColumnType::kStruct:
+        for (Column& c : children_) c.appendNull();
+        break;
+      default:
+        values_.append(fixedWidth(*spec_), '\0');
+    }
+  }
+  ++length_;
+}
+
+void Column::appendBool(bool v) {
+  if ((length_ >> 3) >= values_.size()) values_.push_back('\0');
+  if (v)
+    reinterpret_cast<uint8_t&>(values_[length_ >> 3]) |= static_cast<uint8_t>(1u << (length_ & 7));
+  valid();
+}
+
+void Column::appendBytes(std::string_view v) {
+  if (dictionary_ != nullptr) {
+    appendRaw(dictionary_->indexOf(v));
+  } else if (spec_->type == ColumnType::kFixedBinary) {
+    assert(v.size() == static_cast<size_t>(spec_->byte_width));
+    values_.append(v);
+  } else {
+    data_.append(v);
+    appendOffset(data_.size());
+  }
+  valid();
+}
+
+int64_t Column::intAt(size_t i) const {
+  const char* p = values_.data();
+  switch (spec_->type) {
+    case ColumnType::kInt8:
+      return static_cast<int8_t>(p[i]);
+    case ColumnType::kUInt8:
+      return static_cast<uint8_t>(p[i]);
+    case ColumnType::kInt32: {
+      int32_t v;
+      std::memcpy(&v, p + i * 4, 4);
+      return v;
+    }
+    case ColumnType::kUInt32: {
+      uint32_t v;
+      std::memcpy(&v, p + i * 4, 4);
+      return v;
+    }
+    default: {
+      int64_t v;
+      std::memcpy(&v, p + i * 8, 8);
+      return v;
+    }
+  }
+}
+
+std::string_view Column::bytesAt(size_t i) const {
+  if (spec_->dictionary) {
+    int32_t idx;
+    std::memcpy(&idx, values_.data() + i * 4, 4);
+    if (dictionary_ == nullptr || idx < 0 || static_cast<size_t>(idx) >= dictionary_->size()) {
+      return {};
+    }
+    return dictionary_->at(static_cast<size_t>(idx));
+  }
+  if (spec_->type == ColumnType::kFixedBinary) {
+    const auto w = static_cast<size_t>(spec_->byte_width);
+    return std::string_view(values_).substr(i * w, w);
+  }
+  const size_t b = offsetAt(i), e = offsetAt(i + 1);
+  return std::string_view(data_).substr(b, e - b);
+}
+
+ColumnTable::ColumnTable(const std::vector<FieldSpec>* fields) : fields_(fields) {
+  columns_.reserve(fields->size());
+  for (const FieldSpec& f : *fields) columns_.emplace_back(f, &dictionaries_);
+}
+
+void ColumnTable::clearRows() {
+  for (Column& c : columns_) c.clear();
+}
+
+void ColumnTable::startNewFile() {
+  for (auto& d : dictionaries_) {
+    if (rows() == 0) {
+      d->clear();
+    } else {
+      d->emitted = 0;
+      d->sent = false;
+    }
+  }
+}
+
+namespace {
+size_t columnBytes(Column& c) {
+  size_t n = c.validityBuffer().size() + c.valuesBuffer().size() + c.offsetsBuffer().size() +
+             c.dataBuffer().size();
+  for (size_t i = 0; i < c.childCount(); ++i) n += columnBytes(c.child(i));
+  return n;
+}
+}  // namespace
+
+size_t ColumnTable::byteSize() const {
+  size_t n = 0;
+  for (const Column& c : columns_) n += columnBytes(const_cast<Column&>(c));
+  return n;
+}
+
+}  // namespace otlpd::store

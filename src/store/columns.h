@@ -1,0 +1,212 @@
+// Typed, growable column buffers laid out exactly as Arrow arrays are, so that writing a record
+// batch copies (or compresses) buffers and never converts values. The same class holds arrays
+// decoded from a file, so the reader walks the very structure the writer fills.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace otlpd::store {
+
+enum class ColumnType : uint8_t {
+  kBool,
+  kInt8,
+  kUInt8,
+  kInt32,
+  kUInt32,
+  kInt64,
+  kUInt64,
+  kFloat64,
+  kTimestampNs,  // int64 ns since the Unix epoch, UTC
+  kDurationNs,   // int64 ns
+  kUtf8,
+  kBinary,
+  kFixedBinary,
+  kList,
+  kStruct,
+};
+
+struct FieldSpec {
+  std::string name;
+  ColumnType type;
+  bool nullable = true;
+  int32_t byte_width = 0;  // kFixedBinary
+  // kUtf8 only: the batch holds int32 indices into a dictionary that lives as long as a file.
+  bool dictionary = false;
+  std::vector<FieldSpec> children;  // kList: the item; kStruct: the members
+};
+
+// Bytes per value of a fixed-width type; 0 for variable-width and nested types and bool.
+size_t fixedWidth(const FieldSpec& spec);
+
+// The distinct strings of one dictionary-encoded column, in first-seen order.
+class Dictionary {
+ public:
+  int32_t indexOf(std::string_view value);
+  size_t size() const { return offsets_.size() - 1; }
+  std::string_view at(size_t i) const {
+    return std::string_view(data_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
+  void clear();
+  // Appends values decoded from a dictionary batch.
+  void add(std::string_view value);
+  // How many values dictionary batches have already carried to the current file, and whether
+  // the first (non-delta) one was written: every dictionary must precede the first batch.
+  size_t emitted = 0;
+  bool sent = false;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> index_;
+  std::vector<uint32_t> offsets_{0};
+  std::string data_;
+};
+
+class Column {
+ public:
+  // A dictionary-encoded field (or one nested below) gets a new dictionary appended to
+  // `dictionaries`, so their order is depth-first field order.
+  Column(const FieldSpec& spec, std::vector<std::unique_ptr<Dictionary>>* dictionaries);
+
+  const FieldSpec& spec() const { return *spec_; }
+  size_t length() const { return length_; }
+  size_t nullCount() const { return null_count_; }
+  Column& child(size_t i) { return children_[i]; }
+  const Column& child(size_t i) const { return children_[i]; }
+  size_t childCount() const { return children_.size(); }
+  Dictionary* dictionary() const { return dictionary_; }
+
+  // --- building: one call appends one row. Lists and structs are closed after their items or
+  // members were appended to the children.
+  void appendNull();
+  void appendInt(int64_t v) {
+    switch (spec_->type) {
+      case ColumnType::kInt8:
+      case ColumnType::kUInt8:
+        appendRaw(static_cast<uint8_t>(v));
+        break;
+      case ColumnType::kInt32:
+      case ColumnType::kUInt32:
+        appendRaw(static_cast<uint32_t>(v));
+        break;
+      default:
+        appendRaw(v);
+    }
+    valid();
+  }
+  void appendDouble(double v) {
+    appendRaw(v);
+    valid();
+  }
+  void appendBool(bool v);
+  void appendBytes(std::string_view v);
+  void endList() {
+    appendOffset(children_[0].length());
+    valid();
+  }
+  void endStruct() { valid(); }
+  void clear();
+
+  // --- reading
+  bool isNull(size_t i) const {
+    return !validity_.empty() && (static_cast<uint8_t>(validity_[i >> 3]) & (1u << (i & 7))) == 0;
+  }
+  int64_t intAt(size_t i) const;
+  uint64_t uintAt(size_t i) const { return static_cast<uint64_t>(intAt(i)); }
+  double doubleAt(size_t i) const {
+    double v;
+    std::memcpy(&v, values_.data() + i * 8, 8);
+    return v;
+  }
+  bool boolAt(size_t i) const {
+    return (static_cast<uint8_t>(values_[i >> 3]) & (1u << (i & 7))) != 0;
+  }
+  std::string_view bytesAt(size_t i) const;
+  // [begin, end) of the row's items in child(0).
+  std::pair<size_t, size_t> listRange(size_t i) const { return {offsetAt(i), offsetAt(i + 1)}; }
+
+  // --- raw Arrow buffers. validity is empty while no row is null; offsets hold int32s.
+  std::string& validityBuffer() { return validity_; }
+  std::string& valuesBuffer() { return values_; }
+  std::string& offsetsBuffer() { return offsets_; }
+  std::string& dataBuffer() { return data_; }
+  // Used by the decoder after it filled the buffers.
+  void setDecoded(size_t length, size_t null_count) {
+    length_ = length;
+    null_count_ = null_count;
+  }
+
+ private:
+  template <class T>
+  void appendRaw(T v) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &v, sizeof(T));
+    values_.append(bytes, sizeof(T));
+  }
+  void appendOffset(size_t v) {
+    const int32_t o = static_cast<int32_t>(v);
+    char bytes[4];
+    std::memcpy(bytes, &o, 4);
+    offsets_.append(bytes, 4);
+  }
+  size_t offsetAt(size_t i) const {
+    int32_t o;
+    std::memcpy(&o, offsets_.data() + i * 4, 4);
+    return static_cast<size_t>(o);
+  }
+  void valid() {
+    if (!validity_.empty()) setValidityBit(length_, true);
+    ++length_;
+  }
+  void setValidityBit(size_t i, bool set);
+
+  const FieldSpec* spec_;
+  Dictionary* dictionary_;
+  size_t length_ = 0;
+  size_t null_count_ = 0;
+  std::string validity_;
+  std::string values_;
+  std::string offsets_;
+  std::string data_;
+  std::vector<Column> children_;
+};
+
+// The columns of one schema plus the dictionaries of its dictionary-encoded fields (numbered in
+// depth-first field order, which is also their Arrow dictionary id).
+class ColumnTable {
+ public:
+  explicit ColumnTable(const std::vector<FieldSpec>* fields);
+  ColumnTable(const ColumnTable&) = delete;
+  ColumnTable& operator=(const ColumnTable&) = delete;
+
+  const std::vector<FieldSpec>& fields() const { return *fields_; }
+  Column& column(size_t i) { return columns_[i]; }
+  const Column& column(size_t i) const { return columns_[i]; }
+  size_t columnCount() const { return columns_.size(); }
+  size_t rows() const { return columns_.empty() ? 0 : columns_[0].length(); }
+  std::vector<std::unique_ptr<Dictionary>>& dictionaries() { return dictionaries_; }
+  // Rows go, dictionaries stay: the next batch of the same file refers to them.
+  void clearRows();
+  // For a new file: forgets the dictionaries when no row refers to them any more, else marks
+  // them unsent so that the new file gets them in full.
+  void startNewFile();
+  // Bytes held in column buffers, to bound a batch's memory.
+  size_t byteSize() const;
+
+ private:
+  const std::vector<FieldSpec>* fields_;
+  std::vector<std::unique_ptr<Dictionary>> dictionaries_;
+  std::vector<Column> columns_;
+};
+
+}  // namespace otlpd::store

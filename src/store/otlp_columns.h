@@ -1,0 +1,65 @@
+// The mapping between OTLP requests and columns: one row per span, log record or metric data
+// point, with resource and scope repeated on every row so that each row stands alone in a query.
+// Pure code: no I/O. The column layout is documented in docs/STORAGE.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "otlp/proto.h"
+#include "pipeline/signal.h"
+#include "store/columns.h"
+
+namespace otlpd::store {
+
+const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal);
+
+// Column positions shared by every signal's schema (the first columns of each).
+inline constexpr size_t kTimeColumn = 0;  // spans: start time; logs and metrics: time
+
+// Per-signal column positions that readers filter on.
+namespace span_col {
+inline constexpr size_t kStartTime = 0, kEndTime = 1, kDuration = 2, kTraceId = 3, kSpanId = 4,
+                        kName = 8, kServiceName = 10, kAttributes = 13;
+}
+namespace log_col {
+inline constexpr size_t kTime = 0, kSeverityNumber = 2, kAttributes = 5, kTraceId = 8,
+                        kServiceName = 11;
+}
+namespace metric_col {
+inline constexpr size_t kTime = 0, kName = 2, kServiceName = 9, kAttributes = 10;
+}
+
+struct TimeRange {
+  int64_t min = std::numeric_limits<int64_t>::max();
+  int64_t max = std::numeric_limits<int64_t>::min();
+  void add(int64_t t) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+};
+
+// Append one row per item; `range` grows by the rows' times.
+void appendTraces(const otlp::TracesRequest& request, ColumnTable& table, TimeRange& range);
+void appendLogs(const otlp::LogsRequest& request, ColumnTable& table, TimeRange& range);
+void appendMetrics(const otlp::MetricsRequest& request, ColumnTable& table, TimeRange& range);
+
+// The rows whose `selected` entry is non-zero (all rows when `selected` is null) back to OTLP.
+// Consecutive rows with the same resource and scope (and, for metrics, the same metric) share
+// one ResourceX / ScopeX / Metric message.
+void tracesFromColumns(const ColumnTable& table, const std::vector<uint8_t>* selected,
+                       otlp::TracesRequest& out);
+void logsFromColumns(const ColumnTable& table, const std::vector<uint8_t>* selected,
+                     otlp::LogsRequest& out);
+void metricsFromColumns(const ColumnTable& table, const std::vector<uint8_t>* selected,
+                        otlp::MetricsRequest& out);
+
+// Attribute lists (list<struct<key, type, str, int, double, bool, bytes>>).
+enum class ValueType : uint8_t { kEmpty, kString, kBool, kInt, kDouble, kBytes, kArray, kKvList };
+// Whether row `row` of an attribute list column has `key` equal to `value` compared as text
+// (strings as they are, ints/doubles/bools formatted).
+bool attributeEquals(const Column& attrs, size_t row, std::string_view key, std::string_view value);
+
+}  // namespace otlpd::store

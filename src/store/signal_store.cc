@@ -1,0 +1,399 @@
+#include "store/signal_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/time/civil_time.h"
+#include "common/strings.h"
+#include "store/arrow_fbs.h"
+
+namespace otlpd::store {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kExt = ".arrow";
+
+std::string_view signalDir(pipeline::Signal s) {
+  switch (s) {
+    case pipeline::Signal::kTraces:
+      return "traces";
+    case pipeline::Signal::kMetrics:
+      return "metrics";
+    case pipeline::Signal::kLogs:
+      return "logs";
+  }
+  return "unknown";
+}
+
+// 20240102T030405Z-000007.arrow: names sort by start time, then sequence.
+std::string fileName(absl::Time start, uint64_t seq) {
+  std::string seqs = std::to_string(seq);
+  if (seqs.size() < 6) seqs.insert(0, 6 - seqs.size(), '0');
+  return strCat(absl::FormatTime("%Y%m%dT%H%M%SZ", start, absl::UTCTimeZone()), "-", seqs, kExt);
+}
+
+struct NameParts {
+  absl::Time start;
+  uint64_t seq = 0;
+};
+
+bool parseName(const std::string& name, NameParts& out) {
+  // absl::ParseTime's %Y is greedy, so the fixed-width fields are taken apart by hand.
+  constexpr size_t kStamp = 16;  // YYYYMMDDTHHMMSSZ
+  if (name.size() < kStamp + 2 + kExt.size() || name.substr(name.size() - kExt.size()) != kExt ||
+      name[8] != 'T' || name[15] != 'Z' || name[16] != '-') {
+    return false;
+  }
+  auto num = [&](size_t at, size_t len, int& v) {
+    return absl::SimpleAtoi(toAbsl(std::string_view(name).substr(at, len)), &v);
+  };
+  int y, mo, d, h, mi, sec;
+  if (!num(0, 4, y) || !num(4, 2, mo) || !num(6, 2, d) || !num(9, 2, h) || !num(11, 2, mi) ||
+      !num(13, 2, sec)) {
+    return false;
+  }
+  out.start = absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, sec), absl::UTCTimeZone());
+  return absl::SimpleAtoi(
+      toAbsl(std::string_view(name).substr(kStamp + 1, name.size() - kExt.size() - kStamp - 1)),
+      &out.seq);
+}
+
+absl::Status errnoStatus(std::string_view what, const std::string& path, int err) {
+  std::string msg = strCat(what, " ", path, ": ", std::strerror(err));
+  if (err == ENOSPC || err == EDQUOT) return absl::UnavailableError(strCat("disk full: ", msg));
+  return absl::UnavailableError(msg);
+}
+
+bool endsSealed(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<int64_t>(in.tellg());
+  if (size < 8) return false;
+  in.seekg(size - 8);
+  char tail[8];
+  in.read(tail, 8);
+  return in && std::string_view(tail, 8) == kEndOfStream;
+}
+
+void fsyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+struct StoredFile {
+  std::string path;
+  absl::Time start;
+  uint64_t seq = 0;
+  uint64_t size = 0;
+};
+
+std::vector<StoredFile> listFiles(const std::string& dir) {
+  std::vector<StoredFile> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    NameParts parts;
+    if (!e.is_regular_file(ec) || !parseName(e.path().filename().string(), parts)) continue;
+    const auto size = e.file_size(ec);
+    out.push_back({e.path().string(), parts.start, parts.seq, ec ? 0 : size});
+  }
+  std::sort(out.begin(), out.end(), [](const StoredFile& a, const StoredFile& b) {
+    return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
+  });
+  return out;
+}
+
+}  // namespace
+
+SignalStore::SignalStore(pipeline::Signal signal, StoreOptions options, Clock* clock)
+    : signal_(signal),
+      options_(std::move(options)),
+      clock_(clock),
+      dir_((fs::path(options_.directory) / std::string(signalDir(signal))).string()),
+      table_(&fieldsFor(signal)) {}
+
+SignalStore::~SignalStore() {
+  (void)close();
+}
+
+absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::open(pipeline::Signal signal,
+                                                               StoreOptions options, Clock* clock) {
+  std::unique_ptr<SignalStore> s(new SignalStore(signal, std::move(options), clock));
+  std::error_code ec;
+  fs::create_directories(s->dir_, ec);
+  if (ec) return absl::UnavailableError(strCat("cannot create ", s->dir_, ": ", ec.message()));
+  if (auto st = s->recoverAll(); !st.ok()) return st;
+  for (const StoredFile& f : listFiles(s->dir_)) s->seq_ = std::max(s->seq_, f.seq);
+  std::lock_guard lock(s->mu_);
+  s->retentionLocked();
+  return s;
+}
+
+absl::StatusOr<bool> SignalStore::repair(const std::string& path) {
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::UnavailableError(strCat("cannot read ", path));
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  size_t pos = 0;
+  size_t keep = 0;  // end of the last message worth keeping
+  bool schema = false;
+  for (;;) {
+    MessageSpan m = nextMessage(data, pos);
+    if (m.kind == MessageSpan::Kind::kEndOfStream) {
+      if (m.end == data.size() && schema) return false;  // already sealed
+      break;
+    }
+    if (m.kind != MessageSpan::Kind::kMessage) break;
+    const auto* msg = fb::GetMessage(m.metadata.data());
+    if (msg->header_type() == fb::MessageHeader::Schema) {
+      schema = true;
+      keep = m.end;
+    } else if (msg->header_type() == fb::MessageHeader::RecordBatch) {
+      keep = m.end;
+    }
+    pos = m.end;
+  }
+  if (!schema) {
+    std::error_code ec;
+    fs::rename(path, path + ".corrupt", ec);
+    if (ec) return absl::UnavailableError(strCat("cannot rename ", path, ": ", ec.message()));
+    return true;
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errnoStatus("cannot open", path, errno);
+  absl::Status st;
+  if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 ||
+      ::pwrite(fd, kEndOfStream.data(), kEndOfStream.size(), static_cast<off_t>(keep)) !=
+          static_cast<ssize_t>(kEndOfStream.size()) ||
+      ::fsync(fd) != 0) {
+    st = errnoStatus("cannot seal", path, errno);
+  }
+  ::close(fd);
+  if (!st.ok()) return st;
+  return true;
+}
+
+absl::Status SignalStore::recoverAll() {
+  for (const StoredFile& f : listFiles(dir_)) {
+    if (endsSealed(f.path)) continue;
+    auto r = repair(f.path);
+    if (!r.ok()) return r.status();
+    if (*r) ++stats_.files_recovered;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::append(const google::protobuf::Message& request) {
+  std::lock_guard lock(mu_);
+  if (!failure_.ok()) {
+    // While writes fail, try again only when the pending rows are written: refusing here
+    // keeps memory bounded and tells senders to retry.
+    if (auto st = flushLocked(); !st.ok()) return st;
+  }
+  switch (signal_) {
+    case pipeline::Signal::kTraces:
+      appendTraces(static_cast<const otlp::TracesRequest&>(request), table_, range_);
+      break;
+    case pipeline::Signal::kLogs:
+      appendLogs(static_cast<const otlp::LogsRequest&>(request), table_, range_);
+      break;
+    case pipeline::Signal::kMetrics:
+      appendMetrics(static_cast<const otlp::MetricsRequest&>(request), table_, range_);
+      break;
+  }
+  if (table_.rows() >= options_.max_rows_per_batch) {
+    // The rows are taken either way; a failed write keeps them pending for the next flush.
+    (void)flushLocked();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::flush() {
+  std::lock_guard lock(mu_);
+  return flushLocked();
+}
+
+absl::Status SignalStore::openFileLocked() {
+  file_start_ = clock_->now();
+  path_ = (fs::path(dir_) / fileName(file_start_, ++seq_)).string();
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    absl::Status st = errnoStatus("cannot create", path_, errno);
+    path_.clear();
+    return st;
+  }
+  file_bytes_ = 0;
+  table_.startNewFile();
+  encoder_ = std::make_unique<IpcEncoder>(
+      &fieldsFor(signal_), options_.codec,
+      KeyValues{{"otlpd:signal", std::string(signalDir(signal_))}, {"otlpd:version", "1"}});
+  out_.clear();
+  encoder_->appendSchema(out_);
+  absl::Status st = writeAll(out_);
+  if (!st.ok()) {
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(path_.c_str());
+    path_.clear();
+    return st;
+  }
+  fsyncDir(dir_);
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::writeAll(std::string_view bytes) {
+  const uint64_t before = file_bytes_;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // Cut a partial message off so that the file stays a readable stream.
+      if (::ftruncate(fd_, static_cast<off_t>(before)) == 0)
+        ::lseek(fd_, static_cast<off_t>(before), SEEK_SET);
+      return errnoStatus("write to", path_, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  file_bytes_ += bytes.size();
+  stats_.bytes_written += bytes.size();
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::flushLocked() {
+  const absl::Time now = clock_->now();
+  if (fd_ >= 0 &&
+      (file_bytes_ >= options_.max_file_bytes || now - file_start_ >= options_.max_file_age)) {
+    if (auto st = sealLocked(); !st.ok()) return st;
+  }
+  if (table_.rows() > 0) {
+    if (fd_ < 0) {
+      if (auto st = openFileLocked(); !st.ok()) {
+        ++stats_.write_failures;
+        failure_ = st;
+        return st;
+      }
+    }
+    out_.clear();
+    const size_t rows = table_.rows();
+    // Dictionaries are written with the batch, so a failed write must not count them as sent.
+    std::vector<std::pair<size_t, bool>> dict_state;
+    for (auto& d : table_.dictionaries()) dict_state.emplace_back(d->emitted, d->sent);
+    absl::Status st =
+        encoder_->appendBatch(table_,
+                              {{"otlpd:min_time_unix_nano", std::to_string(range_.min)},
+                               {"otlpd:max_time_unix_nano", std::to_string(range_.max)}},
+                              out_);
+    if (st.ok()) st = writeAll(out_);
+    if (st.ok() && options_.fsync == FsyncPolicy::kBatch && ::fdatasync(fd_) != 0) {
+      st = errnoStatus("fsync", path_, errno);
+    }
+    if (!st.ok()) {
+      for (size_t i = 0; i < dict_state.size(); ++i) {
+        table_.dictionaries()[i]->emitted = dict_state[i].first;
+        table_.dictionaries()[i]->sent = dict_state[i].second;
+      }
+      ++stats_.write_failures;
+      failure_ = st;
+      return st;
+    }
+    table_.clearRows();
+    range_ = TimeRange{};
+    stats_.rows_written += rows;
+    ++stats_.batches_written;
+    if (file_bytes_ >= options_.max_file_bytes) {
+      if (auto s2 = sealLocked(); !s2.ok()) return s2;
+    }
+  }
+  failure_ = absl::OkStatus();
+  retentionLocked();
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::sealLocked() {
+  if (fd_ < 0) return absl::OkStatus();
+  absl::Status st = writeAll(kEndOfStream);
+  if (st.ok() && options_.fsync != FsyncPolicy::kNever && ::fsync(fd_) != 0) {
+    st = errnoStatus("fsync", path_, errno);
+  }
+  // A file that could not take its end marker is repaired at the next start.
+  ::close(fd_);
+  fd_ = -1;
+  path_.clear();
+  encoder_.reset();
+  if (st.ok()) ++stats_.files_sealed;
+  return st;
+}
+
+void SignalStore::retentionLocked() {
+  const absl::Time cutoff = clock_->now() - options_.retention;
+  std::vector<StoredFile> all;
+  for (std::string_view s : {"traces", "metrics", "logs"}) {
+    const auto files = listFiles((fs::path(options_.directory) / std::string(s)).string());
+    all.insert(all.end(), files.begin(), files.end());
+  }
+  std::sort(all.begin(), all.end(), [](const StoredFile& a, const StoredFile& b) {
+    return std::tie(a.start, a.seq, a.path) < std::tie(b.start, b.seq, b.path);
+  });
+  uint64_t total = 0;
+  for (const StoredFile& f : all) total += f.size;
+  for (const StoredFile& f : all) {
+    // A file of its time range stays until its last row could be past retention: the file
+    // started at most max_file_age before its last row.
+    const bool too_old = f.start + options_.max_file_age < cutoff;
+    const bool too_big = total > options_.max_total_bytes;
+    if (!too_old && !too_big) break;
+    // Files still being written (ours or another signal's) are never deleted.
+    if (f.path == path_ || !endsSealed(f.path)) continue;
+    std::error_code ec;
+    if (fs::remove(f.path, ec)) {
+      total -= f.size;
+      ++stats_.files_deleted;
+    }
+  }
+}
+
+absl::Status SignalStore::close() {
+  std::lock_guard lock(mu_);
+  absl::Status st = flushLocked();
+  absl::Status seal = sealLocked();
+  return st.ok() ? seal : st;
+}
+
+StoreStats SignalStore::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+size_t SignalStore::pendingRows() const {
+  std::lock_guard lock(mu_);
+  return table_.rows();
+}
+
+std::string SignalStore::currentFile() const {
+  std::lock_guard lock(mu_);
+  return path_;
+}
+
+absl::Status SignalStore::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+}  // namespace otlpd::store

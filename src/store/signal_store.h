@@ -1,0 +1,101 @@
+// One signal's directory of Arrow IPC stream files: converts OTLP into an in-memory batch,
+// writes it as a record batch on flush(), rotates files by size and age, seals them with the
+// end-of-stream marker, repairs files a crash left open, and deletes the oldest files past the
+// retention limits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "otlp/proto.h"
+#include "pipeline/batch.h"
+#include "pipeline/signal.h"
+#include "store/clock.h"
+#include "store/columns.h"
+#include "store/ipc.h"
+#include "store/otlp_columns.h"
+
+namespace otlpd::store {
+
+enum class FsyncPolicy { kNever, kBatch, kRotate };
+
+struct StoreOptions {
+  std::string directory;  // the store root; this signal writes to directory/<signal>
+  BodyCodec codec = BodyCodec::kZstd;
+  size_t max_rows_per_batch = 10000;
+  uint64_t max_file_bytes = 64ull << 20;
+  absl::Duration max_file_age = absl::Minutes(10);
+  absl::Duration retention = absl::Hours(72);
+  uint64_t max_total_bytes = 2ull << 30;  // over all signals of the root
+  FsyncPolicy fsync = FsyncPolicy::kBatch;
+};
+
+struct StoreStats {
+  uint64_t rows_written = 0;
+  uint64_t batches_written = 0;
+  uint64_t bytes_written = 0;
+  uint64_t files_sealed = 0;
+  uint64_t files_deleted = 0;
+  uint64_t files_recovered = 0;
+  uint64_t write_failures = 0;
+};
+
+class SignalStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SignalStore>> open(pipeline::Signal signal,
+                                                           StoreOptions options, Clock* clock);
+  ~SignalStore();
+
+  // Converts `request` into pending rows; writes a batch at once when max rows is reached.
+  // Unavailable while writes fail (disk full), so that senders retry later.
+  absl::Status append(const google::protobuf::Message& request);
+  // Writes pending rows as one record batch, then rotates and applies retention as due.
+  absl::Status flush();
+  // Flushes and seals the current file.
+  absl::Status close();
+
+  StoreStats stats() const;
+  size_t pendingRows() const;
+  std::string currentFile() const;
+  // Set while writes fail; the error that started the episode.
+  absl::Status failure() const;
+
+  // Seals a file a crash left without end-of-stream: truncates it after its last complete
+  // record batch and appends the marker. Files without even a complete schema are renamed to
+  // *.arrow.corrupt. Returns whether the file was changed.
+  static absl::StatusOr<bool> repair(const std::string& path);
+
+ private:
+  SignalStore(pipeline::Signal signal, StoreOptions options, Clock* clock);
+  absl::Status recoverAll();
+  absl::Status flushLocked();
+  absl::Status openFileLocked();
+  absl::Status sealLocked();
+  absl::Status writeAll(std::string_view bytes);
+  void retentionLocked();
+
+  const pipeline::Signal signal_;
+  const StoreOptions options_;
+  Clock* const clock_;
+  std::string dir_;
+
+  mutable std::mutex mu_;
+  ColumnTable table_;
+  TimeRange range_;
+  std::unique_ptr<IpcEncoder> encoder_;
+  int fd_ = -1;
+  std::string path_;
+  uint64_t file_bytes_ = 0;
+  absl::Time file_start_;
+  uint64_t seq_ = 0;
+  std::string out_;
+  absl::Status failure_;
+  StoreStats stats_;
+};
+
+}  // namespace otlpd::store

@@ -1,0 +1,374 @@
+#include <fcntl.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "otlpd/store/reader.h"
+#include "store/ipc.h"
+#include "store/otlp_columns.h"
+#include "store/signal_store.h"
+#include "store_test_data.h"
+
+namespace otlpd::store {
+namespace {
+
+namespace fs = std::filesystem;
+using google::protobuf::util::MessageDifferencer;
+using pipeline::Signal;
+
+class FakeClock final : public Clock {
+ public:
+  absl::Time now() override { return now_; }
+  void advance(absl::Duration d) { now_ += d; }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "otlpd-store-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// OTLP → columns → IPC bytes (several batches) → decoder → columns → OTLP.
+template <class Req, class Append, class Back>
+void roundTrip(Signal signal, const Req& in, Append append, Back back, BodyCodec codec) {
+  ColumnTable table(&fieldsFor(signal));
+  IpcEncoder enc(&fieldsFor(signal), codec, {});
+  std::string bytes;
+  enc.appendSchema(bytes);
+  TimeRange range;
+  append(in, table, range);
+  ASSERT_GT(table.rows(), 0u);
+  ASSERT_TRUE(enc.appendBatch(table, {}, bytes).ok());
+  table.clearRows();
+  append(in, table, range);  // a second batch reuses the dictionaries (delta-free)
+  ASSERT_TRUE(enc.appendBatch(table, {}, bytes).ok());
+  bytes.append(kEndOfStream);
+
+  IpcDecoder dec;
+  size_t pos = 0;
+  int batches = 0;
+  for (;;) {
+    auto ev = dec.next(bytes, pos);
+    ASSERT_TRUE(ev.ok()) << ev.status();
+    if (*ev == IpcDecoder::Event::kEndOfStream) break;
+    ASSERT_NE(*ev, IpcDecoder::Event::kEndOfData);
+    if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+    ++batches;
+    Req out;
+    back(*dec.table(), nullptr, out);
+    EXPECT_TRUE(MessageDifferencer::Equals(in, out)) << "in:\n"
+                                                     << in.DebugString() << "\nout:\n"
+                                                     << out.DebugString();
+  }
+  EXPECT_EQ(batches, 2);
+  EXPECT_EQ(pos, bytes.size());
+}
+
+class StoreRoundTripTest : public ::testing::TestWithParam<BodyCodec> {};
+
+TEST_P(StoreRoundTripTest, Spans) {
+  roundTrip(Signal::kTraces, testing::richTraces(), appendTraces, tracesFromColumns, GetParam());
+}
+TEST_P(StoreRoundTripTest, Logs) {
+  roundTrip(Signal::kLogs, testing::richLogs(), appendLogs, logsFromColumns, GetParam());
+}
+TEST_P(StoreRoundTripTest, EveryMetricType) {
+  roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns,
+            GetParam());
+}
+INSTANTIATE_TEST_SUITE_P(StoreCodecs, StoreRoundTripTest,
+                         ::testing::Values(BodyCodec::kNone, BodyCodec::kZstd,
+                                           BodyCodec::kLz4Frame));
+
+TEST(StoreColumnsTest, OneRowPerSpanWithTypedAttributes) {
+  ColumnTable t(&fieldsFor(Signal::kTraces));
+  TimeRange range;
+  appendTraces(testing::richTraces(3), t, range);
+  ASSERT_EQ(t.rows(), 6u);
+  EXPECT_EQ(t.column(span_col::kServiceName).bytesAt(0), "checkout");
+  EXPECT_EQ(t.column(span_col::kServiceName).bytesAt(5), "payments");
+  EXPECT_EQ(t.column(span_col::kDuration).intAt(1), 500'000);
+  EXPECT_TRUE(t.column(5).isNull(0));  // root span: no parent
+  EXPECT_TRUE(attributeEquals(t.column(span_col::kAttributes), 0, "int", "-42"));
+  EXPECT_TRUE(attributeEquals(t.column(span_col::kAttributes), 0, "bool", "true"));
+  EXPECT_FALSE(attributeEquals(t.column(span_col::kAttributes), 0, "int", "42"));
+  EXPECT_EQ(range.min, 1'700'000'000'000'000'000LL);
+}
+
+StoreOptions options(const std::string& dir) {
+  StoreOptions o;
+  o.directory = dir;
+  o.fsync = FsyncPolicy::kNever;
+  return o;
+}
+
+std::vector<std::string> arrowFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".arrow") out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(StoreSignalStoreTest, WritesReadableSealedFilesAndRotatesByAge) {
+  TempDir tmp;
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.max_file_age = absl::Minutes(10);
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->append(testing::richTraces()).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  ASSERT_TRUE((*s)->append(testing::richTraces()).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  EXPECT_EQ(arrowFiles(tmp.path() + "/traces").size(), 1u);
+  clock.advance(absl::Minutes(11));
+  ASSERT_TRUE((*s)->append(testing::richTraces()).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  auto files = arrowFiles(tmp.path() + "/traces");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0], "20231114T221320Z-000001.arrow");
+  EXPECT_EQ(files[1], "20231114T222420Z-000002.arrow");
+  const std::string first = readFile(tmp.path() + "/traces/" + files[0]);
+  EXPECT_EQ(first.substr(first.size() - 8), kEndOfStream);
+  EXPECT_EQ((*s)->stats().files_sealed, 1u);
+  EXPECT_EQ((*s)->stats().rows_written, 18u);
+
+  // The file still being written is readable up to its last batch.
+  StoreReader reader(tmp.path());
+  ScanStats stats;
+  size_t spans = 0;
+  EXPECT_EQ(reader.scan(
+                {},
+                [&](std::string_view bytes) {
+                  otlp::TracesRequest r;
+                  EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                  for (const auto& rs : r.resource_spans())
+                    for (const auto& ss : rs.scope_spans())
+                      spans += static_cast<size_t>(ss.spans_size());
+                  return true;
+                },
+                &stats),
+            "");
+  EXPECT_EQ(spans, 18u);
+  EXPECT_EQ(stats.batches_read, 3u);
+}
+
+TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
+  TempDir tmp;
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.max_file_bytes = 1;  // every batch seals its file
+  o.max_total_bytes = 0;
+  o.codec = BodyCodec::kNone;
+  auto s = SignalStore::open(Signal::kLogs, o, &clock);
+  ASSERT_TRUE(s.ok());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE((*s)->append(testing::richLogs()).ok());
+    ASSERT_TRUE((*s)->flush().ok());
+    clock.advance(absl::Seconds(1));
+  }
+  // Each flush seals its file; the size budget of 0 leaves nothing sealed behind.
+  EXPECT_EQ((*s)->stats().files_sealed, 4u);
+  EXPECT_EQ(arrowFiles(tmp.path() + "/logs").size(), 0u);
+  EXPECT_EQ((*s)->stats().files_deleted, 4u);
+}
+
+TEST(StoreSignalStoreTest, RetentionByAgeDeletesOldestFirstAcrossSignals) {
+  TempDir tmp;
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.max_file_age = absl::Minutes(10);
+  o.retention = absl::Hours(1);
+  auto traces = SignalStore::open(Signal::kTraces, o, &clock);
+  auto logs = SignalStore::open(Signal::kLogs, o, &clock);
+  ASSERT_TRUE(traces.ok() && logs.ok());
+  for (int i = 0; i < 8; ++i) {  // 8 files, 11 minutes apart
+    ASSERT_TRUE((*traces)->append(testing::richTraces(1)).ok());
+    ASSERT_TRUE((*traces)->flush().ok());
+    clock.advance(absl::Minutes(11));
+  }
+  ASSERT_TRUE((*traces)->flush().ok());  // seals the last one, applies retention
+  // Files that started more than retention + max_file_age ago are gone, oldest first.
+  const auto files = arrowFiles(tmp.path() + "/traces");
+  EXPECT_EQ(files.size(), 6u);
+  EXPECT_EQ((*traces)->stats().files_deleted, 2u);
+  // The logs store applies the same limits to the traces directory.
+  clock.advance(absl::Minutes(30));
+  ASSERT_TRUE((*logs)->flush().ok());
+  EXPECT_EQ(arrowFiles(tmp.path() + "/traces").size(), 3u);
+}
+
+TEST(StoreSignalStoreTest, RepairsAFileCutByACrash) {
+  TempDir tmp;
+  FakeClock clock;
+  std::string path;
+  {
+    auto s = SignalStore::open(Signal::kMetrics, options(tmp.path()), &clock);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->append(testing::richMetrics()).ok());
+    ASSERT_TRUE((*s)->flush().ok());
+    ASSERT_TRUE((*s)->append(testing::richMetrics()).ok());
+    ASSERT_TRUE((*s)->flush().ok());
+    path = (*s)->currentFile();
+    // Simulate kill -9 in the middle of a write: copy the unsealed file plus half a message.
+    const std::string data = readFile(path);
+    std::ofstream(path + ".tmp", std::ios::binary) << data << data.substr(0, 200);
+  }
+  fs::rename(path + ".tmp", path);
+  auto s = SignalStore::open(Signal::kMetrics, options(tmp.path()), &clock);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->stats().files_recovered, 1u);
+  const std::string repaired = readFile(path);
+  EXPECT_EQ(repaired.substr(repaired.size() - 8), kEndOfStream);
+  ScanQuery q;
+  q.signal = StoredSignal::kMetrics;
+  size_t requests = 0;
+  EXPECT_EQ(StoreReader::scanFile(
+                path, q,
+                [&](std::string_view bytes) {
+                  otlp::MetricsRequest r;
+                  EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                  EXPECT_TRUE(MessageDifferencer::Equals(r, testing::richMetrics()))
+                      << r.DebugString();
+                  ++requests;
+                  return true;
+                }),
+            "");
+  EXPECT_EQ(requests, 2u);
+  // A file without a complete schema is set aside, not left as an unreadable .arrow.
+  const std::string broken = tmp.path() + "/metrics/20200101T000000Z-000009.arrow";
+  std::ofstream(broken, std::ios::binary) << std::string("\xff\xff\xff\xff\x40\x00", 6);
+  auto s2 = SignalStore::open(Signal::kMetrics, options(tmp.path()), &clock);
+  ASSERT_TRUE(s2.ok());
+  EXPECT_FALSE(fs::exists(broken));
+  EXPECT_TRUE(fs::exists(broken + ".corrupt"));
+}
+
+TEST(StoreReaderTest, FiltersRowsAndSkipsBatchesByTime) {
+  TempDir tmp;
+  FakeClock clock;
+  auto s = SignalStore::open(Signal::kTraces, options(tmp.path()), &clock);
+  ASSERT_TRUE(s.ok());
+  const uint64_t t0 = 1'700'000'000'000'000'000ULL;
+  const uint64_t t1 = t0 + 3'600'000'000'000ULL;
+  ASSERT_TRUE((*s)->append(testing::richTraces(3, t0)).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  ASSERT_TRUE((*s)->append(testing::richTraces(3, t1)).ok());
+  ASSERT_TRUE((*s)->close().ok());
+  StoreReader reader(tmp.path());
+  auto count = [&](const ScanQuery& q, ScanStats* st = nullptr) {
+    size_t n = 0;
+    EXPECT_EQ(reader.scan(
+                  q,
+                  [&](std::string_view bytes) {
+                    otlp::TracesRequest r;
+                    r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+                    for (const auto& rs : r.resource_spans())
+                      for (const auto& ss : rs.scope_spans())
+                        n += static_cast<size_t>(ss.spans_size());
+                    return true;
+                  },
+                  st),
+              "");
+    return n;
+  };
+  ScanQuery q;
+  EXPECT_EQ(count(q), 12u);
+  q.start_unix_nano = static_cast<int64_t>(t1);
+  ScanStats st;
+  EXPECT_EQ(count(q, &st), 6u);
+  EXPECT_EQ(st.batches_skipped, 1u);
+  EXPECT_EQ(st.batches_read, 1u);
+  q = {};
+  q.service = "payments";
+  EXPECT_EQ(count(q), 6u);
+  q.name = "SELECT";
+  EXPECT_EQ(count(q), 2u);
+  q = {};
+  q.min_duration_ns = 500'000;
+  EXPECT_EQ(count(q), 8u);
+  q.max_duration_ns = 500'000;
+  EXPECT_EQ(count(q), 4u);
+  q = {};
+  q.attributes = {{"int", "-42"}, {"str", "value"}};
+  EXPECT_EQ(count(q), 12u);
+  q.attributes = {{"int", "1"}};
+  EXPECT_EQ(count(q), 0u);
+  q = {};
+  q.trace_id = std::string(32, '0');
+  EXPECT_EQ(count(q), 0u);
+  std::string tid = testing::detail::bytes(16, 1);
+  q.trace_id = tid;
+  EXPECT_EQ(count(q), 6u);
+}
+
+// A real full disk: a 256 KiB tmpfs (needs CAP_SYS_ADMIN; skipped without it).
+TEST(StoreDiskFullTest, RefusesAsRetryableAndRecoversWhenSpaceReturns) {
+  TempDir tmp;
+  const std::string mnt = tmp.path() + "/mnt";
+  fs::create_directory(mnt);
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  // Fill the disk but for a few KiB.
+  {
+    std::ofstream filler(mnt + "/filler", std::ios::binary);
+    filler << std::string(250 * 1024, 'x');
+  }
+  FakeClock clock;
+  auto o = options(mnt);
+  o.codec = BodyCodec::kNone;
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  absl::Status st;
+  for (int i = 0; i < 20 && st.ok(); ++i) {
+    st = (*s)->append(testing::richTraces(20));
+    if (st.ok()) st = (*s)->flush();
+  }
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_NE(std::string(st.message()).find("disk full"), std::string::npos) << st;
+  EXPECT_GE((*s)->stats().write_failures, 1u);
+  // Refused while failing, as retryable.
+  EXPECT_EQ((*s)->append(testing::richTraces(1)).code(), absl::StatusCode::kUnavailable);
+  // Every file on the full disk is still a readable stream.
+  StoreReader reader(mnt);
+  EXPECT_EQ(reader.scan({}, [](std::string_view) { return true; }), "");
+  fs::remove(mnt + "/filler");
+  EXPECT_TRUE((*s)->flush().ok());
+  EXPECT_TRUE((*s)->append(testing::richTraces(1)).ok());
+  EXPECT_TRUE((*s)->close().ok());
+}
+
+}  // namespace
+}  // namespace otlpd::store
