@@ -115,15 +115,16 @@ absl::Status expandNode(YAML::Node node, const std::string& path, const EnvLooku
     auto expanded = expandScalar(text, lookup);
     if (!expanded.ok()) {
       return absl::InvalidArgumentError(strCat(path, " (line ", node.Mark().line + 1, ":",
-                                               node.Mark().column + 1, "): ",
-                                               expanded.status().message()));
+                                               node.Mark().column + 1,
+                                               "): ", expanded.status().message()));
     }
     node = *expanded;
     return absl::OkStatus();
   }
   if (node.IsMap()) {
     for (auto kv : node) {
-      const std::string child = path.empty() ? kv.first.Scalar() : strCat(path, ".", kv.first.Scalar());
+      const std::string child =
+          path.empty() ? kv.first.Scalar() : strCat(path, ".", kv.first.Scalar());
       if (absl::Status s = expandNode(kv.second, child, lookup); !s.ok()) return s;
     }
   } else if (node.IsSequence()) {

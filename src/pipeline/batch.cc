@@ -32,8 +32,8 @@ void Batch::detach() {
   auto copy = std::make_shared<Payload>(payload_->signal);
   copy->message = newRequest(payload_->signal, &copy->arena);
   copy->message->CopyFrom(*payload_->message);
-  copy->reservation = payload_->reservation.forceSibling(
-      static_cast<size_t>(copy->arena.SpaceAllocated()));
+  copy->reservation =
+      payload_->reservation.forceSibling(static_cast<size_t>(copy->arena.SpaceAllocated()));
   payload_ = std::move(copy);
 }
 

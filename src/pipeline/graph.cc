@@ -170,8 +170,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       auto& instance = exporter_instances[{id, p.signal}];
       if (!instance) {
         config::ConfigNode cfg = exporters.configFor(id, scratch);
-        auto created = static_cast<const ExporterFactory*>(f)->create(CreateSettings{id, metrics, memory},
-                                                                      cfg, p.signal);
+        auto created = static_cast<const ExporterFactory*>(f)->create(
+            CreateSettings{id, metrics, memory}, cfg, p.signal);
         cfg.rejectUnknownKeys();
         if (!created.ok()) {
           errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -220,8 +220,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     }
     const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
     config::ConfigNode cfg = receivers.configFor(id, scratch);
-    auto created = static_cast<const ReceiverFactory*>(f)->create(CreateSettings{id, metrics, memory}, cfg,
-                                                                  std::move(next));
+    auto created = static_cast<const ReceiverFactory*>(f)->create(
+        CreateSettings{id, metrics, memory}, cfg, std::move(next));
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));

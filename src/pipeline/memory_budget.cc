@@ -39,8 +39,8 @@ std::optional<MemoryBudget::Reservation> MemoryBudget::tryReserve(size_t bytes) 
   size_t current = state_->in_use.load(std::memory_order_relaxed);
   do {
     if (limit != 0 && current + bytes > limit) return std::nullopt;
-  } while (!state_->in_use.compare_exchange_weak(current, current + bytes,
-                                                 std::memory_order_relaxed));
+  } while (
+      !state_->in_use.compare_exchange_weak(current, current + bytes, std::memory_order_relaxed));
   return Reservation(state_, bytes);
 }
 

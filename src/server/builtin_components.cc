@@ -3,6 +3,7 @@
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
 #include "exporters/nop/nop_exporter.h"
+#include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
 #include "processors/batch/batch_processor.h"
@@ -18,6 +19,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());
+  registry.add(exporters::otlp_grpc::makeOtlpGrpcExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
 }

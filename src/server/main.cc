@@ -12,6 +12,7 @@
 #include "config/loader.h"
 #include "server/builtin_components.h"
 #include "server/default_config.h"
+#include "server/dlq_command.h"
 #include "server/service.h"
 
 namespace {
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
   CLI::App* components_cmd =
       app.add_subcommand("components", "List the component types this binary knows");
 
+  otlpd::server::registerDlqCommand(app);
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) return serve(serve_options, ready_file);

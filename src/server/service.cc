@@ -74,9 +74,9 @@ std::string jsonString(std::string_view s) {
 }  // namespace
 
 std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
-                                                    const pipeline::FactoryRegistry& factories,
-                                                    config::ConfigErrors& errors,
-                                                    TelemetryConfig& telemetry) {
+                                                     const pipeline::FactoryRegistry& factories,
+                                                     config::ConfigErrors& errors,
+                                                     TelemetryConfig& telemetry) {
   config::ConfigNode root_node(root, "", errors);
   config::ConfigNode service_node = root_node.child("service");
   telemetry = parseTelemetry(service_node.child("telemetry"));
@@ -108,8 +108,8 @@ std::unique_ptr<Service> Service::build(const YAML::Node& root,
       [memory] { return static_cast<double>(memory->inUse()); });
   service->metrics_->callbackGauge(
       "otlpd_memory_budget_limit_bytes",
-      "The memory budget (memory_limiter soft limit); 0 when no memory_limiter is configured.",
-      {}, [memory] { return static_cast<double>(memory->limit()); });
+      "The memory budget (memory_limiter soft limit); 0 when no memory_limiter is configured.", {},
+      [memory] { return static_cast<double>(memory->limit()); });
   return service;
 }
 
@@ -148,9 +148,9 @@ absl::Status Service::reload(const YAML::Node& root, const pipeline::FactoryRegi
     graph_ = std::move(previous);
     memory_.setLimit(running_limit);
     if (absl::Status restored = startGraph(); !restored.ok()) {
-      return absl::InternalError(strCat("reload failed (", s.message(),
-                                        ") and the previous config did not restart: ",
-                                        restored.message()));
+      return absl::InternalError(
+          strCat("reload failed (", s.message(),
+                 ") and the previous config did not restart: ", restored.message()));
     }
     return s;
   }

@@ -25,8 +25,7 @@ const fs::path kGoldenDir = fs::path(OTLPD_SOURCE_DIR) / "tests/config/golden";
 std::string validate(const fs::path& file) {
   auto root = loadConfig({file.string()}, "");
   if (!root.ok()) return std::string(root.status().message());
-  if (absl::Status s = expandEnv(*root, [](const std::string&) { return std::nullopt; });
-      !s.ok()) {
+  if (absl::Status s = expandEnv(*root, [](const std::string&) { return std::nullopt; }); !s.ok()) {
     return std::string(s.message());
   }
   pipeline::FactoryRegistry factories;

@@ -106,8 +106,8 @@ class OtlpdProcess {
  public:
   // The config the OTLP tests share: an otlp receiver with gRPC and HTTP (4 MiB limits), a file
   // exporter per signal writing traces.jsonl, metrics.jsonl and logs.jsonl, health_check and
-  // self-metrics, every listener on 127.0.0.1:0. `http_extra` is inserted as more keys of
-  // receivers.otlp.protocols.http (indented by the caller's lines being plain "key: value").
+  // self-metrics, every listener on 127.0.0.1:0. `http_extra` adds flow-style keys to
+  // receivers.otlp.protocols.http, e.g. `cors: { allowed_origins: ["http://example.test"] }`.
   static std::string standardConfig(std::string_view http_extra = {});
 
   // Writes `config_yaml` (every "@DIR@" replaced by the fresh temp dir) and starts otlpd on it,

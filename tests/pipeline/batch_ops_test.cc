@@ -27,8 +27,7 @@ TEST(BatchOps, MergeKeepsEveryResourceInOrder) {
   Batch merged = mergeBatches({tracesBatch("a", 1, 2), tracesBatch("b", 2, 1)});
   EXPECT_EQ(merged.itemCount(), 4u);
   ASSERT_EQ(merged.traces().resource_spans_size(), 2);
-  EXPECT_EQ(merged.traces().resource_spans(1).resource().attributes(0).value().string_value(),
-            "b");
+  EXPECT_EQ(merged.traces().resource_spans(1).resource().attributes(0).value().string_value(), "b");
 }
 
 TEST(BatchOps, SplitKeepsResourceAndScopeOfEveryItem) {
@@ -81,8 +80,8 @@ TEST(BatchOps, SplitMetricsAtDataPointGranularity) {
 TEST(BatchOps, SplitLogsAndSmallBatchesPassThrough) {
   Batch logs = Batch::create(Signal::kLogs);
   auto* sl = logs.mutableLogs().add_resource_logs()->add_scope_logs();
-  for (int i = 0; i < 3; ++i) sl->add_log_records()->set_severity_number(
-      otlp::pb_logs::SEVERITY_NUMBER_INFO);
+  for (int i = 0; i < 3; ++i)
+    sl->add_log_records()->set_severity_number(otlp::pb_logs::SEVERITY_NUMBER_INFO);
   EXPECT_EQ(splitBatch(logs, 2).size(), 2u);
   std::vector<Batch> same = splitBatch(logs, 3);
   ASSERT_EQ(same.size(), 1u);

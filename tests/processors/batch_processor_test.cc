@@ -98,9 +98,10 @@ TEST_F(BatchProcessorTest, InvalidConfigIsReported) {
   auto factory = batch::makeBatchProcessorFactory();
   auto node = *config::parseYaml("send_batch_size: 10\nsend_batch_max_size: 5\ntimeout: 0s\n", "t");
   config::ConfigNode cfg(node, "processors.batch", errors_);
-  ASSERT_TRUE(factory->create(pipeline::CreateSettings{{"batch", ""}, metrics_}, cfg,
-                              Signal::kTraces, next_)
-                  .ok());
+  ASSERT_TRUE(
+      factory
+          ->create(pipeline::CreateSettings{{"batch", ""}, metrics_}, cfg, Signal::kTraces, next_)
+          .ok());
   EXPECT_EQ(errors_.size(), 2u) << errors_.toString();
 }
 
@@ -111,11 +112,12 @@ TEST(MemoryLimiter, SetsTheBudgetToTheSoftLimitAndRequiresALimit) {
   auto next = std::make_shared<RecordingConsumer>();
   {
     config::ConfigErrors errors;
-    auto node = *config::parseYaml("check_interval: 1s\nlimit_mib: 100\nspike_limit_mib: 20\n",
-                                   "t");
+    auto node =
+        *config::parseYaml("check_interval: 1s\nlimit_mib: 100\nspike_limit_mib: 20\n", "t");
     config::ConfigNode cfg(node, "processors.memory_limiter", errors);
-    ASSERT_TRUE(factory->create(pipeline::CreateSettings{{"memory_limiter", ""}, metrics, &budget},
-                                cfg, Signal::kTraces, next)
+    ASSERT_TRUE(factory
+                    ->create(pipeline::CreateSettings{{"memory_limiter", ""}, metrics, &budget},
+                             cfg, Signal::kTraces, next)
                     .ok());
     EXPECT_TRUE(errors.empty()) << errors.toString();
     EXPECT_EQ(budget.limit(), size_t{80} << 20);

@@ -25,13 +25,14 @@ class BatchProcessor final : public pipeline::Processor {
                  std::shared_ptr<pipeline::Consumer> next)
       : config_(config),
         next_(std::move(next)),
-        sent_by_size_(&settings.metrics.counter(
-            "otlpd_processor_batch_batch_send_size_trigger_total",
-            "Batches sent because they reached send_batch_size.",
-            {{"processor", settings.id.toString()}})),
+        sent_by_size_(
+            &settings.metrics.counter("otlpd_processor_batch_batch_send_size_trigger_total",
+                                      "Batches sent because they reached send_batch_size.",
+                                      {{"processor", settings.id.toString()}})),
         sent_by_timeout_(&settings.metrics.counter(
             "otlpd_processor_batch_timeout_trigger_send_total",
-            "Batches sent because the timeout expired.", {{"processor", settings.id.toString()}})) {}
+            "Batches sent because the timeout expired.", {{"processor", settings.id.toString()}})) {
+  }
 
   ~BatchProcessor() override { (void)shutdown(); }
 
@@ -115,9 +116,8 @@ class BatchProcessor final : public pipeline::Processor {
   void flush(const std::shared_ptr<Pending>& pending) {
     absl::Status result;
     if (!pending->parts.empty()) {
-      pipeline::Batch merged = pending->parts.size() == 1
-                                   ? std::move(pending->parts.front())
-                                   : pipeline::mergeBatches(pending->parts);
+      pipeline::Batch merged = pending->parts.size() == 1 ? std::move(pending->parts.front())
+                                                          : pipeline::mergeBatches(pending->parts);
       if (pending->parts.size() > 1) merged.reserveLike(pending->parts.front());
       pending->parts.clear();
       result = send(std::move(merged));

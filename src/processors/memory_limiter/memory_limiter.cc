@@ -54,9 +54,8 @@ class MemoryLimiter final : public pipeline::Processor {
   absl::Status consume(pipeline::Batch&& batch) override {
     if (above_soft_limit_.load(std::memory_order_relaxed)) {
       refused_->add();
-      return absl::UnavailableError(
-          strCat("memory usage is above the soft limit of ", limits_.soft >> 20,
-                 " MiB; retry later"));
+      return absl::UnavailableError(strCat("memory usage is above the soft limit of ",
+                                           limits_.soft >> 20, " MiB; retry later"));
     }
     return next_->consume(std::move(batch));
   }
@@ -83,9 +82,10 @@ class MemoryLimiter final : public pipeline::Processor {
     }
     const bool above = *rss > limits_.soft;
     if (above != above_soft_limit_.exchange(above)) {
-      logging::log(above ? logging::Level::kWarn : logging::Level::kInfo,
-                   above ? "memory above soft limit: refusing data" : "memory back below soft limit",
-                   {{"processor", id_}, {"rss_bytes", *rss}, {"soft_limit_bytes", limits_.soft}});
+      logging::log(
+          above ? logging::Level::kWarn : logging::Level::kInfo,
+          above ? "memory above soft limit: refusing data" : "memory back below soft limit",
+          {{"processor", id_}, {"rss_bytes", *rss}, {"soft_limit_bytes", limits_.soft}});
     }
   }
 
@@ -106,8 +106,8 @@ class MemoryLimiterFactory final : public pipeline::ProcessorFactory {
   bool supports(pipeline::Signal) const override { return true; }
 
   absl::StatusOr<std::unique_ptr<pipeline::Processor>> create(
-      const pipeline::CreateSettings& settings, config::ConfigNode& config,
-      pipeline::Signal, std::shared_ptr<pipeline::Consumer> next) const override {
+      const pipeline::CreateSettings& settings, config::ConfigNode& config, pipeline::Signal,
+      std::shared_ptr<pipeline::Consumer> next) const override {
     Limits limits;
     limits.check_interval = config.getDuration("check_interval", absl::ZeroDuration());
     if (limits.check_interval <= absl::ZeroDuration()) {

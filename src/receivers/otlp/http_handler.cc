@@ -135,6 +135,7 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
       return r;
     }
     if (!encoding) {
+      ingestor_->countMalformed(Transport::kHttp);
       return statusResponse(request, http::status::unsupported_media_type, kInvalidArgument,
                             strCat("unsupported Content-Type '",
                                    ct == request.end() ? std::string() : std::string(ct->value()),

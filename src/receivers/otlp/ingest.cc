@@ -145,9 +145,9 @@ ExportOutcome Ingestor::exportRequest(
     if (!reservation) {
       refused_for_memory_[static_cast<int>(transport)]->add();
       out.kind = ExportOutcome::Kind::kRetryable;
-      out.message = strCat("memory limit reached (", memory_->inUse() >> 20, " of ",
-                           memory_->limit() >> 20,
-                           " MiB of telemetry in flight or queued); retry later");
+      out.message =
+          strCat("memory limit reached (", memory_->inUse() >> 20, " of ", memory_->limit() >> 20,
+                 " MiB of telemetry in flight or queued); retry later");
       warnRateLimited("refusing data: memory budget spent", signal, transport,
                       absl::ResourceExhaustedError(out.message));
       return out;

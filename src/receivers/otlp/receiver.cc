@@ -77,8 +77,8 @@ class OtlpReceiver final : public pipeline::Receiver {
                pipeline::SignalConsumers next)
       : id_(settings.id.toString()),
         config_(std::move(config)),
-        ingestor_(std::make_shared<Ingestor>(id_, std::move(next), settings.metrics,
-                                             settings.memory)) {}
+        ingestor_(
+            std::make_shared<Ingestor>(id_, std::move(next), settings.metrics, settings.memory)) {}
 
   ~OtlpReceiver() override { (void)shutdown(); }
 

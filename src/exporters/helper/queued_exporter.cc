@@ -1,0 +1,541 @@
+#include "exporters/helper/queued_exporter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/metrics_registry.h"
+#include "common/strings.h"
+#include "exporters/helper/dead_letter.h"
+#include "exporters/helper/write_ahead_log.h"
+
+namespace otlpd::exporters::helper {
+namespace {
+
+using pipeline::Signal;
+
+double random01() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// Component ids may hold '/', which must not become a path separator.
+std::string pathSafe(std::string_view id) {
+  std::string out(id);
+  for (char& c : out) {
+    if (c == '/' || c == '\\' || c == ' ') c = '_';
+  }
+  return out;
+}
+
+class QueuedExporter final : public pipeline::Exporter {
+ public:
+  QueuedExporter(const pipeline::CreateSettings& settings, Signal signal, HelperConfig config,
+                 SenderFactory sender_factory, HelperHooks hooks)
+      : id_(settings.id.toString()),
+        signal_(signal),
+        cfg_(std::move(config)),
+        sender_factory_(std::move(sender_factory)),
+        now_(hooks.now ? hooks.now : [] { return absl::Now(); }),
+        metrics_(settings.metrics),
+        breaker_(cfg_.breaker) {
+    const std::string item(pipeline::itemName(signal));
+    const common::Labels by_exporter = {{"exporter", id_}};
+    labels_ = {{"exporter", id_}, {"signal", std::string(pipeline::signalName(signal))}};
+    sent_ =
+        &metrics_.counter(strCat("otlpd_exporter_sent_", item, "_total"),
+                          strCat("Items delivered to the destination (", item, ")."), by_exporter);
+    send_failed_ = &metrics_.counter(
+        strCat("otlpd_exporter_send_failed_", item, "_total"),
+        strCat("Items that could not be delivered and went to the dead-letter queue or were "
+               "dropped (",
+               item, ")."),
+        by_exporter);
+    enqueue_failed_ = &metrics_.counter(
+        strCat("otlpd_exporter_enqueue_failed_", item, "_total"),
+        strCat("Items refused because the sending queue was full; the sender was asked to retry (",
+               item, ")."),
+        by_exporter);
+    partial_rejected_ = &metrics_.counter(
+        strCat("otlpd_exporter_partial_rejected_", item, "_total"),
+        strCat("Items the destination refused in a partial success (", item, ")."), by_exporter);
+    dropped_ = &metrics_.counter(
+        strCat("otlpd_exporter_dropped_", item, "_total"),
+        strCat("Items lost: undeliverable and no room in (or no) dead-letter queue (", item, ")."),
+        by_exporter);
+    retries_ = &metrics_.counter("otlpd_exporter_retries_total",
+                                 "Export attempts that failed and were retried.", labels_);
+  }
+
+  ~QueuedExporter() override { (void)shutdown(); }
+
+  absl::Status start(pipeline::Host&) override {
+    auto sender = sender_factory_();
+    if (!sender.ok()) return sender.status();
+    sender_ = *std::move(sender);
+    if (!cfg_.dead_letter.directory.empty()) {
+      auto dlq = DeadLetterWriter::open(cfg_.dead_letter.directory, cfg_.dead_letter.max_bytes);
+      if (!dlq.ok()) return dlq.status();
+      dlq_ = *std::move(dlq);
+    }
+    if (cfg_.queue.enabled && !cfg_.queue.storage.empty()) {
+      const std::string dir =
+          strCat(cfg_.queue.storage, "/", pathSafe(id_), "/", pipeline::signalName(signal_));
+      auto wal = WriteAheadLog::open(dir, cfg_.queue.fsync);
+      if (!wal.ok()) return wal.status();
+      wal_ = *std::move(wal);
+      recover();
+    }
+    registerGauges();
+    if (cfg_.queue.enabled) {
+      for (int i = 0; i < cfg_.queue.num_consumers; ++i) {
+        consumers_.emplace_back([this] { consumerLoop(); });
+      }
+    }
+    started_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || !started_) {
+        stopping_ = true;
+        return absl::OkStatus();
+      }
+      stopping_ = true;
+      // In-memory work gets one bounded chance to go out; what cannot is dead-lettered.
+      drain_deadline_ = now_() + std::max(cfg_.timeout, absl::Seconds(1));
+    }
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    wake_.notify_all();
+    for (std::thread& t : consumers_) t.join();
+    consumers_.clear();
+    for (uint64_t id : gauge_ids_) metrics_.removeCallback(id);
+    gauge_ids_.clear();
+    if (wal_ && !queue_.empty()) {
+      logging::info("persistent queue keeps undelivered requests for the next start",
+                    {{"exporter", id_},
+                     {"signal", pipeline::signalName(signal_)},
+                     {"requests", queue_.size()}});
+    }
+    queue_.clear();
+    wal_.reset();
+    sender_.reset();
+    return absl::OkStatus();
+  }
+
+  absl::Status consume(pipeline::Batch&& batch) override {
+    if (batch.empty()) return absl::OkStatus();
+    if (!cfg_.queue.enabled) return deliverNow(std::move(batch));
+    const int64_t size = sizeOf(batch);
+    const int64_t items = static_cast<int64_t>(batch.itemCount());
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (stopping_) return absl::UnavailableError("exporter is shutting down");
+        // One request larger than the whole queue still goes alone, or it could never pass.
+        if (used_ == 0 || used_ + size <= cfg_.queue.queue_size) break;
+        if (!cfg_.queue.block_on_overflow) {
+          enqueue_failed_->add(static_cast<uint64_t>(items));
+          return absl::UnavailableError(strCat("sending queue of exporter ", id_, " is full"));
+        }
+        not_full_.wait(lock);
+      }
+      used_ += size;
+    }
+    uint64_t wal_id = 0;
+    if (wal_) {
+      auto id = wal_->append(encodeBatch(batch));
+      if (!id.ok()) {
+        release(size);
+        logging::error("persistent queue write failed",
+                       {{"exporter", id_}, {"error", id.status()}});
+        return absl::UnavailableError(id.status().message());
+      }
+      wal_id = *id;
+    }
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(Item{std::move(batch), wal_id, size, items});
+    }
+    not_empty_.notify_one();
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Item {
+    pipeline::Batch batch;
+    uint64_t wal_id;
+    int64_t size;
+    int64_t items;
+  };
+  enum class Outcome { kDone, kKeepOnDisk };
+
+  int64_t sizeOf(const pipeline::Batch& batch) const {
+    switch (cfg_.queue.sizer) {
+      case Sizer::kRequests:
+        return 1;
+      case Sizer::kItems:
+        return static_cast<int64_t>(batch.itemCount());
+      case Sizer::kBytes:
+        return static_cast<int64_t>(batch.request().ByteSizeLong());
+    }
+    return 1;
+  }
+
+  void release(int64_t size) {
+    {
+      std::lock_guard lock(mu_);
+      used_ -= size;
+    }
+    not_full_.notify_all();
+  }
+
+  void registerGauges() {
+    gauge_ids_.push_back(metrics_.callbackGauge(
+        "otlpd_exporter_queue_size", "Requests, items or bytes (per sizer) held by the queue.",
+        labels_, [this] {
+          std::lock_guard lock(mu_);
+          return static_cast<double>(used_);
+        }));
+    metrics_.gauge("otlpd_exporter_queue_capacity", "Capacity of the sending queue.", labels_)
+        .set(static_cast<double>(cfg_.queue.queue_size));
+    if (cfg_.breaker.enabled) {
+      gauge_ids_.push_back(metrics_.callbackGauge(
+          "otlpd_exporter_circuit_breaker_state",
+          "Circuit breaker state: 0 closed, 1 open, 2 half-open.", labels_, [this] {
+            std::lock_guard lock(breaker_mu_);
+            return static_cast<double>(breaker_.state(now_()));
+          }));
+    }
+    if (wal_) {
+      gauge_ids_.push_back(metrics_.callbackGauge(
+          "otlpd_exporter_persistent_queue_bytes", "Bytes of the persistent queue on disk.",
+          labels_, [this] { return static_cast<double>(wal_ ? wal_->diskBytes() : 0); }));
+    }
+  }
+
+  // Replays what a previous run acknowledged but did not deliver.
+  void recover() {
+    std::vector<WriteAheadLog::Record> records = wal_->takeRecovered();
+    int64_t items_total = 0;
+    for (WriteAheadLog::Record& r : records) {
+      auto batch = decodeBatch(signal_, r.payload);
+      if (!batch.ok()) {
+        logging::error("persistent queue record does not decode; dropped",
+                       {{"exporter", id_}, {"id", r.id}});
+        dropped_->add();
+        wal_->ack(r.id);
+        continue;
+      }
+      const int64_t size = sizeOf(*batch);
+      const int64_t items = static_cast<int64_t>(batch->itemCount());
+      if (used_ > 0 && used_ + size > cfg_.queue.queue_size) {
+        // The queue was made smaller since these were acknowledged: they are still ours.
+        deadLetter(*batch, items, "queue_overflow",
+                   "persistent queue recovered more than queue_size holds", false);
+        wal_->ack(r.id);
+        continue;
+      }
+      used_ += size;
+      items_total += items;
+      queue_.push_back(Item{*std::move(batch), r.id, size, items});
+    }
+    if (!records.empty()) {
+      logging::info("persistent queue recovered undelivered requests",
+                    {{"exporter", id_},
+                     {"signal", pipeline::signalName(signal_)},
+                     {"requests", queue_.size()},
+                     {"items", items_total}});
+    }
+  }
+
+  void consumerLoop() {
+    for (;;) {
+      std::vector<Item> work;
+      {
+        std::unique_lock lock(mu_);
+        not_empty_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+        // The persistent queue keeps its backlog for the next start instead of draining it.
+        if (queue_.empty() || (stopping_ && wal_)) return;
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        collectBatch(lock, work);
+      }
+      process(work);
+    }
+  }
+
+  // Batching inside the queue: merge queued requests up to min_size, waiting at most
+  // flush_timeout for more, never beyond max_size.
+  void collectBatch(std::unique_lock<std::mutex>& lock, std::vector<Item>& work) {
+    const int64_t min = cfg_.queue.batch_min_size, max = cfg_.queue.batch_max_size;
+    if (min <= 0) return;
+    int64_t acc = work.front().size;
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(cfg_.queue.flush_timeout);
+    while (acc < min && !stopping_) {
+      if (!queue_.empty()) {
+        if (max > 0 && acc + queue_.front().size > max) break;
+        acc += queue_.front().size;
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        continue;
+      }
+      if (not_empty_.wait_until(lock, deadline) == std::cv_status::timeout && queue_.empty()) break;
+    }
+  }
+
+  void process(std::vector<Item>& work) {
+    int64_t items = 0, size = 0;
+    for (const Item& i : work) {
+      items += i.items;
+      size += i.size;
+    }
+    pipeline::Batch batch = work.front().batch;
+    if (work.size() > 1) {
+      batch = pipeline::Batch::create(signal_);
+      for (const Item& i : work) batch.mutableRequest().MergeFrom(i.batch.request());
+    }
+    const Outcome outcome = deliver(batch, items);
+    if (wal_ && outcome == Outcome::kDone) {
+      for (const Item& i : work) wal_->ack(i.wal_id);
+    }
+    work.clear();
+    release(size);
+  }
+
+  absl::Status deliverNow(pipeline::Batch&& batch) {
+    // Without a queue the caller waits for the outcome; undeliverable data still ends in the
+    // dead-letter queue rather than back with a client that may not retry.
+    deliver(batch, static_cast<int64_t>(batch.itemCount()));
+    return absl::OkStatus();
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  bool pastDrainDeadline() {
+    std::lock_guard lock(mu_);
+    return stopping_ && now_() >= drain_deadline_;
+  }
+
+  // Waits `d`, or less when shutdown starts; false when interrupted.
+  bool sleepFor(absl::Duration d) {
+    std::unique_lock lock(mu_);
+    return !wake_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return stopping_; });
+  }
+
+  // Waits until the breaker lets a request through; false when shutdown interrupted the wait.
+  bool passBreaker() {
+    if (!cfg_.breaker.enabled) return true;
+    for (;;) {
+      absl::Duration wait;
+      {
+        std::lock_guard lock(breaker_mu_);
+        const uint64_t before = breaker_.transitions();
+        const bool allowed = breaker_.allow(now_());
+        noteTransition(before);
+        if (allowed) return true;
+        const absl::Time reopen = breaker_.reopensAt();
+        // Half-open with the probe out: look again soon.
+        wait = reopen == absl::InfinitePast() ? absl::Milliseconds(20)
+                                              : std::max(reopen - now_(), absl::Milliseconds(1));
+      }
+      // Shutting down: an open breaker will not close in time for the drain.
+      if (!sleepFor(std::min(wait, absl::Seconds(1)))) return false;
+    }
+  }
+
+  void breakerOutcome(bool failure) {
+    if (!cfg_.breaker.enabled) return;
+    std::lock_guard lock(breaker_mu_);
+    const uint64_t before = breaker_.transitions();
+    if (failure) {
+      breaker_.onFailure(now_());
+    } else {
+      breaker_.onSuccess(now_());
+    }
+    noteTransition(before);
+  }
+
+  // Called with breaker_mu_ held.
+  void noteTransition(uint64_t before) {
+    if (breaker_.transitions() == before) return;
+    const std::string_view state = breakerStateName(breaker_.state(now_()));
+    common::Labels labels = labels_;
+    labels.emplace_back("state", std::string(state));
+    metrics_
+        .counter("otlpd_exporter_circuit_breaker_transitions_total",
+                 "Circuit breaker state changes, by the state entered.", labels)
+        .add();
+    logging::warn("circuit breaker state changed", {{"exporter", id_},
+                                                    {"signal", pipeline::signalName(signal_)},
+                                                    {"state", state},
+                                                    {"destination", sender_->destination()}});
+  }
+
+  // What happens to work that shutdown interrupted.
+  Outcome interrupted(const pipeline::Batch& batch, int64_t items, std::string_view last_error) {
+    if (wal_) return Outcome::kKeepOnDisk;
+    deadLetter(batch, items, "shutdown",
+               strCat("shut down before delivery; last error: ", last_error), false);
+    return Outcome::kDone;
+  }
+
+  Outcome deliver(const pipeline::Batch& batch, int64_t items) {
+    const absl::Time start = now_();
+    std::string last_error = "none (not attempted)";
+    for (int retry = 0;; ++retry) {
+      if (pastDrainDeadline() || (wal_ && stopping())) return interrupted(batch, items, last_error);
+      if (!passBreaker()) return interrupted(batch, items, last_error);
+      SendResult r = sender_->send(batch, cfg_.timeout);
+      if (r.status.ok()) {
+        breakerOutcome(false);
+        const int64_t rejected = std::clamp<int64_t>(r.rejected_items, 0, items);
+        sent_->add(static_cast<uint64_t>(items - rejected));
+        if (r.rejected_items > 0) {
+          partial_rejected_->add(static_cast<uint64_t>(r.rejected_items));
+          logging::warn("destination accepted part of a request",
+                        {{"exporter", id_},
+                         {"destination", sender_->destination()},
+                         {"rejected", r.rejected_items},
+                         {"message", r.rejected_message}});
+          // Kept for inspection; marked partial so a replay does not duplicate what was taken.
+          deadLetter(
+              batch, r.rejected_items, "partial_success",
+              strCat("partial success: ", r.rejected_items, " rejected: ", r.rejected_message),
+              true, /*count_failed=*/false);
+        }
+        return Outcome::kDone;
+      }
+      last_error = r.status.ToString();
+      if (r.status.code() == absl::StatusCode::kInvalidArgument) {
+        // The destination answered: it is healthy, the data is not.
+        breakerOutcome(false);
+        deadLetter(batch, items, "permanent", strCat("permanent error: ", last_error), false);
+        return Outcome::kDone;
+      }
+      breakerOutcome(true);
+      if (!cfg_.retry.enabled) {
+        deadLetter(batch, items, "retry_disabled",
+                   strCat("retry_on_failure disabled; error: ", last_error), false);
+        return Outcome::kDone;
+      }
+      const absl::Duration delay =
+          throttledDelay(cfg_.retry, backoffDelay(cfg_.retry, retry, random01()), r.retry_after);
+      if (cfg_.retry.max_elapsed_time > absl::ZeroDuration() &&
+          now_() + delay - start > cfg_.retry.max_elapsed_time) {
+        deadLetter(batch, items, "max_elapsed_time",
+                   strCat("gave up after ", absl::FormatDuration(now_() - start),
+                          " (max_elapsed_time); last error: ", last_error),
+                   false);
+        return Outcome::kDone;
+      }
+      retries_->add();
+      warnRateLimited(last_error, delay, r.retry_after.has_value());
+      if (!sleepFor(delay)) return interrupted(batch, items, last_error);
+    }
+  }
+
+  void deadLetter(const pipeline::Batch& batch, int64_t items, std::string_view kind,
+                  std::string reason, bool partial, bool count_failed = true) {
+    if (count_failed) send_failed_->add(static_cast<uint64_t>(items));
+    absl::Status s = absl::FailedPreconditionError("no dead_letter_queue configured");
+    if (dlq_) {
+      DeadLetterHeader h;
+      h.time = absl::Now();
+      h.exporter = id_;
+      h.destination = sender_ ? sender_->destination() : "";
+      h.signal = signal_;
+      h.reason = reason;
+      h.items = items;
+      h.partial = partial;
+      s = dlq_->write(h, batch);
+    }
+    if (s.ok()) {
+      metrics_
+          .counter(strCat("otlpd_exporter_dead_letter_", pipeline::itemName(signal_), "_total"),
+                   "Items written to the dead-letter queue, by reason.",
+                   {{"exporter", id_}, {"reason", std::string(kind)}})
+          .add(static_cast<uint64_t>(items));
+      logging::warn("request written to the dead-letter queue",
+                    {{"exporter", id_}, {"items", items}, {"reason", reason}});
+      return;
+    }
+    if (partial) return;  // the rest was delivered; the rejection is already counted
+    dropped_->add(static_cast<uint64_t>(items));
+    logging::error("request dropped: undeliverable and not dead-lettered",
+                   {{"exporter", id_}, {"items", items}, {"reason", reason}, {"error", s}});
+  }
+
+  void warnRateLimited(const std::string& error, absl::Duration delay, bool server_asked) {
+    const int64_t now = absl::GetCurrentTimeNanos();
+    int64_t last = last_warning_ns_.load(std::memory_order_relaxed);
+    if (now - last < 1'000'000'000 ||
+        !last_warning_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+      return;
+    }
+    logging::warn("export failed, will retry", {{"exporter", id_},
+                                                {"destination", sender_->destination()},
+                                                {"error", error},
+                                                {"delay", absl::FormatDuration(delay)},
+                                                {"delay_from_server", server_asked}});
+  }
+
+  const std::string id_;
+  const Signal signal_;
+  const HelperConfig cfg_;
+  SenderFactory sender_factory_;
+  std::function<absl::Time()> now_;
+  common::MetricsRegistry& metrics_;
+  common::Labels labels_;
+
+  std::shared_ptr<Sender> sender_;
+  std::unique_ptr<WriteAheadLog> wal_;
+  std::unique_ptr<DeadLetterWriter> dlq_;
+
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_, wake_;
+  std::deque<Item> queue_;
+  int64_t used_ = 0;  // queued and in flight, in sizer units
+  bool stopping_ = false;
+  bool started_ = false;
+  absl::Time drain_deadline_ = absl::InfiniteFuture();
+  std::vector<std::thread> consumers_;
+  std::vector<uint64_t> gauge_ids_;
+
+  std::mutex breaker_mu_;
+  CircuitBreaker breaker_;
+
+  common::Counter* sent_;
+  common::Counter* send_failed_;
+  common::Counter* enqueue_failed_;
+  common::Counter* partial_rejected_;
+  common::Counter* dropped_;
+  common::Counter* retries_;
+  std::atomic<int64_t> last_warning_ns_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::Exporter> makeQueuedExporter(const pipeline::CreateSettings& settings,
+                                                       pipeline::Signal signal, HelperConfig config,
+                                                       SenderFactory sender_factory,
+                                                       HelperHooks hooks) {
+  return std::make_unique<QueuedExporter>(settings, signal, std::move(config),
+                                          std::move(sender_factory), std::move(hooks));
+}
+
+}  // namespace otlpd::exporters::helper

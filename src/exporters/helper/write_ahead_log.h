@@ -1,0 +1,78 @@
+// The persistent queue's storage: an append-only log of requests in segment files, with
+// acknowledgements in a side file per segment. A request is appended (and, with fsync always,
+// synced) before the exporter acknowledges it upstream, and acknowledged in the log only after
+// the destination took it, so a crash at any point loses nothing: recovery replays every record
+// without an acknowledgement (at-least-once; a record delivered just before a crash may be sent
+// again).
+//
+// Record: u32 payload length, u32 CRC-32 of (id, payload), u64 id, payload. A torn tail (crash
+// mid-write) fails its length or CRC check and ends the segment's replay.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "exporters/helper/config.h"
+
+namespace otlpd::exporters::helper {
+
+class WriteAheadLog {
+ public:
+  struct Record {
+    uint64_t id = 0;
+    std::string payload;
+  };
+
+  // Opens (creating) `directory` and replays it: every record not acknowledged is returned by
+  // takeRecovered(), in append order. New records go to a fresh segment.
+  static absl::StatusOr<std::unique_ptr<WriteAheadLog>> open(std::string directory,
+                                                             FsyncPolicy fsync,
+                                                             int64_t segment_bytes = 16 << 20);
+  ~WriteAheadLog();
+  WriteAheadLog(const WriteAheadLog&) = delete;
+  WriteAheadLog& operator=(const WriteAheadLog&) = delete;
+
+  std::vector<Record> takeRecovered();
+  // Durable (per the fsync policy) when it returns OK.
+  absl::StatusOr<uint64_t> append(std::string_view payload);
+  // Deletes a segment once every record in it is acknowledged.
+  void ack(uint64_t id);
+  // Bytes of segment files on disk.
+  int64_t diskBytes() const;
+
+ private:
+  struct Segment {
+    uint64_t first_id = 0;
+    std::string path;
+    int fd = -1;      // open for appending while active; -1 otherwise
+    int ack_fd = -1;  // opened on the first ack
+    int64_t bytes = 0;
+    uint64_t records = 0;
+    uint64_t acked = 0;
+    bool active = false;
+  };
+
+  WriteAheadLog(std::string directory, FsyncPolicy fsync, int64_t segment_bytes)
+      : directory_(std::move(directory)), fsync_(fsync), segment_bytes_(segment_bytes) {}
+  absl::Status replay();
+  absl::Status rollSegment();
+  void removeIfDone(std::map<uint64_t, Segment>::iterator it);
+
+  const std::string directory_;
+  const FsyncPolicy fsync_;
+  const int64_t segment_bytes_;
+  mutable std::mutex mu_;
+  // Keyed by first record id, so a record's segment is the last one starting at or before it.
+  std::map<uint64_t, Segment> segments_;
+  uint64_t next_id_ = 1;
+  std::vector<Record> recovered_;
+};
+
+}  // namespace otlpd::exporters::helper

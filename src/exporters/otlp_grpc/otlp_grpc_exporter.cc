@@ -1,0 +1,287 @@
+#include "exporters/otlp_grpc/otlp_grpc_exporter.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <map>
+#include <mutex>
+
+#include "absl/strings/match.h"
+#include "common/strings.h"
+#include "exporters/helper/config.h"
+#include "exporters/helper/otlp_client_config.h"
+#include "exporters/helper/queued_exporter.h"
+#include "otlp/proto.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wshadow"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#pragma GCC diagnostic pop
+
+namespace otlpd::exporters::otlp_grpc {
+namespace {
+
+using pipeline::Signal;
+namespace pb_collector_trace = ::opentelemetry::proto::collector::trace::v1;
+namespace pb_collector_metrics = ::opentelemetry::proto::collector::metrics::v1;
+namespace pb_collector_logs = ::opentelemetry::proto::collector::logs::v1;
+
+struct KeepaliveConfig {
+  absl::Duration time = absl::ZeroDuration();  // zero: gRPC's default (off)
+  absl::Duration timeout = absl::Seconds(20);
+  bool permit_without_stream = false;
+};
+
+struct GrpcExporterConfig {
+  helper::HelperConfig helper;
+  helper::OtlpClientConfig client;
+  std::string target;  // host:port for gRPC
+  KeepaliveConfig keepalive;
+  bool plaintext = false;
+};
+
+// Channels are shared by every signal's exporter that connects the same way, so that traces,
+// metrics and logs to one destination use one connection.
+std::shared_ptr<grpc::Channel> sharedChannel(
+    const GrpcExporterConfig& c, const std::shared_ptr<grpc::ChannelCredentials>& creds) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<grpc::Channel>> channels;
+  const std::string key = strCat(
+      c.target, "|", c.plaintext, "|", c.client.tls.ca_file, "|", c.client.tls.cert_file, "|",
+      c.client.tls.insecure_skip_verify, "|", absl::ToInt64Milliseconds(c.keepalive.time), "|",
+      absl::ToInt64Milliseconds(c.keepalive.timeout), "|", c.keepalive.permit_without_stream, "|",
+      c.client.tls.server_name_override);
+  std::lock_guard lock(mu);
+  if (auto existing = channels[key].lock()) return existing;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(-1);
+  if (c.keepalive.time > absl::ZeroDuration()) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+                static_cast<int>(absl::ToInt64Milliseconds(c.keepalive.time)));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                static_cast<int>(absl::ToInt64Milliseconds(c.keepalive.timeout)));
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, c.keepalive.permit_without_stream ? 1 : 0);
+  }
+  if (!c.client.tls.server_name_override.empty()) {
+    args.SetSslTargetNameOverride(c.client.tls.server_name_override);
+  }
+  auto channel = grpc::CreateCustomChannel(c.target, creds, args);
+  channels[key] = channel;
+  return channel;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentialsFor(
+    const GrpcExporterConfig& c) {
+  if (c.plaintext) return grpc::InsecureChannelCredentials();
+  const helper::TlsClientConfig& tls = c.client.tls;
+  std::string ca, cert, key;
+  if (!tls.ca_file.empty()) {
+    auto s = helper::readSmallFile(tls.ca_file);
+    if (!s) return absl::FailedPreconditionError(strCat("cannot read tls.ca_file ", tls.ca_file));
+    ca = *s;
+  }
+  if (!tls.cert_file.empty()) {
+    auto s = helper::readSmallFile(tls.cert_file);
+    auto k = helper::readSmallFile(tls.key_file);
+    if (!s || !k) {
+      return absl::FailedPreconditionError("cannot read tls.cert_file or tls.key_file");
+    }
+    cert = *s;
+    key = *k;
+  }
+  if (tls.insecure_skip_verify) {
+    grpc::experimental::TlsChannelCredentialsOptions options;
+    options.set_verify_server_certs(false);
+    options.set_check_call_host(false);
+    return grpc::experimental::TlsCredentials(options);
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca;
+  options.pem_cert_chain = cert;
+  options.pem_private_key = key;
+  return grpc::SslCredentials(options);
+}
+
+// The OTLP spec's retryable codes, plus RESOURCE_EXHAUSTED even without RetryInfo: a downstream
+// collector's memory limiter answers that while it recovers, and treating it as permanent is how
+// forwarding loses data. max_elapsed_time still bounds it, and then the dead-letter queue keeps it.
+bool retryable(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DATA_LOSS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<absl::Duration> retryInfoDelay(const grpc::Status& status) {
+  if (status.error_details().empty()) return std::nullopt;
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return std::nullopt;
+  for (const auto& detail : rich.details()) {
+    google::rpc::RetryInfo info;
+    if (detail.Is<google::rpc::RetryInfo>() && detail.UnpackTo(&info)) {
+      return absl::Seconds(info.retry_delay().seconds()) +
+             absl::Nanoseconds(info.retry_delay().nanos());
+    }
+  }
+  return std::nullopt;
+}
+
+class GrpcSender final : public helper::Sender {
+ public:
+  GrpcSender(const GrpcExporterConfig& c, Signal signal, std::shared_ptr<grpc::Channel> channel)
+      : signal_(signal),
+        channel_(std::move(channel)),
+        destination_(strCat(c.plaintext ? "grpc://" : "grpcs://", c.target)),
+        headers_(c.client.headers),
+        compression_(c.client.compression == common::Compression::kGzip      ? GRPC_COMPRESS_GZIP
+                     : c.client.compression == common::Compression::kDeflate ? GRPC_COMPRESS_DEFLATE
+                                                                             : GRPC_COMPRESS_NONE) {
+    switch (signal) {
+      case Signal::kTraces:
+        traces_ = pb_collector_trace::TraceService::NewStub(channel_);
+        break;
+      case Signal::kMetrics:
+        metrics_ = pb_collector_metrics::MetricsService::NewStub(channel_);
+        break;
+      case Signal::kLogs:
+        logs_ = pb_collector_logs::LogsService::NewStub(channel_);
+        break;
+    }
+  }
+
+  std::string destination() const override { return destination_; }
+
+  helper::SendResult send(const pipeline::Batch& batch, absl::Duration timeout) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    ctx.set_compression_algorithm(compression_);
+    for (const auto& [k, v] : headers_) ctx.AddMetadata(k, v);
+    helper::SendResult result;
+    grpc::Status status;
+    switch (signal_) {
+      case Signal::kTraces: {
+        otlp::TracesResponse response;
+        status = traces_->Export(&ctx, batch.traces(), &response);
+        if (status.ok() && response.has_partial_success()) {
+          result.rejected_items = response.partial_success().rejected_spans();
+          result.rejected_message = response.partial_success().error_message();
+        }
+        break;
+      }
+      case Signal::kMetrics: {
+        otlp::MetricsResponse response;
+        status = metrics_->Export(&ctx, batch.metrics(), &response);
+        if (status.ok() && response.has_partial_success()) {
+          result.rejected_items = response.partial_success().rejected_data_points();
+          result.rejected_message = response.partial_success().error_message();
+        }
+        break;
+      }
+      case Signal::kLogs: {
+        otlp::LogsResponse response;
+        status = logs_->Export(&ctx, batch.logs(), &response);
+        if (status.ok() && response.has_partial_success()) {
+          result.rejected_items = response.partial_success().rejected_log_records();
+          result.rejected_message = response.partial_success().error_message();
+        }
+        break;
+      }
+    }
+    if (status.ok()) return result;
+    const std::string message =
+        strCat("gRPC ", static_cast<int>(status.error_code()), ": ", status.error_message());
+    result.retry_after = retryInfoDelay(status);
+    result.status = retryable(status.error_code()) ? absl::UnavailableError(message)
+                                                   : absl::InvalidArgumentError(message);
+    return result;
+  }
+
+ private:
+  Signal signal_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string destination_;
+  std::map<std::string, std::string> headers_;
+  grpc_compression_algorithm compression_;
+  std::unique_ptr<pb_collector_trace::TraceService::Stub> traces_;
+  std::unique_ptr<pb_collector_metrics::MetricsService::Stub> metrics_;
+  std::unique_ptr<pb_collector_logs::LogsService::Stub> logs_;
+};
+
+class OtlpGrpcExporterFactory final : public pipeline::ExporterFactory {
+ public:
+  std::string_view type() const override { return "otlp_grpc"; }
+  std::vector<std::string_view> aliases() const override { return {"otlp"}; }
+  bool supports(Signal) const override { return true; }
+
+  absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config,
+      Signal signal) const override {
+    GrpcExporterConfig c;
+    c.helper = helper::parseHelperConfig(config);
+    c.client = helper::parseOtlpClientConfig(config, signal);
+    std::string endpoint =
+        config.getString("endpoint", helper::otlpEnv(signal, "ENDPOINT").value_or(""));
+    if (endpoint.empty()) config.addError("endpoint", "is required (host:port)");
+    c.plaintext = c.client.tls.insecure;
+    // A scheme says whether TLS is wanted, as the Collector reads it.
+    if (absl::StartsWith(toAbsl(endpoint), "http://")) {
+      c.plaintext = true;
+      endpoint = endpoint.substr(7);
+    } else if (absl::StartsWith(toAbsl(endpoint), "https://")) {
+      endpoint = endpoint.substr(8);
+    }
+    if (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    c.target = endpoint;
+    if (c.client.compression == common::Compression::kZstd) {
+      config.addError("compression",
+                      "zstd is not available for gRPC in this build (gRPC C++ 1.51 has gzip and "
+                      "deflate); use gzip, none, or the otlp_http exporter for zstd");
+    }
+    config::ConfigNode k = config.child("keepalive");
+    c.keepalive.time = k.getDuration("time", c.keepalive.time);
+    c.keepalive.timeout = k.getDuration("timeout", c.keepalive.timeout);
+    c.keepalive.permit_without_stream = k.getBool("permit_without_stream", false);
+    k.rejectUnknownKeys();
+    auto factory = [c, signal]() -> absl::StatusOr<std::shared_ptr<helper::Sender>> {
+      auto creds = credentialsFor(c);
+      if (!creds.ok()) return creds.status();
+      return std::make_shared<GrpcSender>(c, signal, sharedChannel(c, *creds));
+    };
+    return helper::makeQueuedExporter(settings, signal, c.helper, std::move(factory));
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<helper::Sender>> makeOtlpGrpcSender(
+    Signal signal, const std::string& endpoint, common::Compression compression) {
+  GrpcExporterConfig c;
+  c.client.compression = compression;
+  c.plaintext = !absl::StartsWith(toAbsl(endpoint), "https://");
+  c.target = endpoint;
+  if (absl::StartsWith(toAbsl(endpoint), "https://")) c.target = endpoint.substr(8);
+  if (absl::StartsWith(toAbsl(endpoint), "http://")) c.target = endpoint.substr(7);
+  auto creds = credentialsFor(c);
+  if (!creds.ok()) return creds.status();
+  return std::shared_ptr<helper::Sender>(
+      std::make_shared<GrpcSender>(c, signal, sharedChannel(c, *creds)));
+}
+
+std::unique_ptr<pipeline::ExporterFactory> makeOtlpGrpcExporterFactory() {
+  return std::make_unique<OtlpGrpcExporterFactory>();
+}
+
+}  // namespace otlpd::exporters::otlp_grpc

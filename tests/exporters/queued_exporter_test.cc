@@ -1,0 +1,330 @@
+#include "exporters/helper/queued_exporter.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "common/metrics_registry.h"
+#include "exporters/helper/dead_letter.h"
+#include "exporters/helper/write_ahead_log.h"
+
+namespace otlpd::exporters::helper {
+namespace {
+
+namespace fs = std::filesystem;
+using pipeline::Batch;
+using pipeline::Signal;
+
+class NoHost : public pipeline::Host {
+ public:
+  void publishEndpoint(const std::string&, const std::string&) override {}
+};
+
+Batch spans(std::string_view name, int n) {
+  Batch b = Batch::create(Signal::kTraces);
+  auto* ss = b.mutableTraces().add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < n; ++i) {
+    auto* s = ss->add_spans();
+    s->set_name(std::string(name) + "-" + std::to_string(i));
+  }
+  return b;
+}
+
+// Answers from a script (then OK), and remembers what it got.
+class ScriptedSender : public Sender {
+ public:
+  SendResult send(const Batch& batch, absl::Duration) override {
+    std::lock_guard lock(mu);
+    ++attempts;
+    SendResult r;
+    if (!script.empty()) {
+      r = script.front();
+      script.pop_front();
+    }
+    if (r.status.ok()) {
+      for (const auto& rs : batch.traces().resource_spans()) {
+        for (const auto& ss : rs.scope_spans()) {
+          for (const auto& s : ss.spans()) delivered.push_back(s.name());
+        }
+      }
+      ++requests;
+    }
+    return r;
+  }
+  std::string destination() const override { return "test://sink"; }
+
+  std::mutex mu;
+  std::deque<SendResult> script;
+  std::vector<std::string> delivered;
+  int attempts = 0;
+  int requests = 0;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/otlpd-helper-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+HelperConfig fastConfig() {
+  HelperConfig c;
+  c.timeout = absl::Seconds(1);
+  c.retry.initial_interval = absl::Milliseconds(5);
+  c.retry.max_interval = absl::Milliseconds(20);
+  c.retry.max_elapsed_time = absl::Seconds(2);
+  c.queue.num_consumers = 2;
+  return c;
+}
+
+bool waitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
+  const absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return cond();
+}
+
+struct Fixture {
+  explicit Fixture(HelperConfig config) {
+    exporter =
+        makeQueuedExporter(pipeline::CreateSettings{{"otlp", ""}, metrics}, Signal::kTraces,
+                           std::move(config), [this]() -> absl::StatusOr<std::shared_ptr<Sender>> {
+                             return std::shared_ptr<Sender>(sender);
+                           });
+  }
+  size_t delivered() {
+    std::lock_guard lock(sender->mu);
+    return sender->delivered.size();
+  }
+  common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  std::shared_ptr<ScriptedSender> sender = std::make_shared<ScriptedSender>();
+  std::unique_ptr<pipeline::Exporter> exporter;
+  NoHost host;
+};
+
+TEST(QueuedExporter, RetriesRetryableErrorsUntilDelivered) {
+  Fixture f(fastConfig());
+  f.sender->script = {{absl::UnavailableError("down"), {}, 0, ""},
+                      {absl::UnavailableError("down"), absl::Milliseconds(1), 0, ""}};
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("a", 3)).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 3; }));
+  EXPECT_EQ(f.sender->attempts, 3);
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+TEST(QueuedExporter, PermanentErrorGoesToTheDeadLetterQueueWithoutRetry) {
+  TempDir dir;
+  HelperConfig c = fastConfig();
+  c.dead_letter.directory = dir.path() + "/dlq";
+  Fixture f(c);
+  f.sender->script = {{absl::InvalidArgumentError("HTTP 400: bad"), {}, 0, ""}};
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("bad", 2)).ok());
+  std::vector<DeadLetter> letters;
+  EXPECT_TRUE(waitFor([&] {
+    auto l = listDeadLetters(c.dead_letter.directory, true, nullptr);
+    if (l.ok()) letters = *l;
+    return letters.size() == 1;
+  }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+  EXPECT_EQ(f.sender->attempts, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].header.items, 2);
+  EXPECT_EQ(letters[0].header.destination, "test://sink");
+  EXPECT_NE(letters[0].header.reason.find("HTTP 400"), std::string::npos);
+  auto batch = decodeDeadLetter(letters[0]);
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->itemCount(), 2u);
+}
+
+TEST(QueuedExporter, GivesUpAfterMaxElapsedTimeIntoTheDeadLetterQueue) {
+  TempDir dir;
+  HelperConfig c = fastConfig();
+  c.retry.max_elapsed_time = absl::Milliseconds(60);
+  c.dead_letter.directory = dir.path();
+  Fixture f(c);
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("late", 1)).ok());
+  EXPECT_TRUE(waitFor([&] {
+    auto l = listDeadLetters(dir.path(), false, nullptr);
+    return l.ok() && l->size() == 1 &&
+           l->front().header.reason.find("max_elapsed_time") != std::string::npos;
+  }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+TEST(QueuedExporter, FullQueueRefusesAsRetryableWhenNotBlocking) {
+  HelperConfig c = fastConfig();
+  c.queue.queue_size = 2;
+  c.queue.num_consumers = 1;
+  Fixture f(c);
+  // The consumer is stuck retrying the first request, so the queue fills.
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
+  EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
+  absl::Status s = f.exporter->consume(spans("q", 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();
+  }
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 2; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+TEST(QueuedExporter, BatchesInsideTheQueue) {
+  HelperConfig c = fastConfig();
+  c.queue.num_consumers = 1;
+  c.queue.sizer = Sizer::kItems;
+  c.queue.batch_min_size = 10;
+  c.queue.flush_timeout = absl::Seconds(2);
+  Fixture f(c);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(f.exporter->consume(spans("b", 2)).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 10; }));
+  EXPECT_EQ(f.sender->requests, 1);
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+TEST(QueuedExporter, PartialSuccessIsCountedAndNotRetried) {
+  Fixture f(fastConfig());
+  f.sender->script = {{absl::OkStatus(), {}, 1, "one span was bad"}};
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("p", 3)).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 3; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+  EXPECT_EQ(f.sender->attempts, 1);
+  const std::string text = f.metrics.renderPrometheus();
+  EXPECT_NE(text.find("otlpd_exporter_partial_rejected_spans_total{exporter=\"otlp\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("otlpd_exporter_sent_spans_total{exporter=\"otlp\"} 2"), std::string::npos);
+}
+
+TEST(QueuedExporter, PersistentQueueKeepsUndeliveredWorkAcrossRestarts) {
+  TempDir dir;
+  HelperConfig c = fastConfig();
+  c.queue.storage = dir.path();
+  c.retry.max_elapsed_time = absl::ZeroDuration();
+  {
+    Fixture f(c);
+    for (int i = 0; i < 100000; ++i)
+      f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+    ASSERT_TRUE(f.exporter->start(f.host).ok());
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(f.exporter->consume(spans("d" + std::to_string(i), 1)).ok());
+    ASSERT_TRUE(f.exporter->shutdown().ok());
+    EXPECT_EQ(f.delivered(), 0u);
+  }
+  Fixture f(c);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 5; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+  // Everything acknowledged downstream: the log is empty and a third start sends nothing.
+  Fixture again(c);
+  ASSERT_TRUE(again.exporter->start(again.host).ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(again.exporter->shutdown().ok());
+  EXPECT_EQ(again.delivered(), 0u);
+}
+
+TEST(QueuedExporter, CircuitBreakerOpensAndRecovers) {
+  HelperConfig c = fastConfig();
+  c.queue.num_consumers = 1;
+  c.breaker.enabled = true;
+  c.breaker.consecutive_failures = 2;
+  c.breaker.open_duration = absl::Milliseconds(100);
+  Fixture f(c);
+  f.sender->script = {{absl::UnavailableError("down"), {}, 0, ""},
+                      {absl::UnavailableError("down"), {}, 0, ""}};
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("cb", 1)).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 1; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+  const std::string text = f.metrics.renderPrometheus();
+  for (const char* state : {"open", "half_open", "closed"}) {
+    EXPECT_NE(text.find(std::string("otlpd_exporter_circuit_breaker_transitions_total{exporter="
+                                    "\"otlp\",signal=\"traces\",state=\"") +
+                        state + "\"} 1"),
+              std::string::npos)
+        << state << "\n"
+        << text;
+  }
+}
+
+TEST(WriteAheadLog, ReplaysUnacknowledgedRecordsAndIgnoresATornTail) {
+  TempDir dir;
+  {
+    auto wal = WriteAheadLog::open(dir.path(), FsyncPolicy::kNever);
+    ASSERT_TRUE(wal.ok());
+    auto a = (*wal)->append("alpha");
+    auto b = (*wal)->append("beta");
+    auto c = (*wal)->append("gamma");
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    (*wal)->ack(*b);
+  }
+  // A crash mid-append leaves a partial record behind.
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    if (e.path().extension() == ".wal") {
+      FILE* f = std::fopen(e.path().c_str(), "ab");
+      std::fwrite("\x10\x00\x00\x00garbage", 1, 11, f);
+      std::fclose(f);
+    }
+  }
+  auto wal = WriteAheadLog::open(dir.path(), FsyncPolicy::kAlways);
+  ASSERT_TRUE(wal.ok());
+  auto recovered = (*wal)->takeRecovered();
+  ASSERT_EQ(recovered.size(), 2u);
+  EXPECT_EQ(recovered[0].payload, "alpha");
+  EXPECT_EQ(recovered[1].payload, "gamma");
+  auto d = (*wal)->append("delta");
+  ASSERT_TRUE(d.ok());
+  EXPECT_GT(*d, recovered[1].id);
+  for (const auto& r : recovered) (*wal)->ack(r.id);
+  (*wal)->ack(*d);
+  wal->reset();
+  auto reopened = WriteAheadLog::open(dir.path(), FsyncPolicy::kNever);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE((*reopened)->takeRecovered().empty());
+}
+
+TEST(DeadLetterWriter, RefusesWhenFull) {
+  TempDir dir;
+  auto w = DeadLetterWriter::open(dir.path(), 300);
+  ASSERT_TRUE(w.ok());
+  DeadLetterHeader h;
+  h.time = absl::Now();
+  h.exporter = "otlp";
+  h.reason = "permanent error: \"quoted\"\n";
+  h.items = 1;
+  ASSERT_TRUE((*w)->write(h, spans("x", 1)).ok());
+  absl::Status s;
+  for (int i = 0; i < 10 && s.ok(); ++i) s = (*w)->write(h, spans("x", 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  auto letters = listDeadLetters(dir.path(), true, nullptr);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_FALSE(letters->empty());
+  EXPECT_EQ(letters->front().header.reason, h.reason);
+}
+
+}  // namespace
+}  // namespace otlpd::exporters::helper

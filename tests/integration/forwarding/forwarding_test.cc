@@ -1,0 +1,322 @@
+// Forwarding between two real otlpd processes: a forwarder (otlp receiver → otlp exporter with the
+// exporter helper) and a downstream (otlp receiver → file exporter), or a scripted gRPC server in
+// this test binary where the downstream must answer errors on demand.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "../otlp_data_support.h"
+#include "../otlpd_process_support.h"
+#include "absl/time/clock.h"
+#include "common/strings.h"
+#include "otlp/proto.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#pragma GCC diagnostic pop
+
+namespace otlpd::integration {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb_collector_trace = ::opentelemetry::proto::collector::trace::v1;
+using namespace std::chrono_literals;
+
+int freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string forwarderConfig(const std::string& target, std::string_view exporter_extra) {
+  return strCat(R"(receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+exporters:
+  otlp:
+    endpoint: ")",
+                target, R"("
+    tls: { insecure: true }
+    compression: none
+    timeout: 2s
+    dead_letter_queue: { directory: "@DIR@/dlq" }
+)",
+                exporter_extra, R"(
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp] }
+)");
+}
+
+grpc::Status sendTraces(const std::string& endpoint, const otlp::TracesRequest& req) {
+  auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
+  auto stub = pb_collector_trace::TraceService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  otlp::TracesResponse res;
+  return stub->Export(&ctx, req, &res);
+}
+
+double metric(const OtlpdProcess& p, std::string_view name, const LabelMap& labels) {
+  auto v = p.scrapeMetric(name, labels);
+  return v.ok() ? *v : -1;
+}
+
+bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return cond();
+}
+
+// A trace service that answers from a script (then OK) and notes when each call came.
+class ScriptedTraceService final : public pb_collector_trace::TraceService::Service {
+ public:
+  grpc::Status Export(grpc::ServerContext*, const otlp::TracesRequest*,
+                      otlp::TracesResponse*) override {
+    std::lock_guard lock(mu);
+    calls.push_back(std::chrono::steady_clock::now());
+    if (script.empty()) return always;
+    grpc::Status s = script.front();
+    script.pop_front();
+    return s;
+  }
+  size_t callCount() {
+    std::lock_guard lock(mu);
+    return calls.size();
+  }
+
+  std::mutex mu;
+  std::deque<grpc::Status> script;
+  grpc::Status always = grpc::Status::OK;
+  std::vector<std::chrono::steady_clock::time_point> calls;
+};
+
+struct ScriptedServer {
+  ScriptedServer() {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&service);
+    server = b.BuildAndStart();
+  }
+  ~ScriptedServer() { server->Shutdown(std::chrono::system_clock::now() + 1s); }
+  std::string endpoint() const { return strCat("127.0.0.1:", port); }
+  ScriptedTraceService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
+};
+
+grpc::Status unavailableWithRetryInfo(int seconds) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(seconds);
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::UNAVAILABLE);
+  rich.set_message("busy");
+  rich.add_details()->PackFrom(retry);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy", rich.SerializeAsString());
+}
+
+constexpr std::string_view kFastRetry =
+    "    retry_on_failure: { initial_interval: 100ms, max_interval: 400ms, max_elapsed_time: 60s }";
+
+TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
+  const int port = freePort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto fwd = OtlpdProcess::start(forwarderConfig(target, kFastRetry));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  for (int i = 0; i < 20; ++i) {
+    grpc::Status s = sendTraces((*fwd)->grpcEndpoint(), makeTraces(strCat("down-", i, "-"), 10));
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  std::string down_cfg = OtlpdProcess::standardConfig();
+  const std::string listen_any = "grpc: { endpoint: \"127.0.0.1:0\"";
+  const size_t at = down_cfg.find(listen_any);
+  ASSERT_NE(at, std::string::npos);
+  down_cfg.replace(at, listen_any.size(), strCat("grpc: { endpoint: \"", target, "\""));
+  auto down = OtlpdProcess::start(down_cfg);
+  ASSERT_TRUE(down.ok()) << down.status();
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "down", 200, nullptr, 15s), 200u);
+  std::this_thread::sleep_for(500ms);  // no late duplicates either
+  auto names = taggedSpanNames((*down)->readJsonLines("traces.jsonl"), "down");
+  EXPECT_EQ(names.size(), 200u);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 200u);
+  EXPECT_EQ(metric(**fwd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 200);
+}
+
+TEST(Forwarding, UnavailableWithRetryInfoWaitsAsToldAndInvalidArgumentGoesToTheDlq) {
+  ScriptedServer server;
+  server.service.script = {unavailableWithRetryInfo(1), grpc::Status::OK,
+                           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad data")};
+  auto fwd = OtlpdProcess::start(forwarderConfig(
+      server.endpoint(), strCat(kFastRetry, "\n    sending_queue: { num_consumers: 1 }")));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces("throttled", 3)).ok());
+  ASSERT_TRUE(waitUntil([&] { return server.service.callCount() >= 2; }, 10s));
+  {
+    std::lock_guard lock(server.service.mu);
+    const auto waited = server.service.calls[1] - server.service.calls[0];
+    EXPECT_GE(waited, 900ms);  // RetryInfo said 1s, not our 100ms
+    EXPECT_LE(waited, 3000ms);
+  }
+  ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces("refused", 4)).ok());
+  EXPECT_EQ((*fwd)
+                ->waitForMetric("otlpd_exporter_dead_letter_spans_total",
+                                {{"exporter", "otlp"}, {"reason", "permanent"}}, 4, 10s)
+                .value_or(-1),
+            4);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(server.service.callCount(), 3u);  // the refused request was not retried
+  auto ls = runOtlpd({"dlq", "ls", (*fwd)->path("dlq")});
+  ASSERT_TRUE(ls.ok());
+  EXPECT_EQ(ls->status.code, 0) << ls->err;
+  EXPECT_TRUE(contains(ls->out, "1 dead letters, 4 items")) << ls->out;
+  EXPECT_TRUE(contains(ls->out, "permanent error")) << ls->out;
+}
+
+TEST(Forwarding, CircuitBreakerOpensThenHalfOpensAsConfigured) {
+  ScriptedServer server;
+  server.service.always = grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+  auto fwd = OtlpdProcess::start(forwarderConfig(
+      server.endpoint(),
+      strCat(kFastRetry,
+             "\n    sending_queue: { num_consumers: 1 }"
+             "\n    circuit_breaker: { consecutive_failures: 3, open_duration: 700ms }")));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  const LabelMap labels = {{"exporter", "otlp"}, {"signal", "traces"}};
+  EXPECT_EQ(metric(**fwd, "otlpd_exporter_circuit_breaker_state", labels), 0);
+  ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces("breaker", 1)).ok());
+  EXPECT_EQ(
+      (*fwd)->waitForMetric("otlpd_exporter_circuit_breaker_state", labels, 1, 5s).value_or(-1), 1);
+  const size_t calls_when_open = server.service.callCount();
+  EXPECT_EQ(calls_when_open, 3u);
+  // While open nothing is sent; after the cool-down one probe goes, fails, and it opens again.
+  LabelMap half = labels;
+  half["state"] = "half_open";
+  EXPECT_GE((*fwd)
+                ->waitForMetric("otlpd_exporter_circuit_breaker_transitions_total", half, 1, 5s)
+                .value_or(-1),
+            1);
+  // The downstream recovers: the next probe closes the breaker and the span is delivered.
+  {
+    std::lock_guard lock(server.service.mu);
+    server.service.always = grpc::Status::OK;
+  }
+  EXPECT_EQ(
+      (*fwd)->waitForMetric("otlpd_exporter_circuit_breaker_state", labels, 0, 5s).value_or(-1), 0);
+  EXPECT_EQ((*fwd)
+                ->waitForMetric("otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}, 1, 5s)
+                .value_or(-1),
+            1);
+}
+
+TEST(Forwarding, KilledForwarderWithPersistentQueueLosesNothingItAcknowledged) {
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfig());
+  ASSERT_TRUE(down.ok()) << down.status();
+  char tmpl[] = "/tmp/otlpd-crash-XXXXXX";
+  const std::string queue_dir = ::mkdtemp(tmpl);
+  const std::string cfg = forwarderConfig(
+      (*down)->grpcEndpoint(), strCat(kFastRetry, "\n    sending_queue: { storage: \"", queue_dir,
+                                      "\", num_consumers: 4, queue_size: 100000 }"));
+  std::set<std::string> acknowledged;
+  int seq = 0;
+  for (int round = 0; round < 4; ++round) {
+    auto fwd = OtlpdProcess::start(cfg);
+    ASSERT_TRUE(fwd.ok()) << fwd.status();
+    const std::string endpoint = (*fwd)->grpcEndpoint();
+    std::atomic<bool> stop{false};
+    std::thread sender([&] {
+      while (!stop) {
+        const std::string tag = strCat("crash-", seq++, "-");
+        if (sendTraces(endpoint, makeTraces(tag, 5)).ok()) {
+          for (int i = 0; i < 5; ++i) acknowledged.insert(strCat(tag, "-", i));
+        }
+      }
+    });
+    std::this_thread::sleep_for(600ms);
+    if (round < 3) {
+      ASSERT_EQ(::kill((*fwd)->pid(), SIGKILL), 0);  // mid-stream, no goodbye
+      std::this_thread::sleep_for(100ms);
+      stop = true;
+      sender.join();
+    } else {
+      stop = true;
+      sender.join();
+      // The last run drains the backlog of the killed ones.
+      EXPECT_TRUE(waitUntil(
+          [&] {
+            auto names = taggedSpanNames((*down)->readJsonLines("traces.jsonl"), "crash");
+            std::set<std::string> got(names.begin(), names.end());
+            return std::includes(got.begin(), got.end(), acknowledged.begin(), acknowledged.end());
+          },
+          30s));
+    }
+  }
+  auto names = taggedSpanNames((*down)->readJsonLines("traces.jsonl"), "crash");
+  std::set<std::string> delivered(names.begin(), names.end());
+  size_t lost = 0;
+  for (const std::string& n : acknowledged) lost += delivered.count(n) == 0 ? 1 : 0;
+  const size_t duplicates = names.size() - delivered.size();
+  std::cout << "crash test: " << acknowledged.size() << " spans acknowledged, " << names.size()
+            << " received, " << duplicates << " duplicates, " << lost << " lost\n";
+  EXPECT_GT(acknowledged.size(), 100u);
+  EXPECT_EQ(lost, 0u);
+  for (const std::string& n : acknowledged) {
+    if (delivered.count(n) == 0) {
+      std::cout << "lost: " << n << "\n";
+      break;
+    }
+  }
+  fs::remove_all(queue_dir);
+}
+
+TEST(Forwarding, DlqReplayDeliversEverythingAndEmptiesTheQueue) {
+  ScriptedServer refusing;
+  refusing.service.always = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "schema mismatch");
+  auto fwd = OtlpdProcess::start(forwarderConfig(refusing.endpoint(), kFastRetry));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces(strCat("replay-", i, "-"), 5)).ok());
+  }
+  ASSERT_EQ((*fwd)
+                ->waitForMetric("otlpd_exporter_dead_letter_spans_total",
+                                {{"exporter", "otlp"}, {"reason", "permanent"}}, 30, 10s)
+                .value_or(-1),
+            30);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfig());
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto replay =
+      runOtlpd({"dlq", "replay", (*fwd)->path("dlq"), "--to", (*down)->grpcEndpoint()}, 30s);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->status.code, 0) << replay->out << replay->err;
+  EXPECT_TRUE(contains(replay->out, "replayed 6 of 6 dead letters (30 items)")) << replay->out;
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "replay", 30, nullptr, 10s), 30u);
+  auto ls = runOtlpd({"dlq", "ls", (*fwd)->path("dlq")});
+  ASSERT_TRUE(ls.ok());
+  EXPECT_TRUE(contains(ls->out, "0 dead letters")) << ls->out;
+}
+
+}  // namespace
+}  // namespace otlpd::integration
