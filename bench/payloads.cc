@@ -89,4 +89,46 @@ otlp::TracesRequest makeTracesRequest(size_t spans, uint64_t seed) {
   return req;
 }
 
+otlp::TracesRequest makeTracesRequest800(size_t spans, uint64_t seed) {
+  otlp::TracesRequest req = makeTracesRequest(spans, seed);
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  auto* rs = req.mutable_resource_spans(0);
+  auto* resource_attrs = rs->mutable_resource()->mutable_attributes();
+  addString(resource_attrs, "service.namespace", "shop");
+  addString(resource_attrs, "service.instance.id", "0b3c1f9e-6a52-4f0e-8f7d-2d9a3c4b5e61");
+  addString(resource_attrs, "telemetry.sdk.name", "opentelemetry");
+  addString(resource_attrs, "telemetry.sdk.language", "java");
+  addString(resource_attrs, "telemetry.sdk.version", "1.44.1");
+  addString(resource_attrs, "telemetry.distro.name", "opentelemetry-java-instrumentation");
+  addString(resource_attrs, "process.runtime.name", "OpenJDK Runtime Environment");
+  addString(resource_attrs, "process.runtime.version", "21.0.5+11-LTS");
+  addInt(resource_attrs, "process.pid", 4127);
+  addString(resource_attrs, "os.type", "linux");
+  addString(resource_attrs, "k8s.namespace.name", "shop-prod");
+  addString(resource_attrs, "k8s.pod.name", "checkout-service-7d9f8b6c5d-x2k4q");
+  addString(resource_attrs, "k8s.deployment.name", "checkout-service");
+  addString(resource_attrs, "cloud.provider", "aws");
+  addString(resource_attrs, "cloud.region", "eu-west-1");
+  addString(resource_attrs, "container.id",
+            "3f4e5d6c7b8a99881726354433221100ffeeddccbbaa99887766554433221100");
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto* ss = rs->mutable_scope_spans(0);
+  for (int i = 0; i < ss->spans_size(); ++i) {
+    auto* span = ss->mutable_spans(i);
+    auto* attrs = span->mutable_attributes();
+    const bool server = i % 3 == 0;
+    addString(attrs, "http.route", server ? "/api/v1/orders/{id}" : "/api/v1/orders/{id}/items");
+    addString(attrs, "thread.name", "http-nio-8080-exec-" + std::to_string(rng() % 200));
+    addString(attrs, "code.function",
+              server ? "com.example.checkout.OrderController.getOrder"
+                     : "com.example.checkout.OrderRepository.findItems");
+    std::string request_id(36, '-');
+    for (size_t j = 0; j < request_id.size(); ++j) {
+      if (j != 8 && j != 13 && j != 18 && j != 23) request_id[j] = kHex[rng() & 0xf];
+    }
+    addString(attrs, "http.request.header.x-request-id", request_id);
+  }
+  return req;
+}
+
 }  // namespace otlpd::bench

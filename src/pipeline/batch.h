@@ -37,7 +37,7 @@ class Batch {
   // Counts this batch's arena against the budget `other` is counted against (for batches
   // derived from others: merged, split).
   void reserveLike(const Batch& other);
-  // Memory the request occupies on its arena.
+  // Memory of the request's arena blocks (string contents are on the heap and not included).
   size_t arenaBytes() const { return static_cast<size_t>(payload_->arena.SpaceAllocated()); }
 
   // Spans, metric data points or log records, depending on the signal.
@@ -46,7 +46,8 @@ class Batch {
 
  private:
   struct Payload {
-    explicit Payload(Signal s) : signal(s) {}
+    explicit Payload(Signal s) : arena(arenaOptions()), signal(s) {}
+    static google::protobuf::ArenaOptions arenaOptions();
     google::protobuf::Arena arena;
     google::protobuf::Message* message = nullptr;
     Signal signal;

@@ -44,6 +44,9 @@ class ProcessorFactory : public Factory {
 class ExporterFactory : public Factory {
  public:
   ComponentKind kind() const final { return ComponentKind::kExporter; }
+  // Exporters that do not queue (and retry) on their own get a bounded queue from the graph, so
+  // that a slow one never holds up the other exporters of a pipeline.
+  virtual bool queuesInternally() const { return false; }
   virtual absl::StatusOr<std::unique_ptr<Exporter>> create(const CreateSettings& settings,
                                                            config::ConfigNode& config,
                                                            Signal signal) const = 0;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/strings.h"
+#include "pipeline/exporter_queue.h"
 #include "pipeline/fanout.h"
 
 namespace otlpd::pipeline {
@@ -177,7 +178,11 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
           errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
           continue;
         }
-        instance = std::shared_ptr<Exporter>(std::move(*created));
+        std::unique_ptr<Exporter> exporter = std::move(*created);
+        if (!static_cast<const ExporterFactory*>(f)->queuesInternally()) {
+          exporter = makeQueuedExporter(std::move(exporter), id.toString(), p.signal, metrics);
+        }
+        instance = std::shared_ptr<Exporter>(std::move(exporter));
         graph->exporters_.push_back(
             {strCat("exporter ", id.toString(), " (", signalName(p.signal), ")"), instance});
       }

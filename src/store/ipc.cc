@@ -165,18 +165,38 @@ void IpcEncoder::appendSchema(std::string& out) const {
   appendFramed(b, {}, out);
 }
 
-struct IpcEncoder::Body {
-  std::string bytes;
+namespace {
+
+// A message body being laid out. Uncompressed, the buffers are not copied into it: only their
+// offsets are computed, and appendMessage() copies each once, straight into the output.
+// Compressed, they are compressed into one string first (their sizes are known only then).
+struct Body {
+  std::vector<std::string_view> raw;  // uncompressed: the buffers, in order
   std::vector<fb::FieldNode> nodes;
   std::vector<fb::Buffer> buffers;
+  size_t length = 0;                   // the body's length, padded
+  const std::string* bytes = nullptr;  // compressed: the whole body
 };
 
-void IpcEncoder::compressInto(std::string_view raw, std::string& body) {
-  const size_t start = body.size();
-  if (codec_ == BodyCodec::kNone) {
-    body.append(raw);
+// Frames a finished Message flatbuffer (continuation, padded length, metadata) and its body,
+// growing `out` once for the whole message.
+void appendMessage(const flatbuffers::FlatBufferBuilder& b, const Body& body, std::string& out) {
+  out.reserve(out.size() + 8 + padded(b.GetSize() + 8) + body.length);
+  if (body.bytes != nullptr) {
+    appendFramed(b, *body.bytes, out);
     return;
   }
+  appendFramed(b, {}, out);
+  for (std::string_view raw : body.raw) {
+    out.append(raw);
+    pad(out);
+  }
+}
+
+}  // namespace
+
+void IpcEncoder::compressInto(std::string_view raw) {
+  std::string& body = compressed_;
   // An empty buffer may be written as zero bytes, without the length prefix.
   if (raw.empty()) return;
   size_t n = 0;
@@ -199,7 +219,6 @@ void IpcEncoder::compressInto(std::string_view raw, std::string& body) {
     appendLe(body, int64_t{-1});
     body.append(raw);
   }
-  (void)start;
 }
 
 namespace {
@@ -214,11 +233,20 @@ void collect(Column& c, std::vector<std::pair<Column*, int>>& out) {
 absl::Status IpcEncoder::appendBatch(ColumnTable& table, const KeyValues& metadata,
                                      std::string& out) {
   auto addBuffer = [this](Body& body, std::string_view raw) {
-    const size_t offset = body.bytes.size();
-    compressInto(raw, body.bytes);
+    if (codec_ == BodyCodec::kNone) {
+      body.buffers.emplace_back(static_cast<int64_t>(body.length),
+                                static_cast<int64_t>(raw.size()));
+      body.raw.push_back(raw);
+      body.length = padded(body.length + raw.size());
+      return;
+    }
+    const size_t offset = compressed_.size();
+    compressInto(raw);
     body.buffers.emplace_back(static_cast<int64_t>(offset),
-                              static_cast<int64_t>(body.bytes.size() - offset));
-    pad(body.bytes);
+                              static_cast<int64_t>(compressed_.size() - offset));
+    pad(compressed_);
+    body.length = compressed_.size();
+    body.bytes = &compressed_;
   };
   auto compression = [this](flatbuffers::FlatBufferBuilder& b) {
     flatbuffers::Offset<fb::BodyCompression> c;
@@ -235,6 +263,7 @@ absl::Status IpcEncoder::appendBatch(ColumnTable& table, const KeyValues& metada
     Dictionary& d = *dicts[id];
     if (d.sent && d.emitted == d.size()) continue;
     Body body;
+    compressed_.clear();
     const size_t count = d.size() - d.emitted;
     std::string offsets, data;
     offsets.reserve((count + 1) * 4);
@@ -253,16 +282,19 @@ absl::Status IpcEncoder::appendBatch(ColumnTable& table, const KeyValues& metada
                               b.CreateVectorOfStructs(body.buffers), compression(b));
     auto db = fb::CreateDictionaryBatch(b, static_cast<int64_t>(id), rb, d.sent);
     b.Finish(fb::CreateMessage(b, fb::MetadataVersion::V5, fb::MessageHeader::DictionaryBatch,
-                               db.Union(), static_cast<int64_t>(body.bytes.size())));
-    appendFramed(b, body.bytes, out);
+                               db.Union(), static_cast<int64_t>(body.length)));
+    appendMessage(b, body, out);
     d.sent = true;
     d.emitted = d.size();
   }
 
   Body body;
+  compressed_.clear();
   std::vector<std::pair<Column*, int>> all;
   for (size_t i = 0; i < table.columnCount(); ++i) collect(table.column(i), all);
   body.nodes.reserve(all.size());
+  body.raw.reserve(all.size() * 3);
+  body.buffers.reserve(all.size() * 3);
   for (auto& [c, unused] : all) {
     (void)unused;
     body.nodes.emplace_back(static_cast<int64_t>(c->length()),
@@ -286,8 +318,8 @@ absl::Status IpcEncoder::appendBatch(ColumnTable& table, const KeyValues& metada
                                   b.CreateVectorOfStructs(body.buffers), compression(b));
   auto md = buildKeyValues(b, metadata);
   b.Finish(fb::CreateMessage(b, fb::MetadataVersion::V5, fb::MessageHeader::RecordBatch, rb.Union(),
-                             static_cast<int64_t>(body.bytes.size()), md));
-  appendFramed(b, body.bytes, out);
+                             static_cast<int64_t>(body.length), md));
+  appendMessage(b, body, out);
   return absl::OkStatus();
 }
 

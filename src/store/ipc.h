@@ -39,14 +39,16 @@ class IpcEncoder {
   absl::Status appendBatch(ColumnTable& table, const KeyValues& metadata, std::string& out);
 
  private:
-  struct Body;
-  void compressInto(std::string_view raw, std::string& body);
+  // Appends `raw` to compressed_, compressed with codec_ (or as it is, after a -1 prefix).
+  void compressInto(std::string_view raw);
 
   const std::vector<FieldSpec>* fields_;
   BodyCodec codec_;
   KeyValues schema_metadata_;
   void* zstd_ = nullptr;  // ZSTD_CCtx, reused across buffers
   std::string scratch_;
+  // The compressed body of the message being encoded; a member so its capacity is reused.
+  std::string compressed_;
 };
 
 // One message of a stream as found in a byte range.

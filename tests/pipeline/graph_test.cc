@@ -43,6 +43,8 @@ class TestExporterFactory final : public ExporterFactory {
   explicit TestExporterFactory(EventLog& log) : log_(log) {}
   std::string_view type() const override { return "rec"; }
   bool supports(Signal s) const override { return s != Signal::kLogs; }
+  // Synchronous delivery keeps these tests free of waiting; exporter_queue_test covers queues.
+  bool queuesInternally() const override { return true; }
   absl::StatusOr<std::unique_ptr<Exporter>> create(const CreateSettings& settings,
                                                    config::ConfigNode& config,
                                                    Signal signal) const override {

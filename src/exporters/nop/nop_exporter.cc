@@ -14,6 +14,7 @@ class NopExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "nop"; }
   bool supports(pipeline::Signal) const override { return true; }
+  bool queuesInternally() const override { return true; }  // nothing to wait for
   absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(const pipeline::CreateSettings&,
                                                              config::ConfigNode&,
                                                              pipeline::Signal) const override {

@@ -225,6 +225,7 @@ class OtlpGrpcExporterFactory final : public pipeline::ExporterFactory {
   std::string_view type() const override { return "otlp_grpc"; }
   std::vector<std::string_view> aliases() const override { return {"otlp"}; }
   bool supports(Signal) const override { return true; }
+  bool queuesInternally() const override { return true; }  // the exporter helper's queue
 
   absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
       const pipeline::CreateSettings& settings, config::ConfigNode& config,

@@ -75,7 +75,7 @@ class MemoryLimiter final : public pipeline::Processor {
   void check() {
     std::optional<size_t> rss = common::residentBytes();
     if (!rss) return;
-    if (*rss > limits_.hard) {
+    if (*rss > limits_.soft) {
       // glibc keeps freed memory; hand it back before deciding we are still over the limit.
       ::malloc_trim(0);
       rss = common::residentBytes().value_or(*rss);
@@ -136,9 +136,14 @@ class MemoryLimiterFactory final : public pipeline::ProcessorFactory {
     }
     limits.soft = limits.hard - spike;
     if (settings.memory != nullptr) {
+      // The limits are for the whole process; telemetry gets what the process does not already
+      // use without any (code, threads, buffers: its RSS now), but never less than a quarter.
+      const size_t baseline = common::residentBytes().value_or(0);
+      const size_t budget = std::max(limits.soft > baseline ? limits.soft - baseline : 0,
+                                     limits.soft / 4);
       // Several limiters (one per pipeline) share the service's budget: the tightest wins.
       const size_t current = settings.memory->limit();
-      if (current == 0 || limits.soft < current) settings.memory->setLimit(limits.soft);
+      if (current == 0 || budget < current) settings.memory->setLimit(budget);
     }
     return std::make_unique<MemoryLimiter>(settings, limits, std::move(next));
   }

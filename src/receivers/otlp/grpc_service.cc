@@ -39,8 +39,9 @@ grpc::Status retryableStatus(const std::string& message) {
 
 class ExportReactor final : public grpc::ServerGenericBidiReactor {
  public:
-  ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal)
-      : ingestor_(std::move(ingestor)), signal_(signal) {
+  ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal,
+                pipeline::MemoryBudget::Reservation admitted)
+      : ingestor_(std::move(ingestor)), signal_(signal), admitted_(std::move(admitted)) {
     StartRead(&request_);
   }
 
@@ -58,7 +59,8 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
             return absl::InvalidArgumentError("request is not a valid protobuf Export request");
           }
           return absl::OkStatus();
-        });
+        },
+        std::move(admitted_));
     request_.Clear();
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk: {
@@ -81,6 +83,7 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
  private:
   std::shared_ptr<Ingestor> ingestor_;
   Signal signal_;
+  pipeline::MemoryBudget::Reservation admitted_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };
@@ -105,7 +108,12 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
         grpc::StatusCode::UNIMPLEMENTED,
         "this receiver has no pipeline for " + std::string(pipeline::signalName(*signal))));
   }
-  return new ExportReactor(ingestor_, *signal);
+  // Admission before StartRead: a refused message is never read, so under overload the bytes
+  // stay with the client (HTTP/2 flow control) instead of filling our memory.
+  std::string refusal;
+  auto admitted = ingestor_->admit(Transport::kGrpc, &refusal);
+  if (!admitted) return new FinishingReactor(retryableStatus(refusal));
+  return new ExportReactor(ingestor_, *signal, *std::move(admitted));
 }
 
 }  // namespace otlpd::receivers::otlp

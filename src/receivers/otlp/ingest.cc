@@ -108,6 +108,21 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
   }
 }
 
+std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(Transport transport,
+                                                                   std::string* refusal) {
+  if (memory_ == nullptr || memory_->limit() == 0) return pipeline::MemoryBudget::Reservation();
+  // Reading a request and decoding it takes about twice its wire size.
+  auto reservation =
+      memory_->tryReserve(2 * typical_request_bytes_.load(std::memory_order_relaxed));
+  if (!reservation) {
+    refused_for_memory_[static_cast<int>(transport)]->add();
+    *refusal = strCat("memory limit reached (", memory_->inUse() >> 20, " of ",
+                      memory_->limit() >> 20,
+                      " MiB of telemetry in flight or queued); retry later");
+  }
+  return reservation;
+}
+
 void Ingestor::countMalformed(Transport transport) {
   malformed_[static_cast<int>(transport)]->add();
 }
@@ -129,7 +144,8 @@ void Ingestor::warnRateLimited(std::string_view message, Signal signal, Transpor
 
 ExportOutcome Ingestor::exportRequest(
     Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
-    absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode) {
+    absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
+    std::optional<pipeline::MemoryBudget::Reservation> admitted) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
   if (next == nullptr) {
@@ -141,6 +157,10 @@ ExportOutcome Ingestor::exportRequest(
   // to the real size right after decoding.
   std::optional<pipeline::MemoryBudget::Reservation> reservation;
   if (memory_ != nullptr) {
+    const size_t typical = typical_request_bytes_.load(std::memory_order_relaxed);
+    typical_request_bytes_.store((typical * 7 + wire_bytes) / 8, std::memory_order_relaxed);
+    // The estimate taken before reading is swapped for one sized from the real request.
+    if (admitted) admitted->release();
     reservation = memory_->tryReserve(2 * wire_bytes);
     if (!reservation) {
       refused_for_memory_[static_cast<int>(transport)]->add();
@@ -162,7 +182,9 @@ ExportOutcome Ingestor::exportRequest(
     return out;
   }
   if (reservation) {
-    reservation->resize(batch.arenaBytes());
+    // String contents live on the ordinary heap, not on the arena (protobuf 3.21), and add up
+    // to at most the wire size: counting both keeps the budget true for string-heavy data.
+    reservation->resize(batch.arenaBytes() + wire_bytes);
     batch.attachReservation(*std::move(reservation));
   }
   const Counters& c = counters_[static_cast<int>(transport)][static_cast<int>(signal)];

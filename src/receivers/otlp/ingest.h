@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -40,9 +41,18 @@ class Ingestor {
   // `decode` fills the request message of `signal` from `wire_bytes` bytes; it returns
   // InvalidArgument for bad bytes. The request is refused before decoding when the memory
   // budget cannot take it.
-  ExportOutcome exportRequest(pipeline::Signal signal, Transport transport,
-                              Encoding response_encoding, size_t wire_bytes,
-                              absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode);
+  // `admitted` is what admit() reserved before reading, if the transport called it.
+  ExportOutcome exportRequest(
+      pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
+      absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
+      std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt);
+
+  // Reserves memory for a request about to be read, sized from recent requests, so that many
+  // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and
+  // counted) when the budget cannot take it: the transport then refuses without reading.
+  // Without a budget limit it admits everything (an empty reservation).
+  std::optional<pipeline::MemoryBudget::Reservation> admit(Transport transport,
+                                                           std::string* refusal);
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);
@@ -62,6 +72,7 @@ class Ingestor {
   std::array<common::Counter*, 2> malformed_{};
   std::array<common::Counter*, 2> refused_for_memory_{};
   pipeline::MemoryBudget* memory_;
+  std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
   std::atomic<int64_t> last_warning_ns_{0};
 };
 

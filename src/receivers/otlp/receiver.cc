@@ -77,6 +77,7 @@ class OtlpReceiver final : public pipeline::Receiver {
                pipeline::SignalConsumers next)
       : id_(settings.id.toString()),
         config_(std::move(config)),
+        memory_(settings.memory),
         ingestor_(
             std::make_shared<Ingestor>(id_, std::move(next), settings.metrics, settings.memory)) {}
 
@@ -131,6 +132,13 @@ class OtlpReceiver final : public pipeline::Receiver {
     const int max_bytes = static_cast<int>(config_.grpc->max_recv_msg_size_mib << 20);
     builder.SetMaxReceiveMessageSize(max_bytes);
     builder.RegisterCallbackGenericService(grpc_service_.get());
+    if (memory_ != nullptr && memory_->limit() > 0) {
+      // Admission happens before a message is read (see OtlpGrpcService), so a refused stream
+      // must not have its message pulled in anyway: without BDP probing, an unread stream holds
+      // at most its flow-control window instead of a growing one.
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+    }
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port == 0) {
       grpc_server_.reset();
@@ -148,6 +156,7 @@ class OtlpReceiver final : public pipeline::Receiver {
 
   std::string id_;
   OtlpReceiverConfig config_;
+  pipeline::MemoryBudget* memory_;
   std::shared_ptr<Ingestor> ingestor_;
   std::unique_ptr<OtlpGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -7,14 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { tableFromIPC } from 'apache-arrow';
+import { CompressionType, MessageReader, compressionRegistry, tableFromIPC } from 'apache-arrow';
+import { decompress as zstdDecompress } from 'fzstd';
+import lz4 from 'lz4js';
 
 import { Otlpd, otlpdBinary, promValue } from './otlpd.mjs';
 
 export const EOS = Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
-function storeConfig(dir, storeDir) {
+function storeConfig(dir, storeDir, compression) {
   const q = (s) => JSON.stringify(s);
+  const compressionLine = compression === 'default' ? '' : `    compression: ${compression}\n`;
   return `receivers:
   otlp:
     protocols:
@@ -24,8 +27,7 @@ exporters:
   store:
     directory: ${q(storeDir)}
     write_interval: 100ms
-    compression: none
-extensions:
+${compressionLine}extensions:
   health_check: { endpoint: "127.0.0.1:0" }
 service:
   extensions: [health_check]
@@ -38,11 +40,15 @@ service:
 `;
 }
 
-/** Starts otlpd on `storeDir` (kept across restarts); the caller stops it. */
-export async function startStoreOtlpd(dir, storeDir) {
+/**
+ * Starts otlpd on `storeDir` (kept across restarts); the caller stops it. `compression` is the
+ * store's body compression: none (the default here, readable without codecs), zstd or lz4, or
+ * 'default' to leave the key out and get the exporter's own default.
+ */
+export async function startStoreOtlpd(dir, storeDir, { compression = 'none' } = {}) {
   const configPath = path.join(dir, 'config.yaml');
   const readyPath = path.join(dir, `ready-${Date.now()}.json`);
-  fs.writeFileSync(configPath, storeConfig(dir, storeDir));
+  fs.writeFileSync(configPath, storeConfig(dir, storeDir, compression));
   const child = spawn(otlpdBinary(), ['serve', '--config', configPath, '--ready-file', readyPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +94,53 @@ export function arrowFiles(storeDir, signal) {
 
 export function readTable(file) {
   return tableFromIPC(fs.readFileSync(file));
+}
+
+// apache-arrow makes typed arrays (BigInt64Array for int64/timestamps) directly over what a codec
+// returns, so the bytes must start 8-aligned. fzstd 0.1.1 returns a view 12 bytes into its own
+// allocation; copy such a view to a fresh buffer.
+const aligned = (u8) => (u8.byteOffset % 8 === 0 ? u8 : u8.slice());
+
+/**
+ * Lets apache-arrow read compressed bodies: it has no codec of its own and looks one up per
+ * CompressionType. Both decoders are pure JS from npm (fzstd, lz4js), not ours. Each gets one
+ * IPC buffer without its 8-byte length prefix and returns the decompressed bytes.
+ */
+export function registerCodecs() {
+  compressionRegistry.set(CompressionType.ZSTD, { decode: (bytes) => aligned(zstdDecompress(bytes)) });
+  compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (bytes) => aligned(lz4.decompress(bytes)) });
+}
+
+/**
+ * The IPC messages of a stream file as apache-arrow's MessageReader sees them, without decoding
+ * bodies: for each dictionary and record batch its BodyCompression type (null when none) and how
+ * many of its buffers are stored compressed (length prefix other than -1) or as they are (-1).
+ */
+export function describeMessages(file) {
+  const reader = new MessageReader(fs.readFileSync(file));
+  const out = [];
+  for (let msg = reader.readMessage(); msg; msg = reader.readMessage()) {
+    const body = reader.readMessageBody(msg.bodyLength);
+    if (msg.isSchema()) {
+      out.push({ type: 'schema' });
+      continue;
+    }
+    const header = msg.header();
+    const batch = msg.isDictionaryBatch() ? header.data : header;
+    const compression = batch.compression ? batch.compression.type : null;
+    let compressed = 0;
+    let raw = 0;
+    if (compression !== null) {
+      for (const { offset, length } of batch.buffers) {
+        if (length === 0) continue;
+        const prefix = Buffer.from(body.buffer, body.byteOffset + offset, 8).readBigInt64LE(0);
+        if (prefix === -1n) raw += 1;
+        else compressed += 1;
+      }
+    }
+    out.push({ type: msg.isDictionaryBatch() ? 'dictionary' : 'batch', compression, compressed, raw });
+  }
+  return out;
 }
 
 export const hex = (u8) => Buffer.from(u8).toString('hex');

@@ -1,0 +1,176 @@
+#include "pipeline/exporter_queue.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/metrics_registry.h"
+#include "common/strings.h"
+
+namespace otlpd::pipeline {
+namespace {
+
+bool retryable(const absl::Status& s) {
+  return s.code() != absl::StatusCode::kInvalidArgument &&
+         s.code() != absl::StatusCode::kFailedPrecondition;
+}
+
+class QueuedExporter final : public Exporter {
+ public:
+  QueuedExporter(std::unique_ptr<Exporter> inner, std::string id, Signal signal,
+                 common::MetricsRegistry& metrics, ExporterQueueOptions options)
+      : inner_(std::move(inner)),
+        id_(std::move(id)),
+        signal_(signal),
+        options_(options),
+        metrics_(metrics) {
+    const common::Labels labels = {{"exporter", id_},
+                                   {"signal", std::string(signalName(signal))}};
+    const std::string item(itemName(signal));
+    failed_ = &metrics.counter(strCat("otlpd_exporter_send_failed_", item, "_total"),
+                               "Acknowledged items an exporter could not deliver (permanent "
+                               "error, or still queued when the shutdown deadline passed).",
+                               labels);
+    sent_ = &metrics.counter(strCat("otlpd_exporter_sent_", item, "_total"),
+                             "Items an exporter delivered.", labels);
+    refused_ = &metrics.counter(strCat("otlpd_exporter_enqueue_failed_", item, "_total"),
+                                "Items refused because the exporter's queue was full; the "
+                                "client was told to retry.",
+                                labels);
+    size_gauge_ = metrics.callbackGauge("otlpd_exporter_queue_size_bytes", "Bytes waiting in an exporter's queue.",
+                          labels, [this] {
+                            std::lock_guard lock(mutex_);
+                            return static_cast<double>(queued_bytes_);
+                          });
+    metrics.gauge("otlpd_exporter_queue_capacity_bytes", "Capacity of an exporter's queue.", labels)
+        .set(static_cast<double>(options_.capacity_bytes));
+  }
+
+  ~QueuedExporter() override {
+    (void)shutdown();
+    metrics_.removeCallback(size_gauge_);
+  }
+
+  absl::Status start(Host& host) override {
+    if (absl::Status s = inner_->start(host); !s.ok()) return s;
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+    worker_ = std::thread([this] { run(); });
+    return absl::OkStatus();
+  }
+
+  absl::Status shutdown() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!worker_.joinable()) return absl::OkStatus();
+      stopping_ = true;
+      drain_deadline_ = absl::Now() + options_.drain_timeout;
+    }
+    wake_.notify_all();
+    worker_.join();
+    std::deque<Batch> left;
+    {
+      std::lock_guard lock(mutex_);
+      left.swap(queue_);
+      queued_bytes_ = 0;
+    }
+    size_t dropped = 0;
+    for (const Batch& b : left) dropped += b.itemCount();
+    if (dropped > 0) {
+      failed_->add(dropped);
+      logging::error("exporter did not drain before the shutdown deadline; items dropped",
+                     {{"exporter", id_}, {"signal", signalName(signal_)}, {"items", dropped}});
+    }
+    return inner_->shutdown();
+  }
+
+  absl::Status consume(Batch&& batch) override {
+    const size_t bytes = std::max<size_t>(batch.arenaBytes(), 1);
+    {
+      std::lock_guard lock(mutex_);
+      // An empty queue takes any batch, so one larger than the capacity is not refused forever.
+      if (!queue_.empty() && queued_bytes_ + bytes > options_.capacity_bytes) {
+        refused_->add(batch.itemCount());
+        return absl::UnavailableError(
+            strCat("exporter ", id_, " is behind: its queue of ", options_.capacity_bytes >> 20,
+                   " MiB is full; retry later"));
+      }
+      queued_bytes_ += bytes;
+      queue_.push_back(std::move(batch));
+    }
+    wake_.notify_all();
+    return absl::OkStatus();
+  }
+
+  bool mutatesData() const override { return inner_->mutatesData(); }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      Batch batch = queue_.front();
+      lock.unlock();
+      const bool delivered = exportWithRetry(batch);
+      lock.lock();
+      queued_bytes_ -= std::max<size_t>(batch.arenaBytes(), 1);
+      queue_.pop_front();
+      if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
+    }
+  }
+
+  // Returns whether the batch was delivered or given up as permanent; false when the shutdown
+  // deadline stopped the retries (the batch is then counted with the rest of the queue).
+  bool exportWithRetry(const Batch& batch) {
+    absl::Duration backoff = absl::Milliseconds(100);
+    for (;;) {
+      absl::Status s = inner_->consume(Batch(batch));
+      if (s.ok()) {
+        sent_->add(batch.itemCount());
+        return true;
+      }
+      if (!retryable(s)) {
+        failed_->add(batch.itemCount());
+        logging::error("exporter rejected data permanently; items dropped",
+                       {{"exporter", id_}, {"items", batch.itemCount()}, {"error", s}});
+        return true;
+      }
+      std::unique_lock lock(mutex_);
+      if (stopping_ && absl::Now() >= drain_deadline_) return false;
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(backoff));
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
+  }
+
+  std::unique_ptr<Exporter> inner_;
+  std::string id_;
+  Signal signal_;
+  ExporterQueueOptions options_;
+  common::MetricsRegistry& metrics_;
+  uint64_t size_gauge_ = 0;
+  common::Counter* failed_;
+  common::Counter* sent_;
+  common::Counter* refused_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Batch> queue_;
+  size_t queued_bytes_ = 0;
+  bool stopping_ = false;
+  absl::Time drain_deadline_;
+  std::thread worker_;
+};
+
+}  // namespace
+
+std::unique_ptr<Exporter> makeQueuedExporter(std::unique_ptr<Exporter> inner, std::string id,
+                                             Signal signal, common::MetricsRegistry& metrics,
+                                             ExporterQueueOptions options) {
+  return std::make_unique<QueuedExporter>(std::move(inner), std::move(id), signal, metrics,
+                                          options);
+}
+
+}  // namespace otlpd::pipeline
