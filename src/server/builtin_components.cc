@@ -4,6 +4,7 @@
 #include "exporters/file/file_exporter.h"
 #include "exporters/nop/nop_exporter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
+#include "exporters/otlp_http/otlp_http_exporter.h"
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
 #include "processors/batch/batch_processor.h"
@@ -20,6 +21,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());
   registry.add(exporters::otlp_grpc::makeOtlpGrpcExporterFactory());
+  registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
 }

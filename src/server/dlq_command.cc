@@ -13,6 +13,7 @@
 #include "config/config_node.h"
 #include "exporters/helper/dead_letter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
+#include "exporters/otlp_http/otlp_http_exporter.h"
 
 namespace otlpd::server {
 namespace {
@@ -23,6 +24,7 @@ struct ReplayOptions {
   std::string directory;
   std::string to;
   std::string compression = "none";
+  std::string protocol = "grpc";
   std::string timeout = "10s";
   bool include_partial = false;
 };
@@ -83,8 +85,12 @@ void progress(size_t done, size_t total, int64_t items, bool final) {
 }
 
 int replay(const ReplayOptions& o) {
-  auto compression =
-      o.compression == "gzip" ? common::Compression::kGzip : common::Compression::kNone;
+  const common::Compression compression =
+      common::parseContentEncoding(o.compression).value_or(common::Compression::kNone);
+  if (compression == common::Compression::kZstd && o.protocol == "grpc") {
+    std::cerr << "otlpd dlq replay: zstd needs --protocol http/protobuf or http/json\n";
+    return 2;
+  }
   auto timeout = config::parseDuration(o.timeout);
   if (!timeout.ok()) {
     std::cerr << "otlpd dlq replay: --timeout: " << timeout.status().message() << "\n";
@@ -118,7 +124,14 @@ int replay(const ReplayOptions& o) {
     }
     auto& sender = senders[l->header.signal];
     if (!sender) {
-      auto s = exporters::otlp_grpc::makeOtlpGrpcSender(l->header.signal, o.to, compression);
+      // The same senders the exporters use, without their queue and retry.
+      auto s = o.protocol == "grpc"
+                   ? exporters::otlp_grpc::makeOtlpGrpcSender(l->header.signal, o.to, compression)
+                   : exporters::otlp_http::makeOtlpHttpSender(
+                         l->header.signal, o.to,
+                         o.protocol == "http/json" ? exporters::otlp_http::Encoding::kJson
+                                                   : exporters::otlp_http::Encoding::kProto,
+                         compression);
       if (!s.ok()) {
         std::cerr << "\notlpd dlq replay: " << s.status().message() << "\n";
         return 1;
@@ -168,12 +181,18 @@ void registerDlqCommand(CLI::App& app) {
 
   auto options = std::make_shared<ReplayOptions>();
   CLI::App* replay_cmd = dlq->add_subcommand(
-      "replay", "Re-send dead letters over OTLP/gRPC; delivered ones are removed");
+      "replay", "Re-send dead letters over OTLP/gRPC or OTLP/HTTP; delivered ones are removed");
   replay_cmd->add_option("DIR", options->directory, "dead-letter directory")->required();
-  replay_cmd->add_option("--to", options->to, "host:port (plaintext) or https://host:port")
+  replay_cmd
+      ->add_option("--to", options->to,
+                   "gRPC: host:port (plaintext) or https://host:port; HTTP: base URL "
+                   "http(s)://host:port[/prefix] (/v1/<signal> is appended)")
       ->required();
-  replay_cmd->add_option("--compression", options->compression, "none | gzip")
-      ->check(CLI::IsMember({"none", "gzip"}));
+  // grpc stays the default so that an existing `--to https://host:port` keeps meaning gRPC+TLS.
+  replay_cmd->add_option("--protocol", options->protocol, "grpc | http/protobuf | http/json")
+      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json"}));
+  replay_cmd->add_option("--compression", options->compression, "none | gzip | zstd (HTTP only)")
+      ->check(CLI::IsMember({"none", "gzip", "zstd"}));
   replay_cmd->add_option("--timeout", options->timeout, "per request, e.g. 10s");
   replay_cmd->add_flag("--include-partial", options->include_partial,
                        "Also re-send requests the destination partly accepted (duplicates)");

@@ -1,0 +1,136 @@
+#include "exporters/otlp_http/otlp_http_exporter.h"
+
+#include "common/strings.h"
+#include "exporters/helper/queued_exporter.h"
+#include "exporters/otlp_http/http_client.h"
+#include "otlp/json_codec.h"
+#include "otlp/proto.h"
+
+namespace otlpd::exporters::otlp_http {
+namespace {
+
+using pipeline::Signal;
+
+// An OTLP response body is small; one far larger after decompression is not one.
+constexpr size_t kMaxDecompressedResponse = 4u << 20;
+
+const google::protobuf::Message& requestOf(const pipeline::Batch& batch) {
+  switch (batch.signal()) {
+    case Signal::kTraces:
+      return batch.traces();
+    case Signal::kMetrics:
+      return batch.metrics();
+    case Signal::kLogs:
+      return batch.logs();
+  }
+  return batch.traces();
+}
+
+class HttpSender final : public helper::Sender {
+ public:
+  HttpSender(const OtlpHttpConfig& c, Signal signal, std::shared_ptr<ConnectionPool> pool)
+      : signal_(signal),
+        pool_(std::move(pool)),
+        url_(c.url),
+        encoding_(c.encoding),
+        compression_(c.client.compression) {
+    headers_.emplace_back("content-type", encoding_ == Encoding::kJson ? "application/json"
+                                                                       : "application/x-protobuf");
+    if (compression_ != common::Compression::kNone) {
+      headers_.emplace_back("content-encoding", std::string(common::compressionName(compression_)));
+    }
+    // User headers after ours: a vendor that wants its own User-Agent gets it.
+    for (const auto& [k, v] : c.client.headers) headers_.emplace_back(k, v);
+  }
+
+  std::string destination() const override { return url_.toString(); }
+
+  helper::SendResult send(const pipeline::Batch& batch, absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    helper::SendResult result;
+    std::string payload;
+    const google::protobuf::Message& message = requestOf(batch);
+    if (encoding_ == Encoding::kJson) {
+      otlp::appendOtlpJson(message, payload);
+    } else if (!message.SerializeToString(&payload)) {
+      result.status = absl::InvalidArgumentError("request does not serialize as protobuf");
+      return result;
+    }
+    if (compression_ != common::Compression::kNone) {
+      auto compressed = common::compress(compression_, payload);
+      if (!compressed.ok()) {
+        // Not the data's fault (memory, a library error): worth another try.
+        result.status = absl::UnavailableError(
+            strCat("compressing the request: ", compressed.status().message()));
+        return result;
+      }
+      payload = *std::move(compressed);
+    }
+    auto answer = pool_->post(url_.target, headers_, payload, deadline);
+    if (!answer.ok()) {
+      result.status = absl::UnavailableError(answer.status().message());
+      return result;
+    }
+    std::string decompressed;
+    std::string_view body = answer->body;
+    if (auto ce = common::parseContentEncoding(answer->content_encoding);
+        ce && *ce != common::Compression::kNone) {
+      // A body we cannot inflate only loses its partial-success detail or error message.
+      body = common::decompress(*ce, body, kMaxDecompressedResponse, decompressed).ok()
+                 ? std::string_view(decompressed)
+                 : std::string_view();
+    }
+    return classifyResponse(signal_, answer->status, answer->content_type, body,
+                            answer->retry_after, encoding_, absl::Now());
+  }
+
+ private:
+  Signal signal_;
+  std::shared_ptr<ConnectionPool> pool_;
+  HttpUrl url_;
+  Encoding encoding_;
+  common::Compression compression_;
+  HeaderList headers_;
+};
+
+class OtlpHttpExporterFactory final : public pipeline::ExporterFactory {
+ public:
+  std::string_view type() const override { return "otlp_http"; }
+  std::vector<std::string_view> aliases() const override { return {"otlphttp"}; }
+  bool supports(Signal) const override { return true; }
+
+  absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config,
+      Signal signal) const override {
+    OtlpHttpConfig c = parseOtlpHttpConfig(config, signal);
+    const std::string owner = settings.id.toString();
+    auto factory = [c, signal, owner]() -> absl::StatusOr<std::shared_ptr<helper::Sender>> {
+      auto pool = ConnectionPool::shared(owner, c.url, c.client.tls, c.max_idle_conns);
+      if (!pool.ok()) return pool.status();
+      return std::make_shared<HttpSender>(c, signal, *std::move(pool));
+    };
+    return helper::makeQueuedExporter(settings, signal, c.helper, std::move(factory));
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<helper::Sender>> makeOtlpHttpSender(
+    Signal signal, const std::string& base_url, Encoding encoding,
+    common::Compression compression) {
+  OtlpHttpConfig c;
+  auto url = parseHttpUrl(appendSignalPath(base_url, signal));
+  if (!url.ok()) return url.status();
+  c.url = *std::move(url);
+  c.encoding = encoding;
+  c.client.compression = compression;
+  auto pool = ConnectionPool::shared("dlq-replay", c.url, c.client.tls, c.max_idle_conns);
+  if (!pool.ok()) return pool.status();
+  return std::shared_ptr<helper::Sender>(std::make_shared<HttpSender>(c, signal, *std::move(pool)));
+}
+
+std::unique_ptr<pipeline::ExporterFactory> makeOtlpHttpExporterFactory() {
+  return std::make_unique<OtlpHttpExporterFactory>();
+}
+
+}  // namespace otlpd::exporters::otlp_http
