@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/loader.h"
+#include "loadgen/loadgen_command.h"
 #include "server/builtin_components.h"
 #include "server/default_config.h"
 #include "server/dlq_command.h"
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("components", "List the component types this binary knows");
 
   otlpd::server::registerDlqCommand(app);
+  otlpd::loadgen::registerLoadgenCommand(app);
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) return serve(serve_options, ready_file);

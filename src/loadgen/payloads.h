@@ -1,0 +1,83 @@
+// Pre-encoded OTLP export requests for the load generator. Building and encoding happen once,
+// before the run, so that the generator's own CPU goes to the transport and never limits the rate
+// being measured.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/compression.h"
+#include "pipeline/signal.h"
+
+namespace otlpd::loadgen {
+
+enum class Protocol { kGrpc, kHttpProtobuf, kHttpJson };
+
+// "grpc", "http/protobuf", "http/json": the OTEL_EXPORTER_OTLP_PROTOCOL spellings.
+std::string_view protocolName(Protocol p);
+std::optional<Protocol> parseProtocol(std::string_view name);
+
+// kRealistic is what an instrumented service sends: spans ~800 bytes on the wire (service
+// resource, 12 attributes of mixed types, an exception event on every 4th span), log records
+// ~350 bytes, metric points ~200 bytes. kMinimal is the smallest valid item of each signal, for
+// measuring per-request and per-item overhead apart from payload bytes.
+enum class Shape { kRealistic, kMinimal };
+std::string_view shapeName(Shape s);
+std::optional<Shape> parseShape(std::string_view name);
+
+// One Export{Trace,Metrics,Logs}ServiceRequest of `items` spans, metric data points or log
+// records. Different seeds give different trace/span ids and attribute values, so that a backend
+// that deduplicates or indexes by id sees fresh-looking data. Timestamps start at
+// `base_time_unix_nano` (normally now, so that time-window checks accept them).
+std::unique_ptr<google::protobuf::Message> makeRequest(pipeline::Signal signal, Shape shape,
+                                                       size_t items, uint64_t seed,
+                                                       uint64_t base_time_unix_nano);
+
+// One request body as the transport sends it.
+struct EncodedRequest {
+  std::string body;          // protobuf or OTLP/JSON; compressed for HTTP when asked
+  size_t items = 0;          // spans, metric points or log records in it
+  size_t encoded_bytes = 0;  // size of the encoding before compression
+};
+
+struct RequestSet {
+  pipeline::Signal signal = pipeline::Signal::kTraces;
+  Protocol protocol = Protocol::kGrpc;
+  common::Compression compression = common::Compression::kNone;
+  // Requests of `batch` items each, sent round-robin.
+  std::vector<EncodedRequest> variants;
+  // A smaller last request so that a run bounded by an item count sends exactly that many.
+  std::optional<EncodedRequest> tail;
+
+  double encodedBytesPerItem() const;  // protobuf or JSON bytes per item, uncompressed
+  double bodyBytesPerItem() const;     // bytes per item handed to the transport
+};
+
+struct RequestSetOptions {
+  pipeline::Signal signal = pipeline::Signal::kTraces;
+  Shape shape = Shape::kRealistic;
+  Protocol protocol = Protocol::kGrpc;
+  // gRPC compresses messages itself (the body stays protobuf); HTTP bodies are compressed here.
+  common::Compression compression = common::Compression::kNone;
+  size_t batch = 1000;
+  size_t variants = 4;
+  size_t tail_items = 0;  // 0: no tail request
+  uint64_t base_time_unix_nano = 0;
+};
+
+absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& options);
+
+// Items the server rejected in an OK response's partial_success, from the response body in the
+// request's encoding (protobuf for gRPC and http/protobuf, JSON for http/json). An empty body is
+// a full success.
+absl::StatusOr<int64_t> rejectedItems(pipeline::Signal signal, bool json, std::string_view body);
+
+}  // namespace otlpd::loadgen

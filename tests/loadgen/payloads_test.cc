@@ -1,0 +1,170 @@
+#include "loadgen/payloads.h"
+
+#include <gtest/gtest.h>
+
+#include "otlp/counts.h"
+#include "otlp/json_codec.h"
+#include "otlp/proto.h"
+#include "otlp/validation.h"
+
+namespace otlpd::loadgen {
+namespace {
+
+using pipeline::Signal;
+
+constexpr uint64_t kBase = 1'750'000'000'000'000'000ULL;
+
+struct SizeCase {
+  Signal signal;
+  double target_bytes;
+};
+
+class PayloadSizeTest : public ::testing::TestWithParam<SizeCase> {};
+
+// The shapes: spans ~800 bytes, log records ~350, metric points ~200 on the wire.
+TEST_P(PayloadSizeTest, RealisticItemsAreWithin15PercentOfTarget) {
+  RequestSetOptions o;
+  o.signal = GetParam().signal;
+  o.batch = 1000;
+  o.variants = 2;
+  o.base_time_unix_nano = kBase;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok()) << set.status();
+  const double per_item = set->encodedBytesPerItem();
+  EXPECT_NEAR(per_item, GetParam().target_bytes, GetParam().target_bytes * 0.15)
+      << pipeline::signalName(o.signal);
+  EXPECT_EQ(set->bodyBytesPerItem(), per_item);  // gRPC bodies are not compressed by us
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, PayloadSizeTest,
+                         ::testing::Values(SizeCase{Signal::kTraces, 800},
+                                           SizeCase{Signal::kLogs, 350},
+                                           SizeCase{Signal::kMetrics, 200}),
+                         [](const auto& info) {
+                           return std::string(pipeline::signalName(info.param.signal));
+                         });
+
+size_t countItems(Signal signal, const std::string& body, bool json) {
+  auto parse = [&](google::protobuf::Message& m) {
+    if (json) return otlp::parseOtlpJson(body, m).ok();
+    return m.ParseFromString(body);
+  };
+  switch (signal) {
+    case Signal::kTraces: {
+      otlp::TracesRequest r;
+      return parse(r) ? otlp::countSpans(r) : 0;
+    }
+    case Signal::kMetrics: {
+      otlp::MetricsRequest r;
+      return parse(r) ? otlp::countDataPoints(r) : 0;
+    }
+    case Signal::kLogs: {
+      otlp::LogsRequest r;
+      return parse(r) ? otlp::countLogRecords(r) : 0;
+    }
+  }
+  return 0;
+}
+
+TEST(PayloadsTest, RequestsOfEverySignalShapeAndProtocolDecodeWithTheirItemCount) {
+  for (Signal signal : pipeline::kAllSignals) {
+    for (Shape shape : {Shape::kRealistic, Shape::kMinimal}) {
+      for (Protocol protocol : {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
+        RequestSetOptions o;
+        o.signal = signal;
+        o.shape = shape;
+        o.protocol = protocol;
+        o.batch = 37;
+        o.variants = 3;
+        o.tail_items = 5;
+        o.base_time_unix_nano = kBase;
+        auto set = buildRequestSet(o);
+        ASSERT_TRUE(set.ok()) << set.status();
+        ASSERT_EQ(set->variants.size(), 3u);
+        const bool json = protocol == Protocol::kHttpJson;
+        for (const EncodedRequest& r : set->variants) {
+          EXPECT_EQ(r.items, 37u);
+          EXPECT_EQ(countItems(signal, r.body, json), 37u)
+              << pipeline::signalName(signal) << " " << shapeName(shape) << " "
+              << protocolName(protocol);
+        }
+        ASSERT_TRUE(set->tail.has_value());
+        EXPECT_EQ(countItems(signal, set->tail->body, json), 5u);
+      }
+    }
+  }
+}
+
+// A receiver drops invalid items (all-zero ids, missing names...), which would make acknowledged
+// counts differ from what was sent.
+TEST(PayloadsTest, GeneratedItemsPassValidation) {
+  for (Shape shape : {Shape::kRealistic, Shape::kMinimal}) {
+    auto traces = makeRequest(Signal::kTraces, shape, 200, 7, kBase);
+    auto metrics = makeRequest(Signal::kMetrics, shape, 200, 7, kBase);
+    auto logs = makeRequest(Signal::kLogs, shape, 200, 7, kBase);
+    otlp::TracesRequest t = static_cast<const otlp::TracesRequest&>(*traces);
+    otlp::MetricsRequest m = static_cast<const otlp::MetricsRequest&>(*metrics);
+    otlp::LogsRequest l = static_cast<const otlp::LogsRequest&>(*logs);
+    EXPECT_EQ(otlp::validateTraces(t).rejected, 0u);
+    EXPECT_EQ(otlp::validateMetrics(m).rejected, 0u);
+    EXPECT_EQ(otlp::validateLogs(l).rejected, 0u);
+  }
+}
+
+TEST(PayloadsTest, VariantsHaveDifferentIds) {
+  RequestSetOptions o;
+  o.batch = 10;
+  o.variants = 2;
+  o.base_time_unix_nano = kBase;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok());
+  otlp::TracesRequest a, b;
+  ASSERT_TRUE(a.ParseFromString(set->variants[0].body));
+  ASSERT_TRUE(b.ParseFromString(set->variants[1].body));
+  EXPECT_NE(a.resource_spans(0).scope_spans(0).spans(0).span_id(),
+            b.resource_spans(0).scope_spans(0).spans(0).span_id());
+}
+
+TEST(PayloadsTest, HttpBodiesAreCompressedAndGrpcZstdIsRefused) {
+  RequestSetOptions o;
+  o.protocol = Protocol::kHttpProtobuf;
+  o.compression = common::Compression::kZstd;
+  o.batch = 100;
+  o.variants = 1;
+  o.base_time_unix_nano = kBase;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_LT(set->bodyBytesPerItem(), set->encodedBytesPerItem());
+  std::string plain;
+  ASSERT_TRUE(
+      common::decompress(common::Compression::kZstd, set->variants[0].body, 1 << 24, plain).ok());
+  EXPECT_EQ(countItems(Signal::kTraces, plain, false), 100u);
+
+  o.protocol = Protocol::kGrpc;
+  EXPECT_FALSE(buildRequestSet(o).ok());
+}
+
+TEST(PayloadsTest, RejectedItemsReadsPartialSuccessInBothEncodings) {
+  otlp::LogsResponse response;
+  response.mutable_partial_success()->set_rejected_log_records(3);
+  auto pb = rejectedItems(Signal::kLogs, false, response.SerializeAsString());
+  ASSERT_TRUE(pb.ok());
+  EXPECT_EQ(*pb, 3);
+  auto json = rejectedItems(Signal::kLogs, true, otlp::toOtlpJson(response));
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, 3);
+  EXPECT_EQ(*rejectedItems(Signal::kTraces, false, ""), 0);
+  EXPECT_EQ(*rejectedItems(Signal::kMetrics, true, "{}"), 0);
+  EXPECT_FALSE(rejectedItems(Signal::kTraces, true, "not json").ok());
+}
+
+TEST(PayloadsTest, ProtocolAndShapeNamesRoundTrip) {
+  for (Protocol p : {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
+    EXPECT_EQ(parseProtocol(protocolName(p)), p);
+  }
+  EXPECT_EQ(parseShape("minimal"), Shape::kMinimal);
+  EXPECT_FALSE(parseProtocol("http").has_value());
+}
+
+}  // namespace
+}  // namespace otlpd::loadgen
