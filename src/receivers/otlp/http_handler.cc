@@ -1,5 +1,7 @@
 #include "receivers/otlp/http_handler.h"
 
+#include <charconv>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -106,7 +108,45 @@ common::HttpResponse OtlpHttpHandler::bodyTooLarge(const common::HttpRequest& re
   return res;
 }
 
+std::optional<common::HttpResponse> OtlpHttpHandler::admit(const common::HttpRequest& headers,
+                                                           std::shared_ptr<void>& admission) {
+  if (headers.method() != http::verb::post) return std::nullopt;
+  std::optional<size_t> length;
+  if (auto cl = headers.find(http::field::content_length); cl != headers.end()) {
+    size_t n = 0;
+    const std::string_view v = cl->value();
+    if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) length = n;
+  }
+  std::string refusal;
+  auto reservation = ingestor_->admit(Transport::kHttp, &refusal, length);
+  if (!reservation) {
+    auto ct = headers.find(http::field::content_type);
+    common::HttpResponse res =
+        statusResponse(headers, http::status::service_unavailable, kUnavailable, refusal,
+                       ct == headers.end() ? std::nullopt : encodingOf(ct->value()));
+    res.set(http::field::retry_after, "1");
+    addCorsHeaders(headers, res);
+    return res;
+  }
+  admission = std::make_shared<pipeline::MemoryBudget::Reservation>(*std::move(reservation));
+  return std::nullopt;
+}
+
+common::HttpResponse OtlpHttpHandler::handleAdmitted(common::HttpRequest&& request,
+                                                     std::shared_ptr<void> admission) {
+  std::optional<pipeline::MemoryBudget::Reservation> admitted;
+  if (admission) {
+    admitted = std::move(*std::static_pointer_cast<pipeline::MemoryBudget::Reservation>(admission));
+  }
+  return exportRequest(std::move(request), std::move(admitted));
+}
+
 common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
+  return exportRequest(std::move(request), std::nullopt);
+}
+
+common::HttpResponse OtlpHttpHandler::exportRequest(
+    common::HttpRequest&& request, std::optional<pipeline::MemoryBudget::Reservation> admitted) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   std::optional<Signal> signal;
@@ -180,7 +220,8 @@ common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
             return absl::InvalidArgumentError("request body is not a valid protobuf message");
           }
           return absl::OkStatus();
-        });
+        },
+        std::move(admitted));
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         return common::makeResponse(

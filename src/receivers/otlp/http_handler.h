@@ -29,12 +29,18 @@ class OtlpHttpHandler final : public common::HttpHandler {
                   size_t max_body_bytes);
 
   common::HttpResponse handle(common::HttpRequest&& request) override;
+  std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
+                                            std::shared_ptr<void>& admission) override;
+  common::HttpResponse handleAdmitted(common::HttpRequest&& request,
+                                      std::shared_ptr<void> admission) override;
   common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
 
  private:
   bool originAllowed(std::string_view origin) const;
   void addCorsHeaders(const common::HttpRequest& request, common::HttpResponse& response) const;
   common::HttpResponse preflight(const common::HttpRequest& request) const;
+  common::HttpResponse exportRequest(common::HttpRequest&& request,
+                                     std::optional<pipeline::MemoryBudget::Reservation> admitted);
 
   std::shared_ptr<Ingestor> ingestor_;
   HttpPaths paths_;

@@ -108,12 +108,12 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
   }
 }
 
-std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(Transport transport,
-                                                                   std::string* refusal) {
+std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
+    Transport transport, std::string* refusal, std::optional<size_t> wire_bytes) {
   if (memory_ == nullptr || memory_->limit() == 0) return pipeline::MemoryBudget::Reservation();
   // Reading a request and decoding it takes about twice its wire size.
-  auto reservation =
-      memory_->tryReserve(2 * typical_request_bytes_.load(std::memory_order_relaxed));
+  auto reservation = memory_->tryReserve(
+      2 * wire_bytes.value_or(typical_request_bytes_.load(std::memory_order_relaxed)));
   if (!reservation) {
     refused_for_memory_[static_cast<int>(transport)]->add();
     *refusal = strCat("memory limit reached (", memory_->inUse() >> 20, " of ",

@@ -51,8 +51,9 @@ class Ingestor {
   // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and
   // counted) when the budget cannot take it: the transport then refuses without reading.
   // Without a budget limit it admits everything (an empty reservation).
-  std::optional<pipeline::MemoryBudget::Reservation> admit(Transport transport,
-                                                           std::string* refusal);
+  // `wire_bytes`, when the transport knows it (HTTP Content-Length), replaces the estimate.
+  std::optional<pipeline::MemoryBudget::Reservation> admit(
+      Transport transport, std::string* refusal, std::optional<size_t> wire_bytes = std::nullopt);
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);
