@@ -138,6 +138,7 @@ class Column {
   // --- raw Arrow buffers. validity is empty while no row is null; offsets hold int32s.
   std::string& validityBuffer() { return validity_; }
   std::string& valuesBuffer() { return values_; }
+  std::string_view valuesView() const { return values_; }
   std::string& offsetsBuffer() { return offsets_; }
   std::string& dataBuffer() { return data_; }
   // Used by the decoder after it filled the buffers.

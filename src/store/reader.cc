@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
+#include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
 
@@ -73,6 +74,34 @@ Columns columnsFor(StoredSignal s) {
           std::nullopt};
 }
 
+std::string traceIdBytes(const ScanQuery& q) {
+  if (!q.trace_id) return {};
+  if (q.trace_id->size() == 32) return absl::HexStringToBytes(*q.trace_id);
+  return *q.trace_id;
+}
+
+// Whether a file described by `x` can hold a row that matches `q`. Every test here is implied
+// by a row filter of scanFile(), so a false never hides a matching row.
+bool mayMatch(const FileIndex& x, const ScanQuery& q, const std::string& trace_id) {
+  if (x.rows == 0) return false;
+  if (x.time.max < q.start_unix_nano || x.time.min >= q.end_unix_nano) return false;
+  auto has = [](const std::vector<std::string>& set, const std::string& v) {
+    return std::binary_search(set.begin(), set.end(), v);
+  };
+  if (q.service && x.services && !has(*x.services, *q.service)) return false;
+  if (q.name && x.names && !has(*x.names, *q.name)) return false;
+  if (q.trace_id && trace_id.size() == 16 && !x.trace_bloom.empty() &&
+      !bloomMayContain(x.trace_bloom, x.trace_bloom_hashes, traceIdHash(trace_id))) {
+    return false;
+  }
+  if (x.duration) {
+    if (q.min_duration_ns && x.duration->max < *q.min_duration_ns) return false;
+    if (q.max_duration_ns && x.duration->min > *q.max_duration_ns) return false;
+  }
+  if (q.min_severity && x.max_severity && *x.max_severity < *q.min_severity) return false;
+  return true;
+}
+
 bool cellEquals(const Column& c, size_t row, const std::string& v) {
   return !c.isNull(row) && c.bytesAt(row) == v;
 }
@@ -93,11 +122,7 @@ std::string StoreReader::scanFile(const std::string& path, const ScanQuery& quer
     data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   ++st.files_scanned;
-  std::string trace_id;
-  if (query.trace_id) {
-    trace_id = *query.trace_id;
-    if (trace_id.size() == 32) trace_id = absl::HexStringToBytes(trace_id);
-  }
+  const std::string trace_id = traceIdBytes(query);
   const Columns cols = columnsFor(query.signal);
   const bool is_logs = query.signal == StoredSignal::kLogs;
   IpcDecoder dec;
@@ -195,15 +220,28 @@ std::string StoreReader::scan(const ScanQuery& query,
   if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
   // Names start with the file's UTC start time, so they sort oldest first.
   std::sort(files.begin(), files.end());
+  ScanStats local;
+  ScanStats& st = stats != nullptr ? *stats : local;
+  const std::string trace_id = traceIdBytes(query);
   bool stop = false;
   for (const std::string& f : files) {
+    auto index = loadFileIndex(f, toSignal(query.signal));
+    if (index.ok()) {
+      ++st.indexes_used;
+      if (!mayMatch(*index, query, trace_id)) {
+        ++st.files_skipped_by_index;
+        continue;
+      }
+    } else if (index.status().code() == absl::StatusCode::kDataLoss) {
+      ++st.indexes_rejected;
+    }
     std::string err = scanFile(
         f, query,
         [&](std::string_view r) {
           if (!on_request(r)) stop = true;
           return !stop;
         },
-        stats);
+        &st);
     if (!err.empty()) return err;
     if (stop) break;
   }

@@ -123,7 +123,8 @@ SignalStore::SignalStore(pipeline::Signal signal, StoreOptions options, Clock* c
       options_(std::move(options)),
       clock_(clock),
       dir_((fs::path(options_.directory) / std::string(signalDir(signal))).string()),
-      table_(&fieldsFor(signal)) {}
+      table_(&fieldsFor(signal)),
+      index_builder_(signal) {}
 
 SignalStore::~SignalStore() {
   (void)close();
@@ -144,6 +145,12 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::open(pipeline::Signal 
 
 absl::StatusOr<bool> SignalStore::repair(const std::string& path) {
   std::string data;
+  if (!endsSealed(path)) {
+    // The file is about to change; a stale index would be rejected by its size and mtime
+    // anyway, but it must not outlive the file as it was.
+    std::error_code ec;
+    fs::remove(indexPathFor(path), ec);
+  }
   {
     std::ifstream in(path, std::ios::binary);
     if (!in) return absl::UnavailableError(strCat("cannot read ", path));
@@ -189,6 +196,20 @@ absl::StatusOr<bool> SignalStore::repair(const std::string& path) {
 }
 
 absl::Status SignalStore::recoverAll() {
+  // Indexes whose file is gone (deleted by hand, or renamed to *.corrupt) and temporaries of
+  // an index write that a crash interrupted.
+  std::error_code ec;
+  std::vector<fs::path> orphans;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    const bool tmp = name.ends_with(strCat(kExt, kIndexExt, ".tmp"));
+    const bool idx = name.ends_with(strCat(kExt, kIndexExt));
+    if (tmp || (idx && !fs::exists(e.path().parent_path() /
+                                   name.substr(0, name.size() - kIndexExt.size())))) {
+      orphans.push_back(e.path());
+    }
+  }
+  for (const fs::path& p : orphans) fs::remove(p, ec);
   for (const StoredFile& f : listFiles(dir_)) {
     if (endsSealed(f.path)) continue;
     auto r = repair(f.path);
@@ -239,6 +260,7 @@ absl::Status SignalStore::openFileLocked() {
   }
   file_bytes_ = 0;
   table_.startNewFile();
+  index_builder_.reset();
   encoder_ = std::make_unique<IpcEncoder>(
       &fieldsFor(signal_), options_.codec,
       KeyValues{{"otlpd:signal", std::string(signalDir(signal_))}, {"otlpd:version", "1"}});
@@ -313,6 +335,7 @@ absl::Status SignalStore::flushLocked() {
       failure_ = st;
       return st;
     }
+    index_builder_.addBatch(table_, range_);
     table_.clearRows();
     range_ = TimeRange{};
     stats_.rows_written += rows;
@@ -335,9 +358,17 @@ absl::Status SignalStore::sealLocked() {
   // A file that could not take its end marker is repaired at the next start.
   ::close(fd_);
   fd_ = -1;
+  if (st.ok()) {
+    ++stats_.files_sealed;
+    // Only now, after the seal: an index never describes a file that may still change. A
+    // failed index write leaves a file that readers read in full.
+    if (writeFileIndex(path_, index_builder_.finish(table_), options_.fsync != FsyncPolicy::kNever)
+            .ok()) {
+      ++stats_.indexes_written;
+    }
+  }
   path_.clear();
   encoder_.reset();
-  if (st.ok()) ++stats_.files_sealed;
   return st;
 }
 
@@ -362,6 +393,9 @@ void SignalStore::retentionLocked() {
     // Files still being written (ours or another signal's) are never deleted.
     if (f.path == path_ || !endsSealed(f.path)) continue;
     std::error_code ec;
+    // The index goes first: an index without its file would be an orphan, a file without its
+    // index is only read in full.
+    fs::remove(indexPathFor(f.path), ec);
     if (fs::remove(f.path, ec)) {
       total -= f.size;
       ++stats_.files_deleted;

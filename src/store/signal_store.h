@@ -17,6 +17,7 @@
 #include "pipeline/signal.h"
 #include "store/clock.h"
 #include "store/columns.h"
+#include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
 
@@ -42,6 +43,7 @@ struct StoreStats {
   uint64_t files_sealed = 0;
   uint64_t files_deleted = 0;
   uint64_t files_recovered = 0;
+  uint64_t indexes_written = 0;
   uint64_t write_failures = 0;
 };
 
@@ -67,7 +69,8 @@ class SignalStore {
 
   // Seals a file a crash left without end-of-stream: truncates it after its last complete
   // record batch and appends the marker. Files without even a complete schema are renamed to
-  // *.arrow.corrupt. Returns whether the file was changed.
+  // *.arrow.corrupt. Returns whether the file was changed. An index of the file is removed
+  // first: it would describe the file before the repair.
   static absl::StatusOr<bool> repair(const std::string& path);
 
  private:
@@ -87,6 +90,7 @@ class SignalStore {
   mutable std::mutex mu_;
   ColumnTable table_;
   TimeRange range_;
+  FileIndexBuilder index_builder_;  // of the file being written
   std::unique_ptr<IpcEncoder> encoder_;
   int fd_ = -1;
   std::string path_;

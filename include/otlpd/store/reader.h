@@ -32,7 +32,11 @@ struct ScanQuery {
 };
 
 struct ScanStats {
-  uint64_t files_scanned = 0;
+  uint64_t files_scanned = 0;  // files opened and read
+  // Sealed files whose index (`<file>.idx`) shows that no row can match: never opened.
+  uint64_t files_skipped_by_index = 0;
+  uint64_t indexes_used = 0;      // valid indexes consulted (skipped or not)
+  uint64_t indexes_rejected = 0;  // corrupt or stale (the file changed): the file is read
   uint64_t batches_read = 0;
   uint64_t batches_skipped = 0;  // by their min/max time, without decoding the body
   uint64_t rows_matched = 0;
@@ -46,12 +50,13 @@ class StoreReader {
   // Calls `on_request` for every record batch with matching rows, with those rows as one OTLP
   // export request of the query's signal (protobuf wire bytes); returning false stops the scan.
   // Files are read oldest first, including the one being written (up to its last complete
-  // batch). Returns an empty string on success, else what went wrong.
+  // batch). A sealed file with a valid index is opened only when the index says that it can
+  // have matching rows. Returns an empty string on success, else what went wrong.
   std::string scan(const ScanQuery& query,
                    const std::function<bool(std::string_view otlp_request)>& on_request,
                    ScanStats* stats = nullptr) const;
 
-  // The same for one file.
+  // The same for one file (always read; its index is not consulted).
   static std::string scanFile(const std::string& path, const ScanQuery& query,
                               const std::function<bool(std::string_view otlp_request)>& on_request,
                               ScanStats* stats = nullptr);

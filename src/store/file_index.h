@@ -1,0 +1,82 @@
+// The sidecar index of a sealed store file (`<file>.arrow.idx`): what the file holds in a few
+// hundred bytes (row time range, row count, services, names, a bloom filter of trace ids,
+// duration and severity bounds), so that a reader skips files that cannot match a query
+// without opening them. An index is written atomically after its file is sealed and is bound to
+// the file's size and mtime; a missing, corrupt or stale index only means the file is read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pipeline/signal.h"
+#include "store/columns.h"
+#include "store/otlp_columns.h"
+
+namespace otlpd::store {
+
+inline constexpr std::string_view kIndexExt = ".idx";
+
+struct FileIndex {
+  pipeline::Signal signal = pipeline::Signal::kTraces;
+  // The .arrow file the index describes, as it was when the index was written.
+  std::string file_name;  // base name
+  uint64_t file_size = 0;
+  int64_t file_mtime_ns = 0;
+  uint64_t file_inode = 0;
+  uint64_t rows = 0;
+  uint64_t batches = 0;
+  TimeRange time;  // span start / log time / point time of every row
+  // Distinct non-null values; nullopt when not recorded (too many, or not in this signal).
+  std::optional<std::vector<std::string>> services;
+  std::optional<std::vector<std::string>> names;
+  // Bloom filter of the 16-byte trace ids; empty when not recorded.
+  std::string trace_bloom;
+  uint32_t trace_bloom_hashes = 0;
+  std::optional<TimeRange> duration;    // traces: min/max span duration
+  std::optional<int64_t> max_severity;  // logs: largest severity_number
+};
+
+std::string indexPathFor(const std::string& arrow_path);
+std::string encodeFileIndex(const FileIndex& index);
+absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes);
+
+uint64_t traceIdHash(std::string_view trace_id);
+bool bloomMayContain(const std::string& bloom, uint32_t hashes, uint64_t hash);
+
+// Stamps `index` with the file's name, size, mtime and inode and writes it next to the file as a
+// temporary that is renamed into place (fsync'ed first when `sync`).
+absl::Status writeFileIndex(const std::string& arrow_path, FileIndex index, bool sync);
+// Reads the index of `arrow_path` and checks it against the file: NotFound when there is none,
+// DataLoss when it is corrupt or describes another file or another state of the file (stale).
+absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline::Signal signal);
+
+// Accumulates a file's index from the batches written to it.
+class FileIndexBuilder {
+ public:
+  explicit FileIndexBuilder(pipeline::Signal signal);
+  // Forgets everything: a new file starts.
+  void reset();
+  // The rows of `table` were written as one batch whose rows span `range`.
+  void addBatch(const ColumnTable& table, const TimeRange& range);
+  // The index of the batches added so far (file size and mtime are set by writeFileIndex).
+  FileIndex finish(const ColumnTable& table);
+
+ private:
+  void markDictionary(const Column& c, std::vector<bool>& used);
+
+  pipeline::Signal signal_;
+  FileIndex index_;
+  // Dictionary indices used by this file's rows; the dictionaries keep their numbering for the
+  // life of a file, so strings are looked up only at finish().
+  std::vector<bool> services_used_;
+  std::vector<bool> names_used_;
+  std::vector<uint64_t> trace_hashes_;
+  bool trace_overflow_ = false;
+};
+
+}  // namespace otlpd::store
