@@ -1,6 +1,7 @@
 #include "loadgen/report.h"
 
 #include "absl/strings/str_format.h"
+#include "common/json_escape.h"
 #include "common/strings.h"
 
 namespace otlpd::loadgen {
@@ -53,44 +54,15 @@ double Report::requestsPerSecond() const {
                              : 0;
 }
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 std::string toJson(const Report& r) {
   const Counters& c = r.counters;
   std::string out = "{";
-  strAppend(&out, "\"signal\":", jsonString(r.signal), ",\"protocol\":", jsonString(r.protocol),
-            ",\"endpoint\":", jsonString(r.endpoint),
-            ",\"compression\":", jsonString(r.compression), ",\"shape\":", jsonString(r.shape),
-            ",\"batch\":", r.batch, ",\"concurrency\":", r.concurrency,
+  strAppend(&out, "\"signal\":", common::jsonString(r.signal),
+            ",\"protocol\":", common::jsonString(r.protocol),
+            ",\"endpoint\":", common::jsonString(r.endpoint),
+            ",\"compression\":", common::jsonString(r.compression),
+            ",\"shape\":", common::jsonString(r.shape), ",\"batch\":", r.batch,
+            ",\"concurrency\":", r.concurrency,
             ",\"rate_limit\":", r.rate_limit > 0 ? number(r.rate_limit) : "null",
             ",\"elapsed_seconds\":", number(r.elapsed_seconds));
   strAppend(&out, ",\"payload\":{\"encoded_bytes_per_item\":", number(r.encoded_bytes_per_item),
@@ -111,8 +83,8 @@ std::string toJson(const Report& r) {
   out += ",\"errors\":[";
   bool first = true;
   for (const auto& [message, count] : r.errors) {
-    strAppend(&out, first ? "" : ",", "{\"message\":", jsonString(message), ",\"count\":", count,
-              "}");
+    strAppend(&out, first ? "" : ",", "{\"message\":", common::jsonString(message),
+              ",\"count\":", count, "}");
     first = false;
   }
   out += "]}";

@@ -66,7 +66,4 @@ std::string toText(const Report& report);
 // One line without a newline: elapsed time, counts and the rate over the last interval.
 std::string progressLine(const Counters& now, double elapsed_seconds, double recent_items_per_s);
 
-// JSON string literal with quotes (exposed for tests).
-std::string jsonString(std::string_view s);
-
 }  // namespace otlpd::loadgen

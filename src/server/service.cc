@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_escape.h"
 #include "common/strings.h"
 
 namespace otlpd::server {
@@ -59,16 +60,6 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
   metrics.rejectUnknownKeys();
   node.rejectUnknownKeys();
   return t;
-}
-
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 }  // namespace
@@ -209,7 +200,7 @@ std::map<std::string, std::string> Service::endpoints() const {
 absl::Status Service::writeReadyFile(const std::string& path) const {
   std::vector<std::string> entries;
   for (const auto& [key, endpoint] : endpoints()) {
-    entries.push_back(strCat(jsonString(key), ":", jsonString(endpoint)));
+    entries.push_back(strCat(common::jsonString(key), ":", common::jsonString(endpoint)));
   }
   const std::string tmp = strCat(path, ".tmp.", ::getpid());
   {

@@ -101,6 +101,10 @@ struct CommandResult {
 absl::StatusOr<CommandResult> runOtlpd(const std::vector<std::string>& args,
                                        std::chrono::milliseconds timeout = kDefaultIoTimeout);
 
+// A TCP port on 127.0.0.1 that was free a moment ago, for configs that must name a fixed port
+// (a reload that rebinds the same address, a downstream started after its forwarder).
+int freeLoopbackPort();
+
 // A running `otlpd serve`.
 class OtlpdProcess {
  public:

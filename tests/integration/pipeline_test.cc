@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,9 +15,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
-#include <iostream>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -276,17 +276,17 @@ service:
   drainer.join();
   ::close(reader);
 
-  std::cout << (over_http ? "http " : "grpc ") << "overload: acknowledged " << totals.acknowledged_spans << " spans, "
-            << totals.retryable_refusals << " retryable refusals, peak RSS "
-            << peak_rss / (1 << 20) << " MiB (limit " << kLimitMib << " MiB), peak budget use "
-            << peak_budget / (1 << 20) << " MiB, peak threads " << peak_threads << "\n";
+  std::cout << (over_http ? "http " : "grpc ") << "overload: acknowledged "
+            << totals.acknowledged_spans << " spans, " << totals.retryable_refusals
+            << " retryable refusals, peak RSS " << peak_rss / (1 << 20) << " MiB (limit "
+            << kLimitMib << " MiB), peak budget use " << peak_budget / (1 << 20)
+            << " MiB, peak threads " << peak_threads << "\n";
   EXPECT_TRUE(exit.cleanExit()) << exit.toString();
   EXPECT_GT(totals.retryable_refusals.load(), 0u) << "the flood should have met the limit";
   EXPECT_EQ(totals.refusals_with_retry_info.load(), totals.retryable_refusals.load());
   EXPECT_EQ(totals.other_failures.load(), 0u) << describeFailures(totals);
   EXPECT_GT(totals.acknowledged_spans.load(), 0u);
-  EXPECT_LE(peak_rss, kLimitMib * 1.1 * (1 << 20))
-      << "peak RSS " << peak_rss / (1 << 20) << " MiB";
+  EXPECT_LE(peak_rss, kLimitMib * 1.1 * (1 << 20)) << "peak RSS " << peak_rss / (1 << 20) << " MiB";
   EXPECT_EQ(countSpansInLines(splitLines(drained), "overload"), totals.acknowledged_spans.load());
 }
 
@@ -325,18 +325,6 @@ service:
 )");
 }
 
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::vector<std::string> fileLines(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -347,10 +335,10 @@ std::vector<std::string> fileLines(const std::string& path) {
 // Under load: a valid reload switches the exporter's file; an invalid one is rejected and the
 // running config keeps serving. Every acknowledged span is in one of the two files.
 TEST_F(PipelineTest, ReloadUnderLoadKeepsEverythingAcknowledged) {
-  const int port = freePort();
+  const int port = freeLoopbackPort();
   const std::string config = dir_ + "/otlpd.yaml";
   const std::string first = dir_ + "/first.jsonl", second = dir_ + "/second.jsonl";
-  const std::string metrics = strCat("127.0.0.1:", freePort());
+  const std::string metrics = strCat("127.0.0.1:", freeLoopbackPort());
   writeConfig(config, reloadConfig(port, first, metrics));
   // Started by hand rather than with OtlpdProcess: SIGHUP re-reads this very file.
   const std::string ready = dir_ + "/ready.json";
@@ -375,8 +363,7 @@ TEST_F(PipelineTest, ReloadUnderLoadKeepsEverythingAcknowledged) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> senders;
   for (int i = 0; i < 4; ++i) {
-    senders.emplace_back(
-        [&] { sendUntil(strCat("127.0.0.1:", port), request, stop, totals); });
+    senders.emplace_back([&] { sendUntil(strCat("127.0.0.1:", port), request, stop, totals); });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   const size_t before_reload = totals.acknowledged_spans.load();

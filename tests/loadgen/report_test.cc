@@ -113,9 +113,5 @@ TEST(ReportTest, OutcomeClassification) {
   EXPECT_EQ(classifyHttpStatus(500), Outcome::kFailed);
 }
 
-TEST(ReportTest, JsonStringEscapes) {
-  EXPECT_EQ(jsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-}
-
 }  // namespace
 }  // namespace otlpd::loadgen

@@ -11,39 +11,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_escape.h"
 #include "common/strings.h"
 
 namespace otlpd::exporters::helper {
 namespace {
 
 namespace fs = std::filesystem;
+using common::appendJsonString;
 constexpr std::string_view kSuffix = ".dlq";
-
-void appendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 absl::Status writeAll(int fd, std::string_view data) {
   while (!data.empty()) {

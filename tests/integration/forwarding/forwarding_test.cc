@@ -35,18 +35,6 @@ namespace fs = std::filesystem;
 namespace pb_collector_trace = ::opentelemetry::proto::collector::trace::v1;
 using namespace std::chrono_literals;
 
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string forwarderConfig(const std::string& target, std::string_view exporter_extra) {
   return strCat(R"(receivers:
   otlp:
@@ -143,7 +131,7 @@ constexpr std::string_view kFastRetry =
     "    retry_on_failure: { initial_interval: 100ms, max_interval: 400ms, max_elapsed_time: 60s }";
 
 TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
-  const int port = freePort();
+  const int port = freeLoopbackPort();
   const std::string target = strCat("127.0.0.1:", port);
   auto fwd = OtlpdProcess::start(forwarderConfig(target, kFastRetry));
   ASSERT_TRUE(fwd.ok()) << fwd.status();

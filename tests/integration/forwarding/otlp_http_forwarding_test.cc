@@ -24,18 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Retries fast so that tests that need a retry do not wait for the defaults.
 constexpr std::string_view kFastRetry =
     "    retry_on_failure: { initial_interval: 100ms, max_interval: 400ms, max_elapsed_time: 60s "
@@ -130,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(Codecs, OtlpHttpForwarding,
                          });
 
 TEST(OtlpHttpForwardingQueue, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
-  const int port = freePort();
+  const int port = freeLoopbackPort();
   auto fwd = OtlpdProcess::start(forwarderConfig(strCat("http://127.0.0.1:", port), ""));
   ASSERT_TRUE(fwd.ok()) << fwd.status();
   for (int i = 0; i < 20; ++i) {
