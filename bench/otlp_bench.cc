@@ -3,7 +3,6 @@
 #include <google/protobuf/arena.h>
 
 #include "bench/payloads.h"
-#include "loadgen/payloads.h"
 #include "otlp/json_codec.h"
 #include "otlp/validation.h"
 
@@ -47,21 +46,6 @@ void BM_ProtobufDecodeArena(benchmark::State& state) {
   setCounters(state, bytes.size());
 }
 BENCHMARK(BM_ProtobufDecodeArena);
-
-// The ceiling the end-to-end scenario is compared with: protobuf decode on an arena of exactly
-// the request `otlpd loadgen` sends (realistic spans, 1000 per request), one core.
-void BM_CeilingDecodeLoadgenTraces(benchmark::State& state) {
-  static const std::string bytes =
-      loadgen::makeRequest(pipeline::Signal::kTraces, loadgen::Shape::kRealistic, kSpans, 1, 0)
-          ->SerializeAsString();
-  for (auto _ : state) {
-    google::protobuf::Arena arena;
-    auto* req = google::protobuf::Arena::CreateMessage<otlp::TracesRequest>(&arena);
-    benchmark::DoNotOptimize(req->ParseFromString(bytes));
-  }
-  setCounters(state, bytes.size());
-}
-BENCHMARK(BM_CeilingDecodeLoadgenTraces);
 
 void BM_ValidateTraces(benchmark::State& state) {
   // Valid input is never modified, so one request serves every iteration.

@@ -2,6 +2,7 @@
 # End-to-end scenario: otlpd (OTLP/gRPC receiver → nop exporter) pinned to core 0, `otlpd loadgen`
 # pinned to core 1 sending realistic spans as fast as otlpd takes them. Prints spans/s and otlpd's
 # CPU seconds and RSS from its own /metrics. Everything binds 127.0.0.1; every wait is bounded.
+# A quick single run; `make bench` runs the full set of scenarios in scripts/e2e_scenarios.sh.
 #
 #   scripts/e2e_bench.sh BUILD_DIR            (DURATION=10s CONCURRENCY=4 BATCH=1000 to change)
 set -euo pipefail

@@ -1,5 +1,6 @@
 #include "pipeline/exporter_queue.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,6 +13,12 @@
 
 namespace otlpd::pipeline {
 namespace {
+
+// What a queued batch costs: its reservation (arena blocks plus string contents, which live on
+// the heap) where the receiver made one, else at least its arena blocks.
+size_t queuedBytes(const Batch& batch) {
+  return std::max<size_t>({batch.reservedBytes(), batch.arenaBytes(), 1});
+}
 
 bool retryable(const absl::Status& s) {
   return s.code() != absl::StatusCode::kInvalidArgument &&
@@ -27,8 +34,7 @@ class QueuedExporter final : public Exporter {
         signal_(signal),
         options_(options),
         metrics_(metrics) {
-    const common::Labels labels = {{"exporter", id_},
-                                   {"signal", std::string(signalName(signal))}};
+    const common::Labels labels = {{"exporter", id_}, {"signal", std::string(signalName(signal))}};
     const std::string item(itemName(signal));
     failed_ = &metrics.counter(strCat("otlpd_exporter_send_failed_", item, "_total"),
                                "Acknowledged items an exporter could not deliver (permanent "
@@ -40,11 +46,11 @@ class QueuedExporter final : public Exporter {
                                 "Items refused because the exporter's queue was full; the "
                                 "client was told to retry.",
                                 labels);
-    size_gauge_ = metrics.callbackGauge("otlpd_exporter_queue_size_bytes", "Bytes waiting in an exporter's queue.",
-                          labels, [this] {
-                            std::lock_guard lock(mutex_);
-                            return static_cast<double>(queued_bytes_);
-                          });
+    size_gauge_ = metrics.callbackGauge("otlpd_exporter_queue_size_bytes",
+                                        "Bytes waiting in an exporter's queue.", labels, [this] {
+                                          std::lock_guard lock(mutex_);
+                                          return static_cast<double>(queued_bytes_);
+                                        });
     metrics.gauge("otlpd_exporter_queue_capacity_bytes", "Capacity of an exporter's queue.", labels)
         .set(static_cast<double>(options_.capacity_bytes));
   }
@@ -88,15 +94,15 @@ class QueuedExporter final : public Exporter {
   }
 
   absl::Status consume(Batch&& batch) override {
-    const size_t bytes = std::max<size_t>(batch.arenaBytes(), 1);
+    const size_t bytes = queuedBytes(batch);
     {
       std::lock_guard lock(mutex_);
       // An empty queue takes any batch, so one larger than the capacity is not refused forever.
       if (!queue_.empty() && queued_bytes_ + bytes > options_.capacity_bytes) {
         refused_->add(batch.itemCount());
-        return absl::UnavailableError(
-            strCat("exporter ", id_, " is behind: its queue of ", options_.capacity_bytes >> 20,
-                   " MiB is full; retry later"));
+        return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
+                                             options_.capacity_bytes >> 20,
+                                             " MiB is full; retry later"));
       }
       queued_bytes_ += bytes;
       queue_.push_back(std::move(batch));
@@ -117,7 +123,7 @@ class QueuedExporter final : public Exporter {
       lock.unlock();
       const bool delivered = exportWithRetry(batch);
       lock.lock();
-      queued_bytes_ -= std::max<size_t>(batch.arenaBytes(), 1);
+      queued_bytes_ -= queuedBytes(batch);
       queue_.pop_front();
       if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
     }
