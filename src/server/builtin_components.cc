@@ -7,6 +7,7 @@
 #include "exporters/otlp_http/otlp_http_exporter.h"
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
+#include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/batch/batch_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
 #include "receivers/otlp/factory.h"
@@ -24,6 +25,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
+  registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
 }
 
 }  // namespace otlpd::server
