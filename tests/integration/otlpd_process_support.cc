@@ -1,6 +1,7 @@
 #include "otlpd_process_support.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -663,6 +664,18 @@ absl::StatusOr<ReceiverCounters> waitForReceiverCounters(const OtlpdProcess& pro
     if ((c.ok() && *c == expected) || Clock::now() >= deadline) return c;
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+std::string OtlpdProcess::standardConfigListeningOn(std::string_view protocol,
+                                                    std::string_view endpoint) {
+  std::string config = standardConfig();
+  const std::string listen_any = strCat(protocol, ": { endpoint: \"127.0.0.1:0\"");
+  const size_t at = config.find(listen_any);
+  EXPECT_NE(at, std::string::npos) << "standardConfig() has no " << protocol << " listener";
+  if (at != std::string::npos) {
+    config.replace(at, listen_any.size(), strCat(protocol, ": { endpoint: \"", endpoint, "\""));
+  }
+  return config;
 }
 
 int freeLoopbackPort() {

@@ -113,6 +113,10 @@ class OtlpdProcess {
   // self-metrics, every listener on 127.0.0.1:0. `http_extra` adds flow-style keys to
   // receivers.otlp.protocols.http, e.g. `cors: { allowed_origins: ["http://example.test"] }`.
   static std::string standardConfig(std::string_view http_extra = {});
+  // The standard config with the `protocol` ("grpc" or "http") listener on `endpoint` instead of
+  // port 0, for a downstream that must come up where a forwarder already points.
+  static std::string standardConfigListeningOn(std::string_view protocol,
+                                               std::string_view endpoint);
 
   // Writes `config_yaml` (every "@DIR@" replaced by the fresh temp dir) and starts otlpd on it,
   // then waits up to `ready_timeout` for the ready file. If the child exits first, the error

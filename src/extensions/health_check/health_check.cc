@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/http_server.h"
 #include "common/logging.h"
+#include "extensions/http_endpoint_extension.h"
 
 namespace otlpd::extensions::health_check {
 namespace {
@@ -37,42 +38,26 @@ class HealthHandler final : public common::HttpHandler {
   std::string path_;
 };
 
-class HealthCheck final : public pipeline::Extension {
+class HealthCheck final : public HttpEndpointExtension {
  public:
   HealthCheck(std::string id, std::string endpoint, std::string path)
-      : id_(std::move(id)),
-        endpoint_(std::move(endpoint)),
-        handler_(std::make_shared<HealthHandler>(std::move(path))) {}
-
-  absl::Status start(pipeline::Host& host) override {
-    common::HttpServerOptions options;
-    options.endpoint = endpoint_;
-    options.max_body_bytes = 4096;
-    options.io_threads = 1;
-    auto server = common::HttpServer::start(options, handler_);
-    if (!server.ok()) return server.status();
-    server_ = *std::move(server);
-    host.publishEndpoint(id_, server_->boundEndpoint());
-    logging::info("health check listening",
-                  {{"extension", id_}, {"endpoint", server_->boundEndpoint()}});
-    return absl::OkStatus();
-  }
+      : HealthCheck(std::move(id), std::move(endpoint),
+                    std::make_shared<HealthHandler>(std::move(path))) {}
 
   // Extensions start before the pipelines, so health turns green only once the graph says so.
   void setPipelinesReady(bool ready) override { handler_->serving = ready; }
 
   absl::Status shutdown() override {
     handler_->serving = false;
-    if (server_) server_->stop();
-    server_.reset();
-    return absl::OkStatus();
+    return HttpEndpointExtension::shutdown();
   }
 
  private:
-  std::string id_;
-  std::string endpoint_;
+  HealthCheck(std::string id, std::string endpoint, std::shared_ptr<HealthHandler> handler)
+      : HttpEndpointExtension(std::move(id), std::move(endpoint), handler),
+        handler_(std::move(handler)) {}
+
   std::shared_ptr<HealthHandler> handler_;
-  std::unique_ptr<common::HttpServer> server_;
 };
 
 class HealthCheckFactory final : public pipeline::ExtensionFactory {

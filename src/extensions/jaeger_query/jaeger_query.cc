@@ -4,6 +4,7 @@
 
 #include "common/http_server.h"
 #include "common/logging.h"
+#include "extensions/http_endpoint_extension.h"
 #include "query/jaeger_api.h"
 
 namespace otlpd::extensions::jaeger_query {
@@ -40,38 +41,11 @@ class JaegerQueryHandler final : public common::HttpHandler {
   query::JaegerApi api_;
 };
 
-class JaegerQuery final : public pipeline::Extension {
+class JaegerQuery final : public HttpEndpointExtension {
  public:
   JaegerQuery(std::string id, std::string endpoint, query::JaegerApiOptions options)
-      : id_(std::move(id)),
-        endpoint_(std::move(endpoint)),
-        handler_(std::make_shared<JaegerQueryHandler>(std::move(options))) {}
-
-  absl::Status start(pipeline::Host& host) override {
-    common::HttpServerOptions options;
-    options.endpoint = endpoint_;
-    options.max_body_bytes = 4096;
-    options.io_threads = 1;
-    auto server = common::HttpServer::start(options, handler_);
-    if (!server.ok()) return server.status();
-    server_ = *std::move(server);
-    host.publishEndpoint(id_, server_->boundEndpoint());
-    logging::info("jaeger query listening",
-                  {{"extension", id_}, {"endpoint", server_->boundEndpoint()}});
-    return absl::OkStatus();
-  }
-
-  absl::Status shutdown() override {
-    if (server_) server_->stop();
-    server_.reset();
-    return absl::OkStatus();
-  }
-
- private:
-  std::string id_;
-  std::string endpoint_;
-  std::shared_ptr<JaegerQueryHandler> handler_;
-  std::unique_ptr<common::HttpServer> server_;
+      : HttpEndpointExtension(std::move(id), std::move(endpoint),
+                              std::make_shared<JaegerQueryHandler>(std::move(options))) {}
 };
 
 class JaegerQueryFactory final : public pipeline::ExtensionFactory {

@@ -139,12 +139,7 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
     grpc::Status s = sendTraces((*fwd)->grpcEndpoint(), makeTraces(strCat("down-", i, "-"), 10));
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
-  std::string down_cfg = OtlpdProcess::standardConfig();
-  const std::string listen_any = "grpc: { endpoint: \"127.0.0.1:0\"";
-  const size_t at = down_cfg.find(listen_any);
-  ASSERT_NE(at, std::string::npos);
-  down_cfg.replace(at, listen_any.size(), strCat("grpc: { endpoint: \"", target, "\""));
-  auto down = OtlpdProcess::start(down_cfg);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
   ASSERT_TRUE(down.ok()) << down.status();
   EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "down", 200, nullptr, 15s), 200u);
   std::this_thread::sleep_for(500ms);  // no late duplicates either

@@ -124,12 +124,8 @@ TEST(OtlpHttpForwardingQueue, DownstreamDownAtStartGetsEverythingOnceItComesUp) 
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(post(**fwd, "/v1/traces", makeTraces(strCat("hdown-", i), 10)));
   }
-  std::string down_cfg = OtlpdProcess::standardConfig();
-  const std::string listen_any = "http: { endpoint: \"127.0.0.1:0\"";
-  const size_t at = down_cfg.find(listen_any);
-  ASSERT_NE(at, std::string::npos);
-  down_cfg.replace(at, listen_any.size(), strCat("http: { endpoint: \"127.0.0.1:", port, "\""));
-  auto down = OtlpdProcess::start(down_cfg);
+  auto down = OtlpdProcess::start(
+      OtlpdProcess::standardConfigListeningOn("http", strCat("127.0.0.1:", port)));
   ASSERT_TRUE(down.ok()) << down.status();
   EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "hdown", 200, nullptr, 15s), 200u);
   std::this_thread::sleep_for(500ms);

@@ -1,0 +1,31 @@
+#include "extensions/http_endpoint_extension.h"
+
+#include "common/logging.h"
+
+namespace otlpd::extensions {
+
+HttpEndpointExtension::HttpEndpointExtension(std::string id, std::string endpoint,
+                                             std::shared_ptr<common::HttpHandler> handler)
+    : id_(std::move(id)), endpoint_(std::move(endpoint)), handler_(std::move(handler)) {}
+
+absl::Status HttpEndpointExtension::start(pipeline::Host& host) {
+  common::HttpServerOptions options;
+  options.endpoint = endpoint_;
+  options.max_body_bytes = 4096;  // GET endpoints: no request carries a real body
+  options.io_threads = 1;
+  auto server = common::HttpServer::start(options, handler_);
+  if (!server.ok()) return server.status();
+  server_ = *std::move(server);
+  host.publishEndpoint(id_, server_->boundEndpoint());
+  logging::info("extension listening",
+                {{"extension", id_}, {"endpoint", server_->boundEndpoint()}});
+  return absl::OkStatus();
+}
+
+absl::Status HttpEndpointExtension::shutdown() {
+  if (server_) server_->stop();
+  server_.reset();
+  return absl::OkStatus();
+}
+
+}  // namespace otlpd::extensions
