@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev zlib1g-dev libzstd-dev liblz4-dev libflatbuffers-dev flatbuffers-compiler libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm curl procps
+  chromium fonts-dejavu-core
 )
 
 missing=()
