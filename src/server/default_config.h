@@ -25,9 +25,14 @@ exporters:
 extensions:
   health_check:
     endpoint: localhost:13133
+  # The trace viewer and query API (Jaeger's port): open http://localhost:16686; see docs/API.md.
+  jaeger_query:
+    endpoint: localhost:16686
+    store:
+      directory: ./otlpd-data
 
 service:
-  extensions: [health_check]
+  extensions: [health_check, jaeger_query]
   telemetry:
     logs:
       level: info

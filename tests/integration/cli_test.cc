@@ -73,6 +73,20 @@ TEST(CliTest, ConfigDefaultPrintsYamlWithTheGrpcPort) {
   ASSERT_TRUE(root.IsMap()) << r->out;
   EXPECT_TRUE(root["receivers"].IsMap()) << r->out;
   EXPECT_TRUE(root["service"]["pipelines"].IsMap()) << r->out;
+  // The viewer reads what the store writes: one directory for both.
+  EXPECT_EQ(root["extensions"]["jaeger_query"]["store"]["directory"].as<std::string>(""),
+            root["exporters"]["store"]["directory"].as<std::string>("-"))
+      << r->out;
+}
+
+TEST(CliTest, ValidateAcceptsTheEmbeddedDefault) {
+  auto printed = runOtlpd({"config", "default"});
+  ASSERT_TRUE(printed.ok()) << printed.status();
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  auto r = runOtlpd({"validate", "--config", dir.write("default.yaml", printed->out)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->status.cleanExit()) << r->status.toString() << "\n" << r->out << r->err;
 }
 
 TEST(CliTest, ValidateAcceptsTheStandardConfig) {
