@@ -7,7 +7,7 @@
 #     after, once otlpd has gone idle again, so queued work is counted too);
 #   - CPU% of one core at 10k and 100k items/s (loadgen --rate, FIXED_DURATION each);
 #   - RSS of otlpd idle (before any load), the highest of samples taken every 0.5 s during the
-#     saturation run and during the 100k items/s run;
+#     100k items/s run (which comes before saturation) and during the saturation run;
 #   - p99 request latency at half the saturation rate (FIXED_DURATION);
 #   - the ceiling: BM_CeilingDecodeLoadgen{Traces,Logs,Metrics} (bench/ceiling_bench.cc) parsing
 #     the very request loadgen sends with protobuf on an arena, on core 0; and otlpd / ceiling
@@ -208,6 +208,22 @@ run_scenario() {
   local idle_rss c0 c1 sat_rss rss100
   idle_rss=$(rss_kib "$main_pid")
 
+  # Fixed rates first, so that the RSS at 100k/s is not what saturation left behind (freed
+  # memory is not given back to the kernel at once): CPU% of a core.
+  local cpu10 cpu100 r10 r100
+  c0=$(metric "$metrics_ep" process_cpu_seconds_total)
+  run_load "$dir/r10k.json" 10000 "$fixed_duration"
+  c1=$(settled_cpu "$metrics_ep")
+  r10=$(json_number "$dir/r10k.json" items_per_second)
+  cpu10=$(awk -v a="$c0" -v b="$c1" -v el="$(json_number "$dir/r10k.json" elapsed_seconds)" \
+    'BEGIN { printf "%.1f", (el > 0 ? 100 * (b - a) / el : 0) }')
+  c0=$(metric "$metrics_ep" process_cpu_seconds_total)
+  run_load "$dir/r100k.json" 100000 "$fixed_duration"
+  rss100=$max_rss_kib
+  c1=$(settled_cpu "$metrics_ep")
+  r100=$(json_number "$dir/r100k.json" items_per_second)
+  cpu100=$(awk -v a="$c0" -v b="$c1" -v el="$(json_number "$dir/r100k.json" elapsed_seconds)" \
+    'BEGIN { printf "%.1f", (el > 0 ? 100 * (b - a) / el : 0) }')
   # Saturation.
   c0=$(metric "$metrics_ep" process_cpu_seconds_total)
   run_load "$dir/sat.json" unlimited "$sat_duration"
@@ -228,21 +244,6 @@ run_scenario() {
   local sat_cpu
   sat_cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')
 
-  # Fixed rates: CPU% of a core.
-  local cpu10 cpu100 r10 r100
-  c0=$(metric "$metrics_ep" process_cpu_seconds_total)
-  run_load "$dir/r10k.json" 10000 "$fixed_duration"
-  c1=$(settled_cpu "$metrics_ep")
-  r10=$(json_number "$dir/r10k.json" items_per_second)
-  cpu10=$(awk -v a="$c0" -v b="$c1" -v el="$(json_number "$dir/r10k.json" elapsed_seconds)" \
-    'BEGIN { printf "%.1f", (el > 0 ? 100 * (b - a) / el : 0) }')
-  c0=$(metric "$metrics_ep" process_cpu_seconds_total)
-  run_load "$dir/r100k.json" 100000 "$fixed_duration"
-  rss100=$max_rss_kib
-  c1=$(settled_cpu "$metrics_ep")
-  r100=$(json_number "$dir/r100k.json" items_per_second)
-  cpu100=$(awk -v a="$c0" -v b="$c1" -v el="$(json_number "$dir/r100k.json" elapsed_seconds)" \
-    'BEGIN { printf "%.1f", (el > 0 ? 100 * (b - a) / el : 0) }')
   # A rate otlpd could not keep up with is marked: the CPU% is then that of saturation.
   awk -v r="${r10:-0}" 'BEGIN { exit !(r < 9000) }' &&
     cpu10="$cpu10 (only $(awk -v r="${r10:-0}" 'BEGIN { printf "%.0fk", r / 1000 }')/s)"

@@ -74,50 +74,131 @@ void Column::clear() {
   for (Column& c : children_) c.clear();
 }
 
-void Column::setValidityBit(size_t i, bool set) {
-  if ((i >> 3) >= validity_.size()) validity_.resize((i >> 3) + 1, '\0');
-  auto& byte = reinterpret_cast<uint8_t&>(validity_[i >> 3]);
-  if (set) {
-    byte |= static_cast<uint8_t>(1u << (i & 7));
-  } else {
-    byte &= static_cast<uint8_t>(~(1u << (i & 7)));
-  }
+void Column::materializeValidity() {
+  // Every row so far is valid: whole bytes of ones, then the partial last byte.
+  validity_.assign(length_ / 8, static_cast<char>(0xFF));
+  if ((length_ & 7) != 0) validity_.push_back(static_cast<char>((1u << (length_ & 7)) - 1));
 }
 
 void Column::appendNull() {
-  if (validity_.empty()) {
-    // Materialised at the first null only: most columns never have one.
-    validity_.assign((length_ + 8) / 8, '\0');
-    for (size_t i = 0; i < length_; ++i) setValidityBit(i, true);
-  }
-  setValidityBit(length_, false);
+  if (validity_.empty()) materializeValidity();
+  pushValidityBit(false);
   ++null_count_;
-  if (spec_->dictionary) {
-    appendRaw(int32_t{0});
-  } else {
-    switch (spec_->type) {
-      case ColumnType::kBool:
-        if ((length_ >> 3) >= values_.size()) values_.push_back('\0');
-        break;
-      case ColumnType::kUtf8:
-      case ColumnType::kBinary:
-        appendOffset(data_.size());
-        break;
-      case ColumnType::kList:
-        appendOffset(children_[0].length());
-        break;
-      case ColumnType::kStruct:
-        for (Column& c : children_) c.appendNull();
-        break;
-      default:
-        values_.append(fixedWidth(*spec_), '\0');
-    }
-  }
+  appendNullValue();
   ++length_;
 }
 
+// The value slot of a null row: zeros, an empty offset range, or null members.
+void Column::appendNullValue() {
+  if (spec_->dictionary) {
+    appendRaw(int32_t{0});
+    return;
+  }
+  switch (spec_->type) {
+    case ColumnType::kBool:
+      if ((length_ & 7) == 0) values_.push_back('\0');
+      break;
+    case ColumnType::kUtf8:
+    case ColumnType::kBinary:
+      appendOffset(data_.size());
+      break;
+    case ColumnType::kList:
+      appendOffset(children_[0].length());
+      break;
+    case ColumnType::kStruct:
+      for (Column& c : children_) c.appendNull();
+      break;
+    case ColumnType::kInt8:
+    case ColumnType::kUInt8:
+      values_.push_back('\0');
+      break;
+    case ColumnType::kInt32:
+    case ColumnType::kUInt32:
+      appendRaw(uint32_t{0});
+      break;
+    case ColumnType::kInt64:
+    case ColumnType::kUInt64:
+    case ColumnType::kFloat64:
+    case ColumnType::kTimestampNs:
+    case ColumnType::kDurationNs:
+      appendRaw(uint64_t{0});
+      break;
+    default:
+      values_.append(fixedWidth(*spec_), '\0');
+  }
+}
+
+namespace {
+
+bool bitAt(const std::string& bits, size_t i) {
+  return (static_cast<uint8_t>(bits[i >> 3]) & (1u << (i & 7))) != 0;
+}
+
+// Appends `n` bytes that start at `offset` of `buffer` itself (reserved first: no aliasing).
+void appendSelf(std::string& buffer, size_t offset, size_t n) {
+  buffer.reserve(buffer.size() + n);
+  buffer.append(buffer.data() + offset, n);
+}
+
+}  // namespace
+
+void Column::appendCopyOfRows(size_t begin, size_t end) {
+  assert(begin <= end && end <= length_);
+  const size_t n = end - begin;
+  if (n == 0) return;
+  const bool has_validity = !validity_.empty();
+  if (spec_->dictionary) {
+    appendSelf(values_, begin * 4, n * 4);
+  } else {
+    switch (spec_->type) {
+      case ColumnType::kBool:
+        for (size_t i = 0; i < n; ++i) {
+          const size_t row = length_ + i;
+          if ((row & 7) == 0) values_.push_back('\0');
+          if (bitAt(values_, begin + i)) {
+            reinterpret_cast<uint8_t&>(values_.back()) |= static_cast<uint8_t>(1u << (row & 7));
+          }
+        }
+        break;
+      case ColumnType::kUtf8:
+      case ColumnType::kBinary:
+      case ColumnType::kList: {
+        const size_t first = offsetAt(begin);
+        const size_t last = offsetAt(end);
+        // Offsets of the copies: the originals shifted by what the copy starts after.
+        const size_t base = spec_->type == ColumnType::kList ? children_[0].length() : data_.size();
+        offsets_.reserve(offsets_.size() + n * 4);
+        for (size_t i = begin + 1; i <= end; ++i) appendOffset(base + offsetAt(i) - first);
+        if (spec_->type == ColumnType::kList) {
+          children_[0].appendCopyOfRows(first, last);
+        } else {
+          appendSelf(data_, first, last - first);
+        }
+        break;
+      }
+      case ColumnType::kStruct:
+        for (Column& c : children_) c.appendCopyOfRows(begin, end);
+        break;
+      default: {
+        const size_t w = fixedWidth(*spec_);
+        appendSelf(values_, begin * w, n * w);
+      }
+    }
+  }
+  if (has_validity) {
+    for (size_t i = begin; i < end; ++i) {
+      const bool set = bitAt(validity_, i);
+      null_count_ += set ? 0 : 1;
+      pushValidityBit(set);
+      ++length_;
+    }
+  } else {
+    length_ += n;
+  }
+}
+
 void Column::appendBool(bool v) {
-  if ((length_ >> 3) >= values_.size()) values_.push_back('\0');
+  if ((length_ & 7) == 0) values_.push_back('\0');
   if (v)
     reinterpret_cast<uint8_t&>(values_[length_ >> 3]) |= static_cast<uint8_t>(1u << (length_ & 7));
   valid();

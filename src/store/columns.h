@@ -115,6 +115,10 @@ class Column {
     valid();
   }
   void endStruct() { valid(); }
+  // Appends copies of rows [begin, end) of this same column (children included), as memcpys of
+  // the buffers: rows that repeat (a resource on every span) are converted once per request.
+  void appendCopyOfRows(size_t begin, size_t end);
+  void repeatLastRow() { appendCopyOfRows(length_ - 1, length_); }
   void clear();
 
   // --- reading
@@ -165,11 +169,19 @@ class Column {
     std::memcpy(&o, offsets_.data() + i * 4, 4);
     return static_cast<size_t>(o);
   }
+  // The validity bitmap, once materialised, holds exactly ceil(length_ / 8) bytes, so appending
+  // a bit never needs a bounds check beyond "is this the first bit of a new byte".
   void valid() {
-    if (!validity_.empty()) setValidityBit(length_, true);
+    if (!validity_.empty()) pushValidityBit(true);
     ++length_;
   }
-  void setValidityBit(size_t i, bool set);
+  void pushValidityBit(bool set) {
+    if ((length_ & 7) == 0) validity_.push_back('\0');
+    if (set)
+      reinterpret_cast<uint8_t&>(validity_.back()) |= static_cast<uint8_t>(1u << (length_ & 7));
+  }
+  void materializeValidity();
+  void appendNullValue();
 
   const FieldSpec* spec_;
   Dictionary* dictionary_;

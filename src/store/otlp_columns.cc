@@ -55,6 +55,7 @@ void addResourceScope(std::vector<FieldSpec>& v) {
   v.push_back(f("scope_dropped_attributes_count", CT::kUInt32));
   v.push_back(f("scope_schema_url", CT::kUtf8));
 }
+constexpr size_t kResourceScopeColumns = 9;  // as many as addResourceScope() adds
 
 std::vector<FieldSpec> makeSpanFields() {
   std::vector<FieldSpec> v{
@@ -271,6 +272,11 @@ void appendResourceScope(ColumnTable& t, size_t first, const otlp::pb_resource::
   appendOptionalString(t.column(first + 8), scope_schema_url);
 }
 
+// The resource and scope columns of the row before, again: every row of a scope repeats them.
+void repeatResourceScope(ColumnTable& t, size_t first) {
+  for (size_t c = first; c < first + kResourceScopeColumns; ++c) t.column(c).repeatLastRow();
+}
+
 }  // namespace
 
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
@@ -291,6 +297,7 @@ const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
 void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange& range) {
   for (const auto& rs : request.resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
+      bool first_of_scope = true;
       for (const auto& span : ss.spans()) {
         const auto start = static_cast<int64_t>(span.start_time_unix_nano());
         const auto end = static_cast<int64_t>(span.end_time_unix_nano());
@@ -305,7 +312,11 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
         t.column(7).appendInt(span.flags());
         t.column(8).appendBytes(span.name());
         t.column(9).appendInt(span.kind());
-        appendServiceName(t.column(10), rs.resource());
+        if (first_of_scope) {
+          appendServiceName(t.column(10), rs.resource());
+        } else {
+          t.column(10).repeatLastRow();
+        }
         t.column(11).appendInt(span.status().code());
         appendOptionalString(t.column(12), span.status().message());
         appendAttrs(t.column(13), span.attributes());
@@ -334,8 +345,13 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
         }
         links.endList();
         t.column(18).appendInt(span.dropped_links_count());
-        appendResourceScope(t, kSpanResource, rs.resource(), rs.schema_url(), ss.scope(),
-                            ss.schema_url());
+        if (first_of_scope) {
+          appendResourceScope(t, kSpanResource, rs.resource(), rs.schema_url(), ss.scope(),
+                              ss.schema_url());
+        } else {
+          repeatResourceScope(t, kSpanResource);
+        }
+        first_of_scope = false;
       }
     }
   }
@@ -344,6 +360,7 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
 void appendLogs(const otlp::LogsRequest& request, ColumnTable& t, TimeRange& range) {
   for (const auto& rl : request.resource_logs()) {
     for (const auto& sl : rl.scope_logs()) {
+      bool first_of_scope = true;
       for (const auto& r : sl.log_records()) {
         const auto time = static_cast<int64_t>(r.time_unix_nano());
         const auto observed = static_cast<int64_t>(r.observed_time_unix_nano());
@@ -365,9 +382,15 @@ void appendLogs(const otlp::LogsRequest& request, ColumnTable& t, TimeRange& ran
         appendId(t.column(8), r.trace_id());
         appendId(t.column(9), r.span_id());
         appendOptionalString(t.column(10), r.event_name());
-        appendServiceName(t.column(11), rl.resource());
-        appendResourceScope(t, kLogResource, rl.resource(), rl.schema_url(), sl.scope(),
-                            sl.schema_url());
+        if (first_of_scope) {
+          appendServiceName(t.column(11), rl.resource());
+          appendResourceScope(t, kLogResource, rl.resource(), rl.schema_url(), sl.scope(),
+                              sl.schema_url());
+        } else {
+          t.column(11).repeatLastRow();
+          repeatResourceScope(t, kLogResource);
+        }
+        first_of_scope = false;
       }
     }
   }
@@ -540,9 +563,15 @@ void appendMetrics(const otlp::MetricsRequest& request, ColumnTable& t, TimeRang
         appendMetricCommon(t, m, mr, p.time_unix_nano(), p.start_time_unix_nano(), p.attributes(),
                            p.flags(), rm.resource(), range);
       };
+      bool first_of_scope = true;
       auto rs = [&] {
-        appendResourceScope(t, kMetricResource, rm.resource(), rm.schema_url(), sm.scope(),
-                            sm.schema_url());
+        if (first_of_scope) {
+          appendResourceScope(t, kMetricResource, rm.resource(), rm.schema_url(), sm.scope(),
+                              sm.schema_url());
+        } else {
+          repeatResourceScope(t, kMetricResource);
+        }
+        first_of_scope = false;
       };
       for (const M& m : sm.metrics()) {
         switch (m.data_case()) {

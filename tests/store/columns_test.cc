@@ -1,0 +1,112 @@
+#include "store/columns.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace otlpd::store {
+namespace {
+
+// A struct of every kind of member, nullable, so a copied row must carry values, offsets,
+// validity bits, bool bits, dictionary indices and list items.
+FieldSpec field(std::string name, ColumnType type, bool nullable = true, int32_t width = 0,
+                bool dictionary = false, std::vector<FieldSpec> children = {}) {
+  return FieldSpec{std::move(name), type, nullable, width, dictionary, std::move(children)};
+}
+
+std::vector<FieldSpec> fields() {
+  using CT = ColumnType;
+  FieldSpec item =
+      field("item", CT::kStruct, true, 0, false,
+            {field("key", CT::kUtf8, false), field("flag", CT::kBool), field("n", CT::kInt64),
+             field("small", CT::kUInt8), field("name", CT::kUtf8, true, 0, true),
+             field("id", CT::kFixedBinary, true, 8)});
+  return {field("list", CT::kList, true, 0, false, {item}), field("text", CT::kUtf8)};
+}
+
+// Row r of the test data: r % 3 list items, every 4th row null.
+void appendRow(ColumnTable& t, int r) {
+  Column& list = t.column(0);
+  if (r % 4 == 3) {
+    list.appendNull();
+  } else {
+    Column& item = list.child(0);
+    for (int i = 0; i < r % 3 + 1; ++i) {
+      item.child(0).appendBytes(absl::StrCat("k", r, "_", i));
+      if ((r + i) % 2 == 0) {
+        item.child(1).appendBool((r * 7 + i) % 3 == 0);
+      } else {
+        item.child(1).appendNull();
+      }
+      if (i == 1) {
+        item.child(2).appendNull();
+      } else {
+        item.child(2).appendInt(r * 100 + i);
+      }
+      item.child(3).appendInt(r % 256);
+      item.child(4).appendBytes(i % 2 == 0 ? "even" : "odd");
+      if (r % 5 == 0) {
+        item.child(5).appendNull();
+      } else {
+        item.child(5).appendBytes(std::string(8, static_cast<char>('a' + r % 26)));
+      }
+      item.endStruct();
+    }
+    list.endList();
+  }
+  if (r % 6 == 5) {
+    t.column(1).appendNull();
+  } else {
+    t.column(1).appendBytes(std::string(static_cast<size_t>(r % 7), 'x'));
+  }
+}
+
+void expectSameBuffers(const Column& a, const Column& b, const std::string& path) {
+  ASSERT_EQ(a.length(), b.length()) << path;
+  EXPECT_EQ(a.nullCount(), b.nullCount()) << path;
+  auto& ma = const_cast<Column&>(a);
+  auto& mb = const_cast<Column&>(b);
+  EXPECT_EQ(ma.validityBuffer(), mb.validityBuffer()) << path;
+  EXPECT_EQ(ma.valuesBuffer(), mb.valuesBuffer()) << path;
+  EXPECT_EQ(ma.offsetsBuffer(), mb.offsetsBuffer()) << path;
+  EXPECT_EQ(ma.dataBuffer(), mb.dataBuffer()) << path;
+  ASSERT_EQ(a.childCount(), b.childCount()) << path;
+  for (size_t i = 0; i < a.childCount(); ++i) {
+    expectSameBuffers(a.child(i), b.child(i), path + "/" + a.child(i).spec().name);
+  }
+}
+
+TEST(StoreColumnCopyTest, CopiedRowsEqualRowsAppendedAgain) {
+  const std::vector<FieldSpec> spec = fields();
+  // Rows 0..20, then rows 3..17 again: once appended value by value, once copied.
+  ColumnTable direct(&spec), copied(&spec);
+  for (int r = 0; r < 21; ++r) {
+    appendRow(direct, r);
+    appendRow(copied, r);
+  }
+  for (int r = 3; r < 18; ++r) appendRow(direct, r);
+  for (size_t c = 0; c < copied.columnCount(); ++c) copied.column(c).appendCopyOfRows(3, 18);
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(direct.column(c), copied.column(c), spec[c].name);
+  }
+}
+
+TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
+  const std::vector<FieldSpec> spec = fields();
+  ColumnTable direct(&spec), copied(&spec);
+  appendRow(direct, 1);
+  appendRow(copied, 1);
+  for (int i = 0; i < 10; ++i) {
+    appendRow(direct, 1);
+    for (size_t c = 0; c < copied.columnCount(); ++c) copied.column(c).repeatLastRow();
+  }
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(direct.column(c), copied.column(c), spec[c].name);
+  }
+}
+
+}  // namespace
+}  // namespace otlpd::store
