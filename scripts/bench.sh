@@ -10,3 +10,4 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo
 echo "end-to-end scenarios (SAT_DURATION, FIXED_DURATION, SCENARIOS to change)"
 scripts/e2e_scenarios.sh "$build_dir"
+scripts/query_bench.sh "$build_dir"

@@ -5,14 +5,18 @@
 namespace otlpd::extensions {
 
 HttpEndpointExtension::HttpEndpointExtension(std::string id, std::string endpoint,
-                                             std::shared_ptr<common::HttpHandler> handler)
-    : id_(std::move(id)), endpoint_(std::move(endpoint)), handler_(std::move(handler)) {}
+                                             std::shared_ptr<common::HttpHandler> handler,
+                                             size_t io_threads)
+    : id_(std::move(id)),
+      endpoint_(std::move(endpoint)),
+      handler_(std::move(handler)),
+      io_threads_(io_threads) {}
 
 absl::Status HttpEndpointExtension::start(pipeline::Host& host) {
   common::HttpServerOptions options;
   options.endpoint = endpoint_;
   options.max_body_bytes = 4096;  // GET endpoints: no request carries a real body
-  options.io_threads = 1;
+  options.io_threads = io_threads_;
   auto server = common::HttpServer::start(options, handler_);
   if (!server.ok()) return server.status();
   server_ = *std::move(server);

@@ -16,14 +16,17 @@ class HttpEndpointExtension : public pipeline::Extension {
   absl::Status shutdown() override;
 
  protected:
+  // Handlers run on the `io_threads` I/O threads: more than one where a request may take long
+  // (a query), so that one slow request does not hold up the others.
   HttpEndpointExtension(std::string id, std::string endpoint,
-                        std::shared_ptr<common::HttpHandler> handler);
+                        std::shared_ptr<common::HttpHandler> handler, size_t io_threads = 1);
   const std::string& id() const { return id_; }
 
  private:
   std::string id_;
   std::string endpoint_;
   std::shared_ptr<common::HttpHandler> handler_;
+  size_t io_threads_;
   std::unique_ptr<common::HttpServer> server_;
 };
 

@@ -1,20 +1,27 @@
-// Jaeger's classic HTTP JSON query API (/api/services, /api/services/{s}/operations,
-// /api/traces/{id}, /api/traces?service=...) answered from the local store. Transport-free: the
-// jaeger_query extension feeds it request targets and sends back what it returns.
+// The query API of the local store, transport-free: the jaeger_query extension feeds it request
+// targets and sends back what it returns. It answers Jaeger's classic JSON API (/api/services,
+// /api/services/{s}/operations, /api/traces, /api/traces/{id}, /api/dependencies), Jaeger's API
+// v3 over HTTP (/api/v3/...) and otlpd's own endpoints (/api/otlpd/...) for the web UI. The
+// endpoints and shapes are documented in docs/API.md.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "otlpd/store/reader.h"
+#include "query/params.h"
+#include "query/store_queries.h"
 
 namespace otlpd::query {
 
 struct JaegerApiOptions {
   std::string store_directory = "./otlpd-data";
-  // Default (and upper bound) of `limit` for trace searches.
+  // Default (and upper bound) of `limit` for Jaeger trace searches (classic and v3).
   int64_t max_traces = 20;
+  // Upper bound of `limit` of the otlpd endpoints (trace summaries, logs, series).
+  int64_t max_results = 1000;
+  // Bytes of record batches one request may decode; past it the answer is partial (truncated).
+  uint64_t max_scan_bytes = uint64_t{512} << 20;
 };
 
 struct ApiResponse {
@@ -31,17 +38,28 @@ class JaegerApi {
   ApiResponse handle(std::string_view target, int64_t now_unix_micros) const;
 
  private:
+  ScanBudget budget() const;
+
+  // Jaeger classic.
   ApiResponse services() const;
-  ApiResponse operations(const std::string& service) const;
+  ApiResponse operations(const std::string& service, std::string_view query) const;
   ApiResponse traceById(std::string_view id) const;
   ApiResponse search(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse dependencies(std::string_view query, int64_t now_unix_micros) const;
+  // Jaeger API v3 (jaeger_v3.cc).
+  ApiResponse v3Services() const;
+  ApiResponse v3Operations(std::string_view query) const;
+  ApiResponse v3Traces(std::string_view query) const;
+  ApiResponse v3TraceById(std::string_view id) const;
+  // otlpd (otlpd_api.cc).
+  ApiResponse traceSummaries(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse logs(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse metrics(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse metricSeries(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse red(std::string_view query, int64_t now_unix_micros) const;
 
   JaegerApiOptions options_;
-  store::StoreReader reader_;
+  StoreQueries store_;
 };
-
-// Percent-decoding of a URL component ('+' as space when `plus_is_space`); nullopt-free: bad
-// escapes are kept as they are.
-std::string urlDecode(std::string_view text, bool plus_is_space);
 
 }  // namespace otlpd::query

@@ -255,6 +255,22 @@ std::optional<int64_t> parseDurationMicros(std::string_view text) {
   return static_cast<int64_t>(total_us);
 }
 
+std::string_view spanKindText(int otlp_kind) {
+  if (!pb_trace::Span::SpanKind_IsValid(otlp_kind)) return "";
+  return spanKindName(static_cast<pb_trace::Span::SpanKind>(otlp_kind));
+}
+
+std::optional<int> parseSpanKind(std::string_view text) {
+  std::string lower;
+  for (char c : text)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower.empty() || lower == "unspecified") return 0;
+  for (int k = 1; k <= 5; ++k) {
+    if (spanKindText(k) == lower) return k;
+  }
+  return std::nullopt;
+}
+
 json toJaegerTraces(const otlp::TracesRequest& request) {
   std::vector<TraceBuilder> traces;
   std::unordered_map<std::string, size_t> index;  // raw trace id → traces[i]

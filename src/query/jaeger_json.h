@@ -29,6 +29,11 @@ std::optional<int64_t> parseDurationMicros(std::string_view text);
 // distinct resource (p1, p2, ... per trace), its tags the resource attributes but service.name.
 nlohmann::json toJaegerTraces(const otlp::TracesRequest& request);
 
+// "server", "client", "producer", "consumer", "internal"; "" for unspecified / unknown.
+std::string_view spanKindText(int otlp_kind);
+// The inverse (any case; "unspecified" and "" give 0); nullopt when unknown.
+std::optional<int> parseSpanKind(std::string_view text);
+
 // Jaeger's response envelope: {"data":data,"total":total,"limit":0,"offset":0,"errors":null}.
 nlohmann::json jaegerEnvelope(nlohmann::json data, size_t total);
 // {"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":code,"msg":msg}]}.

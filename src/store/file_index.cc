@@ -16,11 +16,18 @@ namespace otlpd::store {
 namespace {
 
 constexpr std::string_view kMagic = "OTLPDIDX";
-constexpr uint32_t kVersion = 1;
+// Version 2 added the (service, name, kind) list of traces files; version 1 is still read.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kFirstVersion = 1;
 constexpr uint32_t kNotRecorded = 0xFFFFFFFFu;
 // Above these a set is not recorded (the file is then never skipped by it).
 constexpr size_t kMaxSetValues = 1024;
 constexpr size_t kMaxSetBytes = 64 * 1024;
+constexpr size_t kMaxOperations = 4096;
+// The span kind column sits between name and service_name (docs/STORAGE.md).
+constexpr size_t kSpanKindColumn = span_col::kName + 1;
+static_assert(kSpanKindColumn + 1 == span_col::kServiceName);
+constexpr size_t kMaxOperationBytes = 256 * 1024;
 constexpr size_t kMaxTraceHashes = 1u << 21;
 constexpr size_t kMaxBloomBytes = 1u << 20;
 constexpr uint32_t kBloomHashes = 7;
@@ -194,6 +201,18 @@ std::string encodeFileIndex(const FileIndex& x) {
   put64(out, x.duration ? static_cast<uint64_t>(x.duration->max) : 0);
   put32(out, x.max_severity ? 1 : 0);
   put64(out, x.max_severity ? static_cast<uint64_t>(*x.max_severity) : 0);
+  if (!x.operations) {
+    put32(out, kNotRecorded);
+  } else {
+    put32(out, static_cast<uint32_t>(x.operations->size()));
+    for (const IndexedOperation& op : *x.operations) {
+      put32(out, static_cast<uint32_t>(op.service.size()));
+      out.append(op.service);
+      put32(out, static_cast<uint32_t>(op.name.size()));
+      out.append(op.name);
+      put32(out, static_cast<uint32_t>(op.kind));
+    }
+  }
   put64(out, fnv1a(out));
   return out;
 }
@@ -207,7 +226,10 @@ absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes) {
     return absl::DataLossError("file index checksum mismatch");
   }
   Cursor c{bytes.substr(kMagic.size(), bytes.size() - kMagic.size() - 8)};
-  if (c.u32() != kVersion) return absl::DataLossError("unknown file index version");
+  const uint32_t version = c.u32();
+  if (version < kFirstVersion || version > kVersion) {
+    return absl::DataLossError("unknown file index version");
+  }
   FileIndex x;
   const uint32_t signal = c.u32();
   if (signal > static_cast<uint32_t>(pipeline::Signal::kLogs)) {
@@ -239,6 +261,22 @@ absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes) {
     x.max_severity = static_cast<int64_t>(c.u64());
   } else {
     c.u64();
+  }
+  if (version >= 2) {
+    const uint32_t n = c.u32();
+    if (n != kNotRecorded) {
+      if (n > kMaxOperations) return absl::DataLossError("malformed file index");
+      std::vector<IndexedOperation> ops;
+      ops.reserve(n);
+      for (uint32_t i = 0; i < n && c.ok; ++i) {
+        IndexedOperation op;
+        op.service = c.bytes(c.u32());
+        op.name = c.bytes(c.u32());
+        op.kind = static_cast<int32_t>(c.u32());
+        ops.push_back(std::move(op));
+      }
+      x.operations = std::move(ops);
+    }
   }
   if (!c.ok || !c.in.empty()) return absl::DataLossError("malformed file index");
   if (!x.trace_bloom.empty() && (x.trace_bloom_hashes == 0 || x.trace_bloom_hashes > 32)) {
@@ -316,6 +354,8 @@ void FileIndexBuilder::reset() {
   index_.signal = signal_;
   services_used_.clear();
   names_used_.clear();
+  operations_used_.clear();
+  operations_overflow_ = false;
   trace_hashes_.clear();
   trace_overflow_ = false;
 }
@@ -329,6 +369,42 @@ void FileIndexBuilder::markDictionary(const Column& c, std::vector<bool>& used) 
     if (i < 0) continue;
     if (static_cast<size_t>(i) >= used.size()) used.resize(static_cast<size_t>(i) + 1, false);
     used[static_cast<size_t>(i)] = true;
+  }
+}
+
+void FileIndexBuilder::addOperations(const ColumnTable& t) {
+  const Column& service = t.column(span_col::kServiceName);
+  const Column& name = t.column(span_col::kName);
+  const Column& kind = t.column(kSpanKindColumn);
+  const std::string_view service_idx = service.valuesView();
+  const std::string_view name_idx = name.valuesView();
+  uint64_t last = ~uint64_t{0};
+  const size_t before = operations_used_.size();
+  for (size_t row = 0; row < t.rows(); ++row) {
+    int32_t s = -1, n = -1;
+    if (!service.isNull(row)) std::memcpy(&s, service_idx.data() + row * 4, 4);
+    if (!name.isNull(row)) std::memcpy(&n, name_idx.data() + row * 4, 4);
+    // A null or out-of-range value cannot be named in the index: record nothing for the file.
+    const int64_t k = kind.intAt(row);
+    if (s < 0 || n < 0 || s >= (1 << 24) || k < 0 || k > 255) {
+      operations_overflow_ = true;
+      break;
+    }
+    const uint64_t key = (static_cast<uint64_t>(s) << 40) | (static_cast<uint64_t>(n) << 8) |
+                         static_cast<uint64_t>(k);
+    if (key == last) continue;  // spans of one request repeat their service and often name
+    last = key;
+    operations_used_.push_back(key);
+  }
+  if (!operations_overflow_ && operations_used_.size() > before) {
+    std::sort(operations_used_.begin(), operations_used_.end());
+    operations_used_.erase(std::unique(operations_used_.begin(), operations_used_.end()),
+                           operations_used_.end());
+    if (operations_used_.size() > kMaxOperations) operations_overflow_ = true;
+  }
+  if (operations_overflow_) {
+    operations_used_.clear();
+    operations_used_.shrink_to_fit();
   }
 }
 
@@ -364,6 +440,7 @@ void FileIndexBuilder::addBatch(const ColumnTable& t, const TimeRange& range) {
       }
     }
   }
+  if (signal_ == pipeline::Signal::kTraces && !operations_overflow_) addOperations(t);
   if (signal_ == pipeline::Signal::kTraces) {
     const Column& d = t.column(span_col::kDuration);
     TimeRange dr = index_.duration.value_or(TimeRange{});
@@ -397,10 +474,35 @@ std::optional<std::vector<std::string>> usedValues(const Column& c, const std::v
 }
 }  // namespace
 
+std::optional<std::vector<IndexedOperation>> FileIndexBuilder::operationsUsed(
+    const ColumnTable& t) const {
+  const Dictionary* services = t.column(span_col::kServiceName).dictionary();
+  const Dictionary* names = t.column(span_col::kName).dictionary();
+  if (services == nullptr || names == nullptr) return std::nullopt;
+  std::vector<IndexedOperation> out;
+  out.reserve(operations_used_.size());
+  size_t bytes = 0;
+  for (uint64_t key : operations_used_) {
+    const size_t s = static_cast<size_t>(key >> 40);
+    const size_t n = static_cast<size_t>((key >> 8) & 0xffffffffu);
+    if (s >= services->size() || n >= names->size()) return std::nullopt;  // never under-report
+    out.push_back({std::string(services->at(s)), std::string(names->at(n)),
+                   static_cast<int32_t>(key & 0xff)});
+    bytes += out.back().service.size() + out.back().name.size();
+    if (bytes > kMaxOperationBytes) return std::nullopt;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 FileIndex FileIndexBuilder::finish(const ColumnTable& t) {
   FileIndex x = index_;
   if (auto c = serviceColumn(signal_)) x.services = usedValues(t.column(*c), services_used_);
   if (auto c = nameColumn(signal_)) x.names = usedValues(t.column(*c), names_used_);
+  if (signal_ == pipeline::Signal::kTraces && !operations_overflow_) {
+    x.operations = operationsUsed(t);
+  }
   if (traceColumn(signal_) && !trace_overflow_) {
     std::vector<uint64_t> h = trace_hashes_;
     std::sort(h.begin(), h.end());

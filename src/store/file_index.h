@@ -21,6 +21,14 @@ namespace otlpd::store {
 
 inline constexpr std::string_view kIndexExt = ".idx";
 
+// A distinct (service, span name, span kind) of a traces file.
+struct IndexedOperation {
+  std::string service;
+  std::string name;
+  int32_t kind = 0;  // OTLP SpanKind
+  auto operator<=>(const IndexedOperation&) const = default;
+};
+
 struct FileIndex {
   pipeline::Signal signal = pipeline::Signal::kTraces;
   // The .arrow file the index describes, as it was when the index was written.
@@ -39,6 +47,9 @@ struct FileIndex {
   uint32_t trace_bloom_hashes = 0;
   std::optional<TimeRange> duration;    // traces: min/max span duration
   std::optional<int64_t> max_severity;  // logs: largest severity_number
+  // Traces (version 2): every distinct (service, name, kind), sorted; nullopt when not recorded
+  // (too many, an index of version 1, or another signal).
+  std::optional<std::vector<IndexedOperation>> operations;
 };
 
 std::string indexPathFor(const std::string& arrow_path);
@@ -68,6 +79,8 @@ class FileIndexBuilder {
 
  private:
   void markDictionary(const Column& c, std::vector<bool>& used);
+  void addOperations(const ColumnTable& table);
+  std::optional<std::vector<IndexedOperation>> operationsUsed(const ColumnTable& table) const;
 
   pipeline::Signal signal_;
   FileIndex index_;
@@ -75,6 +88,9 @@ class FileIndexBuilder {
   // life of a file, so strings are looked up only at finish().
   std::vector<bool> services_used_;
   std::vector<bool> names_used_;
+  // Traces: (service index << 40 | name index << 8 | kind) of the dictionaries' numbering.
+  std::vector<uint64_t> operations_used_;
+  bool operations_overflow_ = false;
   std::vector<uint64_t> trace_hashes_;
   bool trace_overflow_ = false;
 };

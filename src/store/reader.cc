@@ -1,5 +1,12 @@
 #include "otlpd/store/reader.h"
 
+#include <fcntl.h>
+#include <lz4frame.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -9,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
+#include "store/arrow_fbs.h"
 #include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
@@ -74,15 +82,35 @@ Columns columnsFor(StoredSignal s) {
           std::nullopt};
 }
 
+std::string traceIdBytes(std::string_view id) {
+  if (id.size() == 32) return absl::HexStringToBytes(toAbsl(id));
+  return std::string(id);
+}
+
 std::string traceIdBytes(const ScanQuery& q) {
   if (!q.trace_id) return {};
-  if (q.trace_id->size() == 32) return absl::HexStringToBytes(*q.trace_id);
-  return *q.trace_id;
+  return traceIdBytes(*q.trace_id);
+}
+
+// The query's any_trace_ids as sorted raw 16-byte ids.
+std::vector<std::string> traceIdSet(const ScanQuery& q) {
+  std::vector<std::string> out;
+  out.reserve(q.any_trace_ids.size());
+  for (const auto& id : q.any_trace_ids) out.push_back(traceIdBytes(id));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool bloomMayContainId(const FileIndex& x, const std::string& id) {
+  return id.size() != 16 || x.trace_bloom.empty() ||
+         bloomMayContain(x.trace_bloom, x.trace_bloom_hashes, traceIdHash(id));
 }
 
 // Whether a file described by `x` can hold a row that matches `q`. Every test here is implied
 // by a row filter of scanFile(), so a false never hides a matching row.
-bool mayMatch(const FileIndex& x, const ScanQuery& q, const std::string& trace_id) {
+bool mayMatch(const FileIndex& x, const ScanQuery& q, const std::string& trace_id,
+              const std::vector<std::string>& trace_ids) {
   if (x.rows == 0) return false;
   if (x.time.max < q.start_unix_nano || x.time.min >= q.end_unix_nano) return false;
   auto has = [](const std::vector<std::string>& set, const std::string& v) {
@@ -90,8 +118,10 @@ bool mayMatch(const FileIndex& x, const ScanQuery& q, const std::string& trace_i
   };
   if (q.service && x.services && !has(*x.services, *q.service)) return false;
   if (q.name && x.names && !has(*x.names, *q.name)) return false;
-  if (q.trace_id && trace_id.size() == 16 && !x.trace_bloom.empty() &&
-      !bloomMayContain(x.trace_bloom, x.trace_bloom_hashes, traceIdHash(trace_id))) {
+  if (q.trace_id && !bloomMayContainId(x, trace_id)) return false;
+  if (!trace_ids.empty() &&
+      std::none_of(trace_ids.begin(), trace_ids.end(),
+                   [&](const std::string& id) { return bloomMayContainId(x, id); })) {
     return false;
   }
   if (x.duration) {
@@ -102,35 +132,204 @@ bool mayMatch(const FileIndex& x, const ScanQuery& q, const std::string& trace_i
   return true;
 }
 
+// The first field node and buffer of column `column` in a record batch: nodes and buffers are
+// laid out depth-first, as IpcDecoder reads them.
+struct ColumnSlot {
+  size_t node = 0;
+  size_t buffer = 0;
+};
+void countSlots(const FieldSpec& f, ColumnSlot& at) {
+  ++at.node;
+  ++at.buffer;  // validity
+  switch (f.type) {
+    case ColumnType::kStruct:
+      for (const FieldSpec& c : f.children) countSlots(c, at);
+      break;
+    case ColumnType::kList:
+      ++at.buffer;  // offsets
+      countSlots(f.children[0], at);
+      break;
+    case ColumnType::kUtf8:
+    case ColumnType::kBinary:
+      at.buffer += f.dictionary ? 1 : 2;  // indices, or offsets + data
+      break;
+    default:
+      ++at.buffer;  // values
+  }
+}
+ColumnSlot slotOf(const std::vector<FieldSpec>& fields, size_t column) {
+  ColumnSlot at;
+  for (size_t i = 0; i < column; ++i) countSlots(fields[i], at);
+  return at;
+}
+
+// Buffer `index` of a record batch body, decompressed into `out`; false when it cannot be read
+// (the caller then decodes the batch the ordinary way, which reports the problem).
+bool readBuffer(const fb::RecordBatch* rb, std::string_view body, size_t index, std::string& out,
+                uint64_t& encoded_bytes) {
+  out.clear();
+  if (rb->buffers() == nullptr || index >= rb->buffers()->size()) return false;
+  const fb::Buffer* b = rb->buffers()->Get(static_cast<flatbuffers::uoffset_t>(index));
+  if (b->offset() < 0 || b->length() < 0 ||
+      static_cast<uint64_t>(b->offset()) + static_cast<uint64_t>(b->length()) > body.size()) {
+    return false;
+  }
+  std::string_view raw =
+      body.substr(static_cast<size_t>(b->offset()), static_cast<size_t>(b->length()));
+  encoded_bytes += raw.size();
+  if (rb->compression() == nullptr || raw.empty()) {
+    out.assign(raw);
+    return true;
+  }
+  if (raw.size() < 8) return false;
+  int64_t n;
+  std::memcpy(&n, raw.data(), 8);
+  raw.remove_prefix(8);
+  if (n == -1) {
+    out.assign(raw);
+    return true;
+  }
+  if (n < 0 || n > (int64_t{1} << 32)) return false;
+  out.resize(static_cast<size_t>(n));
+  if (rb->compression()->codec() == fb::CompressionType::ZSTD) {
+    const size_t r = ZSTD_decompress(out.data(), out.size(), raw.data(), raw.size());
+    return !ZSTD_isError(r) && r == out.size();
+  }
+  LZ4F_dctx* ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return false;
+  size_t dst = out.size(), src = raw.size();
+  const size_t r = LZ4F_decompress(ctx, out.data(), &dst, raw.data(), &src, nullptr);
+  LZ4F_freeDecompressionContext(ctx);
+  return !LZ4F_isError(r) && dst == out.size();
+}
+
+// Whether the record batch at `pos` may hold one of `ids` (sorted 16-byte ids) in its trace id
+// column, found by decompressing that column alone. True whenever it cannot tell.
+bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slot,
+                        const std::vector<std::string>& ids, std::string& validity,
+                        std::string& values, uint64_t& encoded_bytes) {
+  const MessageSpan m = nextMessage(data, pos);
+  if (m.kind != MessageSpan::Kind::kMessage) return true;
+  const fb::Message* msg = fb::GetMessage(m.metadata.data());
+  const fb::RecordBatch* rb = msg->header_as_RecordBatch();
+  if (rb == nullptr || rb->nodes() == nullptr || slot.node >= rb->nodes()->size()) return true;
+  const fb::FieldNode* node = rb->nodes()->Get(static_cast<flatbuffers::uoffset_t>(slot.node));
+  if (node->length() < 0 || node->null_count() < 0) return true;
+  const auto rows = static_cast<size_t>(node->length());
+  if (!readBuffer(rb, m.body, slot.buffer, validity, encoded_bytes) ||
+      !readBuffer(rb, m.body, slot.buffer + 1, values, encoded_bytes)) {
+    return true;
+  }
+  if (values.size() < rows * 16) return true;
+  const bool has_nulls = node->null_count() > 0 && validity.size() >= (rows + 7) / 8;
+  for (size_t row = 0; row < rows; ++row) {
+    if (has_nulls && (static_cast<uint8_t>(validity[row >> 3]) & (1u << (row & 7))) == 0) continue;
+    const std::string_view id(values.data() + row * 16, 16);
+    if (std::binary_search(ids.begin(), ids.end(), id,
+                           [](std::string_view a, std::string_view b) { return a < b; })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The file as it is now (a file being written may grow meanwhile: what was there is read).
+// One read() into a buffer sized by fstat: an istreambuf_iterator copy goes byte by byte and
+// costs more than decoding.
+std::string readWholeFile(const std::string& path, std::string& data) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return strCat("cannot read ", path, ": ", std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return strCat("cannot stat ", path, ": ", std::strerror(e));
+  }
+  data.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return strCat("cannot read ", path, ": ", std::strerror(e));
+    }
+    if (n == 0) break;  // truncated meanwhile
+    done += static_cast<size_t>(n);
+  }
+  data.resize(done);
+  ::close(fd);
+  return "";
+}
+
 bool cellEquals(const Column& c, size_t row, const std::string& v) {
   return !c.isNull(row) && c.bytesAt(row) == v;
 }
 
-}  // namespace
-
-StoreReader::StoreReader(std::string directory) : directory_(std::move(directory)) {}
-
-std::string StoreReader::scanFile(const std::string& path, const ScanQuery& query,
-                                  const std::function<bool(std::string_view)>& on_request,
-                                  ScanStats* stats) {
-  ScanStats local;
-  ScanStats& st = stats != nullptr ? *stats : local;
-  std::string data;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return strCat("cannot read ", path, ": ", std::strerror(errno));
-    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// A whole file in memory: mapped when it is sealed (immutable: a sealed file is never
+// truncated, and unlinking it by retention leaves the mapping valid), so that only the pages a
+// scan touches are read; copied with read() otherwise, because the file being written can be cut
+// back after a failed write and a mapping of the cut pages would fault (SIGBUS).
+class FileBytes {
+ public:
+  FileBytes() = default;
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  ~FileBytes() {
+    if (map_ != nullptr) ::munmap(map_, map_size_);
   }
-  ++st.files_scanned;
+
+  std::string load(const std::string& path, bool immutable) {
+    if (!immutable) return readWholeFile(path, copy_);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return strCat("cannot read ", path, ": ", std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+      ::close(fd);
+      return readWholeFile(path, copy_);
+    }
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return readWholeFile(path, copy_);
+    map_ = p;
+    map_size_ = static_cast<size_t>(st.st_size);
+    return "";
+  }
+
+  std::string_view bytes() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), map_size_)
+                           : std::string_view(copy_);
+  }
+
+ private:
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::string copy_;
+};
+
+// scanFile() over the bytes of a file already in memory (or mapped).
+std::string scanBytes(const std::string& path, std::string_view data, const ScanQuery& query,
+                      const std::function<bool(std::string_view)>& on_request, ScanStats& st) {
   const std::string trace_id = traceIdBytes(query);
+  const std::vector<std::string> trace_ids = traceIdSet(query);
   const Columns cols = columnsFor(query.signal);
   const bool is_logs = query.signal == StoredSignal::kLogs;
   IpcDecoder dec;
   dec.setSkipBodies(true);
+
+  // First walk every message without decoding record batch bodies: dictionaries are decoded as
+  // they come (a later batch's delta only adds values, so every batch can be decoded after the
+  // walk), record batches are remembered with their time range.
+  struct BatchRef {
+    size_t pos;
+    size_t size;
+    int64_t min, max;
+  };
+  std::vector<BatchRef> batches;
   size_t pos = 0;
-  std::vector<uint8_t> selected;
-  std::string out;
   for (;;) {
+    const size_t at = pos;
     auto ev = dec.next(data, pos);
     if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
     if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
@@ -138,14 +337,47 @@ std::string StoreReader::scanFile(const std::string& path, const ScanQuery& quer
     if (dec.fields().size() != fieldsFor(toSignal(query.signal)).size()) {
       return strCat(path, ": not a ", dirName(query.signal), " file of this otlpd version");
     }
-    const int64_t min = metaInt(dec.batchMetadata(), "otlpd:min_time_unix_nano", INT64_MIN);
-    const int64_t max = metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX);
-    if (max < query.start_unix_nano || min >= query.end_unix_nano) {
+    batches.push_back({at, pos - at,
+                       metaInt(dec.batchMetadata(), "otlpd:min_time_unix_nano", INT64_MIN),
+                       metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX)});
+  }
+  if (query.newest_first) std::reverse(batches.begin(), batches.end());
+
+  // With a trace id filter, a batch's trace id column is looked at first: most batches hold none
+  // of the ids and are never decoded in full.
+  std::vector<std::string> wanted_ids = trace_ids;
+  if (query.trace_id && trace_id.size() == 16) wanted_ids.push_back(trace_id);
+  std::sort(wanted_ids.begin(), wanted_ids.end());
+  const bool peek_ids = cols.trace_id && !wanted_ids.empty() &&
+                        std::all_of(wanted_ids.begin(), wanted_ids.end(),
+                                    [](const std::string& id) { return id.size() == 16; });
+  const ColumnSlot id_slot =
+      peek_ids ? slotOf(fieldsFor(toSignal(query.signal)), *cols.trace_id) : ColumnSlot{};
+  std::string peek_validity, peek_values;
+
+  std::vector<uint8_t> selected;
+  std::string out;
+  for (const BatchRef& batch : batches) {
+    if (batch.max < query.start_unix_nano || batch.min >= query.end_unix_nano) {
       ++st.batches_skipped;
       continue;
     }
+    if (peek_ids && !batchMayHoldTraces(data, batch.pos, id_slot, wanted_ids, peek_validity,
+                                        peek_values, st.bytes_scanned)) {
+      ++st.batches_skipped;
+      continue;
+    }
+    if (query.max_scan_bytes != 0 && st.batches_read > 0 &&
+        st.bytes_scanned + batch.size > query.max_scan_bytes) {
+      st.truncated = true;
+      break;
+    }
+    size_t at = batch.pos;
+    auto ev = dec.next(data, at);
+    if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
     if (auto s = dec.decodePendingBody(); !s.ok()) return strCat(path, ": ", s.ToString());
     ++st.batches_read;
+    st.bytes_scanned += batch.size;
     const ColumnTable& t = *dec.table();
     selected.assign(t.rows(), 0);
     size_t matched = 0;
@@ -159,6 +391,14 @@ std::string StoreReader::scanFile(const std::string& path, const ScanQuery& quer
       if (query.trace_id &&
           (!cols.trace_id || !cellEquals(t.column(*cols.trace_id), row, trace_id))) {
         continue;
+      }
+      if (!trace_ids.empty()) {
+        if (!cols.trace_id || t.column(*cols.trace_id).isNull(row)) continue;
+        const std::string_view id = t.column(*cols.trace_id).bytesAt(row);
+        if (!std::binary_search(trace_ids.begin(), trace_ids.end(), id,
+                                [](std::string_view a, std::string_view b) { return a < b; })) {
+          continue;
+        }
       }
       if ((query.min_duration_ns || query.max_duration_ns) && !cols.duration) continue;
       if (query.min_duration_ns && t.column(*cols.duration).intAt(row) < *query.min_duration_ns)
@@ -208,6 +448,113 @@ std::string StoreReader::scanFile(const std::string& path, const ScanQuery& quer
   return "";
 }
 
+}  // namespace
+
+StoreReader::StoreReader(std::string directory) : directory_(std::move(directory)) {}
+
+std::string StoreReader::scanFile(const std::string& path, const ScanQuery& query,
+                                  const std::function<bool(std::string_view)>& on_request,
+                                  ScanStats* stats) {
+  ScanStats local;
+  ScanStats& st = stats != nullptr ? *stats : local;
+  FileBytes file;
+  if (std::string err = file.load(path, /*immutable=*/false); !err.empty()) return err;
+  ++st.files_scanned;
+  return scanBytes(path, file.bytes(), query, on_request, st);
+}
+
+std::string StoreReader::scanOperations(const std::string& path, uint64_t max_scan_bytes,
+                                        std::vector<SpanOperation>* out, ScanStats* stats) {
+  ScanStats local;
+  ScanStats& st = stats != nullptr ? *stats : local;
+  std::string data;
+  if (std::string err = readWholeFile(path, data); !err.empty()) return err;
+  ++st.files_scanned;
+  const std::vector<FieldSpec>& fields = fieldsFor(pipeline::Signal::kTraces);
+  constexpr size_t kKindColumn = span_col::kName + 1;  // between name and service_name
+  const ColumnSlot name_slot = slotOf(fields, span_col::kName);
+  const ColumnSlot kind_slot = slotOf(fields, kKindColumn);
+  const ColumnSlot service_slot = slotOf(fields, span_col::kServiceName);
+  IpcDecoder dec;
+  dec.setSkipBodies(true);
+  std::string validity[3], values[3];
+  std::vector<uint64_t> keys;
+  bool first = true;
+  size_t pos = 0;
+  for (;;) {
+    const size_t at = pos;
+    auto ev = dec.next(data, pos);
+    if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
+    if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
+    if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+    if (dec.fields().size() != fields.size()) {
+      return strCat(path, ": not a traces file of this otlpd version");
+    }
+    if (max_scan_bytes != 0 && !first && st.bytes_scanned >= max_scan_bytes) {
+      st.truncated = true;
+      break;
+    }
+    first = false;
+    const MessageSpan m = nextMessage(data, at);
+    if (m.kind != MessageSpan::Kind::kMessage) break;
+    const fb::RecordBatch* rb = fb::GetMessage(m.metadata.data())->header_as_RecordBatch();
+    if (rb == nullptr || rb->nodes() == nullptr || rb->length() < 0) {
+      return strCat(path, ": malformed record batch");
+    }
+    const auto rows = static_cast<size_t>(rb->length());
+    const ColumnSlot* slots[3] = {&service_slot, &name_slot, &kind_slot};
+    bool readable = true;
+    for (int c = 0; c < 3 && readable; ++c) {
+      readable = readBuffer(rb, m.body, slots[c]->buffer, validity[c], st.bytes_scanned) &&
+                 readBuffer(rb, m.body, slots[c]->buffer + 1, values[c], st.bytes_scanned) &&
+                 values[c].size() >= rows * 4;
+    }
+    if (!readable) return strCat(path, ": malformed record batch");
+    ++st.batches_read;
+    auto present = [&](int c, size_t row) {
+      return validity[c].size() < (rows + 7) / 8 ||
+             (static_cast<uint8_t>(validity[c][row >> 3]) & (1u << (row & 7))) != 0;
+    };
+    keys.clear();
+    for (size_t row = 0; row < rows; ++row) {
+      int32_t service = -1, name = -1, kind = 0;
+      if (present(0, row)) std::memcpy(&service, values[0].data() + row * 4, 4);
+      if (present(1, row)) std::memcpy(&name, values[1].data() + row * 4, 4);
+      std::memcpy(&kind, values[2].data() + row * 4, 4);
+      if (service < 0 || name < 0 || kind < 0 || kind > 255) continue;
+      keys.push_back((static_cast<uint64_t>(service) << 40) | (static_cast<uint64_t>(name) << 8) |
+                     static_cast<uint64_t>(kind));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const Dictionary* services = dec.table()->column(span_col::kServiceName).dictionary();
+    const Dictionary* names = dec.table()->column(span_col::kName).dictionary();
+    if (services == nullptr || names == nullptr) continue;
+    for (uint64_t key : keys) {
+      const size_t service = static_cast<size_t>(key >> 40);
+      const size_t name = static_cast<size_t>((key >> 8) & 0xffffffffu);
+      if (service >= services->size() || name >= names->size()) continue;
+      out->push_back({std::string(services->at(service)), std::string(names->at(name)),
+                      static_cast<int>(key & 0xff)});
+    }
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
+  return "";
+}
+
+std::vector<std::string> StoreReader::files(StoredSignal signal) const {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e :
+       fs::directory_iterator(fs::path(directory_) / std::string(dirName(signal)), ec)) {
+    if (e.path().extension() == ".arrow") files.push_back(e.path().string());
+  }
+  // Names start with the file's UTC start time, so they sort oldest first.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::string StoreReader::scan(const ScanQuery& query,
                               const std::function<bool(std::string_view)>& on_request,
                               ScanStats* stats) const {
@@ -220,30 +567,38 @@ std::string StoreReader::scan(const ScanQuery& query,
   if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
   // Names start with the file's UTC start time, so they sort oldest first.
   std::sort(files.begin(), files.end());
+  if (query.newest_first) std::reverse(files.begin(), files.end());
   ScanStats local;
   ScanStats& st = stats != nullptr ? *stats : local;
   const std::string trace_id = traceIdBytes(query);
+  const std::vector<std::string> trace_ids = traceIdSet(query);
   bool stop = false;
   for (const std::string& f : files) {
     auto index = loadFileIndex(f, toSignal(query.signal));
     if (index.ok()) {
       ++st.indexes_used;
-      if (!mayMatch(*index, query, trace_id)) {
+      if (!mayMatch(*index, query, trace_id, trace_ids)) {
         ++st.files_skipped_by_index;
         continue;
       }
     } else if (index.status().code() == absl::StatusCode::kDataLoss) {
       ++st.indexes_rejected;
     }
-    std::string err = scanFile(
-        f, query,
-        [&](std::string_view r) {
-          if (!on_request(r)) stop = true;
-          return !stop;
-        },
-        &st);
-    if (!err.empty()) return err;
-    if (stop) break;
+    FileBytes file;
+    std::string err = file.load(f, /*immutable=*/index.ok());
+    if (err.empty()) {
+      ++st.files_scanned;
+      err = scanBytes(
+          f, file.bytes(), query,
+          [&](std::string_view r) {
+            if (!on_request(r)) stop = true;
+            return !stop;
+          },
+          st);
+    }
+    // A file that retention deleted after the listing is no error.
+    if (!err.empty() && fs::exists(f)) return err;
+    if (stop || st.truncated) break;
   }
   return "";
 }

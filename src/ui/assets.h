@@ -11,9 +11,6 @@ namespace otlpd::ui {
 struct Asset {
   std::string_view content_type;  // e.g. "text/html; charset=utf-8"
   std::string body;
-  // True for fingerprint-free files that may still be cached briefly; index.html is never
-  // cached so that a new binary's UI is picked up at once.
-  bool cacheable = false;
 };
 
 // The asset for a request path ("/", "/static/app.js"). Paths of the single-page app's own routes

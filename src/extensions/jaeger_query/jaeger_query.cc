@@ -1,27 +1,58 @@
 #include "extensions/jaeger_query/jaeger_query.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "common/http_server.h"
 #include "common/logging.h"
 #include "extensions/http_endpoint_extension.h"
 #include "query/jaeger_api.h"
+#include "ui/assets.h"
 
 namespace otlpd::extensions::jaeger_query {
 namespace {
 
 namespace http = boost::beast::http;
 
+// Queries can take a while (up to the scan limit); more than one I/O thread keeps the UI's
+// parallel requests and the API's quick answers from queueing behind one slow search.
+constexpr size_t kQueryThreads = 4;
+
+// A strong validator of a file's bytes (FNV-1a 64), quoted as ETag wants.
+std::string contentTag(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const char c : bytes) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ULL;
+  }
+  char out[21];
+  std::snprintf(out, sizeof out, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return out;
+}
+
 class JaegerQueryHandler final : public common::HttpHandler {
  public:
-  explicit JaegerQueryHandler(query::JaegerApiOptions options) : api_(std::move(options)) {}
+  JaegerQueryHandler(query::JaegerApiOptions options, std::string ui_directory)
+      : api_(std::move(options)), ui_directory_(std::move(ui_directory)) {}
 
   common::HttpResponse handle(common::HttpRequest&& request) override {
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      return common::makeResponse(request, http::status::method_not_allowed, "application/json",
-                                  R"({"data":null,"total":0,"limit":0,"offset":0,)"
-                                  R"("errors":[{"code":405,"msg":"use GET"}]})");
+    const bool head = request.method() == http::verb::head;
+    if (request.method() != http::verb::get && !head) {
+      auto res = common::makeResponse(request, http::status::method_not_allowed, "application/json",
+                                      R"({"data":null,"total":0,"limit":0,"offset":0,)"
+                                      R"("errors":[{"code":405,"msg":"use GET"}]})");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
     }
+    const std::string_view target = request.target();
+    common::HttpResponse res = target.starts_with("/api/") ? api(request) : ui(request);
+    // HEAD answers the headers of GET without the body.
+    if (head) res.body().clear();
+    return res;
+  }
+
+ private:
+  common::HttpResponse api(const common::HttpRequest& request) {
     query::ApiResponse response;
     try {
       const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -33,19 +64,53 @@ class JaegerQueryHandler final : public common::HttpHandler {
                                    R"("errors":[{"code":500,"msg":"internal error"}]})")};
       logging::warn("jaeger_query request failed", {{"error", e.what()}});
     }
-    return common::makeResponse(request, static_cast<http::status>(response.status),
-                                "application/json", std::move(response.body));
+    auto res = common::makeResponse(request, static_cast<http::status>(response.status),
+                                    "application/json", std::move(response.body));
+    res.set(http::field::cache_control, "no-store");
+    return res;
   }
 
- private:
+  common::HttpResponse ui(const common::HttpRequest& request) {
+    std::string_view path = request.target();
+    path = path.substr(0, path.find_first_of("?#"));
+    std::optional<ui::Asset> asset;
+    try {
+      asset = ui::findAsset(path, ui_directory_);
+    } catch (const std::exception& e) {
+      logging::warn("jaeger_query asset lookup failed", {{"error", e.what()}});
+    }
+    if (!asset) {
+      return common::makeResponse(request, http::status::not_found, "text/plain; charset=utf-8",
+                                  "not found\n");
+    }
+    // Files are revalidated on every load (cheap: 304 without a body), so a browser never mixes
+    // the modules of two otlpd versions after an upgrade.
+    const std::string etag = contentTag(asset->body);
+    if (request[http::field::if_none_match] == etag) {
+      auto res = common::makeResponse(request, http::status::not_modified, "", "");
+      res.set(http::field::etag, etag);
+      res.set(http::field::cache_control, "no-cache");
+      return res;
+    }
+    auto res = common::makeResponse(request, http::status::ok, std::string(asset->content_type),
+                                    std::move(asset->body));
+    res.set(http::field::etag, etag);
+    res.set(http::field::cache_control, "no-cache");
+    return res;
+  }
+
   query::JaegerApi api_;
+  std::string ui_directory_;
 };
 
 class JaegerQuery final : public HttpEndpointExtension {
  public:
-  JaegerQuery(std::string id, std::string endpoint, query::JaegerApiOptions options)
-      : HttpEndpointExtension(std::move(id), std::move(endpoint),
-                              std::make_shared<JaegerQueryHandler>(std::move(options))) {}
+  JaegerQuery(std::string id, std::string endpoint, query::JaegerApiOptions options,
+              std::string ui_directory)
+      : HttpEndpointExtension(
+            std::move(id), std::move(endpoint),
+            std::make_shared<JaegerQueryHandler>(std::move(options), std::move(ui_directory)),
+            kQueryThreads) {}
 };
 
 class JaegerQueryFactory final : public pipeline::ExtensionFactory {
@@ -56,11 +121,23 @@ class JaegerQueryFactory final : public pipeline::ExtensionFactory {
     std::string endpoint = config.getString("endpoint", "localhost:16686");
     query::JaegerApiOptions options;
     options.max_traces = config.getInt("max_traces", 20, 1, 10000);
+    options.max_results = config.getInt("max_results", 1000, 1, 100000);
+    // Fractions are allowed (0.5 = 512 KiB), which also lets tests hit the limit with little data.
+    const double max_scan_mib = config.getDouble("max_scan_mib", 512);
+    if (!(max_scan_mib > 0 && max_scan_mib <= 1 << 20)) {
+      config.addError("max_scan_mib", "must be more than 0 and at most 1048576");
+    } else {
+      options.max_scan_bytes = static_cast<uint64_t>(max_scan_mib * 1024 * 1024);
+      if (options.max_scan_bytes == 0) options.max_scan_bytes = 1;
+    }
     config::ConfigNode store = config.child("store");
     options.store_directory = store.getString("directory", "./otlpd-data");
     store.rejectUnknownKeys();
+    config::ConfigNode ui = config.child("ui");
+    std::string ui_directory = ui.getString("directory", "");
+    ui.rejectUnknownKeys();
     return std::make_unique<JaegerQuery>(settings.id.toString(), std::move(endpoint),
-                                         std::move(options));
+                                         std::move(options), std::move(ui_directory));
   }
 };
 

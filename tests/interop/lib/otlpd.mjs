@@ -92,8 +92,9 @@ function validEndpoint(v) {
 }
 
 export class Otlpd {
-  constructor({ child, dir, configPath, readyPath }) {
+  constructor({ child, dir, configPath, readyPath, readyKeys = READY_KEYS }) {
     this.child = child;
+    this.readyKeys = readyKeys;
     this.dir = dir;
     this.configPath = configPath;
     this.readyPath = readyPath;
@@ -145,7 +146,7 @@ export class Otlpd {
       if (fs.existsSync(this.readyPath)) {
         try {
           const ready = JSON.parse(fs.readFileSync(this.readyPath, 'utf8'));
-          const bad = READY_KEYS.filter((k) => !validEndpoint(ready[k]));
+          const bad = this.readyKeys.filter((k) => !validEndpoint(ready[k]));
           if (bad.length === 0) {
             this.endpoints = ready;
             return ready;
@@ -263,18 +264,23 @@ export class Otlpd {
   }
 }
 
-export async function startOtlpd({ readyTimeoutMs = 20000 } = {}) {
+/**
+ * Starts otlpd. `config(dir)` may replace the default config (file + debug exporters) with the
+ * caller's YAML; it must still bind the endpoints the ready file is checked for (READY_KEYS),
+ * plus `extraReadyKeys` (e.g. 'jaeger_query').
+ */
+export async function startOtlpd({ readyTimeoutMs = 20000, config = configYaml, extraReadyKeys = [] } = {}) {
   const bin = otlpdBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otlpd-interop-'));
   const configPath = path.join(dir, 'config.yaml');
   const readyPath = path.join(dir, 'ready.json');
-  fs.writeFileSync(configPath, configYaml(dir));
+  fs.writeFileSync(configPath, config(dir));
   const child = spawn(bin, ['serve', '--config', configPath, '--ready-file', readyPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid) live.add(child);
-  const otlpd = new Otlpd({ child, dir, configPath, readyPath });
+  const otlpd = new Otlpd({ child, dir, configPath, readyPath, readyKeys: [...READY_KEYS, ...extraReadyKeys] });
   try {
     await otlpd.waitReady(readyTimeoutMs);
   } catch (e) {

@@ -1,0 +1,197 @@
+// otlpd's own query endpoints (/api/otlpd/...), the contract of the web UI (docs/API.md).
+#include <algorithm>
+#include <limits>
+
+#include "common/strings.h"
+#include "query/analytics.h"
+#include "query/api_support.h"
+#include "query/jaeger_api.h"
+
+namespace otlpd::query {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kHourMicros = int64_t{3600} * 1000000;
+// Points kept per series of /metrics/series, and in all (16 bytes each).
+constexpr size_t kMaxPointsPerSeries = 10000;
+constexpr size_t kMaxPoints = 1000000;
+// Metric names of /metrics; groups (services or operations) of /red.
+constexpr size_t kMaxMetrics = 2000;
+constexpr size_t kMaxRedGroups = 1000;
+
+std::optional<std::string> parseSpanIdHex(std::string_view hex) {
+  if (hex.size() != 16) return std::nullopt;
+  std::string out(8, '\0');
+  for (size_t i = 0; i < 16; ++i) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(hex[i])));
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    out[i / 2] = static_cast<char>(static_cast<unsigned char>(out[i / 2]) | (i % 2 ? v : v << 4));
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiResponse JaegerApi::traceSummaries(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  query.service = params.text("service");
+  query.name = params.text("operation");
+  query.attributes = params.tags("tags");
+  if (auto d = params.duration("minDuration")) query.min_duration_ns = *d * 1000;
+  if (auto d = params.duration("maxDuration")) query.max_duration_ns = *d * 1000;
+  const TimeWindow window = readTimeWindow(params, now_us, 0);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  const int64_t limit =
+      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(20),
+               options_.max_results);
+  if (!params.ok()) return otlpdError(400, params.error());
+
+  ScanBudget b = budget();
+  const auto found = store_.findTraces(query, static_cast<size_t>(limit), b);
+  const auto traces = store_.fetchTraces(found, b);
+  std::vector<SpanFacts> spans;
+  for (const auto& [id, request] : traces) {
+    forEachSpan(request, [&](const SpanFacts& span) { spans.push_back(span); });
+  }
+  json data = ::otlpd::query::traceSummaries(spans);
+  const size_t total = data.size();
+  return otlpdOk(std::move(data), total, limit, false, b);
+}
+
+ApiResponse JaegerApi::logs(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  query.service = params.text("service");
+  query.min_severity = params.severity("severity");
+  if (auto v = params.text("traceID")) {
+    query.trace_id = parseTraceIdHex(*v);
+    if (!query.trace_id)
+      params.fail("traceID", *v, "is not a hexadecimal trace id of 1 to 32 digits");
+  }
+  std::optional<std::string> span_id;
+  if (auto v = params.text("spanID")) {
+    span_id = parseSpanIdHex(*v);
+    if (!span_id) params.fail("spanID", *v, "is not a span id of 16 hexadecimal digits");
+  }
+  std::string body_filter;
+  if (auto v = params.text("body")) {
+    for (char c : *v)
+      body_filter.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  const TimeWindow window = readTimeWindow(params, now_us, 0);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  const int64_t limit =
+      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(100),
+               options_.max_results);
+  if (!params.ok()) return otlpdError(400, params.error());
+
+  // One trace's logs read best in order; a search shows the newest first.
+  const bool oldest_first = query.trace_id.has_value();
+  query.newest_first = !oldest_first;
+  ScanBudget b = budget();
+  std::vector<std::pair<int64_t, json>> records;
+  store_.scanLogs(query, b, [&](const otlp::LogsRequest& request) {
+    for (const auto& rl : request.resource_logs()) {
+      for (const auto& sl : rl.scope_logs()) {
+        for (const auto& r : sl.log_records()) {
+          if (span_id && r.span_id() != *span_id) continue;
+          if (!logBodyContains(r, body_filter)) continue;
+          records.emplace_back(logTimeNanos(r), logRecordJson(rl.resource(), sl.scope(), r));
+        }
+      }
+    }
+    // A whole batch is taken before stopping: its rows are in no time order.
+    return static_cast<int64_t>(records.size()) < limit;
+  });
+  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) {
+    return oldest_first ? a.first < b.first : a.first > b.first;
+  });
+  if (static_cast<int64_t>(records.size()) > limit) records.resize(static_cast<size_t>(limit));
+  json data = json::array();
+  for (auto& [t, record] : records) data.push_back(std::move(record));
+  const size_t total = data.size();
+  return otlpdOk(std::move(data), total, limit, false, b);
+}
+
+ApiResponse JaegerApi::metrics(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  query.service = params.text("service");
+  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  if (!params.ok()) return otlpdError(400, params.error());
+  query.newest_first = true;
+  ScanBudget b = budget();
+  MetricCatalog catalog(kMaxMetrics);
+  store_.scanMetrics(query, b, [&](const otlp::MetricsRequest& request) {
+    catalog.add(request);
+    return true;
+  });
+  json data = catalog.finish();
+  const size_t total = data.size();
+  return otlpdOk(std::move(data), total, static_cast<int64_t>(kMaxMetrics), catalog.truncated(), b);
+}
+
+ApiResponse JaegerApi::metricSeries(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  query.name = params.text("name");
+  query.service = params.text("service");
+  query.attributes = params.tags("tags");
+  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  const int64_t limit =
+      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(100),
+               options_.max_results);
+  if (!params.ok()) return otlpdError(400, params.error());
+  if (!query.name) return otlpdError(400, "parameter 'name' is required");
+  // Newest first, so that a scan cut short by max_scan_mib keeps the recent end of the window.
+  query.newest_first = true;
+  ScanBudget b = budget();
+  SeriesBuilder series(static_cast<size_t>(limit), kMaxPointsPerSeries, kMaxPoints);
+  store_.scanMetrics(query, b, [&](const otlp::MetricsRequest& request) {
+    series.add(request, *query.name, query.attributes);
+    return true;
+  });
+  json data = series.finish();
+  const size_t total = data.size();
+  return otlpdOk(std::move(data), total, limit, series.truncated(), b);
+}
+
+ApiResponse JaegerApi::red(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  const std::optional<std::string> service = params.text("service");
+  query.service = service;
+  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  if (!params.ok()) return otlpdError(400, params.error());
+  query.newest_first = true;
+  ScanBudget b = budget();
+  RedAggregator red(service, kMaxRedGroups);
+  store_.scanTraces(query, b, [&](const otlp::TracesRequest& request) {
+    forEachSpan(request, [&](const SpanFacts& span) { red.add(span); });
+    return true;
+  });
+  const int64_t end_ns = std::min(window.end_unix_nano, now_us * 1000);
+  const double seconds = static_cast<double>(end_ns - window.start_unix_nano) / 1e9;
+  json data = red.finish(seconds);
+  const size_t total = data.size();
+  return otlpdOk(std::move(data), total, static_cast<int64_t>(kMaxRedGroups), red.truncated(), b);
+}
+
+}  // namespace otlpd::query

@@ -1,0 +1,254 @@
+// StoreReader's newest-first order, scan-bytes cap and trace id sets; the file index's operation
+// list (version 2) and the query layer answering operations from it or from the columns alike.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "otlpd/store/reader.h"
+#include "query/store_queries.h"
+#include "store/file_index.h"
+#include "store/signal_store.h"
+
+namespace otlpd::store {
+namespace {
+
+namespace fs = std::filesystem;
+using pipeline::Signal;
+
+class ScanFakeClock final : public Clock {
+ public:
+  absl::Time now() override { return now_; }
+  void advance(absl::Duration d) { now_ += d; }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+};
+
+class ScanTempDir {
+ public:
+  ScanTempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "otlpd-reader-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~ScanTempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+constexpr uint64_t kBase = 1'700'000'000'000'000'000ULL;
+
+std::string traceId(int n) {
+  return std::string(15, '\x11') + static_cast<char>(n);
+}
+
+// One batch: `spans` spans of trace `trace`, service `service`, starting at kBase + at seconds.
+otlp::TracesRequest batch(int trace, const std::string& service, int at, int spans,
+                          const std::string& name = "op") {
+  otlp::TracesRequest r;
+  auto* rs = r.add_resource_spans();
+  auto* kv = rs->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value(service);
+  auto* ss = rs->add_scope_spans();
+  for (int i = 0; i < spans; ++i) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(traceId(trace));
+    s->set_span_id(std::string(7, '\x01') + static_cast<char>(i));
+    s->set_name(name + (i % 2 == 0 ? "" : "-child"));
+    s->set_kind(i % 2 == 0 ? otlp::pb_trace::Span::SPAN_KIND_SERVER
+                           : otlp::pb_trace::Span::SPAN_KIND_CLIENT);
+    s->set_start_time_unix_nano(kBase + static_cast<uint64_t>(at) * 1000000000ULL + i);
+    s->set_end_time_unix_nano(kBase + static_cast<uint64_t>(at) * 1000000000ULL + i + 1000);
+  }
+  return r;
+}
+
+// Three sealed files of two batches each (traces 0..5 at seconds 0..5), services a/b/c.
+void writeStore(const std::string& dir) {
+  ScanFakeClock clock;
+  StoreOptions o;
+  o.directory = dir;
+  o.fsync = FsyncPolicy::kNever;
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (int file = 0; file < 3; ++file) {
+    for (int b = 0; b < 2; ++b) {
+      const int trace = file * 2 + b;
+      ASSERT_TRUE((*s)->append(batch(trace, std::string(1, static_cast<char>('a' + file)), trace,
+                                     20, "op" + std::to_string(trace)))
+                      .ok());
+      ASSERT_TRUE((*s)->flush().ok());
+    }
+    clock.advance(absl::Minutes(11));  // the next flush seals the file
+  }
+  ASSERT_TRUE((*s)->close().ok());
+}
+
+// The trace ids of each batch handed out, in scan order.
+std::vector<int> scanOrder(const std::string& dir, ScanQuery q, ScanStats* st = nullptr) {
+  std::vector<int> order;
+  const std::string err = StoreReader(dir).scan(
+      q,
+      [&](std::string_view bytes) {
+        otlp::TracesRequest r;
+        EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+        order.push_back(
+            static_cast<unsigned char>(r.resource_spans(0).scope_spans(0).spans(0).trace_id()[15]));
+        return true;
+      },
+      st);
+  EXPECT_EQ(err, "");
+  return order;
+}
+
+TEST(ReaderScanTest, NewestFirstReadsFilesAndBatchesBackwards) {
+  ScanTempDir tmp;
+  writeStore(tmp.path());
+  ASSERT_EQ(StoreReader(tmp.path()).files(StoredSignal::kTraces).size(), 3u);
+  ScanQuery q;
+  EXPECT_EQ(scanOrder(tmp.path(), q), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  q.newest_first = true;
+  EXPECT_EQ(scanOrder(tmp.path(), q), (std::vector<int>{5, 4, 3, 2, 1, 0}));
+  // Early stop: the callback's false ends the scan at once.
+  int calls = 0;
+  StoreReader(tmp.path()).scan(q, [&](std::string_view) { return ++calls < 2; });
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(ReaderScanTest, ScanBytesCapStopsAfterAtLeastOneBatch) {
+  ScanTempDir tmp;
+  writeStore(tmp.path());
+  ScanQuery q;
+  q.newest_first = true;
+  q.max_scan_bytes = 1;
+  ScanStats st;
+  EXPECT_EQ(scanOrder(tmp.path(), q, &st), (std::vector<int>{5}));
+  EXPECT_TRUE(st.truncated);
+  EXPECT_EQ(st.batches_read, 1u);
+  EXPECT_GT(st.bytes_scanned, 0u);
+  ScanStats all;
+  q.max_scan_bytes = 0;
+  EXPECT_EQ(scanOrder(tmp.path(), q, &all).size(), 6u);
+  EXPECT_FALSE(all.truncated);
+  // A cap of three batches' worth reads three.
+  q.max_scan_bytes = all.bytes_scanned / 2 + 1;
+  ScanStats half;
+  EXPECT_EQ(scanOrder(tmp.path(), q, &half).size(), 3u);
+  EXPECT_TRUE(half.truncated);
+}
+
+TEST(ReaderScanTest, AnyTraceIdsUseTheBloomFilters) {
+  ScanTempDir tmp;
+  writeStore(tmp.path());
+  ScanQuery q;
+  q.any_trace_ids = {traceId(1), traceId(4)};
+  ScanStats st;
+  EXPECT_EQ(scanOrder(tmp.path(), q, &st), (std::vector<int>{1, 4}));
+  EXPECT_GE(st.files_skipped_by_index, 1u);  // the file of traces 2 and 3
+  // Of the two files read, only the batches holding the ids are decoded: the others are told
+  // apart by their trace id column alone.
+  EXPECT_EQ(st.batches_read, 2u);
+  EXPECT_GE(st.batches_skipped, 2u);
+  q.any_trace_ids = {traceId(9)};
+  EXPECT_TRUE(scanOrder(tmp.path(), q).empty());
+}
+
+TEST(ReaderScanTest, LogsByTraceIdDecodeOnlyTheirBatches) {
+  ScanTempDir tmp;
+  ScanFakeClock clock;
+  StoreOptions o;
+  o.directory = tmp.path();
+  o.fsync = FsyncPolicy::kNever;
+  auto s = SignalStore::open(Signal::kLogs, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (int b = 0; b < 3; ++b) {
+    otlp::LogsRequest r;
+    auto* rl = r.add_resource_logs();
+    auto* sl = rl->add_scope_logs();
+    for (int i = 0; i < 10; ++i) {
+      auto* rec = sl->add_log_records();
+      rec->set_time_unix_nano(kBase + static_cast<uint64_t>(b * 10 + i));
+      rec->mutable_body()->mutable_kvlist_value()->add_values()->set_key("k");
+      rec->set_severity_number(otlp::pb_logs::SEVERITY_NUMBER_INFO);
+      if (i % 3 != 0) rec->set_trace_id(traceId(b));  // some records have no trace id (null)
+    }
+    ASSERT_TRUE((*s)->append(r).ok());
+    ASSERT_TRUE((*s)->flush().ok());
+  }
+  ScanQuery q;
+  q.signal = StoredSignal::kLogs;
+  q.trace_id = traceId(1);
+  ScanStats st;
+  size_t records = 0;
+  EXPECT_EQ(StoreReader(tmp.path())
+                .scan(
+                    q,
+                    [&](std::string_view bytes) {
+                      otlp::LogsRequest r;
+                      EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                      for (const auto& rl : r.resource_logs()) {
+                        for (const auto& sl : rl.scope_logs()) records += sl.log_records_size();
+                      }
+                      return true;
+                    },
+                    &st),
+            "");
+  EXPECT_EQ(records, 6u);
+  EXPECT_EQ(st.batches_read, 1u);
+  EXPECT_EQ(st.batches_skipped, 2u);
+}
+
+TEST(ReaderScanTest, IndexRecordsOperationsAndOldVersionsStillLoad) {
+  ScanTempDir tmp;
+  writeStore(tmp.path());
+  const auto files = StoreReader(tmp.path()).files(StoredSignal::kTraces);
+  auto idx = loadFileIndex(files[0], Signal::kTraces);
+  ASSERT_TRUE(idx.ok()) << idx.status();
+  ASSERT_TRUE(idx->operations.has_value());
+  const std::vector<IndexedOperation> expected = {
+      {"a", "op0", 2}, {"a", "op0-child", 3}, {"a", "op1", 2}, {"a", "op1-child", 3}};
+  EXPECT_EQ(*idx->operations, expected);
+  // Encode/decode round trip keeps the list; "not recorded" stays so.
+  auto again = decodeFileIndex(encodeFileIndex(*idx));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->operations, idx->operations);
+  FileIndex none = *idx;
+  none.operations.reset();
+  again = decodeFileIndex(encodeFileIndex(none));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->operations.has_value());
+}
+
+TEST(ReaderScanTest, OperationsFromIndexesEqualThoseFromColumns) {
+  ScanTempDir tmp;
+  writeStore(tmp.path());
+  query::StoreQueries indexed(tmp.path());
+  query::ScanBudget b1;
+  const auto from_index = indexed.operations("b", b1);
+  EXPECT_EQ(b1.stats.files_scanned, 0u);  // answered by the indexes alone
+  const auto services = indexed.services(b1);
+  EXPECT_EQ(services, (std::set<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(b1.stats.files_scanned, 0u);
+  for (const auto& e : fs::recursive_directory_iterator(tmp.path())) {
+    if (e.path().extension() == ".idx") fs::remove(e.path());
+  }
+  query::StoreQueries scanned(tmp.path());
+  query::ScanBudget b2;
+  const auto from_columns = scanned.operations("b", b2);
+  EXPECT_GT(b2.stats.files_scanned, 0u);
+  EXPECT_EQ(from_index, from_columns);
+  EXPECT_EQ(from_index.size(), 4u);
+  EXPECT_EQ(scanned.services(b2), services);
+}
+
+}  // namespace
+}  // namespace otlpd::store
