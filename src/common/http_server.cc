@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <optional>
@@ -58,8 +59,35 @@ class Session : public std::enable_shared_from_this<Session> {
       busy_.fetch_add(1);
       return respond(*std::move(refusal), true);
     }
+    const auto length = parser_->content_length();
+    if (length && *length > 0 && *length <= max_body_bytes_ && !parser_->chunked()) {
+      return readBody(static_cast<size_t>(*length));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::onRead, shared_from_this()));
+  }
+
+  // A body of known length goes straight into the request's string, sized once: the parser
+  // would read it through the 64 KiB-at-a-time flat buffer and append it piece by piece, which
+  // cost several times the CPU per byte of the gRPC path (perf: recvmsg calls, executor and
+  // shared_ptr traffic per piece).
+  void readBody(size_t length) {
+    request_ = parser_->release();  // the header; the parser is not used for this body
+    std::string& body = request_.body();
+    body.resize(length);
+    const size_t buffered = std::min(length, buffer_.size());
+    asio::buffer_copy(asio::buffer(body.data(), buffered), buffer_.data());
+    buffer_.consume(buffered);
+    asio::async_read(stream_, asio::buffer(body.data() + buffered, length - buffered),
+                     beast::bind_front_handler(&Session::onBody, shared_from_this()));
+  }
+
+  void onBody(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return close();  // the client went away or timed out mid-body
+    busy_.fetch_add(1);
+    HttpResponse response = handler_->handleAdmitted(std::move(request_), std::move(admission_));
+    const bool close_after = !response.keep_alive();
+    respond(std::move(response), close_after);
   }
 
   void onRead(beast::error_code ec, size_t /*bytes*/) {
@@ -110,6 +138,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;  // a request whose body readBody() reads
   std::shared_ptr<void> admission_;
   std::shared_ptr<HttpHandler> handler_;
   size_t max_body_bytes_;

@@ -1,6 +1,8 @@
 #include "pipeline/batch_ops.h"
 
+#include <algorithm>
 #include <cassert>
+#include <string>
 
 #include "otlp/counts.h"
 
@@ -159,6 +161,20 @@ std::vector<Batch> splitMetrics(const pb::MetricsRequest& req, size_t max_items)
 
 Batch mergeBatches(const std::vector<Batch>& batches) {
   assert(!batches.empty());
+  // Serialized Export*ServiceRequests concatenated are the merged request (repeated fields
+  // append), so batches still in wire form merge without decoding.
+  if (std::all_of(batches.begin(), batches.end(), [](const Batch& b) { return b.wireBytes(); })) {
+    size_t size = 0, items = 0;
+    for (const Batch& b : batches) {
+      size += b.wireBytes()->size();
+      items += b.itemCount();
+    }
+    std::string bytes;
+    bytes.reserve(size);
+    for (const Batch& b : batches) bytes.append(*b.wireBytes());
+    return Batch::fromWire(batches.front().signal(), WireBytes::fromString(std::move(bytes)),
+                           items);
+  }
   Batch out = Batch::create(batches.front().signal());
   for (const Batch& b : batches) {
     assert(b.signal() == out.signal());

@@ -15,9 +15,10 @@ namespace otlpd::pipeline {
 namespace {
 
 // What a queued batch costs: its reservation (arena blocks plus string contents, which live on
-// the heap) where the receiver made one, else at least its arena blocks.
+// the heap, or the encoded bytes it keeps) where the receiver made one, else at least the arena
+// blocks and encoded bytes it holds.
 size_t queuedBytes(const Batch& batch) {
-  return std::max<size_t>({batch.reservedBytes(), batch.arenaBytes(), 1});
+  return std::max<size_t>({batch.reservedBytes(), batch.heldBytes(), 1});
 }
 
 bool retryable(const absl::Status& s) {
@@ -77,14 +78,14 @@ class QueuedExporter final : public Exporter {
     }
     wake_.notify_all();
     worker_.join();
-    std::deque<Batch> left;
+    std::deque<Queued> left;
     {
       std::lock_guard lock(mutex_);
       left.swap(queue_);
       queued_bytes_ = 0;
     }
     size_t dropped = 0;
-    for (const Batch& b : left) dropped += b.itemCount();
+    for (const Queued& q : left) dropped += q.batch.itemCount();
     if (dropped > 0) {
       failed_->add(dropped);
       logging::error("exporter did not drain before the shutdown deadline; items dropped",
@@ -105,7 +106,7 @@ class QueuedExporter final : public Exporter {
                                              " MiB is full; retry later"));
       }
       queued_bytes_ += bytes;
-      queue_.push_back(std::move(batch));
+      queue_.push_back(Queued{std::move(batch), bytes});
     }
     wake_.notify_all();
     return absl::OkStatus();
@@ -119,11 +120,12 @@ class QueuedExporter final : public Exporter {
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      Batch batch = queue_.front();
+      Batch batch = queue_.front().batch;
       lock.unlock();
       const bool delivered = exportWithRetry(batch);
       lock.lock();
-      queued_bytes_ -= queuedBytes(batch);
+      // The size counted when queued: a batch still in wire form grows once it is decoded.
+      queued_bytes_ -= queue_.front().bytes;
       queue_.pop_front();
       if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
     }
@@ -163,7 +165,11 @@ class QueuedExporter final : public Exporter {
   common::Counter* refused_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Batch> queue_;
+  struct Queued {
+    Batch batch;
+    size_t bytes;
+  };
+  std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
   absl::Time drain_deadline_;

@@ -1,5 +1,6 @@
 // otlpd: an OpenTelemetry collector, telemetry pipeline, local store and trace viewer in one
 // binary. This file is only the command line; everything else lives in the library.
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -153,9 +154,23 @@ int listComponents() {
   return 0;
 }
 
+// Requests are buffers of hundreds of KiB (gRPC's read buffers, the contiguous copy a batch
+// keeps). glibc serves those with mmap by default and hands freed heap tops back at once, so
+// every request paid page faults on fresh pages: ~20% of a core at 1M spans/s (perf). Keep them
+// on the heap and trim a heap only beyond 8 MiB free at its top; 4 MiB brought the faults back,
+// 16 MiB cost +20 MiB RSS at 100k spans/s. Each heap keeps that much, and glibc makes up to
+// 8 heaps per core for our threads: two heaps (what two cores need to rarely contend) took RSS
+// at 100k spans/s from 59 to 34 MiB (traces → nop) and from 137 to 80 MiB (forwarding).
+void tuneMalloc() {
+  mallopt(M_MMAP_THRESHOLD, 2 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  mallopt(M_ARENA_MAX, 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tuneMalloc();
   CLI::App app{
       "otlpd: an OpenTelemetry collector that receives OTLP (gRPC :4317, HTTP :4318) and runs "
       "Collector-style pipelines.\n"

@@ -30,6 +30,30 @@ TEST(BatchOps, MergeKeepsEveryResourceInOrder) {
   EXPECT_EQ(merged.traces().resource_spans(1).resource().attributes(0).value().string_value(), "b");
 }
 
+TEST(BatchOps, WireBatchesMergeByConcatenatingTheirBytes) {
+  otlp::LogsRequest a, b;
+  a.add_resource_logs()->add_scope_logs()->add_log_records()->set_severity_text("a");
+  auto* sl = b.add_resource_logs()->add_scope_logs();
+  sl->add_log_records()->set_severity_text("b1");
+  sl->add_log_records()->set_severity_text("b2");
+  const Batch merged = mergeBatches(
+      {Batch::fromWire(Signal::kLogs, WireBytes::fromString(a.SerializeAsString()), 1),
+       Batch::fromWire(Signal::kLogs, WireBytes::fromString(b.SerializeAsString()), 2)});
+  ASSERT_TRUE(merged.wireBytes());
+  EXPECT_EQ(*merged.wireBytes(), a.SerializeAsString() + b.SerializeAsString());
+  EXPECT_EQ(merged.itemCount(), 3u);
+  ASSERT_EQ(merged.logs().resource_logs_size(), 2);
+  EXPECT_EQ(merged.logs().resource_logs(1).scope_logs(0).log_records(1).severity_text(), "b2");
+
+  // With one decoded batch among them, merging decodes.
+  Batch decoded = Batch::create(Signal::kLogs);
+  decoded.mutableLogs() = a;
+  const Batch mixed = mergeBatches(
+      {decoded, Batch::fromWire(Signal::kLogs, WireBytes::fromString(b.SerializeAsString()), 2)});
+  EXPECT_FALSE(mixed.wireBytes());
+  EXPECT_EQ(mixed.itemCount(), 3u);
+}
+
 TEST(BatchOps, SplitKeepsResourceAndScopeOfEveryItem) {
   Batch big = tracesBatch("svc", 3, 5);  // 15 spans
   std::vector<Batch> parts = splitBatch(big, 4);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace otlpd::pipeline {
 namespace {
 
@@ -47,6 +51,69 @@ TEST(Batch, ItemCountPerSignal) {
   EXPECT_TRUE(logs.empty());
   logs.mutableLogs().add_resource_logs()->add_scope_logs()->add_log_records();
   EXPECT_EQ(logs.itemCount(), 1u);
+}
+
+otlp::TracesRequest twoSpans(const std::string& first_name) {
+  otlp::TracesRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  ss->add_spans()->set_name(first_name);
+  ss->add_spans()->set_name("second");
+  return req;
+}
+
+TEST(WireBatch, CountsFromTheSummaryAndDecodesOnFirstRead) {
+  const std::string bytes = twoSpans("first").SerializeAsString();
+  Batch batch = Batch::fromWire(Signal::kTraces, WireBytes::fromString(bytes), 2);
+  EXPECT_EQ(batch.itemCount(), 2u);
+  ASSERT_TRUE(batch.wireBytes());
+  EXPECT_EQ(*batch.wireBytes(), bytes);
+  EXPECT_EQ(batch.arenaBytes(), 0u);  // nothing decoded yet
+  EXPECT_EQ(batch.traces().resource_spans(0).scope_spans(0).spans(0).name(), "first");
+  EXPECT_GT(batch.arenaBytes(), 0u);
+  EXPECT_TRUE(batch.wireBytes());  // reading keeps the bytes: they still describe the request
+}
+
+TEST(WireBatch, ReadersOnManyThreadsShareOneDecode) {
+  Batch batch =
+      Batch::fromWire(Signal::kTraces, WireBytes::fromString(twoSpans("a").SerializeAsString()), 2);
+  std::vector<const google::protobuf::Message*> seen(8);
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    readers.emplace_back([copy = batch, &seen, i] { seen[i] = &copy.request(); });
+  }
+  for (auto& t : readers) t.join();
+  for (const auto* m : seen) EXPECT_EQ(m, &batch.request());
+}
+
+TEST(WireBatch, MutatingDropsTheBytesAndLeavesOtherCopiesAlone) {
+  const std::string bytes = twoSpans("original").SerializeAsString();
+  Batch a = Batch::fromWire(Signal::kTraces, WireBytes::fromString(bytes), 2);
+  Batch b = a;
+  b.mutableTraces().mutable_resource_spans(0)->mutable_scope_spans(0)->add_spans();
+  EXPECT_FALSE(b.wireBytes());
+  EXPECT_EQ(b.itemCount(), 3u);
+  ASSERT_TRUE(a.wireBytes());
+  EXPECT_EQ(*a.wireBytes(), bytes);
+  EXPECT_EQ(a.itemCount(), 2u);
+
+  a.mutableTraces().clear_resource_spans();  // the sole owner changes it in place
+  EXPECT_FALSE(a.wireBytes());
+  EXPECT_EQ(a.itemCount(), 0u);
+}
+
+TEST(WireBatch, BudgetCountsTheBytesThenTheDecodedRequest) {
+  MemoryBudget budget;
+  const std::string bytes = twoSpans("x").SerializeAsString();
+  {
+    Batch batch = Batch::fromWire(Signal::kTraces, WireBytes::fromString(bytes), 2);
+    batch.attachReservation(budget.forceReserve(bytes.size()));
+    EXPECT_EQ(budget.inUse(), bytes.size());
+    EXPECT_EQ(batch.reservedBytes(), bytes.size());
+    (void)batch.traces();
+    EXPECT_EQ(batch.reservedBytes(), budget.inUse());
+    EXPECT_GE(budget.inUse(), 2 * bytes.size() + batch.arenaBytes());
+  }
+  EXPECT_EQ(budget.inUse(), 0u);
 }
 
 }  // namespace

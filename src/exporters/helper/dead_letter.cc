@@ -36,6 +36,7 @@ absl::Status writeAll(int fd, std::string_view data) {
 }  // namespace
 
 std::string encodeBatch(const pipeline::Batch& batch) {
+  if (auto wire = batch.wireBytes()) return std::string(*wire);
   return batch.request().SerializeAsString();
 }
 

@@ -15,6 +15,7 @@
 #include "common/strings.h"
 #include "exporters/helper/dead_letter.h"
 #include "exporters/helper/write_ahead_log.h"
+#include "pipeline/batch_ops.h"
 
 namespace otlpd::exporters::helper {
 namespace {
@@ -187,6 +188,7 @@ class QueuedExporter final : public pipeline::Exporter {
       case Sizer::kItems:
         return static_cast<int64_t>(batch.itemCount());
       case Sizer::kBytes:
+        if (auto wire = batch.wireBytes()) return static_cast<int64_t>(wire->size());
         return static_cast<int64_t>(batch.request().ByteSizeLong());
     }
     return 1;
@@ -303,8 +305,10 @@ class QueuedExporter final : public pipeline::Exporter {
     }
     pipeline::Batch batch = work.front().batch;
     if (work.size() > 1) {
-      batch = pipeline::Batch::create(signal_);
-      for (const Item& i : work) batch.mutableRequest().MergeFrom(i.batch.request());
+      std::vector<pipeline::Batch> parts;
+      parts.reserve(work.size());
+      for (const Item& i : work) parts.push_back(i.batch);
+      batch = pipeline::mergeBatches(parts);
     }
     const Outcome outcome = deliver(batch, items);
     if (wal_ && outcome == Outcome::kDone) {

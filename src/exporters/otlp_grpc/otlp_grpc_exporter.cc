@@ -1,6 +1,8 @@
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <map>
@@ -149,6 +151,8 @@ class GrpcSender final : public helper::Sender {
         compression_(c.client.compression == common::Compression::kGzip      ? GRPC_COMPRESS_GZIP
                      : c.client.compression == common::Compression::kDeflate ? GRPC_COMPRESS_DEFLATE
                                                                              : GRPC_COMPRESS_NONE) {
+    export_method_ = std::make_unique<grpc::internal::RpcMethod>(
+        exportMethodName(signal), grpc::internal::RpcMethod::NORMAL_RPC, channel_);
     switch (signal) {
       case Signal::kTraces:
         traces_ = pb_collector_trace::TraceService::NewStub(channel_);
@@ -171,10 +175,12 @@ class GrpcSender final : public helper::Sender {
     for (const auto& [k, v] : headers_) ctx.AddMetadata(k, v);
     helper::SendResult result;
     grpc::Status status;
+    const std::optional<std::string_view> wire = batch.wireBytes();
     switch (signal_) {
       case Signal::kTraces: {
         otlp::TracesResponse response;
-        status = traces_->Export(&ctx, batch.traces(), &response);
+        status = wire ? exportBytes(&ctx, batch, *wire, &response)
+                      : traces_->Export(&ctx, batch.traces(), &response);
         if (status.ok() && response.has_partial_success()) {
           result.rejected_items = response.partial_success().rejected_spans();
           result.rejected_message = response.partial_success().error_message();
@@ -183,7 +189,8 @@ class GrpcSender final : public helper::Sender {
       }
       case Signal::kMetrics: {
         otlp::MetricsResponse response;
-        status = metrics_->Export(&ctx, batch.metrics(), &response);
+        status = wire ? exportBytes(&ctx, batch, *wire, &response)
+                      : metrics_->Export(&ctx, batch.metrics(), &response);
         if (status.ok() && response.has_partial_success()) {
           result.rejected_items = response.partial_success().rejected_data_points();
           result.rejected_message = response.partial_success().error_message();
@@ -192,7 +199,8 @@ class GrpcSender final : public helper::Sender {
       }
       case Signal::kLogs: {
         otlp::LogsResponse response;
-        status = logs_->Export(&ctx, batch.logs(), &response);
+        status = wire ? exportBytes(&ctx, batch, *wire, &response)
+                      : logs_->Export(&ctx, batch.logs(), &response);
         if (status.ok() && response.has_partial_success()) {
           result.rejected_items = response.partial_success().rejected_log_records();
           result.rejected_message = response.partial_success().error_message();
@@ -210,8 +218,36 @@ class GrpcSender final : public helper::Sender {
   }
 
  private:
+  static const char* exportMethodName(Signal signal) {
+    switch (signal) {
+      case Signal::kTraces:
+        return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+      case Signal::kMetrics:
+        return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+      case Signal::kLogs:
+        return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    }
+    return "";
+  }
+
+  // Sends a request still in wire form as it is: no re-encoding and no copy. gRPC holds a copy
+  // of the batch (sharing its bytes) for as long as it needs the slice.
+  template <class Response>
+  grpc::Status exportBytes(grpc::ClientContext* ctx, const pipeline::Batch& batch,
+                           std::string_view bytes, Response* response) {
+    auto* keep_alive = new pipeline::Batch(batch);
+    grpc::Slice slice(
+        const_cast<char*>(bytes.data()), bytes.size(),
+        [](void* held) { delete static_cast<pipeline::Batch*>(held); }, keep_alive);
+    grpc::ByteBuffer request(&slice, 1);
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, Response, grpc::ByteBuffer,
+                                             grpc::protobuf::MessageLite>(
+        channel_.get(), *export_method_, ctx, request, response);
+  }
+
   Signal signal_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<grpc::internal::RpcMethod> export_method_;
   std::string destination_;
   std::map<std::string, std::string> headers_;
   grpc_compression_algorithm compression_;

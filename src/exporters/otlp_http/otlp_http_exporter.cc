@@ -49,10 +49,11 @@ class HttpSender final : public helper::Sender {
     const absl::Time deadline = absl::Now() + timeout;
     helper::SendResult result;
     std::string payload;
-    const google::protobuf::Message& message = requestOf(batch);
     if (encoding_ == Encoding::kJson) {
-      otlp::appendOtlpJson(message, payload);
-    } else if (!message.SerializeToString(&payload)) {
+      otlp::appendOtlpJson(requestOf(batch), payload);
+    } else if (auto wire = batch.wireBytes()) {
+      payload.assign(*wire);  // still the bytes the client sent: no re-encoding
+    } else if (!requestOf(batch).SerializeToString(&payload)) {
       result.status = absl::InvalidArgumentError("request does not serialize as protobuf");
       return result;
     }

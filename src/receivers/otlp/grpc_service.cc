@@ -1,7 +1,6 @@
 #include "receivers/otlp/grpc_service.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/slice.h>
 
 #include <optional>
 
@@ -50,17 +49,26 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
     }
+    // One contiguous buffer the batch can keep: gRPC's own slice when the message arrived in
+    // one, else one copy of its slices.
+    grpc::Slice slice;
+    if (!request_.TrySingleSlice(&slice).ok() && !request_.DumpToSingleSlice(&slice).ok()) {
+      ingestor_->countMalformed(Transport::kGrpc);
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request message unreadable"));
+      return;
+    }
+    auto owner = std::make_shared<const grpc::Slice>(std::move(slice));
+    pipeline::WireBytes body{
+        std::string_view(reinterpret_cast<const char*>(owner->begin()), owner->size()), owner};
     ExportOutcome outcome = ingestor_->exportRequest(
-        signal_, Transport::kGrpc, Encoding::kProtobuf, request_.Length(),
-        [this](google::protobuf::Message& message) -> absl::Status {
-          grpc::ProtoBufferReader reader(&request_);
-          google::protobuf::io::CodedInputStream input(&reader);
-          if (!message.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
+        signal_, Transport::kGrpc, Encoding::kProtobuf, body.bytes.size(),
+        [&body](google::protobuf::Message& message) -> absl::Status {
+          if (!message.ParseFromArray(body.bytes.data(), static_cast<int>(body.bytes.size()))) {
             return absl::InvalidArgumentError("request is not a valid protobuf Export request");
           }
           return absl::OkStatus();
         },
-        std::move(admitted_));
+        std::move(admitted_), body);
     request_.Clear();
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk: {

@@ -198,10 +198,13 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
           strCat("unsupported Content-Encoding '", ce_value, "', use gzip, deflate, zstd or none"),
           encoding);
     }
-    std::string decompressed;
-    std::string_view body = request.body();
+    // The body (or its decompressed form) moves into the batch: a valid protobuf request is
+    // kept as it arrived, never copied.
+    pipeline::WireBytes body;
     if (*compression != common::Compression::kNone) {
-      absl::Status s = common::decompress(*compression, body, max_body_bytes_, decompressed);
+      std::string decompressed;
+      absl::Status s =
+          common::decompress(*compression, request.body(), max_body_bytes_, decompressed);
       if (!s.ok()) {
         ingestor_->countMalformed(Transport::kHttp);
         const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
@@ -209,19 +212,24 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
             request, too_large ? http::status::payload_too_large : http::status::bad_request,
             too_large ? kResourceExhausted : kInvalidArgument, toStd(s.message()), encoding);
       }
-      body = decompressed;
+      body = pipeline::WireBytes::fromString(std::move(decompressed));
+    } else {
+      body = pipeline::WireBytes::fromString(std::move(request.body()));
     }
 
+    const std::string_view bytes = body.bytes;
     ExportOutcome outcome = ingestor_->exportRequest(
-        *signal, Transport::kHttp, *encoding, body.size(),
+        *signal, Transport::kHttp, *encoding, bytes.size(),
         [&](google::protobuf::Message& message) -> absl::Status {
-          if (*encoding == Encoding::kJson) return ::otlpd::otlp::parseOtlpJson(body, message);
-          if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+          if (*encoding == Encoding::kJson) return ::otlpd::otlp::parseOtlpJson(bytes, message);
+          if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
             return absl::InvalidArgumentError("request body is not a valid protobuf message");
           }
           return absl::OkStatus();
         },
-        std::move(admitted));
+        std::move(admitted),
+        *encoding == Encoding::kProtobuf ? std::optional<pipeline::WireBytes>(std::move(body))
+                                         : std::nullopt);
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         return common::makeResponse(

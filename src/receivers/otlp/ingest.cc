@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "otlp/json_codec.h"
 #include "otlp/validation.h"
+#include "otlp/wire_view.h"
 #include "pipeline/batch.h"
 
 namespace otlpd::receivers::otlp {
@@ -18,6 +19,8 @@ std::string encodeMessage(const google::protobuf::Message& m, Encoding encoding)
 }
 
 std::string encodeResponse(Signal signal, const pb::ValidationResult& v, Encoding encoding) {
+  // A full success is an empty Export*ServiceResponse: no bytes at all in protobuf.
+  if (v.rejected == 0 && encoding == Encoding::kProtobuf) return {};
   switch (signal) {
     case Signal::kTraces: {
       pb::TracesResponse r;
@@ -45,6 +48,21 @@ std::string encodeResponse(Signal signal, const pb::ValidationResult& v, Encodin
     }
   }
   return {};
+}
+
+const pb::WireSummary& inspectWire(Signal signal, std::string_view bytes, pb::WireSummary* out) {
+  switch (signal) {
+    case Signal::kTraces:
+      *out = pb::inspectTracesWire(bytes);
+      break;
+    case Signal::kMetrics:
+      *out = pb::inspectMetricsWire(bytes);
+      break;
+    case Signal::kLogs:
+      *out = pb::inspectLogsWire(bytes);
+      break;
+  }
+  return *out;
 }
 
 pb::ValidationResult validate(pipeline::Batch& batch) {
@@ -145,7 +163,8 @@ void Ingestor::warnRateLimited(std::string_view message, Signal signal, Transpor
 ExportOutcome Ingestor::exportRequest(
     Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
     absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
-    std::optional<pipeline::MemoryBudget::Reservation> admitted) {
+    std::optional<pipeline::MemoryBudget::Reservation> admitted,
+    std::optional<pipeline::WireBytes> protobuf_body) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
   if (next == nullptr) {
@@ -173,25 +192,42 @@ ExportOutcome Ingestor::exportRequest(
       return out;
     }
   }
-  pipeline::Batch batch = pipeline::Batch::create(signal);
-  if (absl::Status s = decode(batch.mutableRequest()); !s.ok()) {
-    countMalformed(transport);
-    warnRateLimited("malformed request", signal, transport, s);
-    out.kind = ExportOutcome::Kind::kBadRequest;
-    out.message = std::string(s.message());
-    return out;
-  }
-  if (reservation) {
-    // String contents live on the ordinary heap, not on the arena (protobuf 3.21), and add up
-    // to at most the wire size: counting both keeps the budget true for string-heavy data.
-    reservation->resize(batch.arenaBytes() + wire_bytes);
-    batch.attachReservation(*std::move(reservation));
-  }
   const Counters& c = counters_[static_cast<int>(transport)][static_cast<int>(signal)];
-  const pb::ValidationResult validation = validate(batch);
-  if (validation.rejected > 0) {
-    c.invalid->add(validation.rejected);
-    c.refused->add(validation.rejected);
+  pb::ValidationResult validation;
+  pb::WireSummary wire_summary;
+  // The wire view: a valid protobuf request is taken as it is, its bytes kept and decoded only
+  // if a consumer reads them.
+  const bool as_wire =
+      protobuf_body && inspectWire(signal, protobuf_body->bytes, &wire_summary).valid();
+  pipeline::Batch batch =
+      as_wire ? pipeline::Batch::fromWire(signal, *std::move(protobuf_body), wire_summary.items)
+              : pipeline::Batch::create(signal);
+  if (as_wire) {
+    if (reservation) {
+      reservation->resize(wire_bytes);
+      batch.attachReservation(*std::move(reservation));
+    }
+  } else {
+    // Invalid, unusual or malformed bytes, and JSON: decode, and let validation say what to
+    // remove.
+    if (absl::Status s = decode(batch.mutableRequest()); !s.ok()) {
+      countMalformed(transport);
+      warnRateLimited("malformed request", signal, transport, s);
+      out.kind = ExportOutcome::Kind::kBadRequest;
+      out.message = std::string(s.message());
+      return out;
+    }
+    if (reservation) {
+      // String contents live on the ordinary heap, not on the arena (protobuf 3.21), and add
+      // up to at most the wire size: counting both keeps the budget true for string-heavy data.
+      reservation->resize(batch.arenaBytes() + wire_bytes);
+      batch.attachReservation(*std::move(reservation));
+    }
+    validation = validate(batch);
+    if (validation.rejected > 0) {
+      c.invalid->add(validation.rejected);
+      c.refused->add(validation.rejected);
+    }
   }
   const size_t items = batch.itemCount();
   if (items > 0) {

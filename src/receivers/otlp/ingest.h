@@ -13,6 +13,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "common/metrics_registry.h"
+#include "pipeline/batch.h"
 #include "pipeline/component.h"
 
 namespace otlpd::receivers::otlp {
@@ -42,10 +43,13 @@ class Ingestor {
   // InvalidArgument for bad bytes. The request is refused before decoding when the memory
   // budget cannot take it.
   // `admitted` is what admit() reserved before reading, if the transport called it.
+  // `protobuf_body`, for protobuf requests, is the request's bytes (what `decode` parses): when
+  // the wire view finds it valid, the batch takes the bytes as they are and nothing is decoded.
   ExportOutcome exportRequest(
       pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
       absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
-      std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt);
+      std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt,
+      std::optional<pipeline::WireBytes> protobuf_body = std::nullopt);
 
   // Reserves memory for a request about to be read, sized from recent requests, so that many
   // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and

@@ -1,0 +1,97 @@
+#include "receivers/otlp/ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "otlp/proto.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+using pipeline::Signal;
+
+class RecordingConsumer final : public pipeline::Consumer {
+ public:
+  absl::Status consume(pipeline::Batch&& batch) override {
+    batches.push_back(std::move(batch));
+    return absl::OkStatus();
+  }
+  std::vector<pipeline::Batch> batches;
+};
+
+::otlpd::otlp::TracesRequest spans(int valid, int invalid) {
+  ::otlpd::otlp::TracesRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < valid + invalid; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(16, '\x01'));
+    span->set_span_id(i < valid ? std::string(8, '\x02') : std::string(3, '\x02'));
+    span->set_name("op");
+  }
+  return req;
+}
+
+struct Fixture {
+  Fixture() {
+    budget.setLimit(64 << 20);
+    pipeline::SignalConsumers next;
+    next.traces = consumer;
+    ingestor = std::make_unique<Ingestor>("otlp", next, metrics, &budget);
+  }
+  ExportOutcome send(const std::string& bytes) {
+    return ingestor->exportRequest(
+        Signal::kTraces, Transport::kGrpc, Encoding::kProtobuf, bytes.size(),
+        [&](google::protobuf::Message& m) {
+          return m.ParseFromString(bytes) ? absl::OkStatus() : absl::InvalidArgumentError("bad");
+        },
+        std::nullopt, pipeline::WireBytes::fromString(bytes));
+  }
+  common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  pipeline::MemoryBudget budget;
+  std::shared_ptr<RecordingConsumer> consumer = std::make_shared<RecordingConsumer>();
+  std::unique_ptr<Ingestor> ingestor;
+};
+
+TEST(Ingest, ValidProtobufRequestGoesOnAsItsBytesUndecoded) {
+  Fixture f;
+  const std::string bytes = spans(3, 0).SerializeAsString();
+  const ExportOutcome out = f.send(bytes);
+  ASSERT_EQ(out.kind, ExportOutcome::Kind::kOk);
+  EXPECT_TRUE(out.body.empty());  // an empty Export*ServiceResponse: full success
+  ASSERT_EQ(f.consumer->batches.size(), 1u);
+  const pipeline::Batch& batch = f.consumer->batches[0];
+  ASSERT_TRUE(batch.wireBytes());
+  EXPECT_EQ(*batch.wireBytes(), bytes);
+  EXPECT_EQ(batch.itemCount(), 3u);
+  EXPECT_EQ(batch.arenaBytes(), 0u);
+  // The budget counts the bytes the batch holds, until the batch is gone.
+  EXPECT_EQ(f.budget.inUse(), bytes.size());
+  f.consumer->batches.clear();
+  EXPECT_EQ(f.budget.inUse(), 0u);
+}
+
+TEST(Ingest, InvalidItemsTakeTheDecodePathAndAPartialSuccess) {
+  Fixture f;
+  const ExportOutcome out = f.send(spans(2, 1).SerializeAsString());
+  ASSERT_EQ(out.kind, ExportOutcome::Kind::kOk);
+  ::otlpd::otlp::TracesResponse response;
+  ASSERT_TRUE(response.ParseFromString(out.body));
+  EXPECT_EQ(response.partial_success().rejected_spans(), 1);
+  ASSERT_EQ(f.consumer->batches.size(), 1u);
+  EXPECT_FALSE(f.consumer->batches[0].wireBytes());
+  EXPECT_EQ(f.consumer->batches[0].itemCount(), 2u);
+}
+
+TEST(Ingest, MalformedBytesAreABadRequest) {
+  Fixture f;
+  std::string bytes = spans(2, 0).SerializeAsString();
+  bytes.resize(bytes.size() - 3);
+  EXPECT_EQ(f.send(bytes).kind, ExportOutcome::Kind::kBadRequest);
+  EXPECT_TRUE(f.consumer->batches.empty());
+  EXPECT_EQ(f.budget.inUse(), 0u);
+}
+
+}  // namespace
+}  // namespace otlpd::receivers::otlp
