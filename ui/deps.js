@@ -1,8 +1,9 @@
 // The services page (#/dependencies, #/services): the service dependency graph from parent/child
 // spans across services, and per-service RED numbers (rate, errors, duration percentiles).
-import { api, LOOKBACKS, durationToMicros } from './api.js';
+import { api, durationToMicros } from './api.js';
 import { showError } from './banners.js';
 import { formatDuration, formatNumber, h, replaceChildren, s } from './dom.js';
+import { lookbackOptions } from './forms.js';
 import { serviceColor } from './colors.js';
 import { navigate, routeHref } from './router.js';
 
@@ -121,7 +122,7 @@ function redTable(rows, { sortKey, onSort, onExpand, expanded, operations }) {
 export function mount(container, route) {
   const lookbackValue = route.params.get('lookback') || '1h';
   const lookback = h('select', { name: 'lookback', 'aria-label': 'time range' },
-    LOOKBACKS.filter(([v]) => v !== 'custom').map(([v, l]) => h('option', { value: v, selected: v === lookbackValue }, l)));
+    lookbackOptions(lookbackValue, { custom: false }));
   lookback.addEventListener('change', () => navigate('/dependencies', { lookback: lookback.value }));
   const graphBox = h('div', { class: 'graph-box' }, h('p', { class: 'muted' }, 'Loading…'));
   const redBox = h('div', { class: 'red-box' }, h('p', { class: 'muted' }, 'Loading…'));

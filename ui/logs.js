@@ -1,26 +1,18 @@
 // The logs page (#/logs?service=&severity=&body=&traceID=&lookback=&limit=): filters in the URL,
 // records newest first with severity colours, each linking to its trace.
-import { api, LOOKBACKS, timeParams } from './api.js';
+import { api, timeParams } from './api.js';
 import { showBanner, showError } from './banners.js';
 import { h, replaceChildren } from './dom.js';
+import { fillForm, option, submitToRoute, timeRangeFields } from './forms.js';
 import { logTable, normalizeLog } from './logtable.js';
-import { navigate } from './router.js';
 import { SEVERITIES } from './semconv.js';
 
 const KEYS = ['service', 'severity', 'body', 'traceID', 'lookback', 'from', 'to', 'limit'];
 
-function option(value, label, selected) {
-  return h('option', { value, selected: value === selected }, label);
-}
-
 export function mount(container, route) {
   const p = route.params;
   const serviceSelect = h('select', { name: 'service', 'aria-label': 'service' }, option('', 'All services', ''));
-  const lookback = h('select', { name: 'lookback' }, LOOKBACKS.map(([v, l]) => option(v, l, p.get('lookback') || '1h')));
-  const from = h('input', { type: 'datetime-local', name: 'from', value: p.get('from') ?? '', step: '1' });
-  const to = h('input', { type: 'datetime-local', name: 'to', value: p.get('to') ?? '', step: '1' });
-  const custom = h('div', { class: 'custom-range', hidden: lookback.value !== 'custom' }, h('label', null, 'From', from), h('label', null, 'To', to));
-  lookback.addEventListener('change', () => { custom.hidden = lookback.value !== 'custom'; });
+  const { lookback, custom, sync: syncCustom } = timeRangeFields(p);
   const form = h('form', { class: 'filters logs-filters', autocomplete: 'off' },
     h('label', null, 'Service', serviceSelect),
     h('label', null, 'Min severity', h('select', { name: 'severity' }, option('', 'Any', p.get('severity') ?? ''), SEVERITIES.map(([name]) => option(name, name, p.get('severity') ?? '')))),
@@ -43,17 +35,7 @@ export function mount(container, route) {
     }
   })();
 
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    const params = {};
-    for (const k of KEYS) {
-      const v = (fd.get(k) ?? '').toString().trim();
-      if (v) params[k] = v;
-    }
-    if (params.lookback !== 'custom') { delete params.from; delete params.to; }
-    navigate('/logs', params);
-  });
+  submitToRoute(form, '/logs', KEYS);
 
   let generation = 0;
   const search = async (params) => {
@@ -82,12 +64,9 @@ export function mount(container, route) {
 
   return {
     update(r) {
-      for (const k of KEYS) {
-        const el = form.elements[k];
-        if (el && k !== 'service') el.value = r.params.get(k) ?? (k === 'lookback' ? '1h' : k === 'limit' ? '100' : '');
-      }
+      fillForm(form, r.params, KEYS, { defaults: { lookback: '1h', limit: '100' }, skip: ['service'] });
       serviceSelect.value = r.params.get('service') ?? '';
-      custom.hidden = lookback.value !== 'custom';
+      syncCustom();
       search(r.params);
     },
   };

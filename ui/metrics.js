@@ -1,16 +1,12 @@
 // The metrics page (#/metrics?name=&service=&tags=&lookback=): pick a metric (and attributes),
 // draw its series as lines over time with a legend.
-import { api, LOOKBACKS, formatTags, parseTags, timeParams } from './api.js';
+import { api, parseTags, timeParams } from './api.js';
 import { showBanner, showError } from './banners.js';
 import { h, replaceChildren, valueText } from './dom.js';
+import { lookbackOptions, option, submitToRoute } from './forms.js';
 import { lineChart } from './chart.js';
-import { navigate } from './router.js';
 
 const SERIES_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-
-function option(value, label, selected) {
-  return h('option', { value, selected: value === selected }, label);
-}
 
 function seriesLabel(se) {
   const attrs = Object.entries(se.attributes ?? {}).map(([k, v]) => `${k}=${valueText(v)}`).join(', ');
@@ -33,7 +29,7 @@ export function mount(container, route) {
   const p = route.params;
   const metricSelect = h('select', { name: 'name', 'aria-label': 'metric', required: true }, option('', 'Choose a metric', ''));
   const serviceSelect = h('select', { name: 'service', 'aria-label': 'service' }, option('', 'All services', ''));
-  const lookback = h('select', { name: 'lookback' }, LOOKBACKS.filter(([v]) => v !== 'custom').map(([v, l]) => option(v, l, p.get('lookback') || '1h')));
+  const lookback = h('select', { name: 'lookback' }, lookbackOptions(p.get('lookback') || '1h', { custom: false }));
   const keysHint = h('span', { class: 'muted small attr-keys' });
   // Cumulative sums (counters) read better as a rate; computed here from consecutive points.
   const rateBox = h('input', { type: 'checkbox', name: 'rate', value: '1', checked: p.get('rate') === '1' });
@@ -75,22 +71,7 @@ export function mount(container, route) {
     }
   })();
 
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    const params = {};
-    for (const k of ['name', 'service', 'tags', 'lookback', 'rate']) {
-      const v = (fd.get(k) ?? '').toString().trim();
-      if (v) params[k] = v;
-    }
-    try {
-      if (params.tags) params.tags = formatTags(parseTags(params.tags));
-    } catch (e) {
-      showError(e);
-      return;
-    }
-    navigate('/metrics', params);
-  });
+  submitToRoute(form, '/metrics', ['name', 'service', 'tags', 'lookback', 'rate']);
 
   let generation = 0;
   const draw = async (params) => {

@@ -1,8 +1,9 @@
 // The search page (#/search?service=&operation=&tags=&lookback=&minDuration=&maxDuration=&limit=&sort=):
 // a form whose state lives in the URL, a duration-over-time scatter plot, and the results list.
-import { api, ApiError, DURATION_RE, LOOKBACKS, formatTags, parseTags, timeParams } from './api.js';
+import { api, ApiError, DURATION_RE, parseTags, timeParams } from './api.js';
 import { showBanner, showError } from './banners.js';
 import { debounce, formatAge, formatDuration, formatNumber, formatTime, h, replaceChildren } from './dom.js';
+import { fillForm, option, submitToRoute, timeRangeFields } from './forms.js';
 import { serviceColor } from './colors.js';
 import { scatterChart } from './chart.js';
 import { navigate, routeHref } from './router.js';
@@ -22,10 +23,6 @@ const SORTERS = {
 };
 const FORM_KEYS = ['service', 'operation', 'tags', 'lookback', 'from', 'to', 'minDuration', 'maxDuration', 'limit', 'sort'];
 
-function option(value, label, selected) {
-  return h('option', { value, selected: value === selected }, label);
-}
-
 /** Jaeger JSON traces → the summaries the list shows (for when trace-summaries is unavailable). */
 function summariesFromJaeger(traces) {
   return traces.map((jt) => {
@@ -42,11 +39,7 @@ export function mount(container, route) {
   const p = route.params;
   const serviceSelect = h('select', { name: 'service', 'aria-label': 'service' }, option('', 'All services', ''));
   const operationSelect = h('select', { name: 'operation', 'aria-label': 'operation' }, option('', 'All operations', ''));
-  const lookbackSelect = h('select', { name: 'lookback', 'aria-label': 'time range' }, LOOKBACKS.map(([v, l]) => option(v, l, p.get('lookback') || '1h')));
-  const from = h('input', { type: 'datetime-local', name: 'from', value: p.get('from') ?? '', step: '1' });
-  const to = h('input', { type: 'datetime-local', name: 'to', value: p.get('to') ?? '', step: '1' });
-  const custom = h('div', { class: 'custom-range', hidden: lookbackSelect.value !== 'custom' }, h('label', null, 'From', from), h('label', null, 'To', to));
-  lookbackSelect.addEventListener('change', () => { custom.hidden = lookbackSelect.value !== 'custom'; });
+  const { lookback: lookbackSelect, custom, sync: syncCustom } = timeRangeFields(p, { 'aria-label': 'time range' });
   const form = h('form', { class: 'search-form', autocomplete: 'off' },
     h('label', null, 'Service', serviceSelect),
     h('label', null, 'Operation', operationSelect),
@@ -95,23 +88,7 @@ export function mount(container, route) {
     }
   })();
 
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    const params = {};
-    for (const k of FORM_KEYS) {
-      const v = (fd.get(k) ?? '').toString().trim();
-      if (v) params[k] = v;
-    }
-    if (params.lookback !== 'custom') { delete params.from; delete params.to; }
-    try {
-      if (params.tags) params.tags = formatTags(parseTags(params.tags));
-    } catch (e) {
-      showError(e);
-      return;
-    }
-    navigate('/search', params);
-  });
+  submitToRoute(form, '/search', FORM_KEYS);
 
   const renderResults = () => {
     const sortKey = new FormData(form).get('sort') || 'recent';
@@ -206,11 +183,8 @@ export function mount(container, route) {
   return {
     update(r) {
       // Keep the form in step with the URL (back/forward), then search again.
-      for (const k of FORM_KEYS) {
-        const el = form.elements[k];
-        if (el && k !== 'service' && k !== 'operation') el.value = r.params.get(k) ?? (k === 'lookback' ? '1h' : k === 'limit' ? '20' : k === 'sort' ? 'recent' : '');
-      }
-      custom.hidden = lookbackSelect.value !== 'custom';
+      fillForm(form, r.params, FORM_KEYS, { defaults: { lookback: '1h', limit: '20', sort: 'recent' }, skip: ['service', 'operation'] });
+      syncCustom();
       if (serviceSelect.value !== (r.params.get('service') ?? '')) {
         serviceSelect.value = r.params.get('service') ?? '';
         loadOperations(serviceSelect.value, r.params.get('operation') ?? '');

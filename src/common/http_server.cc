@@ -85,9 +85,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void onBody(beast::error_code ec, size_t /*bytes*/) {
     if (ec) return close();  // the client went away or timed out mid-body
     busy_.fetch_add(1);
+    const bool head = request_.method() == http::verb::head;
     HttpResponse response = handler_->handleAdmitted(std::move(request_), std::move(admission_));
     const bool close_after = !response.keep_alive();
-    respond(std::move(response), close_after);
+    respond(std::move(response), close_after, head);
   }
 
   void onRead(beast::error_code ec, size_t /*bytes*/) {
@@ -110,15 +111,22 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(std::move(res), true);
     }
     HttpRequest request = parser_->release();
+    const bool head = request.method() == http::verb::head;
     HttpResponse response = handler_->handleAdmitted(std::move(request), std::move(admission_));
     const bool close_after = !response.keep_alive();
-    respond(std::move(response), close_after);
+    respond(std::move(response), close_after, head);
   }
 
-  void respond(HttpResponse&& response, bool close_after) {
+  // A response to HEAD whose handler set Content-Length (the length GET would send) keeps it;
+  // its body, if any, is not sent.
+  void respond(HttpResponse&& response, bool close_after, bool head = false) {
     auto res = std::make_shared<HttpResponse>(std::move(response));
     if (close_after) res->keep_alive(false);
-    res->prepare_payload();
+    if (head && res->has_content_length()) {
+      res->body().clear();
+    } else {
+      res->prepare_payload();
+    }
     stream_.expires_after(idle_timeout_);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {

@@ -1,11 +1,10 @@
 #include "query/analytics.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 
-#include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "query/jaeger_json.h"
 
 namespace otlpd::query {
@@ -20,21 +19,7 @@ int64_t micros(int64_t ns) {
   return ns / 1000;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
-
-std::string serviceNameOf(const otlp::pb_resource::Resource& resource) {
-  for (const auto& kv : resource.attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value())
-      return kv.value().string_value();
-  }
-  return {};
-}
 
 void forEachSpan(const otlp::TracesRequest& request,
                  const std::function<void(const SpanFacts&)>& fn) {
@@ -55,41 +40,6 @@ void forEachSpan(const otlp::TracesRequest& request,
       }
     }
   }
-}
-
-json anyValueJson(const pb_common::AnyValue& v) {
-  switch (v.value_case()) {
-    case pb_common::AnyValue::kStringValue:
-      return v.string_value();
-    case pb_common::AnyValue::kBoolValue:
-      return v.bool_value();
-    case pb_common::AnyValue::kIntValue:
-      return v.int_value();
-    case pb_common::AnyValue::kDoubleValue: {
-      const double d = v.double_value();
-      if (std::isfinite(d)) return d;
-      return std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
-    }
-    case pb_common::AnyValue::kBytesValue: {
-      const std::string& b = v.bytes_value();
-      return absl::Base64Escape(absl::string_view(b.data(), b.size()));
-    }
-    case pb_common::AnyValue::kArrayValue: {
-      json out = json::array();
-      for (const auto& e : v.array_value().values()) out.push_back(anyValueJson(e));
-      return out;
-    }
-    case pb_common::AnyValue::kKvlistValue:
-      return attributesJson(v.kvlist_value().values());
-    default:
-      return nullptr;
-  }
-}
-
-json attributesJson(const google::protobuf::RepeatedPtrField<pb_common::KeyValue>& attributes) {
-  json out = json::object();
-  for (const auto& kv : attributes) out[kv.key()] = anyValueJson(kv.value());
-  return out;
 }
 
 json traceSummaries(const std::vector<SpanFacts>& spans) {
@@ -280,8 +230,8 @@ json logRecordJson(const otlp::pb_resource::Resource& resource,
 bool logBodyContains(const otlp::pb_logs::LogRecord& r, std::string_view lower_needle) {
   if (lower_needle.empty()) return true;
   if (!r.has_body()) return false;
-  const std::string text = r.body().has_string_value() ? lower(r.body().string_value())
-                                                       : lower(dumpJson(anyValueJson(r.body())));
+  const std::string text = absl::AsciiStrToLower(
+      r.body().has_string_value() ? r.body().string_value() : dumpJson(anyValueJson(r.body())));
   return text.find(lower_needle) != std::string::npos;
 }
 
@@ -304,23 +254,24 @@ std::string_view metricType(const pb_metrics::Metric& m) {
 
 namespace {
 
+// Calls `fn` with the data points of `m`, whatever their type.
 template <class Fn>
-void forEachPointAttributes(const pb_metrics::Metric& m, Fn fn) {
+void withDataPoints(const pb_metrics::Metric& m, Fn fn) {
   switch (m.data_case()) {
     case pb_metrics::Metric::kGauge:
-      for (const auto& p : m.gauge().data_points()) fn(p.attributes());
+      fn(m.gauge().data_points());
       break;
     case pb_metrics::Metric::kSum:
-      for (const auto& p : m.sum().data_points()) fn(p.attributes());
+      fn(m.sum().data_points());
       break;
     case pb_metrics::Metric::kHistogram:
-      for (const auto& p : m.histogram().data_points()) fn(p.attributes());
+      fn(m.histogram().data_points());
       break;
     case pb_metrics::Metric::kExponentialHistogram:
-      for (const auto& p : m.exponential_histogram().data_points()) fn(p.attributes());
+      fn(m.exponential_histogram().data_points());
       break;
     case pb_metrics::Metric::kSummary:
-      for (const auto& p : m.summary().data_points()) fn(p.attributes());
+      fn(m.summary().data_points());
       break;
     default:
       break;
@@ -362,10 +313,12 @@ void MetricCatalog::add(const otlp::MetricsRequest& request) {
         }
         Entry& e = it->second;
         if (e.services.size() < kMaxServicesPerMetric) e.services.insert(service);
-        forEachPointAttributes(m, [&](const auto& attributes) {
-          for (const auto& kv : attributes) {
-            if (e.attribute_keys.size() >= kMaxKeysPerMetric) break;
-            e.attribute_keys.insert(kv.key());
+        withDataPoints(m, [&](const auto& points) {
+          for (const auto& p : points) {
+            for (const auto& kv : p.attributes()) {
+              if (e.attribute_keys.size() >= kMaxKeysPerMetric) break;
+              e.attribute_keys.insert(kv.key());
+            }
           }
         });
       }
@@ -444,25 +397,7 @@ void SeriesBuilder::add(const otlp::MetricsRequest& request, const std::string& 
                                            *value);
           }
         };
-        switch (m.data_case()) {
-          case pb_metrics::Metric::kGauge:
-            addPoints(m.gauge().data_points());
-            break;
-          case pb_metrics::Metric::kSum:
-            addPoints(m.sum().data_points());
-            break;
-          case pb_metrics::Metric::kHistogram:
-            addPoints(m.histogram().data_points());
-            break;
-          case pb_metrics::Metric::kExponentialHistogram:
-            addPoints(m.exponential_histogram().data_points());
-            break;
-          case pb_metrics::Metric::kSummary:
-            addPoints(m.summary().data_points());
-            break;
-          default:
-            break;
-        }
+        withDataPoints(m, addPoints);
       }
     }
   }

@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "otlp/proto.h"
+#include "query/otlp_values.h"
 
 namespace otlpd::query {
 
@@ -38,15 +39,6 @@ struct SpanFacts {
 // Calls `fn` for every span of `request` with its resource's service.name ("" when none).
 void forEachSpan(const otlp::TracesRequest& request,
                  const std::function<void(const SpanFacts&)>& fn);
-
-std::string serviceNameOf(const otlp::pb_resource::Resource& resource);
-
-// An AnyValue as plain JSON: strings, bools, numbers (non-finite doubles as strings), bytes as
-// base64, arrays and key/value lists nested.
-nlohmann::json anyValueJson(const otlp::pb_common::AnyValue& value);
-// Attributes as a {key: value} object.
-nlohmann::json attributesJson(
-    const google::protobuf::RepeatedPtrField<otlp::pb_common::KeyValue>& attributes);
 
 // One summary per trace of `spans` (any order, several traces), newest trace start first:
 // {traceID, rootService, rootName, startTime µs, duration µs, spanCount, errorCount,

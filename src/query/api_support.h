@@ -18,14 +18,18 @@ namespace otlpd::query {
 ApiResponse classicOk(nlohmann::json data, size_t total, const ScanBudget& budget);
 ApiResponse classicError(int code, std::string_view msg);
 
-// otlpd: {"data","total","limit","truncated","scannedBytes","errors":null}.
-ApiResponse otlpdOk(nlohmann::json data, size_t total, int64_t limit, bool truncated,
-                    const ScanBudget& budget);
+// otlpd: {"data","total","limit","truncated","scannedBytes","errors":null}; total is the size
+// of `data`.
+ApiResponse otlpdOk(nlohmann::json data, int64_t limit, bool truncated, const ScanBudget& budget);
 ApiResponse otlpdError(int code, std::string_view msg);
 
 // Jaeger API v3: {"error":{"httpCode","message"}}.
 ApiResponse v3Error(int code, std::string_view msg);
 
 std::string truncationMessage(const ScanBudget& budget);
+
+// readTimeWindow() into `query` (start_unix_nano, end_unix_nano); also answers the window.
+TimeWindow readTimeWindowInto(Params& params, int64_t now_unix_micros, int64_t default_lookback_us,
+                              store::ScanQuery& query);
 
 }  // namespace otlpd::query

@@ -40,10 +40,10 @@ ApiResponse classicError(int code, std::string_view msg) {
   return {code, dumpJson(jaegerError(code, msg))};
 }
 
-ApiResponse otlpdOk(json data, size_t total, int64_t limit, bool truncated,
-                    const ScanBudget& budget) {
+ApiResponse otlpdOk(json data, int64_t limit, bool truncated, const ScanBudget& budget) {
   if (!budget.error.empty()) return otlpdError(500, budget.error);
   json body = json::object();
+  const size_t total = data.size();
   body["data"] = std::move(data);
   body["total"] = total;
   body["limit"] = limit;
@@ -62,6 +62,14 @@ ApiResponse otlpdError(int code, std::string_view msg) {
   body["scannedBytes"] = 0;
   body["errors"] = json::array({{{"code", code}, {"msg", std::string(msg)}}});
   return {code, dumpJson(body)};
+}
+
+TimeWindow readTimeWindowInto(Params& params, int64_t now_unix_micros, int64_t default_lookback_us,
+                              store::ScanQuery& query) {
+  const TimeWindow window = readTimeWindow(params, now_unix_micros, default_lookback_us);
+  query.start_unix_nano = window.start_unix_nano;
+  query.end_unix_nano = window.end_unix_nano;
+  return window;
 }
 
 ApiResponse v3Error(int code, std::string_view msg) {
@@ -184,9 +192,7 @@ ApiResponse JaegerApi::search(std::string_view query_text, int64_t now_us) const
   query.name = params.text("operation");
   int64_t limit = params.integer("limit", 0, std::numeric_limits<int32_t>::max()).value_or(0);
   if (limit <= 0 || limit > options_.max_traces) limit = options_.max_traces;
-  const TimeWindow window = readTimeWindow(params, now_us, 0);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
+  readTimeWindowInto(params, now_us, 0, query);
   if (auto d = params.duration("minDuration")) query.min_duration_ns = *d * 1000;
   if (auto d = params.duration("maxDuration")) query.max_duration_ns = *d * 1000;
   query.attributes = params.tags("tags");

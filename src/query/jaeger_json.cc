@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "common/strings.h"
 
 namespace otlpd::query {
@@ -14,41 +14,10 @@ namespace {
 
 using json = nlohmann::json;
 namespace pb_common = otlp::pb_common;
-namespace pb_resource = otlp::pb_resource;
 namespace pb_trace = otlp::pb_trace;
 
 int64_t nanosToMicros(uint64_t ns) {
   return static_cast<int64_t>(ns / 1000);
-}
-
-// AnyValue → JSON for values that have no Jaeger tag type of their own (arrays, maps).
-json anyToJson(const pb_common::AnyValue& v) {
-  switch (v.value_case()) {
-    case pb_common::AnyValue::kStringValue:
-      return v.string_value();
-    case pb_common::AnyValue::kBoolValue:
-      return v.bool_value();
-    case pb_common::AnyValue::kIntValue:
-      return v.int_value();
-    case pb_common::AnyValue::kDoubleValue:
-      return std::isfinite(v.double_value()) ? json(v.double_value()) : json(nullptr);
-    case pb_common::AnyValue::kBytesValue: {
-      const std::string& b = v.bytes_value();
-      return absl::Base64Escape(absl::string_view(b.data(), b.size()));
-    }
-    case pb_common::AnyValue::kArrayValue: {
-      json out = json::array();
-      for (const auto& e : v.array_value().values()) out.push_back(anyToJson(e));
-      return out;
-    }
-    case pb_common::AnyValue::kKvlistValue: {
-      json out = json::object();
-      for (const auto& kv : v.kvlist_value().values()) out[kv.key()] = anyToJson(kv.value());
-      return out;
-    }
-    default:
-      return nullptr;
-  }
 }
 
 json tag(std::string_view key, std::string_view type, json value) {
@@ -65,12 +34,12 @@ json attributeTag(const pb_common::KeyValue& kv) {
     case pb_common::AnyValue::kIntValue:
       return tag(kv.key(), "int64", v.int_value());
     case pb_common::AnyValue::kDoubleValue:
-      return tag(kv.key(), "float64", anyToJson(v));
+      return tag(kv.key(), "float64", anyValueJson(v, NonFinite::kNull));
     case pb_common::AnyValue::kBytesValue:
-      return tag(kv.key(), "binary", anyToJson(v));
+      return tag(kv.key(), "binary", anyValueJson(v, NonFinite::kNull));
     case pb_common::AnyValue::kArrayValue:
     case pb_common::AnyValue::kKvlistValue:
-      return tag(kv.key(), "string", dumpJson(anyToJson(v)));
+      return tag(kv.key(), "string", dumpJson(anyValueJson(v, NonFinite::kNull)));
     default:
       return tag(kv.key(), "string", "");
   }
@@ -99,15 +68,6 @@ std::string_view spanKindName(pb_trace::Span::SpanKind kind) {
     default:
       return "";
   }
-}
-
-std::string serviceName(const pb_resource::Resource& resource) {
-  for (const auto& kv : resource.attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value()) {
-      return kv.value().string_value();
-    }
-  }
-  return "unknown_service";
 }
 
 json toJaegerSpan(const pb_trace::Span& span, const pb_common::InstrumentationScope& scope,
@@ -179,40 +139,6 @@ struct TraceBuilder {
 
 }  // namespace
 
-std::string hexId(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
-
-std::optional<std::string> parseTraceIdHex(std::string_view hex) {
-  if (hex.empty() || hex.size() > 32) return std::nullopt;
-  std::string padded(32 - hex.size(), '0');
-  padded.append(hex);
-  std::string out(16, '\0');
-  bool nonzero = false;
-  for (size_t i = 0; i < 32; ++i) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(padded[i])));
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    if (v != 0) nonzero = true;
-    out[i / 2] = static_cast<char>(static_cast<unsigned char>(out[i / 2]) | (i % 2 ? v : v << 4));
-  }
-  if (!nonzero) return std::nullopt;
-  return out;
-}
-
 std::optional<int64_t> parseDurationMicros(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double total_us = 0;
@@ -261,9 +187,7 @@ std::string_view spanKindText(int otlp_kind) {
 }
 
 std::optional<int> parseSpanKind(std::string_view text) {
-  std::string lower;
-  for (char c : text)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string lower = absl::AsciiStrToLower(toAbsl(text));
   if (lower.empty() || lower == "unspecified") return 0;
   for (int k = 1; k <= 5; ++k) {
     if (spanKindText(k) == lower) return k;
@@ -289,8 +213,9 @@ json toJaegerTraces(const otlp::TracesRequest& request) {
           pit->second = otlpd::strCat("p", trace.process_ids.size());
           json process_tags = json::array();
           appendTags(process_tags, rs.resource().attributes(), "service.name");
-          trace.processes[pit->second] = {{"serviceName", serviceName(rs.resource())},
-                                          {"tags", std::move(process_tags)}};
+          trace.processes[pit->second] = {
+              {"serviceName", serviceNameOf(rs.resource(), "unknown_service")},
+              {"tags", std::move(process_tags)}};
         }
         trace.spans.push_back(toJaegerSpan(span, ss.scope(), pit->second));
       }

@@ -10,15 +10,9 @@
 #include <vector>
 
 #include "otlp/proto.h"
+#include "query/otlp_values.h"
 
 namespace otlpd::query {
-
-// Lower-case hex of raw id bytes.
-std::string hexId(std::string_view bytes);
-
-// A Jaeger trace id as typed by a user (1 to 32 hex digits, any case) → its 16 raw bytes
-// (left-padded with zeros); nullopt when malformed or all zeros.
-std::optional<std::string> parseTraceIdHex(std::string_view hex);
 
 // Go-style durations as Jaeger takes them ("1h", "1m30s", "100ms", "250us", "1.5s") → µs;
 // nullopt when malformed or negative.

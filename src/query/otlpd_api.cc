@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "common/strings.h"
 #include "query/analytics.h"
 #include "query/api_support.h"
@@ -20,22 +21,10 @@ constexpr size_t kMaxPoints = 1000000;
 constexpr size_t kMaxMetrics = 2000;
 constexpr size_t kMaxRedGroups = 1000;
 
-std::optional<std::string> parseSpanIdHex(std::string_view hex) {
-  if (hex.size() != 16) return std::nullopt;
-  std::string out(8, '\0');
-  for (size_t i = 0; i < 16; ++i) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(hex[i])));
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    out[i / 2] = static_cast<char>(static_cast<unsigned char>(out[i / 2]) | (i % 2 ? v : v << 4));
-  }
-  return out;
+// `limit` of the otlpd endpoints: `fallback` when absent, at most `max`.
+int64_t readLimit(Params& params, int64_t fallback, int64_t max) {
+  return std::min(
+      params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(fallback), max);
 }
 
 }  // namespace
@@ -48,12 +37,8 @@ ApiResponse JaegerApi::traceSummaries(std::string_view query_text, int64_t now_u
   query.attributes = params.tags("tags");
   if (auto d = params.duration("minDuration")) query.min_duration_ns = *d * 1000;
   if (auto d = params.duration("maxDuration")) query.max_duration_ns = *d * 1000;
-  const TimeWindow window = readTimeWindow(params, now_us, 0);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
-  const int64_t limit =
-      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(20),
-               options_.max_results);
+  readTimeWindowInto(params, now_us, 0, query);
+  const int64_t limit = readLimit(params, 20, options_.max_results);
   if (!params.ok()) return otlpdError(400, params.error());
 
   ScanBudget b = budget();
@@ -63,9 +48,7 @@ ApiResponse JaegerApi::traceSummaries(std::string_view query_text, int64_t now_u
   for (const auto& [id, request] : traces) {
     forEachSpan(request, [&](const SpanFacts& span) { spans.push_back(span); });
   }
-  json data = ::otlpd::query::traceSummaries(spans);
-  const size_t total = data.size();
-  return otlpdOk(std::move(data), total, limit, false, b);
+  return otlpdOk(::otlpd::query::traceSummaries(spans), limit, false, b);
 }
 
 ApiResponse JaegerApi::logs(std::string_view query_text, int64_t now_us) const {
@@ -84,16 +67,9 @@ ApiResponse JaegerApi::logs(std::string_view query_text, int64_t now_us) const {
     if (!span_id) params.fail("spanID", *v, "is not a span id of 16 hexadecimal digits");
   }
   std::string body_filter;
-  if (auto v = params.text("body")) {
-    for (char c : *v)
-      body_filter.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  const TimeWindow window = readTimeWindow(params, now_us, 0);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
-  const int64_t limit =
-      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(100),
-               options_.max_results);
+  if (auto v = params.text("body")) body_filter = absl::AsciiStrToLower(*v);
+  readTimeWindowInto(params, now_us, 0, query);
+  const int64_t limit = readLimit(params, 100, options_.max_results);
   if (!params.ok()) return otlpdError(400, params.error());
 
   // One trace's logs read best in order; a search shows the newest first.
@@ -120,17 +96,14 @@ ApiResponse JaegerApi::logs(std::string_view query_text, int64_t now_us) const {
   if (static_cast<int64_t>(records.size()) > limit) records.resize(static_cast<size_t>(limit));
   json data = json::array();
   for (auto& [t, record] : records) data.push_back(std::move(record));
-  const size_t total = data.size();
-  return otlpdOk(std::move(data), total, limit, false, b);
+  return otlpdOk(std::move(data), limit, false, b);
 }
 
 ApiResponse JaegerApi::metrics(std::string_view query_text, int64_t now_us) const {
   Params params(query_text);
   store::ScanQuery query;
   query.service = params.text("service");
-  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
+  readTimeWindowInto(params, now_us, kHourMicros, query);
   if (!params.ok()) return otlpdError(400, params.error());
   query.newest_first = true;
   ScanBudget b = budget();
@@ -139,9 +112,7 @@ ApiResponse JaegerApi::metrics(std::string_view query_text, int64_t now_us) cons
     catalog.add(request);
     return true;
   });
-  json data = catalog.finish();
-  const size_t total = data.size();
-  return otlpdOk(std::move(data), total, static_cast<int64_t>(kMaxMetrics), catalog.truncated(), b);
+  return otlpdOk(catalog.finish(), static_cast<int64_t>(kMaxMetrics), catalog.truncated(), b);
 }
 
 ApiResponse JaegerApi::metricSeries(std::string_view query_text, int64_t now_us) const {
@@ -150,12 +121,8 @@ ApiResponse JaegerApi::metricSeries(std::string_view query_text, int64_t now_us)
   query.name = params.text("name");
   query.service = params.text("service");
   query.attributes = params.tags("tags");
-  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
-  const int64_t limit =
-      std::min(params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(100),
-               options_.max_results);
+  readTimeWindowInto(params, now_us, kHourMicros, query);
+  const int64_t limit = readLimit(params, 100, options_.max_results);
   if (!params.ok()) return otlpdError(400, params.error());
   if (!query.name) return otlpdError(400, "parameter 'name' is required");
   // Newest first, so that a scan cut short by max_scan_mib keeps the recent end of the window.
@@ -166,9 +133,7 @@ ApiResponse JaegerApi::metricSeries(std::string_view query_text, int64_t now_us)
     series.add(request, *query.name, query.attributes);
     return true;
   });
-  json data = series.finish();
-  const size_t total = data.size();
-  return otlpdOk(std::move(data), total, limit, series.truncated(), b);
+  return otlpdOk(series.finish(), limit, series.truncated(), b);
 }
 
 ApiResponse JaegerApi::red(std::string_view query_text, int64_t now_us) const {
@@ -176,9 +141,7 @@ ApiResponse JaegerApi::red(std::string_view query_text, int64_t now_us) const {
   store::ScanQuery query;
   const std::optional<std::string> service = params.text("service");
   query.service = service;
-  const TimeWindow window = readTimeWindow(params, now_us, kHourMicros);
-  query.start_unix_nano = window.start_unix_nano;
-  query.end_unix_nano = window.end_unix_nano;
+  const TimeWindow window = readTimeWindowInto(params, now_us, kHourMicros, query);
   if (!params.ok()) return otlpdError(400, params.error());
   query.newest_first = true;
   ScanBudget b = budget();
@@ -189,9 +152,7 @@ ApiResponse JaegerApi::red(std::string_view query_text, int64_t now_us) const {
   });
   const int64_t end_ns = std::min(window.end_unix_nano, now_us * 1000);
   const double seconds = static_cast<double>(end_ns - window.start_unix_nano) / 1e9;
-  json data = red.finish(seconds);
-  const size_t total = data.size();
-  return otlpdOk(std::move(data), total, static_cast<int64_t>(kMaxRedGroups), red.truncated(), b);
+  return otlpdOk(red.finish(seconds), static_cast<int64_t>(kMaxRedGroups), red.truncated(), b);
 }
 
 }  // namespace otlpd::query

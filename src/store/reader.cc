@@ -308,6 +308,30 @@ class FileBytes {
   std::string copy_;
 };
 
+// Walks the messages of `data` from `pos` to the next record batch, decoding the dictionaries on
+// the way: true with the batch's message at [at, pos); false at the end of the stream, or with
+// `error` set when the stream is malformed or is not a `signal` file of this otlpd version.
+bool nextRecordBatch(IpcDecoder& dec, const std::string& path, std::string_view data,
+                     StoredSignal signal, size_t& pos, size_t& at, std::string& error) {
+  for (;;) {
+    at = pos;
+    auto ev = dec.next(data, pos);
+    if (!ev.ok()) {
+      error = strCat(path, ": ", ev.status().ToString());
+      return false;
+    }
+    if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) {
+      return false;
+    }
+    if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+    if (dec.fields().size() != fieldsFor(toSignal(signal)).size()) {
+      error = strCat(path, ": not a ", dirName(signal), " file of this otlpd version");
+      return false;
+    }
+    return true;
+  }
+}
+
 // scanFile() over the bytes of a file already in memory (or mapped).
 std::string scanBytes(const std::string& path, std::string_view data, const ScanQuery& query,
                       const std::function<bool(std::string_view)>& on_request, ScanStats& st) {
@@ -327,20 +351,14 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     int64_t min, max;
   };
   std::vector<BatchRef> batches;
-  size_t pos = 0;
-  for (;;) {
-    const size_t at = pos;
-    auto ev = dec.next(data, pos);
-    if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
-    if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
-    if (*ev != IpcDecoder::Event::kRecordBatch) continue;
-    if (dec.fields().size() != fieldsFor(toSignal(query.signal)).size()) {
-      return strCat(path, ": not a ", dirName(query.signal), " file of this otlpd version");
-    }
+  size_t pos = 0, at = 0;
+  std::string error;
+  while (nextRecordBatch(dec, path, data, query.signal, pos, at, error)) {
     batches.push_back({at, pos - at,
                        metaInt(dec.batchMetadata(), "otlpd:min_time_unix_nano", INT64_MIN),
                        metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX)});
   }
+  if (!error.empty()) return error;
   if (query.newest_first) std::reverse(batches.begin(), batches.end());
 
   // With a trace id filter, a batch's trace id column is looked at first: most batches hold none
@@ -448,6 +466,19 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   return "";
 }
 
+// The .arrow files of `signal` under `directory`, oldest first; `ec` says why none could be listed.
+std::vector<std::string> listFiles(const std::string& directory, StoredSignal signal,
+                                   std::error_code& ec) {
+  std::vector<std::string> files;
+  for (const auto& e :
+       fs::directory_iterator(fs::path(directory) / std::string(dirName(signal)), ec)) {
+    if (e.path().extension() == ".arrow") files.push_back(e.path().string());
+  }
+  // Names start with the file's UTC start time, so they sort oldest first.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace
 
 StoreReader::StoreReader(std::string directory) : directory_(std::move(directory)) {}
@@ -480,16 +511,9 @@ std::string StoreReader::scanOperations(const std::string& path, uint64_t max_sc
   std::string validity[3], values[3];
   std::vector<uint64_t> keys;
   bool first = true;
-  size_t pos = 0;
-  for (;;) {
-    const size_t at = pos;
-    auto ev = dec.next(data, pos);
-    if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
-    if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
-    if (*ev != IpcDecoder::Event::kRecordBatch) continue;
-    if (dec.fields().size() != fields.size()) {
-      return strCat(path, ": not a traces file of this otlpd version");
-    }
+  size_t pos = 0, at = 0;
+  std::string error;
+  while (nextRecordBatch(dec, path, data, StoredSignal::kTraces, pos, at, error)) {
     if (max_scan_bytes != 0 && !first && st.bytes_scanned >= max_scan_bytes) {
       st.truncated = true;
       break;
@@ -540,33 +564,20 @@ std::string StoreReader::scanOperations(const std::string& path, uint64_t max_sc
     std::sort(out->begin(), out->end());
     out->erase(std::unique(out->begin(), out->end()), out->end());
   }
-  return "";
+  return error;
 }
 
 std::vector<std::string> StoreReader::files(StoredSignal signal) const {
-  std::vector<std::string> files;
   std::error_code ec;
-  for (const auto& e :
-       fs::directory_iterator(fs::path(directory_) / std::string(dirName(signal)), ec)) {
-    if (e.path().extension() == ".arrow") files.push_back(e.path().string());
-  }
-  // Names start with the file's UTC start time, so they sort oldest first.
-  std::sort(files.begin(), files.end());
-  return files;
+  return listFiles(directory_, signal, ec);
 }
 
 std::string StoreReader::scan(const ScanQuery& query,
                               const std::function<bool(std::string_view)>& on_request,
                               ScanStats* stats) const {
-  std::vector<std::string> files;
   std::error_code ec;
-  for (const auto& e :
-       fs::directory_iterator(fs::path(directory_) / std::string(dirName(query.signal)), ec)) {
-    if (e.path().extension() == ".arrow") files.push_back(e.path().string());
-  }
+  std::vector<std::string> files = listFiles(directory_, query.signal, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
-  // Names start with the file's UTC start time, so they sort oldest first.
-  std::sort(files.begin(), files.end());
   if (query.newest_first) std::reverse(files.begin(), files.end());
   ScanStats local;
   ScanStats& st = stats != nullptr ? *stats : local;

@@ -56,6 +56,14 @@ bool hasTag(std::string_view name, std::string_view tag) {
 
 }  // namespace
 
+std::string bytesFromHex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
 otlp::TracesRequest makeTraces(std::string_view tag, size_t valid,
                                const std::vector<BadSpan>& bad) {
   otlp::TracesRequest req;

@@ -14,6 +14,9 @@
 
 namespace otlpd::integration {
 
+// The bytes of an id written in hex ("0af765..."): two digits a byte.
+std::string bytesFromHex(std::string_view hex);
+
 // Ways a span can be invalid; the receiver must drop it and report it in partial_success.
 enum class BadSpan { kZeroTraceId, kShortSpanId, kShortParentSpanId, kEndBeforeStart };
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "otlp/proto.h"
+#include "otlp_data_support.h"
 #include "otlpd_process_support.h"
 
 namespace otlpd::integration {
@@ -33,14 +34,6 @@ service:
 constexpr std::string_view kTraceHex = "4bf92f3577b34da6a3ce929d0e0e4736";
 constexpr std::string_view kService = "query-api-svc";
 
-std::string raw(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
 otlp::TracesRequest threeSpans() {
   const uint64_t now =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -56,9 +49,9 @@ otlp::TracesRequest threeSpans() {
   const char* ids[] = {"1111111111111111", "2222222222222222", "3333333333333333"};
   for (int i = 0; i < 3; ++i) {
     auto* span = ss->add_spans();
-    span->set_trace_id(raw(kTraceHex));
-    span->set_span_id(raw(ids[i]));
-    if (i > 0) span->set_parent_span_id(raw(ids[0]));
+    span->set_trace_id(bytesFromHex(kTraceHex));
+    span->set_span_id(bytesFromHex(ids[i]));
+    if (i > 0) span->set_parent_span_id(bytesFromHex(ids[0]));
     span->set_name(names[i]);
     span->set_kind(i == 0 ? otlp::pb_trace::Span::SPAN_KIND_SERVER
                           : otlp::pb_trace::Span::SPAN_KIND_CLIENT);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "otlp/proto.h"
+#include "otlp_data_support.h"
 #include "otlpd_process_support.h"
 
 namespace otlpd::integration {
@@ -63,14 +64,6 @@ constexpr std::string_view kTraceC = "0af7651916cd43dd8448eb211c8031cc";
 const std::string kWindow = "start=" + std::to_string(kT0 / 1000 - 1000000) +
                             "&end=" + std::to_string(kT0 / 1000 + 60000000);
 
-std::string raw(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
 void setAttr(google::protobuf::RepeatedPtrField<pb_common::KeyValue>* attrs, std::string key,
              std::string value) {
   auto* kv = attrs->Add();
@@ -94,9 +87,9 @@ struct SpanSpec {
 
 void addSpan(pb_trace::ScopeSpans* ss, const SpanSpec& s) {
   auto* span = ss->add_spans();
-  span->set_trace_id(raw(s.trace));
-  span->set_span_id(raw(s.id));
-  if (!s.parent.empty()) span->set_parent_span_id(raw(s.parent));
+  span->set_trace_id(bytesFromHex(s.trace));
+  span->set_span_id(bytesFromHex(s.id));
+  if (!s.parent.empty()) span->set_parent_span_id(bytesFromHex(s.parent));
   span->set_name(std::string(s.name));
   span->set_kind(s.kind);
   span->set_start_time_unix_nano(kT0 + s.start_ms * kMs);
@@ -152,8 +145,8 @@ otlp::LogsRequest logs() {
   l1->set_severity_number(otlp::pb_logs::SEVERITY_NUMBER_INFO);
   l1->set_severity_text("INFO");
   l1->mutable_body()->set_string_value("checkout started");
-  l1->set_trace_id(raw(kTraceA));
-  l1->set_span_id(raw("1000000000000001"));
+  l1->set_trace_id(bytesFromHex(kTraceA));
+  l1->set_span_id(bytesFromHex("1000000000000001"));
   setAttr(l1->mutable_attributes(), "user.id", "u-42");
   auto* l4 = frontend->add_log_records();
   l4->set_time_unix_nano(kT0 + 3000 * kMs);
@@ -167,8 +160,8 @@ otlp::LogsRequest logs() {
   l2->set_severity_number(otlp::pb_logs::SEVERITY_NUMBER_WARN);
   l2->set_severity_text("WARN");
   l2->mutable_body()->set_string_value("card declined");
-  l2->set_trace_id(raw(kTraceA));
-  l2->set_span_id(raw("1000000000000003"));
+  l2->set_trace_id(bytesFromHex(kTraceA));
+  l2->set_span_id(bytesFromHex("1000000000000003"));
   auto* l3 = payments->add_log_records();
   l3->set_time_unix_nano(kT0 + 2001 * kMs);
   l3->set_severity_number(otlp::pb_logs::SEVERITY_NUMBER_ERROR);
@@ -176,8 +169,8 @@ otlp::LogsRequest logs() {
   auto* kvs = l3->mutable_body()->mutable_kvlist_value()->mutable_values();
   setIntAttr(kvs, "code", 42);
   setAttr(kvs, "reason", "refund failed");
-  l3->set_trace_id(raw(kTraceC));
-  l3->set_span_id(raw("3000000000000001"));
+  l3->set_trace_id(bytesFromHex(kTraceC));
+  l3->set_span_id(bytesFromHex("3000000000000001"));
   l3->set_event_name("refund.failed");
   return r;
 }
@@ -565,8 +558,12 @@ TEST(QueryEndpointsLimitTest, ScanCapTruncatesAndUiIsServed) {
   HttpResult head = get(query, "/", "HEAD");
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
+  // HEAD carries the Content-Length of the GET.
+  EXPECT_EQ(head.header("content-length"), std::to_string(index.body.size()));
   HttpResult head_api = get(query, "/api/v3/services", "HEAD");
   EXPECT_EQ(head_api.status, 200);
+  EXPECT_EQ(head_api.header("content-length"),
+            std::to_string(get(query, "/api/v3/services").body.size()));
   EXPECT_EQ(get(query, "/api/v3/services", "POST").status, 405);
 
   EXPECT_TRUE(process.stop().cleanExit()) << process.stderrContents();

@@ -1,7 +1,6 @@
 // StoreReader's newest-first order, scan-bytes cap and trace id sets; the file index's operation
 // list (version 2) and the query layer answering operations from it or from the columns alike.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,37 +11,15 @@
 #include "query/store_queries.h"
 #include "store/file_index.h"
 #include "store/signal_store.h"
+#include "store_test_support.h"
 
 namespace otlpd::store {
 namespace {
 
 namespace fs = std::filesystem;
 using pipeline::Signal;
-
-class ScanFakeClock final : public Clock {
- public:
-  absl::Time now() override { return now_; }
-  void advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
-};
-
-class ScanTempDir {
- public:
-  ScanTempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "otlpd-reader-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~ScanTempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::FakeClock;
+using testing::TempDir;
 
 constexpr uint64_t kBase = 1'700'000'000'000'000'000ULL;
 
@@ -74,7 +51,7 @@ otlp::TracesRequest batch(int trace, const std::string& service, int at, int spa
 
 // Three sealed files of two batches each (traces 0..5 at seconds 0..5), services a/b/c.
 void writeStore(const std::string& dir) {
-  ScanFakeClock clock;
+  FakeClock clock;
   StoreOptions o;
   o.directory = dir;
   o.fsync = FsyncPolicy::kNever;
@@ -111,7 +88,7 @@ std::vector<int> scanOrder(const std::string& dir, ScanQuery q, ScanStats* st = 
 }
 
 TEST(ReaderScanTest, NewestFirstReadsFilesAndBatchesBackwards) {
-  ScanTempDir tmp;
+  TempDir tmp("otlpd-reader");
   writeStore(tmp.path());
   ASSERT_EQ(StoreReader(tmp.path()).files(StoredSignal::kTraces).size(), 3u);
   ScanQuery q;
@@ -125,7 +102,7 @@ TEST(ReaderScanTest, NewestFirstReadsFilesAndBatchesBackwards) {
 }
 
 TEST(ReaderScanTest, ScanBytesCapStopsAfterAtLeastOneBatch) {
-  ScanTempDir tmp;
+  TempDir tmp("otlpd-reader");
   writeStore(tmp.path());
   ScanQuery q;
   q.newest_first = true;
@@ -147,7 +124,7 @@ TEST(ReaderScanTest, ScanBytesCapStopsAfterAtLeastOneBatch) {
 }
 
 TEST(ReaderScanTest, AnyTraceIdsUseTheBloomFilters) {
-  ScanTempDir tmp;
+  TempDir tmp("otlpd-reader");
   writeStore(tmp.path());
   ScanQuery q;
   q.any_trace_ids = {traceId(1), traceId(4)};
@@ -163,8 +140,8 @@ TEST(ReaderScanTest, AnyTraceIdsUseTheBloomFilters) {
 }
 
 TEST(ReaderScanTest, LogsByTraceIdDecodeOnlyTheirBatches) {
-  ScanTempDir tmp;
-  ScanFakeClock clock;
+  TempDir tmp("otlpd-reader");
+  FakeClock clock;
   StoreOptions o;
   o.directory = tmp.path();
   o.fsync = FsyncPolicy::kNever;
@@ -208,7 +185,7 @@ TEST(ReaderScanTest, LogsByTraceIdDecodeOnlyTheirBatches) {
 }
 
 TEST(ReaderScanTest, IndexRecordsOperationsAndOldVersionsStillLoad) {
-  ScanTempDir tmp;
+  TempDir tmp("otlpd-reader");
   writeStore(tmp.path());
   const auto files = StoreReader(tmp.path()).files(StoredSignal::kTraces);
   auto idx = loadFileIndex(files[0], Signal::kTraces);
@@ -229,7 +206,7 @@ TEST(ReaderScanTest, IndexRecordsOperationsAndOldVersionsStillLoad) {
 }
 
 TEST(ReaderScanTest, OperationsFromIndexesEqualThoseFromColumns) {
-  ScanTempDir tmp;
+  TempDir tmp("otlpd-reader");
   writeStore(tmp.path());
   query::StoreQueries indexed(tmp.path());
   query::ScanBudget b1;

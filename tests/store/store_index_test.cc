@@ -2,7 +2,6 @@
 // return the same rows as a full scan, and read a file in full whenever its index is missing,
 // corrupt or stale.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,37 +13,15 @@
 #include "store/file_index.h"
 #include "store/signal_store.h"
 #include "store_test_data.h"
+#include "store_test_support.h"
 
 namespace otlpd::store {
 namespace {
 
 namespace fs = std::filesystem;
 using pipeline::Signal;
-
-class IndexFakeClock final : public Clock {
- public:
-  absl::Time now() override { return now_; }
-  void advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
-};
-
-class IndexTempDir {
- public:
-  IndexTempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "otlpd-index-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~IndexTempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::FakeClock;
+using testing::TempDir;
 
 constexpr uint64_t kBase = 1'700'000'000'000'000'000ULL;
 constexpr uint64_t kHour = 3'600'000'000'000ULL;
@@ -72,7 +49,7 @@ StoreOptions indexOptions(const std::string& dir) {
 
 // Writes `files` sealed trace files, one per fileTraces(i), and returns their paths.
 std::vector<std::string> writeFiles(const std::string& dir, int files) {
-  IndexFakeClock clock;
+  FakeClock clock;
   auto s = SignalStore::open(Signal::kTraces, indexOptions(dir), &clock);
   EXPECT_TRUE(s.ok()) << s.status();
   if (!s.ok()) return {};
@@ -132,7 +109,7 @@ std::vector<std::string> fullScan(const std::string& dir, const ScanQuery& q) {
 }
 
 TEST(StoreIndexTest, SealedFilesGetAValidIndex) {
-  IndexTempDir tmp;
+  TempDir tmp("otlpd-index");
   const auto files = writeFiles(tmp.path(), 2);
   ASSERT_EQ(files.size(), 2u);
   auto idx = loadFileIndex(files[1], Signal::kTraces);
@@ -167,7 +144,7 @@ TEST(StoreIndexTest, SealedFilesGetAValidIndex) {
 }
 
 TEST(StoreIndexTest, QueriesOpenOnlyFilesThatCanMatchAndReturnTheSameRows) {
-  IndexTempDir tmp;
+  TempDir tmp("otlpd-index");
   ASSERT_EQ(writeFiles(tmp.path(), 5).size(), 5u);
   const std::string dir = tmp.path();
 
@@ -248,8 +225,8 @@ TEST(StoreIndexTest, QueriesOpenOnlyFilesThatCanMatchAndReturnTheSameRows) {
 }
 
 TEST(StoreIndexTest, TheFileBeingWrittenHasNoIndexAndIsRead) {
-  IndexTempDir tmp;
-  IndexFakeClock clock;
+  TempDir tmp("otlpd-index");
+  FakeClock clock;
   auto s = SignalStore::open(Signal::kTraces, indexOptions(tmp.path()), &clock);
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE((*s)->append(fileTraces(0)).ok());
@@ -265,7 +242,7 @@ TEST(StoreIndexTest, TheFileBeingWrittenHasNoIndexAndIsRead) {
 }
 
 TEST(StoreIndexTest, MissingCorruptOrStaleIndexesAreIgnored) {
-  IndexTempDir tmp;
+  TempDir tmp("otlpd-index");
   const auto files = writeFiles(tmp.path(), 4);
   ASSERT_EQ(files.size(), 4u);
   // 0: no index (older file, or a crash before the index was written).
@@ -304,8 +281,8 @@ TEST(StoreIndexTest, MissingCorruptOrStaleIndexesAreIgnored) {
 }
 
 TEST(StoreIndexTest, RetentionDeletesIndexesWithTheirFiles) {
-  IndexTempDir tmp;
-  IndexFakeClock clock;
+  TempDir tmp("otlpd-index");
+  FakeClock clock;
   auto o = indexOptions(tmp.path());
   o.retention = absl::Hours(1);
   auto s = SignalStore::open(Signal::kTraces, o, &clock);
@@ -335,7 +312,7 @@ TEST(StoreIndexTest, RetentionDeletesIndexesWithTheirFiles) {
 }
 
 TEST(StoreIndexTest, StartupRemovesOrphanAndStaleIndexes) {
-  IndexTempDir tmp;
+  TempDir tmp("otlpd-index");
   const auto files = writeFiles(tmp.path(), 2);
   ASSERT_EQ(files.size(), 2u);
   // An index whose file is gone, a temporary of an interrupted index write, and an unsealed
@@ -351,7 +328,7 @@ TEST(StoreIndexTest, StartupRemovesOrphanAndStaleIndexes) {
     }
     std::ofstream(files[1], std::ios::binary | std::ios::trunc) << b.substr(0, b.size() - 8);
   }
-  IndexFakeClock clock;
+  FakeClock clock;
   auto s = SignalStore::open(Signal::kTraces, indexOptions(tmp.path()), &clock);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->stats().files_recovered, 1u);

@@ -13,6 +13,7 @@
 #include "store/otlp_columns.h"
 #include "store/signal_store.h"
 #include "store_test_data.h"
+#include "store_test_support.h"
 
 namespace otlpd::store {
 namespace {
@@ -20,31 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using google::protobuf::util::MessageDifferencer;
 using pipeline::Signal;
-
-class FakeClock final : public Clock {
- public:
-  absl::Time now() override { return now_; }
-  void advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
-};
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "otlpd-store-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::FakeClock;
+using testing::TempDir;
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -136,7 +114,7 @@ std::vector<std::string> arrowFiles(const std::string& dir) {
 }
 
 TEST(StoreSignalStoreTest, WritesReadableSealedFilesAndRotatesByAge) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   FakeClock clock;
   auto o = options(tmp.path());
   o.max_file_age = absl::Minutes(10);
@@ -180,7 +158,7 @@ TEST(StoreSignalStoreTest, WritesReadableSealedFilesAndRotatesByAge) {
 }
 
 TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   FakeClock clock;
   auto o = options(tmp.path());
   o.max_file_bytes = 1;  // every batch seals its file
@@ -200,7 +178,7 @@ TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
 }
 
 TEST(StoreSignalStoreTest, RetentionByAgeDeletesOldestFirstAcrossSignals) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   FakeClock clock;
   auto o = options(tmp.path());
   o.max_file_age = absl::Minutes(10);
@@ -225,7 +203,7 @@ TEST(StoreSignalStoreTest, RetentionByAgeDeletesOldestFirstAcrossSignals) {
 }
 
 TEST(StoreSignalStoreTest, RepairsAFileCutByACrash) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   FakeClock clock;
   std::string path;
   {
@@ -271,7 +249,7 @@ TEST(StoreSignalStoreTest, RepairsAFileCutByACrash) {
 }
 
 TEST(StoreReaderTest, FiltersRowsAndSkipsBatchesByTime) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   FakeClock clock;
   auto s = SignalStore::open(Signal::kTraces, options(tmp.path()), &clock);
   ASSERT_TRUE(s.ok());
@@ -330,7 +308,7 @@ TEST(StoreReaderTest, FiltersRowsAndSkipsBatchesByTime) {
 
 // A real full disk: a 256 KiB tmpfs (needs CAP_SYS_ADMIN; skipped without it).
 TEST(StoreDiskFullTest, RefusesAsRetryableAndRecoversWhenSpaceReturns) {
-  TempDir tmp;
+  TempDir tmp("otlpd-store");
   const std::string mnt = tmp.path() + "/mnt";
   fs::create_directory(mnt);
   if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k") != 0) {

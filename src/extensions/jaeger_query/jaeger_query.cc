@@ -46,8 +46,12 @@ class JaegerQueryHandler final : public common::HttpHandler {
     }
     const std::string_view target = request.target();
     common::HttpResponse res = target.starts_with("/api/") ? api(request) : ui(request);
-    // HEAD answers the headers of GET without the body.
-    if (head) res.body().clear();
+    // HEAD answers the headers of GET, its Content-Length included, without the body.
+    if (head) {
+      const size_t length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     return res;
   }
 
