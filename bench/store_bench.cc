@@ -2,6 +2,7 @@
 // bytes per span on the wire, reported as wire_B_per_span), per core: rows/s and wire MB/s, with
 // and without body compression, and the bytes stored per span (stored_B_per_span).
 #include <benchmark/benchmark.h>
+#include <google/protobuf/arena.h>
 
 #include <filesystem>
 
@@ -9,6 +10,7 @@
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
 #include "store/signal_store.h"
+#include "store/wire_columns.h"
 
 namespace otlpd::bench {
 namespace {
@@ -36,6 +38,40 @@ void BM_StoreConvertTraces(benchmark::State& state) {
   setCounters(state, req, 0);
 }
 BENCHMARK(BM_StoreConvertTraces);
+
+// What the store did with a wire batch before issue #6: decode it (on an arena, as a batch does),
+// then convert the message.
+void BM_StoreDecodeConvertTraces(benchmark::State& state) {
+  const auto req = makeTracesRequest800(1000);
+  const std::string bytes = req.SerializeAsString();
+  store::ColumnTable table(&store::fieldsFor(pipeline::Signal::kTraces));
+  for (auto _ : state) {
+    google::protobuf::Arena arena;
+    auto* decoded = google::protobuf::Arena::CreateMessage<otlp::TracesRequest>(&arena);
+    if (!decoded->ParseFromString(bytes)) state.SkipWithError("parse");
+    store::TimeRange range;
+    store::appendTraces(*decoded, table, range);
+    benchmark::DoNotOptimize(table.rows());
+    table.clearRows();
+  }
+  setCounters(state, req, 0);
+}
+BENCHMARK(BM_StoreDecodeConvertTraces);
+
+// The same rows straight from the encoded request (store/wire_columns.h).
+void BM_StoreConvertTracesWire(benchmark::State& state) {
+  const auto req = makeTracesRequest800(1000);
+  const std::string bytes = req.SerializeAsString();
+  store::ColumnTable table(&store::fieldsFor(pipeline::Signal::kTraces));
+  for (auto _ : state) {
+    store::TimeRange range;
+    if (!store::appendTracesWire(bytes, table, range)) state.SkipWithError("wire");
+    benchmark::DoNotOptimize(table.rows());
+    table.clearRows();
+  }
+  setCounters(state, req, 0);
+}
+BENCHMARK(BM_StoreConvertTracesWire);
 
 // Encoding alone: one converted request encoded again and again (dictionaries sent once).
 void BM_StoreEncodeTraces(benchmark::State& state) {
@@ -85,9 +121,10 @@ BENCHMARK(BM_StoreConvertEncodeTraces)
     ->ArgName("codec(0=none,1=lz4,2=zstd)");
 
 // Through the store: convert, encode, write() to a file (no fsync: that measures the disk).
-void BM_StoreWriteTraces(benchmark::State& state) {
+void storeWriteTraces(benchmark::State& state, bool from_wire) {
   const auto codec = static_cast<BodyCodec>(state.range(0));
   const auto req = makeTracesRequest800(1000);
+  const std::string bytes = req.SerializeAsString();
   const auto dir = std::filesystem::temp_directory_path() / "otlpd-store-bench";
   std::filesystem::remove_all(dir);
   store::StoreOptions o;
@@ -100,7 +137,7 @@ void BM_StoreWriteTraces(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    (void)(*s)->append(req);
+    (void)(from_wire ? (*s)->appendWire(bytes) : (*s)->append(req));
     (void)(*s)->flush();
   }
   const double stored = static_cast<double>((*s)->stats().bytes_written) /
@@ -110,10 +147,22 @@ void BM_StoreWriteTraces(benchmark::State& state) {
   std::filesystem::remove_all(dir);
   setCounters(state, req, stored);
 }
+void BM_StoreWriteTraces(benchmark::State& state) {
+  storeWriteTraces(state, false);
+}
+// As the store exporter writes a wire batch: SignalStore::appendWire().
+void BM_StoreWriteTracesWire(benchmark::State& state) {
+  storeWriteTraces(state, true);
+}
 BENCHMARK(BM_StoreWriteTraces)
     ->Arg(static_cast<int>(BodyCodec::kNone))
     ->Arg(static_cast<int>(BodyCodec::kZstd))
     ->Arg(static_cast<int>(BodyCodec::kLz4Frame))
+    ->ArgName("codec(0=none,1=lz4,2=zstd)");
+
+BENCHMARK(BM_StoreWriteTracesWire)
+    ->Arg(static_cast<int>(BodyCodec::kNone))
+    ->Arg(static_cast<int>(BodyCodec::kZstd))
     ->ArgName("codec(0=none,1=lz4,2=zstd)");
 
 }  // namespace

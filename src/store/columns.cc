@@ -1,5 +1,7 @@
 #include "store/columns.h"
 
+#include <algorithm>
+#include <array>
 #include <cassert>
 
 namespace otlpd::store {
@@ -49,7 +51,29 @@ void Dictionary::clear() {
 }
 
 Column::Column(const FieldSpec& spec, std::vector<std::unique_ptr<Dictionary>>* dictionaries)
-    : spec_(&spec), dictionary_(nullptr) {
+    : spec_(&spec),
+      dictionary_(nullptr),
+      layout_(Layout::kFixed),
+      width_(static_cast<uint32_t>(fixedWidth(spec))) {
+  if (!spec.dictionary) {
+    switch (spec.type) {
+      case ColumnType::kBool:
+        layout_ = Layout::kBool;
+        break;
+      case ColumnType::kUtf8:
+      case ColumnType::kBinary:
+        layout_ = Layout::kBytes;
+        break;
+      case ColumnType::kList:
+        layout_ = Layout::kList;
+        break;
+      case ColumnType::kStruct:
+        layout_ = Layout::kStruct;
+        break;
+      default:
+        break;
+    }
+  }
   if (spec.dictionary) {
     dictionaries->push_back(std::make_unique<Dictionary>());
     dictionary_ = dictionaries->back().get();
@@ -78,14 +102,6 @@ void Column::materializeValidity() {
   // Every row so far is valid: whole bytes of ones, then the partial last byte.
   validity_.assign(length_ / 8, static_cast<char>(0xFF));
   if ((length_ & 7) != 0) validity_.push_back(static_cast<char>((1u << (length_ & 7)) - 1));
-}
-
-void Column::appendNull() {
-  if (validity_.empty()) materializeValidity();
-  pushValidityBit(false);
-  ++null_count_;
-  appendNullValue();
-  ++length_;
 }
 
 // The value slot of a null row: zeros, an empty offset range, or null members.
@@ -140,6 +156,40 @@ void appendSelf(std::string& buffer, size_t offset, size_t n) {
   buffer.append(buffer.data() + offset, n);
 }
 
+// Set bits per byte value (no popcount instruction is assumed).
+constexpr auto kOnes = [] {
+  std::array<uint8_t, 256> ones{};
+  for (unsigned i = 0; i < 256; ++i) ones[i] = static_cast<uint8_t>((i & 1) + ones[i / 2]);
+  return ones;
+}();
+
+// Appends bits [begin, begin + n) of a bitmap of `length` bits to its end, up to eight at a time
+// (repeated rows copy a validity bit per attribute member). Returns how many of them are zero.
+// The copied bits all lie below `length`, and only bits from `length` on are written, so the
+// byte the two may share is read correctly.
+size_t appendBitsOfSelf(std::string& bitmap, size_t length, size_t begin, size_t n) {
+  bitmap.resize((length + n + 7) / 8, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(bitmap.data());
+  const size_t bytes = bitmap.size();
+  size_t zeros = 0;
+  for (size_t i = 0; i < n;) {
+    const size_t k = std::min<size_t>(8, n - i);
+    const size_t src = begin + i;
+    const size_t src_byte = src >> 3;
+    unsigned window = p[src_byte];
+    if (src_byte + 1 < bytes) window |= static_cast<unsigned>(p[src_byte + 1]) << 8;
+    const unsigned bits = (window >> (src & 7)) & ((1u << k) - 1);
+    zeros += k - kOnes[bits];
+    const size_t dst = length + i;
+    const size_t dst_byte = dst >> 3;
+    const unsigned shifted = bits << (dst & 7);
+    p[dst_byte] |= static_cast<uint8_t>(shifted);
+    if ((shifted >> 8) != 0) p[dst_byte + 1] |= static_cast<uint8_t>(shifted >> 8);
+    i += k;
+  }
+  return zeros;
+}
+
 }  // namespace
 
 void Column::appendCopyOfRows(size_t begin, size_t end) {
@@ -152,13 +202,7 @@ void Column::appendCopyOfRows(size_t begin, size_t end) {
   } else {
     switch (spec_->type) {
       case ColumnType::kBool:
-        for (size_t i = 0; i < n; ++i) {
-          const size_t row = length_ + i;
-          if ((row & 7) == 0) values_.push_back('\0');
-          if (bitAt(values_, begin + i)) {
-            reinterpret_cast<uint8_t&>(values_.back()) |= static_cast<uint8_t>(1u << (row & 7));
-          }
-        }
+        (void)appendBitsOfSelf(values_, length_, begin, n);
         break;
       case ColumnType::kUtf8:
       case ColumnType::kBinary:
@@ -167,8 +211,17 @@ void Column::appendCopyOfRows(size_t begin, size_t end) {
         const size_t last = offsetAt(end);
         // Offsets of the copies: the originals shifted by what the copy starts after.
         const size_t base = spec_->type == ColumnType::kList ? children_[0].length() : data_.size();
-        offsets_.reserve(offsets_.size() + n * 4);
-        for (size_t i = begin + 1; i <= end; ++i) appendOffset(base + offsetAt(i) - first);
+        // Sized once and written in place: a scope's rows copy thousands of offsets at a time.
+        const size_t out = offsets_.size();
+        offsets_.resize(out + n * 4);
+        char* p = offsets_.data();
+        const auto shift = static_cast<int32_t>(base - first);
+        for (size_t i = 0; i < n; ++i) {
+          int32_t o;
+          std::memcpy(&o, p + (begin + 1 + i) * 4, 4);
+          o += shift;
+          std::memcpy(p + out + i * 4, &o, 4);
+        }
         if (spec_->type == ColumnType::kList) {
           children_[0].appendCopyOfRows(first, last);
         } else {
@@ -185,15 +238,67 @@ void Column::appendCopyOfRows(size_t begin, size_t end) {
       }
     }
   }
-  if (has_validity) {
-    for (size_t i = begin; i < end; ++i) {
-      const bool set = bitAt(validity_, i);
-      null_count_ += set ? 0 : 1;
-      pushValidityBit(set);
-      ++length_;
-    }
+  if (has_validity) null_count_ += appendBitsOfSelf(validity_, length_, begin, n);
+  length_ += n;
+}
+
+namespace {
+
+// Keeps the first `bits` bits of a bitmap: whole bytes, the partial last byte's bits past the end
+// cleared (appending sets bits by OR).
+void truncateBits(std::string& bitmap, size_t bits) {
+  bitmap.resize((bits + 7) / 8);
+  if ((bits & 7) != 0) {
+    reinterpret_cast<uint8_t&>(bitmap.back()) &= static_cast<uint8_t>((1u << (bits & 7)) - 1);
+  }
+}
+
+}  // namespace
+
+void Column::truncate(size_t rows) {
+  if (rows >= length_) return;
+  if (spec_->dictionary) {
+    values_.resize(rows * 4);
   } else {
-    length_ += n;
+    switch (spec_->type) {
+      case ColumnType::kBool:
+        truncateBits(values_, rows);
+        break;
+      case ColumnType::kUtf8:
+      case ColumnType::kBinary:
+        data_.resize(offsetAt(rows));
+        offsets_.resize((rows + 1) * 4);
+        break;
+      case ColumnType::kList:
+        children_[0].truncate(offsetAt(rows));
+        offsets_.resize((rows + 1) * 4);
+        break;
+      case ColumnType::kStruct:
+        for (Column& c : children_) c.truncate(rows);
+        break;
+      default:
+        values_.resize(rows * fixedWidth(*spec_));
+    }
+  }
+  if (!validity_.empty()) {
+    for (size_t i = rows; i < length_; ++i) null_count_ -= bitAt(validity_, i) ? 0 : 1;
+    // No null left: back to the form of a column that never had one.
+    if (null_count_ == 0) {
+      validity_.clear();
+    } else {
+      truncateBits(validity_, rows);
+    }
+  }
+  length_ = rows;
+}
+
+void Column::repeatLastRow(size_t count) {
+  assert(length_ > 0);
+  const size_t row = length_ - 1;
+  while (count > 0) {
+    const size_t n = std::min(count, length_ - row);
+    appendCopyOfRows(row, row + n);
+    count -= n;
   }
 }
 
@@ -207,8 +312,8 @@ void Column::appendBool(bool v) {
 void Column::appendBytes(std::string_view v) {
   if (dictionary_ != nullptr) {
     appendRaw(dictionary_->indexOf(v));
-  } else if (spec_->type == ColumnType::kFixedBinary) {
-    assert(v.size() == static_cast<size_t>(spec_->byte_width));
+  } else if (layout_ == Layout::kFixed) {
+    assert(v.size() == width_);
     values_.append(v);
   } else {
     data_.append(v);
@@ -266,6 +371,10 @@ ColumnTable::ColumnTable(const std::vector<FieldSpec>* fields) : fields_(fields)
 
 void ColumnTable::clearRows() {
   for (Column& c : columns_) c.clear();
+}
+
+void ColumnTable::truncateRows(size_t rows) {
+  for (Column& c : columns_) c.truncate(rows);
 }
 
 void ColumnTable::startNewFile() {

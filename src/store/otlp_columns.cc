@@ -55,7 +55,7 @@ void addResourceScope(std::vector<FieldSpec>& v) {
   v.push_back(f("scope_dropped_attributes_count", CT::kUInt32));
   v.push_back(f("scope_schema_url", CT::kUtf8));
 }
-constexpr size_t kResourceScopeColumns = 9;  // as many as addResourceScope() adds
+constexpr size_t kResourceScopeColumns = kResourceScopeColumnCount;  // addResourceScope() adds
 
 std::vector<FieldSpec> makeSpanFields() {
   std::vector<FieldSpec> v{
@@ -87,7 +87,7 @@ std::vector<FieldSpec> makeSpanFields() {
   addResourceScope(v);
   return v;
 }
-constexpr size_t kSpanResource = 19;
+constexpr size_t kSpanResource = kSpanResourceColumn;
 
 std::vector<FieldSpec> makeLogFields() {
   std::vector<FieldSpec> v{
@@ -107,7 +107,7 @@ std::vector<FieldSpec> makeLogFields() {
   addResourceScope(v);
   return v;
 }
-constexpr size_t kLogResource = 12;
+constexpr size_t kLogResource = kLogResourceColumn;
 
 std::vector<FieldSpec> makeMetricFields() {
   std::vector<FieldSpec> v{
@@ -147,7 +147,7 @@ std::vector<FieldSpec> makeMetricFields() {
   addResourceScope(v);
   return v;
 }
-constexpr size_t kMetricResource = 29;
+constexpr size_t kMetricResource = kMetricResourceColumn;
 
 enum MetricType : uint8_t { kGauge = 1, kSum, kHistogram, kExpHistogram, kSummary };
 
@@ -277,7 +277,27 @@ void repeatResourceScope(ColumnTable& t, size_t first) {
   for (size_t c = first; c < first + kResourceScopeColumns; ++c) t.column(c).repeatLastRow();
 }
 
+// The service name, resource and scope columns of a scope's `rows` rows: converted once, then
+// copied in bulk. They are columns of their own, so they may follow the rows' other columns.
+void appendScopeColumns(ColumnTable& t, size_t service_name, size_t first,
+                        const otlp::pb_resource::Resource& r,
+                        const std::string& resource_schema_url,
+                        const otlp::pb_common::InstrumentationScope& s,
+                        const std::string& scope_schema_url, size_t rows) {
+  if (rows == 0) return;
+  appendServiceName(t.column(service_name), r);
+  appendResourceScope(t, first, r, resource_schema_url, s, scope_schema_url);
+  t.column(service_name).repeatLastRow(rows - 1);
+  for (size_t c = first; c < first + kResourceScopeColumns; ++c) {
+    t.column(c).repeatLastRow(rows - 1);
+  }
+}
+
 }  // namespace
+
+void appendAnyValue(Column& value_struct, const AnyValue& value, size_t first) {
+  appendValue(value_struct, value, first);
+}
 
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
   static const std::vector<FieldSpec> spans = makeSpanFields();
@@ -297,7 +317,6 @@ const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
 void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange& range) {
   for (const auto& rs : request.resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
-      bool first_of_scope = true;
       for (const auto& span : ss.spans()) {
         const auto start = static_cast<int64_t>(span.start_time_unix_nano());
         const auto end = static_cast<int64_t>(span.end_time_unix_nano());
@@ -312,11 +331,6 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
         t.column(7).appendInt(span.flags());
         t.column(8).appendBytes(span.name());
         t.column(9).appendInt(span.kind());
-        if (first_of_scope) {
-          appendServiceName(t.column(10), rs.resource());
-        } else {
-          t.column(10).repeatLastRow();
-        }
         t.column(11).appendInt(span.status().code());
         appendOptionalString(t.column(12), span.status().message());
         appendAttrs(t.column(13), span.attributes());
@@ -345,14 +359,9 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
         }
         links.endList();
         t.column(18).appendInt(span.dropped_links_count());
-        if (first_of_scope) {
-          appendResourceScope(t, kSpanResource, rs.resource(), rs.schema_url(), ss.scope(),
-                              ss.schema_url());
-        } else {
-          repeatResourceScope(t, kSpanResource);
-        }
-        first_of_scope = false;
       }
+      appendScopeColumns(t, span_col::kServiceName, kSpanResource, rs.resource(), rs.schema_url(),
+                         ss.scope(), ss.schema_url(), static_cast<size_t>(ss.spans_size()));
     }
   }
 }
@@ -360,7 +369,6 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
 void appendLogs(const otlp::LogsRequest& request, ColumnTable& t, TimeRange& range) {
   for (const auto& rl : request.resource_logs()) {
     for (const auto& sl : rl.scope_logs()) {
-      bool first_of_scope = true;
       for (const auto& r : sl.log_records()) {
         const auto time = static_cast<int64_t>(r.time_unix_nano());
         const auto observed = static_cast<int64_t>(r.observed_time_unix_nano());
@@ -382,16 +390,9 @@ void appendLogs(const otlp::LogsRequest& request, ColumnTable& t, TimeRange& ran
         appendId(t.column(8), r.trace_id());
         appendId(t.column(9), r.span_id());
         appendOptionalString(t.column(10), r.event_name());
-        if (first_of_scope) {
-          appendServiceName(t.column(11), rl.resource());
-          appendResourceScope(t, kLogResource, rl.resource(), rl.schema_url(), sl.scope(),
-                              sl.schema_url());
-        } else {
-          t.column(11).repeatLastRow();
-          repeatResourceScope(t, kLogResource);
-        }
-        first_of_scope = false;
       }
+      appendScopeColumns(t, log_col::kServiceName, kLogResource, rl.resource(), rl.schema_url(),
+                         sl.scope(), sl.schema_url(), static_cast<size_t>(sl.log_records_size()));
     }
   }
 }

@@ -41,6 +41,16 @@ struct TimeRange {
   }
 };
 
+// Where each schema's nine resource and scope columns start (resource_attributes ...
+// scope_schema_url, in that order).
+inline constexpr size_t kSpanResourceColumn = 19, kLogResourceColumn = 12,
+                        kMetricResourceColumn = 29, kResourceScopeColumnCount = 9;
+
+// Appends `value` to the members [first, first + 6) (type, str, int, double, bool, bytes) of a
+// value struct, without closing the struct. Shared with the wire conversion (wire_columns.h),
+// which hands its rare values (arrays, key/value lists, repeated fields) to protobuf.
+void appendAnyValue(Column& value_struct, const otlp::pb_common::AnyValue& value, size_t first);
+
 // Append one row per item; `range` grows by the rows' times.
 void appendTraces(const otlp::TracesRequest& request, ColumnTable& table, TimeRange& range);
 void appendLogs(const otlp::LogsRequest& request, ColumnTable& table, TimeRange& range);

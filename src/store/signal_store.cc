@@ -1,6 +1,7 @@
 #include "store/signal_store.h"
 
 #include <fcntl.h>
+#include <google/protobuf/arena.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "absl/time/civil_time.h"
 #include "common/strings.h"
 #include "store/arrow_fbs.h"
+#include "store/wire_columns.h"
 
 namespace otlpd::store {
 namespace fs = std::filesystem;
@@ -226,6 +228,64 @@ absl::Status SignalStore::append(const google::protobuf::Message& request) {
     // keeps memory bounded and tells senders to retry.
     if (auto st = flushLocked(); !st.ok()) return st;
   }
+  appendLocked(request);
+  if (table_.rows() >= options_.max_rows_per_batch) {
+    // The rows are taken either way; a failed write keeps them pending for the next flush.
+    (void)flushLocked();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::appendWire(std::string_view request_bytes) {
+  std::lock_guard lock(mu_);
+  if (!failure_.ok()) {
+    if (auto st = flushLocked(); !st.ok()) return st;
+  }
+  const size_t rows_before = table_.rows();
+  const TimeRange range_before = range_;
+  bool converted = false;
+  switch (signal_) {
+    case pipeline::Signal::kTraces:
+      converted = appendTracesWire(request_bytes, table_, range_);
+      break;
+    case pipeline::Signal::kLogs:
+      converted = appendLogsWire(request_bytes, table_, range_);
+      break;
+    case pipeline::Signal::kMetrics:
+      break;  // no wire conversion yet
+  }
+  if (!converted) {
+    table_.truncateRows(rows_before);
+    range_ = range_before;
+    if (auto st = decodeAndAppendLocked(request_bytes); !st.ok()) return st;
+  }
+  if (table_.rows() >= options_.max_rows_per_batch) (void)flushLocked();
+  return absl::OkStatus();
+}
+
+// Out of line: the wire conversion handles nearly every request.
+absl::Status SignalStore::decodeAndAppendLocked(std::string_view request_bytes) {
+  google::protobuf::Arena arena;
+  google::protobuf::Message* request = nullptr;
+  switch (signal_) {
+    case pipeline::Signal::kTraces:
+      request = google::protobuf::Arena::CreateMessage<otlp::TracesRequest>(&arena);
+      break;
+    case pipeline::Signal::kLogs:
+      request = google::protobuf::Arena::CreateMessage<otlp::LogsRequest>(&arena);
+      break;
+    case pipeline::Signal::kMetrics:
+      request = google::protobuf::Arena::CreateMessage<otlp::MetricsRequest>(&arena);
+      break;
+  }
+  if (!request->ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()))) {
+    return absl::InvalidArgumentError("store: the request is not valid protobuf");
+  }
+  appendLocked(*request);
+  return absl::OkStatus();
+}
+
+void SignalStore::appendLocked(const google::protobuf::Message& request) {
   switch (signal_) {
     case pipeline::Signal::kTraces:
       appendTraces(static_cast<const otlp::TracesRequest&>(request), table_, range_);
@@ -237,11 +297,6 @@ absl::Status SignalStore::append(const google::protobuf::Message& request) {
       appendMetrics(static_cast<const otlp::MetricsRequest&>(request), table_, range_);
       break;
   }
-  if (table_.rows() >= options_.max_rows_per_batch) {
-    // The rows are taken either way; a failed write keeps them pending for the next flush.
-    (void)flushLocked();
-  }
-  return absl::OkStatus();
 }
 
 absl::Status SignalStore::flush() {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -56,6 +57,11 @@ class SignalStore {
   // Converts `request` into pending rows; writes a batch at once when max rows is reached.
   // Unavailable while writes fail (disk full), so that senders retry later.
   absl::Status append(const google::protobuf::Message& request);
+  // The same for the request's encoded bytes (as a wire batch holds them: checked by the wire
+  // view), converted without decoding them first where wire_columns.h can; the rows are the
+  // ones append() of the decoded request would add. InvalidArgument if protobuf cannot parse
+  // bytes the conversion had to hand to it.
+  absl::Status appendWire(std::string_view request_bytes);
   // Writes pending rows as one record batch, then rotates and applies retention as due.
   absl::Status flush();
   // Flushes and seals the current file.
@@ -76,6 +82,8 @@ class SignalStore {
  private:
   SignalStore(pipeline::Signal signal, StoreOptions options, Clock* clock);
   absl::Status recoverAll();
+  void appendLocked(const google::protobuf::Message& request);
+  absl::Status decodeAndAppendLocked(std::string_view request_bytes);
   absl::Status flushLocked();
   absl::Status openFileLocked();
   absl::Status sealLocked();

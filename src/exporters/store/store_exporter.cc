@@ -2,6 +2,8 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "common/logging.h"
@@ -71,7 +73,13 @@ class StoreExporter final : public pipeline::Exporter {
   }
 
   absl::Status consume(pipeline::Batch&& batch) override {
-    absl::Status st = store_->append(batch.request());
+    // Spans and log records still in wire form are converted from their bytes: decoding them
+    // would cost more than the conversion itself. Metrics have no wire conversion yet, and the
+    // batch's own decode is shared with any other consumer that reads it.
+    const std::optional<std::string_view> wire = batch.wireBytes();
+    absl::Status st = wire && signal_ != pipeline::Signal::kMetrics
+                          ? store_->appendWire(*wire)
+                          : store_->append(batch.request());
     if (!st.ok()) {
       refused_->add(batch.itemCount());
       noteResult(st);

@@ -1,0 +1,624 @@
+#include "store/wire_columns.h"
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "otlp/json_codec.h"
+#include "otlp/proto.h"
+#include "otlp/wire_reader.h"
+
+namespace otlpd::store {
+namespace {
+
+using otlp::wire::Field;
+namespace wire = otlp::wire;
+
+// Field numbers of the OTLP protos (proto/opentelemetry/proto/...).
+namespace anyvalue_field {
+constexpr uint32_t kString = 1, kBool = 2, kInt = 3, kDouble = 4, kArray = 5, kKvList = 6,
+                   kBytes = 7;
+}
+
+// Calls `onField` for every field of a message; false as soon as the bytes are not plain
+// well-formed fields or `onField` returns false.
+template <class OnField>
+inline bool forEachField(std::string_view bytes, OnField&& onField) {
+  wire::Reader reader(bytes);
+  Field f;
+  while (!reader.done()) {
+    if (reader.next(f) != wire::Stop::kNone || !onField(f)) return false;
+  }
+  return true;
+}
+
+inline bool isBytes(const Field& f) {
+  return f.type == wire::kLengthDelimited;
+}
+inline bool isVarint(const Field& f) {
+  return f.type == wire::kVarint;
+}
+inline bool isFixed64(const Field& f) {
+  return f.type == wire::kFixed64;
+}
+inline bool isFixed32(const Field& f) {
+  return f.type == wire::kFixed32;
+}
+
+// Stores a field's value in `out` when it has the expected wire type. A known field with another
+// wire type is an unknown field to protobuf: not ours to reinterpret, so the walk gives up.
+inline bool takeBytes(const Field& f, std::string_view& out) {
+  out = f.bytes;
+  return isBytes(f);
+}
+inline bool takeVarint(const Field& f, uint64_t& out) {
+  out = f.value;
+  return isVarint(f);
+}
+inline bool takeFixed64(const Field& f, uint64_t& out) {
+  out = f.value;
+  return isFixed64(f);
+}
+inline bool takeFixed32(const Field& f, uint64_t& out) {
+  out = f.value;
+  return isFixed32(f);
+}
+
+// As appendId() / appendOptionalString() of otlp_columns.cc.
+inline void appendId(Column& c, std::string_view id) {
+  if (id.size() == static_cast<size_t>(c.spec().byte_width)) {
+    c.appendBytes(id);
+  } else {
+    c.appendNull();
+  }
+}
+inline void appendOptionalString(Column& c, std::string_view s) {
+  if (s.empty()) {
+    c.appendNull();
+  } else {
+    c.appendBytes(s);
+  }
+}
+
+// --- values ----------------------------------------------------------------------------------
+
+// Arrays, key/value lists and AnyValues with more than one value field (protobuf keeps the last,
+// merging repeated submessages): rare, so protobuf decodes just this value.
+[[gnu::noinline]] bool appendDecodedValue(Column& v, size_t first, std::string_view bytes) {
+  otlp::pb_common::AnyValue value;
+  if (!value.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+  appendAnyValue(v, value, first);
+  return true;
+}
+
+// The five members that a value of type `present` does not use are null.
+inline void appendNullsExcept(Column& v, size_t first, size_t present) {
+  for (size_t m = first + 1; m < first + 6; ++m) {
+    if (m != present) v.child(m).appendNull();
+  }
+}
+
+// One AnyValue, given by its encoded bytes, into the members [first, first + 6) of `v`.
+inline bool appendValue(Column& v, size_t first, std::string_view bytes) {
+  if (bytes.size() >= 2 && bytes[0] == '\x0a' && static_cast<uint8_t>(bytes[1]) < 0x80 &&
+      static_cast<size_t>(bytes[1]) + 2 == bytes.size()) {
+    // Most values: a string of under 128 bytes and nothing else.
+    v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
+    v.child(first + 1).appendBytes(bytes.substr(2));
+    appendNullsExcept(v, first, first + 1);
+    return true;
+  }
+  wire::Reader reader(bytes);
+  Field f;
+  Field value;
+  int value_fields = 0;
+  while (!reader.done()) {
+    if (reader.next(f) != wire::Stop::kNone) return false;
+    if (f.number >= anyvalue_field::kString && f.number <= anyvalue_field::kBytes) {
+      value = f;
+      ++value_fields;
+    }
+  }
+  if (value_fields > 1) return appendDecodedValue(v, first, bytes);
+  Column& type = v.child(first);
+  if (value_fields == 0) {
+    type.appendInt(static_cast<int64_t>(ValueType::kEmpty));
+    appendNullsExcept(v, first, 0);
+    return true;
+  }
+  switch (value.number) {
+    case anyvalue_field::kString:
+      if (!isBytes(value)) return false;
+      type.appendInt(static_cast<int64_t>(ValueType::kString));
+      v.child(first + 1).appendBytes(value.bytes);
+      appendNullsExcept(v, first, first + 1);
+      return true;
+    case anyvalue_field::kInt:
+      if (!isVarint(value)) return false;
+      type.appendInt(static_cast<int64_t>(ValueType::kInt));
+      v.child(first + 2).appendInt(static_cast<int64_t>(value.value));
+      appendNullsExcept(v, first, first + 2);
+      return true;
+    case anyvalue_field::kDouble: {
+      if (!isFixed64(value)) return false;
+      double d;
+      std::memcpy(&d, &value.value, sizeof d);
+      type.appendInt(static_cast<int64_t>(ValueType::kDouble));
+      v.child(first + 3).appendDouble(d);
+      appendNullsExcept(v, first, first + 3);
+      return true;
+    }
+    case anyvalue_field::kBool:
+      if (!isVarint(value)) return false;
+      type.appendInt(static_cast<int64_t>(ValueType::kBool));
+      v.child(first + 4).appendBool(value.value != 0);
+      appendNullsExcept(v, first, first + 4);
+      return true;
+    case anyvalue_field::kBytes:
+      if (!isBytes(value)) return false;
+      type.appendInt(static_cast<int64_t>(ValueType::kBytes));
+      v.child(first + 5).appendBytes(value.bytes);
+      appendNullsExcept(v, first, first + 5);
+      return true;
+    case anyvalue_field::kArray:  // arrays and key/value lists become OTLP/JSON text
+    case anyvalue_field::kKvList:
+      if (!isBytes(value)) return false;
+      return appendDecodedValue(v, first, bytes);
+    default:
+      return false;  // not a value field: counted out above
+  }
+}
+
+// A KeyValue whose value field occurs more than once: protobuf merges the occurrences, which is
+// what parsing their concatenation does.
+[[gnu::noinline]] bool appendMergedValue(Column& item, std::string_view kv_bytes) {
+  std::string merged;
+  if (!forEachField(kv_bytes, [&](const Field& f) {
+        if (f.number == 2) {
+          if (!isBytes(f)) return false;
+          merged.append(f.bytes);
+        }
+        return true;
+      })) {
+    return false;
+  }
+  return appendDecodedValue(item, 1, merged);
+}
+
+// The shape serializers write: a key of under 128 bytes, then one value of under 128 bytes and
+// nothing else. Splits it without the general walk.
+inline bool splitShortKeyValue(std::string_view kv, std::string_view& key,
+                               std::string_view& value) {
+  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+  const size_t n = kv.size();
+  if (n < 4 || p[0] != 0x0a || p[1] >= 0x80) return false;
+  const size_t key_end = 2 + size_t{p[1]};
+  if (key_end + 2 > n || p[key_end] != 0x12 || p[key_end + 1] >= 0x80) return false;
+  if (key_end + 2 + size_t{p[key_end + 1]} != n) return false;
+  key = kv.substr(2, key_end - 2);
+  value = kv.substr(key_end + 2);
+  return true;
+}
+
+// One KeyValue into the item struct of an attribute list (key, then the value members).
+inline bool appendKeyValue(Column& item, std::string_view kv_bytes) {
+  std::string_view key, value;
+  if (splitShortKeyValue(kv_bytes, key, value)) {
+    item.child(0).appendBytes(key);
+    if (!appendValue(item, 1, value)) return false;
+    item.endStruct();
+    return true;
+  }
+  int values = 0;
+  if (!forEachField(kv_bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeBytes(f, key);
+          case 2:
+            ++values;
+            return takeBytes(f, value);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  item.child(0).appendBytes(key);
+  if (values > 1) {
+    if (!appendMergedValue(item, kv_bytes)) return false;
+  } else if (!appendValue(item, 1, value)) {
+    return false;
+  }
+  item.endStruct();
+  return true;
+}
+
+// One occurrence of a repeated KeyValue field, appended to the open row of attribute list
+// column `list` (closed by the caller with endList()).
+inline bool appendAttribute(Column& list, const Field& f) {
+  return isBytes(f) && appendKeyValue(list.child(0), f.bytes);
+}
+
+// --- resource and scope ----------------------------------------------------------------------
+
+[[gnu::noinline]] bool appendEntityRef(Column& refs, std::string_view bytes) {
+  otlp::pb_common::EntityRef ref;
+  if (!ref.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+  refs.child(0).appendBytes(otlp::toOtlpJson(ref));
+  return true;
+}
+
+// The envelope of a scope's items: a resource and a scope, each sent at most once.
+struct Envelope {
+  std::string_view resource, resource_schema_url, scope, scope_schema_url;
+};
+
+// As appendResourceScope() of otlp_columns.cc.
+bool appendResourceScope(ColumnTable& t, size_t first, const Envelope& env) {
+  Column& attrs = t.column(first);
+  Column& refs = t.column(first + 2);
+  uint64_t dropped = 0;
+  if (!forEachField(env.resource, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return appendAttribute(attrs, f);
+          case 2:
+            return takeVarint(f, dropped);
+          case 3:
+            return isBytes(f) && appendEntityRef(refs, f.bytes);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  attrs.endList();
+  t.column(first + 1).appendInt(static_cast<uint32_t>(dropped));
+  refs.endList();
+  appendOptionalString(t.column(first + 3), env.resource_schema_url);
+
+  Column& scope_attrs = t.column(first + 6);
+  std::string_view name, version;
+  uint64_t scope_dropped = 0;
+  if (!forEachField(env.scope, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeBytes(f, name);
+          case 2:
+            return takeBytes(f, version);
+          case 3:
+            return appendAttribute(scope_attrs, f);
+          case 4:
+            return takeVarint(f, scope_dropped);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  t.column(first + 4).appendBytes(name);
+  appendOptionalString(t.column(first + 5), version);
+  scope_attrs.endList();
+  t.column(first + 7).appendInt(static_cast<uint32_t>(scope_dropped));
+  appendOptionalString(t.column(first + 8), env.scope_schema_url);
+  return true;
+}
+
+void repeatResourceScope(ColumnTable& t, size_t first, size_t count) {
+  for (size_t c = first; c < first + kResourceScopeColumnCount; ++c) {
+    t.column(c).repeatLastRow(count);
+  }
+}
+
+// The service name of the resource attributes just appended as the last row of `attrs`: the
+// first "service.name" with a string value (serviceName() of otlp_columns.cc), else null.
+void appendServiceName(Column& out, const Column& attrs) {
+  const auto [begin, end] = attrs.listRange(attrs.length() - 1);
+  const Column& item = attrs.child(0);
+  for (size_t i = begin; i < end; ++i) {
+    if (item.child(0).bytesAt(i) == "service.name" &&
+        item.child(1).intAt(i) == static_cast<int64_t>(ValueType::kString)) {
+      appendOptionalString(out, item.child(2).bytesAt(i));
+      return;
+    }
+  }
+  out.appendNull();
+}
+
+// Walks Request{1: Resource*}, Resource*{1: resource, 2: Scope*, 3: schema_url} and
+// Scope*{1: scope, 2: item, 3: schema_url}, calling onItem(item_bytes) for every item and then
+// onScope(envelope, items) for every scope with items. A resource or scope may follow the items
+// on the wire, so each envelope is read before its items.
+template <class OnItem, class OnScope>
+bool forEachItem(std::string_view request, OnItem&& onItem, OnScope&& onScope) {
+  return forEachField(request, [&](const Field& r) {
+    if (r.number != 1) return true;
+    if (!isBytes(r)) return false;
+    Envelope env;
+    int resources = 0;
+    if (!forEachField(r.bytes, [&](const Field& f) {
+          switch (f.number) {
+            case 1:
+              ++resources;
+              return takeBytes(f, env.resource);
+            case 2:
+              return isBytes(f);
+            case 3:
+              return takeBytes(f, env.resource_schema_url);
+            default:
+              return true;
+          }
+        })) {
+      return false;
+    }
+    if (resources > 1) return false;  // protobuf merges them
+    return forEachField(r.bytes, [&](const Field& s) {
+      if (s.number != 2) return true;
+      env.scope = {};
+      env.scope_schema_url = {};
+      int scopes = 0;
+      if (!forEachField(s.bytes, [&](const Field& f) {
+            switch (f.number) {
+              case 1:
+                ++scopes;
+                return takeBytes(f, env.scope);
+              case 2:
+                return isBytes(f);
+              case 3:
+                return takeBytes(f, env.scope_schema_url);
+              default:
+                return true;
+            }
+          })) {
+        return false;
+      }
+      if (scopes > 1) return false;
+      size_t items = 0;
+      if (!forEachField(s.bytes, [&](const Field& f) {
+            if (f.number != 2) return true;
+            ++items;
+            return onItem(f.bytes);
+          })) {
+        return false;
+      }
+      return items == 0 || onScope(env, items);
+    });
+  });
+}
+
+// --- spans -----------------------------------------------------------------------------------
+
+bool appendEvent(Column& ev, std::string_view bytes) {
+  Column& attrs = ev.child(2);
+  uint64_t time = 0, dropped = 0;
+  std::string_view name;
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeFixed64(f, time);
+          case 2:
+            return takeBytes(f, name);
+          case 3:
+            return appendAttribute(attrs, f);
+          case 4:
+            return takeVarint(f, dropped);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  ev.child(0).appendInt(static_cast<int64_t>(time));
+  ev.child(1).appendBytes(name);
+  attrs.endList();
+  ev.child(3).appendInt(static_cast<uint32_t>(dropped));
+  ev.endStruct();
+  return true;
+}
+
+bool appendLink(Column& lk, std::string_view bytes) {
+  Column& attrs = lk.child(3);
+  std::string_view trace_id, span_id, trace_state;
+  uint64_t dropped = 0, flags = 0;
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeBytes(f, trace_id);
+          case 2:
+            return takeBytes(f, span_id);
+          case 3:
+            return takeBytes(f, trace_state);
+          case 4:
+            return appendAttribute(attrs, f);
+          case 5:
+            return takeVarint(f, dropped);
+          case 6:
+            return takeFixed32(f, flags);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  appendId(lk.child(0), trace_id);
+  appendId(lk.child(1), span_id);
+  appendOptionalString(lk.child(2), trace_state);
+  attrs.endList();
+  lk.child(4).appendInt(static_cast<uint32_t>(dropped));
+  lk.child(5).appendInt(static_cast<uint32_t>(flags));
+  lk.endStruct();
+  return true;
+}
+
+bool appendSpan(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  std::string_view trace_id, span_id, parent_span_id, trace_state, name, status_message;
+  uint64_t start = 0, end = 0, flags = 0, kind = 0, status_code = 0, dropped_attributes = 0,
+           dropped_events = 0, dropped_links = 0;
+  Column& attrs = t.column(13);
+  Column& events = t.column(15);
+  Column& links = t.column(17);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeBytes(f, trace_id);
+          case 2:
+            return takeBytes(f, span_id);
+          case 3:
+            return takeBytes(f, trace_state);
+          case 4:
+            return takeBytes(f, parent_span_id);
+          case 5:
+            return takeBytes(f, name);
+          case 6:
+            return takeVarint(f, kind);
+          case 7:
+            return takeFixed64(f, start);
+          case 8:
+            return takeFixed64(f, end);
+          case 9:
+            return appendAttribute(attrs, f);
+          case 10:
+            return takeVarint(f, dropped_attributes);
+          case 11:
+            return isBytes(f) && appendEvent(events.child(0), f.bytes);
+          case 12:
+            return takeVarint(f, dropped_events);
+          case 13:
+            return isBytes(f) && appendLink(links.child(0), f.bytes);
+          case 14:
+            return takeVarint(f, dropped_links);
+          case 15:  // Status; occurrences merge, field by field
+            return isBytes(f) && forEachField(f.bytes, [&](const Field& s) {
+                     switch (s.number) {
+                       case 2:
+                         return takeBytes(s, status_message);
+                       case 3:
+                         return takeVarint(s, status_code);
+                       default:
+                         return true;
+                     }
+                   });
+          case 16:
+            return takeFixed32(f, flags);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  const auto start_ns = static_cast<int64_t>(start);
+  const auto end_ns = static_cast<int64_t>(end);
+  range.add(start_ns);
+  t.column(0).appendInt(start_ns);
+  t.column(1).appendInt(end_ns);
+  t.column(2).appendInt(end_ns - start_ns);
+  appendId(t.column(3), trace_id);
+  appendId(t.column(4), span_id);
+  appendId(t.column(5), parent_span_id);
+  appendOptionalString(t.column(6), trace_state);
+  t.column(7).appendInt(static_cast<uint32_t>(flags));
+  t.column(8).appendBytes(name);
+  t.column(9).appendInt(static_cast<int32_t>(kind));
+  t.column(11).appendInt(static_cast<int32_t>(status_code));
+  appendOptionalString(t.column(12), status_message);
+  attrs.endList();
+  t.column(14).appendInt(static_cast<uint32_t>(dropped_attributes));
+  events.endList();
+  t.column(16).appendInt(static_cast<uint32_t>(dropped_events));
+  links.endList();
+  t.column(18).appendInt(static_cast<uint32_t>(dropped_links));
+  return true;
+}
+
+// --- log records -----------------------------------------------------------------------------
+
+bool appendLogRecord(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  std::string_view severity_text, body, trace_id, span_id, event_name;
+  uint64_t time = 0, observed = 0, severity = 0, dropped = 0, flags = 0;
+  int bodies = 0;
+  Column& attrs = t.column(5);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeFixed64(f, time);
+          case 2:
+            return takeVarint(f, severity);
+          case 3:
+            return takeBytes(f, severity_text);
+          case 5:
+            ++bodies;
+            return takeBytes(f, body);
+          case 6:
+            return appendAttribute(attrs, f);
+          case 7:
+            return takeVarint(f, dropped);
+          case 8:
+            return takeFixed32(f, flags);
+          case 9:
+            return takeBytes(f, trace_id);
+          case 10:
+            return takeBytes(f, span_id);
+          case 11:
+            return takeFixed64(f, observed);
+          case 12:
+            return takeBytes(f, event_name);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  if (bodies > 1) return false;  // protobuf merges them
+  const auto time_ns = static_cast<int64_t>(time);
+  const auto observed_ns = static_cast<int64_t>(observed);
+  range.add(time_ns != 0 ? time_ns : observed_ns);
+  t.column(0).appendInt(time_ns);
+  t.column(1).appendInt(observed_ns);
+  t.column(2).appendInt(static_cast<int32_t>(severity));
+  appendOptionalString(t.column(3), severity_text);
+  Column& body_column = t.column(4);
+  if (bodies == 1) {
+    if (!appendValue(body_column, 0, body)) return false;
+    body_column.endStruct();
+  } else {
+    body_column.appendNull();
+  }
+  attrs.endList();
+  t.column(6).appendInt(static_cast<uint32_t>(dropped));
+  t.column(7).appendInt(static_cast<uint32_t>(flags));
+  appendId(t.column(8), trace_id);
+  appendId(t.column(9), span_id);
+  appendOptionalString(t.column(10), event_name);
+  return true;
+}
+
+// The service name, resource and scope columns of a scope's `items` rows: converted once, then
+// copied in bulk. They are columns of their own, so they may follow the rows' other columns.
+bool appendScopeColumns(ColumnTable& t, size_t service_name, size_t first, const Envelope& env,
+                        size_t items) {
+  if (!appendResourceScope(t, first, env)) return false;
+  appendServiceName(t.column(service_name), t.column(first));
+  t.column(service_name).repeatLastRow(items - 1);
+  repeatResourceScope(t, first, items - 1);
+  return true;
+}
+
+}  // namespace
+
+bool appendTracesWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
+  return forEachItem(
+      request_bytes, [&](std::string_view span) { return appendSpan(t, span, range); },
+      [&](const Envelope& env, size_t spans) {
+        return appendScopeColumns(t, span_col::kServiceName, kSpanResourceColumn, env, spans);
+      });
+}
+
+bool appendLogsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
+  return forEachItem(
+      request_bytes, [&](std::string_view record) { return appendLogRecord(t, record, range); },
+      [&](const Envelope& env, size_t records) {
+        return appendScopeColumns(t, log_col::kServiceName, kLogResourceColumn, env, records);
+      });
+}
+
+}  // namespace otlpd::store
