@@ -222,22 +222,6 @@ void appendAttrs(Column& list, const KeyValues& kvs) {
   list.endList();
 }
 
-void appendId(Column& c, const std::string& id) {
-  if (id.size() == static_cast<size_t>(c.spec().byte_width)) {
-    c.appendBytes(id);
-  } else {
-    c.appendNull();
-  }
-}
-
-void appendOptionalString(Column& c, const std::string& s) {
-  if (s.empty()) {
-    c.appendNull();
-  } else {
-    c.appendBytes(s);
-  }
-}
-
 std::string_view serviceName(const otlp::pb_resource::Resource& r) {
   for (const KeyValue& kv : r.attributes()) {
     if (kv.key() == "service.name" && kv.value().has_string_value())

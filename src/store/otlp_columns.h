@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "otlp/proto.h"
@@ -50,6 +51,25 @@ inline constexpr size_t kSpanResourceColumn = 19, kLogResourceColumn = 12,
 // value struct, without closing the struct. Shared with the wire conversion (wire_columns.h),
 // which hands its rare values (arrays, key/value lists, repeated fields) to protobuf.
 void appendAnyValue(Column& value_struct, const otlp::pb_common::AnyValue& value, size_t first);
+
+// One cell of an id column: null when the id does not have the column's width (absent or
+// malformed), as the OTLP/JSON reader of these files expects.
+inline void appendId(Column& c, std::string_view id) {
+  if (id.size() == static_cast<size_t>(c.spec().byte_width)) {
+    c.appendBytes(id);
+  } else {
+    c.appendNull();
+  }
+}
+
+// One cell of an optional string column: an empty string is stored as null.
+inline void appendOptionalString(Column& c, std::string_view s) {
+  if (s.empty()) {
+    c.appendNull();
+  } else {
+    c.appendBytes(s);
+  }
+}
 
 // Append one row per item; `range` grows by the rows' times.
 void appendTraces(const otlp::TracesRequest& request, ColumnTable& table, TimeRange& range);

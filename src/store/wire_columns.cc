@@ -64,22 +64,6 @@ inline bool takeFixed32(const Field& f, uint64_t& out) {
   return isFixed32(f);
 }
 
-// As appendId() / appendOptionalString() of otlp_columns.cc.
-inline void appendId(Column& c, std::string_view id) {
-  if (id.size() == static_cast<size_t>(c.spec().byte_width)) {
-    c.appendBytes(id);
-  } else {
-    c.appendNull();
-  }
-}
-inline void appendOptionalString(Column& c, std::string_view s) {
-  if (s.empty()) {
-    c.appendNull();
-  } else {
-    c.appendBytes(s);
-  }
-}
-
 // --- values ----------------------------------------------------------------------------------
 
 // Arrays, key/value lists and AnyValues with more than one value field (protobuf keeps the last,
