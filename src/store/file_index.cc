@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 
+#include "common/fnv1a.h"
 #include "common/strings.h"
 
 namespace otlpd::store {
@@ -39,15 +40,6 @@ uint64_t mix64(uint64_t x) {  // splitmix64's finalizer
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
   return x;
-}
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 void put64(std::string& out, uint64_t v) {
@@ -213,7 +205,7 @@ std::string encodeFileIndex(const FileIndex& x) {
       put32(out, static_cast<uint32_t>(op.kind));
     }
   }
-  put64(out, fnv1a(out));
+  put64(out, common::fnv1a64(out));
   return out;
 }
 
@@ -222,7 +214,7 @@ absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes) {
     return absl::DataLossError("not an otlpd file index");
   }
   Cursor tail{bytes.substr(bytes.size() - 8)};
-  if (tail.u64() != fnv1a(bytes.substr(0, bytes.size() - 8))) {
+  if (tail.u64() != common::fnv1a64(bytes.substr(0, bytes.size() - 8))) {
     return absl::DataLossError("file index checksum mismatch");
   }
   Cursor c{bytes.substr(kMagic.size(), bytes.size() - kMagic.size() - 8)};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/fnv1a.h"
 #include "common/http_server.h"
 #include "common/logging.h"
 #include "extensions/http_endpoint_extension.h"
@@ -18,15 +19,11 @@ namespace http = boost::beast::http;
 // parallel requests and the API's quick answers from queueing behind one slow search.
 constexpr size_t kQueryThreads = 4;
 
-// A strong validator of a file's bytes (FNV-1a 64), quoted as ETag wants.
+// A validator of a file's bytes that stays the same across restarts, quoted as ETag wants.
 std::string contentTag(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const char c : bytes) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ULL;
-  }
   char out[21];
-  std::snprintf(out, sizeof out, "\"%016llx\"", static_cast<unsigned long long>(h));
+  std::snprintf(out, sizeof out, "\"%016llx\"",
+                static_cast<unsigned long long>(common::fnv1a64(bytes)));
   return out;
 }
 
