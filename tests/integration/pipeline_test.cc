@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -365,18 +366,35 @@ TEST_F(PipelineTest, ReloadUnderLoadKeepsEverythingAcknowledged) {
   for (int i = 0; i < 4; ++i) {
     senders.emplace_back([&] { sendUntil(strCat("127.0.0.1:", port), request, stop, totals); });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Bounded waits on what otlpd reports, not fixed sleeps: on a loaded machine a reload can take
+  // longer than any sleep chosen here.
+  const auto wait_for = [](const std::function<bool()>& done) {
+    for (int i = 0; i < 300 && !done(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  const auto stderr_has = [&](std::string_view text) {
+    std::ifstream log(dir_ + "/stderr.log");
+    std::stringstream content;
+    content << log.rdbuf();
+    return content.str().find(text) != std::string::npos;
+  };
+  const auto acked_beyond = [&](size_t n) {
+    return [&totals, n] { return totals.acknowledged_spans.load() > n; };
+  };
+  wait_for(acked_beyond(0));
   const size_t before_reload = totals.acknowledged_spans.load();
   writeConfig(config, reloadConfig(port, second, metrics));
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  wait_for([&] { return stderr_has("config reloaded"); });
+  wait_for(acked_beyond(totals.acknowledged_spans.load()));
   // Invalid: an exporter that does not exist. The running config must stay.
   writeConfig(config, reloadConfig(port, second, metrics) +
                           "    logs: { receivers: [otlp], exporters: [missing] }\n");
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  wait_for([&] { return stderr_has("config reload rejected"); });
   const size_t after_invalid = totals.acknowledged_spans.load();
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  wait_for(acked_beyond(after_invalid));
   stop = true;
   for (auto& t : senders) t.join();
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
