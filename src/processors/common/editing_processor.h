@@ -1,0 +1,70 @@
+// What every processor that changes telemetry shares: it edits the batch's encoded request
+// (otlp/wire_edit.h) instead of decoding it, hands a new wire batch downstream only when something
+// changed, and counts and logs its errors the same way (the Collector's `error_mode`).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/metrics_registry.h"
+#include "config/config_node.h"
+#include "otlp/wire_edit.h"
+#include "pipeline/component.h"
+
+namespace otlpd::processors {
+
+// The Collector's `error_mode` of filter and transform: `propagate` refuses the batch (the client
+// sees the error), `ignore` logs and goes on with the next item, `silent` goes on without logging.
+enum class ErrorMode { kIgnore, kSilent, kPropagate };
+// Reads `error_mode` (default `propagate`, as the Collector's transform and filter have).
+ErrorMode readErrorMode(config::ConfigNode& config, ErrorMode default_mode = ErrorMode::kPropagate);
+
+// Counts a processor's errors in /metrics (otlpd_processor_errors_total{processor}) and logs the
+// first of each interval (so a bad statement on every span writes one line per interval, not one
+// per span).
+class ErrorReporter {
+ public:
+  ErrorReporter(const pipeline::CreateSettings& settings, ErrorMode mode,
+                absl::Duration log_interval = absl::Seconds(10));
+  ErrorMode mode() const { return mode_; }
+  void report(std::string_view message);
+
+ private:
+  std::string id_;
+  ErrorMode mode_;
+  common::Counter* errors_;
+  int64_t log_interval_ns_;
+  std::atomic<int64_t> next_log_ns_{0};
+};
+
+class EditingProcessor : public pipeline::Processor {
+ public:
+  EditingProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
+                   std::shared_ptr<pipeline::Consumer> next);
+
+  absl::Status start(pipeline::Host&) override { return absl::OkStatus(); }
+  absl::Status shutdown() override { return absl::OkStatus(); }
+  absl::Status consume(pipeline::Batch&& batch) final;
+  // The input batch is never changed in place: the result is a new batch.
+  bool mutatesData() const final { return false; }
+
+ protected:
+  // Rewrites one encoded request of this processor's signal. An error refuses the batch: an
+  // InvalidArgument permanently, anything else retryably.
+  virtual absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) = 0;
+
+  pipeline::Signal signal() const { return signal_; }
+  const std::string& id() const { return id_; }
+
+ private:
+  std::string id_;
+  pipeline::Signal signal_;
+  std::shared_ptr<pipeline::Consumer> next_;
+  common::Counter* dropped_items_;
+};
+
+}  // namespace otlpd::processors
