@@ -9,7 +9,10 @@
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/batch/batch_processor.h"
+#include "processors/lookup/lookup_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/redaction/redaction_processor.h"
+#include "processors/resourcedetection/resourcedetection_processor.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd::server {
@@ -18,6 +21,9 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
+  registry.add(processors::resourcedetection::makeResourceDetectionFactory());
+  registry.add(processors::lookup::makeLookupFactory());
+  registry.add(processors::redaction::makeRedactionFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());

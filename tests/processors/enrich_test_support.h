@@ -79,8 +79,8 @@ class Harness {
     absl::StatusOr<YAML::Node> node = config::parseYaml(yaml.empty() ? "{}" : yaml, "test");
     EXPECT_TRUE(node.ok()) << node.status();
     config::ConfigNode cfg(*node, "processors.x", errors_);
-    auto p = factory_->create(pipeline::CreateSettings{{std::string(factory_->type()), ""}, metrics},
-                              cfg, signal, next);
+    auto p = factory_->create(
+        pipeline::CreateSettings{{std::string(factory_->type()), ""}, metrics}, cfg, signal, next);
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return std::string(p.status().message());
     processor_ = *std::move(p);
@@ -107,9 +107,7 @@ class Harness {
   }
 
   uint64_t counter(const std::string& name) {
-    return metrics
-        .counter(name, "", {{"processor", std::string(factory_->type())}})
-        .value();
+    return metrics.counter(name, "", {{"processor", std::string(factory_->type())}}).value();
   }
 
   pipeline::Processor& processor() { return *processor_; }

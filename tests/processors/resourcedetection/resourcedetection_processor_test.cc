@@ -67,9 +67,8 @@ TEST(ResourceDetectionProcessorTest, EnvDetectorWithoutOverrideKeepsWhatTheResou
 }
 
 TEST(ResourceDetectionProcessorTest, OverrideIsTheDefault) {
-  Harness h(makeResourceDetectionFactory(
-      fakeHost({{"OTEL_RESOURCE_ATTRIBUTES", "host.name=env-host"},
-                {"OTEL_SERVICE_NAME", "cart"}})));
+  Harness h(makeResourceDetectionFactory(fakeHost(
+      {{"OTEL_RESOURCE_ATTRIBUTES", "host.name=env-host"}, {"OTEL_SERVICE_NAME", "cart"}})));
   ASSERT_EQ(h.create("detectors: [env]\n", Signal::kTraces), "");
   otlp::TracesRequest out = h.run(Signal::kTraces, traces());
   EXPECT_EQ(flat(out.resource_spans(0).resource().attributes()),
