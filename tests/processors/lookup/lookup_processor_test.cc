@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "processors/enrich_test_support.h"
+#include "../enrich_test_support.h"
 
 namespace otlpd::processors::lookup {
 namespace {

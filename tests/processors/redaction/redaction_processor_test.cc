@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "processors/enrich_test_support.h"
+#include "../enrich_test_support.h"
 #include "processors/redaction/redactor.h"
 
 namespace otlpd::processors::redaction {

@@ -5,7 +5,7 @@
 #include <future>
 #include <map>
 
-#include "processors/enrich_test_support.h"
+#include "../enrich_test_support.h"
 
 namespace otlpd::processors::resourcedetection {
 namespace {
