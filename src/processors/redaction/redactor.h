@@ -63,11 +63,17 @@ class PatternList {
       const std::vector<std::string>& patterns);
   bool empty() const { return patterns_.empty(); }
   bool matchesAny(std::string_view text) const;
+  // Whether any pattern may match inside any of several texts joined by '\n': no false
+  // negatives (the patterns are tested in multi-line mode, so ^ and $ also hold at the joints),
+  // possibly false positives. False when a pattern cannot be tested so (\A, \z).
+  bool canTestJoined() const { return joined_ != nullptr; }
+  bool mayMatchJoined(std::string_view joined) const;
   const std::vector<std::unique_ptr<RE2>>& patterns() const { return patterns_; }
 
  private:
   std::vector<std::unique_ptr<RE2>> patterns_;
   std::unique_ptr<RE2::Set> set_;
+  std::unique_ptr<RE2::Set> joined_;
 };
 
 class Redactor {
@@ -88,7 +94,8 @@ class Redactor {
 
  private:
   explicit Redactor(RedactionConfig config) : config_(std::move(config)) {}
-  bool isIgnoredKey(std::string_view key) const;
+  bool isIgnoredKey(std::string_view key) const { return has_ignored_ && ignoredKeySlow(key); }
+  bool ignoredKeySlow(std::string_view key) const;
   bool isRemovedKey(std::string_view key) const;  // not allowed (and not ignored)
   // Go's regexp.ReplaceAllStringFunc(text, replacement) for one pattern.
   std::string replaceAll(std::string_view text, const RE2& pattern) const;
@@ -101,6 +108,7 @@ class Redactor {
                   std::string_view keys_attribute, std::string_view count_attribute) const;
 
   RedactionConfig config_;
+  bool has_ignored_ = false;
   absl::flat_hash_set<std::string> allowed_keys_;
   absl::flat_hash_set<std::string> ignored_keys_;
   std::unique_ptr<PatternList> ignored_key_patterns_;

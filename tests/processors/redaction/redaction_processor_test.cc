@@ -257,3 +257,22 @@ TEST(RedactorTest, ReplacesLikeGosReplaceAll) {
 
 }  // namespace
 }  // namespace otlpd::processors::redaction
+
+namespace otlpd::processors::redaction {
+namespace {
+
+// Lists are first tested with their values joined by '\n'; anchors must still hold per value.
+TEST(RedactionProcessorTest, AnchoredPatternsMatchEachValueOfAList) {
+  EXPECT_EQ(redactSpan("allow_all_keys: true\nblocked_values: ['^secret$']\n",
+                       {{"a", "x"}, {"b", "secret"}, {"c", "a secret"}}),
+            (Lines{"a=x", "b=****", "c=a secret"}));
+  EXPECT_EQ(redactSpan("allow_all_keys: true\nblocked_values: ['\\Asecret\\z']\n",
+                       {{"a", "x"}, {"b", "secret"}, {"c", "secret\nx"}}),
+            (Lines{"a=x", "b=****", "c=secret\nx"}));
+  EXPECT_EQ(redactSpan("allow_all_keys: true\nblocked_values: ['\\bkey\\b']\n",
+                       {{"a", "x"}, {"b", "key"}, {"c", "keys"}}),
+            (Lines{"a=x", "b=****", "c=keys"}));
+}
+
+}  // namespace
+}  // namespace otlpd::processors::redaction
