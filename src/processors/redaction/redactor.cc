@@ -129,6 +129,8 @@ absl::StatusOr<std::unique_ptr<Redactor>> Redactor::create(RedactionConfig confi
   }
   r->mask_all_ = std::make_unique<RE2>(".*");
   r->has_ignored_ = !r->ignored_keys_.empty() || !r->ignored_key_patterns_->empty();
+  r->only_values_matter_ = c.allow_all_keys && !r->has_ignored_ &&
+                           r->blocked_key_patterns_->empty() && r->allowed_values_->empty();
   return r;
 }
 
@@ -236,6 +238,9 @@ bool Redactor::redactAttributes(otlp::AttributeList& attributes) const {
     }
     may_block = blocked_values_->mayMatchJoined(joined);
   }
+  // When keys are neither removed, ignored nor masked by name and no value is allowed by pattern,
+  // only blocked values can change the list.
+  if (!may_block && only_values_matter_) return false;
   for (size_t i = 0; i < attributes.size(); ++i) {
     const std::string_view key = attributes.key(i);
     if (isIgnoredKey(key)) {

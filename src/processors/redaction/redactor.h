@@ -109,6 +109,7 @@ class Redactor {
 
   RedactionConfig config_;
   bool has_ignored_ = false;
+  bool only_values_matter_ = false;
   absl::flat_hash_set<std::string> allowed_keys_;
   absl::flat_hash_set<std::string> ignored_keys_;
   std::unique_ptr<PatternList> ignored_key_patterns_;
