@@ -377,7 +377,7 @@ TEST(AttributeActionsTest, YamlValuesAreTypedAsTheCollectorTypesThem) {
   EXPECT_EQ(typed("~"), "null");
   EXPECT_EQ(typed("null"), "null");
   EXPECT_EQ(typed("hello world"), "hello world" + kind(K::kString));
-  EXPECT_EQ(typed("99999999999999999999"), "1e+20" + kind(K::kDouble));
+  EXPECT_EQ(typed("99999999999999999999"), "100000000000000000000" + kind(K::kDouble));
 }
 
 }  // namespace
