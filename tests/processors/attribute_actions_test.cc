@@ -283,6 +283,8 @@ TEST(AttributeActionsTest, ConfigErrorsNameTheField) {
   EXPECT_EQ(readActions("{}").errors,
             "processors.attributes.actions (line 1:1): missing required field \"actions\"");
   EXPECT_NE(readActions("actions: []").errors, "");
+  EXPECT_EQ(readActions("actions: {key: a}").errors,
+            "processors.attributes.actions (line 1:10): must be a list");
   EXPECT_EQ(errors("  - {value: 1, action: insert}"),
             "processors.attributes.actions[0].key (line 2:5): is required");
   EXPECT_NE(errors("  - {action: delete}").find("at least one of \"key\" and \"pattern\""),
