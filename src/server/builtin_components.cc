@@ -8,8 +8,10 @@
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
+#include "processors/attributes/attributes_processor.h"
 #include "processors/batch/batch_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/resource/resource_processor.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd::server {
@@ -18,6 +20,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
+  registry.add(processors::resource::makeResourceProcessorFactory());
+  registry.add(processors::attributes::makeAttributesProcessorFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());
