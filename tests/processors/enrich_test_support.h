@@ -18,7 +18,7 @@
 #include "pipeline/batch.h"
 #include "pipeline/factory.h"
 
-namespace otlpd::processors::testing {
+namespace otlpd::processors::enrich_testing {
 
 class CapturingConsumer final : public pipeline::Consumer {
  public:
@@ -174,4 +174,4 @@ inline std::vector<std::string> flat(
   return out;
 }
 
-}  // namespace otlpd::processors::testing
+}  // namespace otlpd::processors::enrich_testing

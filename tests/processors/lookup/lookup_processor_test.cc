@@ -15,11 +15,11 @@
 namespace otlpd::processors::lookup {
 namespace {
 
+using enrich_testing::flat;
+using enrich_testing::Harness;
+using enrich_testing::putInt;
+using enrich_testing::putString;
 using pipeline::Signal;
-using testing::flat;
-using testing::Harness;
-using testing::putInt;
-using testing::putString;
 using Lines = std::vector<std::string>;
 
 class LookupProcessorTest : public ::testing::Test {
@@ -189,7 +189,8 @@ TEST_F(LookupProcessorTest, ReloadUnderLoadIsAtomicAndABadFileKeepsTheOldTable) 
   push();
   std::thread pusher([&] {
     while (!stop.load()) {
-      if (!h.processor().consume(testing::wireBatch(Signal::kTraces, request)).ok()) ++failures;
+      if (!h.processor().consume(enrich_testing::wireBatch(Signal::kTraces, request)).ok())
+        ++failures;
       pipeline::Batch batch = [&] {
         std::lock_guard lock(h.next->mutex);
         pipeline::Batch b = std::move(h.next->batches.back());
@@ -199,8 +200,8 @@ TEST_F(LookupProcessorTest, ReloadUnderLoadIsAtomicAndABadFileKeepsTheOldTable) 
       const auto& out = batch.traces();
       std::string batch_version;
       for (const auto& rs : out.resource_spans()) {
-        const auto* team = testing::find(rs.resource().attributes(), "team");
-        const auto* tier = testing::find(rs.resource().attributes(), "tier");
+        const auto* team = enrich_testing::find(rs.resource().attributes(), "team");
+        const auto* tier = enrich_testing::find(rs.resource().attributes(), "tier");
         if (team == nullptr || tier == nullptr) {
           ++mixed;
           continue;
@@ -241,8 +242,9 @@ TEST_F(LookupProcessorTest, ReloadUnderLoadIsAtomicAndABadFileKeepsTheOldTable) 
   EXPECT_EQ(mixed.load(), 0);
   // The broken file kept the new table.
   otlp::TracesRequest out = h.run(Signal::kTraces, request);
-  EXPECT_EQ(testing::find(out.resource_spans(7).resource().attributes(), "team")->string_value(),
-            "team-new");
+  EXPECT_EQ(
+      enrich_testing::find(out.resource_spans(7).resource().attributes(), "team")->string_value(),
+      "team-new");
 }
 
 }  // namespace

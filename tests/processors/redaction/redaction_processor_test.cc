@@ -8,11 +8,11 @@
 namespace otlpd::processors::redaction {
 namespace {
 
+using enrich_testing::flat;
+using enrich_testing::Harness;
+using enrich_testing::putInt;
+using enrich_testing::putString;
 using pipeline::Signal;
-using testing::flat;
-using testing::Harness;
-using testing::putInt;
-using testing::putString;
 using Lines = std::vector<std::string>;
 using Attrs = google::protobuf::RepeatedPtrField<otlp::pb_common::KeyValue>;
 

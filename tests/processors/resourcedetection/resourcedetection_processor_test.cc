@@ -10,10 +10,10 @@
 namespace otlpd::processors::resourcedetection {
 namespace {
 
+using enrich_testing::flat;
+using enrich_testing::Harness;
+using enrich_testing::putString;
 using pipeline::Signal;
-using testing::flat;
-using testing::Harness;
-using testing::putString;
 using Lines = std::vector<std::string>;
 
 HostSources fakeHost(std::map<std::string, std::string> env, bool dns_works = true) {
