@@ -298,11 +298,10 @@ class LookupFactory final : public pipeline::ProcessorFactory {
       if (cfg.keys.empty()) config.addError("keys", "must name at least one resource attribute");
     }
     cfg.attribute_prefix = config.getString("attribute_prefix", "");
-    if (config.has("default")) {
-      config::ConfigNode node = config.child("default");
-      if (node.yaml().IsScalar()) {
-        cfg.default_key = node.yaml().Scalar();
-      } else if (absl::StatusOr<LookupRow> row = rowFromYaml(node.yaml()); row.ok()) {
+    if (std::optional<YAML::Node> node = config.getYaml("default")) {
+      if (node->IsScalar()) {
+        cfg.default_key = node->Scalar();
+      } else if (absl::StatusOr<LookupRow> row = rowFromYaml(*node); row.ok()) {
         for (auto& [name, value] : row->attributes) name = strCat(cfg.attribute_prefix, name);
         cfg.default_row = *std::move(row);
       } else {

@@ -139,6 +139,20 @@ TEST_F(LookupProcessorTest, CompositeKeysConfigDefaultAndMetrics) {
   EXPECT_EQ(out.resource_metrics(0).scope_metrics(0).metrics(0).gauge().data_points(0).as_int(), 1);
 }
 
+TEST_F(LookupProcessorTest, TheDefaultRowKeyIsConfigurable) {
+  const std::string file = write("t.csv", "service.name,team\napi,core\nunknown,nobody\n*,star\n");
+  Harness h(makeLookupFactory());
+  ASSERT_EQ(h.create("file: " + file + "\ndefault: unknown\n", Signal::kTraces), "");
+  otlp::TracesRequest out = h.run(Signal::kTraces, tracesFor({"api", "other", "*"}));
+  EXPECT_EQ(flat(out.resource_spans(0).resource().attributes()),
+            (Lines{"service.name=api", "team=core"}));
+  EXPECT_EQ(flat(out.resource_spans(1).resource().attributes()),
+            (Lines{"service.name=other", "team=nobody"}));
+  // With another default key, "*" is a row like any other.
+  EXPECT_EQ(flat(out.resource_spans(2).resource().attributes()),
+            (Lines{"service.name=*", "team=star"}));
+}
+
 TEST_F(LookupProcessorTest, ConfigErrors) {
   Harness h(makeLookupFactory());
   std::string errors = h.create("format: toml\non_conflict: replace\nkeys: []\nreload: 1s\n",

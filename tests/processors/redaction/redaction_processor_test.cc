@@ -276,3 +276,46 @@ TEST(RedactionProcessorTest, AnchoredPatternsMatchEachValueOfAList) {
 
 }  // namespace
 }  // namespace otlpd::processors::redaction
+
+namespace otlpd::processors::redaction {
+namespace {
+
+// Deeply nested bodies, invalid UTF-8 in bytes, empty strings, many
+// attributes: the processor goes on without crashing and leaves what it cannot read as it was.
+TEST(RedactionProcessorTest, HostileInput) {
+  otlp::LogsRequest in;
+  auto* record = in.add_resource_logs()->add_scope_logs()->add_log_records();
+  otlp::pb_common::AnyValue* v = record->mutable_body();
+  // As deep as protobuf lets a request be (100 messages; an array nesting takes 2).
+  for (int i = 0; i < 45; ++i) v = v->mutable_array_value()->add_values();
+  v->set_string_value("ann@example.com");
+  for (int i = 0; i < 5000; ++i) {
+    std::string key = std::to_string(i);
+    key.insert(key.begin(), 'k');
+    putString(record->mutable_attributes(), key, "");
+  }
+  auto* bytes = record->mutable_attributes()->Add();
+  bytes->set_key("raw");
+  bytes->mutable_value()->set_bytes_value(std::string("\xff\xfe@x.io", 7));
+  auto* shallow = in.mutable_resource_logs(0)->mutable_scope_logs(0)->add_log_records();
+  shallow->mutable_body()->set_bytes_value(std::string("\xc3\x28 ann@example.com", 18));
+
+  Harness h(makeRedactionFactory());
+  ASSERT_EQ(h.create("allow_all_keys: true\nredact_all_types: true\n"
+                     "blocked_values: ['[a-z]+@[a-z]+\\.[a-z]+', 'Y29t']\nsummary: info\n",
+                     Signal::kLogs),
+            "");
+  otlp::LogsRequest out = h.run(Signal::kLogs, in);
+  const auto& records = out.resource_logs(0).scope_logs(0).log_records();
+  ASSERT_EQ(records.size(), 2);
+  const otlp::pb_common::AnyValue* inner = &records[0].body();
+  for (int i = 0; i < 45 && inner->has_array_value(); ++i) inner = &inner->array_value().values(0);
+  EXPECT_EQ(inner->string_value(), "****");
+  EXPECT_EQ(records[0].attributes_size(), 5002);  // + redaction.body.masked.count
+  // A bytes body reads as base64 (as the Collector's AsString does): "Y29t" is in it.
+  EXPECT_EQ(records[1].body().value_case(), otlp::pb_common::AnyValue::kStringValue);
+  EXPECT_NE(records[1].body().string_value().find("****"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace otlpd::processors::redaction
