@@ -64,11 +64,30 @@ void AttributeList::reset() {
   changed_ = false;
 }
 
-bool AttributeList::addEncoded(std::string_view kv) {
+bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
   Entry e;
   e.original = kv;
+  e.raw = raw;
   e.key = {};
   e.value = {};
+  // What every SDK writes: key (field 1) then value (field 2), each shorter than 128 bytes.
+  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+  const size_t n = kv.size();
+  if (n >= 2 && p[0] == 0x0A && p[1] < 0x80 && size_t{2} + p[1] <= n) {
+    const size_t key_end = size_t{2} + p[1];
+    if (key_end == n) {
+      e.key = std::string_view(kv.data() + 2, p[1]);
+      entries_.push_back(e);
+      return true;
+    }
+    if (key_end + 2 <= n && p[key_end] == 0x12 && p[key_end + 1] < 0x80 &&
+        key_end + 2 + p[key_end + 1] == n) {
+      e.key = std::string_view(kv.data() + 2, p[1]);
+      e.value = std::string_view(kv.data() + key_end + 2, n - key_end - 2);
+      entries_.push_back(e);
+      return true;
+    }
+  }
   Reader reader(kv);
   Field f;
   while (!reader.done()) {
@@ -115,6 +134,7 @@ std::optional<size_t> AttributeList::find(std::string_view key) const {
 void AttributeList::set(size_t i, const Value& value) {
   entries_[i].value = ownValue(value);
   entries_[i].original = {};
+  entries_[i].raw = {};
   changed_ = true;
 }
 
@@ -123,6 +143,7 @@ void AttributeList::setString(size_t i, std::string_view value) {
   wire::appendLengthDelimited(1, value, encode_buffer_);
   entries_[i].value = storage_.copy(encode_buffer_);
   entries_[i].original = {};
+  entries_[i].raw = {};
   changed_ = true;
 }
 
@@ -131,6 +152,7 @@ void AttributeList::append(std::string_view key, const Value& value) {
   e.key = storage_.copy(key);
   e.value = ownValue(value);
   e.original = {};
+  e.raw = {};
   entries_.push_back(e);
   changed_ = true;
 }
@@ -155,7 +177,23 @@ void AttributeList::clear() {
 
 size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
   const size_t start = out.size();
+  // Runs of unchanged entries that sit next to each other in the input go out in one append.
+  const char* run_begin = nullptr;
+  const char* run_end = nullptr;
+  auto flush = [&] {
+    if (run_begin != nullptr) out.append(run_begin, static_cast<size_t>(run_end - run_begin));
+    run_begin = run_end = nullptr;
+  };
   for (const Entry& e : entries_) {
+    if (e.raw.data() != nullptr) {
+      if (e.raw.data() != run_end) {
+        flush();
+        run_begin = e.raw.data();
+      }
+      run_end = e.raw.data() + e.raw.size();
+      continue;
+    }
+    flush();
     if (e.original.data() != nullptr) {
       wire::appendLengthDelimited(field_number, e.original, out);
       continue;
@@ -167,6 +205,7 @@ size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
     wire::appendLengthDelimited(1, e.key, out);
     wire::appendLengthDelimited(2, e.value, out);
   }
+  flush();
   return out.size() - start;
 }
 
@@ -304,10 +343,11 @@ AttributeList& MessageEdit::attributes() {
   if (!attributes_parsed_) {
     attributes_parsed_ = true;
     attributes_.reset();
+    attributes_.entries_.reserve(fields_.size());
     if (attributes_field_ != 0) {
       for (const RawField& f : fields_) {
         if (f.number == attributes_field_ && f.type == wire::kLengthDelimited &&
-            !attributes_.addEncoded(f.bytes)) {
+            !attributes_.addEncoded(f.bytes, f.raw)) {
           attributes_.reset();
           attributes_malformed_ = true;
           break;

@@ -126,7 +126,9 @@ class AttributeList {
   bool parse(const std::vector<std::string_view>& keyvalues);
   // Starts an empty list (forgetting what was owned), then adds entries one by one.
   void reset();
-  bool addEncoded(std::string_view keyvalue);
+  // `raw`, when known, is the whole field (tag and length included) as the input holds it: unchanged
+  // entries are then copied from there, adjacent ones at once.
+  bool addEncoded(std::string_view keyvalue, std::string_view raw = {});
   // Appends every entry as repeated field `field_number`; returns the bytes appended.
   size_t encode(uint32_t field_number, std::string& out) const;
 
@@ -135,8 +137,11 @@ class AttributeList {
     std::string_view key;
     std::string_view value;     // content of the AnyValue message
     std::string_view original;  // the whole KeyValue content while unchanged, else empty
+    std::string_view raw;       // the field in the input (tag included) while unchanged, if known
   };
   std::string_view ownValue(const Value& value);
+
+  friend class MessageEdit;
 
   std::vector<Entry> entries_;
   ByteArena storage_;
