@@ -45,6 +45,7 @@ all_scenarios=(
   "traces-http_json-nop traces http/json none nop"
   "traces-grpc-gzip_in-nop traces grpc gzip nop"
   "traces-http_proto-zstd_in-nop traces http/protobuf zstd nop"
+  "traces-grpc-processors-nop traces grpc none processors"
 )
 
 server_cpu=0
@@ -152,21 +153,42 @@ ceiling[metrics]=$(ceiling_of Metrics)
 for s in traces logs metrics; do printf '  %-8s %.0f items/s\n' "$s" "${ceiling[$s]:-0}"; done
 
 # --- configs ----------------------------------------------------------------------------------
-write_config() {  # write_config DIR SIGNAL EXPORTER_YAML EXPORTER_ID
+write_config() {  # write_config DIR SIGNAL EXPORTER_YAML EXPORTER_ID [PROCESSORS_YAML PROCESSOR_IDS]
   cat >"$1/config.yaml" <<YAML
 receivers:
   otlp:
     protocols:
       grpc: { endpoint: "127.0.0.1:0" }
       http: { endpoint: "127.0.0.1:0" }
+processors:
+${5:-  {\}}
 exporters:
 $3
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" }, logs: { level: warn } }
   pipelines:
-    $2: { receivers: [otlp], exporters: [$4] }
+    $2: { receivers: [otlp], processors: [${6:-}], exporters: [$4] }
 YAML
 }
+
+# Issue #11's processor chain: enrich, scrub and filter (~1.5% of loadgen's spans: the client spans
+# with status code 500) before batch → nop.
+processors_yaml='  memory_limiter: { check_interval: 1s, limit_mib: 2048 }
+  resourcedetection: { detectors: [env, system] }
+  resource:
+    attributes:
+      - { key: deployment.region, value: eu-west-1, action: upsert }
+  attributes:
+    actions:
+      - { key: user_agent.original, action: delete }
+      - { key: client.address, action: hash }
+  filter:
+    error_mode: ignore
+    traces:
+      span:
+        - attributes["http.response.status_code"] == 500 and kind == SPAN_KIND_CLIENT
+  batch: {}'
+processor_ids="memory_limiter, resourcedetection, resource, attributes, filter, batch"
 
 rows=()
 run_scenario() {
@@ -177,6 +199,7 @@ run_scenario() {
   settle_window=0.5
   case "$topology" in
     nop) write_config "$dir/a" "$signal" "  nop:" nop ;;
+    processors) write_config "$dir/a" "$signal" "  nop:" nop "$processors_yaml" "$processor_ids" ;;
     store)
       settle_window=1.2  # the store writes every write_interval (1 s)
       write_config "$dir/a" "$signal" \

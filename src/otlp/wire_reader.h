@@ -39,6 +39,8 @@ class Reader {
       : p_(reinterpret_cast<const uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
 
   bool done() const { return p_ == end_; }
+  // Where the next field starts, for callers that keep a field's raw bytes (tag included).
+  const char* position() const { return reinterpret_cast<const char*>(p_); }
 
   // Reads the next field, value included, and leaves the reader after it.
   Stop next(Field& field) {

@@ -1,0 +1,852 @@
+#include "otlp/wire_edit.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/strings.h"
+#include "otlp/wire_writer.h"
+
+namespace otlpd::otlp {
+namespace {
+
+using wire::Field;
+using wire::Reader;
+using wire::Stop;
+
+// The string member of an encoded AnyValue when that is what it holds (the oneof's last member).
+std::optional<std::string_view> anyValueString(std::string_view any) {
+  Reader reader(any);
+  Field f;
+  std::optional<std::string_view> result;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return std::nullopt;
+    if (f.number == 1 && f.type == wire::kLengthDelimited) {
+      result = f.bytes;
+    } else if (f.number >= 2 && f.number <= 7) {
+      result.reset();
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+// --- AttributeList ------------------------------------------------------------------------------
+
+std::string_view AttributeList::own(std::string s) {
+  storage_.push_back(std::move(s));
+  return storage_.back();
+}
+
+bool AttributeList::parse(const std::vector<std::string_view>& keyvalues) {
+  entries_.clear();
+  storage_.clear();
+  changed_ = false;
+  entries_.reserve(keyvalues.size());
+  for (std::string_view kv : keyvalues) {
+    Entry e;
+    e.original = kv;
+    Reader reader(kv);
+    Field f;
+    while (!reader.done()) {
+      if (reader.next(f) != Stop::kNone) {
+        entries_.clear();
+        return false;
+      }
+      if (f.type != wire::kLengthDelimited) continue;
+      if (f.number == 1) e.key = f.bytes;
+      if (f.number == 2) e.value = f.bytes;
+    }
+    entries_.push_back(e);
+  }
+  return true;
+}
+
+Value AttributeList::value(size_t i) const {
+  Value v;
+  if (!decodeValue(entries_[i].value, v)) return Value();
+  return v;
+}
+
+std::optional<std::string_view> AttributeList::stringValue(size_t i) const {
+  return anyValueString(entries_[i].value);
+}
+
+std::optional<size_t> AttributeList::find(std::string_view key) const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].key == key) return i;
+  }
+  return std::nullopt;
+}
+
+void AttributeList::set(size_t i, const Value& value) {
+  std::string encoded;
+  encoded.reserve(encodedValueSize(value));
+  encodeValue(value, encoded);
+  entries_[i].value = own(std::move(encoded));
+  entries_[i].original = {};
+  changed_ = true;
+}
+
+void AttributeList::setString(size_t i, std::string_view value) {
+  std::string encoded;
+  wire::appendLengthDelimited(1, value, encoded);
+  entries_[i].value = own(std::move(encoded));
+  entries_[i].original = {};
+  changed_ = true;
+}
+
+void AttributeList::append(std::string_view key, const Value& value) {
+  std::string encoded;
+  encodeValue(value, encoded);
+  Entry e;
+  e.key = own(std::string(key));
+  e.value = own(std::move(encoded));
+  entries_.push_back(e);
+  changed_ = true;
+}
+
+void AttributeList::put(std::string_view key, const Value& value) {
+  if (auto i = find(key)) {
+    set(*i, value);
+  } else {
+    append(key, value);
+  }
+}
+
+void AttributeList::erase(size_t i) {
+  entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
+  changed_ = true;
+}
+
+void AttributeList::clear() {
+  if (!entries_.empty()) changed_ = true;
+  entries_.clear();
+}
+
+size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
+  const size_t start = out.size();
+  for (const Entry& e : entries_) {
+    if (e.original.data() != nullptr) {
+      wire::appendLengthDelimited(field_number, e.original, out);
+      continue;
+    }
+    const size_t content =
+        wire::lengthDelimitedSize(1, e.key.size()) + wire::lengthDelimitedSize(2, e.value.size());
+    wire::appendTag(field_number, wire::kLengthDelimited, out);
+    wire::appendVarint(content, out);
+    wire::appendLengthDelimited(1, e.key, out);
+    wire::appendLengthDelimited(2, e.value, out);
+  }
+  return out.size() - start;
+}
+
+// --- MessageEdit --------------------------------------------------------------------------------
+
+wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) {
+  bytes_ = bytes;
+  attributes_field_ = attributes_field;
+  fields_.clear();
+  overrides_.clear();
+  attributes_.reset();
+  attributes_malformed_ = false;
+  Reader reader(bytes);
+  Field f;
+  while (!reader.done()) {
+    const char* begin = reader.position();
+    if (Stop s = reader.next(f); s != Stop::kNone) {
+      fields_.clear();
+      return s;
+    }
+    fields_.push_back(RawField{f.number, f.type, f.value, f.bytes,
+                               std::string_view(begin, static_cast<size_t>(
+                                                           reader.position() - begin))});
+  }
+  return Stop::kNone;
+}
+
+bool MessageEdit::changed() const {
+  return !overrides_.empty() || (attributes_ && attributes_->changed());
+}
+
+const MessageEdit::RawField* MessageEdit::last(uint32_t field) const {
+  for (size_t i = fields_.size(); i-- > 0;) {
+    if (fields_[i].number == field) return &fields_[i];
+  }
+  return nullptr;
+}
+
+const MessageEdit::Override* MessageEdit::findOverride(uint32_t field) const {
+  for (const Override& o : overrides_) {
+    if (o.number == field) return &o;
+  }
+  return nullptr;
+}
+
+MessageEdit::Override& MessageEdit::override(uint32_t field, wire::WireType type) {
+  for (Override& o : overrides_) {
+    if (o.number == field) {
+      o = Override{field, type, 0, {}, false};
+      return o;
+    }
+  }
+  overrides_.push_back(Override{field, type, 0, {}, false});
+  return overrides_.back();
+}
+
+bool MessageEdit::has(uint32_t field) const {
+  if (const Override* o = findOverride(field)) return !o->cleared;
+  if (field == attributes_field_ && attributes_) return !attributes_->empty();
+  return last(field) != nullptr;
+}
+
+uint64_t MessageEdit::varint(uint32_t field, uint64_t default_value) const {
+  if (const Override* o = findOverride(field)) return o->cleared ? default_value : o->value;
+  const RawField* f = last(field);
+  return f != nullptr && f->type == wire::kVarint ? f->value : default_value;
+}
+
+uint64_t MessageEdit::fixed64(uint32_t field, uint64_t default_value) const {
+  if (const Override* o = findOverride(field)) return o->cleared ? default_value : o->value;
+  const RawField* f = last(field);
+  return f != nullptr && f->type == wire::kFixed64 ? f->value : default_value;
+}
+
+uint32_t MessageEdit::fixed32(uint32_t field, uint32_t default_value) const {
+  if (const Override* o = findOverride(field)) {
+    return o->cleared ? default_value : static_cast<uint32_t>(o->value);
+  }
+  const RawField* f = last(field);
+  return f != nullptr && f->type == wire::kFixed32 ? static_cast<uint32_t>(f->value)
+                                                   : default_value;
+}
+
+std::string_view MessageEdit::lengthDelimited(uint32_t field) const {
+  if (const Override* o = findOverride(field)) {
+    return o->cleared || o->items.empty() ? std::string_view() : std::string_view(o->items.back());
+  }
+  const RawField* f = last(field);
+  return f != nullptr && f->type == wire::kLengthDelimited ? f->bytes : std::string_view();
+}
+
+std::vector<std::string_view> MessageEdit::repeated(uint32_t field) const {
+  std::vector<std::string_view> out;
+  if (const Override* o = findOverride(field)) {
+    if (!o->cleared) {
+      for (const std::string& item : o->items) out.push_back(item);
+    }
+    return out;
+  }
+  for (const RawField& f : fields_) {
+    if (f.number == field && f.type == wire::kLengthDelimited) out.push_back(f.bytes);
+  }
+  return out;
+}
+
+void MessageEdit::setVarint(uint32_t field, uint64_t value) {
+  override(field, wire::kVarint).value = value;
+}
+
+void MessageEdit::setFixed64(uint32_t field, uint64_t value) {
+  override(field, wire::kFixed64).value = value;
+}
+
+void MessageEdit::setFixed32(uint32_t field, uint32_t value) {
+  override(field, wire::kFixed32).value = value;
+}
+
+void MessageEdit::setLengthDelimited(uint32_t field, std::string_view bytes) {
+  override(field, wire::kLengthDelimited).items.emplace_back(bytes);
+}
+
+void MessageEdit::setRepeated(uint32_t field, std::vector<std::string> items) {
+  override(field, wire::kLengthDelimited).items = std::move(items);
+}
+
+void MessageEdit::clearField(uint32_t field) {
+  if (field == attributes_field_ && field != 0) {
+    attributes().clear();
+    return;
+  }
+  override(field, wire::kVarint).cleared = true;
+}
+
+AttributeList& MessageEdit::attributes() {
+  if (!attributes_) {
+    attributes_.emplace();
+    std::vector<std::string_view> keyvalues;
+    if (attributes_field_ != 0) {
+      for (const RawField& f : fields_) {
+        if (f.number == attributes_field_ && f.type == wire::kLengthDelimited) {
+          keyvalues.push_back(f.bytes);
+        }
+      }
+    }
+    attributes_malformed_ = !attributes_->parse(keyvalues);
+  }
+  return *attributes_;
+}
+
+namespace {
+
+void encodeOverride(uint32_t number, wire::WireType type, uint64_t value,
+                    const std::vector<std::string>& items, std::string& out) {
+  switch (type) {
+    case wire::kVarint:
+      wire::appendTag(number, wire::kVarint, out);
+      wire::appendVarint(value, out);
+      break;
+    case wire::kFixed64:
+      wire::appendTag(number, wire::kFixed64, out);
+      wire::appendFixed64(value, out);
+      break;
+    case wire::kFixed32:
+      wire::appendTag(number, wire::kFixed32, out);
+      wire::appendFixed32(static_cast<uint32_t>(value), out);
+      break;
+    case wire::kLengthDelimited:
+      for (const std::string& item : items) wire::appendLengthDelimited(number, item, out);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+void MessageEdit::encode(std::string& out) const {
+  if (!changed()) {
+    out.append(bytes_);
+    return;
+  }
+  const bool rewrite_attributes =
+      attributes_ && attributes_->changed() && attributes_field_ != 0 && !attributes_malformed_;
+  bool attributes_written = false;
+  // Overrides are written where their field first appeared; the others at the end.
+  std::vector<bool> override_written(overrides_.size(), false);
+  for (const RawField& f : fields_) {
+    if (rewrite_attributes && f.number == attributes_field_) {
+      if (!attributes_written) attributes_->encode(attributes_field_, out);
+      attributes_written = true;
+      continue;
+    }
+    bool overridden = false;
+    for (size_t i = 0; i < overrides_.size(); ++i) {
+      const Override& o = overrides_[i];
+      if (o.number != f.number) continue;
+      overridden = true;
+      if (!override_written[i] && !o.cleared) encodeOverride(o.number, o.type, o.value, o.items, out);
+      override_written[i] = true;
+    }
+    if (!overridden) out.append(f.raw);
+  }
+  if (rewrite_attributes && !attributes_written) attributes_->encode(attributes_field_, out);
+  for (size_t i = 0; i < overrides_.size(); ++i) {
+    const Override& o = overrides_[i];
+    if (!override_written[i] && !o.cleared) encodeOverride(o.number, o.type, o.value, o.items, out);
+  }
+}
+
+MetricType metricTypeOf(const MessageEdit& metric) {
+  for (uint32_t f : {fields::kMetricGauge, fields::kMetricSum, fields::kMetricHistogram,
+                     fields::kMetricExponentialHistogram, fields::kMetricSummary}) {
+    if (metric.has(f)) return static_cast<MetricType>(f);
+  }
+  return MetricType::kNone;
+}
+
+// --- Rewriting ----------------------------------------------------------------------------------
+
+namespace {
+
+// The output as a list of pieces: slices of the input (unchanged bytes, adjacent ones merged) and
+// of a scratch buffer (re-encoded messages, and the tag + length of every container whose length
+// is known only once its children are written). Assembled with one copy at the end.
+class PieceWriter {
+ public:
+  explicit PieceWriter(std::string_view input) : input_(input) { scratch_.reserve(4096); }
+
+  void copy(std::string_view slice) {
+    const size_t offset = static_cast<size_t>(slice.data() - input_.data());
+    if (!pieces_.empty()) {
+      Piece& last = pieces_.back();
+      if (!last.scratch && last.offset + last.size == offset) {
+        last.size += slice.size();
+        total_ += slice.size();
+        return;
+      }
+    }
+    pieces_.push_back(Piece{false, offset, slice.size()});
+    total_ += slice.size();
+  }
+
+  // A length-delimited field whose content is `message` encoded.
+  void message(uint32_t field, const MessageEdit& message) {
+    const size_t start = scratch_.size();
+    message.encode(scratch_);
+    const size_t size = scratch_.size() - start;
+    const size_t header = scratch_.size();
+    wire::appendTag(field, wire::kLengthDelimited, scratch_);
+    wire::appendVarint(size, scratch_);
+    pushScratch(header, scratch_.size() - header);
+    pushScratch(start, size);
+  }
+
+  struct Container {
+    size_t piece;
+    size_t total_before;
+    uint32_t field;
+  };
+  Container open(uint32_t field) {
+    pieces_.push_back(Piece{true, 0, 0});  // the header, once the length is known
+    return Container{pieces_.size() - 1, total_, field};
+  }
+  void close(const Container& c) {
+    const size_t size = total_ - c.total_before;
+    const size_t header = scratch_.size();
+    wire::appendTag(c.field, wire::kLengthDelimited, scratch_);
+    wire::appendVarint(size, scratch_);
+    pieces_[c.piece] = Piece{true, header, scratch_.size() - header};
+    total_ += scratch_.size() - header;
+  }
+  // Forgets the container and everything written inside it.
+  void discard(const Container& c) {
+    pieces_.resize(c.piece);
+    total_ = c.total_before;
+  }
+
+  std::string assemble() const {
+    std::string out;
+    out.resize(total_);
+    char* p = out.data();
+    for (const Piece& piece : pieces_) {
+      const char* src = (piece.scratch ? scratch_.data() : input_.data()) + piece.offset;
+      std::memcpy(p, src, piece.size);
+      p += piece.size;
+    }
+    return out;
+  }
+
+ private:
+  struct Piece {
+    bool scratch;
+    size_t offset;
+    size_t size;
+  };
+  void pushScratch(size_t offset, size_t size) {
+    pieces_.push_back(Piece{true, offset, size});
+    total_ += size;
+  }
+
+  std::string_view input_;
+  std::string scratch_;
+  std::vector<Piece> pieces_;
+  size_t total_ = 0;
+};
+
+absl::Status malformed(std::string_view what) {
+  return absl::InvalidArgumentError(strCat("malformed request: ", what));
+}
+
+#define OTLPD_EDIT_TRY(expr)                                               \
+  do {                                                                     \
+    if ((expr) != Stop::kNone) return malformed(#expr);                    \
+  } while (0)
+
+// Counts the repeated length-delimited fields `field` of a message.
+size_t countField(std::string_view message, uint32_t field) {
+  Reader reader(message);
+  Field f;
+  size_t n = 0;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return n;
+    if (f.number == field && f.type == wire::kLengthDelimited) ++n;
+  }
+  return n;
+}
+
+size_t countMetricPoints(std::string_view metric) {
+  Reader reader(metric);
+  Field f;
+  size_t n = 0;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return n;
+    if (f.type != wire::kLengthDelimited) continue;
+    switch (f.number) {
+      case fields::kMetricGauge:
+      case fields::kMetricSum:
+      case fields::kMetricHistogram:
+      case fields::kMetricExponentialHistogram:
+      case fields::kMetricSummary:
+        n += countField(f.bytes, fields::kDataPoints);
+        break;
+      default:
+        break;
+    }
+  }
+  return n;
+}
+
+// Items in one ScopeSpans / ScopeLogs / ScopeMetrics.
+size_t countScopeItems(pipeline::Signal signal, std::string_view scope) {
+  if (signal != pipeline::Signal::kMetrics) return countField(scope, 2);
+  Reader reader(scope);
+  Field f;
+  size_t n = 0;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return n;
+    if (f.number == 2 && f.type == wire::kLengthDelimited) n += countMetricPoints(f.bytes);
+  }
+  return n;
+}
+
+size_t countResourceItems(pipeline::Signal signal, std::string_view resource) {
+  Reader reader(resource);
+  Field f;
+  size_t n = 0;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return n;
+    if (f.number == 2 && f.type == wire::kLengthDelimited) n += countScopeItems(signal, f.bytes);
+  }
+  return n;
+}
+
+uint32_t pointAttributesField(MetricType type) {
+  switch (type) {
+    case MetricType::kGauge:
+    case MetricType::kSum:
+      return fields::kNumberAttributes;
+    case MetricType::kHistogram:
+      return fields::kHistogramAttributes;
+    case MetricType::kExponentialHistogram:
+      return fields::kExponentialHistogramAttributes;
+    case MetricType::kSummary:
+      return fields::kSummaryAttributes;
+    case MetricType::kNone:
+      break;
+  }
+  return 0;
+}
+
+// The walk shared by the three signals: request → resource container → scope container → items.
+// `Items` knows the signal's item level: its hooks and what lies below.
+template <class Hooks>
+class Rewriter {
+ public:
+  Rewriter(pipeline::Signal signal, std::string_view input, Hooks& hooks, EditDepth depth,
+           uint32_t scope_attributes_field = fields::kScopeAttributes)
+      : signal_(signal),
+        input_(input),
+        hooks_(hooks),
+        depth_(depth),
+        out_(input),
+        scope_attributes_field_(scope_attributes_field) {}
+
+  absl::StatusOr<RewriteResult> run() {
+    Reader reader(input_);
+    Field f;
+    while (!reader.done()) {
+      const char* begin = reader.position();
+      OTLPD_EDIT_TRY(reader.next(f));
+      const std::string_view raw(begin, static_cast<size_t>(reader.position() - begin));
+      if (f.number == 1 && f.type == wire::kLengthDelimited) {
+        if (absl::Status s = resource(f.bytes, raw); !s.ok()) return s;
+      } else {
+        out_.copy(raw);
+      }
+    }
+    RewriteResult result;
+    result.changed = changed_;
+    result.items = kept_;
+    result.dropped = dropped_;
+    if (changed_) result.bytes = out_.assemble();
+    return result;
+  }
+
+ private:
+  absl::Status resource(std::string_view content, std::string_view raw) {
+    OTLPD_EDIT_TRY(resource_.open(lengthDelimitedOf(content, 1), fields::kResourceAttributes));
+    if (!hooks_.editResource(resource_)) {
+      changed_ = true;
+      dropped_ += countResourceItems(signal_, content);
+      return absl::OkStatus();
+    }
+    if (depth_ == EditDepth::kResource && !resource_.changed()) {
+      out_.copy(raw);
+      kept_ += countResourceItems(signal_, content);
+      return absl::OkStatus();
+    }
+    const auto container = out_.open(1);
+    const size_t kept_before = kept_;
+    bool had_items = false;
+    bool resource_written = false;
+    Reader reader(content);
+    Field f;
+    while (!reader.done()) {
+      const char* begin = reader.position();
+      OTLPD_EDIT_TRY(reader.next(f));
+      const std::string_view field_raw(begin, static_cast<size_t>(reader.position() - begin));
+      if (f.number == 1 && f.type == wire::kLengthDelimited) {
+        if (resource_written) continue;  // the last occurrence was opened and is written once
+        resource_written = true;
+        writeMessage(1, resource_, field_raw);
+      } else if (f.number == 2 && f.type == wire::kLengthDelimited) {
+        if (depth_ == EditDepth::kResource) {
+          out_.copy(field_raw);
+          kept_ += countScopeItems(signal_, f.bytes);
+          had_items = true;
+        } else {
+          const size_t before = kept_;
+          const size_t dropped_before = dropped_;
+          if (absl::Status s = scope(f.bytes, field_raw); !s.ok()) return s;
+          had_items |= kept_ != before || dropped_ != dropped_before;
+        }
+      } else {
+        out_.copy(field_raw);
+      }
+    }
+    if (!resource_written && resource_.changed()) writeMessage(1, resource_, {});
+    if (had_items && kept_ == kept_before) {
+      out_.discard(container);  // every item of the resource was dropped
+    } else {
+      out_.close(container);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status scope(std::string_view content, std::string_view raw) {
+    OTLPD_EDIT_TRY(scope_.open(lengthDelimitedOf(content, 1), scope_attributes_field_));
+    if (!hooks_.editScope(resource_, scope_)) {
+      changed_ = true;
+      dropped_ += countScopeItems(signal_, content);
+      return absl::OkStatus();
+    }
+    if (depth_ == EditDepth::kScope && !scope_.changed()) {
+      out_.copy(raw);
+      kept_ += countScopeItems(signal_, content);
+      return absl::OkStatus();
+    }
+    const auto container = out_.open(2);
+    const size_t kept_before = kept_;
+    bool had_items = false;
+    bool scope_written = false;
+    Reader reader(content);
+    Field f;
+    while (!reader.done()) {
+      const char* begin = reader.position();
+      OTLPD_EDIT_TRY(reader.next(f));
+      const std::string_view field_raw(begin, static_cast<size_t>(reader.position() - begin));
+      if (f.number == 1 && f.type == wire::kLengthDelimited) {
+        if (scope_written) continue;
+        scope_written = true;
+        writeMessage(1, scope_, field_raw);
+      } else if (f.number == 2 && f.type == wire::kLengthDelimited) {
+        if (depth_ == EditDepth::kScope) {
+          out_.copy(field_raw);
+          kept_ += signal_ == pipeline::Signal::kMetrics ? countMetricPoints(f.bytes) : 1;
+          had_items = true;
+        } else {
+          had_items = true;
+          if (absl::Status s = item(f.bytes, field_raw); !s.ok()) return s;
+        }
+      } else {
+        out_.copy(field_raw);
+      }
+    }
+    if (!scope_written && scope_.changed()) writeMessage(1, scope_, {});
+    if (had_items && kept_ == kept_before) {
+      out_.discard(container);
+    } else {
+      out_.close(container);
+    }
+    return absl::OkStatus();
+  }
+
+  // One span / log record / metric (field 2 of its scope container).
+  absl::Status item(std::string_view content, std::string_view raw) {
+    OTLPD_EDIT_TRY(item_.open(content, hooks_.itemAttributesField()));
+    if (!hooks_.editItem(resource_, scope_, item_)) {
+      changed_ = true;
+      dropped_ += signal_ == pipeline::Signal::kMetrics ? countMetricPoints(content) : 1;
+      return absl::OkStatus();
+    }
+    size_t items = 1;
+    if (depth_ == EditDepth::kSubItem) {
+      auto kept = hooks_.editSubItems(resource_, scope_, item_, sub_, dropped_);
+      if (!kept.ok()) return kept.status();
+      if (signal_ == pipeline::Signal::kMetrics) {
+        items = *kept;
+        if (items == 0 && countMetricPoints(content) != 0) {
+          changed_ = true;  // a metric left without data points is removed
+          return absl::OkStatus();
+        }
+      }
+    } else if (signal_ == pipeline::Signal::kMetrics) {
+      items = countMetricPoints(content);
+    }
+    kept_ += items;
+    writeMessage(2, item_, raw);
+    return absl::OkStatus();
+  }
+
+  void writeMessage(uint32_t field, const MessageEdit& message, std::string_view raw) {
+    if (message.changed() || raw.data() == nullptr) {
+      changed_ = true;
+      out_.message(field, message);
+    } else {
+      out_.copy(raw);
+    }
+  }
+
+  // The last occurrence of a length-delimited field, or empty.
+  static std::string_view lengthDelimitedOf(std::string_view message, uint32_t field) {
+    Reader reader(message);
+    Field f;
+    std::string_view result;
+    while (!reader.done()) {
+      if (reader.next(f) != Stop::kNone) break;
+      if (f.number == field && f.type == wire::kLengthDelimited) result = f.bytes;
+    }
+    return result;
+  }
+
+  pipeline::Signal signal_;
+  std::string_view input_;
+  Hooks& hooks_;
+  EditDepth depth_;
+  PieceWriter out_;
+  uint32_t scope_attributes_field_;
+  MessageEdit resource_;
+  MessageEdit scope_;
+  MessageEdit item_;
+  MessageEdit sub_;
+  size_t kept_ = 0;
+  size_t dropped_ = 0;
+  bool changed_ = false;
+};
+
+struct TracesHooks {
+  TracesEditor& editor;
+  bool editResource(MessageEdit& r) { return editor.editResource(r); }
+  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
+  uint32_t itemAttributesField() const { return fields::kSpanAttributes; }
+  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& span) {
+    return editor.editSpan(r, s, span);
+  }
+  // Span events: the span's repeated field 11 is rebuilt only when an event changed or went.
+  absl::StatusOr<size_t> editSubItems(const MessageEdit& r, const MessageEdit& s,
+                                      MessageEdit& span, MessageEdit& event, size_t&) {
+    std::vector<std::string_view> events = span.repeated(fields::kSpanEvents);
+    if (events.empty()) return 1;
+    std::vector<std::string> rebuilt;
+    bool any_change = false;
+    rebuilt.reserve(events.size());
+    for (std::string_view e : events) {
+      if (event.open(e, fields::kEventAttributes) != Stop::kNone) {
+        return absl::InvalidArgumentError("malformed request: span event");
+      }
+      if (!editor.editSpanEvent(r, s, span, event)) {
+        any_change = true;
+        continue;
+      }
+      if (event.changed()) {
+        any_change = true;
+        std::string encoded;
+        event.encode(encoded);
+        rebuilt.push_back(std::move(encoded));
+      } else {
+        rebuilt.emplace_back(e);
+      }
+    }
+    if (any_change) span.setRepeated(fields::kSpanEvents, std::move(rebuilt));
+    return 1;
+  }
+};
+
+struct LogsHooks {
+  LogsEditor& editor;
+  bool editResource(MessageEdit& r) { return editor.editResource(r); }
+  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
+  uint32_t itemAttributesField() const { return fields::kLogAttributes; }
+  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& record) {
+    return editor.editLogRecord(r, s, record);
+  }
+  absl::StatusOr<size_t> editSubItems(const MessageEdit&, const MessageEdit&, MessageEdit&,
+                                      MessageEdit&, size_t&) {
+    return 1;
+  }
+};
+
+struct MetricsHooks {
+  MetricsEditor& editor;
+  bool editResource(MessageEdit& r) { return editor.editResource(r); }
+  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
+  uint32_t itemAttributesField() const { return 0; }
+  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& metric) {
+    return editor.editMetric(r, s, metric);
+  }
+  // Data points: the metric's data message is rebuilt only when a point changed or went.
+  absl::StatusOr<size_t> editSubItems(const MessageEdit& r, const MessageEdit& s,
+                                      MessageEdit& metric, MessageEdit& point, size_t& dropped) {
+    const MetricType type = metricTypeOf(metric);
+    if (type == MetricType::kNone) return 0;
+    const uint32_t data_field = static_cast<uint32_t>(type);
+    const std::string_view data = metric.lengthDelimited(data_field);
+    const uint32_t attributes_field = pointAttributesField(type);
+    std::string rebuilt;
+    bool any_change = false;
+    size_t kept = 0;
+    Reader reader(data);
+    Field f;
+    while (!reader.done()) {
+      const char* begin = reader.position();
+      if (reader.next(f) != Stop::kNone) {
+        return absl::InvalidArgumentError("malformed request: metric data");
+      }
+      const std::string_view raw(begin, static_cast<size_t>(reader.position() - begin));
+      if (f.number != fields::kDataPoints || f.type != wire::kLengthDelimited) {
+        rebuilt.append(raw);
+        continue;
+      }
+      if (point.open(f.bytes, attributes_field) != Stop::kNone) {
+        return absl::InvalidArgumentError("malformed request: data point");
+      }
+      if (!editor.editDataPoint(r, s, metric, type, point)) {
+        any_change = true;
+        ++dropped;
+        continue;
+      }
+      ++kept;
+      if (point.changed()) {
+        any_change = true;
+        std::string encoded;
+        point.encode(encoded);
+        wire::appendLengthDelimited(fields::kDataPoints, encoded, rebuilt);
+      } else {
+        rebuilt.append(raw);
+      }
+    }
+    if (any_change) metric.setLengthDelimited(data_field, rebuilt);
+    return kept;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<RewriteResult> rewriteTraces(std::string_view request, TracesEditor& editor) {
+  TracesHooks hooks{editor};
+  return Rewriter<TracesHooks>(pipeline::Signal::kTraces, request, hooks, editor.depth()).run();
+}
+
+absl::StatusOr<RewriteResult> rewriteLogs(std::string_view request, LogsEditor& editor) {
+  LogsHooks hooks{editor};
+  const EditDepth depth = std::min(editor.depth(), EditDepth::kItem);
+  return Rewriter<LogsHooks>(pipeline::Signal::kLogs, request, hooks, depth).run();
+}
+
+absl::StatusOr<RewriteResult> rewriteMetrics(std::string_view request, MetricsEditor& editor) {
+  MetricsHooks hooks{editor};
+  return Rewriter<MetricsHooks>(pipeline::Signal::kMetrics, request, hooks, editor.depth()).run();
+}
+
+}  // namespace otlpd::otlp
