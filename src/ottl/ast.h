@@ -50,9 +50,9 @@ struct Node {
   Value literal;
   std::vector<std::string> segments;  // kPath
   std::vector<int> segment_columns;
-  std::vector<PathKey> keys;  // kPath, kCall
-  std::string name;           // kCall, kSymbol
-  std::vector<Arg> args;      // kCall
+  std::vector<PathKey> keys;   // kPath, kCall
+  std::string name;            // kCall, kSymbol
+  std::vector<Arg> args;       // kCall
   std::vector<NodePtr> items;  // kList
   MathOp math = MathOp::kAdd;
   CompareOp compare = CompareOp::kEq;

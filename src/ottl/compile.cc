@@ -7,8 +7,8 @@
 #include <cctype>
 #include <set>
 
-#include "common/strings.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "ottl/ottl.h"
 #include "ottl/parser.h"
 
@@ -216,30 +216,18 @@ const std::vector<EnumEntry>& spanEnums() {
 }
 const std::vector<EnumEntry>& logEnums() {
   static const std::vector<EnumEntry> e = {
-      {"SEVERITY_NUMBER_UNSPECIFIED", 0},
-      {"SEVERITY_NUMBER_TRACE", 1},
-      {"SEVERITY_NUMBER_TRACE2", 2},
-      {"SEVERITY_NUMBER_TRACE3", 3},
-      {"SEVERITY_NUMBER_TRACE4", 4},
-      {"SEVERITY_NUMBER_DEBUG", 5},
-      {"SEVERITY_NUMBER_DEBUG2", 6},
-      {"SEVERITY_NUMBER_DEBUG3", 7},
-      {"SEVERITY_NUMBER_DEBUG4", 8},
-      {"SEVERITY_NUMBER_INFO", 9},
-      {"SEVERITY_NUMBER_INFO2", 10},
-      {"SEVERITY_NUMBER_INFO3", 11},
-      {"SEVERITY_NUMBER_INFO4", 12},
-      {"SEVERITY_NUMBER_WARN", 13},
-      {"SEVERITY_NUMBER_WARN2", 14},
-      {"SEVERITY_NUMBER_WARN3", 15},
-      {"SEVERITY_NUMBER_WARN4", 16},
-      {"SEVERITY_NUMBER_ERROR", 17},
-      {"SEVERITY_NUMBER_ERROR2", 18},
-      {"SEVERITY_NUMBER_ERROR3", 19},
-      {"SEVERITY_NUMBER_ERROR4", 20},
-      {"SEVERITY_NUMBER_FATAL", 21},
-      {"SEVERITY_NUMBER_FATAL2", 22},
-      {"SEVERITY_NUMBER_FATAL3", 23},
+      {"SEVERITY_NUMBER_UNSPECIFIED", 0}, {"SEVERITY_NUMBER_TRACE", 1},
+      {"SEVERITY_NUMBER_TRACE2", 2},      {"SEVERITY_NUMBER_TRACE3", 3},
+      {"SEVERITY_NUMBER_TRACE4", 4},      {"SEVERITY_NUMBER_DEBUG", 5},
+      {"SEVERITY_NUMBER_DEBUG2", 6},      {"SEVERITY_NUMBER_DEBUG3", 7},
+      {"SEVERITY_NUMBER_DEBUG4", 8},      {"SEVERITY_NUMBER_INFO", 9},
+      {"SEVERITY_NUMBER_INFO2", 10},      {"SEVERITY_NUMBER_INFO3", 11},
+      {"SEVERITY_NUMBER_INFO4", 12},      {"SEVERITY_NUMBER_WARN", 13},
+      {"SEVERITY_NUMBER_WARN2", 14},      {"SEVERITY_NUMBER_WARN3", 15},
+      {"SEVERITY_NUMBER_WARN4", 16},      {"SEVERITY_NUMBER_ERROR", 17},
+      {"SEVERITY_NUMBER_ERROR2", 18},     {"SEVERITY_NUMBER_ERROR3", 19},
+      {"SEVERITY_NUMBER_ERROR4", 20},     {"SEVERITY_NUMBER_FATAL", 21},
+      {"SEVERITY_NUMBER_FATAL2", 22},     {"SEVERITY_NUMBER_FATAL3", 23},
       {"SEVERITY_NUMBER_FATAL4", 24},
   };
   return e;
@@ -321,7 +309,9 @@ Type staticTypeOf(FieldKind kind) {
   return Type::kAny;
 }
 
-std::string pathText(const Node& n) { return absl::StrJoin(n.segments, "."); }
+std::string pathText(const Node& n) {
+  return absl::StrJoin(n.segments, ".");
+}
 
 // filepath.Match-style globs: * ? [...] and \ escapes. False when the pattern is malformed.
 bool validGlob(std::string_view p) {
@@ -378,12 +368,12 @@ struct Compiler {
       first = 1;
       if (segs.size() == 1) {
         error(n.column, strCat("'", segs[0], "' alone is not a value; name a field such as ",
-                                     segs[0], level == Context::kResource ? ".attributes" : ".name"));
+                               segs[0], level == Context::kResource ? ".attributes" : ".name"));
         return nullptr;
       }
       if (!reachable(context, level)) {
         error(n.column, strCat("path ", pathText(n), " is not available in the ",
-                                     contextName(context), " context"));
+                               contextName(context), " context"));
         return nullptr;
       }
     }
@@ -395,8 +385,8 @@ struct Compiler {
     ExprPtr e = make(Expr::Kind::kPath, n.column);
     if (rest == "cache") {
       if (level != context) {
-        error(n.column, strCat("cache belongs to the statement's own context (",
-                                     contextName(context), ")"));
+        error(n.column,
+              strCat("cache belongs to the statement's own context (", contextName(context), ")"));
         return nullptr;
       }
       e->field = Field{context, FieldKind::kCache, 0, 0};
@@ -409,8 +399,8 @@ struct Compiler {
         if (knownButUnsupported(level, rest)) {
           error(n.column, strCat("path ", pathText(n), " is not supported"));
         } else {
-          error(n.column, strCat("unknown path ", pathText(n), " in the ",
-                                       contextName(context), " context"));
+          error(n.column,
+                strCat("unknown path ", pathText(n), " in the ", contextName(context), " context"));
         }
         return nullptr;
       }
@@ -429,9 +419,9 @@ struct Compiler {
     e->type = e->keys.empty() ? staticTypeOf(e->field.kind) : Type::kAny;
     if (write) {
       if (e->field.level != context) {
-        error(n.column, strCat("cannot change ", pathText(n), " in the ",
-                                     contextName(context), " context; use a statement in the ",
-                                     contextName(e->field.level), " context"));
+        error(n.column,
+              strCat("cannot change ", pathText(n), " in the ", contextName(context),
+                     " context; use a statement in the ", contextName(e->field.level), " context"));
         return nullptr;
       }
       if (e->field.kind == FieldKind::kMetricType) {
@@ -462,8 +452,8 @@ struct Compiler {
         if (findFunction(n.name) != nullptr) {
           error(n.column, strCat(n.name, " is a function: call it as ", n.name, "(...)"));
         } else {
-          error(n.column, strCat("unknown enum ", n.name, " in the ", contextName(context),
-                                       " context"));
+          error(n.column,
+                strCat("unknown enum ", n.name, " in the ", contextName(context), " context"));
         }
         return nullptr;
       }
@@ -517,8 +507,8 @@ struct Compiler {
              t == Type::kAny;
     };
     if (!numeric(l) || !numeric(r)) {
-      error(n.column, strCat("math needs numbers, times or durations, got ", typeName(l),
-                                   " and ", typeName(r)));
+      error(n.column, strCat("math needs numbers, times or durations, got ", typeName(l), " and ",
+                             typeName(r)));
       return Type::kNil;
     }
     if (l == Type::kAny || r == Type::kAny) return Type::kAny;
@@ -581,8 +571,8 @@ struct Compiler {
         ExprPtr e = call(n, false);
         if (!e) return nullptr;
         if (e->type != Type::kBool && e->type != Type::kAny) {
-          error(n.column, strCat(n.name, " returns a ", typeName(e->type),
-                                       ", not a boolean; compare it"));
+          error(n.column,
+                strCat(n.name, " returns a ", typeName(e->type), ", not a boolean; compare it"));
           return nullptr;
         }
         return e;
@@ -611,18 +601,17 @@ struct Compiler {
       case Param::kMapSetter: {
         if (n.kind != NodeKind::kPath) {
           error(n.column, strCat("argument ", p.name, " of ", spec.name,
-                                       " must be a path to a telemetry field"));
+                                 " must be a path to a telemetry field"));
           return false;
         }
         out = path(n, true);
         if (!out) return false;
         if (p.kind == Param::kMapSetter) {
-          const bool map_ok = isMapKind(out->field.kind) &&
-                              (out->type == Type::kMap || out->type == Type::kAny);
+          const bool map_ok =
+              isMapKind(out->field.kind) && (out->type == Type::kMap || out->type == Type::kAny);
           if (!map_ok) {
             error(n.column, strCat("argument ", p.name, " of ", spec.name,
-                                         " must be a map (attributes, body, cache), got ",
-                                         pathText(n)));
+                                   " must be a map (attributes, body, cache), got ", pathText(n)));
             return false;
           }
         }
@@ -640,15 +629,14 @@ struct Compiler {
       case Param::kStringList:
       case Param::kGetterList: {
         if (n.kind != NodeKind::kList) {
-          error(n.column, strCat("argument ", p.name, " of ", spec.name,
-                                       " must be a list [...]"));
+          error(n.column, strCat("argument ", p.name, " of ", spec.name, " must be a list [...]"));
           return false;
         }
         if (p.kind == Param::kStringList) {
           for (const NodePtr& item : n.items) {
             if (item->kind != NodeKind::kLiteral || item->literal.type() != Type::kString) {
               error(item->column, strCat("argument ", p.name, " of ", spec.name,
-                                               " must be a list of string literals"));
+                                         " must be a list of string literals"));
               return false;
             }
           }
@@ -662,8 +650,8 @@ struct Compiler {
         options.set_log_errors(false);
         auto re = std::make_shared<RE2>(std::string(out->constant.str()), options);
         if (!re->ok()) {
-          error(n.column, strCat("invalid regex \"", out->constant.str(),
-                                       "\" in ", spec.name, ": ", re->error()));
+          error(n.column, strCat("invalid regex \"", out->constant.str(), "\" in ", spec.name, ": ",
+                                 re->error()));
           return false;
         }
         call.regex = std::move(re);
@@ -679,7 +667,7 @@ struct Compiler {
       case Param::kFunction:
         if (n.kind != NodeKind::kSymbol || n.name != "SHA256") {
           error(n.column, strCat("argument ", p.name, " of ", spec.name,
-                                       " must name a hash converter (supported: SHA256)"));
+                                 " must name a hash converter (supported: SHA256)"));
           return false;
         }
         call.has_hash_fn = true;
@@ -698,13 +686,12 @@ struct Compiler {
       return nullptr;
     }
     if (spec->editor && !editor_position) {
-      error(n.column, strCat("editor ", n.name,
-                                   " cannot be used as a value (converters are upper-case)"));
+      error(n.column,
+            strCat("editor ", n.name, " cannot be used as a value (converters are upper-case)"));
       return nullptr;
     }
     if (!spec->editor && editor_position) {
-      error(n.column, strCat("a statement must call an editor; ", n.name,
-                                   " is a converter"));
+      error(n.column, strCat("a statement must call an editor; ", n.name, " is a converter"));
       return nullptr;
     }
     ExprPtr e = make(Expr::Kind::kCall, n.column, spec->returns);
@@ -718,9 +705,8 @@ struct Compiler {
       if (a.name.empty()) {
         index = positional++;
         if (index >= spec->params.size()) {
-          error(a.column, strCat(spec->name, " takes ", spec->params.size(),
-                                       " argument", spec->params.size() == 1 ? "" : "s",
-                                       ", got ", n.args.size()));
+          error(a.column, strCat(spec->name, " takes ", spec->params.size(), " argument",
+                                 spec->params.size() == 1 ? "" : "s", ", got ", n.args.size()));
           return nullptr;
         }
       } else {
@@ -771,15 +757,15 @@ struct Compiler {
         const std::string_view c = str(1);
         if (c != "lower" && c != "upper" && c != "snake" && c != "camel") {
           error(argColumn(1), strCat("invalid case \"", c,
-                                           "\" for ConvertCase: use lower, upper, snake or camel"));
+                                     "\" for ConvertCase: use lower, upper, snake or camel"));
           return false;
         }
         return true;
       }
       case FnId::kReplaceAllPatterns:
         if (str(1) != "key" && str(1) != "value") {
-          error(argColumn(1), strCat("invalid mode \"", str(1),
-                                           "\" for replace_all_patterns: use key or value"));
+          error(argColumn(1),
+                strCat("invalid mode \"", str(1), "\" for replace_all_patterns: use key or value"));
           return false;
         }
         return checkFormat(e, 5);
@@ -790,13 +776,14 @@ struct Compiler {
       case FnId::kMergeMaps:
         if (str(2) != "insert" && str(2) != "update" && str(2) != "upsert") {
           error(argColumn(2), strCat("invalid strategy \"", str(2),
-                                           "\" for merge_maps: use insert, update or upsert"));
+                                     "\" for merge_maps: use insert, update or upsert"));
           return false;
         }
         return true;
       case FnId::kExtractPatterns: {
         if (e.regex->NamedCapturingGroups().empty()) {
-          error(argColumn(1), "ExtractPatterns needs at least one named capture group (?P<name>...)");
+          error(argColumn(1),
+                "ExtractPatterns needs at least one named capture group (?P<name>...)");
           return false;
         }
         return true;
@@ -822,7 +809,7 @@ struct Compiler {
         const size_t priority = e.args[2]->items.size();
         if (static_cast<int64_t>(priority) > limit) {
           error(argColumn(2), strCat("number of priority keys (", priority,
-                                           ") is greater than the limit (", limit, ")"));
+                                     ") is greater than the limit (", limit, ")"));
           return false;
         }
         return true;
@@ -953,21 +940,19 @@ absl::StatusOr<Context> inferContext(std::string_view text, pipeline::Signal sig
     const Context c = *contextFromName(name);
     auto pos = std::find(allowed.begin(), allowed.end(), c);
     if (pos == allowed.end()) {
-      return absl::InvalidArgumentError(
-          Error{column, strCat("path prefix '", name, "' does not belong to ",
-                                     pipeline::signalName(signal))}
-              .toString());
+      return absl::InvalidArgumentError(Error{
+          column,
+          strCat("path prefix '", name, "' does not belong to ", pipeline::signalName(signal))}
+                                            .toString());
     }
     if (!innermost || pos > std::find(allowed.begin(), allowed.end(), *innermost)) innermost = c;
   }
   if (!innermost) {
     return absl::InvalidArgumentError(
         Error{1, strCat("cannot infer the context: prefix paths with their context (",
-                              absl::StrJoin(allowed, ", ",
-                                            [](std::string* o, Context c) {
-                                              o->append(contextName(c));
-                                            }),
-                              "), e.g. ", contextName(allowed[2]), ".attributes[\"key\"]")}
+                        absl::StrJoin(allowed, ", ",
+                                      [](std::string* o, Context c) { o->append(contextName(c)); }),
+                        "), e.g. ", contextName(allowed[2]), ".attributes[\"key\"]")}
             .toString());
   }
   return *innermost;

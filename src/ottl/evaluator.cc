@@ -8,11 +8,11 @@
 #include <functional>
 #include <unordered_set>
 
-#include "common/strings.h"
 #include "common/fnv1a.h"
+#include "common/strings.h"
+#include "otlp/wire_edit.h"
 #include "ottl/functions_impl.h"
 #include "ottl/ottl.h"
-#include "otlp/wire_edit.h"
 
 namespace otlpd::ottl {
 namespace {
@@ -148,14 +148,14 @@ absl::Status applyKeys(const Expr& e, Value& v, size_t from) {
     } else if (v.type() == Type::kList && k.is_int) {
       const auto& array = v.pdata().array();
       if (k.index < 0 || static_cast<size_t>(k.index) >= array.size()) {
-        return evalError(e, strCat("index ", k.index, " out of range (list of ",
-                                         array.size(), ")"));
+        return evalError(e,
+                         strCat("index ", k.index, " out of range (list of ", array.size(), ")"));
       }
       otlp::Value sub = array[static_cast<size_t>(k.index)];
       v = Value::ofPdata(std::move(sub));
     } else {
       return evalError(e, strCat("cannot index a ", typeName(v.type()), " with ",
-                                       k.is_int ? "an int" : "a string", " key"));
+                                 k.is_int ? "an int" : "a string", " key"));
     }
   }
   return absl::OkStatus();
@@ -183,8 +183,8 @@ absl::Status setNested(const Expr& e, otlp::Value& root, size_t from, otlp::Valu
       }
       auto& array = cur->mutableArray();
       if (k.index < 0 || static_cast<size_t>(k.index) >= array.size()) {
-        return evalError(e, strCat("index ", k.index, " out of range (list of ",
-                                         array.size(), ")"));
+        return evalError(e,
+                         strCat("index ", k.index, " out of range (list of ", array.size(), ")"));
       }
       cur = &array[static_cast<size_t>(k.index)];
     }
@@ -355,8 +355,8 @@ class Evaluator {
         if (list == nullptr) return evalError(e, "these attributes cannot be changed here");
         if (e.keys.empty()) {
           if (value.type() != Type::kMap) {
-            return evalError(e, strCat("attributes can only be set to a map, got a ",
-                                             typeName(value.type())));
+            return evalError(
+                e, strCat("attributes can only be set to a map, got a ", typeName(value.type())));
           }
           AttributeMap(*list).replaceAll(value.pdata().map());
           return absl::OkStatus();
@@ -435,8 +435,7 @@ class Evaluator {
     Value v;
     if (absl::Status s = eval(*call.args[i], v); !s.ok()) return s;
     if (v.type() != Type::kString) {
-      return evalError(*call.args[i], strCat(fn, ": expected a string, got ",
-                                                   typeName(v.type())));
+      return evalError(*call.args[i], strCat(fn, ": expected a string, got ", typeName(v.type())));
     }
     out.assign(v.str());
     return absl::OkStatus();
@@ -471,13 +470,16 @@ absl::Status Evaluator::math(const Expr& e, Value& out) {
     const int64_t a = l.integer(), b = r.integer();
     switch (e.math) {
       case MathOp::kAdd:
-        out = Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)));
+        out =
+            Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)));
         return absl::OkStatus();
       case MathOp::kSub:
-        out = Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)));
+        out =
+            Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)));
         return absl::OkStatus();
       case MathOp::kMul:
-        out = Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)));
+        out =
+            Value::ofInt(static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)));
         return absl::OkStatus();
       case MathOp::kDiv:
         if (b == 0) return evalError(e, "division by zero");
@@ -574,7 +576,7 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
       if (n <= 0) return evalError(e, strCat("Substring: length ", n, " is not positive"));
       if (b + n > static_cast<int64_t>(s.size())) {
         return evalError(e, strCat("Substring: range ", b, "+", n,
-                                         " is past the end of the string (", s.size(), ")"));
+                                   " is past the end of the string (", s.size(), ")"));
       }
       out = Value::ofString(s.substr(static_cast<size_t>(b), static_cast<size_t>(n)));
       return absl::OkStatus();
@@ -614,10 +616,10 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
         out = Value::ofBool(false);
         return absl::OkStatus();
       }
-      const bool m = v.type() == Type::kString
-                         ? RE2::PartialMatch(re2::StringPiece(v.str().data(), v.str().size()),
-                                             *e.regex)
-                         : RE2::PartialMatch(asString(v), *e.regex);
+      const bool m =
+          v.type() == Type::kString
+              ? RE2::PartialMatch(re2::StringPiece(v.str().data(), v.str().size()), *e.regex)
+              : RE2::PartialMatch(asString(v), *e.regex);
       out = Value::ofBool(m);
       return absl::OkStatus();
     }
@@ -646,8 +648,7 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
           out = Value::ofInt(static_cast<int64_t>(v.pdata().array().size()));
           return absl::OkStatus();
         default:
-          return evalError(e, strCat("Len: cannot take the length of a ",
-                                           typeName(v.type())));
+          return evalError(e, strCat("Len: cannot take the length of a ", typeName(v.type())));
       }
     }
     case FnId::kInt: {
@@ -746,8 +747,7 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
       Value v;
       if (absl::Status st = arg(0, v); !st.ok()) return st;
       if (v.type() != Type::kString && v.type() != Type::kBytes) {
-        return evalError(e, strCat("ParseJSON: expected a string, got ",
-                                         typeName(v.type())));
+        return evalError(e, strCat("ParseJSON: expected a string, got ", typeName(v.type())));
       }
       absl::StatusOr<otlp::Value> parsed = parseJsonValue(v.str());
       if (!parsed.ok()) return evalError(e, toStd(parsed.status().message()));
@@ -767,8 +767,8 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
         std::sort(named.begin(), named.end());
         for (const auto& [index, name] : named) {
           const re2::StringPiece& g = groups[static_cast<size_t>(index)];
-          result.emplace_back(name, otlp::Value::ofString(std::string(g.data() ? g.data() : "",
-                                                                      g.size())));
+          result.emplace_back(
+              name, otlp::Value::ofString(std::string(g.data() ? g.data() : "", g.size())));
         }
       }
       out = Value::ofMap(std::move(result));
@@ -790,8 +790,8 @@ absl::Status Evaluator::converter(const Expr& e, Value& out) {
           return absl::OkStatus();
         }
       }
-      return evalError(e, strCat(name, ": expects ", size, " bytes or ", size * 2,
-                                       " hex characters"));
+      return evalError(e,
+                       strCat(name, ": expects ", size, " bytes or ", size * 2, " hex characters"));
     }
     case FnId::kDuration: {
       std::string s;
@@ -867,7 +867,8 @@ absl::Status Evaluator::editor(const Expr& e) {
       if (absl::Status s = stringArg(e, 2, replacement, "replacement"); !s.ok()) return s;
       const ReplacementTransform t = transformOf(e, 4);
       if (e.fn == FnId::kReplacePattern) {
-        std::optional<std::string> updated = replaceAllRegex(*e.regex, current.str(), replacement, t);
+        std::optional<std::string> updated =
+            replaceAllRegex(*e.regex, current.str(), replacement, t);
         if (!updated || *updated == current.str()) return absl::OkStatus();
         return writePath(target, Value::ofString(*std::move(updated)));
       }
@@ -969,8 +970,8 @@ absl::Status Evaluator::editor(const Expr& e) {
       Value source;
       if (absl::Status s = eval(*e.args[1], source); !s.ok()) return s;
       if (source.type() != Type::kMap) {
-        return evalError(*e.args[1], strCat("merge_maps: source is a ",
-                                                  typeName(source.type()), ", not a map"));
+        return evalError(
+            *e.args[1], strCat("merge_maps: source is a ", typeName(source.type()), ", not a map"));
       }
       const std::string_view strategy = e.args[2]->constant.str();
       return withMap(target, [&](MapAccess& m) {

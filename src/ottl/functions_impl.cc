@@ -111,8 +111,8 @@ std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view 
   const bool plain_replacement = replacement.find('$') == std::string_view::npos;
   const bool transforms = transform.hash || !transform.format.empty();
   std::string out;
-  size_t pos = 0;            // next byte of `text` not yet copied or replaced
-  size_t search = 0;         // where the next match may start
+  size_t pos = 0;     // next byte of `text` not yet copied or replaced
+  size_t search = 0;  // where the next match may start
   size_t last_end = std::string_view::npos;
   bool any = false;
   const re2::StringPiece input(text.data(), text.size());
@@ -329,8 +329,7 @@ absl::StatusOr<int64_t> parseGoDuration(std::string_view text) {
     } else if (unit == "h") {
       scale = 3600e9;
     } else if (unit.empty()) {
-      return absl::InvalidArgumentError(
-          strCat("missing unit in duration \"", original, "\""));
+      return absl::InvalidArgumentError(strCat("missing unit in duration \"", original, "\""));
     } else {
       return absl::InvalidArgumentError(
           strCat("unknown unit \"", unit, "\" in duration \"", original, "\""));

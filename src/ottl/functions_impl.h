@@ -21,8 +21,8 @@ namespace otlpd::ottl {
 // skipped. With `transform`, each expanded replacement goes through it first (replace_pattern's
 // optional function and format). Returns nullopt when nothing matched.
 struct ReplacementTransform {
-  bool hash = false;          // apply SHA-256 (hex)
-  std::string_view format;    // "...%s...", or empty
+  bool hash = false;        // apply SHA-256 (hex)
+  std::string_view format;  // "...%s...", or empty
 };
 std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view text,
                                            std::string_view replacement,

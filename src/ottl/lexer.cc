@@ -6,7 +6,9 @@
 
 namespace otlpd::ottl {
 
-std::string Error::toString() const { return strCat("column ", column, ": ", message); }
+std::string Error::toString() const {
+  return strCat("column ", column, ": ", message);
+}
 
 std::string toString(const std::vector<Error>& errors) {
   std::string out;
@@ -102,9 +104,15 @@ void appendUtf8(uint32_t cp, std::string& out) {
   }
 }
 
-bool isIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool isIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool isIdentChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -186,8 +194,8 @@ bool tokenize(std::string_view text, std::vector<Token>& tokens, Error& error) {
             for (size_t k = 0; k < digits; ++k) {
               const int h = i + k < n ? hexDigit(text[i + k]) : -1;
               if (h < 0) {
-                return fail(escape_at, strCat("invalid escape \\", std::string(1, e),
-                                                    ": expected ", digits, " hex digits"));
+                return fail(escape_at, strCat("invalid escape \\", std::string(1, e), ": expected ",
+                                              digits, " hex digits"));
               }
               cp = cp * 16 + static_cast<uint32_t>(h);
             }
@@ -256,8 +264,7 @@ bool tokenize(std::string_view text, std::vector<Token>& tokens, Error& error) {
         }
       }
       if (i < n && isIdentStart(text[i])) {
-        return fail(start, strCat("invalid number '", text.substr(start, i + 1 - start),
-                                        "'"));
+        return fail(start, strCat("invalid number '", text.substr(start, i + 1 - start), "'"));
       }
       t.kind = is_float ? Tok::kFloat : Tok::kInt;
       t.text = std::string(text.substr(start, i - start));

@@ -12,10 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "otlp/value.h"
 #include "ottl/accessor.h"
 #include "ottl/error.h"
 #include "ottl/program.h"
-#include "otlp/value.h"
 #include "pipeline/signal.h"
 
 namespace otlpd::ottl {

@@ -90,8 +90,8 @@ class Parser {
 
   bool expect(Tok kind, std::string_view what) {
     if (peek().kind != kind) {
-      return fail(peek(), strCat("expected ", tokenName(kind), " ", what, ", got ",
-                                       describe(peek())));
+      return fail(peek(),
+                  strCat("expected ", tokenName(kind), " ", what, ", got ", describe(peek())));
     }
     next();
     return true;
@@ -326,8 +326,7 @@ class Parser {
       NodePtr n = node(NodeKind::kSymbol, t.column);
       n->name = t.text;
       if (peek().kind == Tok::kDot || peek().kind == Tok::kLBracket) {
-        return failNode(peek(), strCat("'", t.text,
-                                             "' is not a path (paths are lower-case)"));
+        return failNode(peek(), strCat("'", t.text, "' is not a path (paths are lower-case)"));
       }
       return n;
     }
@@ -397,8 +396,8 @@ class Parser {
           return failNode(peek(), "positional arguments must come before named ones");
         }
         if (peek().kind == Tok::kEnd) {
-          return failNode(peek(), strCat("expected ')' to close the arguments of ",
-                                               n->name, ", got end of statement"));
+          return failNode(peek(), strCat("expected ')' to close the arguments of ", n->name,
+                                         ", got end of statement"));
         }
         arg.value = additive();
         if (!arg.value) return nullptr;
@@ -411,8 +410,8 @@ class Parser {
       }
     }
     if (peek().kind != Tok::kRParen) {
-      return failNode(peek(), strCat("expected ',' or ')' in the arguments of ", n->name,
-                                           ", got ", describe(peek())));
+      return failNode(peek(), strCat("expected ',' or ')' in the arguments of ", n->name, ", got ",
+                                     describe(peek())));
     }
     next();
     if (!keys(*n)) return nullptr;

@@ -114,11 +114,11 @@ struct Expr {
   Kind kind = Kind::kConst;
   Type type = Type::kAny;  // static type; kAny when known only at run time
   int column = 1;
-  Value constant;               // kConst
-  Field field;                  // kPath
-  std::vector<IndexKey> keys;   // kPath, kCall: indexes applied to the value
-  FnId fn = FnId::kSet;         // kCall
-  std::vector<ExprPtr> args;    // kCall, by parameter position (null: optional and omitted)
+  Value constant;              // kConst
+  Field field;                 // kPath
+  std::vector<IndexKey> keys;  // kPath, kCall: indexes applied to the value
+  FnId fn = FnId::kSet;        // kCall
+  std::vector<ExprPtr> args;   // kCall, by parameter position (null: optional and omitted)
   std::shared_ptr<const re2::RE2> regex;  // kCall with a kRegex parameter
   FnId hash_fn = FnId::kSha256;           // kCall with a kFunction parameter given
   bool has_hash_fn = false;

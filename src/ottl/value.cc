@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "common/strings.h"
 #include "absl/time/time.h"
+#include "common/strings.h"
 
 namespace otlpd::ottl {
 
@@ -137,7 +137,9 @@ bool ordered(const T& a, const T& b, CompareOp op) {
   return false;
 }
 
-bool numeric(Type t) { return t == Type::kInt || t == Type::kDouble; }
+bool numeric(Type t) {
+  return t == Type::kInt || t == Type::kDouble;
+}
 
 }  // namespace
 

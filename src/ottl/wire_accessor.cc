@@ -68,8 +68,8 @@ uint32_t pointFlagsField(otlp::MetricType type) {
 }
 
 bool pointHasCountAndSum(otlp::MetricType type) {
-  return type == otlp::MetricType::kHistogram ||
-         type == otlp::MetricType::kExponentialHistogram || type == otlp::MetricType::kSummary;
+  return type == otlp::MetricType::kHistogram || type == otlp::MetricType::kExponentialHistogram ||
+         type == otlp::MetricType::kSummary;
 }
 
 int64_t metricDataType(otlp::MetricType type) {
@@ -134,8 +134,8 @@ Value WireItem::get(const Field& field) {
           t == otlp::MetricType::kNone) {
         return Value::ofInt(0);
       }
-      return Value::ofInt(static_cast<int64_t>(subVarint(
-          m->lengthDelimited(static_cast<uint32_t>(t)), f::kAggregationTemporality)));
+      return Value::ofInt(static_cast<int64_t>(
+          subVarint(m->lengthDelimited(static_cast<uint32_t>(t)), f::kAggregationTemporality)));
     }
     case FieldKind::kIsMonotonic: {
       if (otlp::metricTypeOf(*m) != otlp::MetricType::kSum) return Value::ofBool(false);
@@ -222,15 +222,16 @@ absl::Status WireItem::set(const Field& field, const Value& value) {
       return absl::OkStatus();
     case FieldKind::kStatusMessage:
       if (t == Type::kString) {
-        editSub(*m, f::kSpanStatus,
-                [&](otlp::MessageEdit& s) { s.setLengthDelimited(f::kStatusMessage, value.str()); });
+        editSub(*m, f::kSpanStatus, [&](otlp::MessageEdit& s) {
+          s.setLengthDelimited(f::kStatusMessage, value.str());
+        });
       }
       return absl::OkStatus();
     case FieldKind::kAggregationTemporality: {
       const otlp::MetricType type = otlp::metricTypeOf(*m);
-      if (t == Type::kInt && (type == otlp::MetricType::kSum ||
-                              type == otlp::MetricType::kHistogram ||
-                              type == otlp::MetricType::kExponentialHistogram)) {
+      if (t == Type::kInt &&
+          (type == otlp::MetricType::kSum || type == otlp::MetricType::kHistogram ||
+           type == otlp::MetricType::kExponentialHistogram)) {
         editSub(*m, static_cast<uint32_t>(type), [&](otlp::MessageEdit& s) {
           s.setVarint(f::kAggregationTemporality, static_cast<uint64_t>(value.integer()));
         });
@@ -239,20 +240,21 @@ absl::Status WireItem::set(const Field& field, const Value& value) {
     }
     case FieldKind::kIsMonotonic:
       if (t == Type::kBool && otlp::metricTypeOf(*m) == otlp::MetricType::kSum) {
-        editSub(*m, f::kMetricSum,
-                [&](otlp::MessageEdit& s) { s.setVarint(f::kIsMonotonic, value.boolean() ? 1 : 0); });
+        editSub(*m, f::kMetricSum, [&](otlp::MessageEdit& s) {
+          s.setVarint(f::kIsMonotonic, value.boolean() ? 1 : 0);
+        });
       }
       return absl::OkStatus();
     case FieldKind::kValueInt:
-      if (t == Type::kInt && (metric_type_ == otlp::MetricType::kGauge ||
-                              metric_type_ == otlp::MetricType::kSum)) {
+      if (t == Type::kInt &&
+          (metric_type_ == otlp::MetricType::kGauge || metric_type_ == otlp::MetricType::kSum)) {
         m->clearField(f::kNumberAsDouble);
         m->setFixed64(f::kNumberAsInt, static_cast<uint64_t>(value.integer()));
       }
       return absl::OkStatus();
     case FieldKind::kValueDouble:
-      if (t == Type::kDouble && (metric_type_ == otlp::MetricType::kGauge ||
-                                 metric_type_ == otlp::MetricType::kSum)) {
+      if (t == Type::kDouble &&
+          (metric_type_ == otlp::MetricType::kGauge || metric_type_ == otlp::MetricType::kSum)) {
         m->clearField(f::kNumberAsInt);
         m->setFixed64(f::kNumberAsDouble, std::bit_cast<uint64_t>(value.dbl()));
       }
@@ -321,7 +323,8 @@ Value WireItem::allAttributes(Context level) {
   const otlp::AttributeList& list = m->attributes();
   otlp::Value::Map map;
   map.reserve(list.size());
-  for (size_t i = 0; i < list.size(); ++i) map.emplace_back(std::string(list.key(i)), list.value(i));
+  for (size_t i = 0; i < list.size(); ++i)
+    map.emplace_back(std::string(list.key(i)), list.value(i));
   return Value::ofMap(std::move(map));
 }
 

@@ -6,8 +6,8 @@
 
 #include <array>
 
-#include "ottl/accessor.h"
 #include "otlp/wire_edit.h"
+#include "ottl/accessor.h"
 
 namespace otlpd::ottl {
 
