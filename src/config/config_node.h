@@ -65,6 +65,9 @@ class ConfigNode {
   ConfigNode child(std::string_view key);
   // Records an error for every key of this mapping that no getter asked for.
   void rejectUnknownKeys();
+  // Marks `key` as read by a caller that reads its value from yaml() itself (a list of mappings,
+  // a value of several shapes), so rejectUnknownKeys accepts it.
+  void markUsed(std::string_view key) { used_.emplace(key); }
 
   void addError(std::string_view key, std::string message);
 

@@ -9,7 +9,9 @@
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/batch/batch_processor.h"
+#include "processors/filter/filter_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd::server {
@@ -18,6 +20,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
+  registry.add(processors::filter::makeFilterProcessorFactory());
+  registry.add(processors::transform::makeTransformProcessorFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());
