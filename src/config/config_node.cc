@@ -159,6 +159,29 @@ std::vector<std::string> ConfigNode::getStringList(std::string_view key) {
   return out;
 }
 
+std::optional<YAML::Node> ConfigNode::getYaml(std::string_view key) { return lookup(key); }
+
+std::vector<ConfigNode> ConfigNode::getMappingList(std::string_view key) {
+  std::optional<YAML::Node> found = lookup(key);
+  std::vector<ConfigNode> out;
+  if (!found) return out;
+  const YAML::Node& v = *found;
+  if (!v.IsSequence()) {
+    addError(key, "must be a list");
+    return out;
+  }
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string path = strCat(keyPath(key), "[", i, "]");
+    if (!v[i].IsMap()) {
+      errors_->add(path, v[i].Mark(), "must be a mapping");
+      continue;
+    }
+    out.emplace_back(v[i], path, *errors_);
+  }
+  return out;
+}
+
 ConfigNode ConfigNode::child(std::string_view key) {
   std::optional<YAML::Node> found = lookup(key);
   return ConfigNode(found ? *found : YAML::Node(YAML::NodeType::Map), keyPath(key), *errors_);

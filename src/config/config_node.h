@@ -61,13 +61,16 @@ class ConfigNode {
   // taken as seconds.
   absl::Duration getDuration(std::string_view key, absl::Duration default_value);
   std::vector<std::string> getStringList(std::string_view key);
+  // A list of mappings (e.g. the `actions` of the attributes processor), each a ConfigNode whose
+  // path ends in its index ("actions[2]"); absent or null gives none.
+  std::vector<ConfigNode> getMappingList(std::string_view key);
+  // The YAML under `key` whatever its type (e.g. an attribute value a user writes as a string, a
+  // number, a bool, a list or a map); nullopt when absent or null.
+  std::optional<YAML::Node> getYaml(std::string_view key);
   // A nested mapping; absent or null gives an empty one.
   ConfigNode child(std::string_view key);
   // Records an error for every key of this mapping that no getter asked for.
   void rejectUnknownKeys();
-  // Marks `key` as read by a caller that reads its value from yaml() itself (a list of mappings,
-  // a value of several shapes), so rejectUnknownKeys accepts it.
-  void markUsed(std::string_view key) { used_.emplace(key); }
 
   void addError(std::string_view key, std::string message);
 

@@ -13,6 +13,7 @@
 
 #include "otlp/proto.h"
 #include "pipeline/memory_budget.h"
+#include "pipeline/request_metadata.h"
 #include "pipeline/signal.h"
 
 namespace otlpd::pipeline {
@@ -78,6 +79,14 @@ class Batch {
   // Memory this batch holds: arena blocks plus the encoded bytes it keeps.
   size_t heldBytes() const;
 
+  // What the client sent with the request, when its receiver keeps it (`include_metadata`); null
+  // otherwise. Batches derived from one (edited) carry it on; merged ones do not.
+  const RequestMetadata* metadata() const { return metadata_.get(); }
+  const std::shared_ptr<const RequestMetadata>& sharedMetadata() const { return metadata_; }
+  void setMetadata(std::shared_ptr<const RequestMetadata> metadata) {
+    metadata_ = std::move(metadata);
+  }
+
   // Spans, metric data points or log records, depending on the signal.
   size_t itemCount() const;
   bool empty() const { return itemCount() == 0; }
@@ -105,6 +114,7 @@ class Batch {
   void detach();
 
   std::shared_ptr<Payload> payload_;
+  std::shared_ptr<const RequestMetadata> metadata_;
 };
 
 }  // namespace otlpd::pipeline

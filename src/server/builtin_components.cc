@@ -8,9 +8,11 @@
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
+#include "processors/attributes/attributes_processor.h"
 #include "processors/batch/batch_processor.h"
 #include "processors/filter/filter_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/resource/resource_processor.h"
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 
@@ -20,6 +22,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
+  registry.add(processors::resource::makeResourceProcessorFactory());
+  registry.add(processors::attributes::makeAttributesProcessorFactory());
   registry.add(processors::filter::makeFilterProcessorFactory());
   registry.add(processors::transform::makeTransformProcessorFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());

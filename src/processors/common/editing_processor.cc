@@ -4,6 +4,11 @@
 #include "common/strings.h"
 
 namespace otlpd::processors {
+namespace {
+thread_local const pipeline::RequestMetadata* current_metadata = nullptr;
+}  // namespace
+
+const pipeline::RequestMetadata* EditingProcessor::batchMetadata() { return current_metadata; }
 
 ErrorMode readErrorMode(config::ConfigNode& config, ErrorMode default_mode) {
   const std::string fallback = default_mode == ErrorMode::kIgnore   ? "ignore"
@@ -64,7 +69,9 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
     }
     request = serialized;
   }
+  current_metadata = batch.metadata();
   absl::StatusOr<otlp::RewriteResult> result = rewrite(request);
+  current_metadata = nullptr;
   if (!result.ok()) return result.status();
   if (result->dropped != 0) dropped_items_->add(result->dropped);
   if (!result->changed) return next_->consume(std::move(batch));
@@ -72,6 +79,7 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
   pipeline::Batch edited = pipeline::Batch::fromWire(
       signal_, pipeline::WireBytes::fromString(std::move(result->bytes)), result->items);
   edited.reserveLike(batch);
+  edited.setMetadata(batch.sharedMetadata());
   return next_->consume(std::move(edited));
 }
 

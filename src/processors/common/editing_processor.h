@@ -57,6 +57,10 @@ class EditingProcessor : public pipeline::Processor {
   // InvalidArgument permanently, anything else retryably.
   virtual absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) = 0;
 
+  // The metadata of the batch being rewritten on this thread (null when the receiver kept none);
+  // valid only during rewrite().
+  static const pipeline::RequestMetadata* batchMetadata();
+
   pipeline::Signal signal() const { return signal_; }
   const std::string& id() const { return id_; }
 

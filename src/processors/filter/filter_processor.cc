@@ -80,8 +80,7 @@ class FilterProcessor final : public EditingProcessor {
 };
 
 void refuseLegacy(config::ConfigNode& node, std::string_view key, std::string_view instead) {
-  if (!node.has(key)) return;
-  node.markUsed(key);
+  if (!node.getYaml(key)) return;
   node.addError(key, strCat("the legacy filter configuration (include/exclude, match_type) is not "
                             "supported; write OTTL conditions under ",
                             instead, " instead"));

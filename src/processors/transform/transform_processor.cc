@@ -138,10 +138,9 @@ std::vector<Group> readStatements(config::ConfigNode& config, const StatementsKe
                                   ErrorMode default_mode) {
   std::vector<Group> groups;
   config::ConfigErrors& errors = config.errors();
-  if (!config.has(key.key)) return groups;
-  config.markUsed(key.key);
-  const YAML::Node& root = config.yaml();
-  const YAML::Node list = root[std::string(key.key)];
+  const std::optional<YAML::Node> found = config.getYaml(key.key);
+  if (!found) return groups;
+  const YAML::Node& list = *found;
   const std::string list_path = strCat(config.path(), ".", key.key);
   if (!list.IsSequence()) {
     config.addError(key.key, "must be a list of statements or of {context, statements} groups");

@@ -39,8 +39,12 @@ grpc::Status retryableStatus(const std::string& message) {
 class ExportReactor final : public grpc::ServerGenericBidiReactor {
  public:
   ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal,
-                pipeline::MemoryBudget::Reservation admitted)
-      : ingestor_(std::move(ingestor)), signal_(signal), admitted_(std::move(admitted)) {
+                pipeline::MemoryBudget::Reservation admitted,
+                std::shared_ptr<const pipeline::RequestMetadata> metadata)
+      : ingestor_(std::move(ingestor)),
+        signal_(signal),
+        admitted_(std::move(admitted)),
+        metadata_(std::move(metadata)) {
     StartRead(&request_);
   }
 
@@ -68,7 +72,7 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
           }
           return absl::OkStatus();
         },
-        std::move(admitted_), body);
+        std::move(admitted_), body, std::move(metadata_));
     request_.Clear();
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk: {
@@ -92,6 +96,7 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
   std::shared_ptr<Ingestor> ingestor_;
   Signal signal_;
   pipeline::MemoryBudget::Reservation admitted_;
+  std::shared_ptr<const pipeline::RequestMetadata> metadata_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };
@@ -121,7 +126,15 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
   std::string refusal;
   auto admitted = ingestor_->admit(Transport::kGrpc, &refusal);
   if (!admitted) return new FinishingReactor(retryableStatus(refusal));
-  return new ExportReactor(ingestor_, *signal, *std::move(admitted));
+  std::shared_ptr<pipeline::RequestMetadata> metadata;
+  if (include_metadata_) {
+    metadata = std::make_shared<pipeline::RequestMetadata>();
+    for (const auto& [key, value] : ctx->client_metadata()) {
+      metadata->add(std::string_view(key.data(), key.size()),
+                    std::string_view(value.data(), value.size()));
+    }
+  }
+  return new ExportReactor(ingestor_, *signal, *std::move(admitted), std::move(metadata));
 }
 
 }  // namespace otlpd::receivers::otlp

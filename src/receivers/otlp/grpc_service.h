@@ -13,12 +13,15 @@ namespace otlpd::receivers::otlp {
 // on the batch's arena ourselves, and later admission control can refuse before decoding.
 class OtlpGrpcService final : public grpc::CallbackGenericService {
  public:
-  explicit OtlpGrpcService(std::shared_ptr<Ingestor> ingestor) : ingestor_(std::move(ingestor)) {}
+  // `include_metadata`: each batch keeps the call's client metadata (RequestMetadata).
+  OtlpGrpcService(std::shared_ptr<Ingestor> ingestor, bool include_metadata)
+      : ingestor_(std::move(ingestor)), include_metadata_(include_metadata) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
  private:
   std::shared_ptr<Ingestor> ingestor_;
+  bool include_metadata_;
 };
 
 }  // namespace otlpd::receivers::otlp

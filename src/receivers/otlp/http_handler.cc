@@ -53,14 +53,25 @@ bool wildcardMatch(std::string_view pattern, std::string_view value) {
          value.ends_with(suffix);
 }
 
+std::shared_ptr<const pipeline::RequestMetadata> headerMetadata(
+    const common::HttpRequest& request) {
+  auto metadata = std::make_shared<pipeline::RequestMetadata>();
+  for (const auto& header : request) {
+    metadata->add(std::string_view(header.name_string().data(), header.name_string().size()),
+                  std::string_view(header.value().data(), header.value().size()));
+  }
+  return metadata;
+}
+
 }  // namespace
 
 OtlpHttpHandler::OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths paths,
-                                 CorsConfig cors, size_t max_body_bytes)
+                                 CorsConfig cors, size_t max_body_bytes, bool include_metadata)
     : ingestor_(std::move(ingestor)),
       paths_(std::move(paths)),
       cors_(std::move(cors)),
-      max_body_bytes_(max_body_bytes) {}
+      max_body_bytes_(max_body_bytes),
+      include_metadata_(include_metadata) {}
 
 bool OtlpHttpHandler::originAllowed(std::string_view origin) const {
   for (const auto& pattern : cors_.allowed_origins) {
@@ -229,7 +240,8 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
         },
         std::move(admitted),
         *encoding == Encoding::kProtobuf ? std::optional<pipeline::WireBytes>(std::move(body))
-                                         : std::nullopt);
+                                         : std::nullopt,
+        include_metadata_ ? headerMetadata(request) : nullptr);
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         return common::makeResponse(

@@ -26,7 +26,7 @@ struct CorsConfig {
 class OtlpHttpHandler final : public common::HttpHandler {
  public:
   OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths paths, CorsConfig cors,
-                  size_t max_body_bytes);
+                  size_t max_body_bytes, bool include_metadata = false);
 
   common::HttpResponse handle(common::HttpRequest&& request) override;
   std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
@@ -46,6 +46,7 @@ class OtlpHttpHandler final : public common::HttpHandler {
   HttpPaths paths_;
   CorsConfig cors_;
   size_t max_body_bytes_;
+  bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
 };
 
 }  // namespace otlpd::receivers::otlp

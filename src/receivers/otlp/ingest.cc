@@ -164,7 +164,8 @@ ExportOutcome Ingestor::exportRequest(
     Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
     absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
     std::optional<pipeline::MemoryBudget::Reservation> admitted,
-    std::optional<pipeline::WireBytes> protobuf_body) {
+    std::optional<pipeline::WireBytes> protobuf_body,
+    std::shared_ptr<const pipeline::RequestMetadata> metadata) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
   if (next == nullptr) {
@@ -229,6 +230,7 @@ ExportOutcome Ingestor::exportRequest(
       c.refused->add(validation.rejected);
     }
   }
+  batch.setMetadata(std::move(metadata));
   const size_t items = batch.itemCount();
   if (items > 0) {
     absl::Status s = next->consume(std::move(batch));

@@ -49,7 +49,8 @@ class Ingestor {
       pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
       absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
       std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt,
-      std::optional<pipeline::WireBytes> protobuf_body = std::nullopt);
+      std::optional<pipeline::WireBytes> protobuf_body = std::nullopt,
+      std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr);
 
   // Reserves memory for a request about to be read, sized from recent requests, so that many
   // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and

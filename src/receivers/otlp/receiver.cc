@@ -21,6 +21,7 @@ constexpr int64_t kDefaultMaxMessageMib = 64;
 struct GrpcConfig {
   std::string endpoint = "localhost:4317";
   int64_t max_recv_msg_size_mib = kDefaultMaxMessageMib;
+  bool include_metadata = false;
 };
 
 struct HttpConfig {
@@ -28,6 +29,7 @@ struct HttpConfig {
   int64_t max_request_body_size = kDefaultMaxMessageMib << 20;
   HttpPaths paths;
   CorsConfig cors;
+  bool include_metadata = false;
 };
 
 struct OtlpReceiverConfig {
@@ -44,6 +46,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     grpc.endpoint = g.getString("endpoint", grpc.endpoint);
     grpc.max_recv_msg_size_mib =
         g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
+    grpc.include_metadata = g.getBool("include_metadata", false);
     g.rejectUnknownKeys();
     cfg.grpc = grpc;
   }
@@ -53,6 +56,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     http.endpoint = h.getString("endpoint", http.endpoint);
     http.max_request_body_size =
         h.getInt("max_request_body_size", http.max_request_body_size, 1, int64_t{1} << 34);
+    http.include_metadata = h.getBool("include_metadata", false);
     http.paths.traces = h.getString("traces_url_path", http.paths.traces);
     http.paths.metrics = h.getString("metrics_url_path", http.paths.metrics);
     http.paths.logs = h.getString("logs_url_path", http.paths.logs);
@@ -92,7 +96,8 @@ class OtlpReceiver final : public pipeline::Receiver {
       options.endpoint = config_.http->endpoint;
       options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
       auto handler = std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths,
-                                                       config_.http->cors, options.max_body_bytes);
+                                                       config_.http->cors, options.max_body_bytes,
+                                                       config_.http->include_metadata);
       auto server = common::HttpServer::start(options, handler);
       if (!server.ok()) return server.status();
       http_server_ = std::move(*server);
@@ -122,7 +127,7 @@ class OtlpReceiver final : public pipeline::Receiver {
   absl::Status startGrpc(pipeline::Host& host) {
     auto hp = common::HostPort::parse(config_.grpc->endpoint);
     if (!hp.ok()) return hp.status();
-    grpc_service_ = std::make_unique<OtlpGrpcService>(ingestor_);
+    grpc_service_ = std::make_unique<OtlpGrpcService>(ingestor_, config_.grpc->include_metadata);
     grpc::ServerBuilder builder;
     int port = 0;
     // gRPC resolves "localhost" to every loopback address itself.

@@ -1,0 +1,72 @@
+#include "processors/resource/resource_processor.h"
+
+#include "processors/common/attribute_actions.h"
+#include "processors/common/editing_processor.h"
+
+namespace otlpd::processors::resource {
+namespace {
+
+// One editor serves the three signals: it never goes below the resource.
+class ResourceEditor final : public otlp::TracesEditor,
+                             public otlp::LogsEditor,
+                             public otlp::MetricsEditor {
+ public:
+  ResourceEditor(const AttributeActions& actions, const MetadataLookup* metadata)
+      : actions_(actions), metadata_(metadata) {}
+  otlp::EditDepth depth() const override { return otlp::EditDepth::kResource; }
+  bool editResource(otlp::MessageEdit& resource) override {
+    actions_.apply(resource.attributes(), metadata_);
+    return true;
+  }
+
+ private:
+  const AttributeActions& actions_;
+  const MetadataLookup* metadata_;
+};
+
+class ResourceProcessor final : public EditingProcessor {
+ public:
+  ResourceProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
+                    std::shared_ptr<pipeline::Consumer> next, AttributeActions actions)
+      : EditingProcessor(settings, signal, std::move(next)), actions_(std::move(actions)) {}
+
+ protected:
+  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
+    // Request metadata is not carried by batches yet: `from_context` finds nothing.
+    ResourceEditor editor(actions_, nullptr);
+    switch (signal()) {
+      case pipeline::Signal::kTraces:
+        return otlp::rewriteTraces(request, editor);
+      case pipeline::Signal::kLogs:
+        return otlp::rewriteLogs(request, editor);
+      case pipeline::Signal::kMetrics:
+        return otlp::rewriteMetrics(request, editor);
+    }
+    return absl::InternalError("unknown signal");
+  }
+
+ private:
+  AttributeActions actions_;
+};
+
+class ResourceProcessorFactory final : public pipeline::ProcessorFactory {
+ public:
+  std::string_view type() const override { return "resource"; }
+  bool supports(pipeline::Signal) const override { return true; }
+
+  absl::StatusOr<std::unique_ptr<pipeline::Processor>> create(
+      const pipeline::CreateSettings& settings, config::ConfigNode& config, pipeline::Signal signal,
+      std::shared_ptr<pipeline::Consumer> next) const override {
+    AttributeActions actions = AttributeActions::read(config, "attributes");
+    return std::make_unique<ResourceProcessor>(settings, signal, std::move(next),
+                                               std::move(actions));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::ProcessorFactory> makeResourceProcessorFactory() {
+  return std::make_unique<ResourceProcessorFactory>();
+}
+
+}  // namespace otlpd::processors::resource
