@@ -10,11 +10,13 @@
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/attributes/attributes_processor.h"
 #include "processors/batch/batch_processor.h"
+#include "processors/filter/filter_processor.h"
 #include "processors/lookup/lookup_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
 #include "processors/redaction/redaction_processor.h"
 #include "processors/resource/resource_processor.h"
 #include "processors/resourcedetection/resourcedetection_processor.h"
+#include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd::server {
@@ -25,6 +27,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());
   registry.add(processors::attributes::makeAttributesProcessorFactory());
+  registry.add(processors::filter::makeFilterProcessorFactory());
+  registry.add(processors::transform::makeTransformProcessorFactory());
   registry.add(processors::resourcedetection::makeResourceDetectionFactory());
   registry.add(processors::lookup::makeLookupFactory());
   registry.add(processors::redaction::makeRedactionFactory());
