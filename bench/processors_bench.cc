@@ -1,7 +1,7 @@
 // The OTTL processors (issue #11), filter and transform, on 1000-span requests of ~800 bytes per
 // span (payloads.h) as a receiver hands them on: a wire batch through the processor into a consumer
-// that drops it. Items/s are spans per CPU-second. The baseline is the same batch handed straight to
-// that consumer; a processor's own cost per span is the difference.
+// that drops it. Items/s are spans per CPU-second. The baseline is the same batch handed straight
+// to that consumer; a processor's own cost per span is the difference.
 #include <benchmark/benchmark.h>
 
 #include <memory>

@@ -828,6 +828,10 @@ absl::Status Evaluator::editor(const Expr& e) {
   const Expr& target = *e.args[0];
   switch (e.fn) {
     case FnId::kSet: {
+      if (e.args[1]->kind == Expr::Kind::kConst) {
+        if (e.args[1]->constant.isNil()) return absl::OkStatus();
+        return writePath(target, e.args[1]->constant);
+      }
       Value v;
       if (absl::Status s = eval(*e.args[1], v); !s.ok()) return s;
       if (v.isNil()) return absl::OkStatus();  // the Collector's set ignores nil

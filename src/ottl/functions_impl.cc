@@ -137,6 +137,7 @@ std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view 
       search = start + utf8Width(text, start);
       continue;
     }
+    if (!any) out.reserve(text.size() + replacement.size());
     any = true;
     out.append(text.substr(pos, start - pos));
     if (plain_replacement && !transforms) {
