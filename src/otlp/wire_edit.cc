@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "common/strings.h"
 #include "otlp/wire_writer.h"
 
@@ -31,33 +32,84 @@ std::optional<std::string_view> anyValueString(std::string_view any) {
 
 }  // namespace
 
+// --- ByteArena ----------------------------------------------------------------------------------
+
+std::string_view ByteArena::copy(std::string_view bytes) {
+  while (block_ < blocks_.size() && blocks_[block_].size - used_ < bytes.size()) {
+    ++block_;
+    used_ = 0;
+  }
+  if (block_ == blocks_.size()) {
+    const size_t size = std::max(kBlockSize, bytes.size());
+    blocks_.push_back(Block{std::make_unique<char[]>(size), size});
+    used_ = 0;
+  }
+  char* p = blocks_[block_].data.get() + used_;
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  used_ += bytes.size();
+  return std::string_view(p, bytes.size());
+}
+
 // --- AttributeList ------------------------------------------------------------------------------
 
-std::string_view AttributeList::own(std::string s) {
-  storage_.push_back(std::move(s));
-  return storage_.back();
+std::string_view AttributeList::ownValue(const Value& value) {
+  encode_buffer_.clear();
+  encodeValue(value, encode_buffer_);
+  return storage_.copy(encode_buffer_);
+}
+
+void AttributeList::reset() {
+  entries_.clear();
+  storage_.reset();
+  changed_ = false;
+}
+
+bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
+  Entry e;
+  e.original = kv;
+  e.raw = raw;
+  e.key = {};
+  e.value = {};
+  // What every SDK writes: key (field 1) then value (field 2), each shorter than 128 bytes.
+  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+  const size_t n = kv.size();
+  if (n >= 2 && p[0] == 0x0A && p[1] < 0x80 && size_t{2} + p[1] <= n) {
+    const size_t key_end = size_t{2} + p[1];
+    if (key_end == n) {
+      e.key = std::string_view(kv.data() + 2, p[1]);
+      entries_.push_back(e);
+      return true;
+    }
+    if (key_end + 2 <= n && p[key_end] == 0x12 && p[key_end + 1] < 0x80 &&
+        key_end + 2 + p[key_end + 1] == n) {
+      e.key = std::string_view(kv.data() + 2, p[1]);
+      e.value = std::string_view(kv.data() + key_end + 2, n - key_end - 2);
+      entries_.push_back(e);
+      return true;
+    }
+  }
+  Reader reader(kv);
+  Field f;
+  while (!reader.done()) {
+    if (reader.next(f) != Stop::kNone) return false;
+    if (f.type != wire::kLengthDelimited) continue;
+    if (f.number == 1) e.key = f.bytes;
+    if (f.number == 2) e.value = f.bytes;
+  }
+  // A KeyValue with no bytes at all is still an entry; keep `original` non-null to say unchanged.
+  if (e.original.data() == nullptr) e.original = std::string_view("", 0);
+  entries_.push_back(e);
+  return true;
 }
 
 bool AttributeList::parse(const std::vector<std::string_view>& keyvalues) {
-  entries_.clear();
-  storage_.clear();
-  changed_ = false;
+  reset();
   entries_.reserve(keyvalues.size());
   for (std::string_view kv : keyvalues) {
-    Entry e;
-    e.original = kv;
-    Reader reader(kv);
-    Field f;
-    while (!reader.done()) {
-      if (reader.next(f) != Stop::kNone) {
-        entries_.clear();
-        return false;
-      }
-      if (f.type != wire::kLengthDelimited) continue;
-      if (f.number == 1) e.key = f.bytes;
-      if (f.number == 2) e.value = f.bytes;
+    if (!addEncoded(kv)) {
+      entries_.clear();
+      return false;
     }
-    entries_.push_back(e);
   }
   return true;
 }
@@ -80,28 +132,27 @@ std::optional<size_t> AttributeList::find(std::string_view key) const {
 }
 
 void AttributeList::set(size_t i, const Value& value) {
-  std::string encoded;
-  encoded.reserve(encodedValueSize(value));
-  encodeValue(value, encoded);
-  entries_[i].value = own(std::move(encoded));
+  entries_[i].value = ownValue(value);
   entries_[i].original = {};
+  entries_[i].raw = {};
   changed_ = true;
 }
 
 void AttributeList::setString(size_t i, std::string_view value) {
-  std::string encoded;
-  wire::appendLengthDelimited(1, value, encoded);
-  entries_[i].value = own(std::move(encoded));
+  encode_buffer_.clear();
+  wire::appendLengthDelimited(1, value, encode_buffer_);
+  entries_[i].value = storage_.copy(encode_buffer_);
   entries_[i].original = {};
+  entries_[i].raw = {};
   changed_ = true;
 }
 
 void AttributeList::append(std::string_view key, const Value& value) {
-  std::string encoded;
-  encodeValue(value, encoded);
   Entry e;
-  e.key = own(std::string(key));
-  e.value = own(std::move(encoded));
+  e.key = storage_.copy(key);
+  e.value = ownValue(value);
+  e.original = {};
+  e.raw = {};
   entries_.push_back(e);
   changed_ = true;
 }
@@ -126,7 +177,23 @@ void AttributeList::clear() {
 
 size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
   const size_t start = out.size();
+  // Runs of unchanged entries that sit next to each other in the input go out in one append.
+  const char* run_begin = nullptr;
+  const char* run_end = nullptr;
+  auto flush = [&] {
+    if (run_begin != nullptr) out.append(run_begin, static_cast<size_t>(run_end - run_begin));
+    run_begin = run_end = nullptr;
+  };
   for (const Entry& e : entries_) {
+    if (e.raw.data() != nullptr) {
+      if (e.raw.data() != run_end) {
+        flush();
+        run_begin = e.raw.data();
+      }
+      run_end = e.raw.data() + e.raw.size();
+      continue;
+    }
+    flush();
     if (e.original.data() != nullptr) {
       wire::appendLengthDelimited(field_number, e.original, out);
       continue;
@@ -138,6 +205,7 @@ size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
     wire::appendLengthDelimited(1, e.key, out);
     wire::appendLengthDelimited(2, e.value, out);
   }
+  flush();
   return out.size() - start;
 }
 
@@ -148,7 +216,7 @@ wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) 
   attributes_field_ = attributes_field;
   fields_.clear();
   overrides_.clear();
-  attributes_.reset();
+  attributes_parsed_ = false;
   attributes_malformed_ = false;
   Reader reader(bytes);
   Field f;
@@ -166,7 +234,7 @@ wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) 
 }
 
 bool MessageEdit::changed() const {
-  return !overrides_.empty() || (attributes_ && attributes_->changed());
+  return !overrides_.empty() || (attributes_parsed_ && attributes_.changed());
 }
 
 const MessageEdit::RawField* MessageEdit::last(uint32_t field) const {
@@ -196,7 +264,7 @@ MessageEdit::Override& MessageEdit::override(uint32_t field, wire::WireType type
 
 bool MessageEdit::has(uint32_t field) const {
   if (const Override* o = findOverride(field)) return !o->cleared;
-  if (field == attributes_field_ && attributes_) return !attributes_->empty();
+  if (field == attributes_field_ && attributes_parsed_) return !attributes_.empty();
   return last(field) != nullptr;
 }
 
@@ -272,19 +340,22 @@ void MessageEdit::clearField(uint32_t field) {
 }
 
 AttributeList& MessageEdit::attributes() {
-  if (!attributes_) {
-    attributes_.emplace();
-    std::vector<std::string_view> keyvalues;
+  if (!attributes_parsed_) {
+    attributes_parsed_ = true;
+    attributes_.reset();
+    attributes_.entries_.reserve(fields_.size());
     if (attributes_field_ != 0) {
       for (const RawField& f : fields_) {
-        if (f.number == attributes_field_ && f.type == wire::kLengthDelimited) {
-          keyvalues.push_back(f.bytes);
+        if (f.number == attributes_field_ && f.type == wire::kLengthDelimited &&
+            !attributes_.addEncoded(f.bytes, f.raw)) {
+          attributes_.reset();
+          attributes_malformed_ = true;
+          break;
         }
       }
     }
-    attributes_malformed_ = !attributes_->parse(keyvalues);
   }
-  return *attributes_;
+  return attributes_;
 }
 
 namespace {
@@ -319,14 +390,14 @@ void MessageEdit::encode(std::string& out) const {
     out.append(bytes_);
     return;
   }
-  const bool rewrite_attributes =
-      attributes_ && attributes_->changed() && attributes_field_ != 0 && !attributes_malformed_;
+  const bool rewrite_attributes = attributes_parsed_ && attributes_.changed() &&
+                                  attributes_field_ != 0 && !attributes_malformed_;
   bool attributes_written = false;
   // Overrides are written where their field first appeared; the others at the end.
-  std::vector<bool> override_written(overrides_.size(), false);
+  absl::InlinedVector<bool, 8> override_written(overrides_.size(), false);
   for (const RawField& f : fields_) {
     if (rewrite_attributes && f.number == attributes_field_) {
-      if (!attributes_written) attributes_->encode(attributes_field_, out);
+      if (!attributes_written) attributes_.encode(attributes_field_, out);
       attributes_written = true;
       continue;
     }
@@ -340,7 +411,7 @@ void MessageEdit::encode(std::string& out) const {
     }
     if (!overridden) out.append(f.raw);
   }
-  if (rewrite_attributes && !attributes_written) attributes_->encode(attributes_field_, out);
+  if (rewrite_attributes && !attributes_written) attributes_.encode(attributes_field_, out);
   for (size_t i = 0; i < overrides_.size(); ++i) {
     const Override& o = overrides_[i];
     if (!override_written[i] && !o.cleared) encodeOverride(o.number, o.type, o.value, o.items, out);
@@ -364,7 +435,11 @@ namespace {
 // is known only once its children are written). Assembled with one copy at the end.
 class PieceWriter {
  public:
-  explicit PieceWriter(std::string_view input) : input_(input) { scratch_.reserve(4096); }
+  explicit PieceWriter(std::string_view input) : input_(input) {
+    // Edited messages are about as large as the input: no regrowth (and copy) while writing.
+    scratch_.reserve(input.size() + 4096);
+    pieces_.reserve(256);
+  }
 
   void copy(std::string_view slice) {
     const size_t offset = static_cast<size_t>(slice.data() - input_.data());

@@ -11,7 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,10 +55,35 @@ inline constexpr uint32_t kHistogramAttributes = 9, kExponentialHistogramAttribu
                           kSummaryAttributes = 7;
 }  // namespace fields
 
+// Bytes that stay where they are until reset(): what editors write lives here while a rewrite
+// runs. Blocks are kept across resets, so a rewrite that reuses it allocates nothing once warm.
+class ByteArena {
+ public:
+  std::string_view copy(std::string_view bytes);
+  void reset() {
+    block_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  static constexpr size_t kBlockSize = 16 * 1024;
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t size;
+  };
+  std::vector<Block> blocks_;
+  size_t block_ = 0;  // the block being filled
+  size_t used_ = 0;   // bytes used in it
+};
+
 // The KeyValue entries of one repeated `attributes` field, editable. Entries read from the input
 // stay slices of it until changed; keys and values written by an editor are owned here.
 class AttributeList {
  public:
+  AttributeList() = default;
+  AttributeList(const AttributeList&) = delete;
+  AttributeList& operator=(const AttributeList&) = delete;
+
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   std::string_view key(size_t i) const { return entries_[i].key; }
@@ -99,6 +124,11 @@ class AttributeList {
   // Parses the entries from the encoded KeyValue messages (each without tag and length). False on
   // malformed bytes (the list is then empty).
   bool parse(const std::vector<std::string_view>& keyvalues);
+  // Starts an empty list (forgetting what was owned), then adds entries one by one.
+  void reset();
+  // `raw`, when known, is the whole field (tag and length included) as the input holds it: unchanged
+  // entries are then copied from there, adjacent ones at once.
+  bool addEncoded(std::string_view keyvalue, std::string_view raw = {});
   // Appends every entry as repeated field `field_number`; returns the bytes appended.
   size_t encode(uint32_t field_number, std::string& out) const;
 
@@ -107,11 +137,15 @@ class AttributeList {
     std::string_view key;
     std::string_view value;     // content of the AnyValue message
     std::string_view original;  // the whole KeyValue content while unchanged, else empty
+    std::string_view raw;       // the field in the input (tag included) while unchanged, if known
   };
-  std::string_view own(std::string s);
+  std::string_view ownValue(const Value& value);
+
+  friend class MessageEdit;
 
   std::vector<Entry> entries_;
-  std::deque<std::string> storage_;  // a deque keeps views into earlier strings valid
+  ByteArena storage_;
+  std::string encode_buffer_;
   bool changed_ = false;
 };
 
@@ -175,7 +209,8 @@ class MessageEdit {
   uint32_t attributes_field_ = 0;
   std::vector<RawField> fields_;
   std::vector<Override> overrides_;
-  std::optional<AttributeList> attributes_;
+  AttributeList attributes_;
+  bool attributes_parsed_ = false;
   bool attributes_malformed_ = false;
 };
 

@@ -22,6 +22,10 @@ inline size_t varintSize(uint64_t v) {
 }
 
 inline void appendVarint(uint64_t v, std::string& out) {
+  if (v < 0x80) {
+    out.push_back(static_cast<char>(v));
+    return;
+  }
   char buf[10];
   size_t n = 0;
   while (v >= 0x80) {

@@ -11,8 +11,11 @@
 #include "processors/attributes/attributes_processor.h"
 #include "processors/batch/batch_processor.h"
 #include "processors/filter/filter_processor.h"
+#include "processors/lookup/lookup_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/redaction/redaction_processor.h"
 #include "processors/resource/resource_processor.h"
+#include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 
@@ -26,6 +29,9 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(processors::attributes::makeAttributesProcessorFactory());
   registry.add(processors::filter::makeFilterProcessorFactory());
   registry.add(processors::transform::makeTransformProcessorFactory());
+  registry.add(processors::resourcedetection::makeResourceDetectionFactory());
+  registry.add(processors::lookup::makeLookupFactory());
+  registry.add(processors::redaction::makeRedactionFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());

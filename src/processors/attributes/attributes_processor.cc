@@ -105,8 +105,10 @@ class AttributesProcessor final : public EditingProcessor {
 
  protected:
   absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    // Request metadata is not carried by batches yet: `from_context` finds nothing.
-    const MetadataLookup* metadata = nullptr;
+    std::string joined;
+    std::optional<MetadataLookup> lookup;
+    if (const pipeline::RequestMetadata* md = batchMetadata()) lookup = lookupIn(*md, joined);
+    const MetadataLookup* metadata = lookup ? &*lookup : nullptr;
     switch (signal()) {
       case pipeline::Signal::kTraces: {
         TracesEditor editor(config_, metadata);

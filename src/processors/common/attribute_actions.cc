@@ -378,6 +378,20 @@ std::optional<AttributeActions::Action> AttributeActions::readAction(config::Con
   return a;
 }
 
+MetadataLookup lookupIn(const pipeline::RequestMetadata& metadata, std::string& joined) {
+  return [&metadata, &joined](std::string_view key) -> std::optional<std::string_view> {
+    std::vector<std::string_view> values = metadata.all(key);
+    if (values.empty()) return std::nullopt;
+    if (values.size() == 1) return values[0];
+    joined.clear();
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) joined += ';';
+      joined.append(values[i]);
+    }
+    return std::string_view(joined);
+  };
+}
+
 void AttributeActions::apply(AttributeList& attributes, const MetadataLookup* metadata) const {
   for (const Action& action : actions_) applyOne(action, attributes, metadata);
 }

@@ -13,6 +13,7 @@
 #include "config/config_node.h"
 #include "otlp/value.h"
 #include "otlp/wire_edit.h"
+#include "pipeline/request_metadata.h"
 
 namespace re2 {
 class RE2;
@@ -24,6 +25,10 @@ namespace otlpd::processors {
 // `from_context`: the value of `key` (matched without regard to case, as the Collector does), with
 // several values joined by ";"; nullopt when absent.
 using MetadataLookup = std::function<std::optional<std::string_view>(std::string_view key)>;
+
+// A MetadataLookup over the metadata a batch carries; `joined` holds a value made of several
+// (valid until the next lookup).
+MetadataLookup lookupIn(const pipeline::RequestMetadata& metadata, std::string& joined);
 
 class AttributeActions {
  public:

@@ -75,7 +75,7 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
   if (!result.ok()) return result.status();
   if (result->dropped != 0) dropped_items_->add(result->dropped);
   if (!result->changed) return next_->consume(std::move(batch));
-  if (result->items == 0) return absl::OkStatus();  // everything was dropped on purpose
+  if (result->items == 0 && result->dropped != 0) return absl::OkStatus();  // all dropped on purpose
   pipeline::Batch edited = pipeline::Batch::fromWire(
       signal_, pipeline::WireBytes::fromString(std::move(result->bytes)), result->items);
   edited.reserveLike(batch);

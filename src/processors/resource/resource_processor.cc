@@ -32,8 +32,12 @@ class ResourceProcessor final : public EditingProcessor {
 
  protected:
   absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    // Request metadata is not carried by batches yet: `from_context` finds nothing.
-    ResourceEditor editor(actions_, nullptr);
+    std::string joined;
+    std::optional<MetadataLookup> lookup;
+    if (const pipeline::RequestMetadata* metadata = batchMetadata()) {
+      lookup = lookupIn(*metadata, joined);
+    }
+    ResourceEditor editor(actions_, lookup ? &*lookup : nullptr);
     switch (signal()) {
       case pipeline::Signal::kTraces:
         return otlp::rewriteTraces(request, editor);

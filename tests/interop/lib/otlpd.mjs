@@ -267,9 +267,9 @@ export class Otlpd {
 /**
  * Starts otlpd. `config(dir)` may replace the default config (file + debug exporters) with the
  * caller's YAML; it must still bind the endpoints the ready file is checked for (READY_KEYS),
- * plus `extraReadyKeys` (e.g. 'jaeger_query').
+ * plus `extraReadyKeys` (e.g. 'jaeger_query'). `env` adds to otlpd's environment.
  */
-export async function startOtlpd({ readyTimeoutMs = 20000, config = configYaml, extraReadyKeys = [] } = {}) {
+export async function startOtlpd({ readyTimeoutMs = 20000, config = configYaml, extraReadyKeys = [], env = {} } = {}) {
   const bin = otlpdBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otlpd-interop-'));
   const configPath = path.join(dir, 'config.yaml');
@@ -277,6 +277,7 @@ export async function startOtlpd({ readyTimeoutMs = 20000, config = configYaml, 
   fs.writeFileSync(configPath, config(dir));
   const child = spawn(bin, ['serve', '--config', configPath, '--ready-file', readyPath], {
     cwd: dir,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid) live.add(child);
