@@ -361,6 +361,12 @@ class Evaluator {
           AttributeMap(*list).replaceAll(value.pdata().map());
           return absl::OkStatus();
         }
+        if (e.keys.size() == 1 && value.type() == Type::kString) {
+          if (std::optional<size_t> i = list->find(e.keys[0].str)) {
+            list->setString(*i, value.str());
+            return absl::OkStatus();
+          }
+        }
         absl::StatusOr<otlp::Value> pv = value.toPdata();
         if (!pv.ok()) return evalError(e, toStd(pv.status().message()));
         if (e.keys.size() == 1) {
@@ -822,6 +828,10 @@ absl::Status Evaluator::editor(const Expr& e) {
   const Expr& target = *e.args[0];
   switch (e.fn) {
     case FnId::kSet: {
+      if (e.args[1]->kind == Expr::Kind::kConst) {
+        if (e.args[1]->constant.isNil()) return absl::OkStatus();
+        return writePath(target, e.args[1]->constant);
+      }
       Value v;
       if (absl::Status s = eval(*e.args[1], v); !s.ok()) return s;
       if (v.isNil()) return absl::OkStatus();  // the Collector's set ignores nil
@@ -863,8 +873,14 @@ absl::Status Evaluator::editor(const Expr& e) {
       Value current;
       if (absl::Status s = readPath(target, current); !s.ok()) return s;
       if (current.type() != Type::kString) return absl::OkStatus();
-      std::string replacement;
-      if (absl::Status s = stringArg(e, 2, replacement, "replacement"); !s.ok()) return s;
+      std::string replacement_storage;
+      std::string_view replacement;
+      if (e.args[2]->kind == Expr::Kind::kConst && e.args[2]->constant.type() == Type::kString) {
+        replacement = e.args[2]->constant.str();
+      } else {
+        if (absl::Status s = stringArg(e, 2, replacement_storage, "replacement"); !s.ok()) return s;
+        replacement = replacement_storage;
+      }
       const ReplacementTransform t = transformOf(e, 4);
       if (e.fn == FnId::kReplacePattern) {
         std::optional<std::string> updated =

@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 #include <simdjson.h>
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -23,8 +24,8 @@ bool isNameChar(char c) {
 }
 
 // Go's Regexp.Expand for one match.
-void expand(const re2::RE2& re, std::string_view tmpl, const std::vector<re2::StringPiece>& groups,
-            std::string& out) {
+void expand(const re2::RE2& re, std::string_view tmpl, const re2::StringPiece* groups,
+            size_t ngroups, std::string& out) {
   for (size_t i = 0; i < tmpl.size(); ++i) {
     const char c = tmpl[i];
     if (c != '$' || i + 1 >= tmpl.size()) {
@@ -72,7 +73,7 @@ void expand(const re2::RE2& re, std::string_view tmpl, const std::vector<re2::St
       auto it = named.find(std::string(name));
       if (it != named.end()) index = it->second;
     }
-    if (index >= 0 && static_cast<size_t>(index) < groups.size() && groups[index].data()) {
+    if (index >= 0 && static_cast<size_t>(index) < ngroups && groups[index].data()) {
       out.append(groups[index].data(), groups[index].size());
     }
     i = end - 1;
@@ -107,7 +108,15 @@ std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view 
                                            std::string_view replacement,
                                            const ReplacementTransform& transform) {
   const int ngroups = re.NumberOfCapturingGroups() + 1;
-  std::vector<re2::StringPiece> groups(static_cast<size_t>(ngroups));
+  // Groups on the stack for the usual few; replace_pattern runs on every item.
+  constexpr int kInline = 10;
+  std::array<re2::StringPiece, kInline> inline_groups;
+  std::vector<re2::StringPiece> heap_groups;
+  re2::StringPiece* groups = inline_groups.data();
+  if (ngroups > kInline) {
+    heap_groups.resize(static_cast<size_t>(ngroups));
+    groups = heap_groups.data();
+  }
   const bool plain_replacement = replacement.find('$') == std::string_view::npos;
   const bool transforms = transform.hash || !transform.format.empty();
   std::string out;
@@ -117,7 +126,9 @@ std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view 
   bool any = false;
   const re2::StringPiece input(text.data(), text.size());
   while (search <= text.size()) {
-    if (!re.Match(input, search, text.size(), re2::RE2::UNANCHORED, groups.data(), ngroups)) break;
+    // Only the whole match is needed when the replacement refers to no group.
+    const int wanted = plain_replacement ? 1 : ngroups;
+    if (!re.Match(input, search, text.size(), re2::RE2::UNANCHORED, groups, wanted)) break;
     const size_t start = static_cast<size_t>(groups[0].data() - text.data());
     const size_t end = start + groups[0].size();
     if (start == end && start == last_end) {
@@ -126,15 +137,20 @@ std::optional<std::string> replaceAllRegex(const re2::RE2& re, std::string_view 
       search = start + utf8Width(text, start);
       continue;
     }
+    if (!any) out.reserve(text.size() + replacement.size());
     any = true;
     out.append(text.substr(pos, start - pos));
-    std::string expanded;
-    if (plain_replacement) {
-      expanded = replacement;
+    if (plain_replacement && !transforms) {
+      out.append(replacement);
     } else {
-      expand(re, replacement, groups, expanded);
+      std::string expanded;
+      if (plain_replacement) {
+        expanded = replacement;
+      } else {
+        expand(re, replacement, groups, static_cast<size_t>(ngroups), expanded);
+      }
+      out += transforms ? transformReplacement(expanded, transform) : expanded;
     }
-    out += transforms ? transformReplacement(expanded, transform) : expanded;
     pos = end;
     last_end = end;
     if (start == end) {

@@ -52,17 +52,31 @@ Value Value::ofPdata(otlp::Value v) {
     case otlp::Value::Kind::kArray: {
       Value out;
       out.type_ = Type::kList;
-      out.pdata_ = std::move(v);
+      out.pdata_ = std::make_shared<otlp::Value>(std::move(v));
       return out;
     }
     case otlp::Value::Kind::kMap: {
       Value out;
       out.type_ = Type::kMap;
-      out.pdata_ = std::move(v);
+      out.pdata_ = std::make_shared<otlp::Value>(std::move(v));
       return out;
     }
   }
   return Value();
+}
+
+const otlp::Value& Value::emptyPdata() {
+  static const otlp::Value empty;
+  return empty;
+}
+
+otlp::Value& Value::mutablePdata() {
+  if (!pdata_) {
+    pdata_ = std::make_shared<otlp::Value>();
+  } else if (pdata_.use_count() > 1) {
+    pdata_ = std::make_shared<otlp::Value>(*pdata_);
+  }
+  return *pdata_;
 }
 
 void Value::own() {
@@ -88,7 +102,7 @@ absl::StatusOr<otlp::Value> Value::toPdata() const {
       return otlp::Value::ofBytes(std::string(str()));
     case Type::kMap:
     case Type::kList:
-      return pdata_;
+      return pdata();
     case Type::kTime:
     case Type::kDuration:
     case Type::kAny:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -58,8 +59,9 @@ class Value {
   // String and bytes.
   std::string_view str() const { return owned_ ? std::string_view(own_) : view_; }
   // Map and list (as otlp kMap / kArray).
-  const otlp::Value& pdata() const { return pdata_; }
-  otlp::Value& mutablePdata() { return pdata_; }
+  const otlp::Value& pdata() const { return pdata_ ? *pdata_ : emptyPdata(); }
+  // Copies the map or list first when another value shares it.
+  otlp::Value& mutablePdata();
 
   // Copies borrowed bytes so the value outlives what it was read from.
   void own();
@@ -95,7 +97,10 @@ class Value {
   double double_ = 0;
   std::string_view view_;
   std::string own_;
-  otlp::Value pdata_;
+  static const otlp::Value& emptyPdata();
+
+  // Maps and lists are shared between copies (copied on write), so copying a scalar value is cheap.
+  std::shared_ptr<otlp::Value> pdata_;
 };
 
 enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };

@@ -293,6 +293,15 @@ Value WireItem::attribute(Context level, std::string_view key) {
   while (!r.done()) {
     if (r.next(field) != otlp::wire::Stop::kNone) return Value();
     if (field.number != number || field.type != otlp::wire::kLengthDelimited) continue;
+    // The usual encoding puts the key first with a one-byte length: compare it without a reader.
+    const auto* p = reinterpret_cast<const uint8_t*>(field.bytes.data());
+    if (field.bytes.size() >= 2 && p[0] == 0x0A && p[1] < 0x80) {
+      const size_t len = p[1];
+      if (len != key.size() || 2 + len > field.bytes.size() ||
+          std::memcmp(p + 2, key.data(), len) != 0) {
+        continue;
+      }
+    }
     otlp::wire::Reader kv(field.bytes);
     otlp::wire::Field part;
     std::string_view k, v;

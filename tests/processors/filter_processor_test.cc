@@ -9,8 +9,8 @@
 namespace otlpd::processors::filter {
 namespace {
 
-using testing::ProcessorHarness;
-using testing::putString;
+using ottl_testing::ProcessorHarness;
+using ottl_testing::putString;
 namespace pb_trace = otlp::pb_trace;
 namespace pb_metrics = otlp::pb_metrics;
 namespace pb_logs = otlp::pb_logs;
@@ -73,7 +73,7 @@ TEST(FilterProcessor, ReadmeExampleOnTraces) {
   putString(local->mutable_resource()->mutable_attributes(), "host.name", "localhost");
   local->add_scope_spans()->add_spans()->set_name("app_5");
 
-  testing::Run r = h.run(req, 5);
+  ottl_testing::Run r = h.run(req, 5);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const otlp::TracesRequest& out = r.out->traces();
@@ -109,7 +109,7 @@ TEST(FilterProcessor, ReadmeExampleOnMetrics) {
   m4->mutable_sum()->add_data_points()->set_as_int(5);
   m4->mutable_sum()->add_data_points()->set_as_int(6);
 
-  testing::Run r = h.run(req, 5);
+  ottl_testing::Run r = h.run(req, 5);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const auto& metrics = r.out->metrics().resource_metrics(0).scope_metrics(0).metrics();
@@ -124,7 +124,7 @@ TEST(FilterProcessor, ReadmeExampleOnMetrics) {
   auto* g = rm2->add_scope_metrics()->add_metrics();
   g->set_name("g");
   g->mutable_gauge()->add_data_points()->set_as_double(1);
-  testing::Run r2 = h.run(all, 1);
+  ottl_testing::Run r2 = h.run(all, 1);
   ASSERT_TRUE(r2.status.ok());
   EXPECT_FALSE(r2.out);  // nothing left to pass on
 }
@@ -143,7 +143,7 @@ TEST(FilterProcessor, ReadmeExampleOnLogs) {
   add("password=hunter2", pb_logs::SEVERITY_NUMBER_ERROR);  // dropped: body
   add("cache warmed", pb_logs::SEVERITY_NUMBER_INFO);       // dropped: below WARN
   add("disk full", pb_logs::SEVERITY_NUMBER_FATAL);         // kept
-  testing::Run r = h.run(req, 4);
+  ottl_testing::Run r = h.run(req, 4);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const auto& logs = r.out->logs().resource_logs(0).scope_logs(0).log_records();
@@ -163,7 +163,7 @@ traces:
   auto* s = req.add_resource_spans()->add_scope_spans()->add_spans();
   s->set_name("GET");
   putString(s->mutable_attributes(), "http.route", "/api");
-  testing::Run r = h.run(req, 1);
+  ottl_testing::Run r = h.run(req, 1);
   ASSERT_TRUE(r.status.ok());
   ASSERT_TRUE(r.out);
   EXPECT_EQ(r.out->traces().SerializeAsString(), req.SerializeAsString());
@@ -184,7 +184,7 @@ traces:
 )yaml";
   {
     ProcessorHarness h(*factory, conditions, pipeline::Signal::kTraces);  // propagate by default
-    testing::Run r = h.run(req, 1);
+    ottl_testing::Run r = h.run(req, 1);
     EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status.message(),
               "filter: condition \"ConvertCase(attributes[\"n\"], \"upper\") == \"X\"\": column "
@@ -193,7 +193,7 @@ traces:
   for (const char* mode : {"ignore", "silent"}) {
     ProcessorHarness h(*factory, std::string("error_mode: ") + mode + conditions,
                        pipeline::Signal::kTraces);
-    testing::Run r = h.run(req, 1);
+    ottl_testing::Run r = h.run(req, 1);
     EXPECT_TRUE(r.status.ok()) << mode;
     EXPECT_FALSE(r.out) << mode;  // the failing condition counts as false; the next one matches
     EXPECT_NE(

@@ -15,7 +15,7 @@
 #include "pipeline/batch.h"
 #include "pipeline/factory.h"
 
-namespace otlpd::processors::testing {
+namespace otlpd::processors::ottl_testing {
 
 class Capture final : public pipeline::Consumer {
  public:
@@ -83,4 +83,4 @@ inline const otlp::pb_common::AnyValue* find(
   return nullptr;
 }
 
-}  // namespace otlpd::processors::testing
+}  // namespace otlpd::processors::ottl_testing

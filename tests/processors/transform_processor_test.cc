@@ -10,9 +10,9 @@
 namespace otlpd::processors::transform {
 namespace {
 
-using testing::find;
-using testing::ProcessorHarness;
-using testing::putString;
+using ottl_testing::find;
+using ottl_testing::ProcessorHarness;
+using ottl_testing::putString;
 namespace pb_logs = otlp::pb_logs;
 namespace pb_metrics = otlp::pb_metrics;
 
@@ -36,7 +36,7 @@ trace_statements:
   putString(span->mutable_attributes(), "process.command_line",
             "app --user=bob --password=hunter2 --verbose");
   putString(span->mutable_attributes(), "cloud.region", std::string(5000, 'r'));
-  testing::Run r = h.run(req, 1);
+  ottl_testing::Run r = h.run(req, 1);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const auto& attrs = r.out->traces().resource_spans(0).scope_spans(0).spans(0).attributes();
@@ -79,7 +79,7 @@ metric_statements:
   auto* gauge = sm->add_metrics();
   gauge->set_name("system.cpu.utilization");
   gauge->mutable_gauge()->add_data_points()->set_as_double(0.5);
-  testing::Run r = h.run(req, 2);
+  ottl_testing::Run r = h.run(req, 2);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const auto& out_rm = r.out->metrics().resource_metrics(0);
@@ -121,7 +121,7 @@ log_statements:
   log->mutable_body()->set_string_value("request");
   putString(log->mutable_attributes(), "http.route", "/user/7/list/9");
   putString(log->mutable_attributes(), "http.target", "/account/1234/home");
-  testing::Run r = h.run(req, 1);
+  ottl_testing::Run r = h.run(req, 1);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_TRUE(r.out);
   const auto& out_rl = r.out->logs().resource_logs(0);
@@ -151,7 +151,7 @@ trace_statements:
   span->set_name("checkout");
   span->add_events()->set_name("exception");
   span->add_events()->set_name("log");
-  testing::Run r = h.run(req, 1);
+  ottl_testing::Run r = h.run(req, 1);
   ASSERT_TRUE(r.status.ok()) << r.status;
   const auto& out = r.out->traces().resource_spans(0);
   EXPECT_EQ(find(out.resource().attributes(), "deployment.environment")->string_value(), "prod");
@@ -182,7 +182,7 @@ trace_statements:
   auto* kv = forced->add_attributes();
   kv->set_key("force");
   kv->mutable_value()->set_bool_value(true);
-  testing::Run r = h.run(req, 3);
+  ottl_testing::Run r = h.run(req, 3);
   ASSERT_TRUE(r.status.ok()) << r.status;
   const auto& spans = r.out->traces().resource_spans(0).scope_spans(0).spans();
   EXPECT_NE(find(spans[0].attributes(), "selected"), nullptr);
@@ -202,12 +202,12 @@ log_statements:
 )yaml";
   {
     ProcessorHarness h(*factory, statements, pipeline::Signal::kLogs);
-    testing::Run r = h.run(req, 1);
+    ottl_testing::Run r = h.run(req, 1);
     EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_FALSE(r.out);
   }
   ProcessorHarness h(*factory, "error_mode: silent" + statements, pipeline::Signal::kLogs);
-  testing::Run r = h.run(req, 1);
+  ottl_testing::Run r = h.run(req, 1);
   ASSERT_TRUE(r.status.ok()) << r.status;
   const auto& out = r.out->logs().resource_logs(0).scope_logs(0).log_records(0);
   EXPECT_EQ(find(out.attributes(), "upper"), nullptr);
