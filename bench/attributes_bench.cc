@@ -12,6 +12,8 @@
 #include "config/loader.h"
 #include "pipeline/batch.h"
 #include "processors/attributes/attributes_processor.h"
+#include "processors/filter/filter_processor.h"
+#include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/resource/resource_processor.h"
 
 namespace otlpd::bench {
@@ -40,12 +42,14 @@ pipeline::Batch wireBatch() {
 }
 
 std::unique_ptr<pipeline::Processor> make(const pipeline::ProcessorFactory& factory,
-                                          const char* yaml) {
+                                          const char* yaml,
+                                          std::shared_ptr<pipeline::Consumer> next = nullptr) {
   static common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
   config::ConfigErrors errors;
   config::ConfigNode cfg(*config::parseYaml(yaml, "bench"), "processors", errors);
   auto p = factory.create(pipeline::CreateSettings{{std::string(factory.type()), ""}, metrics}, cfg,
-                          pipeline::Signal::kTraces, std::make_shared<DropConsumer>());
+                          pipeline::Signal::kTraces,
+                          next ? std::move(next) : std::make_shared<DropConsumer>());
   if (!p.ok() || !errors.empty()) std::abort();
   return *std::move(p);
 }
@@ -101,6 +105,35 @@ void BM_AttributesProcessorNoMatch(benchmark::State& state) {
   run(state, *p);
 }
 BENCHMARK(BM_AttributesProcessorNoMatch);
+
+// Issue #11's chain without the transports: resourcedetection → resource (1 upsert) → attributes
+// (1 delete, 1 hash) → filter (1 condition, ~1.5% of loadgen-like spans... here the client spans
+// with status 500) → drop. The end-to-end scenario traces-grpc-processors-nop adds memory_limiter,
+// batch and gRPC to this.
+void BM_ProcessorChainIssue11(benchmark::State& state) {
+  std::shared_ptr<pipeline::Processor> filter(
+      make(*processors::filter::makeFilterProcessorFactory(),
+           "error_mode: ignore\n"
+           "traces: {span: ['attributes[\"http.response.status_code\"] == 500 and kind == "
+           "SPAN_KIND_CLIENT']}"));
+  std::shared_ptr<pipeline::Processor> attributes(
+      make(*processors::attributes::makeAttributesProcessorFactory(),
+           "actions: [{key: user_agent.original, action: delete},"
+           " {key: server.address, action: hash}]",
+           filter));
+  std::shared_ptr<pipeline::Processor> resource(
+      make(*processors::resource::makeResourceProcessorFactory(),
+           "attributes: [{key: deployment.region, value: eu-west-1, action: upsert}]", attributes));
+  auto detection = make(*processors::resourcedetection::makeResourceDetectionFactory(),
+                        "detectors: [env, system]", resource);
+  struct NoHost final : pipeline::Host {
+    void publishEndpoint(const std::string&, const std::string&) override {}
+  } host;
+  if (!detection->start(host).ok()) std::abort();  // detection happens at start
+  run(state, *detection);
+  (void)detection->shutdown();
+}
+BENCHMARK(BM_ProcessorChainIssue11);
 
 }  // namespace
 }  // namespace otlpd::bench

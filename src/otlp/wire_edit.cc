@@ -491,13 +491,12 @@ class PieceWriter {
   }
 
   std::string assemble() const {
+    // reserve + append: resize() would zero the whole buffer before it is overwritten.
     std::string out;
-    out.resize(total_);
-    char* p = out.data();
+    out.reserve(total_);
     for (const Piece& piece : pieces_) {
       const char* src = (piece.scratch ? scratch_.data() : input_.data()) + piece.offset;
-      std::memcpy(p, src, piece.size);
-      p += piece.size;
+      out.append(src, piece.size);
     }
     return out;
   }
@@ -603,19 +602,36 @@ uint32_t pointAttributesField(MetricType type) {
   return 0;
 }
 
-// The walk shared by the three signals: request → resource container → scope container → items.
-// `Items` knows the signal's item level: its hooks and what lies below.
+// The walk shared by the three signals: request → resource container → scope container → items,
+// with one or more editors. `Hooks` knows the signal's editor type and item level.
 template <class Hooks>
 class Rewriter {
  public:
-  Rewriter(pipeline::Signal signal, std::string_view input, Hooks& hooks, EditDepth depth,
-           uint32_t scope_attributes_field = fields::kScopeAttributes)
+  using Editor = typename Hooks::Editor;
+
+  Rewriter(pipeline::Signal signal, std::string_view input, const std::vector<Editor*>& editors,
+           std::optional<size_t> known_items)
       : signal_(signal),
         input_(input),
-        hooks_(hooks),
-        depth_(depth),
+        editors_(editors),
         out_(input),
-        scope_attributes_field_(scope_attributes_field) {}
+        known_items_(known_items),
+        dropped_by_(editors.size(), 0) {
+    for (Editor* e : editors_) {
+      EditDepth d = e->depth();
+      if (signal == pipeline::Signal::kLogs) d = std::min(d, EditDepth::kItem);
+      depths_.push_back(d);
+      depth_ = std::max(depth_, d);
+    }
+    if (editors_.size() > 1) {
+      for (size_t k = 0; k < editors_.size(); ++k) {
+        resource_views_.push_back(std::make_unique<MessageEdit>());
+        scope_views_.push_back(std::make_unique<MessageEdit>());
+      }
+      resource_buffers_.resize(editors_.size());
+      scope_buffers_.resize(editors_.size());
+    }
+  }
 
   absl::StatusOr<RewriteResult> run() {
     Reader reader(input_);
@@ -632,28 +648,56 @@ class Rewriter {
     }
     RewriteResult result;
     result.changed = changed_;
-    result.items = kept_;
     result.dropped = dropped_;
+    result.items = known_items_ ? (*known_items_ > dropped_ ? *known_items_ - dropped_ : 0) : kept_;
+    result.dropped_by_editor = std::move(dropped_by_);
     if (changed_) result.bytes = out_.assemble();
     return result;
   }
 
  private:
+  bool counting() const { return !known_items_.has_value(); }
+
+  void drop(size_t k, size_t items) {
+    changed_ = true;
+    dropped_ += items;
+    dropped_by_[k] += items;
+  }
+
+  // What editor k sees of an ancestor: the message as it was after editor k's own hook.
+  const MessageEdit& resourceView(size_t k) const {
+    return editors_.size() == 1 ? resource_ : *resource_views_[k];
+  }
+  const MessageEdit& scopeView(size_t k) const {
+    return editors_.size() == 1 ? scope_ : *scope_views_[k];
+  }
+  static wire::Stop snapshot(const MessageEdit& from, std::string& buffer, MessageEdit& view,
+                             uint32_t attributes_field) {
+    buffer.clear();
+    from.encode(buffer);
+    return view.open(buffer, attributes_field);
+  }
+
   absl::Status resource(std::string_view content, std::string_view raw) {
     OTLPD_EDIT_TRY(resource_.open(lengthDelimitedOf(content, 1), fields::kResourceAttributes));
-    if (!hooks_.editResource(resource_)) {
-      changed_ = true;
-      dropped_ += countResourceItems(signal_, content);
-      return absl::OkStatus();
+    for (size_t k = 0; k < editors_.size(); ++k) {
+      if (!Hooks::editResource(*editors_[k], resource_)) {
+        drop(k, countResourceItems(signal_, content));
+        return absl::OkStatus();
+      }
+      if (editors_.size() > 1) {
+        OTLPD_EDIT_TRY(snapshot(resource_, resource_buffers_[k], *resource_views_[k],
+                                fields::kResourceAttributes));
+      }
     }
     if (depth_ == EditDepth::kResource && !resource_.changed()) {
       out_.copy(raw);
-      kept_ += countResourceItems(signal_, content);
+      if (counting()) kept_ += countResourceItems(signal_, content);
       return absl::OkStatus();
     }
     const auto container = out_.open(1);
-    const size_t kept_before = kept_;
     bool had_items = false;
+    bool kept_any = false;
     bool resource_written = false;
     Reader reader(content);
     Field f;
@@ -668,20 +712,24 @@ class Rewriter {
       } else if (f.number == 2 && f.type == wire::kLengthDelimited) {
         if (depth_ == EditDepth::kResource) {
           out_.copy(field_raw);
-          kept_ += countScopeItems(signal_, f.bytes);
-          had_items = true;
+          if (counting()) kept_ += countScopeItems(signal_, f.bytes);
+          had_items = kept_any = true;
         } else {
-          const size_t before = kept_;
-          const size_t dropped_before = dropped_;
-          if (absl::Status s = scope(f.bytes, field_raw); !s.ok()) return s;
-          had_items |= kept_ != before || dropped_ != dropped_before;
+          bool scope_had_items = false;
+          bool scope_kept_any = false;
+          if (absl::Status s = scope(f.bytes, field_raw, scope_had_items, scope_kept_any);
+              !s.ok()) {
+            return s;
+          }
+          had_items |= scope_had_items;
+          kept_any |= scope_kept_any;
         }
       } else {
         out_.copy(field_raw);
       }
     }
     if (!resource_written && resource_.changed()) writeMessage(1, resource_, {});
-    if (had_items && kept_ == kept_before) {
+    if (had_items && !kept_any) {
       out_.discard(container);  // every item of the resource was dropped
     } else {
       out_.close(container);
@@ -689,21 +737,35 @@ class Rewriter {
     return absl::OkStatus();
   }
 
-  absl::Status scope(std::string_view content, std::string_view raw) {
-    OTLPD_EDIT_TRY(scope_.open(lengthDelimitedOf(content, 1), scope_attributes_field_));
-    if (!hooks_.editScope(resource_, scope_)) {
-      changed_ = true;
-      dropped_ += countScopeItems(signal_, content);
-      return absl::OkStatus();
+  absl::Status scope(std::string_view content, std::string_view raw, bool& had_items,
+                     bool& kept_any) {
+    OTLPD_EDIT_TRY(scope_.open(lengthDelimitedOf(content, 1), fields::kScopeAttributes));
+    for (size_t k = 0; k < editors_.size(); ++k) {
+      if (depths_[k] < EditDepth::kScope) {
+        if (editors_.size() > 1) {
+          OTLPD_EDIT_TRY(snapshot(scope_, scope_buffers_[k], *scope_views_[k],
+                                  fields::kScopeAttributes));
+        }
+        continue;
+      }
+      if (!Hooks::editScope(*editors_[k], resourceView(k), scope_)) {
+        const size_t n = countScopeItems(signal_, content);
+        drop(k, n);
+        had_items = n != 0;
+        return absl::OkStatus();
+      }
+      if (editors_.size() > 1) {
+        OTLPD_EDIT_TRY(
+            snapshot(scope_, scope_buffers_[k], *scope_views_[k], fields::kScopeAttributes));
+      }
     }
     if (depth_ == EditDepth::kScope && !scope_.changed()) {
       out_.copy(raw);
-      kept_ += countScopeItems(signal_, content);
+      if (counting()) kept_ += countScopeItems(signal_, content);
+      had_items = kept_any = true;
       return absl::OkStatus();
     }
     const auto container = out_.open(2);
-    const size_t kept_before = kept_;
-    bool had_items = false;
     bool scope_written = false;
     Reader reader(content);
     Field f;
@@ -716,20 +778,24 @@ class Rewriter {
         scope_written = true;
         writeMessage(1, scope_, field_raw);
       } else if (f.number == 2 && f.type == wire::kLengthDelimited) {
+        had_items = true;
         if (depth_ == EditDepth::kScope) {
           out_.copy(field_raw);
-          kept_ += signal_ == pipeline::Signal::kMetrics ? countMetricPoints(f.bytes) : 1;
-          had_items = true;
+          if (counting()) {
+            kept_ += signal_ == pipeline::Signal::kMetrics ? countMetricPoints(f.bytes) : 1;
+          }
+          kept_any = true;
         } else {
-          had_items = true;
-          if (absl::Status s = item(f.bytes, field_raw); !s.ok()) return s;
+          bool kept = false;
+          if (absl::Status s = item(f.bytes, field_raw, kept); !s.ok()) return s;
+          kept_any |= kept;
         }
       } else {
         out_.copy(field_raw);
       }
     }
     if (!scope_written && scope_.changed()) writeMessage(1, scope_, {});
-    if (had_items && kept_ == kept_before) {
+    if (had_items && !kept_any) {
       out_.discard(container);
     } else {
       out_.close(container);
@@ -738,28 +804,33 @@ class Rewriter {
   }
 
   // One span / log record / metric (field 2 of its scope container).
-  absl::Status item(std::string_view content, std::string_view raw) {
-    OTLPD_EDIT_TRY(item_.open(content, hooks_.itemAttributesField()));
-    if (!hooks_.editItem(resource_, scope_, item_)) {
-      changed_ = true;
-      dropped_ += signal_ == pipeline::Signal::kMetrics ? countMetricPoints(content) : 1;
-      return absl::OkStatus();
-    }
-    size_t items = 1;
-    if (depth_ == EditDepth::kSubItem) {
-      auto kept = hooks_.editSubItems(resource_, scope_, item_, sub_, dropped_);
-      if (!kept.ok()) return kept.status();
-      if (signal_ == pipeline::Signal::kMetrics) {
-        items = *kept;
-        if (items == 0 && countMetricPoints(content) != 0) {
-          changed_ = true;  // a metric left without data points is removed
-          return absl::OkStatus();
+  absl::Status item(std::string_view content, std::string_view raw, bool& kept) {
+    OTLPD_EDIT_TRY(item_.open(content, Hooks::itemAttributesField()));
+    const bool metrics = signal_ == pipeline::Signal::kMetrics;
+    size_t points = metrics ? countMetricPoints(content) : 1;
+    for (size_t k = 0; k < editors_.size(); ++k) {
+      if (depths_[k] < EditDepth::kItem) continue;
+      if (!Hooks::editItem(*editors_[k], resourceView(k), scopeView(k), item_)) {
+        drop(k, points);
+        return absl::OkStatus();
+      }
+      if (depths_[k] == EditDepth::kSubItem) {
+        size_t dropped_here = 0;
+        auto left = Hooks::editSubItems(*editors_[k], resourceView(k), scopeView(k), item_, sub_,
+                                        dropped_here);
+        if (!left.ok()) return left.status();
+        if (dropped_here != 0) drop(k, dropped_here);
+        if (metrics) {
+          if (*left == 0 && points != 0) {
+            changed_ = true;  // a metric left without data points is removed
+            return absl::OkStatus();
+          }
+          points = *left;
         }
       }
-    } else if (signal_ == pipeline::Signal::kMetrics) {
-      items = countMetricPoints(content);
     }
-    kept_ += items;
+    if (counting()) kept_ += points;
+    kept = true;
     writeMessage(2, item_, raw);
     return absl::OkStatus();
   }
@@ -787,30 +858,40 @@ class Rewriter {
 
   pipeline::Signal signal_;
   std::string_view input_;
-  Hooks& hooks_;
-  EditDepth depth_;
+  const std::vector<Editor*>& editors_;
+  std::vector<EditDepth> depths_;
+  EditDepth depth_ = EditDepth::kResource;
   PieceWriter out_;
-  uint32_t scope_attributes_field_;
+  std::optional<size_t> known_items_;
   MessageEdit resource_;
   MessageEdit scope_;
   MessageEdit item_;
   MessageEdit sub_;
+  // Fused rewrites: what each editor saw of the resource and scope after its own hook.
+  std::vector<std::unique_ptr<MessageEdit>> resource_views_;
+  std::vector<std::unique_ptr<MessageEdit>> scope_views_;
+  std::vector<std::string> resource_buffers_;
+  std::vector<std::string> scope_buffers_;
   size_t kept_ = 0;
   size_t dropped_ = 0;
+  std::vector<size_t> dropped_by_;
   bool changed_ = false;
 };
 
 struct TracesHooks {
-  TracesEditor& editor;
-  bool editResource(MessageEdit& r) { return editor.editResource(r); }
-  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
-  uint32_t itemAttributesField() const { return fields::kSpanAttributes; }
-  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& span) {
-    return editor.editSpan(r, s, span);
+  using Editor = TracesEditor;
+  static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
+  static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
+    return e.editScope(r, s);
+  }
+  static uint32_t itemAttributesField() { return fields::kSpanAttributes; }
+  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& span) {
+    return e.editSpan(r, s, span);
   }
   // Span events: the span's repeated field 11 is rebuilt only when an event changed or went.
-  absl::StatusOr<size_t> editSubItems(const MessageEdit& r, const MessageEdit& s,
-                                      MessageEdit& span, MessageEdit& event, size_t&) {
+  static absl::StatusOr<size_t> editSubItems(Editor& editor, const MessageEdit& r,
+                                             const MessageEdit& s, MessageEdit& span,
+                                             MessageEdit& event, size_t&) {
     std::vector<std::string_view> events = span.repeated(fields::kSpanEvents);
     if (events.empty()) return 1;
     std::vector<std::string> rebuilt;
@@ -839,30 +920,37 @@ struct TracesHooks {
 };
 
 struct LogsHooks {
-  LogsEditor& editor;
-  bool editResource(MessageEdit& r) { return editor.editResource(r); }
-  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
-  uint32_t itemAttributesField() const { return fields::kLogAttributes; }
-  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& record) {
-    return editor.editLogRecord(r, s, record);
+  using Editor = LogsEditor;
+  static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
+  static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
+    return e.editScope(r, s);
   }
-  absl::StatusOr<size_t> editSubItems(const MessageEdit&, const MessageEdit&, MessageEdit&,
-                                      MessageEdit&, size_t&) {
+  static uint32_t itemAttributesField() { return fields::kLogAttributes; }
+  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s,
+                       MessageEdit& record) {
+    return e.editLogRecord(r, s, record);
+  }
+  static absl::StatusOr<size_t> editSubItems(Editor&, const MessageEdit&, const MessageEdit&,
+                                             MessageEdit&, MessageEdit&, size_t&) {
     return 1;
   }
 };
 
 struct MetricsHooks {
-  MetricsEditor& editor;
-  bool editResource(MessageEdit& r) { return editor.editResource(r); }
-  bool editScope(const MessageEdit& r, MessageEdit& s) { return editor.editScope(r, s); }
-  uint32_t itemAttributesField() const { return 0; }
-  bool editItem(const MessageEdit& r, const MessageEdit& s, MessageEdit& metric) {
-    return editor.editMetric(r, s, metric);
+  using Editor = MetricsEditor;
+  static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
+  static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
+    return e.editScope(r, s);
+  }
+  static uint32_t itemAttributesField() { return 0; }
+  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s,
+                       MessageEdit& metric) {
+    return e.editMetric(r, s, metric);
   }
   // Data points: the metric's data message is rebuilt only when a point changed or went.
-  absl::StatusOr<size_t> editSubItems(const MessageEdit& r, const MessageEdit& s,
-                                      MessageEdit& metric, MessageEdit& point, size_t& dropped) {
+  static absl::StatusOr<size_t> editSubItems(Editor& editor, const MessageEdit& r,
+                                             const MessageEdit& s, MessageEdit& metric,
+                                             MessageEdit& point, size_t& dropped) {
     const MetricType type = metricTypeOf(metric);
     if (type == MetricType::kNone) return 0;
     const uint32_t data_field = static_cast<uint32_t>(type);
@@ -908,20 +996,34 @@ struct MetricsHooks {
 
 }  // namespace
 
+absl::StatusOr<RewriteResult> rewriteTraces(std::string_view request,
+                                            const std::vector<TracesEditor*>& editors,
+                                            std::optional<size_t> items) {
+  return Rewriter<TracesHooks>(pipeline::Signal::kTraces, request, editors, items).run();
+}
+
+absl::StatusOr<RewriteResult> rewriteLogs(std::string_view request,
+                                          const std::vector<LogsEditor*>& editors,
+                                          std::optional<size_t> items) {
+  return Rewriter<LogsHooks>(pipeline::Signal::kLogs, request, editors, items).run();
+}
+
+absl::StatusOr<RewriteResult> rewriteMetrics(std::string_view request,
+                                             const std::vector<MetricsEditor*>& editors,
+                                             std::optional<size_t> items) {
+  return Rewriter<MetricsHooks>(pipeline::Signal::kMetrics, request, editors, items).run();
+}
+
 absl::StatusOr<RewriteResult> rewriteTraces(std::string_view request, TracesEditor& editor) {
-  TracesHooks hooks{editor};
-  return Rewriter<TracesHooks>(pipeline::Signal::kTraces, request, hooks, editor.depth()).run();
+  return rewriteTraces(request, std::vector<TracesEditor*>{&editor});
 }
 
 absl::StatusOr<RewriteResult> rewriteLogs(std::string_view request, LogsEditor& editor) {
-  LogsHooks hooks{editor};
-  const EditDepth depth = std::min(editor.depth(), EditDepth::kItem);
-  return Rewriter<LogsHooks>(pipeline::Signal::kLogs, request, hooks, depth).run();
+  return rewriteLogs(request, std::vector<LogsEditor*>{&editor});
 }
 
 absl::StatusOr<RewriteResult> rewriteMetrics(std::string_view request, MetricsEditor& editor) {
-  MetricsHooks hooks{editor};
-  return Rewriter<MetricsHooks>(pipeline::Signal::kMetrics, request, hooks, editor.depth()).run();
+  return rewriteMetrics(request, std::vector<MetricsEditor*>{&editor});
 }
 
 }  // namespace otlpd::otlp

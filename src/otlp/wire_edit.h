@@ -285,6 +285,7 @@ struct RewriteResult {
   std::string bytes;     // the new request when changed
   size_t items = 0;      // spans, data points or log records in the result
   size_t dropped = 0;    // items the editor dropped (with their resource or scope or not)
+  std::vector<size_t> dropped_by_editor;  // of `dropped`, per editor (fused rewrites)
 };
 
 // InvalidArgument when the request is malformed at the depth walked (receivers validated it, so
@@ -292,5 +293,20 @@ struct RewriteResult {
 absl::StatusOr<RewriteResult> rewriteTraces(std::string_view request, TracesEditor& editor);
 absl::StatusOr<RewriteResult> rewriteLogs(std::string_view request, LogsEditor& editor);
 absl::StatusOr<RewriteResult> rewriteMetrics(std::string_view request, MetricsEditor& editor);
+
+// Several editors in one walk, with the result of running them one after the other: each editor
+// sees every message as the editors before it left it, and the resource and scope as they were
+// after its own hook (a later editor's resource edit is not visible to an earlier editor's span
+// hook); an item one editor drops is not shown to the next. One walk and one copy instead of one
+// per editor. `items`, when the caller knows the request's item count, spares counting it.
+absl::StatusOr<RewriteResult> rewriteTraces(std::string_view request,
+                                            const std::vector<TracesEditor*>& editors,
+                                            std::optional<size_t> items = std::nullopt);
+absl::StatusOr<RewriteResult> rewriteLogs(std::string_view request,
+                                          const std::vector<LogsEditor*>& editors,
+                                          std::optional<size_t> items = std::nullopt);
+absl::StatusOr<RewriteResult> rewriteMetrics(std::string_view request,
+                                             const std::vector<MetricsEditor*>& editors,
+                                             std::optional<size_t> items = std::nullopt);
 
 }  // namespace otlpd::otlp

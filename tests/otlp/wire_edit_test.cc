@@ -253,6 +253,69 @@ TEST(WireEdit, MetricPointsAndEmptyMetricsGo) {
   EXPECT_TRUE(metrics[0].gauge().data_points(0).attributes(1).value().bool_value());
 }
 
+// Editors fused into one walk give what running them one after the other gives.
+TEST(WireEdit, FusedEditorsSeeWhatSequentialEditorsSee) {
+  // A drops spans of the resource whose service.name is "cart"; B renames "cart" to "checkout"
+  // and then drops spans named GET /health. Run one after the other, A still sees "cart".
+  struct DropCart : TracesEditor {
+    EditDepth depth() const override { return EditDepth::kItem; }
+    bool editSpan(const MessageEdit& resource, const MessageEdit&, MessageEdit&) override {
+      return resource.attributes().stringValue(0) != "cart";
+    }
+  };
+  struct RenameAndDropHealth : TracesEditor {
+    EditDepth depth() const override { return EditDepth::kItem; }
+    bool editResource(MessageEdit& r) override {
+      if (r.attributes().stringValue(0) == "cart") r.attributes().setString(0, "checkout");
+      return true;
+    }
+    bool editSpan(const MessageEdit&, const MessageEdit&, MessageEdit& span) override {
+      return span.lengthDelimited(fields::kSpanName) != "GET /health";
+    }
+  };
+  const std::string input = makeTraces().SerializeAsString();
+  DropCart a1, a2;
+  RenameAndDropHealth b1, b2;
+  auto first = rewriteTraces(input, a1);
+  ASSERT_TRUE(first.ok());
+  auto sequential = rewriteTraces(first->changed ? first->bytes : input, b1);
+  ASSERT_TRUE(sequential.ok());
+  auto fused = rewriteTraces(input, std::vector<TracesEditor*>{&a2, &b2}, size_t{6});
+  ASSERT_TRUE(fused.ok()) << fused.status();
+  EXPECT_EQ(fused->bytes, sequential->bytes);
+  EXPECT_EQ(fused->items, 2u);
+  EXPECT_EQ(fused->dropped, 4u);
+  EXPECT_EQ(fused->dropped_by_editor, (std::vector<size_t>{3, 1}));
+  TracesRequest out;
+  ASSERT_TRUE(out.ParseFromString(fused->bytes));
+  ASSERT_EQ(out.resource_spans_size(), 1);
+  EXPECT_EQ(out.resource_spans(0).resource().attributes(0).value().string_value(), "checkout");
+}
+
+TEST(WireEdit, FusedResourceEditorsCopyOnce) {
+  struct Put : TracesEditor {
+    std::string key;
+    explicit Put(std::string k) : key(std::move(k)) {}
+    EditDepth depth() const override { return EditDepth::kResource; }
+    bool editResource(MessageEdit& r) override {
+      r.attributes().put(key, Value::ofString("v"));
+      return true;
+    }
+  };
+  Put a("a"), b("b"), c("c");
+  auto fused = rewriteTraces(makeTraces().SerializeAsString(),
+                             std::vector<TracesEditor*>{&a, &b, &c}, size_t{6});
+  ASSERT_TRUE(fused.ok());
+  EXPECT_EQ(fused->items, 6u);
+  TracesRequest out;
+  ASSERT_TRUE(out.ParseFromString(fused->bytes));
+  for (const auto& rs : out.resource_spans()) {
+    ASSERT_EQ(rs.resource().attributes_size(), 4);
+    EXPECT_EQ(rs.resource().attributes(3).key(), "c");
+    EXPECT_EQ(rs.scope_spans(0).spans_size(), 3);
+  }
+}
+
 TEST(WireEdit, MalformedRequestIsInvalidArgument) {
   std::string bytes = makeTraces().SerializeAsString();
   bytes.resize(bytes.size() - 3);

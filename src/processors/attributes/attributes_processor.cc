@@ -97,6 +97,37 @@ class MetricsEditor final : public otlp::MetricsEditor, EditorBase {
   bool process_points_ = true;
 };
 
+// The signal's editor with the request metadata `from_context` reads.
+class Edit final : public BatchEdit {
+ public:
+  Edit(const Settings& settings, const pipeline::RequestMetadata* metadata,
+       pipeline::Signal signal) {
+    if (metadata != nullptr) lookup_ = lookupIn(*metadata, joined_);
+    const MetadataLookup* lookup = lookup_ ? &*lookup_ : nullptr;
+    switch (signal) {
+      case pipeline::Signal::kTraces:
+        traces_.emplace(settings, lookup);
+        break;
+      case pipeline::Signal::kLogs:
+        logs_.emplace(settings, lookup);
+        break;
+      case pipeline::Signal::kMetrics:
+        metrics_.emplace(settings, lookup);
+        break;
+    }
+  }
+  otlp::TracesEditor* traces() override { return traces_ ? &*traces_ : nullptr; }
+  otlp::LogsEditor* logs() override { return logs_ ? &*logs_ : nullptr; }
+  otlp::MetricsEditor* metrics() override { return metrics_ ? &*metrics_ : nullptr; }
+
+ private:
+  std::string joined_;
+  std::optional<MetadataLookup> lookup_;
+  std::optional<TracesEditor> traces_;
+  std::optional<LogsEditor> logs_;
+  std::optional<MetricsEditor> metrics_;
+};
+
 class AttributesProcessor final : public EditingProcessor {
  public:
   AttributesProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
@@ -104,26 +135,9 @@ class AttributesProcessor final : public EditingProcessor {
       : EditingProcessor(settings, signal, std::move(next)), config_(std::move(config)) {}
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    std::string joined;
-    std::optional<MetadataLookup> lookup;
-    if (const pipeline::RequestMetadata* md = batchMetadata()) lookup = lookupIn(*md, joined);
-    const MetadataLookup* metadata = lookup ? &*lookup : nullptr;
-    switch (signal()) {
-      case pipeline::Signal::kTraces: {
-        TracesEditor editor(config_, metadata);
-        return otlp::rewriteTraces(request, editor);
-      }
-      case pipeline::Signal::kLogs: {
-        LogsEditor editor(config_, metadata);
-        return otlp::rewriteLogs(request, editor);
-      }
-      case pipeline::Signal::kMetrics: {
-        MetricsEditor editor(config_, metadata);
-        return otlp::rewriteMetrics(request, editor);
-      }
-    }
-    return absl::InternalError("unknown signal");
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
+    return std::make_unique<Edit>(config_, batchMetadata(), signal());
   }
 
  private:

@@ -57,6 +57,48 @@ EditingProcessor::EditingProcessor(const pipeline::CreateSettings& settings,
           "Spans, data points and log records processors removed on purpose (filters, samplers).",
           {{"processor", id_}, {"signal", std::string(pipeline::signalName(signal))}})) {}
 
+absl::StatusOr<otlp::RewriteResult> EditingProcessor::rewrite(std::string_view request) {
+  std::vector<std::unique_ptr<BatchEdit>> edits;
+  if (std::unique_ptr<BatchEdit> edit = beginEdit()) edits.push_back(std::move(edit));
+  if (edits.empty()) return otlp::RewriteResult{};
+  return rewriteFused(request, edits, std::nullopt);
+}
+
+absl::StatusOr<otlp::RewriteResult> EditingProcessor::rewriteFused(
+    std::string_view request, std::vector<std::unique_ptr<BatchEdit>>& edits,
+    std::optional<size_t> items) {
+  auto editorsOf = [&](auto get) {
+    std::vector<std::remove_pointer_t<decltype(get(*edits.front()))>*> editors;
+    for (auto& edit : edits) editors.push_back(get(*edit));
+    return editors;
+  };
+  absl::StatusOr<otlp::RewriteResult> result;
+  switch (signal_) {
+    case pipeline::Signal::kTraces: {
+      auto editors = editorsOf([](BatchEdit& e) { return e.traces(); });
+      result = otlp::rewriteTraces(request, editors, items);
+      break;
+    }
+    case pipeline::Signal::kLogs: {
+      auto editors = editorsOf([](BatchEdit& e) { return e.logs(); });
+      result = otlp::rewriteLogs(request, editors, items);
+      break;
+    }
+    case pipeline::Signal::kMetrics: {
+      auto editors = editorsOf([](BatchEdit& e) { return e.metrics(); });
+      result = otlp::rewriteMetrics(request, editors, items);
+      break;
+    }
+  }
+  // Every edit adds up what it counted, also when another one failed.
+  absl::Status failure;
+  for (auto& edit : edits) {
+    if (absl::Status s = edit->finish(); !s.ok() && failure.ok()) failure = s;
+  }
+  if (!failure.ok()) return failure;
+  return result;
+}
+
 absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
   std::string serialized;
   std::string_view request;
@@ -69,18 +111,51 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
     }
     request = serialized;
   }
+  // The run of editing processors that starts here walks the request once.
+  std::vector<EditingProcessor*> run{this};
+  if (editsInOneWalk()) {
+    for (auto* p = dynamic_cast<EditingProcessor*>(next_.get());
+         p != nullptr && p->editsInOneWalk() && p->signal_ == signal_;
+         p = dynamic_cast<EditingProcessor*>(p->next_.get())) {
+      run.push_back(p);
+    }
+  }
   current_metadata = batch.metadata();
-  absl::StatusOr<otlp::RewriteResult> result = rewrite(request);
+  absl::StatusOr<otlp::RewriteResult> result;
+  std::vector<EditingProcessor*> editing;  // the processors of the run with edits for this batch
+  if (run.size() == 1) {
+    result = rewrite(request);
+    editing.push_back(this);
+  } else {
+    std::vector<std::unique_ptr<BatchEdit>> edits;
+    for (EditingProcessor* p : run) {
+      if (std::unique_ptr<BatchEdit> edit = p->beginEdit()) {
+        edits.push_back(std::move(edit));
+        editing.push_back(p);
+      }
+    }
+    result = edits.empty() ? otlp::RewriteResult{}
+                           : rewriteFused(request, edits, batch.itemCount());
+  }
   current_metadata = nullptr;
   if (!result.ok()) return result.status();
-  if (result->dropped != 0) dropped_items_->add(result->dropped);
-  if (!result->changed) return next_->consume(std::move(batch));
+  if (result->dropped_by_editor.size() == editing.size()) {
+    for (size_t i = 0; i < editing.size(); ++i) {
+      if (result->dropped_by_editor[i] != 0) {
+        editing[i]->dropped_items_->add(result->dropped_by_editor[i]);
+      }
+    }
+  } else if (result->dropped != 0) {
+    dropped_items_->add(result->dropped);
+  }
+  pipeline::Consumer& downstream = *run.back()->next_;
+  if (!result->changed) return downstream.consume(std::move(batch));
   if (result->items == 0 && result->dropped != 0) return absl::OkStatus();  // all dropped on purpose
   pipeline::Batch edited = pipeline::Batch::fromWire(
       signal_, pipeline::WireBytes::fromString(std::move(result->bytes)), result->items);
   edited.reserveLike(batch);
   edited.setMetadata(batch.sharedMetadata());
-  return next_->consume(std::move(edited));
+  return downstream.consume(std::move(edited));
 }
 
 }  // namespace otlpd::processors

@@ -7,6 +7,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -41,6 +44,49 @@ class ErrorReporter {
   std::atomic<int64_t> next_log_ns_{0};
 };
 
+// One processor's edits of one batch: the editor of its signal, and what to do once the walk is
+// over (add up counters; report the error a `propagate` editor met).
+class BatchEdit {
+ public:
+  virtual ~BatchEdit() = default;
+  virtual otlp::TracesEditor* traces() { return nullptr; }
+  virtual otlp::LogsEditor* logs() { return nullptr; }
+  virtual otlp::MetricsEditor* metrics() { return nullptr; }
+  virtual absl::Status finish() { return absl::OkStatus(); }
+};
+
+// A BatchEdit over an editor type that serves all three signals (or the one in use).
+template <class E>
+class BatchEditOf : public BatchEdit {
+ public:
+  template <class... Args>
+  explicit BatchEditOf(Args&&... args) : editor(std::forward<Args>(args)...) {}
+  otlp::TracesEditor* traces() override {
+    if constexpr (std::is_base_of_v<otlp::TracesEditor, E>) return &editor;
+    return nullptr;
+  }
+  otlp::LogsEditor* logs() override {
+    if constexpr (std::is_base_of_v<otlp::LogsEditor, E>) return &editor;
+    return nullptr;
+  }
+  otlp::MetricsEditor* metrics() override {
+    if constexpr (std::is_base_of_v<otlp::MetricsEditor, E>) return &editor;
+    return nullptr;
+  }
+  E editor;
+};
+
+// A BatchEdit whose editor keeps the first error a `propagate` editor met (its failure()).
+template <class E>
+class FailingBatchEditOf final : public BatchEditOf<E> {
+ public:
+  using BatchEditOf<E>::BatchEditOf;
+  absl::Status finish() override { return this->editor.failure(); }
+};
+
+// Consecutive editing processors of a pipeline share one walk of the request (and one copy): the
+// first of a run collects every neighbour's BatchEdit and rewrites once, with the result of
+// running them one after the other (otlp::rewriteTraces over several editors).
 class EditingProcessor : public pipeline::Processor {
  public:
   EditingProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
@@ -53,9 +99,15 @@ class EditingProcessor : public pipeline::Processor {
   bool mutatesData() const final { return false; }
 
  protected:
+  // This processor's edits of the batch about to be walked, or null when it has none for it (the
+  // batch passes unchanged). Processors that edit in one walk implement this.
+  virtual std::unique_ptr<BatchEdit> beginEdit() { return nullptr; }
+  // Whether beginEdit() describes everything this processor does; when false, it is never fused
+  // and rewrite() runs on its own.
+  virtual bool editsInOneWalk() const { return false; }
   // Rewrites one encoded request of this processor's signal. An error refuses the batch: an
-  // InvalidArgument permanently, anything else retryably.
-  virtual absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) = 0;
+  // InvalidArgument permanently, anything else retryably. By default: beginEdit() in one walk.
+  virtual absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request);
 
   // The metadata of the batch being rewritten on this thread (null when the receiver kept none);
   // valid only during rewrite().
@@ -67,6 +119,11 @@ class EditingProcessor : public pipeline::Processor {
  private:
   std::string id_;
   pipeline::Signal signal_;
+  // Runs `edits` (this processor's and its fused neighbours') in one walk.
+  absl::StatusOr<otlp::RewriteResult> rewriteFused(
+      std::string_view request, std::vector<std::unique_ptr<BatchEdit>>& edits,
+      std::optional<size_t> items);
+
   std::shared_ptr<pipeline::Consumer> next_;
   common::Counter* dropped_items_;
 };

@@ -65,12 +65,10 @@ class FilterProcessor final : public EditingProcessor {
   }
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    if (empty_) return otlp::RewriteResult{};
-    FilterEditor editor(conditions_, errors_);
-    absl::StatusOr<otlp::RewriteResult> result = editor.rewrite(signal(), request);
-    if (!editor.failure().ok()) return editor.failure();
-    return result;
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
+    if (empty_) return nullptr;
+    return std::make_unique<FailingBatchEditOf<FilterEditor>>(conditions_, errors_);
   }
 
  private:

@@ -120,6 +120,28 @@ class LookupEditor final : public otlp::TracesEditor,
   std::vector<std::string> rendered_;
 };
 
+// A batch's edit: the table snapshot it holds, the hits and misses counted once the walk is done.
+class Edit final : public BatchEdit {
+ public:
+  Edit(std::shared_ptr<const LookupTable> table, const Config& config, common::Counter& hits,
+       common::Counter& misses)
+      : table_(std::move(table)), editor_(*table_, config), hits_(hits), misses_(misses) {}
+  otlp::TracesEditor* traces() override { return &editor_; }
+  otlp::LogsEditor* logs() override { return &editor_; }
+  otlp::MetricsEditor* metrics() override { return &editor_; }
+  absl::Status finish() override {
+    if (editor_.hits != 0) hits_.add(editor_.hits);
+    if (editor_.misses != 0) misses_.add(editor_.misses);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<const LookupTable> table_;
+  LookupEditor editor_;
+  common::Counter& hits_;
+  common::Counter& misses_;
+};
+
 class LookupProcessor final : public EditingProcessor {
  public:
   LookupProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
@@ -170,30 +192,16 @@ class LookupProcessor final : public EditingProcessor {
   }
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
     // One snapshot per batch: every resource of it sees the same table.
     std::shared_ptr<const LookupTable> table;
     {
       std::lock_guard lock(table_mutex_);
       table = table_;
     }
-    if (table == nullptr) return otlp::RewriteResult{};
-    LookupEditor editor(*table, config_);
-    absl::StatusOr<otlp::RewriteResult> result;
-    switch (signal()) {
-      case pipeline::Signal::kTraces:
-        result = otlp::rewriteTraces(request, editor);
-        break;
-      case pipeline::Signal::kLogs:
-        result = otlp::rewriteLogs(request, editor);
-        break;
-      case pipeline::Signal::kMetrics:
-        result = otlp::rewriteMetrics(request, editor);
-        break;
-    }
-    if (editor.hits != 0) hits_->add(editor.hits);
-    if (editor.misses != 0) misses_->add(editor.misses);
-    return result;
+    if (table == nullptr) return nullptr;
+    return std::make_unique<Edit>(std::move(table), config_, *hits_, *misses_);
   }
 
  private:

@@ -72,22 +72,17 @@ class RedactionProcessor final : public EditingProcessor {
       : EditingProcessor(settings, signal, std::move(next)), redactor_(std::move(redactor)) {}
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
     switch (signal()) {
-      case pipeline::Signal::kTraces: {
-        TracesRedaction editor(*redactor_);
-        return otlp::rewriteTraces(request, editor);
-      }
-      case pipeline::Signal::kLogs: {
-        LogsRedaction editor(*redactor_);
-        return otlp::rewriteLogs(request, editor);
-      }
-      case pipeline::Signal::kMetrics: {
-        MetricsRedaction editor(*redactor_);
-        return otlp::rewriteMetrics(request, editor);
-      }
+      case pipeline::Signal::kTraces:
+        return std::make_unique<BatchEditOf<TracesRedaction>>(*redactor_);
+      case pipeline::Signal::kLogs:
+        return std::make_unique<BatchEditOf<LogsRedaction>>(*redactor_);
+      case pipeline::Signal::kMetrics:
+        return std::make_unique<BatchEditOf<MetricsRedaction>>(*redactor_);
     }
-    return otlp::RewriteResult{};
+    return nullptr;
   }
 
  private:

@@ -24,6 +24,23 @@ class ResourceEditor final : public otlp::TracesEditor,
   const MetadataLookup* metadata_;
 };
 
+// The editor with the request metadata `from_context` reads.
+class Edit final : public BatchEdit {
+ public:
+  Edit(const AttributeActions& actions, const pipeline::RequestMetadata* metadata)
+      : lookup_(metadata != nullptr ? std::optional<MetadataLookup>(lookupIn(*metadata, joined_))
+                                    : std::nullopt),
+        editor_(actions, lookup_ ? &*lookup_ : nullptr) {}
+  otlp::TracesEditor* traces() override { return &editor_; }
+  otlp::LogsEditor* logs() override { return &editor_; }
+  otlp::MetricsEditor* metrics() override { return &editor_; }
+
+ private:
+  std::string joined_;
+  std::optional<MetadataLookup> lookup_;
+  ResourceEditor editor_;
+};
+
 class ResourceProcessor final : public EditingProcessor {
  public:
   ResourceProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
@@ -31,22 +48,9 @@ class ResourceProcessor final : public EditingProcessor {
       : EditingProcessor(settings, signal, std::move(next)), actions_(std::move(actions)) {}
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    std::string joined;
-    std::optional<MetadataLookup> lookup;
-    if (const pipeline::RequestMetadata* metadata = batchMetadata()) {
-      lookup = lookupIn(*metadata, joined);
-    }
-    ResourceEditor editor(actions_, lookup ? &*lookup : nullptr);
-    switch (signal()) {
-      case pipeline::Signal::kTraces:
-        return otlp::rewriteTraces(request, editor);
-      case pipeline::Signal::kLogs:
-        return otlp::rewriteLogs(request, editor);
-      case pipeline::Signal::kMetrics:
-        return otlp::rewriteMetrics(request, editor);
-    }
-    return absl::InternalError("unknown signal");
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
+    return std::make_unique<Edit>(actions_, batchMetadata());
   }
 
  private:

@@ -65,18 +65,10 @@ class ResourceDetectionProcessor final : public EditingProcessor {
   }
 
  protected:
-  absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
-    if (detected_.empty()) return otlp::RewriteResult{};
-    ResourceEditor editor(detected_, config_.override);
-    switch (signal()) {
-      case pipeline::Signal::kTraces:
-        return otlp::rewriteTraces(request, editor);
-      case pipeline::Signal::kLogs:
-        return otlp::rewriteLogs(request, editor);
-      case pipeline::Signal::kMetrics:
-        return otlp::rewriteMetrics(request, editor);
-    }
-    return otlp::RewriteResult{};
+  bool editsInOneWalk() const override { return true; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
+    if (detected_.empty()) return nullptr;
+    return std::make_unique<BatchEditOf<ResourceEditor>>(detected_, config_.override);
   }
 
  private:

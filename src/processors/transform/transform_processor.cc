@@ -86,6 +86,15 @@ class TransformProcessor final : public EditingProcessor {
         errors_(settings, mode) {}
 
  protected:
+  // One group edits in one walk, and then shares it with neighbouring processors; several groups
+  // run one walk each, in order (a group sees what the groups before it did).
+  bool editsInOneWalk() const override { return groups_.size() == 1; }
+  std::unique_ptr<BatchEdit> beginEdit() override {
+    if (groups_.size() != 1) return nullptr;
+    return std::make_unique<FailingBatchEditOf<GroupEditor>>(groups_.front(), errors_,
+                                                             absl::GetCurrentTimeNanos());
+  }
+
   absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
     otlp::RewriteResult last;
     std::string current;
