@@ -64,8 +64,7 @@ void AttributeList::reset() {
   changed_ = false;
 }
 
-bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
-  Entry e;
+bool AttributeList::decodeEntry(Entry& e, std::string_view kv, std::string_view raw) {
   e.original = kv;
   e.raw = raw;
   e.key = {};
@@ -77,14 +76,12 @@ bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
     const size_t key_end = size_t{2} + p[1];
     if (key_end == n) {
       e.key = std::string_view(kv.data() + 2, p[1]);
-      entries_.push_back(e);
       return true;
     }
     if (key_end + 2 <= n && p[key_end] == 0x12 && p[key_end + 1] < 0x80 &&
         key_end + 2 + p[key_end + 1] == n) {
       e.key = std::string_view(kv.data() + 2, p[1]);
       e.value = std::string_view(kv.data() + key_end + 2, n - key_end - 2);
-      entries_.push_back(e);
       return true;
     }
   }
@@ -98,6 +95,12 @@ bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
   }
   // A KeyValue with no bytes at all is still an entry; keep `original` non-null to say unchanged.
   if (e.original.data() == nullptr) e.original = std::string_view("", 0);
+  return true;
+}
+
+bool AttributeList::addEncoded(std::string_view kv, std::string_view raw) {
+  Entry e;
+  if (!decodeEntry(e, kv, raw)) return false;
   entries_.push_back(e);
   return true;
 }
@@ -214,21 +217,44 @@ size_t AttributeList::encode(uint32_t field_number, std::string& out) const {
 wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) {
   bytes_ = bytes;
   attributes_field_ = attributes_field;
-  fields_.clear();
+  field_count_ = 0;
+  attribute_count_ = 0;
   overrides_.clear();
   attributes_parsed_ = false;
   attributes_malformed_ = false;
-  Reader reader(bytes);
-  Field f;
-  while (!reader.done()) {
-    const char* begin = reader.position();
-    if (Stop s = reader.next(f); s != Stop::kNone) {
-      fields_.clear();
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  while (p != end) {
+    // Most fields of telemetry have a one-byte tag and, if length-delimited, a one-byte length.
+    const auto tag = static_cast<uint8_t>(*p);
+    if (tag < 0x80 && tag >= 8 && (tag & 7) == wire::kLengthDelimited && end - p >= 2 &&
+        static_cast<uint8_t>(p[1]) < 0x80 && end - p - 2 >= static_cast<uint8_t>(p[1])) {
+      const size_t length = static_cast<uint8_t>(p[1]);
+      RawField& f = nextField();
+      f.number = tag >> 3;
+      f.type = wire::kLengthDelimited;
+      f.value = 0;
+      f.bytes = std::string_view(p + 2, length);
+      f.raw = std::string_view(p, length + 2);
+      if (f.number == attributes_field) ++attribute_count_;
+      p += length + 2;
+      continue;
+    }
+    Reader reader(std::string_view(p, static_cast<size_t>(end - p)));
+    Field field;
+    if (Stop s = reader.next(field); s != Stop::kNone) {
+      field_count_ = 0;
+      attribute_count_ = 0;
       return s;
     }
-    fields_.push_back(RawField{f.number, f.type, f.value, f.bytes,
-                               std::string_view(begin, static_cast<size_t>(
-                                                           reader.position() - begin))});
+    RawField& f = nextField();
+    f.number = field.number;
+    f.type = field.type;
+    f.value = field.value;
+    f.bytes = field.bytes;
+    f.raw = std::string_view(p, static_cast<size_t>(reader.position() - p));
+    if (f.number == attributes_field && f.type == wire::kLengthDelimited) ++attribute_count_;
+    p = reader.position();
   }
   return Stop::kNone;
 }
@@ -238,7 +264,7 @@ bool MessageEdit::changed() const {
 }
 
 const MessageEdit::RawField* MessageEdit::last(uint32_t field) const {
-  for (size_t i = fields_.size(); i-- > 0;) {
+  for (size_t i = field_count_; i-- > 0;) {
     if (fields_[i].number == field) return &fields_[i];
   }
   return nullptr;
@@ -305,7 +331,7 @@ std::vector<std::string_view> MessageEdit::repeated(uint32_t field) const {
     }
     return out;
   }
-  for (const RawField& f : fields_) {
+  for (const RawField& f : rawFields()) {
     if (f.number == field && f.type == wire::kLengthDelimited) out.push_back(f.bytes);
   }
   return out;
@@ -343,11 +369,13 @@ AttributeList& MessageEdit::attributes() {
   if (!attributes_parsed_) {
     attributes_parsed_ = true;
     attributes_.reset();
-    attributes_.entries_.reserve(fields_.size());
-    if (attributes_field_ != 0) {
-      for (const RawField& f : fields_) {
-        if (f.number == attributes_field_ && f.type == wire::kLengthDelimited &&
-            !attributes_.addEncoded(f.bytes, f.raw)) {
+    if (attributes_field_ != 0 && attribute_count_ != 0) {
+      // Sized once and filled in place: no growth checks per entry.
+      attributes_.entries_.resize(attribute_count_);
+      size_t i = 0;
+      for (const RawField& f : rawFields()) {
+        if (f.number != attributes_field_ || f.type != wire::kLengthDelimited) continue;
+        if (!AttributeList::decodeEntry(attributes_.entries_[i++], f.bytes, f.raw)) {
           attributes_.reset();
           attributes_malformed_ = true;
           break;
@@ -395,7 +423,7 @@ void MessageEdit::encode(std::string& out) const {
   bool attributes_written = false;
   // Overrides are written where their field first appeared; the others at the end.
   absl::InlinedVector<bool, 8> override_written(overrides_.size(), false);
-  for (const RawField& f : fields_) {
+  for (const RawField& f : rawFields()) {
     if (rewrite_attributes && f.number == attributes_field_) {
       if (!attributes_written) attributes_.encode(attributes_field_, out);
       attributes_written = true;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,10 @@ class AttributeList {
   size_t encode(uint32_t field_number, std::string& out) const;
 
  private:
+  // Fills `e` from an encoded KeyValue; false when malformed.
+  struct Entry;
+  static bool decodeEntry(Entry& e, std::string_view keyvalue, std::string_view raw);
+
   struct Entry {
     std::string_view key;
     std::string_view value;     // content of the AnyValue message
@@ -207,7 +212,17 @@ class MessageEdit {
 
   std::string_view bytes_;
   uint32_t attributes_field_ = 0;
+  std::span<const RawField> rawFields() const { return {fields_.data(), field_count_}; }
+  RawField& nextField() {
+    if (field_count_ == fields_.size()) fields_.resize(fields_.size() * 2 + 32);
+    return fields_[field_count_++];
+  }
+
+  // Grown, never shrunk: the first field_count_ hold this message's fields (a reused MessageEdit
+  // allocates nothing).
   std::vector<RawField> fields_;
+  size_t field_count_ = 0;
+  size_t attribute_count_ = 0;
   std::vector<Override> overrides_;
   AttributeList attributes_;
   bool attributes_parsed_ = false;
