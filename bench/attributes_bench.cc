@@ -13,8 +13,8 @@
 #include "pipeline/batch.h"
 #include "processors/attributes/attributes_processor.h"
 #include "processors/filter/filter_processor.h"
-#include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/resource/resource_processor.h"
+#include "processors/resourcedetection/resourcedetection_processor.h"
 
 namespace otlpd::bench {
 namespace {

@@ -159,7 +159,9 @@ std::vector<std::string> ConfigNode::getStringList(std::string_view key) {
   return out;
 }
 
-std::optional<YAML::Node> ConfigNode::getYaml(std::string_view key) { return lookup(key); }
+std::optional<YAML::Node> ConfigNode::getYaml(std::string_view key) {
+  return lookup(key);
+}
 
 std::vector<ConfigNode> ConfigNode::getMappingList(std::string_view key) {
   std::optional<YAML::Node> found = lookup(key);

@@ -264,7 +264,9 @@ bool operator==(const Value& a, const Value& b) {
   return false;
 }
 
-bool decodeValue(std::string_view wire, Value& out) { return decodeAt(wire, out, 0); }
+bool decodeValue(std::string_view wire, Value& out) {
+  return decodeAt(wire, out, 0);
+}
 
 size_t encodedValueSize(const Value& value) {
   switch (value.kind()) {

@@ -434,7 +434,8 @@ void MessageEdit::encode(std::string& out) const {
       const Override& o = overrides_[i];
       if (o.number != f.number) continue;
       overridden = true;
-      if (!override_written[i] && !o.cleared) encodeOverride(o.number, o.type, o.value, o.items, out);
+      if (!override_written[i] && !o.cleared)
+        encodeOverride(o.number, o.type, o.value, o.items, out);
       override_written[i] = true;
     }
     if (!overridden) out.append(f.raw);
@@ -550,9 +551,9 @@ absl::Status malformed(std::string_view what) {
   return absl::InvalidArgumentError(strCat("malformed request: ", what));
 }
 
-#define OTLPD_EDIT_TRY(expr)                                               \
-  do {                                                                     \
-    if ((expr) != Stop::kNone) return malformed(#expr);                    \
+#define OTLPD_EDIT_TRY(expr)                            \
+  do {                                                  \
+    if ((expr) != Stop::kNone) return malformed(#expr); \
   } while (0)
 
 // Counts the repeated length-delimited fields `field` of a message.
@@ -771,8 +772,8 @@ class Rewriter {
     for (size_t k = 0; k < editors_.size(); ++k) {
       if (depths_[k] < EditDepth::kScope) {
         if (editors_.size() > 1) {
-          OTLPD_EDIT_TRY(snapshot(scope_, scope_buffers_[k], *scope_views_[k],
-                                  fields::kScopeAttributes));
+          OTLPD_EDIT_TRY(
+              snapshot(scope_, scope_buffers_[k], *scope_views_[k], fields::kScopeAttributes));
         }
         continue;
       }
@@ -954,8 +955,7 @@ struct LogsHooks {
     return e.editScope(r, s);
   }
   static uint32_t itemAttributesField() { return fields::kLogAttributes; }
-  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s,
-                       MessageEdit& record) {
+  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& record) {
     return e.editLogRecord(r, s, record);
   }
   static absl::StatusOr<size_t> editSubItems(Editor&, const MessageEdit&, const MessageEdit&,
@@ -971,8 +971,7 @@ struct MetricsHooks {
     return e.editScope(r, s);
   }
   static uint32_t itemAttributesField() { return 0; }
-  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s,
-                       MessageEdit& metric) {
+  static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& metric) {
     return e.editMetric(r, s, metric);
   }
   // Data points: the metric's data message is rebuilt only when a point changed or went.

@@ -1,7 +1,7 @@
 // Changing encoded OTLP requests without decoding them: "change the bytes, not the objects".
 //
-// A rewrite walks an Export*ServiceRequest in place, down to the depth an editor asks for, and hands
-// the editor each resource, scope, span / span event / log record / metric / data point as a
+// A rewrite walks an Export*ServiceRequest in place, down to the depth an editor asks for, and
+// hands the editor each resource, scope, span / span event / log record / metric / data point as a
 // MessageEdit: the message's fields as slices of the input, its attributes as an AttributeList
 // parsed only when first touched. The output copies every unchanged message's bytes as they were
 // and re-encodes only what an editor changed (protobuf fields may come in any order, and a
@@ -31,11 +31,10 @@ inline constexpr uint32_t kResourceAttributes = 1;
 inline constexpr uint32_t kResourceDroppedAttributesCount = 2;
 inline constexpr uint32_t kScopeName = 1, kScopeVersion = 2, kScopeAttributes = 3;
 inline constexpr uint32_t kSpanTraceId = 1, kSpanSpanId = 2, kSpanTraceState = 3,
-                          kSpanParentSpanId = 4, kSpanName = 5, kSpanKind = 6,
-                          kSpanStartTime = 7, kSpanEndTime = 8, kSpanAttributes = 9,
-                          kSpanDroppedAttributesCount = 10, kSpanEvents = 11,
-                          kSpanDroppedEventsCount = 12, kSpanLinks = 13, kSpanDroppedLinksCount = 14,
-                          kSpanStatus = 15, kSpanFlags = 16;
+                          kSpanParentSpanId = 4, kSpanName = 5, kSpanKind = 6, kSpanStartTime = 7,
+                          kSpanEndTime = 8, kSpanAttributes = 9, kSpanDroppedAttributesCount = 10,
+                          kSpanEvents = 11, kSpanDroppedEventsCount = 12, kSpanLinks = 13,
+                          kSpanDroppedLinksCount = 14, kSpanStatus = 15, kSpanFlags = 16;
 inline constexpr uint32_t kStatusMessage = 2, kStatusCode = 3;
 inline constexpr uint32_t kEventTime = 1, kEventName = 2, kEventAttributes = 3,
                           kEventDroppedAttributesCount = 4;
@@ -127,8 +126,8 @@ class AttributeList {
   bool parse(const std::vector<std::string_view>& keyvalues);
   // Starts an empty list (forgetting what was owned), then adds entries one by one.
   void reset();
-  // `raw`, when known, is the whole field (tag and length included) as the input holds it: unchanged
-  // entries are then copied from there, adjacent ones at once.
+  // `raw`, when known, is the whole field (tag and length included) as the input holds it:
+  // unchanged entries are then copied from there, adjacent ones at once.
   bool addEncoded(std::string_view keyvalue, std::string_view raw = {});
   // Appends every entry as repeated field `field_number`; returns the bytes appended.
   size_t encode(uint32_t field_number, std::string& out) const;

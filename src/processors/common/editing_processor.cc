@@ -8,7 +8,9 @@ namespace {
 thread_local const pipeline::RequestMetadata* current_metadata = nullptr;
 }  // namespace
 
-const pipeline::RequestMetadata* EditingProcessor::batchMetadata() { return current_metadata; }
+const pipeline::RequestMetadata* EditingProcessor::batchMetadata() {
+  return current_metadata;
+}
 
 ErrorMode readErrorMode(config::ConfigNode& config, ErrorMode default_mode) {
   const std::string fallback = default_mode == ErrorMode::kIgnore   ? "ignore"
@@ -40,10 +42,10 @@ void ErrorReporter::report(std::string_view message) {
   int64_t next = next_log_ns_.load(std::memory_order_relaxed);
   if (now < next) return;
   if (!next_log_ns_.compare_exchange_strong(next, now + log_interval_ns_)) return;
-  logging::warn("processor error", {{"processor", id_},
-                                     {"error", message},
-                                     {"error_mode", mode_ == ErrorMode::kIgnore ? "ignore"
-                                                                                : "propagate"}});
+  logging::warn("processor error",
+                {{"processor", id_},
+                 {"error", message},
+                 {"error_mode", mode_ == ErrorMode::kIgnore ? "ignore" : "propagate"}});
 }
 
 EditingProcessor::EditingProcessor(const pipeline::CreateSettings& settings,
@@ -134,8 +136,8 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
         editing.push_back(p);
       }
     }
-    result = edits.empty() ? otlp::RewriteResult{}
-                           : rewriteFused(request, edits, batch.itemCount());
+    result =
+        edits.empty() ? otlp::RewriteResult{} : rewriteFused(request, edits, batch.itemCount());
   }
   current_metadata = nullptr;
   if (!result.ok()) return result.status();
@@ -150,7 +152,8 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
   }
   pipeline::Consumer& downstream = *run.back()->next_;
   if (!result->changed) return downstream.consume(std::move(batch));
-  if (result->items == 0 && result->dropped != 0) return absl::OkStatus();  // all dropped on purpose
+  if (result->items == 0 && result->dropped != 0)
+    return absl::OkStatus();  // all dropped on purpose
   pipeline::Batch edited = pipeline::Batch::fromWire(
       signal_, pipeline::WireBytes::fromString(std::move(result->bytes)), result->items);
   edited.reserveLike(batch);

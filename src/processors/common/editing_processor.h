@@ -120,9 +120,9 @@ class EditingProcessor : public pipeline::Processor {
   std::string id_;
   pipeline::Signal signal_;
   // Runs `edits` (this processor's and its fused neighbours') in one walk.
-  absl::StatusOr<otlp::RewriteResult> rewriteFused(
-      std::string_view request, std::vector<std::unique_ptr<BatchEdit>>& edits,
-      std::optional<size_t> items);
+  absl::StatusOr<otlp::RewriteResult> rewriteFused(std::string_view request,
+                                                   std::vector<std::unique_ptr<BatchEdit>>& edits,
+                                                   std::optional<size_t> items);
 
   std::shared_ptr<pipeline::Consumer> next_;
   common::Counter* dropped_items_;

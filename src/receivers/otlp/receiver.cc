@@ -95,9 +95,9 @@ class OtlpReceiver final : public pipeline::Receiver {
       common::HttpServerOptions options;
       options.endpoint = config_.http->endpoint;
       options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
-      auto handler = std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths,
-                                                       config_.http->cors, options.max_body_bytes,
-                                                       config_.http->include_metadata);
+      auto handler =
+          std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths, config_.http->cors,
+                                            options.max_body_bytes, config_.http->include_metadata);
       auto server = common::HttpServer::start(options, handler);
       if (!server.ok()) return server.status();
       http_server_ = std::move(*server);
