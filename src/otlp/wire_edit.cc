@@ -423,8 +423,16 @@ void MessageEdit::encode(std::string& out) const {
   bool attributes_written = false;
   // Overrides are written where their field first appeared; the others at the end.
   absl::InlinedVector<bool, 8> override_written(overrides_.size(), false);
+  // Unchanged fields next to each other in the input go out in one append.
+  const char* run_begin = nullptr;
+  const char* run_end = nullptr;
+  auto flush = [&] {
+    if (run_begin != nullptr) out.append(run_begin, static_cast<size_t>(run_end - run_begin));
+    run_begin = run_end = nullptr;
+  };
   for (const RawField& f : rawFields()) {
     if (rewrite_attributes && f.number == attributes_field_) {
+      flush();
       if (!attributes_written) attributes_.encode(attributes_field_, out);
       attributes_written = true;
       continue;
@@ -433,13 +441,21 @@ void MessageEdit::encode(std::string& out) const {
     for (size_t i = 0; i < overrides_.size(); ++i) {
       const Override& o = overrides_[i];
       if (o.number != f.number) continue;
+      if (!overridden) flush();
       overridden = true;
-      if (!override_written[i] && !o.cleared)
+      if (!override_written[i] && !o.cleared) {
         encodeOverride(o.number, o.type, o.value, o.items, out);
+      }
       override_written[i] = true;
     }
-    if (!overridden) out.append(f.raw);
+    if (overridden) continue;
+    if (f.raw.data() != run_end) {
+      flush();
+      run_begin = f.raw.data();
+    }
+    run_end = f.raw.data() + f.raw.size();
   }
+  flush();
   if (rewrite_attributes && !attributes_written) attributes_.encode(attributes_field_, out);
   for (size_t i = 0; i < overrides_.size(); ++i) {
     const Override& o = overrides_[i];
