@@ -1,4 +1,5 @@
-// Issue #11: the official OpenTelemetry JS SDK sends traces and logs to otlpd through every
+// Issue #11: the official OpenTelemetry JS SDK sends traces (OTLP/HTTP, the tenant as an HTTP
+// header) and logs (OTLP/gRPC, the tenant as gRPC metadata) to otlpd through every
 // processor that changes telemetry — resourcedetection, resource, lookup, attributes (with
 // from_context), filter, transform and redaction — and the file exporter's output is asserted
 // exactly: what was added, changed, hashed, redacted and dropped. Then `otlpd validate` accepts an
@@ -158,7 +159,16 @@ test('every processor of issue #11 on traces and logs from the JS SDK; output as
     assertAllExportsSucceeded(traces.calls, 'trace exporter');
 
     // --- logs ----------------------------------------------------------------------------------
-    const logs = recordingExporter(await createExporter('logs', 'http/protobuf', otlpd, { headers }));
+    // Logs over gRPC: the tenant comes as gRPC metadata, set the way deployments set it (the
+    // exporter reads OTEL_EXPORTER_OTLP_LOGS_HEADERS when it is created).
+    process.env.OTEL_EXPORTER_OTLP_LOGS_HEADERS = 'x-tenant=acme';
+    let logsExporter;
+    try {
+      logsExporter = await createExporter('logs', 'grpc', otlpd);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_LOGS_HEADERS;
+    }
+    const logs = recordingExporter(logsExporter);
     const loggerProvider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: logs.exporter })] });
     const logger = loggerProvider.getLogger('otlpd-proc-logger', '1.0.0');
     logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: `charged card ${CARD}`, attributes: { password: 'x', 'user.email': 'bob@example.com' } });
