@@ -94,7 +94,8 @@ bool AttributeList::decodeEntry(Entry& e, std::string_view kv, std::string_view 
     if (f.number == 2) e.value = f.bytes;
   }
   // A KeyValue with no bytes at all is still an entry; keep `original` non-null to say unchanged.
-  if (e.original.data() == nullptr) e.original = std::string_view("", 0);
+  static constexpr std::string_view kNonNullEmpty = "";
+  if (e.original.data() == nullptr) e.original = kNonNullEmpty;
   return true;
 }
 

@@ -1024,7 +1024,10 @@ absl::Status Evaluator::editor(const Expr& e) {
               }
             }
             for (auto& kv : result) {
-              if (kv.first == key) kv.second = std::move(v);
+              if (kv.first == key) {
+                kv.second = std::move(v);
+                break;  // keys are unique
+              }
             }
             return;
           }

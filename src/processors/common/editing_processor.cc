@@ -71,6 +71,7 @@ absl::StatusOr<otlp::RewriteResult> EditingProcessor::rewriteFused(
     std::optional<size_t> items) {
   auto editorsOf = [&](auto get) {
     std::vector<std::remove_pointer_t<decltype(get(*edits.front()))>*> editors;
+    editors.reserve(edits.size());
     for (auto& edit : edits) editors.push_back(get(*edit));
     return editors;
   };
