@@ -55,12 +55,21 @@ void appendEscaped(std::string& out, std::string_view s, Escape mode) {
       continue;
     }
     ++i;
+    const bool json = mode != Escape::kControl;
     switch (c) {
       case '"':
-        out += mode == Escape::kJson ? "\\\"" : "\"";
+        out += json ? "\\\"" : "\"";
         continue;
       case '\\':
-        out += mode == Escape::kJson ? "\\\\" : "\\";
+        out += json ? "\\\\" : "\\";
+        continue;
+      case '<':
+      case '>':
+      case '&':
+        if (mode != Escape::kJsonHtmlSafe) break;
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
         continue;
       case '\n':
         out += "\\n";

@@ -8,8 +8,10 @@
 namespace otlpd::common {
 
 enum class Escape {
-  kJson,     // inside a JSON string: quotes, backslashes and control characters
-  kControl,  // console text: control characters only, so a line stays one line
+  kJson,          // inside a JSON string: quotes, backslashes and control characters
+  kJsonHtmlSafe,  // as kJson, and <, > and & as \u003c…, as Go's encoding/json writes them (the
+                  // Collector's renderings of maps and slices as strings)
+  kControl,       // console text: control characters only, so a line stays one line
 };
 
 // Appends `s` escaped for `mode`; malformed UTF-8 becomes U+FFFD, so the output is always valid.

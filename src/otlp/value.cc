@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/json_escape.h"
 #include "otlp/wire_reader.h"
 #include "otlp/wire_writer.h"
 
@@ -127,42 +128,8 @@ void appendDouble(double d, std::string& out) {
 
 // JSON as Go's encoding/json writes it (HTML-safe escapes, sorted map keys).
 void appendJsonString(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-      case '>':
-      case '&':
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  common::appendEscaped(out, s, common::Escape::kJsonHtmlSafe);
   out += '"';
 }
 
