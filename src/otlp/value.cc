@@ -27,13 +27,14 @@ bool decodeKeyValue(std::string_view wire, std::string& key, Value& value, int d
     if (reader.next(f) != wire::Stop::kNone) return false;
     if (f.type != wire::kLengthDelimited) continue;
     if (f.number == 1) key.assign(f.bytes);
-    if (f.number == 2 && !decodeAt(f.bytes, value, depth + 1)) return false;
+    if (f.number == 2 && !decodeAt(f.bytes, value, depth + 1)) return false;  // the AnyValue
   }
   return true;
 }
 
 bool decodeAt(std::string_view wire, Value& out, int depth) {
-  if (depth > kMaxValueDepth) return false;
+  // `depth` counts protobuf messages: an array element is 2 deeper, a map entry's value 3.
+  if (depth > kMaxValueMessageDepth) return false;
   out = Value();
   wire::Reader reader(wire);
   wire::Field f;
@@ -69,7 +70,7 @@ bool decodeAt(std::string_view wire, Value& out, int depth) {
           if (inner.next(e) != wire::Stop::kNone) return false;
           if (e.number != 1 || e.type != wire::kLengthDelimited) continue;
           items.emplace_back();
-          if (!decodeAt(e.bytes, items.back(), depth + 1)) return false;
+          if (!decodeAt(e.bytes, items.back(), depth + 2)) return false;
         }
         out = Value::ofArray(std::move(items));
         break;
@@ -83,7 +84,7 @@ bool decodeAt(std::string_view wire, Value& out, int depth) {
           if (inner.next(e) != wire::Stop::kNone) return false;
           if (e.number != 1 || e.type != wire::kLengthDelimited) continue;
           entries.emplace_back();
-          if (!decodeKeyValue(e.bytes, entries.back().first, entries.back().second, depth + 1)) {
+          if (!decodeKeyValue(e.bytes, entries.back().first, entries.back().second, depth + 2)) {
             return false;
           }
         }

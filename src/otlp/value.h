@@ -80,11 +80,16 @@ class Value {
   Map map_;
 };
 
-// protobuf refuses messages nested deeper than 100; values nested deeper than this are refused.
-inline constexpr int kMaxValueDepth = 64;
+// protobuf refuses messages nested deeper than 100; a level of a map value costs three of them
+// (KeyValueList, KeyValue, AnyValue), of an array two. Values we build (ParseJSON, lookup tables)
+// nest at most 30 levels, which below a span event's or a data point's attribute (itself 7 or 8
+// messages deep) stays within 100, so what we write the next protobuf decoder accepts.
+inline constexpr int kMaxValueDepth = 30;
+// decodeValue accepts what protobuf accepts below an attribute: nesting counted in messages.
+inline constexpr int kMaxValueMessageDepth = 92;
 
 // Decodes the content of an encoded AnyValue message (no tag, no length). False when the bytes are
-// malformed or nest deeper than kMaxValueDepth; `out` is then unspecified.
+// malformed or nest deeper than kMaxValueMessageDepth; `out` is then unspecified.
 bool decodeValue(std::string_view wire, Value& out);
 // Appends the content of the AnyValue message encoding `value` (no tag, no length).
 void encodeValue(const Value& value, std::string& out);

@@ -362,6 +362,37 @@ TEST(Value, AsStringLikeTheCollector) {
   EXPECT_EQ(valueAsString(Value::ofMap(std::move(m))), R"({"a":"\u003cx\u003e","z":1})");
 }
 
+// The deepest value we build (kMaxValueDepth levels of maps), put on a span event, still makes a
+// request protobuf parses: what a processor writes, the next decoder accepts.
+TEST(WireEdit, DeepestBuiltValueStaysWithinProtobufLimits) {
+  Value v = Value::ofString("leaf");
+  for (int i = 0; i < kMaxValueDepth; ++i) {
+    Value::Map m;
+    m.emplace_back("k", std::move(v));
+    v = Value::ofMap(std::move(m));
+  }
+  struct Editor : TracesEditor {
+    const Value* value = nullptr;
+    EditDepth depth() const override { return EditDepth::kSubItem; }
+    bool editSpanEvent(const MessageEdit&, const MessageEdit&, const MessageEdit&,
+                       MessageEdit& event) override {
+      event.attributes().put("deep", *value);
+      return true;
+    }
+  } editor;
+  editor.value = &v;
+  auto result = rewriteTraces(makeTraces().SerializeAsString(), editor);
+  ASSERT_TRUE(result.ok());
+  TracesRequest out;
+  EXPECT_TRUE(out.ParseFromString(result->bytes));
+  // And it decodes back to the same value.
+  Value back;
+  const auto& attrs = out.resource_spans(0).scope_spans(0).spans(0).events(0).attributes();
+  ASSERT_EQ(attrs.rbegin()->key(), "deep");
+  ASSERT_TRUE(decodeValue(attrs.rbegin()->value().SerializeAsString(), back));
+  EXPECT_TRUE(back == v);
+}
+
 TEST(Value, DeepNestingIsRefusedNotOverflowed) {
   pb_common::AnyValue any;
   pb_common::AnyValue* cur = &any;
