@@ -725,7 +725,8 @@ class Rewriter {
   }
 
   absl::Status resource(std::string_view content, std::string_view raw) {
-    OTLPD_EDIT_TRY(resource_.open(lengthDelimitedOf(content, 1), fields::kResourceAttributes));
+    OTLPD_EDIT_TRY(
+        resource_.open(wire::lastLengthDelimited(content, 1), fields::kResourceAttributes));
     for (size_t k = 0; k < editors_.size(); ++k) {
       if (!Hooks::editResource(*editors_[k], resource_)) {
         drop(k, countResourceItems(signal_, content));
@@ -785,7 +786,7 @@ class Rewriter {
 
   absl::Status scope(std::string_view content, std::string_view raw, bool& had_items,
                      bool& kept_any) {
-    OTLPD_EDIT_TRY(scope_.open(lengthDelimitedOf(content, 1), fields::kScopeAttributes));
+    OTLPD_EDIT_TRY(scope_.open(wire::lastLengthDelimited(content, 1), fields::kScopeAttributes));
     for (size_t k = 0; k < editors_.size(); ++k) {
       if (depths_[k] < EditDepth::kScope) {
         if (editors_.size() > 1) {
@@ -890,18 +891,6 @@ class Rewriter {
     }
   }
 
-  // The last occurrence of a length-delimited field, or empty.
-  static std::string_view lengthDelimitedOf(std::string_view message, uint32_t field) {
-    Reader reader(message);
-    Field f;
-    std::string_view result;
-    while (!reader.done()) {
-      if (reader.next(f) != Stop::kNone) break;
-      if (f.number == field && f.type == wire::kLengthDelimited) result = f.bytes;
-    }
-    return result;
-  }
-
   pipeline::Signal signal_;
   std::string_view input_;
   const std::vector<Editor*>& editors_;
@@ -924,12 +913,17 @@ class Rewriter {
   bool changed_ = false;
 };
 
-struct TracesHooks {
-  using Editor = TracesEditor;
+// What the three signals' hooks share: the resource and scope hooks every editor type has.
+template <class E>
+struct HooksBase {
+  using Editor = E;
   static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
   static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
     return e.editScope(r, s);
   }
+};
+
+struct TracesHooks : HooksBase<TracesEditor> {
   static uint32_t itemAttributesField() { return fields::kSpanAttributes; }
   static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& span) {
     return e.editSpan(r, s, span);
@@ -965,12 +959,7 @@ struct TracesHooks {
   }
 };
 
-struct LogsHooks {
-  using Editor = LogsEditor;
-  static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
-  static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
-    return e.editScope(r, s);
-  }
+struct LogsHooks : HooksBase<LogsEditor> {
   static uint32_t itemAttributesField() { return fields::kLogAttributes; }
   static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& record) {
     return e.editLogRecord(r, s, record);
@@ -981,12 +970,7 @@ struct LogsHooks {
   }
 };
 
-struct MetricsHooks {
-  using Editor = MetricsEditor;
-  static bool editResource(Editor& e, MessageEdit& r) { return e.editResource(r); }
-  static bool editScope(Editor& e, const MessageEdit& r, MessageEdit& s) {
-    return e.editScope(r, s);
-  }
+struct MetricsHooks : HooksBase<MetricsEditor> {
   static uint32_t itemAttributesField() { return 0; }
   static bool editItem(Editor& e, const MessageEdit& r, const MessageEdit& s, MessageEdit& metric) {
     return e.editMetric(r, s, metric);

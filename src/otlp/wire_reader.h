@@ -108,6 +108,27 @@ class Reader {
   const uint8_t* end_;
 };
 
+// The last occurrence of a length-delimited / varint field of an encoded message (protobuf keeps
+// the last one), or empty / 0; a malformed message yields what was read before the fault.
+inline std::string_view lastLengthDelimited(std::string_view message, uint32_t number) {
+  Reader reader(message);
+  Field field;
+  std::string_view value;
+  while (!reader.done() && reader.next(field) == Stop::kNone) {
+    if (field.number == number && field.type == kLengthDelimited) value = field.bytes;
+  }
+  return value;
+}
+inline uint64_t lastVarint(std::string_view message, uint32_t number) {
+  Reader reader(message);
+  Field field;
+  uint64_t value = 0;
+  while (!reader.done() && reader.next(field) == Stop::kNone) {
+    if (field.number == number && field.type == kVarint) value = field.value;
+  }
+  return value;
+}
+
 // Structurally valid UTF-8 as protobuf 3.21 checks it for proto3 `string` fields: no overlong
 // forms, no surrogates, nothing above U+10FFFF.
 bool validUtf8(std::string_view s);

@@ -25,25 +25,8 @@ Value anyValue(std::string_view encoded) {
   return Value::ofPdata(std::move(v));
 }
 
-// The last occurrence of scalar field `number` inside an encoded sub-message.
-uint64_t subVarint(std::string_view message, uint32_t number) {
-  otlp::wire::Reader r(message);
-  otlp::wire::Field field;
-  uint64_t value = 0;
-  while (!r.done() && r.next(field) == otlp::wire::Stop::kNone) {
-    if (field.number == number && field.type == otlp::wire::kVarint) value = field.value;
-  }
-  return value;
-}
-std::string_view subBytes(std::string_view message, uint32_t number) {
-  otlp::wire::Reader r(message);
-  otlp::wire::Field field;
-  std::string_view value;
-  while (!r.done() && r.next(field) == otlp::wire::Stop::kNone) {
-    if (field.number == number && field.type == otlp::wire::kLengthDelimited) value = field.bytes;
-  }
-  return value;
-}
+using otlp::wire::lastLengthDelimited;
+using otlp::wire::lastVarint;
 
 // Rewrites one field of sub-message `field` of `message`.
 template <class Edit>
@@ -123,9 +106,10 @@ Value WireItem::get(const Field& field) {
       return m->has(field.number) ? anyValue(m->lengthDelimited(field.number)) : Value();
     case FieldKind::kStatusCode:
       return Value::ofInt(
-          static_cast<int64_t>(subVarint(m->lengthDelimited(f::kSpanStatus), f::kStatusCode)));
+          static_cast<int64_t>(lastVarint(m->lengthDelimited(f::kSpanStatus), f::kStatusCode)));
     case FieldKind::kStatusMessage:
-      return Value::ofStringView(subBytes(m->lengthDelimited(f::kSpanStatus), f::kStatusMessage));
+      return Value::ofStringView(
+          lastLengthDelimited(m->lengthDelimited(f::kSpanStatus), f::kStatusMessage));
     case FieldKind::kMetricType:
       return Value::ofInt(metricDataType(otlp::metricTypeOf(*m)));
     case FieldKind::kAggregationTemporality: {
@@ -135,11 +119,11 @@ Value WireItem::get(const Field& field) {
         return Value::ofInt(0);
       }
       return Value::ofInt(static_cast<int64_t>(
-          subVarint(m->lengthDelimited(static_cast<uint32_t>(t)), f::kAggregationTemporality)));
+          lastVarint(m->lengthDelimited(static_cast<uint32_t>(t)), f::kAggregationTemporality)));
     }
     case FieldKind::kIsMonotonic: {
       if (otlp::metricTypeOf(*m) != otlp::MetricType::kSum) return Value::ofBool(false);
-      return Value::ofBool(subVarint(m->lengthDelimited(f::kMetricSum), f::kIsMonotonic) != 0);
+      return Value::ofBool(lastVarint(m->lengthDelimited(f::kMetricSum), f::kIsMonotonic) != 0);
     }
     case FieldKind::kValueInt:
       if (metric_type_ != otlp::MetricType::kGauge && metric_type_ != otlp::MetricType::kSum) {

@@ -34,10 +34,11 @@ class EditorBase {
   MatchConfig::Cursor cursor_;
 };
 
-class TracesEditor final : public otlp::TracesEditor, EditorBase {
+// Resource and scope properties are entered once each, whatever the signal.
+template <class SignalEditor>
+class Walk : public SignalEditor, protected EditorBase {
  public:
   using EditorBase::EditorBase;
-  otlp::EditDepth depth() const override { return otlp::EditDepth::kItem; }
   bool editResource(MessageEdit& resource) override {
     enterResource(resource);
     return true;
@@ -46,24 +47,22 @@ class TracesEditor final : public otlp::TracesEditor, EditorBase {
     enterScope(scope);
     return true;
   }
+};
+
+class TracesEditor final : public Walk<otlp::TracesEditor> {
+ public:
+  using Walk::Walk;
+  otlp::EditDepth depth() const override { return otlp::EditDepth::kItem; }
   bool editSpan(const MessageEdit&, const MessageEdit&, MessageEdit& span) override {
     if (settings_.match.empty() || cursor_.processSpan(span)) apply(span);
     return true;
   }
 };
 
-class LogsEditor final : public otlp::LogsEditor, EditorBase {
+class LogsEditor final : public Walk<otlp::LogsEditor> {
  public:
-  using EditorBase::EditorBase;
+  using Walk::Walk;
   otlp::EditDepth depth() const override { return otlp::EditDepth::kItem; }
-  bool editResource(MessageEdit& resource) override {
-    enterResource(resource);
-    return true;
-  }
-  bool editScope(const MessageEdit&, MessageEdit& scope) override {
-    enterScope(scope);
-    return true;
-  }
   bool editLogRecord(const MessageEdit&, const MessageEdit&, MessageEdit& record) override {
     if (settings_.match.empty() || cursor_.processLogRecord(record)) apply(record);
     return true;
@@ -71,18 +70,10 @@ class LogsEditor final : public otlp::LogsEditor, EditorBase {
 };
 
 // Metrics are matched by name; the actions apply to each data point of a matching metric.
-class MetricsEditor final : public otlp::MetricsEditor, EditorBase {
+class MetricsEditor final : public Walk<otlp::MetricsEditor> {
  public:
-  using EditorBase::EditorBase;
+  using Walk::Walk;
   otlp::EditDepth depth() const override { return otlp::EditDepth::kSubItem; }
-  bool editResource(MessageEdit& resource) override {
-    enterResource(resource);
-    return true;
-  }
-  bool editScope(const MessageEdit&, MessageEdit& scope) override {
-    enterScope(scope);
-    return true;
-  }
   bool editMetric(const MessageEdit&, const MessageEdit&, MessageEdit& metric) override {
     process_points_ = settings_.match.empty() || cursor_.processMetric(metric);
     return true;
