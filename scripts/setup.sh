@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm curl procps
   chromium fonts-dejavu-core
+  nginx
 )
 
 missing=()

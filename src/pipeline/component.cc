@@ -45,6 +45,8 @@ std::string_view componentKindName(ComponentKind kind) {
       return "exporter";
     case ComponentKind::kExtension:
       return "extension";
+    case ComponentKind::kConnector:
+      return "connector";
   }
   return "component";
 }

@@ -29,7 +29,7 @@ struct ComponentId {
   friend auto operator<=>(const ComponentId&, const ComponentId&) = default;
 };
 
-enum class ComponentKind { kReceiver, kProcessor, kExporter, kExtension };
+enum class ComponentKind { kReceiver, kProcessor, kExporter, kExtension, kConnector };
 std::string_view componentKindName(ComponentKind kind);  // "receiver", ...
 
 // Takes ownership of a batch. OK means the consumer has it: exported, or held in a bounded
@@ -64,6 +64,16 @@ class Component {
 class Receiver : public Component {};
 class Exporter : public Component, public Consumer {};
 class Processor : public Component, public Consumer {};
+// A connector joins pipelines, as in the Collector's `connectors:` section: it is an exporter at
+// the end of some pipelines and a receiver at the start of others (spanmetrics turns the spans of
+// a traces pipeline into metrics for a metrics pipeline; routing picks pipelines by condition).
+class Connector : public Component {
+ public:
+  // The consumer that pipelines of `signal` end in where they name this connector as an exporter.
+  // Called only for signals the factory was created with as inputs.
+  virtual std::shared_ptr<Consumer> input(Signal signal) = 0;
+};
+
 class Extension : public Component {
  public:
   // Told when every pipeline is running (true) and when the service starts to stop (false).
@@ -96,6 +106,13 @@ struct SignalConsumers {
     }
     return nullptr;
   }
+};
+
+// A pipeline in which a connector is a receiver: where the connector's output for it goes.
+struct ConnectorOutput {
+  std::string pipeline;  // "metrics/red", as named in service.pipelines
+  Signal signal;
+  std::shared_ptr<Consumer> head;  // the pipeline's first processor, or its exporters' fan-out
 };
 
 }  // namespace otlpd::pipeline

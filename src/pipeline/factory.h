@@ -52,6 +52,25 @@ class ExporterFactory : public Factory {
                                                            Signal signal) const = 0;
 };
 
+// A connector type says which signal pairs it joins (exporter side → receiver side); it is
+// created once per id with every pipeline it joins, after the pipelines it feeds were built.
+class ConnectorFactory : public Factory {
+ public:
+  ComponentKind kind() const final { return ComponentKind::kConnector; }
+  virtual bool supportsPair(Signal from, Signal to) const = 0;
+  bool supports(Signal signal) const final {
+    for (Signal other : kAllSignals) {
+      if (supportsPair(signal, other) || supportsPair(other, signal)) return true;
+    }
+    return false;
+  }
+  // `inputs`: the signals of the pipelines that export to it; `outputs`: the pipelines it
+  // receives for, with their heads. Errors in the config go to config.errors() as for others.
+  virtual absl::StatusOr<std::unique_ptr<Connector>> create(
+      const CreateSettings& settings, config::ConfigNode& config, std::vector<Signal> inputs,
+      std::vector<ConnectorOutput> outputs) const = 0;
+};
+
 class ExtensionFactory : public Factory {
  public:
   ComponentKind kind() const final { return ComponentKind::kExtension; }
