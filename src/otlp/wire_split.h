@@ -23,9 +23,9 @@ namespace otlpd::otlp {
 struct ItemSlice {
   std::string_view resource_envelope;
   std::string_view scope_envelope;
-  std::string_view item;      // the item message's bytes (no tag, no length)
-  uint32_t resource_index;    // ordinal of the Resource* message in the request
-  uint32_t scope_index;       // ordinal of the Scope* message in the request (counted over all)
+  std::string_view item;    // the item message's bytes (no tag, no length)
+  uint32_t resource_index;  // ordinal of the Resource* message in the request
+  uint32_t scope_index;     // ordinal of the Scope* message in the request (counted over all)
 };
 
 // Walks a request and calls visit for each item, in order. Malformed bytes give
