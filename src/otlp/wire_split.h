@@ -48,6 +48,9 @@ inline std::string_view logTraceId(std::string_view log_record) {
   return wire::lastLengthDelimited(log_record, fields::kLogTraceId);
 }
 
+// The data points of an encoded Metric (what OTLP counts as a metrics request's items).
+size_t metricPointCount(std::string_view metric);
+
 // The value of the string attribute `key` in a raw resource envelope (e.g. "service.name"), or
 // empty when absent or not a string.
 std::string_view resourceStringAttribute(std::string_view resource_envelope, std::string_view key);
