@@ -1,5 +1,6 @@
 #include "common/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -65,7 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
           if (ec) {
             if (self->isTimeout(ec)) {
               (self->first_request_ ? self->counters_.header_timeouts : self->counters_.idle_closed)
-                  .fetch_add(1);
+                  ->add();
             }
             return self->close();
           }
@@ -111,14 +112,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Headers first: the handler may refuse before the body is read.
   void onHeader(beast::error_code ec, size_t /*bytes*/) {
     if (isTimeout(ec)) {
-      counters_.header_timeouts.fetch_add(1);
+      counters_.header_timeouts->add();
       return close();
     }
     if (ec) return onRead(ec, 0);
     const HttpRequest& header = parser_->get();
     if (static_cast<size_t>(std::distance(header.begin(), header.end())) >
         options_.max_header_count) {
-      counters_.too_many_headers.fetch_add(1);
+      counters_.too_many_headers->add();
       busy_.fetch_add(1);
       return respond(
           makeResponse(header, http::status::request_header_fields_too_large, "text/plain",
@@ -167,7 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
                               self->body_filled_ += bytes;
                               if (ec) {
                                 // The client went away, or was too slow, mid-body.
-                                if (self->isTimeout(ec)) self->counters_.body_timeouts.fetch_add(1);
+                                if (self->isTimeout(ec)) self->counters_.body_timeouts->add();
                                 return self->close();
                               }
                               self->readMoreBody();
@@ -182,7 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read_some(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) {
                             if (self->isTimeout(ec)) {
-                              self->counters_.body_timeouts.fetch_add(1);
+                              self->counters_.body_timeouts->add();
                               return self->close();
                             }
                             if (ec) return self->onRead(ec, 0);
@@ -234,8 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res->prepare_payload();
     }
-    // A client that does not read its response is as slow as one that does not send.
-    stream_.expires_after(options_.idle_timeout);
+    stream_.expires_after(options_.write_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
                         self->busy_.fetch_sub(1);
@@ -288,6 +288,31 @@ struct HttpServer::Impl {
   // every session.
   std::atomic<int> busy{0};
   HttpServerCounters counters;
+  std::array<Counter, 5> own_counters;  // when no registry was given
+  uint64_t open_gauge = 0;              // the registry callback's id, removed on stop
+
+  void setUpCounters() {
+    Counter** slots[] = {&counters.connections_refused, &counters.header_timeouts,
+                         &counters.body_timeouts, &counters.idle_closed,
+                         &counters.too_many_headers};
+    const char* reasons[] = {"over_max_connections", "header_timeout", "body_timeout",
+                             "idle_timeout", "too_many_headers"};
+    for (size_t i = 0; i < 5; ++i) {
+      *slots[i] = options.metrics == nullptr
+                      ? &own_counters[i]
+                      : &options.metrics->counter(
+                            "otlpd_http_server_closed_connections_total",
+                            "Connections an HTTP listener closed because a limit was reached, by "
+                            "reason.",
+                            {{"listener", options.listener}, {"reason", reasons[i]}});
+    }
+    if (options.metrics != nullptr) {
+      open_gauge = options.metrics->callbackGauge(
+          "otlpd_http_server_open_connections", "Connections an HTTP listener holds open.",
+          {{"listener", options.listener}},
+          [this] { return static_cast<double>(counters.open_connections.load()); });
+    }
+  }
 
   void accept(tcp::acceptor& acceptor) {
     acceptor.async_accept(
@@ -296,7 +321,7 @@ struct HttpServer::Impl {
           if (!ec) {
             if (options.max_connections > 0 &&
                 counters.open_connections.load() >= static_cast<int64_t>(options.max_connections)) {
-              counters.connections_refused.fetch_add(1);
+              counters.connections_refused->add();
               beast::error_code ignored;
               socket.close(ignored);
             } else {
@@ -329,6 +354,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
   auto impl = std::make_unique<Impl>(std::max<size_t>(1, options.io_threads));
   impl->options = options;
   impl->handler = std::move(handler);
+  impl->setUpCounters();
 
   beast::error_code ec;
   std::vector<tcp::endpoint> addresses;
@@ -398,6 +424,9 @@ void HttpServer::stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
+  }
+  if (impl_->options.metrics != nullptr && impl_->open_gauge != 0) {
+    impl_->options.metrics->removeCallback(impl_->open_gauge);
   }
 }
 

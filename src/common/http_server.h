@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/metrics_registry.h"
 
 namespace otlpd::common {
 
@@ -56,19 +57,26 @@ struct HttpServerOptions {
   // min_body_bytes_per_second (after a grace of read_header_timeout).
   std::chrono::milliseconds read_timeout{0};
   size_t min_body_bytes_per_second = 16 * 1024;
+  // For writing a response: a client that does not read is as slow as one that does not send.
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   size_t max_header_count = 100;
   // Connections beyond this are accepted and closed at once (counted), so the listener stays
   // responsive; 0: no limit.
   size_t max_connections = 10000;
+  // Where the limits' counters go, and the listener's name in their labels ("otlp.http").
+  MetricsRegistry* metrics = nullptr;
+  std::string listener;
 };
 
-// What the limits did, for self-metrics.
+// What the limits did. Counted in /metrics when the options name a registry and a listener:
+// otlpd_http_server_closed_connections_total{listener,reason} and
+// otlpd_http_server_open_connections{listener}.
 struct HttpServerCounters {
-  std::atomic<uint64_t> connections_refused{0};  // over max_connections
-  std::atomic<uint64_t> header_timeouts{0};      // read_header_timeout passed
-  std::atomic<uint64_t> body_timeouts{0};        // read_timeout or the minimum rate
-  std::atomic<uint64_t> idle_closed{0};          // idle_timeout passed between requests
-  std::atomic<uint64_t> too_many_headers{0};
+  Counter* connections_refused = nullptr;  // over max_connections
+  Counter* header_timeouts = nullptr;      // read_header_timeout passed
+  Counter* body_timeouts = nullptr;        // read_timeout or the minimum rate
+  Counter* idle_closed = nullptr;          // idle_timeout passed between requests
+  Counter* too_many_headers = nullptr;
   std::atomic<int64_t> open_connections{0};
 };
 

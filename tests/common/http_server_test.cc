@@ -95,12 +95,12 @@ class Client {
 };
 
 // The server closes a timed-out socket before its handler counts it: wait for the count.
-uint64_t eventually(const std::atomic<uint64_t>& counter, uint64_t want) {
+uint64_t eventually(const Counter* counter, uint64_t want) {
   const auto deadline = std::chrono::steady_clock::now() + 2s;
-  while (counter.load() < want && std::chrono::steady_clock::now() < deadline) {
+  while (counter->value() < want && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
   }
-  return counter.load();
+  return counter->value();
 }
 
 std::string post(size_t announced, std::string_view body = "", std::string extra = "") {
@@ -201,8 +201,8 @@ TEST(HttpServerLimitsTest, KeepAliveConnectionsIdleOutAfterTheirTimeout) {
   c.readUntilClosed(3s, closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(eventually(s.server->counters().idle_closed, 1), 1u)
-      << "header " << s.server->counters().header_timeouts.load() << " body "
-      << s.server->counters().body_timeouts.load();
+      << "header " << s.server->counters().header_timeouts->value() << " body "
+      << s.server->counters().body_timeouts->value();
 }
 
 TEST(HttpServerLimitsTest, ConnectionsBeyondTheLimitAreClosed) {
@@ -234,6 +234,29 @@ TEST(HttpServerLimitsTest, TooManyHeadersAreRefused) {
   EXPECT_NE(response.find("431"), std::string::npos) << response;
   EXPECT_EQ(eventually(s.server->counters().too_many_headers, 1), 1u);
   EXPECT_EQ(s.handler->handled.load(), 0);
+}
+
+TEST(HttpServerLimitsTest, LimitsAreCountedPerListenerInSelfMetrics) {
+  MetricsRegistry registry{MetricsRegistry::ProcessMetrics::kExclude};
+  HttpServerOptions options;
+  options.read_header_timeout = 100ms;
+  options.metrics = &registry;
+  options.listener = "otlp.http";
+  Server s(options);
+  {
+    Client silent(s.server->boundEndpoint());
+    bool closed = false;
+    silent.readUntilClosed(3s, closed);
+    EXPECT_TRUE(closed);
+  }
+  eventually(s.server->counters().header_timeouts, 1);
+  const std::string text = registry.renderPrometheus();
+  EXPECT_NE(text.find("otlpd_http_server_closed_connections_total{listener=\"otlp.http\",reason="
+                      "\"header_timeout\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("otlpd_http_server_open_connections{listener=\"otlp.http\"}"),
+            std::string::npos);
 }
 
 }  // namespace
