@@ -7,17 +7,12 @@
 
 #include "common/metrics_registry.h"
 #include "common/strings.h"
-#include "otlp/value.h"
 #include "processors/common/editing_processor.h"
 #include "processors/probabilistic_sampler/sampler.h"
-#include "processors/probabilistic_sampler/span_rewriter.h"
+#include "processors/probabilistic_sampler/sampling_editors.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 namespace {
-
-constexpr std::string_view kThresholdAttribute = "sampling.threshold";
-constexpr std::string_view kRandomnessAttribute = "sampling.randomness";
-constexpr std::string_view kSpanPriorityAttribute = "sampling.priority";
 
 constexpr std::array<Policy, kPolicyCount> kPolicies = {
     Policy::kTraceIdHash,      Policy::kTraceIdW3C,        Policy::kSamplingRandomness,
@@ -84,7 +79,7 @@ class SamplerMetrics {
     for (Policy policy : kPolicies) {
       if (!policyPossible(policy, config, sampler, signal)) continue;
       for (int sampled = 0; sampled < 2; ++sampled) {
-        decisions_[index(policy, sampled != 0)] =
+        decisions_[DecisionCounts::index(policy, sampled != 0)] =
             &settings.metrics.counter(name, help,
                                       {{"processor", id},
                                        {"policy", std::string(policyLabel(policy, config))},
@@ -102,21 +97,7 @@ class SamplerMetrics {
     }
   }
 
-  static size_t index(Policy policy, bool sampled) {
-    return static_cast<size_t>(policy) * 2 + (sampled ? 1 : 0);
-  }
-
-  // One batch's counts, added to the counters once at its end.
-  struct Counts {
-    std::array<uint64_t, kPolicyCount * 2> decisions{};
-    std::array<uint64_t, kSamplerErrorCount> errors{};
-    void add(const Decision& d) {
-      ++decisions[index(d.policy, d.sampled)];
-      if (d.error != SamplerError::kNone) ++errors[static_cast<size_t>(d.error)];
-    }
-  };
-
-  void add(const Counts& counts) const {
+  void add(const DecisionCounts& counts) const {
     for (size_t i = 0; i < counts.decisions.size(); ++i) {
       if (counts.decisions[i] != 0 && decisions_[i] != nullptr) {
         decisions_[i]->add(counts.decisions[i]);
@@ -130,101 +111,6 @@ class SamplerMetrics {
  private:
   std::array<common::Counter*, kPolicyCount * 2> decisions_{};
   std::array<common::Counter*, kSamplerErrorCount> errors_{};
-};
-
-// Spans through the generic wire editor: what runs when the sampler is fused with neighbouring
-// editing processors (one walk for all of them).
-class SpanEditor final : public otlp::TracesEditor {
- public:
-  explicit SpanEditor(const Sampler& sampler) : sampler_(sampler) {}
-  otlp::EditDepth depth() const override { return otlp::EditDepth::kItem; }
-
-  bool editSpan(const otlp::MessageEdit&, const otlp::MessageEdit&,
-                otlp::MessageEdit& span) override {
-    SpanPriority priority = SpanPriority::kDefer;
-    otlp::AttributeList& attributes = span.attributes();
-    if (std::optional<size_t> i = attributes.find(kSpanPriorityAttribute)) {
-      priority = spanPriorityOfAttribute(attributes.encodedValue(*i));
-    }
-    const std::string_view trace_state = span.lengthDelimited(otlp::fields::kSpanTraceState);
-    const SpanDecision d = sampler_.decideSpan(span.lengthDelimited(otlp::fields::kSpanTraceId),
-                                               trace_state, priority, scratch_, new_trace_state_);
-    counts.add(d);
-    if (!d.sampled) return false;
-    if (d.tracestate_changed) {
-      if (new_trace_state_.empty()) {
-        span.clearField(otlp::fields::kSpanTraceState);
-      } else {
-        span.setLengthDelimited(otlp::fields::kSpanTraceState, new_trace_state_);
-      }
-    }
-    return true;
-  }
-
-  SamplerMetrics::Counts counts;
-
- private:
-  const Sampler& sampler_;
-  TraceState scratch_;
-  std::string new_trace_state_;
-};
-
-class LogRecordEditor final : public otlp::LogsEditor {
- public:
-  LogRecordEditor(const Sampler& sampler, const SamplerConfig& config)
-      : sampler_(sampler), config_(config) {}
-  otlp::EditDepth depth() const override { return otlp::EditDepth::kItem; }
-
-  bool editLogRecord(const otlp::MessageEdit&, const otlp::MessageEdit&,
-                     otlp::MessageEdit& record) override {
-    otlp::AttributeList& attributes = record.attributes();
-    LogRecordInput in;
-    in.trace_id = record.lengthDelimited(otlp::fields::kLogTraceId);
-    const std::optional<size_t> threshold_at = attributes.find(kThresholdAttribute);
-    if (threshold_at) in.threshold = attributes.stringValue(*threshold_at);
-    if (std::optional<size_t> i = attributes.find(kRandomnessAttribute)) {
-      in.randomness = attributes.stringValue(*i);
-    }
-    if (!config_.from_attribute.empty()) {
-      if (std::optional<size_t> i = attributes.find(config_.from_attribute)) {
-        const otlp::Value value = attributes.value(*i);
-        source_ =
-            value.kind() == otlp::Value::Kind::kBytes ? value.str() : otlp::valueAsString(value);
-        in.source_attribute = source_;
-      }
-    }
-    if (!config_.sampling_priority.empty()) {
-      if (std::optional<size_t> i = attributes.find(config_.sampling_priority)) {
-        const otlp::Value value = attributes.value(*i);
-        if (value.kind() == otlp::Value::Kind::kDouble) in.priority = value.dbl();
-        if (value.kind() == otlp::Value::Kind::kInt) {
-          in.priority = static_cast<double>(value.integer());
-        }
-      }
-    }
-    const LogDecision d = sampler_.decideLogRecord(in);
-    counts.add(d);
-    if (!d.sampled) return false;
-    if (!d.randomness.empty()) {
-      attributes.put(kRandomnessAttribute, otlp::Value::ofString(d.randomness));
-    }
-    if (!d.threshold.empty()) {
-      // An inconsistent threshold was erased before the new one is written (it then comes last,
-      // as in the Collector).
-      if (d.error == SamplerError::kInconsistentThreshold && threshold_at) {
-        attributes.erase(*threshold_at);
-      }
-      attributes.put(kThresholdAttribute, otlp::Value::ofString(d.threshold));
-    }
-    return true;
-  }
-
-  SamplerMetrics::Counts counts;
-
- private:
-  const Sampler& sampler_;
-  const SamplerConfig& config_;
-  std::string source_;
 };
 
 // Adds the editor's counts when the walk is over.
@@ -257,10 +143,10 @@ class ProbabilisticSamplerProcessor final : public EditingProcessor {
 
   std::unique_ptr<BatchEdit> beginEdit() override {
     if (signal() == pipeline::Signal::kTraces) {
-      return std::make_unique<CountingBatchEdit<SpanEditor>>(metrics_, sampler_);
+      return std::make_unique<CountingBatchEdit<SpanSamplingEditor>>(metrics_, sampler_);
     }
     if (signal() == pipeline::Signal::kLogs) {
-      return std::make_unique<CountingBatchEdit<LogRecordEditor>>(metrics_, sampler_, config_);
+      return std::make_unique<CountingBatchEdit<LogSamplingEditor>>(metrics_, sampler_, config_);
     }
     return nullptr;
   }
@@ -268,15 +154,8 @@ class ProbabilisticSamplerProcessor final : public EditingProcessor {
   // On its own (not fused), spans take the fast path.
   absl::StatusOr<otlp::RewriteResult> rewrite(std::string_view request) override {
     if (signal() != pipeline::Signal::kTraces) return EditingProcessor::rewrite(request);
-    SamplerMetrics::Counts counts;
-    TraceState scratch;
-    std::string new_trace_state;
-    absl::StatusOr<otlp::RewriteResult> result = rewriteSpans(request, [&](const SpanFields& span) {
-      const SpanDecision d = sampler_.decideSpan(span.trace_id, span.trace_state, span.priority,
-                                                 scratch, new_trace_state);
-      counts.add(d);
-      return SpanVerdict{d.sampled, d.tracestate_changed ? &new_trace_state : nullptr};
-    });
+    DecisionCounts counts;
+    absl::StatusOr<otlp::RewriteResult> result = sampleSpans(request, sampler_, counts);
     metrics_.add(counts);
     return result;
   }

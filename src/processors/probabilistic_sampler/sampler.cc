@@ -68,6 +68,7 @@ Threshold Sampler::decide(std::optional<Threshold> arriving) const {
       if (arriving && threshold_ < *arriving) return *arriving;
       return threshold_;
     case Mode::kProportional: {
+      if (!arriving) return threshold_;  // the configured probability times 1
       const double arriving_probability = arriving ? arriving->probability() : 1.0;
       // A product below 2^-56 cannot be represented: nothing is kept.
       return probabilityToThreshold(arriving_probability * ratio_, precision_)

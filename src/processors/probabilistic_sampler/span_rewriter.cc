@@ -1,5 +1,6 @@
 #include "processors/probabilistic_sampler/span_rewriter.h"
 
+#include <cstring>
 #include <vector>
 
 #include "common/strings.h"
@@ -95,8 +96,25 @@ class PieceWriter {
 };
 
 // Whether an encoded KeyValue has the key "sampling.priority" (the last key field, as protobuf
-// reads it; a KeyValue is normally just its key and its value, so this is two fields).
+// reads it). Encoders write a KeyValue as its key then its value; that layout is recognised
+// without a walk, which every attribute of every span would otherwise cost.
 bool isPriorityEntry(std::string_view keyvalue) {
+  const auto* p = reinterpret_cast<const uint8_t*>(keyvalue.data());
+  const size_t n = keyvalue.size();
+  if (n >= 2 && p[0] == 0x0a && p[1] < 0x80) {  // key: field 1, length-delimited, short
+    const size_t key_end = 2 + size_t{p[1]};
+    bool only_value_follows = key_end == n;
+    if (key_end < n && p[key_end] == 0x12) {  // then the value (field 2), up to the end
+      Reader rest(keyvalue.substr(key_end + 1));
+      uint64_t length = 0;
+      only_value_follows = rest.readVarint(length) == Stop::kNone &&
+                           static_cast<size_t>(rest.position() - keyvalue.data()) + length == n;
+    }
+    if (only_value_follows) {
+      return p[1] == kPriorityKey.size() &&
+             std::memcmp(p + 2, kPriorityKey.data(), kPriorityKey.size()) == 0;
+    }
+  }
   Reader reader(keyvalue);
   Field f;
   std::string_view key;
@@ -329,6 +347,13 @@ SpanPriority spanPriorityOfAttribute(std::string_view encoded_any_value) {
     default:
       return SpanPriority::kDefer;
   }
+}
+
+bool readSpanFields(std::string_view span, SpanFields& out) {
+  SpanScan scan;
+  const bool ok = scanSpan(span, scan) == Stop::kNone;
+  out = scan.fields;
+  return ok;
 }
 
 absl::StatusOr<otlp::RewriteResult> rewriteSpans(

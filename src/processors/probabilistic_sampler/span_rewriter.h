@@ -35,6 +35,9 @@ struct SpanVerdict {
 // Collector's attribute map finds it), from the encoded values of its `attributes` fields.
 SpanPriority spanPriorityOfAttribute(std::string_view encoded_any_value);
 
+// Reads a span's SpanFields from its encoded bytes; false when malformed.
+bool readSpanFields(std::string_view span, SpanFields& out);
+
 // Rewrites `request` (an ExportTraceServiceRequest). InvalidArgument when malformed.
 absl::StatusOr<otlp::RewriteResult> rewriteSpans(
     std::string_view request, absl::FunctionRef<SpanVerdict(const SpanFields&)> decide);
