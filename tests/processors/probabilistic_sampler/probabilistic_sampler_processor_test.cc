@@ -410,6 +410,44 @@ TEST(ProbabilisticSamplerTraces, FastPathEqualsTheWireEditorPath) {
   }
 }
 
+TEST(ProbabilisticSamplerTraces, CorruptedRequestsAreRefusedNotHalfEdited) {
+  // Flipped bytes and truncations: the sampler never crashes, refuses what it cannot walk, and
+  // whatever protobuf reads going in, it reads coming out. (Receivers validate before this; bytes
+  // protobuf refuses, such as invalid UTF-8, are copied as they are, as every editor does.)
+  Harness h("sampling_percentage: 50\nmode: hash_seed\nfail_closed: false");
+  google::protobuf::LogSilencer quiet;  // protobuf logs every invalid UTF-8 string it parses
+  std::mt19937_64 rng(8);
+  size_t refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string bytes = randomRequest(rng).SerializeAsString();
+    if (bytes.empty()) continue;
+    if (round % 2 == 0) {
+      for (int flips = 0; flips < 3; ++flips)
+        bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    } else {
+      bytes.resize(rng() % bytes.size());
+    }
+    const size_t before = h.next->batches.size();
+    absl::Status s = h.processor->consume(
+        Batch::fromWire(Signal::kTraces, pipeline::WireBytes::fromString(std::string(bytes)), 1));
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+      EXPECT_EQ(h.next->batches.size(), before);
+      ++refused;
+      continue;
+    }
+    if (h.next->batches.size() == before) continue;  // every span dropped
+    otlp::TracesRequest in;
+    otlp::TracesRequest out;
+    if (in.ParseFromString(bytes)) {
+      EXPECT_TRUE(out.ParseFromString(std::string(*h.next->batches.back().wireBytes())))
+          << "round " << round;
+    }
+    h.next->batches.clear();
+  }
+  EXPECT_GT(refused, 100u);
+}
+
 // --- logs -------------------------------------------------------------------------------------
 
 pbl::LogRecord* addRecord(pbl::ScopeLogs* scope, const std::string& trace_id, std::string body,
