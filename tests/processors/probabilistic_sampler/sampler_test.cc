@@ -112,6 +112,8 @@ TEST(Sampler, ConsistentModesOnTracestate) {
       // 2^-53 arriving times 0.0625% is below 2^-56: proportional keeps nothing.
       {"probability underflow", 0x1p-4f, 4, kImprobableTraceId, "ot=th:fffffffffffff8",
        "ot=th:fffffffffffff8", ""},
+      // docs/SAMPLING.md's example: 10% behind a 50% sampler keeps 5%.
+      {"10 percent behind 50", 10, 4, kImprobableTraceId, "ot=th:8", "ot=th:e666", "ot=th:f3333"},
       {"other vendors stay", 50, 4, kHalfTraceId, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
        "ot=th:8,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
        "ot=th:8,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"},
