@@ -1,5 +1,6 @@
 #include "processors/probabilistic_sampler/sampler.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -300,17 +301,14 @@ SpanPriority spanPriorityOfDouble(double value) {
 
 SpanPriority spanPriorityOfString(std::string_view value) {
   // Go's strconv.ParseFloat: the whole string, no surrounding blanks; out of range is an error.
-  if (value.empty() || value.size() > 64 || value.front() == ' ' || value.front() == '\t' ||
-      value.front() == '\n') {
+  if (value.empty() || std::isspace(static_cast<unsigned char>(value.front()))) {
     return SpanPriority::kDefer;
   }
-  char buffer[65];
-  value.copy(buffer, value.size());
-  buffer[value.size()] = '\0';
+  const std::string text(value);
   char* end = nullptr;
   errno = 0;
-  const double parsed = std::strtod(buffer, &end);
-  if (end != buffer + value.size()) return SpanPriority::kDefer;
+  const double parsed = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size()) return SpanPriority::kDefer;
   if (errno == ERANGE && std::isinf(parsed)) return SpanPriority::kDefer;
   return spanPriorityOfDouble(parsed);
 }
