@@ -137,8 +137,12 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
         editing.push_back(p);
       }
     }
-    result =
-        edits.empty() ? otlp::RewriteResult{} : rewriteFused(request, edits, batch.itemCount());
+    // A batch that does not know its count (0) gets it counted by the walk, so that "all
+    // dropped" is never concluded from a missing count.
+    const size_t known = batch.itemCount();
+    result = edits.empty() ? otlp::RewriteResult{}
+                           : rewriteFused(request, edits,
+                                          known > 0 ? std::optional<size_t>(known) : std::nullopt);
   }
   current_metadata = nullptr;
   if (!result.ok()) return result.status();
