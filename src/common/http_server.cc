@@ -80,6 +80,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
     admission_.reset();
+    admitted_body_bytes_ = 0;
+    request_released_ = false;
     request_start_ = Clock::now();
     stream_.expires_after(options_.read_header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -143,10 +145,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // traffic per piece). The string grows as bytes arrive (see kInitialBodyBytes).
   void readBody(size_t length) {
     request_ = parser_->release();  // the header; the parser is not used for this body
+    request_released_ = true;
     body_length_ = length;
     std::string& body = request_.body();
     const size_t buffered = std::min(length, buffer_.size());
-    body.resize(std::max(buffered, std::min(length, kInitialBodyBytes)));
+    const size_t first = std::max(buffered, std::min(length, kInitialBodyBytes));
+    if (!admitGrowth(first)) return;
+    body.resize(first);
     asio::buffer_copy(asio::buffer(body.data(), buffered), buffer_.data());
     buffer_.consume(buffered);
     body_filled_ = buffered;
@@ -160,7 +165,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (body_filled_ == body_length_) return onBody();
     std::string& body = request_.body();
     if (body_filled_ == body.size()) {
-      body.resize(std::min(body_length_, std::max(body.size() * 2, kInitialBodyBytes)));
+      const size_t next = std::min(body_length_, std::max(body.size() * 2, kInitialBodyBytes));
+      if (!admitGrowth(next)) return;
+      body.resize(next);
     }
     expireAt(bodyDeadline(body_filled_ + 1));
     stream_.async_read_some(asio::buffer(body.data() + body_filled_, body.size() - body_filled_),
@@ -179,6 +186,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // same rate rule.
   void readUnsizedBody() {
     if (parser_->is_done()) return onRead({}, 0);
+    // The parser appends what the next read brings (at most the flat buffer's size).
+    const size_t next = parser_->get().body().size() + 2 * kFirstReadBytes;
+    if (next > admitted_body_bytes_ &&
+        !admitGrowth(std::max(next, std::min(options_.max_body_bytes, admitted_body_bytes_ * 2)))) {
+      return;
+    }
     expireAt(bodyDeadline(parser_->get().body().size() + 1));
     http::async_read_some(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -189,6 +202,22 @@ class Session : public std::enable_shared_from_this<Session> {
                             if (ec) return self->onRead(ec, 0);
                             self->readUnsizedBody();
                           });
+  }
+
+  // The handler's reservation grows with the body; when it cannot, the request is refused and
+  // the connection closed (the rest of the body is not read).
+  bool admitGrowth(size_t body_bytes) {
+    const HttpRequest& header = parser_->is_header_done() && !request_released_
+                                    ? parser_->get()
+                                    : static_cast<const HttpRequest&>(request_);
+    if (std::optional<HttpResponse> refusal =
+            handler_->growAdmission(header, admission_, body_bytes)) {
+      busy_.fetch_add(1);
+      respond(*std::move(refusal), true);
+      return false;
+    }
+    admitted_body_bytes_ = body_bytes;
+    return true;
   }
 
   void onBody() {
@@ -258,6 +287,8 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpRequest request_;  // a request whose body readBody() reads
   size_t body_length_ = 0;
   size_t body_filled_ = 0;
+  size_t admitted_body_bytes_ = 0;  // what growAdmission() last accepted
+  bool request_released_ = false;   // request_ holds the headers (readBody), not the parser
   Clock::time_point request_start_;
   bool first_request_ = true;
   std::shared_ptr<void> admission_;

@@ -33,6 +33,14 @@ class HttpHandler {
   virtual HttpResponse handleAdmitted(HttpRequest&& request, std::shared_ptr<void> /*admission*/) {
     return handle(std::move(request));
   }
+  // Called before the memory for a body grows to `body_bytes` (bodies grow as they arrive): the
+  // handler may grow what it reserved in admit(). A response refuses (the connection is closed
+  // after it).
+  virtual std::optional<HttpResponse> growAdmission(const HttpRequest& /*headers*/,
+                                                    std::shared_ptr<void>& /*admission*/,
+                                                    size_t /*body_bytes*/) {
+    return std::nullopt;
+  }
   // Called instead of handle() when the body is larger than the limit; `request` has headers
   // only. The connection is closed after the response, since the rest of the body is unread.
   virtual HttpResponse bodyTooLarge(const HttpRequest& request, size_t limit);

@@ -28,6 +28,22 @@ void MemoryBudget::Reservation::resize(size_t bytes) {
   bytes_ = bytes;
 }
 
+bool MemoryBudget::Reservation::tryResize(size_t bytes) {
+  if (!state_ || bytes <= bytes_) {
+    resize(bytes);
+    return true;
+  }
+  const size_t more = bytes - bytes_;
+  const size_t limit = state_->limit.load(std::memory_order_relaxed);
+  size_t current = state_->in_use.load(std::memory_order_relaxed);
+  do {
+    if (limit != 0 && current + more > limit) return false;
+  } while (
+      !state_->in_use.compare_exchange_weak(current, current + more, std::memory_order_relaxed));
+  bytes_ = bytes;
+  return true;
+}
+
 MemoryBudget::Reservation MemoryBudget::Reservation::forceSibling(size_t bytes) const {
   if (!state_) return Reservation();
   state_->in_use.fetch_add(bytes, std::memory_order_relaxed);

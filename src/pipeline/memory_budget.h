@@ -29,6 +29,9 @@ class MemoryBudget {
     // Adjusts to the real size once known (e.g. after decoding); never refused, since the
     // memory is already in use.
     void resize(size_t bytes);
+    // Grows to `bytes` if the budget has room (a request body still arriving); false leaves it
+    // as it was. Shrinking always succeeds.
+    bool tryResize(size_t bytes);
     // Another reservation of `bytes` on the same budget, never refused (copy-on-write clones).
     Reservation forceSibling(size_t bytes) const;
     void release();

@@ -236,6 +236,47 @@ TEST(HttpServerLimitsTest, TooManyHeadersAreRefused) {
   EXPECT_EQ(s.handler->handled.load(), 0);
 }
 
+// Admits bodies up to `budget` bytes of growth; records the sizes it was asked for.
+class BudgetHandler final : public HttpHandler {
+ public:
+  explicit BudgetHandler(size_t budget) : budget_(budget) {}
+  HttpResponse handle(HttpRequest&& request) override {
+    return makeResponse(request, boost::beast::http::status::ok, "text/plain",
+                        std::to_string(request.body().size()));
+  }
+  std::optional<HttpResponse> growAdmission(const HttpRequest& headers, std::shared_ptr<void>&,
+                                            size_t body_bytes) override {
+    asked.push_back(body_bytes);
+    if (body_bytes <= budget_) return std::nullopt;
+    return makeResponse(headers, boost::beast::http::status::service_unavailable, "text/plain",
+                        "no memory\n");
+  }
+  std::vector<size_t> asked;
+
+ private:
+  size_t budget_;
+};
+
+TEST(HttpServerLimitsTest, BodyMemoryIsAdmittedAsItGrows) {
+  auto handler = std::make_shared<BudgetHandler>(2u << 20);
+  HttpServerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  auto server = HttpServer::start(options, handler);
+  ASSERT_TRUE(server.ok());
+  // 3 MiB announced, sent in full: admitted 1 MiB, then 2 MiB, then refused at 3 MiB.
+  Client c((*server)->boundEndpoint());
+  c.send(post(3u << 20, std::string(3u << 20, 'z')));
+  const std::string response = c.readResponse(5s);
+  EXPECT_NE(response.find("503"), std::string::npos) << response.substr(0, 200);
+  EXPECT_EQ(handler->asked, (std::vector<size_t>{1u << 20, 2u << 20, 3u << 20}));
+  // A body within the budget passes, asking once.
+  handler->asked.clear();
+  Client ok((*server)->boundEndpoint());
+  ok.send(post(5000, std::string(5000, 'a')));
+  EXPECT_NE(ok.readResponse(3s).find("\r\n\r\n5000"), std::string::npos);
+  EXPECT_EQ(handler->asked, (std::vector<size_t>{5000}));
+}
+
 TEST(HttpServerLimitsTest, LimitsAreCountedPerListenerInSelfMetrics) {
   MetricsRegistry registry{MetricsRegistry::ProcessMetrics::kExclude};
   HttpServerOptions options;

@@ -128,19 +128,37 @@ std::optional<common::HttpResponse> OtlpHttpHandler::admit(const common::HttpReq
     const std::string_view v = cl->value();
     if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) length = n;
   }
+  // What is reserved now is what the server reads before it asks for more (growAdmission): an
+  // announced length is not memory yet, and reserving it would let stalled clients hold the
+  // budget.
+  if (length) length = std::min(*length, kFirstBodyReservation);
   std::string refusal;
   auto reservation = ingestor_->admit(Transport::kHttp, &refusal, length);
-  if (!reservation) {
-    auto ct = headers.find(http::field::content_type);
-    common::HttpResponse res =
-        statusResponse(headers, http::status::service_unavailable, kUnavailable, refusal,
-                       ct == headers.end() ? std::nullopt : encodingOf(ct->value()));
-    res.set(http::field::retry_after, "1");
-    addCorsHeaders(headers, res);
-    return res;
-  }
+  if (!reservation) return memoryRefusal(headers, refusal);
   admission = std::make_shared<pipeline::MemoryBudget::Reservation>(*std::move(reservation));
   return std::nullopt;
+}
+
+std::optional<common::HttpResponse> OtlpHttpHandler::growAdmission(
+    const common::HttpRequest& headers, std::shared_ptr<void>& admission, size_t body_bytes) {
+  if (!admission) return std::nullopt;
+  auto& reservation = *std::static_pointer_cast<pipeline::MemoryBudget::Reservation>(admission);
+  // Reading a request and decoding it takes about twice its wire size (as admit() counts).
+  if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
+  std::string refusal;
+  ingestor_->refuseForMemory(Transport::kHttp, &refusal);
+  return memoryRefusal(headers, refusal);
+}
+
+common::HttpResponse OtlpHttpHandler::memoryRefusal(const common::HttpRequest& headers,
+                                                    const std::string& refusal) {
+  auto ct = headers.find(http::field::content_type);
+  common::HttpResponse res =
+      statusResponse(headers, http::status::service_unavailable, kUnavailable, refusal,
+                     ct == headers.end() ? std::nullopt : encodingOf(ct->value()));
+  res.set(http::field::retry_after, "1");
+  addCorsHeaders(headers, res);
+  return res;
 }
 
 common::HttpResponse OtlpHttpHandler::handleAdmitted(common::HttpRequest&& request,

@@ -31,11 +31,19 @@ class OtlpHttpHandler final : public common::HttpHandler {
   common::HttpResponse handle(common::HttpRequest&& request) override;
   std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
                                             std::shared_ptr<void>& admission) override;
+  std::optional<common::HttpResponse> growAdmission(const common::HttpRequest& headers,
+                                                    std::shared_ptr<void>& admission,
+                                                    size_t body_bytes) override;
   common::HttpResponse handleAdmitted(common::HttpRequest&& request,
                                       std::shared_ptr<void> admission) override;
   common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
 
  private:
+  // The body bytes admit() reserves for (twice, for decoding) before the server reads more: the
+  // HTTP server's first body read is 1 MiB at most.
+  static constexpr size_t kFirstBodyReservation = 1 << 20;
+  common::HttpResponse memoryRefusal(const common::HttpRequest& headers,
+                                     const std::string& refusal);
   bool originAllowed(std::string_view origin) const;
   void addCorsHeaders(const common::HttpRequest& request, common::HttpResponse& response) const;
   common::HttpResponse preflight(const common::HttpRequest& request) const;

@@ -133,12 +133,15 @@ std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
   auto reservation = memory_->tryReserve(
       2 * wire_bytes.value_or(typical_request_bytes_.load(std::memory_order_relaxed)));
   if (!reservation) {
-    refused_for_memory_[static_cast<int>(transport)]->add();
-    *refusal =
-        strCat("memory limit reached (", memory_->inUse() >> 20, " of ", memory_->limit() >> 20,
-               " MiB of telemetry in flight or queued); retry later");
+    refuseForMemory(transport, refusal);
   }
   return reservation;
+}
+
+void Ingestor::refuseForMemory(Transport transport, std::string* refusal) {
+  refused_for_memory_[static_cast<int>(transport)]->add();
+  *refusal = strCat("memory limit reached (", memory_->inUse() >> 20, " of ",
+                    memory_->limit() >> 20, " MiB of telemetry in flight or queued); retry later");
 }
 
 void Ingestor::countMalformed(Transport transport) {

@@ -60,6 +60,10 @@ class Ingestor {
   std::optional<pipeline::MemoryBudget::Reservation> admit(
       Transport transport, std::string* refusal, std::optional<size_t> wire_bytes = std::nullopt);
 
+  // Counts a refusal for memory that admit() did not see (a body that outgrew its reservation)
+  // and says why in `refusal`.
+  void refuseForMemory(Transport transport, std::string* refusal);
+
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);
 
