@@ -107,7 +107,7 @@ struct Engine::Trace {
 namespace {
 // A trace's record plus its slot in the table (key, pointer and control byte, at the table's
 // typical load).
-constexpr size_t kTraceHeldBytes = 48;
+constexpr size_t kTraceHeldBytes = 56;
 }  // namespace
 
 // Resource and scope envelopes, each distinct pair stored once and shared by the spans that
