@@ -215,12 +215,10 @@ Engine::~Engine() {
   }
 }
 
-bool Engine::budgetSpent() const {
-  if (budget_ == nullptr || budget_->limit() == 0) return false;
+size_t Engine::budgetInUse() const {
   // Our reservation is brought up to date at the end of each call; until then count what is
   // held now, so deciding early shows at once.
-  const size_t in_use = budget_->inUse() - reservation_.bytes() + bytes_held_;
-  return in_use > budget_->limit();
+  return budget_->inUse() - reservation_.bytes() + bytes_held_;
 }
 
 Engine::Trace* Engine::newTrace(const TraceKey& key, Instant now) {
@@ -287,10 +285,18 @@ absl::Status Engine::ingest(const ParsedRequest& request, Instant now, IngestRes
   result.buffered = 0;
   result.late.clear();
   const auto& spans = request.spans();
-  if (budgetSpent()) {
-    while (budgetSpent() && oldest_ != nullptr) decideOldest(now, EarlyCause::kMemoryBudget);
-    flushKept(decided);
-    if (budgetSpent()) {
+  if (budget_ != nullptr && budget_->limit() != 0) {
+    // Early decisions start when the service's budget is 7/8 spent, so the receivers, which
+    // refuse requests at the limit, keep room for what is in flight.
+    const size_t limit = budget_->limit();
+    const size_t high_water = limit - limit / 8;
+    if (budgetInUse() > high_water) {
+      while (budgetInUse() > high_water && oldest_ != nullptr) {
+        decideOldest(now, EarlyCause::kMemoryBudget);
+      }
+      flushKept(decided);
+    }
+    if (budgetInUse() > limit) {
       metrics_->refusedSpans(spans.size());
       return absl::UnavailableError(
           "tail_sampling: the service's memory budget is spent and no trace is left to decide; "

@@ -140,7 +140,8 @@ class Engine {
   void freeTrace(Trace* trace);
   void flushKept(std::vector<Output>& decided);
   void addHeld(int64_t bytes);
-  bool budgetSpent() const;
+  // The service budget in use, with our share as held now.
+  size_t budgetInUse() const;
 
   EngineConfig config_;
   int64_t decision_wait_nanos_;

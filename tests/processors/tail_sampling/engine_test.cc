@@ -117,6 +117,23 @@ TEST_F(TailSamplingEngineTest, TraceWithoutRootIsDecidedAfterDecisionWait) {
   EXPECT_EQ(latencyBucket("decision_wait", "1"), 1u);
 }
 
+TEST_F(TailSamplingEngineTest, RootSeenButSpansKeepComingIsBoundedByDecisionWait) {
+  make(policies(keepAll()));
+  ASSERT_TRUE(send({{.trace = 1, .span = 1}}).ok());
+  // A child every second keeps the grace from passing; decision_wait still ends it.
+  for (int i = 0; i < 29; ++i) {
+    EXPECT_EQ(decideAfter(absl::Seconds(1)), 0u);
+    ASSERT_TRUE(send({{.trace = 1, .span = static_cast<uint64_t>(2 + i), .parent = 1}}).ok());
+  }
+  EXPECT_EQ(decideAfter(absl::Seconds(1)), 1u);
+  EXPECT_EQ(decisions("decision_wait"), 1u);
+  EXPECT_EQ(next_->spansOf(1), 30u);
+  // The children that still come follow the decision.
+  ASSERT_TRUE(send({{.trace = 1, .span = 99, .parent = 1}}).ok());
+  EXPECT_EQ(next_->spansOf(1), 31u);
+  EXPECT_EQ(processor_->tracesHeld(), 0u);
+}
+
 TEST_F(TailSamplingEngineTest, DecisionWaitIsConfigurable) {
   EngineConfig config;
   config.decision_wait = absl::Seconds(5);
@@ -383,24 +400,29 @@ TEST_F(TailSamplingEngineTest, SpentBudgetDecidesEarlyThenRefusesRetryably) {
   make(EngineConfig{}, policies(keepAll()), &budget);
   for (uint64_t t = 1; t <= 10; ++t) ASSERT_TRUE(send(trace3(t)).ok());
   const size_t held = processor_->bytesHeld();
-  // Something else takes the budget up to its limit: the next request makes the oldest traces
-  // be decided until the budget has room again.
-  budget.setLimit(held + 100'000);
-  auto other = budget.forceReserve(100'000 + held / 2);
+  // Something else takes the budget over 7/8 of its limit: the next request makes the oldest
+  // traces be decided (by the policies) until the budget is below 7/8 again.
+  const size_t limit = 2 * held;
+  budget.setLimit(limit);
+  auto other = budget.forceReserve(limit - limit / 8 - held / 2);
   ASSERT_TRUE(send(trace3(11)).ok());
   const uint64_t early = counter("early_decisions_total", {{"cause", "memory_budget"}});
   EXPECT_GE(early, 4u);
-  EXPECT_LE(early, 6u);
+  EXPECT_LE(early, 7u);
+  EXPECT_LE(budget.inUse(), limit - limit / 8 + held / 10);
   EXPECT_EQ(next_->spansOf(1), 3u);   // the oldest went out, decided by the policies
   EXPECT_EQ(next_->spansOf(10), 0u);  // the newest are still held
+  EXPECT_EQ(next_->spansOf(11), 0u);
   // With the budget spent by others alone, early decisions cannot help: refused retryably.
-  auto all = budget.forceReserve(held * 2);
+  auto all = budget.forceReserve(limit);
   absl::Status status = send(trace3(12));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(processor_->tracesHeld(), 0u);
+  EXPECT_EQ(counter("refused_spans_total", {}), 3u);
   all.release();
   other.release();
   EXPECT_TRUE(send(trace3(12)).ok());
+  EXPECT_EQ(processor_->tracesHeld(), 1u);
   EXPECT_EQ(next_->spans, 33u);
 }
 
