@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -202,6 +203,42 @@ TEST_F(TailSamplingProcessorTest, DecisionThreadDecidesOnTheRealClock) {
   EXPECT_EQ(made.processor->tracesHeld(), 1u);
   ASSERT_TRUE(made.processor->shutdown().ok());
   EXPECT_EQ(next_->spansOf(2), 1u);
+  EXPECT_EQ(budget_.inUse(), 0u);
+}
+
+TEST_F(TailSamplingProcessorTest, ConcurrentSendersAndTheDecisionThreadLoseNothing) {
+  Made made = make("root_grace: 5ms\nnum_traces: 300\n" + std::string(kAlways));
+  ASSERT_EQ(made.errors, "");
+  struct NoHost final : pipeline::Host {
+    void publishEndpoint(const std::string&, const std::string&) override {}
+  } host;
+  ASSERT_TRUE(made.processor->start(host).ok());
+  // 4 senders, 250 traces each, every trace in 3 requests (children, children, root); some
+  // decided by the thread, some early (num_traces), some at shutdown, some late.
+  std::vector<std::thread> senders;
+  std::atomic<size_t> failures{0};
+  for (uint64_t sender = 0; sender < 4; ++sender) {
+    senders.emplace_back([&, sender] {
+      for (uint64_t i = 0; i < 250; ++i) {
+        const uint64_t t = sender * 1000 + i + 1;
+        for (int part = 0; part < 3; ++part) {
+          std::vector<SpanSpec> spans;
+          for (uint64_t s = 0; s < 3; ++s) {
+            const uint64_t id = 2 + static_cast<uint64_t>(part) * 3 + s;
+            spans.push_back({.trace = t, .span = id, .parent = part == 2 && s == 2 ? 0u : 1u});
+          }
+          if (!made.processor->consume(wireBatch(request(spans))).ok()) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  ASSERT_TRUE(made.processor->shutdown().ok());
+  EXPECT_EQ(failures.load(), 0u);
+  EXPECT_EQ(next_->spans, 4u * 250 * 9);
+  for (uint64_t sender = 0; sender < 4; ++sender) {
+    for (uint64_t i = 0; i < 250; ++i) EXPECT_EQ(next_->spansOf(sender * 1000 + i + 1), 9u);
+  }
   EXPECT_EQ(budget_.inUse(), 0u);
 }
 
