@@ -486,3 +486,104 @@ TEST(TailSamplingTraceState, MatchesAValueOfTheKeyInAnySpan) {
 
 }  // namespace
 }  // namespace otlpd::processors::tail_sampling
+
+namespace otlpd::processors::tail_sampling {
+namespace {
+
+using namespace testing;  // NOLINT: test helpers
+
+// One policy of every type, for the bad-input tests.
+const char* kEveryType = R"(
+policies:
+  - {name: a, type: always_sample}
+  - {name: b, type: latency, latency: {threshold_ms: 10}}
+  - {name: c, type: numeric_attribute, numeric_attribute: {key: n, min_value: 1}}
+  - {name: d, type: probabilistic, probabilistic: {sampling_percentage: 50}}
+  - {name: e, type: status_code, status_code: {status_codes: [ERROR]}}
+  - {name: f, type: string_attribute, string_attribute: {key: s, values: [x.*], enabled_regex_matching: true}}
+  - {name: g, type: rate_limiting, rate_limiting: {spans_per_second: 100}}
+  - {name: h, type: bytes_limiting, bytes_limiting: {bytes_per_second: 100000}}
+  - {name: i, type: span_count, span_count: {min_spans: 2}}
+  - {name: j, type: trace_state, trace_state: {key: k, values: [v]}}
+  - {name: k, type: boolean_attribute, boolean_attribute: {key: b, value: true}}
+  - {name: l, type: ottl_condition, ottl_condition: {error_mode: ignore, span: ['name == "x"'], spanevent: ['name == "y"']}}
+  - {name: m, type: and, and: {and_sub_policy: [{name: x, type: always_sample}]}}
+  - {name: n, type: drop, drop: {drop_sub_policy: [{name: x, type: span_count, span_count: {min_spans: 1000}}]}}
+  - name: o
+    type: composite
+    composite:
+      max_total_spans_per_second: 100
+      composite_sub_policy: [{name: x, type: always_sample}]
+)";
+
+TEST(TailSamplingBadInput, MalformedSpanBytesAreReadAsFarAsTheyGo) {
+  ReadResult r = readYaml(kEveryType);
+  ASSERT_EQ(r.errors, "");
+  ASSERT_EQ(r.policies.size(), 15u);
+  // A real span, then every truncation of it and of its envelopes, then random bytes.
+  TraceBuilder b;
+  b.resource({{"n", i64(5)}, {"s", str("xyz")}});
+  pbt::Span& s = b.span("x");
+  setAttributes(s.mutable_attributes(), {{"b", boolean(true)}, {"n", i64(3)}});
+  s.set_trace_state("k=v");
+  s.mutable_status()->set_code(pbt::Status::STATUS_CODE_ERROR);
+  s.add_events()->set_name("y");
+  TestTrace whole = b.build();
+  const SpanPiece piece = whole.view().spans[0];
+  std::mt19937_64 rng(3);
+  std::vector<std::string> garbage;
+  for (int i = 0; i < 200; ++i) {
+    std::string g(rng() % 64, '\0');
+    for (char& c : g) c = static_cast<char>(rng());
+    garbage.push_back(std::move(g));
+  }
+  std::vector<SpanPiece> pieces;
+  for (size_t cut = 0; cut <= piece.span.size(); ++cut) {
+    pieces.push_back({piece.resource_envelope, piece.scope_envelope, piece.span.substr(0, cut)});
+  }
+  for (size_t cut = 0; cut <= piece.resource_envelope.size(); ++cut) {
+    pieces.push_back({piece.resource_envelope.substr(0, cut), piece.scope_envelope, piece.span});
+  }
+  for (const std::string& g : garbage) pieces.push_back({g, g, g});
+  for (const SpanPiece& p : pieces) {
+    const SpanPiece one[] = {p};
+    const TraceView view{"0123456789abcdef", one, p.span.size(), 0};
+    for (NamedPolicy& policy : r.policies) {
+      const Decision d = policy.policy->evaluate(view, kNow);
+      EXPECT_LE(static_cast<int>(d), static_cast<int>(Decision::kError));
+    }
+  }
+  // Whole bytes still decide as usual afterwards.
+  const TraceView view = whole.view();
+  EXPECT_EQ(r.policies[4].policy->evaluate(view, kNow), Decision::kSampled);   // ERROR
+  EXPECT_EQ(r.policies[9].policy->evaluate(view, kNow), Decision::kSampled);   // k=v
+  EXPECT_EQ(r.policies[10].policy->evaluate(view, kNow), Decision::kSampled);  // b=true
+  EXPECT_EQ(r.policies[11].policy->evaluate(view, kNow), Decision::kSampled);  // name x
+  EXPECT_EQ(r.policies[2].policy->evaluate(view, kNow), Decision::kSampled);   // n in range
+}
+
+TEST(TailSamplingBadInput, AHundredThousandSpanTraceIsOneTrace) {
+  TraceBuilder b;
+  for (int i = 0; i < 100000; ++i) {
+    pbt::Span& s = b.span();
+    s.set_start_time_unix_nano(static_cast<uint64_t>(kNow + i * kMs));
+    s.set_end_time_unix_nano(static_cast<uint64_t>(kNow + i * kMs + 1));
+  }
+  TestTrace t = b.build();
+  ASSERT_EQ(t.spans(), 100000u);
+  auto latency = onePolicy("policies: [{name: s, type: latency, latency: {threshold_ms: 99999}}]");
+  EXPECT_EQ(decide(*latency, t), Decision::kSampled);  // 99,999 ms and a nanosecond
+  auto shorter = onePolicy(
+      "policies: [{name: s, type: latency, latency: {threshold_ms: 1, upper_threshold_ms: "
+      "99998}}]");
+  EXPECT_EQ(decide(*shorter, t), Decision::kNotSampled);
+  auto rate = onePolicy(
+      "policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 99999}}]");
+  EXPECT_EQ(decide(*rate, t), Decision::kNotSampled);
+  auto count =
+      onePolicy("policies: [{name: c, type: span_count, span_count: {max_spans: 100000}}]");
+  EXPECT_EQ(decide(*count, t), Decision::kSampled);
+}
+
+}  // namespace
+}  // namespace otlpd::processors::tail_sampling
