@@ -19,6 +19,7 @@
 #include "processors/redaction/redaction_processor.h"
 #include "processors/resource/resource_processor.h"
 #include "processors/resourcedetection/resourcedetection_processor.h"
+#include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 
@@ -36,6 +37,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(processors::lookup::makeLookupFactory());
   registry.add(processors::redaction::makeRedactionFactory());
   registry.add(processors::probabilistic_sampler::makeProbabilisticSamplerFactory());
+  registry.add(processors::tail_sampling::makeTailSamplingFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());
