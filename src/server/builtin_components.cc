@@ -1,5 +1,6 @@
 #include "server/builtin_components.h"
 
+#include "connectors/spanmetrics/spanmetrics_connector.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
 #include "exporters/nop/nop_exporter.h"
@@ -40,6 +41,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(connectors::spanmetrics::makeSpanMetricsFactory());
 }
 
 }  // namespace otlpd::server
