@@ -12,8 +12,8 @@
 #include "absl/hash/hash.h"
 #include "common/metrics_registry.h"
 #include "connectors/spanmetrics/exponential_histogram.h"
+#include "otlp/wire_edit.h"
 #include "otlp/wire_reader.h"
-#include "otlp/wire_split.h"
 #include "otlp/wire_writer.h"
 
 namespace otlpd::connectors::spanmetrics {
@@ -156,7 +156,6 @@ struct Scratch {
     Exemplar exemplar;
   };
 
-  otlp::ItemWalker walker;
   otlp::ByteArena arena;
   absl::flat_hash_map<std::string_view, uint32_t> index;
   std::vector<LocalResource> resources;
@@ -197,6 +196,33 @@ struct SpanView {
 
 // The key and value of an encoded KeyValue (protobuf keeps the last of repeated fields).
 bool readKeyValue(std::string_view kv, std::string_view& key, std::string_view& value) {
+  // What every SDK writes: the key (short), then the value, and nothing else.
+  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+  const size_t n = kv.size();
+  if (n >= 2 && p[0] == 0x0a && p[1] < 0x80 && size_t{2} + p[1] <= n) {
+    const size_t at = size_t{2} + p[1];
+    if (at == n) {
+      key = kv.substr(2, p[1]);
+      value = {};
+      return true;
+    }
+    if (p[at] == 0x12) {
+      uint64_t length = 0;
+      size_t i = at + 1;
+      for (int shift = 0; i < n && shift < 35; shift += 7, ++i) {
+        length |= static_cast<uint64_t>(p[i] & 0x7f) << shift;
+        if (p[i] < 0x80) {
+          ++i;
+          if (i + length == n) {
+            key = kv.substr(2, p[1]);
+            value = kv.substr(i, length);
+            return true;
+          }
+          break;
+        }
+      }
+    }
+  }
   wire::Reader reader(kv);
   wire::Field f;
   key = {};
@@ -206,60 +232,6 @@ bool readKeyValue(std::string_view kv, std::string_view& key, std::string_view& 
     if (f.type != wire::kLengthDelimited) continue;
     if (f.number == kKeyValueKey) key = f.bytes;
     if (f.number == kKeyValueValue) value = f.bytes;
-  }
-  return true;
-}
-
-// Sets found[d] for the dimensions `key` names that have no value yet (the first one counts, as
-// the Collector's attribute maps answer).
-void matchDimension(std::string_view key, std::string_view value,
-                    const std::vector<Dimension>& dims,
-                    std::vector<std::optional<std::string_view>>& found) {
-  for (size_t d = 0; d < dims.size(); ++d) {
-    if (!found[d] && dims[d].name == key) found[d] = value;
-  }
-}
-
-bool readSpan(std::string_view span, const std::vector<Dimension>& dims, SpanView& out,
-              std::vector<std::optional<std::string_view>>& found) {
-  wire::Reader reader(span);
-  wire::Field f;
-  while (!reader.done()) {
-    if (reader.next(f) != wire::Stop::kNone) return false;
-    switch (f.number) {
-      case fields::kSpanTraceId:
-        if (f.type == wire::kLengthDelimited) out.trace_id = f.bytes;
-        break;
-      case fields::kSpanSpanId:
-        if (f.type == wire::kLengthDelimited) out.span_id = f.bytes;
-        break;
-      case fields::kSpanName:
-        if (f.type == wire::kLengthDelimited) out.name = f.bytes;
-        break;
-      case fields::kSpanKind:
-        if (f.type == wire::kVarint) out.kind = f.value;
-        break;
-      case fields::kSpanStartTime:
-        if (f.type == wire::kFixed64) out.start = f.value;
-        break;
-      case fields::kSpanEndTime:
-        if (f.type == wire::kFixed64) out.end = f.value;
-        break;
-      case fields::kSpanAttributes:
-        if (!dims.empty() && f.type == wire::kLengthDelimited) {
-          std::string_view key, value;
-          if (!readKeyValue(f.bytes, key, value)) return false;
-          matchDimension(key, value, dims, found);
-        }
-        break;
-      case fields::kSpanStatus:
-        if (f.type == wire::kLengthDelimited) {
-          out.status = wire::lastVarint(f.bytes, fields::kStatusCode);
-        }
-        break;
-      default:
-        break;
-    }
   }
   return true;
 }
@@ -352,18 +324,80 @@ class Core {
  public:
   Core(const Config& config, const AggregatorCounters& counters,
        const std::vector<std::string>& default_values)
-      : config_(config), counters_(counters), default_values_(default_values) {}
+      : config_(config), counters_(counters), default_values_(default_values) {
+    for (const Dimension& d : config_.dimensions) {
+      dimension_lengths_ |= d.name.size() < 64 ? uint64_t{1} << d.name.size() : 0;
+    }
+  }
 
   // --- Reading a request (no lock) ---
 
-  void readResource(std::string_view envelope, Scratch::LocalResource& out,
+  // Sets found[d] for the dimensions `key` names that have no value yet (the first one counts, as
+  // the Collector's attribute maps answer).
+  void matchDimension(std::string_view key, std::string_view value,
+                      std::vector<std::optional<std::string_view>>& found) const {
+    // Most attributes are not dimensions: their key length alone tells.
+    if (key.size() < 64 && (dimension_lengths_ >> key.size() & 1) == 0) return;
+    const std::vector<Dimension>& dims = config_.dimensions;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (!found[d] && dims[d].name == key) found[d] = value;
+    }
+  }
+
+  bool readSpan(std::string_view bytes, SpanView& out,
+                std::vector<std::optional<std::string_view>>& found) const {
+    const bool dimensions = !config_.dimensions.empty();
+    wire::Reader reader(bytes);
+    wire::Field f;
+    while (!reader.done()) {
+      if (reader.next(f) != wire::Stop::kNone) return false;
+      switch (f.number) {
+        case fields::kSpanTraceId:
+          if (f.type == wire::kLengthDelimited) out.trace_id = f.bytes;
+          break;
+        case fields::kSpanSpanId:
+          if (f.type == wire::kLengthDelimited) out.span_id = f.bytes;
+          break;
+        case fields::kSpanName:
+          if (f.type == wire::kLengthDelimited) out.name = f.bytes;
+          break;
+        case fields::kSpanKind:
+          if (f.type == wire::kVarint) out.kind = f.value;
+          break;
+        case fields::kSpanStartTime:
+          if (f.type == wire::kFixed64) out.start = f.value;
+          break;
+        case fields::kSpanEndTime:
+          if (f.type == wire::kFixed64) out.end = f.value;
+          break;
+        case fields::kSpanAttributes:
+          if (dimensions && f.type == wire::kLengthDelimited) {
+            std::string_view key, value;
+            if (!readKeyValue(f.bytes, key, value)) return false;
+            matchDimension(key, value, found);
+          }
+          break;
+        case fields::kSpanStatus:
+          if (f.type == wire::kLengthDelimited) {
+            out.status = wire::lastVarint(f.bytes, fields::kStatusCode);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return true;
+  }
+
+  // `resource_spans`: a ResourceSpans message (its Resource is what is read).
+  void readResource(std::string_view resource_spans, Scratch::LocalResource& out,
                     Scratch& scratch) const {
     out.has_service = false;
     out.identity.clear();
     out.attributes.clear();
     out.service_name = {};
     out.dims.assign(config_.dimensions.size(), std::nullopt);
-    std::string_view resource = wire::lastLengthDelimited(envelope, kEnvelopeResource);
+    std::string_view resource = wire::lastLengthDelimited(resource_spans, kEnvelopeResource);
     auto& parts = scratch.identity_parts;
     parts.clear();
     wire::Reader reader(resource);
@@ -380,7 +414,7 @@ class Core {
         // A service.name that is not a string names the empty service, as in the Collector.
         out.service_name = wire::lastLengthDelimited(value, kAnyValueString);
       }
-      matchDimension(key, value, config_.dimensions, out.dims);
+      matchDimension(key, value, out.dims);
       const auto& keys = config_.resource_metrics_key_attributes;
       if (keys.empty() || std::find(keys.begin(), keys.end(), key) != keys.end()) {
         parts.emplace_back(key, value);
@@ -396,95 +430,108 @@ class Core {
     }
   }
 
-  // Reads every span of `request` into scratch.
+  // Reads every span of `request` into scratch. A request is ResourceSpans (1) of a resource
+  // (1) and ScopeSpans (2) of spans (2); scopes play no part in the metrics.
   absl::Status read(std::string_view request, Scratch& scratch, uint64_t& without_service) const {
-    const size_t bucket_slots = histogramSlots();
-    const size_t ndims = config_.dimensions.size();
-    const double nanos_per_unit = config_.nanosPerUnit();
-    uint32_t current_resource = UINT32_MAX;
-    Scratch::LocalResource* resource = nullptr;
-    bool malformed = false;
-    absl::Status walked = scratch.walker.walk(request, [&](const otlp::ItemSlice& item) {
-      if (malformed) return;
-      if (item.resource_index != current_resource) {
-        current_resource = item.resource_index;
-        scratch.resources.emplace_back();
-        resource = &scratch.resources.back();
-        readResource(item.resource_envelope, *resource, scratch);
-      }
-      if (!resource->has_service) {
-        ++without_service;
-        return;
-      }
-      SpanView span;
-      scratch.span_dims.assign(ndims, std::nullopt);
-      if (!readSpan(item.item, config_.dimensions, span, scratch.span_dims)) {
-        malformed = true;
-        return;
-      }
-      // The dimension values: the span's attribute, else the resource's, else the default.
-      for (size_t d = 0; d < ndims; ++d) {
-        if (scratch.span_dims[d]) continue;
-        if (resource->dims[d]) {
-          scratch.span_dims[d] = resource->dims[d];
-        } else if (config_.dimensions[d].default_value) {
-          scratch.span_dims[d] = default_values_[d];
+    const auto malformed = [] { return absl::InvalidArgumentError("malformed traces request"); };
+    constexpr uint32_t kResourceSpans = 1, kScopeSpans = 2, kSpans = 2;
+    wire::Reader resources(request);
+    wire::Field r;
+    while (!resources.done()) {
+      if (resources.next(r) != wire::Stop::kNone) return malformed();
+      if (r.number != kResourceSpans || r.type != wire::kLengthDelimited) continue;
+      // The resource first, wherever it is among the fields (protobuf keeps the last one).
+      const uint32_t local_resource = static_cast<uint32_t>(scratch.resources.size());
+      Scratch::LocalResource& resource = scratch.resources.emplace_back();
+      readResource(r.bytes, resource, scratch);
+      wire::Reader scopes(r.bytes);
+      wire::Field sf;
+      while (!scopes.done()) {
+        if (scopes.next(sf) != wire::Stop::kNone) return malformed();
+        if (sf.number != kScopeSpans || sf.type != wire::kLengthDelimited) continue;
+        wire::Reader spans(sf.bytes);
+        wire::Field f;
+        while (!spans.done()) {
+          if (spans.next(f) != wire::Stop::kNone) return malformed();
+          if (f.number != kSpans || f.type != wire::kLengthDelimited) continue;
+          if (!resource.has_service) {
+            ++without_service;
+            continue;
+          }
+          if (!addSpan(f.bytes, local_resource, resource, scratch)) return malformed();
         }
       }
-      const uint32_t local_resource = static_cast<uint32_t>(scratch.resources.size() - 1);
-      buildKey(local_resource, span, scratch);
-      uint32_t series_index;
-      auto found = scratch.index.find(std::string_view(scratch.key));
-      if (found != scratch.index.end()) {
-        series_index = found->second;
-      } else {
-        series_index = static_cast<uint32_t>(scratch.series.size());
-        Scratch::LocalSeries s;
-        s.resource = local_resource;
-        s.key = scratch.arena.copy(scratch.key);
-        s.name = span.name;
-        s.kind = span.kind;
-        s.status = span.status;
-        s.dims_begin = static_cast<uint32_t>(scratch.dim_values.size());
-        scratch.dim_values.insert(scratch.dim_values.end(), scratch.span_dims.begin(),
-                                  scratch.span_dims.end());
-        scratch.series.push_back(s);
-        scratch.index.emplace(s.key, series_index);
-        scratch.buckets.resize(scratch.buckets.size() + bucket_slots, 0);
-      }
-      Scratch::LocalSeries& s = scratch.series[series_index];
-      // Spans that end before they start last 0, as in the Collector.
-      const uint64_t duration_ns = span.end > span.start ? span.end - span.start : 0;
-      const double value = static_cast<double>(duration_ns) / nanos_per_unit;
-      ++s.count;
-      s.sum += value;
-      if (!config_.histogram_disabled) {
-        if (config_.histogram_kind == HistogramKind::kExplicit) {
-          // Upper bounds are inclusive: the first bound >= the duration.
-          const auto& bounds = config_.explicit_bounds_ns;
-          const size_t bucket =
-              std::lower_bound(bounds.begin(), bounds.end(), duration_ns) - bounds.begin();
-          ++scratch.buckets[series_index * bucket_slots + bucket];
-        } else {
-          scratch.values.push_back({series_index, value});
-        }
-      }
-      if (config_.exemplars_enabled && s.exemplars < config_.exemplars_max_per_data_point &&
-          validTraceId(span.trace_id) && span.span_id.size() == 8) {
-        Scratch::LocalExemplar e;
-        e.series = series_index;
-        std::memcpy(e.exemplar.trace_id.data(), span.trace_id.data(), 16);
-        std::memcpy(e.exemplar.span_id.data(), span.span_id.data(), 8);
-        e.exemplar.value = value;
-        e.exemplar.time_ns = span.end;
-        scratch.exemplars.push_back(e);
-        ++s.exemplars;
-      }
-    });
-    if (!walked.ok()) return walked;
-    if (malformed) return absl::InvalidArgumentError("malformed span in traces request");
+    }
     groupBySeries(scratch);
     return absl::OkStatus();
+  }
+
+  // Counts one span in its local series; false when its bytes are malformed.
+  bool addSpan(std::string_view bytes, uint32_t local_resource,
+               const Scratch::LocalResource& resource, Scratch& scratch) const {
+    const size_t ndims = config_.dimensions.size();
+    SpanView span;
+    scratch.span_dims.assign(ndims, std::nullopt);
+    if (!readSpan(bytes, span, scratch.span_dims)) return false;
+    // The dimension values: the span's attribute, else the resource's, else the default.
+    for (size_t d = 0; d < ndims; ++d) {
+      if (scratch.span_dims[d]) continue;
+      if (resource.dims[d]) {
+        scratch.span_dims[d] = resource.dims[d];
+      } else if (config_.dimensions[d].default_value) {
+        scratch.span_dims[d] = default_values_[d];
+      }
+    }
+    buildKey(local_resource, span, scratch);
+    const size_t bucket_slots = histogramSlots();
+    uint32_t series_index;
+    auto found = scratch.index.find(std::string_view(scratch.key));
+    if (found != scratch.index.end()) {
+      series_index = found->second;
+    } else {
+      series_index = static_cast<uint32_t>(scratch.series.size());
+      Scratch::LocalSeries s;
+      s.resource = local_resource;
+      s.key = scratch.arena.copy(scratch.key);
+      s.name = span.name;
+      s.kind = span.kind;
+      s.status = span.status;
+      s.dims_begin = static_cast<uint32_t>(scratch.dim_values.size());
+      scratch.dim_values.insert(scratch.dim_values.end(), scratch.span_dims.begin(),
+                                scratch.span_dims.end());
+      scratch.series.push_back(s);
+      scratch.index.emplace(s.key, series_index);
+      scratch.buckets.resize(scratch.buckets.size() + bucket_slots, 0);
+    }
+    Scratch::LocalSeries& s = scratch.series[series_index];
+    // Spans that end before they start last 0, as in the Collector.
+    const uint64_t duration_ns = span.end > span.start ? span.end - span.start : 0;
+    const double value = static_cast<double>(duration_ns) / config_.nanosPerUnit();
+    ++s.count;
+    s.sum += value;
+    if (!config_.histogram_disabled) {
+      if (config_.histogram_kind == HistogramKind::kExplicit) {
+        // Upper bounds are inclusive: the first bound >= the duration.
+        const auto& bounds = config_.explicit_bounds_ns;
+        const size_t bucket =
+            std::lower_bound(bounds.begin(), bounds.end(), duration_ns) - bounds.begin();
+        ++scratch.buckets[series_index * bucket_slots + bucket];
+      } else {
+        scratch.values.push_back({series_index, value});
+      }
+    }
+    if (config_.exemplars_enabled && s.exemplars < config_.exemplars_max_per_data_point &&
+        validTraceId(span.trace_id) && span.span_id.size() == 8) {
+      Scratch::LocalExemplar e;
+      e.series = series_index;
+      std::memcpy(e.exemplar.trace_id.data(), span.trace_id.data(), 16);
+      std::memcpy(e.exemplar.span_id.data(), span.span_id.data(), 8);
+      e.exemplar.value = value;
+      e.exemplar.time_ns = span.end;
+      scratch.exemplars.push_back(e);
+      ++s.exemplars;
+    }
+    return true;
   }
 
   // --- Merging (lock held) ---
@@ -896,6 +943,7 @@ class Core {
   const AggregatorCounters& counters_;
   // The AnyValue bytes of each dimension's default.
   const std::vector<std::string>& default_values_;
+  uint64_t dimension_lengths_ = 0;  // bit n: a dimension name has n bytes (names under 64)
 };
 
 Scratch& threadScratch() {

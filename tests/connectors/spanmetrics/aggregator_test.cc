@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/metrics_registry.h"
+#include "otlp/wire_writer.h"
 #include "spanmetrics_test_support.h"
 
 namespace otlpd::connectors::spanmetrics {
@@ -656,8 +657,40 @@ TEST(SpanMetricsAggregator, MalformedRequestsCountNothing) {
   EXPECT_EQ(spans.value(), 0u);
   EXPECT_EQ(aggregator.seriesCount(), 0u);
   EXPECT_TRUE(aggregator.flush(kT0).request.empty());
+  // A span whose own bytes are cut short, inside a request whose lengths are consistent.
+  auto wrap = [](uint32_t field, std::string_view bytes) {
+    std::string out;
+    otlp::wire::appendLengthDelimited(field, bytes, out);
+    return out;
+  };
+  const std::string resource = wrap(1, wrap(1, wrap(1, "service.name") + wrap(2, wrap(1, "s"))));
+  const std::string bad_span =
+      std::string("\x2a\x05") + "ab";  // name (5): 5 bytes announced, 2 there
+  EXPECT_EQ(aggregator.add(wrap(1, resource + wrap(2, wrap(2, bad_span))), kT0).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(spans.value(), 0u);
   // An empty request is valid and holds nothing.
   EXPECT_TRUE(aggregator.add("", kT0).ok());
+}
+
+TEST(SpanMetricsAggregator, ReadsFieldsInAnyOrder) {
+  // Protobuf writers may put fields in any order and repeat them (the last one counts); the
+  // resource may come after the spans.
+  auto wrap = [](uint32_t field, std::string_view bytes) {
+    std::string out;
+    otlp::wire::appendLengthDelimited(field, bytes, out);
+    return out;
+  };
+  Aggregator aggregator(configFrom("dimensions: [{name: http.method}]"));
+  const std::string method_value_first = wrap(2, wrap(1, "PUT")) + wrap(1, "http.method");
+  std::string span = wrap(9, method_value_first) + wrap(5, "first-name") + wrap(5, "op");
+  const std::string resource = wrap(1, wrap(1, wrap(2, wrap(1, "s")) + wrap(1, "service.name")));
+  ASSERT_TRUE(aggregator.add(wrap(1, wrap(2, wrap(2, span)) + resource), kT0).ok());
+  auto got = readMetrics(aggregator.flush(kT0).request);
+  ASSERT_EQ(got.series.size(), 1u);
+  EXPECT_EQ(got.series.begin()->first,
+            "service.name=s|service.name=s,span.name=op,span.kind=SPAN_KIND_UNSPECIFIED,"
+            "status.code=STATUS_CODE_UNSET,http.method=PUT");
 }
 
 TEST(SpanMetricsAggregator, ConcurrentAddsAndFlushesLoseNothing) {
