@@ -1,5 +1,7 @@
 #include "server/builtin_components.h"
 
+#include "connectors/forward/forward_connector.h"
+#include "connectors/routing/routing_connector.h"
 #include "connectors/spanmetrics/spanmetrics_connector.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
@@ -41,6 +43,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(connectors::forward::makeForwardConnectorFactory());
+  registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());
 }
 
