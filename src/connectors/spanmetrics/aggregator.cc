@@ -236,6 +236,47 @@ bool readKeyValue(std::string_view kv, std::string_view& key, std::string_view& 
   return true;
 }
 
+// Whether protobuf would parse an AnyValue / KeyValue: strings in valid UTF-8 at any depth. What
+// the metrics carry must parse, whatever a processor before the connector wrote.
+bool validKeyValue(std::string_view kv, int depth);
+
+bool validAnyValue(std::string_view value, int depth) {
+  constexpr uint32_t kArray = 5, kKvList = 6, kValues = 1;
+  if (depth > 64) return false;
+  wire::Reader reader(value);
+  wire::Field f;
+  while (!reader.done()) {
+    if (reader.next(f) != wire::Stop::kNone) return false;
+    if (f.type != wire::kLengthDelimited) continue;
+    if (f.number == kAnyValueString && !wire::validUtf8(f.bytes)) return false;
+    if (f.number == kArray || f.number == kKvList) {
+      wire::Reader list(f.bytes);
+      wire::Field item;
+      while (!list.done()) {
+        if (list.next(item) != wire::Stop::kNone) return false;
+        if (item.number != kValues || item.type != wire::kLengthDelimited) continue;
+        if (!(f.number == kArray ? validAnyValue(item.bytes, depth + 1)
+                                 : validKeyValue(item.bytes, depth + 1))) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+bool validKeyValue(std::string_view kv, int depth) {
+  wire::Reader reader(kv);
+  wire::Field f;
+  while (!reader.done()) {
+    if (reader.next(f) != wire::Stop::kNone) return false;
+    if (f.type != wire::kLengthDelimited) continue;
+    if (f.number == kKeyValueKey && !wire::validUtf8(f.bytes)) return false;
+    if (f.number == kKeyValueValue && !validAnyValue(f.bytes, depth + 1)) return false;
+  }
+  return true;
+}
+
 bool validTraceId(std::string_view id) {
   if (id.size() != 16) return false;
   return std::any_of(id.begin(), id.end(), [](char c) { return c != 0; });
@@ -390,7 +431,8 @@ class Core {
   }
 
   // `resource_spans`: a ResourceSpans message (its Resource is what is read).
-  void readResource(std::string_view resource_spans, Scratch::LocalResource& out,
+  // False when the resource would not parse (its attributes are copied into the metrics).
+  bool readResource(std::string_view resource_spans, Scratch::LocalResource& out,
                     Scratch& scratch) const {
     out.has_service = false;
     out.identity.clear();
@@ -404,11 +446,11 @@ class Core {
     wire::Field f;
     while (!reader.done()) {
       const char* at = reader.position();
-      if (reader.next(f) != wire::Stop::kNone) break;
+      if (reader.next(f) != wire::Stop::kNone) return false;
       if (f.number != fields::kResourceAttributes || f.type != wire::kLengthDelimited) continue;
       out.attributes.append(at, reader.position() - at);
       std::string_view key, value;
-      if (!readKeyValue(f.bytes, key, value)) continue;
+      if (!readKeyValue(f.bytes, key, value) || !validKeyValue(f.bytes, 0)) return false;
       if (key == kServiceName && !out.has_service) {
         out.has_service = true;
         // A service.name that is not a string names the empty service, as in the Collector.
@@ -428,6 +470,7 @@ class Core {
       wire::appendVarint(value.size(), out.identity);
       out.identity.append(value);
     }
+    return true;
   }
 
   // Reads every span of `request` into scratch. A request is ResourceSpans (1) of a resource
@@ -443,7 +486,7 @@ class Core {
       // The resource first, wherever it is among the fields (protobuf keeps the last one).
       const uint32_t local_resource = static_cast<uint32_t>(scratch.resources.size());
       Scratch::LocalResource& resource = scratch.resources.emplace_back();
-      readResource(r.bytes, resource, scratch);
+      if (!readResource(r.bytes, resource, scratch)) return malformed();
       wire::Reader scopes(r.bytes);
       wire::Field sf;
       while (!scopes.done()) {
@@ -489,6 +532,11 @@ class Core {
     if (found != scratch.index.end()) {
       series_index = found->second;
     } else {
+      // What becomes a metric attribute must parse (checked once per series and request).
+      if (!wire::validUtf8(span.name)) return false;
+      for (const std::optional<std::string_view>& v : scratch.span_dims) {
+        if (v && !validAnyValue(*v, 0)) return false;
+      }
       series_index = static_cast<uint32_t>(scratch.series.size());
       Scratch::LocalSeries s;
       s.resource = local_resource;

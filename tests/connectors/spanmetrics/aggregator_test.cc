@@ -693,6 +693,40 @@ TEST(SpanMetricsAggregator, ReadsFieldsInAnyOrder) {
             "status.code=STATUS_CODE_UNSET,http.method=PUT");
 }
 
+TEST(SpanMetricsAggregator, CorruptedRequestsAreRefusedOrCountedNeverCrash) {
+  common::Counter spans;
+  AggregatorCounters counters;
+  counters.spans = &spans;
+  Aggregator aggregator(
+      configFrom(std::string(kDimsYaml) + "\nexemplars: {enabled: true}\n"
+                                          "histogram: {exponential: {max_size: 8}}"),
+      counters);
+  std::mt19937_64 rng(21);
+  const std::string valid = encode(randomRequest(rng, 50));
+  size_t accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string bytes = valid;
+    for (int flips = 1 + static_cast<int>(rng() % 4); flips > 0; --flips) {
+      bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    }
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    const absl::Status s = aggregator.add(bytes, kT0);
+    ASSERT_TRUE(s.ok() || s.code() == absl::StatusCode::kInvalidArgument) << s;
+    accepted += s.ok() ? 1 : 0;
+  }
+  EXPECT_GT(accepted, 0u);
+  // Whatever was accepted is counted once and comes out as a valid request.
+  otlp::MetricsRequest out;
+  ASSERT_TRUE(out.ParseFromString(aggregator.flush(kT0).request));
+  uint64_t calls = 0;
+  for (const auto& rm : out.resource_metrics()) {
+    for (const auto& m : rm.scope_metrics(0).metrics()) {
+      for (const auto& p : m.sum().data_points()) calls += static_cast<uint64_t>(p.as_int());
+    }
+  }
+  EXPECT_EQ(calls, spans.value());
+}
+
 TEST(SpanMetricsAggregator, ConcurrentAddsAndFlushesLoseNothing) {
   Aggregator aggregator(configFrom(std::string(kDimsYaml) +
                                    "\naggregation_temporality: AGGREGATION_TEMPORALITY_DELTA"));
