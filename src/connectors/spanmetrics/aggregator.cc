@@ -158,7 +158,8 @@ struct Scratch {
 
   otlp::ByteArena arena;
   absl::flat_hash_map<std::string_view, uint32_t> index;
-  std::vector<LocalResource> resources;
+  std::vector<LocalResource> resources;  // [0, used_resources) are this call's
+  size_t used_resources = 0;
   std::vector<LocalSeries> series;
   std::vector<std::optional<std::string_view>> dim_values;
   std::vector<std::optional<std::string_view>> span_dims;
@@ -175,7 +176,7 @@ struct Scratch {
   void reset() {
     arena.reset();
     index.clear();
-    resources.clear();
+    used_resources = 0;
     series.clear();
     dim_values.clear();
     buckets.clear();
@@ -484,8 +485,9 @@ class Core {
       if (resources.next(r) != wire::Stop::kNone) return malformed();
       if (r.number != kResourceSpans || r.type != wire::kLengthDelimited) continue;
       // The resource first, wherever it is among the fields (protobuf keeps the last one).
-      const uint32_t local_resource = static_cast<uint32_t>(scratch.resources.size());
-      Scratch::LocalResource& resource = scratch.resources.emplace_back();
+      const uint32_t local_resource = static_cast<uint32_t>(scratch.used_resources++);
+      if (scratch.resources.size() < scratch.used_resources) scratch.resources.emplace_back();
+      Scratch::LocalResource& resource = scratch.resources[local_resource];
       if (!readResource(r.bytes, resource, scratch)) return malformed();
       wire::Reader scopes(r.bytes);
       wire::Field sf;
