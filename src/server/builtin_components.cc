@@ -16,6 +16,7 @@
 #include "processors/filter/filter_processor.h"
 #include "processors/lookup/lookup_processor.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 #include "processors/redaction/redaction_processor.h"
 #include "processors/resource/resource_processor.h"
 #include "processors/resourcedetection/resourcedetection_processor.h"
@@ -35,6 +36,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(processors::resourcedetection::makeResourceDetectionFactory());
   registry.add(processors::lookup::makeLookupFactory());
   registry.add(processors::redaction::makeRedactionFactory());
+  registry.add(processors::probabilistic_sampler::makeProbabilisticSamplerFactory());
   registry.add(exporters::debug::makeDebugExporterFactory());
   registry.add(exporters::nop::makeNopExporterFactory());
   registry.add(exporters::file::makeFileExporterFactory());

@@ -2,6 +2,7 @@
 // binary. This file is only the command line; everything else lives in the library.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -178,10 +179,21 @@ void tuneMalloc() {
   mallopt(M_ARENA_MAX, 2);
 }
 
+// A listener may hold thousands of connections (max_connections, default 10000): the soft limit
+// on open files (often 1024) would refuse them long before, so take the hard limit.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   tuneMalloc();
+  raiseOpenFileLimit();
   CLI::App app{
       "otlpd: an OpenTelemetry collector that receives OTLP (gRPC :4317, HTTP :4318) and runs "
       "Collector-style pipelines.\n"

@@ -67,7 +67,9 @@ struct FinalDecision {
 };
 
 // The Collector's precedence: any kDropped drops, then any kInvertNotSampled drops, then any
-// kSampled or kInvertSampled keeps; otherwise the trace is dropped.
+// kSampled keeps, then any kInvertSampled keeps unless a policy answered kNotSampled; otherwise the
+// trace is dropped (kError answers count for nothing). The deciding policy is the first to give
+// the deciding answer.
 FinalDecision combine(std::span<const Decision> decisions);
 
 }  // namespace otlpd::processors::tail_sampling

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
 #include "common/http_server.h"
+#include "common/http_server_config.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "receivers/otlp/factory.h"
@@ -26,6 +27,7 @@ struct GrpcConfig {
 
 struct HttpConfig {
   std::string endpoint = "localhost:4318";
+  common::HttpServerOptions limits;  // timeouts and connection limits
   int64_t max_request_body_size = kDefaultMaxMessageMib << 20;
   HttpPaths paths;
   CorsConfig cors;
@@ -57,6 +59,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     http.max_request_body_size =
         h.getInt("max_request_body_size", http.max_request_body_size, 1, int64_t{1} << 34);
     http.include_metadata = h.getBool("include_metadata", false);
+    common::readHttpServerLimits(h, http.limits);
     http.paths.traces = h.getString("traces_url_path", http.paths.traces);
     http.paths.metrics = h.getString("metrics_url_path", http.paths.metrics);
     http.paths.logs = h.getString("logs_url_path", http.paths.logs);
@@ -82,6 +85,7 @@ class OtlpReceiver final : public pipeline::Receiver {
       : id_(settings.id.toString()),
         config_(std::move(config)),
         memory_(settings.memory),
+        metrics_(settings.metrics),
         ingestor_(
             std::make_shared<Ingestor>(id_, std::move(next), settings.metrics, settings.memory)) {}
 
@@ -92,8 +96,10 @@ class OtlpReceiver final : public pipeline::Receiver {
       if (absl::Status s = startGrpc(host); !s.ok()) return s;
     }
     if (config_.http) {
-      common::HttpServerOptions options;
+      common::HttpServerOptions options = config_.http->limits;
       options.endpoint = config_.http->endpoint;
+      options.metrics = &metrics_;
+      options.listener = id_ + ".http";
       options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
       auto handler =
           std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths, config_.http->cors,
@@ -162,6 +168,7 @@ class OtlpReceiver final : public pipeline::Receiver {
   std::string id_;
   OtlpReceiverConfig config_;
   pipeline::MemoryBudget* memory_;
+  common::MetricsRegistry& metrics_;
   std::shared_ptr<Ingestor> ingestor_;
   std::unique_ptr<OtlpGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
