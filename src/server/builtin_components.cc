@@ -2,6 +2,7 @@
 
 #include "connectors/forward/forward_connector.h"
 #include "connectors/routing/routing_connector.h"
+#include "connectors/spanmetrics/spanmetrics_connector.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
 #include "exporters/nop/nop_exporter.h"
@@ -48,6 +49,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
+  registry.add(connectors::spanmetrics::makeSpanMetricsFactory());
 }
 
 }  // namespace otlpd::server
