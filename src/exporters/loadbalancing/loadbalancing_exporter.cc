@@ -326,6 +326,15 @@ YAML::Node backendConfig(const YAML::Node& otlp, const std::string& endpoint) {
   return node;
 }
 
+// "10.0.0.1:4317" → "10.0.0.1_4317", "[::1]:4317" → "___1__4317": a file name on any system.
+std::string directoryName(std::string_view endpoint) {
+  std::string out(endpoint);
+  for (char& c : out) {
+    if (c == ':' || c == '/' || c == '\\' || c == '[' || c == ']') c = '_';
+  }
+  return out;
+}
+
 class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
  public:
   LoadBalancingExporterFactory() : otlp_(otlp_grpc::makeOtlpGrpcExporterFactory()) {}
@@ -448,7 +457,15 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
          id = settings.id, &metrics = settings.metrics, memory = settings.memory, signal](
             const std::string& endpoint) -> absl::StatusOr<std::unique_ptr<pipeline::Exporter>> {
       config::ConfigErrors errors;
-      config::ConfigNode node(backendConfig(YAML::Clone(template_node), endpoint), path, errors);
+      YAML::Node yaml = backendConfig(YAML::Clone(template_node), endpoint);
+      // Dead letters go to a directory per backend: the writers of two backends sharing one could
+      // pick the same file name, and each keeps its own max_size_mib.
+      const YAML::Node& read = yaml;
+      if (read["dead_letter_queue"].IsMap() && read["dead_letter_queue"]["directory"].IsScalar()) {
+        yaml["dead_letter_queue"]["directory"] =
+            strCat(read["dead_letter_queue"]["directory"].Scalar(), "/", directoryName(endpoint));
+      }
+      config::ConfigNode node(yaml, path, errors);
       auto exporter = otlp_factory->create(
           pipeline::CreateSettings{LoadBalancingExporter::backendId(id, endpoint), metrics, memory},
           node, signal);

@@ -1,6 +1,8 @@
 // The loadbalancing exporter's config, read through its factory as the graph reads it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -162,12 +164,17 @@ resolver: { static: { hostnames: [a:4317] } }
 
 TEST(LoadBalancingConfig, EachBackendIsAnOtlpGrpcExporterWithTheProtocolsSettings) {
   common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  const std::filesystem::path dlq =
+      std::filesystem::path(::testing::TempDir()) / ("lb-dlq-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dlq);
   // Nothing listens there: gRPC connects lazily, and nothing is sent.
-  Created c = create(R"(
+  Created c = create(std::string(R"(
 protocol:
   otlp:
     tls: { insecure: true }
     sending_queue: { queue_size: 77, num_consumers: 2 }
+    dead_letter_queue: { directory: ")") +
+                         dlq.string() + R"(" }
 resolver: { static: { hostnames: ["127.0.0.1:1", "127.0.0.1:2"] } }
 )",
                      Signal::kLogs, &metrics);
@@ -191,7 +198,11 @@ resolver: { static: { hostnames: ["127.0.0.1:1", "127.0.0.1:2"] } }
       << exposition;
   // The config check's stand-in backend left nothing behind.
   EXPECT_FALSE(absl::StrContains(exposition, "127.0.0.1:4317")) << exposition;
+  // Each backend's dead letters have a directory of their own.
+  EXPECT_TRUE(std::filesystem::is_directory(dlq / "127.0.0.1_1"));
+  EXPECT_TRUE(std::filesystem::is_directory(dlq / "127.0.0.1_2"));
   ASSERT_TRUE(c.exporter->shutdown().ok());
+  std::filesystem::remove_all(dlq);
 }
 
 }  // namespace
