@@ -389,16 +389,18 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
     };
     std::unique_ptr<Resolver> resolver;
     config::ConfigNode resolvers = config.child("resolver");
+    bool unsupported_resolver = false;
     for (std::string_view unsupported : {"k8s", "aws_cloud_map"}) {
       if (resolvers.has(unsupported)) {
         (void)resolvers.getYaml(unsupported);
         resolvers.addError(unsupported, "is not available in otlpd; use static or dns");
+        unsupported_resolver = true;
       }
     }
     const bool has_static = resolvers.has("static"), has_dns = resolvers.has("dns");
     if (has_static && has_dns) {
       config.addError("resolver", "configure one resolver, static or dns, not both");
-    } else if (!has_static && !has_dns) {
+    } else if (!has_static && !has_dns && !unsupported_resolver) {
       config.addError("resolver", "is required: static (hostnames) or dns (hostname)");
     }
     if (has_static) {
