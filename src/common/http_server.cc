@@ -25,65 +25,172 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+// A body is read into memory that grows as its bytes arrive, doubling from this size: memory held
+// for a body is at most about twice what the client actually sent, whatever it announced.
+constexpr size_t kInitialBodyBytes = 1 << 20;
+constexpr size_t kFirstReadBytes = 16 * 1024;
+
+using Clock = std::chrono::steady_clock;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<HttpHandler> handler, size_t max_body_bytes,
-          std::chrono::seconds idle_timeout, std::atomic<int>& busy)
+  Session(tcp::socket&& socket, std::shared_ptr<HttpHandler> handler,
+          const HttpServerOptions& options, HttpServerCounters& counters, std::atomic<int>& busy)
       : busy_(busy),
+        counters_(counters),
         stream_(std::move(socket)),
         handler_(std::move(handler)),
-        max_body_bytes_(max_body_bytes),
-        idle_timeout_(idle_timeout) {}
+        options_(options) {
+    counters_.open_connections.fetch_add(1);
+  }
+  ~Session() { counters_.open_connections.fetch_sub(1); }
 
   void run() {
     asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::read, shared_from_this()));
+                   beast::bind_front_handler(&Session::waitForRequest, shared_from_this()));
   }
 
  private:
-  void read() {
+  bool isTimeout(beast::error_code ec) const { return ec == beast::error::timeout; }
+
+  // Between requests a keep-alive connection may sit idle for idle_timeout; a new connection must
+  // start its request within read_header_timeout. The header deadline starts at the first byte.
+  void waitForRequest() {
+    if (buffer_.size() > 0) return readHeader();
+    stream_.expires_after(first_request_ ? options_.read_header_timeout : options_.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+          self->buffer_.commit(bytes);
+          if (ec) {
+            if (self->isTimeout(ec)) {
+              (self->first_request_ ? self->counters_.header_timeouts : self->counters_.idle_closed)
+                  .fetch_add(1);
+            }
+            return self->close();
+          }
+          self->readHeader();
+        });
+  }
+
+  void readHeader() {
+    first_request_ = false;
     parser_.emplace();
-    parser_->body_limit(max_body_bytes_);
+    parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
     admission_.reset();
-    stream_.expires_after(idle_timeout_);
+    request_start_ = Clock::now();
+    stream_.expires_after(options_.read_header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
   }
 
+  // The latest time by which `bytes` of body must be in: the minimum average rate after a grace
+  // of read_header_timeout, and never later than read_timeout when one is set.
+  Clock::time_point bodyDeadline(size_t bytes) const {
+    Clock::time_point deadline = request_start_ + options_.read_header_timeout;
+    if (options_.min_body_bytes_per_second > 0) {
+      deadline += std::chrono::milliseconds(bytes * 1000 / options_.min_body_bytes_per_second);
+    } else {
+      deadline = Clock::time_point::max();
+    }
+    if (options_.read_timeout.count() > 0) {
+      deadline = std::min(deadline, request_start_ + options_.read_timeout);
+    }
+    return deadline;
+  }
+
+  void expireAt(Clock::time_point deadline) {
+    if (deadline == Clock::time_point::max()) {
+      stream_.expires_never();
+    } else {
+      stream_.expires_at(deadline);
+    }
+  }
+
   // Headers first: the handler may refuse before the body is read.
   void onHeader(beast::error_code ec, size_t /*bytes*/) {
+    if (isTimeout(ec)) {
+      counters_.header_timeouts.fetch_add(1);
+      return close();
+    }
     if (ec) return onRead(ec, 0);
-    if (std::optional<HttpResponse> refusal = handler_->admit(parser_->get(), admission_)) {
+    const HttpRequest& header = parser_->get();
+    if (static_cast<size_t>(std::distance(header.begin(), header.end())) >
+        options_.max_header_count) {
+      counters_.too_many_headers.fetch_add(1);
+      busy_.fetch_add(1);
+      return respond(
+          makeResponse(header, http::status::request_header_fields_too_large, "text/plain",
+                       strCat("more than ", options_.max_header_count, " headers\n")),
+          true);
+    }
+    if (std::optional<HttpResponse> refusal = handler_->admit(header, admission_)) {
       busy_.fetch_add(1);
       return respond(*std::move(refusal), true);
     }
     const auto length = parser_->content_length();
-    if (length && *length > 0 && *length <= max_body_bytes_ && !parser_->chunked()) {
+    if (length && *length > 0 && *length <= options_.max_body_bytes && !parser_->chunked()) {
       return readBody(static_cast<size_t>(*length));
     }
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    readUnsizedBody();
   }
 
-  // A body of known length goes straight into the request's string, sized once: the parser
-  // would read it through the 64 KiB-at-a-time flat buffer and append it piece by piece, which
-  // cost several times the CPU per byte of the gRPC path (perf: recvmsg calls, executor and
-  // shared_ptr traffic per piece).
+  // A body of known length goes straight into the request's string: the parser would read it
+  // through the 64 KiB-at-a-time flat buffer and append it piece by piece, which cost several
+  // times the CPU per byte of the gRPC path (perf: recvmsg calls, executor and shared_ptr
+  // traffic per piece). The string grows as bytes arrive (see kInitialBodyBytes).
   void readBody(size_t length) {
     request_ = parser_->release();  // the header; the parser is not used for this body
+    body_length_ = length;
     std::string& body = request_.body();
-    body.resize(length);
     const size_t buffered = std::min(length, buffer_.size());
+    body.resize(std::max(buffered, std::min(length, kInitialBodyBytes)));
     asio::buffer_copy(asio::buffer(body.data(), buffered), buffer_.data());
     buffer_.consume(buffered);
-    asio::async_read(stream_, asio::buffer(body.data() + buffered, length - buffered),
-                     beast::bind_front_handler(&Session::onBody, shared_from_this()));
+    body_filled_ = buffered;
+    readMoreBody();
   }
 
-  void onBody(beast::error_code ec, size_t /*bytes*/) {
-    if (ec) return close();  // the client went away or timed out mid-body
+  // Each read takes what has arrived; the next must come before the client falls below the
+  // minimum average rate, so a trickling client is cut off as soon as it is behind, not after the
+  // time a whole chunk would take.
+  void readMoreBody() {
+    if (body_filled_ == body_length_) return onBody();
+    std::string& body = request_.body();
+    if (body_filled_ == body.size()) {
+      body.resize(std::min(body_length_, std::max(body.size() * 2, kInitialBodyBytes)));
+    }
+    expireAt(bodyDeadline(body_filled_ + 1));
+    stream_.async_read_some(asio::buffer(body.data() + body_filled_, body.size() - body_filled_),
+                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                              self->body_filled_ += bytes;
+                              if (ec) {
+                                // The client went away, or was too slow, mid-body.
+                                if (self->isTimeout(ec)) self->counters_.body_timeouts.fetch_add(1);
+                                return self->close();
+                              }
+                              self->readMoreBody();
+                            });
+  }
+
+  // Chunked (or length-less) bodies go through the parser, piece by piece, each piece under the
+  // same rate rule.
+  void readUnsizedBody() {
+    if (parser_->is_done()) return onRead({}, 0);
+    expireAt(bodyDeadline(parser_->get().body().size() + 1));
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (self->isTimeout(ec)) {
+                              self->counters_.body_timeouts.fetch_add(1);
+                              return self->close();
+                            }
+                            if (ec) return self->onRead(ec, 0);
+                            self->readUnsizedBody();
+                          });
+  }
+
+  void onBody() {
     busy_.fetch_add(1);
     const bool head = request_.method() == http::verb::head;
     HttpResponse response = handler_->handleAdmitted(std::move(request_), std::move(admission_));
@@ -101,7 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // for; stop() lets such requests finish.
     busy_.fetch_add(1);
     if (ec == http::error::body_limit) {
-      return respond(handler_->bodyTooLarge(parser_->get(), max_body_bytes_), true);
+      return respond(handler_->bodyTooLarge(parser_->get(), options_.max_body_bytes), true);
     }
     if (ec) {
       // A request we cannot even parse: answer plainly and hang up, the stream is out of sync.
@@ -127,13 +234,14 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res->prepare_payload();
     }
-    stream_.expires_after(idle_timeout_);
+    // A client that does not read its response is as slow as one that does not send.
+    stream_.expires_after(options_.idle_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
                         self->busy_.fetch_sub(1);
                         if (ec) return;
                         if (close_after) return self->close();
-                        self->read();
+                        self->waitForRequest();
                       });
   }
 
@@ -143,14 +251,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::atomic<int>& busy_;
+  HttpServerCounters& counters_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;  // a request whose body readBody() reads
+  size_t body_length_ = 0;
+  size_t body_filled_ = 0;
+  Clock::time_point request_start_;
+  bool first_request_ = true;
   std::shared_ptr<void> admission_;
   std::shared_ptr<HttpHandler> handler_;
-  size_t max_body_bytes_;
-  std::chrono::seconds idle_timeout_;
+  const HttpServerOptions options_;  // a copy: handlers may run while the server is torn down
 };
 
 }  // namespace
@@ -175,15 +287,21 @@ struct HttpServer::Impl {
   // Requests read and not yet answered; declared before the io_context so that it outlives
   // every session.
   std::atomic<int> busy{0};
+  HttpServerCounters counters;
 
   void accept(tcp::acceptor& acceptor) {
     acceptor.async_accept(
         asio::make_strand(ioc), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           if (!ec) {
-            std::make_shared<Session>(std::move(socket), handler, options.max_body_bytes,
-                                      options.idle_timeout, busy)
-                ->run();
+            if (options.max_connections > 0 &&
+                counters.open_connections.load() >= static_cast<int64_t>(options.max_connections)) {
+              counters.connections_refused.fetch_add(1);
+              beast::error_code ignored;
+              socket.close(ignored);
+            } else {
+              std::make_shared<Session>(std::move(socket), handler, options, counters, busy)->run();
+            }
           }
           accept(acceptor);
         });
@@ -258,6 +376,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
 
 const std::string& HttpServer::boundEndpoint() const {
   return impl_->bound;
+}
+
+const HttpServerCounters& HttpServer::counters() const {
+  return impl_->counters;
 }
 
 void HttpServer::stop() {

@@ -2,8 +2,10 @@
 // pool of I/O threads. Handlers run on those threads and return a whole response.
 #pragma once
 
+#include <atomic>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,11 +41,35 @@ class HttpHandler {
 HttpResponse makeResponse(const HttpRequest& request, boost::beast::http::status status,
                           std::string content_type, std::string body);
 
+// Limits against clients that are slow or hostile: memory for a body is committed as its bytes
+// arrive (never on the announced Content-Length), every read has a deadline, and a listener holds
+// a bounded number of connections. Defaults in docs/SECURITY.md.
 struct HttpServerOptions {
   std::string endpoint = "localhost:0";
   size_t max_body_bytes = 64u << 20;
   size_t io_threads = 2;
-  std::chrono::seconds idle_timeout{60};
+  // How long a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  // From a request's first byte to the end of its headers.
+  std::chrono::milliseconds read_header_timeout{std::chrono::seconds(10)};
+  // From the first byte to the end of the body; 0: no fixed bound, the body must then arrive at
+  // min_body_bytes_per_second (after a grace of read_header_timeout).
+  std::chrono::milliseconds read_timeout{0};
+  size_t min_body_bytes_per_second = 16 * 1024;
+  size_t max_header_count = 100;
+  // Connections beyond this are accepted and closed at once (counted), so the listener stays
+  // responsive; 0: no limit.
+  size_t max_connections = 10000;
+};
+
+// What the limits did, for self-metrics.
+struct HttpServerCounters {
+  std::atomic<uint64_t> connections_refused{0};  // over max_connections
+  std::atomic<uint64_t> header_timeouts{0};      // read_header_timeout passed
+  std::atomic<uint64_t> body_timeouts{0};        // read_timeout or the minimum rate
+  std::atomic<uint64_t> idle_closed{0};          // idle_timeout passed between requests
+  std::atomic<uint64_t> too_many_headers{0};
+  std::atomic<int64_t> open_connections{0};
 };
 
 class HttpServer {
@@ -57,6 +83,7 @@ class HttpServer {
 
   // The address actually bound, with the port the OS chose when 0 was asked for.
   const std::string& boundEndpoint() const;
+  const HttpServerCounters& counters() const;
   // Stops accepting, closes connections, joins the I/O threads. Idempotent.
   void stop();
 

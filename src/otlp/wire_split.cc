@@ -75,8 +75,28 @@ absl::Status ItemWalker::walk(std::string_view request,
   return absl::OkStatus();
 }
 
-std::string_view resourceStringAttribute(std::string_view resource_envelope,
-                                         std::string_view key) {
+size_t metricPointCount(std::string_view metric) {
+  size_t points = 0;
+  wire::Reader reader(metric);
+  wire::Field f;
+  while (!reader.done() && reader.next(f) == wire::Stop::kNone) {
+    const bool data = f.number == fields::kMetricGauge || f.number == fields::kMetricSum ||
+                      f.number == fields::kMetricHistogram ||
+                      f.number == fields::kMetricExponentialHistogram ||
+                      f.number == fields::kMetricSummary;
+    if (!data || f.type != wire::kLengthDelimited) continue;
+    // A oneof: the last data member wins, as protobuf keeps it.
+    points = 0;
+    wire::Reader inner(f.bytes);
+    wire::Field p;
+    while (!inner.done() && inner.next(p) == wire::Stop::kNone) {
+      points += p.number == fields::kDataPoints && p.type == wire::kLengthDelimited;
+    }
+  }
+  return points;
+}
+
+std::string_view resourceStringAttribute(std::string_view resource_envelope, std::string_view key) {
   constexpr uint32_t kEnvelopeResource = 1;
   constexpr uint32_t kKeyValueKey = 1, kKeyValueValue = 2, kAnyValueString = 1;
   std::string_view found;
@@ -108,8 +128,8 @@ std::string_view resourceStringAttribute(std::string_view resource_envelope,
 void RequestBuilder::add(std::string_view resource_envelope, std::string_view scope_envelope,
                          std::string_view item) {
   auto same = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.data() == b.data() || std::memcmp(a.data(), b.data(),
-                                                                        a.size()) == 0);
+    return a.size() == b.size() &&
+           (a.data() == b.data() || std::memcmp(a.data(), b.data(), a.size()) == 0);
   };
   Resource* resource = nullptr;
   // Most items follow one of their own resource; otherwise look back over the few there are.

@@ -23,9 +23,9 @@ namespace otlpd::otlp {
 struct ItemSlice {
   std::string_view resource_envelope;
   std::string_view scope_envelope;
-  std::string_view item;      // the item message's bytes (no tag, no length)
-  uint32_t resource_index;    // ordinal of the Resource* message in the request
-  uint32_t scope_index;       // ordinal of the Scope* message in the request (counted over all)
+  std::string_view item;    // the item message's bytes (no tag, no length)
+  uint32_t resource_index;  // ordinal of the Resource* message in the request
+  uint32_t scope_index;     // ordinal of the Scope* message in the request (counted over all)
 };
 
 // Walks a request and calls visit for each item, in order. Malformed bytes give
@@ -47,6 +47,9 @@ inline std::string_view spanTraceId(std::string_view span) {
 inline std::string_view logTraceId(std::string_view log_record) {
   return wire::lastLengthDelimited(log_record, fields::kLogTraceId);
 }
+
+// The data points of an encoded Metric (what OTLP counts as a metrics request's items).
+size_t metricPointCount(std::string_view metric);
 
 // The value of the string attribute `key` in a raw resource envelope (e.g. "service.name"), or
 // empty when absent or not a string.

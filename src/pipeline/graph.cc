@@ -1,6 +1,9 @@
 #include "pipeline/graph.h"
 
+#include <algorithm>
+#include <functional>
 #include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,6 +51,10 @@ class Section {
     const std::string key = id.toString();
     if (reported_.insert(key).second) return node_.child(key);
     return config::ConfigNode(node_.yaml()[key], strCat(node_.path(), ".", key), scratch);
+  }
+
+  bool defines(const ComponentId& id) const {
+    return node_.yaml().IsMap() && node_.yaml()[id.toString()];
   }
 
   // Every defined id must parse and have a known type, used or not.
@@ -140,6 +147,59 @@ bool checkSignal(const Factory* factory, const IdRef& ref, const PipelineSpec& p
 
 }  // namespace
 
+namespace {
+
+// Which pipelines name a connector, on which side.
+struct ConnectorUse {
+  std::vector<size_t> as_exporter;  // pipelines that end in it
+  std::vector<size_t> as_receiver;  // pipelines it feeds
+  std::vector<const IdRef*> exporter_refs;
+  std::vector<const IdRef*> receiver_refs;
+};
+
+// Pipelines that feed a connector are built after the pipelines it feeds (their heads must
+// exist), so the build order is a topological order of "pipeline → pipelines it feeds through a
+// connector". Returns the order, or reports the cycle.
+std::optional<std::vector<size_t>> buildOrder(const std::vector<PipelineSpec>& pipelines,
+                                              const std::map<ComponentId, ConnectorUse>& uses,
+                                              config::ConfigNode& service) {
+  std::vector<std::vector<std::pair<size_t, const ComponentId*>>> feeds(pipelines.size());
+  for (const auto& [id, use] : uses) {
+    for (size_t from : use.as_exporter) {
+      for (size_t to : use.as_receiver) feeds[from].push_back({to, &id});
+    }
+  }
+  enum class Mark { kNone, kVisiting, kDone };
+  std::vector<Mark> marks(pipelines.size(), Mark::kNone);
+  std::vector<size_t> order;
+  std::optional<std::string> cycle;
+  std::function<void(size_t)> visit = [&](size_t p) {
+    marks[p] = Mark::kVisiting;
+    for (const auto& [next, via] : feeds[p]) {
+      if (cycle) return;
+      if (marks[next] == Mark::kVisiting) {
+        cycle =
+            strCat("pipelines form a cycle: ", pipelines[p].name, " feeds ", pipelines[next].name,
+                   " through connector '", via->toString(), "', which feeds back into it");
+        return;
+      }
+      if (marks[next] == Mark::kNone) visit(next);
+    }
+    marks[p] = Mark::kDone;
+    order.push_back(p);  // after every pipeline it feeds
+  };
+  for (size_t p = 0; p < pipelines.size() && !cycle; ++p) {
+    if (marks[p] == Mark::kNone) visit(p);
+  }
+  if (cycle) {
+    service.addError("pipelines", *cycle);
+    return std::nullopt;
+  }
+  return order;
+}
+
+}  // namespace
+
 std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode& service,
                                     const FactoryRegistry& factories,
                                     common::MetricsRegistry& metrics, MemoryBudget* memory) {
@@ -151,21 +211,127 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
   Section processors(root, "processors", ComponentKind::kProcessor, factories);
   Section exporters(root, "exporters", ComponentKind::kExporter, factories);
   Section extensions(root, "extensions", ComponentKind::kExtension, factories);
-  for (Section* s : {&receivers, &processors, &exporters, &extensions}) s->checkDefinitions();
+  Section connectors(root, "connectors", ComponentKind::kConnector, factories);
+  for (Section* s : {&receivers, &processors, &exporters, &extensions, &connectors}) {
+    s->checkDefinitions();
+  }
 
   config::ConfigErrors scratch;  // repeated reads of one component's config
   std::vector<PipelineSpec> pipelines = parsePipelines(service);
   graph->pipelines_ = pipelines.size();
 
+  // A connector id stands in pipelines' exporter and receiver lists; an id defined under
+  // `connectors:` is the connector there.
+  std::map<ComponentId, ConnectorUse> connector_uses;
+  for (size_t i = 0; i < pipelines.size(); ++i) {
+    for (const IdRef& ref : pipelines[i].exporters) {
+      if (!connectors.defines(ref.id)) continue;
+      connector_uses[ref.id].as_exporter.push_back(i);
+      connector_uses[ref.id].exporter_refs.push_back(&ref);
+    }
+    for (const IdRef& ref : pipelines[i].receivers) {
+      if (!connectors.defines(ref.id)) continue;
+      connector_uses[ref.id].as_receiver.push_back(i);
+      connector_uses[ref.id].receiver_refs.push_back(&ref);
+    }
+  }
+  std::set<ComponentId> unusable_connectors;  // reported; left out of the build
+  for (const auto& [id, use] : connector_uses) {
+    unusable_connectors.insert(id);
+    const size_t connector_errors_before = errors.size();
+    const IdRef& first = use.exporter_refs.empty() ? *use.receiver_refs[0] : *use.exporter_refs[0];
+    if (exporters.defines(id) || receivers.defines(id)) {
+      errors.add(first.path, first.mark,
+                 strCat("'", id.toString(),
+                        "' is defined both as a connector and as an exporter or receiver"));
+      continue;
+    }
+    const auto* f =
+        static_cast<const ConnectorFactory*>(factories.find(ComponentKind::kConnector, id.type));
+    if (f == nullptr) continue;  // reported by checkDefinitions
+    if (use.as_receiver.empty() || use.as_exporter.empty()) {
+      errors.add(first.path, first.mark,
+                 strCat("connector '", id.toString(), "' is used as ",
+                        use.as_receiver.empty() ? "an exporter" : "a receiver", " but not as ",
+                        use.as_receiver.empty() ? "a receiver" : "an exporter",
+                        " in any pipeline (a connector joins pipelines)"));
+      continue;
+    }
+    // Every side must be joined to something the type supports.
+    for (size_t k = 0; k < use.as_exporter.size(); ++k) {
+      const Signal from = pipelines[use.as_exporter[k]].signal;
+      bool joined = false;
+      for (size_t to : use.as_receiver) joined |= f->supportsPair(from, pipelines[to].signal);
+      if (!joined) {
+        errors.add(use.exporter_refs[k]->path, use.exporter_refs[k]->mark,
+                   strCat("connector '", id.toString(), "' cannot send ", signalName(from),
+                          " to any pipeline it feeds"));
+      }
+    }
+    for (size_t k = 0; k < use.as_receiver.size(); ++k) {
+      const Signal to = pipelines[use.as_receiver[k]].signal;
+      bool joined = false;
+      for (size_t from : use.as_exporter) joined |= f->supportsPair(pipelines[from].signal, to);
+      if (!joined) {
+        errors.add(use.receiver_refs[k]->path, use.receiver_refs[k]->mark,
+                   strCat("connector '", id.toString(), "' cannot produce ", signalName(to),
+                          " from any pipeline that exports to it"));
+      }
+    }
+    if (errors.size() == connector_errors_before) unusable_connectors.erase(id);
+  }
+  std::optional<std::vector<size_t>> order = buildOrder(pipelines, connector_uses, service);
+  if (!order) return nullptr;
+
   // Exporters are shared by every pipeline of a signal that names them.
   std::map<std::pair<ComponentId, Signal>, std::shared_ptr<Exporter>> exporter_instances;
+  std::map<ComponentId, std::shared_ptr<Connector>> connector_instances;
+  std::vector<std::shared_ptr<Consumer>> heads(pipelines.size());
   // Per receiver and signal, the heads of the pipelines it feeds.
   std::map<ComponentId, std::map<Signal, std::vector<std::shared_ptr<Consumer>>>> receiver_heads;
 
-  for (const PipelineSpec& p : pipelines) {
+  // Created when the first pipeline that exports to it is built: every pipeline it feeds is
+  // built by then.
+  auto connectorFor = [&](const ComponentId& id) -> Connector* {
+    if (unusable_connectors.count(id) != 0) return nullptr;
+    auto& instance = connector_instances[id];
+    if (instance) return instance.get();
+    const ConnectorUse& use = connector_uses.at(id);
+    std::vector<Signal> inputs;
+    for (size_t from : use.as_exporter) {
+      if (std::find(inputs.begin(), inputs.end(), pipelines[from].signal) == inputs.end()) {
+        inputs.push_back(pipelines[from].signal);
+      }
+    }
+    std::vector<ConnectorOutput> outputs;
+    for (size_t to : use.as_receiver) {
+      if (heads[to]) outputs.push_back({pipelines[to].name, pipelines[to].signal, heads[to]});
+    }
+    const auto* f =
+        static_cast<const ConnectorFactory*>(factories.find(ComponentKind::kConnector, id.type));
+    config::ConfigNode cfg = connectors.configFor(id, scratch);
+    auto created =
+        f->create(CreateSettings{id, metrics, memory}, cfg, std::move(inputs), std::move(outputs));
+    cfg.rejectUnknownKeys();
+    if (!created.ok()) {
+      errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+      return nullptr;
+    }
+    instance = std::shared_ptr<Connector>(std::move(*created));
+    graph->pipeline_nodes_.push_back({strCat("connector ", id.toString()), instance});
+    ++graph->connector_count_;
+    return instance.get();
+  };
+
+  for (size_t index : *order) {
+    const PipelineSpec& p = pipelines[index];
     std::vector<std::shared_ptr<Consumer>> sinks;
     for (const IdRef& ref : p.exporters) {
       const ComponentId& id = ref.id;
+      if (connectors.defines(id)) {
+        if (Connector* connector = connectorFor(id)) sinks.push_back(connector->input(p.signal));
+        continue;
+      }
       const Factory* f = exporters.factoryFor(ref);
       if (f == nullptr || !checkSignal(f, ref, p, errors)) continue;
       auto& instance = exporter_instances[{id, p.signal}];
@@ -183,8 +349,9 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
           exporter = makeQueuedExporter(std::move(exporter), id.toString(), p.signal, metrics);
         }
         instance = std::shared_ptr<Exporter>(std::move(exporter));
-        graph->exporters_.push_back(
+        graph->pipeline_nodes_.push_back(
             {strCat("exporter ", id.toString(), " (", signalName(p.signal), ")"), instance});
+        ++graph->exporter_count_;
       }
       sinks.push_back(instance);
     }
@@ -203,11 +370,14 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
         continue;
       }
       std::shared_ptr<Processor> processor(std::move(*created));
-      graph->processors_.push_back(
+      graph->pipeline_nodes_.push_back(
           {strCat("processor ", it->id.toString(), " in ", p.name), processor});
+      ++graph->processor_count_;
       head = processor;
     }
+    heads[index] = head;
     for (const IdRef& ref : p.receivers) {
+      if (connectors.defines(ref.id)) continue;  // the connector holds this pipeline's head
       const Factory* f = receivers.factoryFor(ref);
       if (f == nullptr || !checkSignal(f, ref, p, errors)) continue;
       receiver_heads[ref.id][p.signal].push_back(head);
@@ -257,7 +427,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
 }
 
 absl::Status Graph::start(Host& host) {
-  for (auto* group : {&extensions_, &exporters_, &processors_, &receivers_}) {
+  for (auto* group : {&extensions_, &pipeline_nodes_, &receivers_}) {
     for (Node& n : *group) {
       absl::Status s = n.component->start(host);
       if (!s.ok()) {
@@ -272,7 +442,7 @@ absl::Status Graph::start(Host& host) {
 
 absl::Status Graph::shutdown() {
   std::vector<Node*> order;
-  for (auto* group : {&extensions_, &exporters_, &processors_, &receivers_}) {
+  for (auto* group : {&extensions_, &pipeline_nodes_, &receivers_}) {
     for (Node& n : *group) order.push_back(&n);
   }
   for (Node& n : extensions_) static_cast<Extension&>(*n.component).setPipelinesReady(false);
@@ -289,8 +459,8 @@ absl::Status Graph::shutdown() {
 }
 
 Graph::Counts Graph::counts() const {
-  return Counts{receivers_.size(), processors_.size(), exporters_.size(), extensions_.size(),
-                pipelines_};
+  return Counts{receivers_.size(),  processor_count_, exporter_count_,
+                extensions_.size(), pipelines_,       connector_count_};
 }
 
 }  // namespace otlpd::pipeline

@@ -13,9 +13,11 @@
 namespace otlpd::pipeline {
 
 // The running shape of a config: every component named in service.pipelines and
-// service.extensions, created once and wired. Start order is downstream first (extensions,
-// exporters, processors, receivers) so no stage receives data before its consumers run; stop
-// order is the reverse, so every stage drains into a consumer that is still there.
+// service.extensions, created once and wired. Start order is downstream first (extensions, then
+// each pipeline's exporters and processors — pipelines fed by a connector before the pipelines
+// that feed it, the connector in between — then receivers) so no stage receives data before its
+// consumers run; stop order is the reverse, so every stage drains into a consumer that is still
+// there.
 class Graph {
  public:
   // Reads receivers/processors/exporters/extensions from `root` and pipelines/extensions from
@@ -29,7 +31,8 @@ class Graph {
   absl::Status shutdown();
 
   struct Counts {
-    size_t receivers = 0, processors = 0, exporters = 0, extensions = 0, pipelines = 0;
+    size_t receivers = 0, processors = 0, exporters = 0, extensions = 0, pipelines = 0,
+           connectors = 0;
   };
   Counts counts() const;
 
@@ -40,7 +43,10 @@ class Graph {
   };
   Graph() = default;
 
-  std::vector<Node> extensions_, exporters_, processors_, receivers_;
+  std::vector<Node> extensions_, receivers_;
+  // Exporters, processors and connectors in creation order, which is downstream first.
+  std::vector<Node> pipeline_nodes_;
+  size_t exporter_count_ = 0, processor_count_ = 0, connector_count_ = 0;
   size_t pipelines_ = 0;
   size_t started_ = 0;  // how many nodes, in start order, were started
 };

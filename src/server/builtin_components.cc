@@ -1,5 +1,7 @@
 #include "server/builtin_components.h"
 
+#include "connectors/forward/forward_connector.h"
+#include "connectors/routing/routing_connector.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
 #include "exporters/loadbalancing/loadbalancing_exporter.h"
@@ -42,6 +44,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(connectors::forward::makeForwardConnectorFactory());
+  registry.add(connectors::routing::makeRoutingConnectorFactory());
 }
 
 }  // namespace otlpd::server

@@ -145,8 +145,19 @@ int listComponents() {
   server::registerBuiltinComponents(factories);
   for (const pipeline::Factory* f : factories.all()) {
     std::string signals;
-    for (pipeline::Signal s : pipeline::kAllSignals) {
-      if (f->supports(s)) strAppend(&signals, signals.empty() ? "" : ",", signalName(s));
+    if (f->kind() == pipeline::ComponentKind::kConnector) {
+      // A connector joins pairs: "traces->metrics".
+      const auto* connector = static_cast<const pipeline::ConnectorFactory*>(f);
+      for (pipeline::Signal from : pipeline::kAllSignals) {
+        for (pipeline::Signal to : pipeline::kAllSignals) {
+          if (!connector->supportsPair(from, to)) continue;
+          strAppend(&signals, signals.empty() ? "" : ",", signalName(from), "->", signalName(to));
+        }
+      }
+    } else {
+      for (pipeline::Signal s : pipeline::kAllSignals) {
+        if (f->supports(s)) strAppend(&signals, signals.empty() ? "" : ",", signalName(s));
+      }
     }
     std::cout << pipeline::componentKindName(f->kind()) << "\t" << f->type() << "\t"
               << (signals.empty() ? "-" : signals) << "\n";

@@ -111,7 +111,8 @@ absl::Status Service::startGraph() {
                                       {"receivers", counts.receivers},
                                       {"processors", counts.processors},
                                       {"exporters", counts.exporters},
-                                      {"extensions", counts.extensions}});
+                                      {"extensions", counts.extensions},
+                                      {"connectors", counts.connectors}});
   if (!ready_file_.empty()) return writeReadyFile(ready_file_);
   return absl::OkStatus();
 }

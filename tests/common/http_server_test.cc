@@ -1,0 +1,240 @@
+// The HTTP server against slow and hostile clients: memory follows the bytes that arrive, not the
+// announced Content-Length; headers, bodies and idle connections have deadlines; a listener holds
+// a bounded number of connections; too many headers are refused. Raw sockets on 127.0.0.1.
+#include "common/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/process_memory.h"
+
+namespace otlpd::common {
+namespace {
+
+using namespace std::chrono_literals;
+
+class EchoSizeHandler final : public HttpHandler {
+ public:
+  HttpResponse handle(HttpRequest&& request) override {
+    ++handled;
+    return makeResponse(request, boost::beast::http::status::ok, "text/plain",
+                        std::to_string(request.body().size()));
+  }
+  std::atomic<int> handled{0};
+};
+
+class Client {
+ public:
+  explicit Client(const std::string& endpoint) {
+    auto hp = HostPort::parse(endpoint);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(hp->port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+  void send(std::string_view bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // What the server sent until it closed the connection or `timeout` passed; `closed` tells which.
+  std::string readUntilClosed(std::chrono::milliseconds timeout, bool& closed) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    closed = false;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return out;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  // One response (headers and a short body), read until the body's bytes are in.
+  std::string readResponse(std::chrono::milliseconds timeout) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      const size_t end = out.find("\r\n\r\n");
+      const size_t cl = out.find("Content-Length: ");
+      if (end != std::string::npos && cl != std::string::npos &&
+          out.size() >= end + 4 + std::stoul(out.substr(cl + 16))) {
+        break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The server closes a timed-out socket before its handler counts it: wait for the count.
+uint64_t eventually(const std::atomic<uint64_t>& counter, uint64_t want) {
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (counter.load() < want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  return counter.load();
+}
+
+std::string post(size_t announced, std::string_view body = "", std::string extra = "") {
+  return "POST /x HTTP/1.1\r\nHost: a\r\n" + extra +
+         "Content-Length: " + std::to_string(announced) + "\r\n\r\n" + std::string(body);
+}
+
+struct Server {
+  explicit Server(HttpServerOptions options) {
+    options.endpoint = "127.0.0.1:0";
+    auto started = HttpServer::start(options, handler);
+    EXPECT_TRUE(started.ok()) << started.status();
+    server = std::move(*started);
+  }
+  std::shared_ptr<EchoSizeHandler> handler = std::make_shared<EchoSizeHandler>();
+  std::unique_ptr<HttpServer> server;
+};
+
+TEST(HttpServerLimitsTest, AnnouncedLengthCommitsNoMemory) {
+  HttpServerOptions options;
+  options.max_body_bytes = 64u << 20;
+  Server s(options);
+  const size_t before = residentBytes().value_or(0);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<Client>(s.server->boundEndpoint()));
+    clients.back()->send(post(60'000'000, "x"));
+  }
+  std::this_thread::sleep_for(300ms);
+  const size_t after = residentBytes().value_or(0);
+  // Committing the announced length would be 1.2 GB; what arrived is 20 bytes (plus the first
+  // read's buffer per connection).
+  EXPECT_LT(after - std::min(after, before), 64u << 20)
+      << "RSS grew from " << before << " to " << after;
+  EXPECT_EQ(s.handler->handled.load(), 0);
+}
+
+TEST(HttpServerLimitsTest, SlowHeadersAreCutAtTheirDeadline) {
+  HttpServerOptions options;
+  options.read_header_timeout = 200ms;
+  Server s(options);
+  Client c(s.server->boundEndpoint());
+  c.send("POST /x HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+  bool closed = false;
+  c.readUntilClosed(3s, closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(eventually(s.server->counters().header_timeouts, 1), 1u);
+  // A connection that never sends a byte is cut by the same deadline.
+  Client silent(s.server->boundEndpoint());
+  silent.readUntilClosed(3s, closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(eventually(s.server->counters().header_timeouts, 2), 2u);
+}
+
+TEST(HttpServerLimitsTest, BodiesBelowTheMinimumRateAreCut) {
+  HttpServerOptions options;
+  options.read_header_timeout = 200ms;
+  options.min_body_bytes_per_second = 1000;
+  Server s(options);
+  Client c(s.server->boundEndpoint());
+  c.send(post(100'000, "0123456789"));
+  bool closed = false;
+  const auto start = std::chrono::steady_clock::now();
+  c.readUntilClosed(5s, closed);
+  EXPECT_TRUE(closed);
+  // 0.2 s grace + 10 bytes at 1000 B/s: cut well before the 100 s the whole body would allow.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(eventually(s.server->counters().body_timeouts, 1), 1u);
+  EXPECT_EQ(s.handler->handled.load(), 0);
+}
+
+TEST(HttpServerLimitsTest, BodiesAtAnAcceptableRateGetThrough) {
+  HttpServerOptions options;
+  options.read_header_timeout = 200ms;
+  options.min_body_bytes_per_second = 1000;
+  Server s(options);
+  Client c(s.server->boundEndpoint());
+  c.send(post(1500));
+  for (int i = 0; i < 5; ++i) {  // 1500 bytes over ~0.5 s: 3000 B/s
+    std::this_thread::sleep_for(100ms);
+    c.send(std::string(300, 'b'));
+  }
+  const std::string response = c.readResponse(3s);
+  EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
+  EXPECT_NE(response.find("\r\n\r\n1500"), std::string::npos) << response;
+}
+
+TEST(HttpServerLimitsTest, KeepAliveConnectionsIdleOutAfterTheirTimeout) {
+  HttpServerOptions options;
+  options.idle_timeout = 300ms;
+  Server s(options);
+  Client c(s.server->boundEndpoint());
+  c.send(post(3, "abc"));
+  EXPECT_NE(c.readResponse(3s).find("200 OK"), std::string::npos);
+  c.send(post(2, "ab"));  // a second request on the same connection
+  EXPECT_NE(c.readResponse(3s).find("\r\n\r\n2"), std::string::npos);
+  bool closed = false;
+  c.readUntilClosed(3s, closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(eventually(s.server->counters().idle_closed, 1), 1u)
+      << "header " << s.server->counters().header_timeouts.load() << " body "
+      << s.server->counters().body_timeouts.load();
+}
+
+TEST(HttpServerLimitsTest, ConnectionsBeyondTheLimitAreClosed) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  Server s(options);
+  Client a(s.server->boundEndpoint());
+  Client b(s.server->boundEndpoint());
+  std::this_thread::sleep_for(100ms);
+  Client c(s.server->boundEndpoint());
+  bool closed = false;
+  c.readUntilClosed(2s, closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(eventually(s.server->counters().connections_refused, 1), 1u);
+  // The admitted ones still work.
+  a.send(post(1, "a"));
+  EXPECT_NE(a.readResponse(3s).find("200 OK"), std::string::npos);
+}
+
+TEST(HttpServerLimitsTest, TooManyHeadersAreRefused) {
+  HttpServerOptions options;
+  options.max_header_count = 10;
+  Server s(options);
+  Client c(s.server->boundEndpoint());
+  std::string extra;
+  for (int i = 0; i < 20; ++i) extra += "X-H" + std::to_string(i) + ": v\r\n";
+  c.send(post(1, "a", extra));
+  const std::string response = c.readResponse(3s);
+  EXPECT_NE(response.find("431"), std::string::npos) << response;
+  EXPECT_EQ(eventually(s.server->counters().too_many_headers, 1), 1u);
+  EXPECT_EQ(s.handler->handled.load(), 0);
+}
+
+}  // namespace
+}  // namespace otlpd::common
