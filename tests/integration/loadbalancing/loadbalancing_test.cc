@@ -82,6 +82,14 @@ otlp::TracesRequest spanRound(int first, int last, int j) {
   return req;
 }
 
+// A connection of its own, closed when the stub goes (the global subchannel pool would keep it
+// open, and an open connection holds the server's shutdown to its drain deadline).
+std::shared_ptr<grpc::Channel> clientChannel(const std::string& endpoint) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+}
+
 // Sends until the load balancer acknowledges (it refuses retryably when it cannot take a share).
 void sendAcknowledged(pb_collector_trace::TraceService::Stub& stub,
                       const otlp::TracesRequest& req) {
@@ -166,8 +174,7 @@ TEST(LoadBalancing, TracesEndWholeOnOneSinkAndAStoppedSinkGetsItsShareWhenBack) 
   auto lb = OtlpdProcess::start(
       lbConfig(strCat("      static: { hostnames: [\"", a, "\", \"", b, "\"] }")));
   ASSERT_TRUE(lb.ok()) << lb.status();
-  auto channel = grpc::CreateChannel((*lb)->grpcEndpoint(), grpc::InsecureChannelCredentials());
-  auto stub = pb_collector_trace::TraceService::NewStub(channel);
+  auto stub = pb_collector_trace::TraceService::NewStub(clientChannel((*lb)->grpcEndpoint()));
 
   // 200 traces; the first three spans of traces 0-99 while both sinks run.
   constexpr int kTraces = 200;
@@ -225,6 +232,7 @@ TEST(LoadBalancing, TracesEndWholeOnOneSinkAndAStoppedSinkGetsItsShareWhenBack) 
   EXPECT_EQ(
       metric(**lb, "otlpd_exporter_sent_spans_total", {{"exporter", strCat("loadbalancing/", b)}}),
       to_b);
+  stub.reset();
   EXPECT_TRUE((*lb)->stop().cleanExit());
 }
 
@@ -256,14 +264,41 @@ TEST(LoadBalancing, DnsResolverFindsTheSinksBehindLocalhost) {
                     {"resolver", "dns"},
                     {"success", "true"}}),
             1);
-  auto stub = pb_collector_trace::TraceService::NewStub(
-      grpc::CreateChannel((*lb)->grpcEndpoint(), grpc::InsecureChannelCredentials()));
+  auto stub = pb_collector_trace::TraceService::NewStub(clientChannel((*lb)->grpcEndpoint()));
   for (int j = 0; j < kSpansPerTrace; ++j) sendAcknowledged(*stub, spanRound(0, 40, j));
   std::vector<std::pair<std::string, const OtlpdProcess*>> outputs;
   for (size_t i = 0; i < sinks.size(); ++i) outputs.emplace_back(strCat("sink", i), sinks[i].get());
   Landed landed = waitFor(outputs, 40 * kSpansPerTrace, 15s);
   EXPECT_EQ(landed.total(), 40u * kSpansPerTrace);
   checkWholeTraces(landed, 40);
+}
+
+TEST(LoadBalancing, ANameThatResolvesToNothingStartsAndRefusesRetryably) {
+  auto lb = OtlpdProcess::start(
+      lbConfig("      dns: { hostname: no-such-backend.invalid, interval: 1s, timeout: 500ms }"));
+  ASSERT_TRUE(lb.ok()) << lb.status();
+  auto stub = pb_collector_trace::TraceService::NewStub(clientChannel((*lb)->grpcEndpoint()));
+  {
+    grpc::ClientContext ctx;  // holds the channel while it lives
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    otlp::TracesResponse res;
+    grpc::Status s = stub->Export(&ctx, spanRound(0, 9, 0), &res);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+  EXPECT_EQ(metric(**lb, "otlpd_loadbalancer_refused_spans_total",
+                   {{"exporter", "loadbalancing"}, {"reason", "no_backends"}}),
+            9);
+  EXPECT_EQ(metric(**lb, "otlpd_loadbalancer_backends",
+                   {{"exporter", "loadbalancing"}, {"signal", "traces"}}),
+            0);
+  EXPECT_GE(metric(**lb, "otlpd_loadbalancer_resolutions_total",
+                   {{"exporter", "loadbalancing"},
+                    {"signal", "traces"},
+                    {"resolver", "dns"},
+                    {"success", "false"}}),
+            1);
+  stub.reset();
+  EXPECT_TRUE((*lb)->stop().cleanExit());
 }
 
 }  // namespace
