@@ -107,7 +107,7 @@ absl::Status LoadBalancingExporter::shutdown() {
     std::lock_guard update(update_mu_);
     if (stopped_) return absl::OkStatus();
     stopped_ = true;
-    std::unique_lock lock(routing_mu_);
+    absl::WriterMutexLock lock(&routing_mu_);
     old = std::move(routing_);
     routing_.reset();
   }
@@ -127,7 +127,7 @@ void LoadBalancingExporter::shutdownAll(std::vector<std::shared_ptr<Backend>> ba
 }
 
 std::vector<std::string> LoadBalancingExporter::backends() const {
-  std::shared_lock lock(routing_mu_);
+  absl::ReaderMutexLock lock(&routing_mu_);
   return routing_ ? routing_->ring.endpoints() : std::vector<std::string>();
 }
 
@@ -138,7 +138,7 @@ void LoadBalancingExporter::updateMembership(std::vector<std::string> endpoints)
   if (stopped_) return;
   std::shared_ptr<const Routing> current;
   {
-    std::shared_lock lock(routing_mu_);
+    absl::ReaderMutexLock lock(&routing_mu_);
     current = routing_;
   }
   std::map<std::string, std::shared_ptr<Backend>, std::less<>> leaving;
@@ -191,7 +191,7 @@ void LoadBalancingExporter::updateMembership(std::vector<std::string> endpoints)
   const bool changed = !current || current->ring.endpoints() != routing->ring.endpoints();
   if (changed || first_membership_) {
     {
-      std::unique_lock lock(routing_mu_);  // waits for consume() calls using the old routing
+      absl::WriterMutexLock lock(&routing_mu_);  // waits for consume() calls using the old one
       routing_ = routing;
     }
     backends_gauge_->set(static_cast<double>(live.size()));
@@ -242,7 +242,7 @@ absl::Status LoadBalancingExporter::dispatch(const Routing& routing, size_t back
 }
 
 absl::Status LoadBalancingExporter::consume(pipeline::Batch&& batch) {
-  std::shared_lock lock(routing_mu_);
+  absl::ReaderMutexLock lock(&routing_mu_);
   const Routing* routing = routing_.get();
   if (routing == nullptr || routing->backends.empty()) {
     refused_no_backends_->add(batch.itemCount());

@@ -11,11 +11,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/metrics_registry.h"
 #include "exporters/loadbalancing/hash_ring.h"
 #include "exporters/loadbalancing/regroup.h"
@@ -81,7 +81,10 @@ class LoadBalancingExporter final : public pipeline::Exporter {
   bool first_membership_ = true;
 
   // Held shared by consume() while it hands batches over, exclusively to swap the routing.
-  mutable std::shared_mutex routing_mu_;
+  // absl::Mutex, not std::shared_mutex: a waiting writer holds back new readers, so a membership
+  // change is not starved by a steady stream of overlapping consume() calls (glibc's rwlock
+  // prefers readers).
+  mutable absl::Mutex routing_mu_;
   std::shared_ptr<const Routing> routing_;
 
   std::mutex scratch_mu_;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -293,6 +294,44 @@ TEST(LoadBalancingExporter, LogRecordsWithoutATraceIdGoTogetherToEachBackendInTu
   EXPECT_EQ(
       f.counter("otlpd_loadbalancer_unkeyed_log_records_total", {{"exporter", "loadbalancing"}}),
       30);
+}
+
+TEST(LoadBalancingExporter, MembershipChangesWhileRequestsFlowLoseNothing) {
+  const std::vector<std::vector<std::string>> memberships = {
+      kThree,
+      {"10.0.0.1:4317", "10.0.0.2:4317"},
+      {"10.0.0.2:4317", "10.0.0.3:4317", "10.0.0.4:4317"},
+      {"10.0.0.4:4317"},
+      {"10.0.0.1:4317", "10.0.0.3:4317", "10.0.0.4:4317", "10.0.0.5:4317"}};
+  Fixture f(kThree);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  constexpr int kThreads = 4, kRequests = 150, kSpans = 20;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int r = 0; r < kRequests; ++r) {
+        // Trace numbers unique per thread and request.
+        const int first = (t * kRequests + r) * kSpans;
+        if (!f.exporter->consume(wireBatch(spansOf(first, kSpans, 0))).ok()) ++refused;
+      }
+    });
+  }
+  for (int i = 0; i < 60; ++i) f.resolver->set(memberships[static_cast<size_t>(i) % 5]);
+  for (std::thread& t : senders) t.join();
+  EXPECT_EQ(refused.load(), 0);
+  std::vector<std::string> all = {"10.0.0.1:4317", "10.0.0.2:4317", "10.0.0.3:4317",
+                                  "10.0.0.4:4317", "10.0.0.5:4317"};
+  size_t spans = 0;
+  auto placed = tracesPerBackend(f.sinks, all, &spans);
+  EXPECT_EQ(spans, static_cast<size_t>(kThreads * kRequests * kSpans));
+  EXPECT_EQ(placed.size(), static_cast<size_t>(kThreads * kRequests * kSpans));
+  for (const std::string& e : all) {
+    EXPECT_EQ(f.sinks.get(e)->consumed_after_shutdown, 0) << e;
+  }
+  EXPECT_EQ(f.counter("otlpd_loadbalancer_backend_updates_total",
+                      {{"exporter", "loadbalancing"}, {"signal", "traces"}}),
+            60);  // the first, then 59 changes (the first set() repeats the first membership)
 }
 
 TEST(LoadBalancingExporter, BackendIdsCarryTheEndpoint) {

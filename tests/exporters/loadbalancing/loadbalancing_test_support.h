@@ -40,7 +40,8 @@ struct SinkState {
   std::vector<std::string> requests;  // encoded requests, in arrival order
   size_t items = 0;
   int created = 0, started = 0, stopped = 0;
-  absl::Status refuse;  // returned by consume() when not OK
+  int consumed_after_shutdown = 0;  // by the same exporter instance: must never happen
+  absl::Status refuse;              // returned by consume() when not OK
 
   size_t requestCount() {
     std::lock_guard lock(mu);
@@ -59,10 +60,12 @@ class SinkExporter final : public pipeline::Exporter {
   absl::Status shutdown() override {
     std::lock_guard lock(state_->mu);
     ++state_->stopped;
+    stopped_ = true;
     return absl::OkStatus();
   }
   absl::Status consume(pipeline::Batch&& batch) override {
     std::lock_guard lock(state_->mu);
+    if (stopped_) ++state_->consumed_after_shutdown;
     if (!state_->refuse.ok()) return state_->refuse;
     if (auto wire = batch.wireBytes()) {
       state_->requests.emplace_back(*wire);
@@ -75,6 +78,7 @@ class SinkExporter final : public pipeline::Exporter {
 
  private:
   std::shared_ptr<SinkState> state_;
+  bool stopped_ = false;  // guarded by state_->mu
 };
 
 // Backends by endpoint; endpoints listed in `broken` cannot be created.
