@@ -5,6 +5,7 @@
 #include "connectors/spanmetrics/spanmetrics_connector.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/file/file_exporter.h"
+#include "exporters/loadbalancing/loadbalancing_exporter.h"
 #include "exporters/nop/nop_exporter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/otlp_http/otlp_http_exporter.h"
@@ -45,6 +46,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_grpc::makeOtlpGrpcExporterFactory());
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
+  registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
