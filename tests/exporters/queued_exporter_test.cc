@@ -271,6 +271,59 @@ TEST(QueuedExporter, CircuitBreakerOpensAndRecovers) {
   }
 }
 
+TEST(QueuedExporter, AFailingDestinationHandsItsBatchesOverAndRecovers) {
+  HelperConfig c = fastConfig();
+  c.queue.num_consumers = 1;
+  Fixture f(c);
+  auto* failover = dynamic_cast<Failover*>(f.exporter.get());
+  ASSERT_NE(failover, nullptr);
+  std::mutex mu;
+  std::vector<size_t> taken;
+  bool accept = true;
+  failover->setFailover([&](Batch&& b) {
+    std::lock_guard lock(mu);
+    if (!accept) return absl::UnavailableError("nobody healthy");
+    taken.push_back(b.itemCount());
+    return absl::OkStatus();
+  });
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_FALSE(failover->failing());
+  ASSERT_TRUE(f.exporter->consume(spans("a", 3)).ok());
+  // Two failed attempts make it failing; the batch is then handed over, not retried further.
+  EXPECT_TRUE(waitFor([&] {
+    std::lock_guard lock(mu);
+    return taken.size() == 1;
+  }));
+  EXPECT_TRUE(failover->failing());
+  EXPECT_EQ(f.sender->attempts, Failover::kFailingAfter);
+  // While failing, new batches go straight over (the probe a second aside).
+  ASSERT_TRUE(f.exporter->consume(spans("b", 2)).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("c", 4)).ok());
+  EXPECT_TRUE(waitFor([&] {
+    std::lock_guard lock(mu);
+    return taken.size() == 3;
+  }));
+  EXPECT_LE(f.sender->attempts, Failover::kFailingAfter + 1);
+  EXPECT_EQ(f.metrics.counter("otlpd_exporter_failed_over_spans_total", "", {{"exporter", "otlp"}})
+                .value(),
+            9u);
+  // Nobody to take it: the exporter keeps it and retries until the destination answers.
+  {
+    std::lock_guard lock(mu);
+    accept = false;
+  }
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();
+  }
+  ASSERT_TRUE(f.exporter->consume(spans("d", 5)).ok());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 5; }));
+  EXPECT_FALSE(failover->failing()) << "a delivery ends the failing state";
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
 TEST(WriteAheadLog, ReplaysUnacknowledgedRecordsAndIgnoresATornTail) {
   TempDir dir;
   {

@@ -94,8 +94,13 @@ async function withDeployment(policies, fn) {
     balancer = await startGrpcBalancer(agents.map((a) => a.endpoints['otlp.grpc']));
     return await fn({ sink, samplers, agents, balancer });
   } catch (e) {
-    e.message += `\n${started.map((o) => o.describe()).join('\n')}\n${balancer ? balancer.log() : ''}`;
-    throw e;
+    const context = `\n${started.map((o) => o.describe()).join('\n')}\n${balancer ? balancer.log() : ''}`;
+    if (e instanceof Error) {
+      e.message += context;
+      throw e;
+    }
+    const parts = Array.isArray(e) ? e : [e];
+    throw new Error(`${parts.map((x) => x?.stack ?? x?.message ?? String(x)).join('; ')}${context}`);
   } finally {
     if (balancer) await balancer.stop();
     for (const o of started.reverse()) {
@@ -111,7 +116,7 @@ async function withDeployment(policies, fn) {
  * `onTrace(i)` runs before trace i.
  */
 async function sendTraces(url, count, { errorEvery = 5, onTrace = async () => {} } = {}) {
-  const rec = recordingExporter(new OTLPTraceExporter({ url, timeoutMillis: 10000 }));
+  const rec = recordingExporter(new OTLPTraceExporter({ url, timeoutMillis: 10000, concurrencyLimit: 100 }));
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'scale-out-shop' }),
     spanProcessors: [new SimpleSpanProcessor(rec.exporter)],
@@ -131,7 +136,7 @@ async function sendTraces(url, count, { errorEvery = 5, onTrace = async () => {}
     }
     root.end();
     traceIds.push(id);
-    if (i % 20 === 19) await provider.forceFlush();
+    if (i % 10 === 9) await provider.forceFlush();
   }
   await provider.forceFlush();
   await provider.shutdown();
@@ -215,7 +220,7 @@ test('nginx → 2 agents (loadbalancing by trace id) → 2 tail samplers: each t
 
 test('a sampler stopped mid-run: its share moves to the other and nothing acknowledged is lost', { timeout: 120000 }, async () => {
   const policies = '      - { name: all, type: always_sample }';
-  await withDeployment(policies, async ({ sink, samplers, balancer }) => {
+  await withDeployment(policies, async ({ sink, samplers, agents, balancer }) => {
     const TRACES = 200;
     let stopped = null;
     const { traceIds } = await sendTraces(balancer.url, TRACES, {
@@ -233,6 +238,13 @@ test('a sampler stopped mid-run: its share moves to the other and nothing acknow
     for (const id of traceIds) {
       assert.equal(new Set(atSink.get(id) ?? []).size, SPANS_PER_TRACE, `every span of trace ${id} reached the sink`);
     }
+    // The agents routed the stopped sampler's keys, and handed its queued spans, to the other.
+    let movedAway = 0;
+    for (const agent of agents) {
+      const text = await agent.scrapeMetrics();
+      movedAway += promValue(text, 'otlpd_loadbalancer_rerouted_spans_total', {}) ?? 0;
+    }
+    assert.ok(movedAway > 0, 'spans were rerouted past the stopped sampler');
     // The remaining sampler took over: it decided traces after the other stopped.
     const after = await decided(samplers[0], 'kept');
     assert.ok(after.traces > TRACES / 4, `the remaining sampler kept its share and more (${after.traces})`);

@@ -36,8 +36,20 @@ std::string pathSafe(std::string_view id) {
   return out;
 }
 
-class QueuedExporter final : public pipeline::Exporter {
+class QueuedExporter final : public pipeline::Exporter, public Failover {
  public:
+  void setFailover(std::function<absl::Status(pipeline::Batch&&)> take_over) override {
+    failover_ = std::move(take_over);
+    handed_over_ = &metrics_.counter(
+        strCat("otlpd_exporter_failed_over_", pipeline::itemName(signal_), "_total"),
+        strCat("Items handed to another destination while this one kept failing (",
+               pipeline::itemName(signal_), ")."),
+        {{"exporter", id_}});
+  }
+  bool failing() const override {
+    return consecutive_failures_.load(std::memory_order_relaxed) >= kFailingAfter;
+  }
+
   QueuedExporter(const pipeline::CreateSettings& settings, Signal signal, HelperConfig config,
                  SenderFactory sender_factory, HelperHooks hooks)
       : id_(settings.id.toString()),
@@ -398,14 +410,34 @@ class QueuedExporter final : public pipeline::Exporter {
     return Outcome::kDone;
   }
 
+  // Offers the batch to the failover target; true when it took it.
+  bool handOver(const pipeline::Batch& batch, int64_t items) {
+    if (!failover_) return false;
+    pipeline::Batch copy = batch;
+    if (!failover_(std::move(copy)).ok()) return false;
+    handed_over_->add(static_cast<uint64_t>(items));
+    return true;
+  }
+
+  // While failing, one real attempt a second probes the destination; the rest is handed over.
+  bool probeDue() {
+    const absl::Time now = now_();
+    std::lock_guard lock(breaker_mu_);
+    if (now - last_probe_ < absl::Seconds(1)) return false;
+    last_probe_ = now;
+    return true;
+  }
+
   Outcome deliver(const pipeline::Batch& batch, int64_t items) {
     const absl::Time start = now_();
     std::string last_error = "none (not attempted)";
     for (int retry = 0;; ++retry) {
       if (pastDrainDeadline() || (wal_ && stopping())) return interrupted(batch, items, last_error);
+      if (failover_ && failing() && !probeDue() && handOver(batch, items)) return Outcome::kDone;
       if (!passBreaker()) return interrupted(batch, items, last_error);
       SendResult r = sender_->send(batch, cfg_.timeout);
       if (r.status.ok()) {
+        consecutive_failures_.store(0, std::memory_order_relaxed);
         breakerOutcome(false);
         const int64_t rejected = std::clamp<int64_t>(r.rejected_items, 0, items);
         sent_->add(static_cast<uint64_t>(items - rejected));
@@ -427,11 +459,14 @@ class QueuedExporter final : public pipeline::Exporter {
       last_error = r.status.ToString();
       if (r.status.code() == absl::StatusCode::kInvalidArgument) {
         // The destination answered: it is healthy, the data is not.
+        consecutive_failures_.store(0, std::memory_order_relaxed);
         breakerOutcome(false);
         deadLetter(batch, items, "permanent", strCat("permanent error: ", last_error), false);
         return Outcome::kDone;
       }
       breakerOutcome(true);
+      consecutive_failures_.fetch_add(1, std::memory_order_relaxed);
+      if (failing() && handOver(batch, items)) return Outcome::kDone;
       if (!cfg_.retry.enabled) {
         deadLetter(batch, items, "retry_disabled",
                    strCat("retry_on_failure disabled; error: ", last_error), false);
@@ -522,6 +557,11 @@ class QueuedExporter final : public pipeline::Exporter {
 
   std::mutex breaker_mu_;
   CircuitBreaker breaker_;
+  absl::Time last_probe_ = absl::InfinitePast();  // under breaker_mu_
+
+  std::function<absl::Status(pipeline::Batch&&)> failover_;  // set before start()
+  common::Counter* handed_over_ = nullptr;
+  std::atomic<int> consecutive_failures_{0};
 
   common::Counter* sent_;
   common::Counter* send_failed_;

@@ -18,6 +18,21 @@
 
 namespace otlpd::exporters::helper {
 
+// What an exporter of the helper offers a component that spreads data over several of them (the
+// loadbalancing exporter): whether its destination keeps failing, and a way to hand what it holds
+// to another destination instead of retrying it here.
+class Failover {
+ public:
+  virtual ~Failover() = default;
+  // `take_over` is offered, from the exporter's sending thread, each batch whose destination is
+  // failing (after the attempt that failed, or instead of an attempt while failing, except for
+  // one probe a second); OK means it took the batch, which then counts as delivered here.
+  virtual void setFailover(std::function<absl::Status(pipeline::Batch&&)> take_over) = 0;
+  // Since kFailingAfter consecutive retryable failures, until a send succeeds.
+  virtual bool failing() const = 0;
+  static constexpr int kFailingAfter = 2;
+};
+
 // Called in start(), so that creating an exporter binds and connects nothing.
 using SenderFactory = std::function<absl::StatusOr<std::shared_ptr<Sender>>()>;
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "common/logging.h"
 #include "common/strings.h"
+#include "exporters/helper/queued_exporter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 
 namespace otlpd::exporters::loadbalancing {
@@ -30,14 +32,57 @@ BackendHost& backendHost() {
 struct LoadBalancingExporter::Backend {
   std::string endpoint;
   std::unique_ptr<pipeline::Exporter> exporter;
+  helper::Failover* failover = nullptr;  // the exporter's, when it has one (otlp_grpc does)
   common::Counter* requests = nullptr;
   common::Counter* items = nullptr;
 };
 
 // A membership as consume() sees it: backends[i] is the backend of ring.endpoints()[i].
+// The ring of the backends that are not failing, and which backend each of its entries is.
+struct LoadBalancingExporter::Fallback {
+  std::vector<bool> down;
+  HashRing ring;
+  std::vector<size_t> backend_of;
+};
+
 struct LoadBalancingExporter::Routing {
   HashRing ring;
   std::vector<std::shared_ptr<Backend>> backends;
+
+  // Which backends fail now; nullopt when none does (the common case, one atomic load each).
+  std::optional<std::vector<bool>> downNow() const {
+    std::optional<std::vector<bool>> down;
+    for (size_t i = 0; i < backends.size(); ++i) {
+      if (backends[i]->failover == nullptr || !backends[i]->failover->failing()) continue;
+      if (!down) down.emplace(backends.size(), false);
+      (*down)[i] = true;
+    }
+    return down;
+  }
+
+  // The fallback ring for a set of failing backends (null when all fail); cached, since the set
+  // changes only when a backend starts or stops failing.
+  std::shared_ptr<const Fallback> fallbackFor(const std::vector<bool>& down) const {
+    std::lock_guard lock(fallback_mu);
+    if (fallback && fallback->down == down)
+      return fallback->backend_of.empty() ? nullptr : fallback;
+    auto made = std::make_shared<Fallback>();
+    made->down = down;
+    std::vector<std::string> healthy;
+    for (size_t i = 0; i < backends.size(); ++i) {
+      if (!down[i]) healthy.push_back(ring.endpoints()[i]);
+    }
+    made->ring = HashRing(healthy);
+    // Both lists are sorted: the healthy ring's i-th endpoint is the i-th healthy backend.
+    for (size_t i = 0; i < backends.size(); ++i) {
+      if (!down[i]) made->backend_of.push_back(i);
+    }
+    fallback = made;
+    return made->backend_of.empty() ? nullptr : fallback;
+  }
+
+  mutable std::mutex fallback_mu;
+  mutable std::shared_ptr<const Fallback> fallback;
 };
 
 struct LoadBalancingExporter::Scratch {
@@ -81,6 +126,12 @@ LoadBalancingExporter::LoadBalancingExporter(const pipeline::CreateSettings& set
   refused_no_backends_ = refused("no_backends");
   refused_by_backend_ = refused("backend_refused");
   refused_malformed_ = refused("malformed");
+  rerouted_ = &metrics_.counter(
+      strCat("otlpd_loadbalancer_rerouted_", item, "_total"),
+      strCat("Items sent to the next healthy backend on the ring because their own backend kept "
+             "failing (",
+             item, ")."),
+      labels);
   unkeyed_ = &metrics_.counter(
       strCat("otlpd_loadbalancer_unkeyed_", item, "_total"),
       strCat("Items without a routing key (no trace id), sent to one backend per request in "
@@ -156,6 +207,15 @@ void LoadBalancingExporter::updateMembership(std::vector<std::string> endpoints)
       continue;
     }
     absl::StatusOr<std::unique_ptr<pipeline::Exporter>> made = make_backend_(endpoint);
+    helper::Failover* failover = nullptr;
+    if (made.ok()) {
+      failover = dynamic_cast<helper::Failover*>(made->get());
+      if (failover != nullptr) {
+        failover->setFailover([this, endpoint](pipeline::Batch&& batch) {
+          return takeOver(endpoint, std::move(batch));
+        });
+      }
+    }
     absl::Status started = made.ok() ? (*made)->start(backendHost()) : made.status();
     if (!started.ok()) {
       if (made.ok()) (void)(*made)->shutdown();
@@ -171,6 +231,7 @@ void LoadBalancingExporter::updateMembership(std::vector<std::string> endpoints)
     auto backend = std::make_shared<Backend>();
     backend->endpoint = endpoint;
     backend->exporter = *std::move(made);
+    backend->failover = failover;
     backend->requests =
         &metrics_.counter("otlpd_loadbalancer_backend_requests_total",
                           "Requests the loadbalancing exporter handed to each backend's exporter.",
@@ -276,9 +337,20 @@ absl::Status LoadBalancingExporter::consume(pipeline::Batch&& batch) {
     return absl::InvalidArgumentError(strCat("loadbalancing: ", s.message()));
   }
   if (result.unkeyed_items > 0) unkeyed_->add(result.unkeyed_items);
+  std::shared_ptr<const Fallback> fallback;
+  if (std::optional<std::vector<bool>> down = routing->downNow()) {
+    fallback = routing->fallbackFor(*down);
+  }
+  auto send = [&](size_t b, pipeline::Batch&& part) {
+    if (fallback && fallback->down[b]) {
+      rerouted_->add(part.itemCount());
+      return spread(*routing, *fallback, std::move(part));
+    }
+    return dispatch(*routing, b, std::move(part));
+  };
   absl::Status first_error;
   if (result.whole) {
-    first_error = dispatch(*routing, *result.whole, std::move(batch));
+    first_error = send(*result.whole, std::move(batch));
   } else {
     for (size_t b = 0; b < scratch->shares.size(); ++b) {
       Share& share = scratch->shares[b];
@@ -288,13 +360,76 @@ absl::Status LoadBalancingExporter::consume(pipeline::Batch&& batch) {
       share.request = std::string();
       part.reserveLike(batch);
       part.setMetadata(batch.sharedMetadata());
-      if (absl::Status d = dispatch(*routing, b, std::move(part)); !d.ok() && first_error.ok()) {
+      if (absl::Status d = send(b, std::move(part)); !d.ok() && first_error.ok()) {
         first_error = d;
       }
     }
   }
   returnScratch(std::move(scratch));
   return first_error;
+}
+
+absl::Status LoadBalancingExporter::spread(const Routing& routing, const Fallback& fallback,
+                                           pipeline::Batch&& batch) {
+  if (fallback.backend_of.size() == 1)
+    return dispatch(routing, fallback.backend_of[0], std::move(batch));
+  std::string serialized;
+  std::string_view request;
+  if (auto wire = batch.wireBytes()) {
+    request = *wire;
+  } else if (batch.request().SerializeToString(&serialized)) {
+    request = serialized;
+  } else {
+    return absl::InternalError("cannot encode the batch for load balancing");
+  }
+  std::unique_ptr<Scratch> scratch = takeScratch();
+  RegroupResult result;
+  const size_t unkeyed_backend =
+      unkeyed_turn_.fetch_add(1, std::memory_order_relaxed) % fallback.backend_of.size();
+  absl::Status s =
+      scratch->regrouper.regroup(request, fallback.ring, unkeyed_backend, scratch->shares, result);
+  absl::Status first_error = s;
+  if (s.ok() && result.whole) {
+    first_error = dispatch(routing, fallback.backend_of[*result.whole], std::move(batch));
+  } else if (s.ok()) {
+    for (size_t b = 0; b < scratch->shares.size(); ++b) {
+      Share& share = scratch->shares[b];
+      if (share.request.empty()) continue;
+      pipeline::Batch part = pipeline::Batch::fromWire(
+          signal_, pipeline::WireBytes::fromString(std::move(share.request)), share.items);
+      share.request = std::string();
+      part.reserveLike(batch);
+      part.setMetadata(batch.sharedMetadata());
+      absl::Status d = dispatch(routing, fallback.backend_of[b], std::move(part));
+      if (!d.ok() && first_error.ok()) first_error = d;
+    }
+  }
+  returnScratch(std::move(scratch));
+  return first_error;
+}
+
+absl::Status LoadBalancingExporter::takeOver(const std::string& from, pipeline::Batch&& batch) {
+  // Called from a backend's sending thread. A membership change may be waiting for consume()
+  // calls and then shut that very backend down: never wait for the lock here.
+  if (!routing_mu_.ReaderTryLock()) {
+    return absl::UnavailableError("loadbalancing: membership changing");
+  }
+  struct Unlock {
+    absl::Mutex& mu;
+    ~Unlock() { mu.ReaderUnlock(); }
+  } unlock{routing_mu_};
+  const Routing* routing = routing_.get();
+  if (routing == nullptr || routing->backends.empty()) {
+    return absl::UnavailableError("loadbalancing: no backends");
+  }
+  std::vector<bool> down = routing->downNow().value_or(std::vector<bool>(routing->backends.size()));
+  for (size_t i = 0; i < routing->backends.size(); ++i) {
+    if (routing->backends[i]->endpoint == from) down[i] = true;
+  }
+  std::shared_ptr<const Fallback> fallback = routing->fallbackFor(down);
+  if (!fallback) return absl::UnavailableError("loadbalancing: every backend is failing");
+  rerouted_->add(batch.itemCount());
+  return spread(*routing, *fallback, std::move(batch));
 }
 
 namespace {
@@ -462,10 +597,13 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
       YAML::Node yaml = backendConfig(YAML::Clone(template_node), endpoint);
       // Dead letters go to a directory per backend: the writers of two backends sharing one could
       // pick the same file name, and each keeps its own max_size_mib.
+      // (yaml-cpp throws on reading through a missing key: test each level first.)
       const YAML::Node& read = yaml;
-      if (read["dead_letter_queue"].IsMap() && read["dead_letter_queue"]["directory"].IsScalar()) {
-        yaml["dead_letter_queue"]["directory"] =
-            strCat(read["dead_letter_queue"]["directory"].Scalar(), "/", directoryName(endpoint));
+      if (const YAML::Node dlq = read["dead_letter_queue"]; dlq && dlq.IsMap()) {
+        if (const YAML::Node directory = dlq["directory"]; directory && directory.IsScalar()) {
+          yaml["dead_letter_queue"]["directory"] =
+              strCat(directory.Scalar(), "/", directoryName(endpoint));
+        }
       }
       config::ConfigNode node(yaml, path, errors);
       auto exporter = otlp_factory->create(

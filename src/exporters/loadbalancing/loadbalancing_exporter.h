@@ -64,6 +64,12 @@ class LoadBalancingExporter final : public pipeline::Exporter {
   struct Scratch;
 
   absl::Status dispatch(const Routing& routing, size_t backend, pipeline::Batch&& batch);
+  // Backends whose exporter keeps failing (beyond the Collector): while one fails, the keys it
+  // owns go to the next healthy backend on the ring, and what its queue holds is handed there
+  // too, so a backend that is down does not hold its share of traces until it returns.
+  struct Fallback;
+  absl::Status spread(const Routing& routing, const Fallback& fallback, pipeline::Batch&& batch);
+  absl::Status takeOver(const std::string& from, pipeline::Batch&& batch);
   std::unique_ptr<Scratch> takeScratch();
   void returnScratch(std::unique_ptr<Scratch> scratch);
   static void shutdownAll(std::vector<std::shared_ptr<Backend>> backends);
@@ -98,6 +104,7 @@ class LoadBalancingExporter final : public pipeline::Exporter {
   common::Counter* refused_by_backend_;
   common::Counter* refused_malformed_;
   common::Counter* unkeyed_;
+  common::Counter* rerouted_;
 };
 
 }  // namespace otlpd::exporters::loadbalancing

@@ -334,6 +334,52 @@ TEST(LoadBalancingExporter, MembershipChangesWhileRequestsFlowLoseNothing) {
             60);  // the first, then 59 changes (the first set() repeats the first membership)
 }
 
+TEST(LoadBalancingExporter, AFailingBackendsKeysGoToTheNextHealthyOneAndComeBack) {
+  Fixture f(kThree);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  // Where each trace goes while all are healthy.
+  ASSERT_TRUE(f.exporter->consume(wireBatch(spansOf(0, 300, 0))).ok());
+  const auto healthy = tracesPerBackend(f.sinks, kThree, nullptr);
+  for (const std::string& e : kThree) f.sinks.get(e)->requests.clear();
+
+  f.sinks.get(kThree[1])->failing = true;
+  ASSERT_TRUE(f.exporter->consume(wireBatch(spansOf(0, 300, 1))).ok());
+  const auto failing = tracesPerBackend(f.sinks, kThree, nullptr);
+  EXPECT_EQ(f.sinks.get(kThree[1])->requestCount(), 0u) << "nothing for the failing backend";
+  size_t moved = 0;
+  for (const auto& [trace, backends] : failing) {
+    ASSERT_EQ(backends.size(), 1u) << "a trace stays whole on one backend";
+    const std::string& before = *healthy.at(trace).begin();
+    if (before == kThree[1]) {
+      ++moved;
+    } else {
+      EXPECT_EQ(*backends.begin(), before) << "only the failing backend's traces move";
+    }
+  }
+  EXPECT_GT(moved, 60u);
+  EXPECT_EQ(f.counter("otlpd_loadbalancer_rerouted_spans_total",
+                      {{"exporter", "loadbalancing"}, {"signal", "traces"}}),
+            static_cast<double>(moved));
+
+  // What the failing backend's queue hands over lands on the healthy ones, by the same rule.
+  auto hook = f.sinks.get(kThree[1])->take_over;
+  ASSERT_TRUE(hook);
+  const size_t before_items = f.sinks.get(kThree[0])->items + f.sinks.get(kThree[2])->items;
+  ASSERT_TRUE(hook(wireBatch(spansOf(0, 300, 2))).ok());
+  EXPECT_EQ(f.sinks.get(kThree[0])->items + f.sinks.get(kThree[2])->items, before_items + 300);
+
+  // Back to health: its keys return.
+  f.sinks.get(kThree[1])->failing = false;
+  for (const std::string& e : kThree) f.sinks.get(e)->requests.clear();
+  ASSERT_TRUE(f.exporter->consume(wireBatch(spansOf(0, 300, 3))).ok());
+  EXPECT_EQ(tracesPerBackend(f.sinks, kThree, nullptr), healthy);
+
+  // Every backend failing: the data waits in the owners' queues as before (no fallback).
+  for (const std::string& e : kThree) f.sinks.get(e)->failing = true;
+  EXPECT_EQ(hook(wireBatch(spansOf(0, 10, 4))).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(f.exporter->consume(wireBatch(spansOf(0, 10, 4))).ok());
+}
+
 TEST(LoadBalancingExporter, BackendIdsCarryTheEndpoint) {
   EXPECT_EQ(LoadBalancingExporter::backendId({"loadbalancing", ""}, "10.0.0.1:4317").toString(),
             "loadbalancing/10.0.0.1:4317");

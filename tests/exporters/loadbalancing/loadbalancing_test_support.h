@@ -2,6 +2,8 @@
 // backends that keep what they were handed (or refuse it on demand).
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "exporters/helper/queued_exporter.h"
 #include "exporters/loadbalancing/loadbalancing_exporter.h"
 #include "otlp/proto.h"
 
@@ -40,8 +43,10 @@ struct SinkState {
   std::vector<std::string> requests;  // encoded requests, in arrival order
   size_t items = 0;
   int created = 0, started = 0, stopped = 0;
-  int consumed_after_shutdown = 0;  // by the same exporter instance: must never happen
-  absl::Status refuse;              // returned by consume() when not OK
+  int consumed_after_shutdown = 0;   // by the same exporter instance: must never happen
+  absl::Status refuse;               // returned by consume() when not OK
+  std::atomic<bool> failing{false};  // what the backend's helper::Failover reports
+  std::function<absl::Status(pipeline::Batch&&)> take_over;  // what the exporter was given
 
   size_t requestCount() {
     std::lock_guard lock(mu);
@@ -49,9 +54,13 @@ struct SinkState {
   }
 };
 
-class SinkExporter final : public pipeline::Exporter {
+class SinkExporter final : public pipeline::Exporter, public helper::Failover {
  public:
   explicit SinkExporter(std::shared_ptr<SinkState> state) : state_(std::move(state)) {}
+  void setFailover(std::function<absl::Status(pipeline::Batch&&)> take_over) override {
+    state_->take_over = std::move(take_over);
+  }
+  bool failing() const override { return state_->failing.load(); }
   absl::Status start(pipeline::Host&) override {
     std::lock_guard lock(state_->mu);
     ++state_->started;
