@@ -1,4 +1,4 @@
-// The four recipes of docs/SAMPLING-policies.md, read from that page exactly as written there, and
+// The four recipes of docs/SAMPLING.md, read from that page exactly as written there, and
 // checked on generated traces: what each keeps is what its text promises.
 #include <fstream>
 #include <map>
@@ -11,7 +11,7 @@ namespace {
 
 using namespace testing;  // NOLINT: test helpers
 
-constexpr const char* kRecipesDoc = OTLPD_SOURCE_DIR "/docs/SAMPLING-policies.md";
+constexpr const char* kRecipesDoc = OTLPD_SOURCE_DIR "/docs/SAMPLING.md";
 
 // The ```yaml block that follows `<!-- recipe: name -->` in the doc.
 std::string recipeYaml(const std::string& name) {
