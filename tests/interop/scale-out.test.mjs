@@ -6,7 +6,7 @@
 // still be decided on exactly one sampler, complete. Then a sampler is stopped mid-run: its share
 // moves to the other and nothing acknowledged is lost.
 import assert from 'node:assert/strict';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,7 +18,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { assertAllExportsSucceeded, recordingExporter } from './lib/exporters.mjs';
 import { startGrpcBalancer } from './lib/nginx.mjs';
 import { spansOf } from './lib/otlp-json.mjs';
-import { promValue, startOtlpd } from './lib/otlpd.mjs';
+import { otlpdBinary, promValue, startOtlpd } from './lib/otlpd.mjs';
 
 const SPANS_PER_TRACE = 5;
 const q = (s) => JSON.stringify(s);
@@ -145,6 +145,28 @@ async function sendTraces(url, count, { errorEvery = 5, onTrace = async () => {}
   return { traceIds, errorIds };
 }
 
+/**
+ * `otlpd loadgen` through nginx: `traces` traces of 8 spans (its realistic shape), each whole in
+ * one request of 10 traces, every request distinct. Returns the report.
+ */
+async function loadgen(url, traces) {
+  const endpoint = url.replace('http://', '');
+  const args = ['loadgen', '--endpoint', endpoint, '--count', String(traces * 8), '--batch', '80',
+    '--variants', String(traces / 10), '--concurrency', '2', '--json', '--quiet'];
+  const child = spawn(otlpdBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { err += c; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, `loadgen failed: ${err}${out}`);
+  const report = JSON.parse(out.trim().split('\n').pop());
+  assert.equal(report.items.acknowledged, traces * 8, `loadgen: every span acknowledged: ${out}`);
+  return report;
+}
+
 async function decided(sampler, decision) {
   const text = await sampler.scrapeMetrics();
   return {
@@ -179,12 +201,16 @@ test('nginx → 2 agents (loadbalancing by trace id) → 2 tail samplers: each t
   const policies = `      - { name: errors, type: status_code, status_code: { status_codes: [ERROR] } }
       - { name: some, type: probabilistic, probabilistic: { sampling_percentage: 25 } }`;
   await withDeployment(policies, async ({ sink, samplers, agents, balancer }) => {
-    const TRACES = 200;
-    const { traceIds, errorIds } = await sendTraces(balancer.url, TRACES);
+    const SDK_TRACES = 200;
+    const LOADGEN_TRACES = 100;
+    const TRACES = SDK_TRACES + LOADGEN_TRACES;
+    const SPANS = SDK_TRACES * SPANS_PER_TRACE + LOADGEN_TRACES * 8;
+    const { traceIds, errorIds } = await sendTraces(balancer.url, SDK_TRACES);
+    await loadgen(balancer.url, LOADGEN_TRACES);
     // Both agents took requests: spans of one trace came in through different agents.
     for (const agent of agents) {
       const text = await agent.scrapeMetrics();
-      assert.ok((promValue(text, 'otlpd_receiver_accepted_spans_total', {}) ?? 0) > TRACES, 'each agent receives a share');
+      assert.ok((promValue(text, 'otlpd_receiver_accepted_spans_total', {}) ?? 0) > SDK_TRACES, 'each agent receives a share');
     }
     const totals = await waitFor('every trace decided', async () => {
       const kept = await Promise.all(samplers.map((s) => decided(s, 'kept')));
@@ -201,17 +227,20 @@ test('nginx → 2 agents (loadbalancing by trace id) → 2 tail samplers: each t
     const keptTraces = totals.kept.reduce((n, d) => n + d.traces, 0);
     const keptSpans = totals.kept.reduce((n, d) => n + d.spans, 0);
     const droppedSpans = totals.dropped.reduce((n, d) => n + d.spans, 0);
-    assert.equal(keptSpans + droppedSpans, TRACES * SPANS_PER_TRACE, 'every span decided, once');
-    assert.equal(keptSpans, keptTraces * SPANS_PER_TRACE, 'kept traces are complete');
+    assert.equal(keptSpans + droppedSpans, SPANS, 'every span decided, once');
 
     await sink.waitForJsonl('traces', (l) => spansOf(l).length, keptSpans, { timeoutMs: 20000 });
     const atSink = sinkTraces(sink);
     assert.equal(atSink.size, keptTraces, 'the sink has exactly the kept traces');
+    let spansAtSink = 0;
     for (const [id, spans] of atSink) {
-      assert.ok(traceIds.includes(id), `unknown trace ${id} at the sink`);
-      assert.equal(new Set(spans).size, SPANS_PER_TRACE, `trace ${id} complete, each span once`);
-      assert.equal(spans.length, SPANS_PER_TRACE, `trace ${id} has no duplicate span`);
+      // The SDK's traces have 5 spans, loadgen's 8: each arrives complete, each span once.
+      const want = traceIds.includes(id) ? SPANS_PER_TRACE : 8;
+      assert.equal(new Set(spans).size, want, `trace ${id} complete`);
+      assert.equal(spans.length, want, `trace ${id} has no duplicate span`);
+      spansAtSink += spans.length;
     }
+    assert.equal(spansAtSink, keptSpans, 'kept traces are complete');
     for (const id of errorIds) assert.ok(atSink.has(id), `error trace ${id} kept`);
     assert.ok(keptTraces > errorIds.size, 'the probabilistic policy kept some of the rest');
     assert.ok(keptTraces < TRACES, 'and dropped others');
