@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json_escape.h"
+#include "common/process_memory.h"
 #include "common/strings.h"
 
 namespace otlpd::server {
@@ -62,6 +63,11 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
   return t;
 }
 
+// The budget without a memory_limiter: a quarter of the cgroup limit or of physical memory
+// leaves the rest to the process itself, the allocator's slack and what transports hold.
+constexpr int64_t kDefaultBudgetPercentage = 25;
+constexpr size_t kMinimumBudgetBytes = size_t{32} << 20;
+
 }  // namespace
 
 std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
@@ -75,6 +81,18 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
   const size_t previous_limit = memory_.limit();
   memory_.setLimit(0);
   auto graph = pipeline::Graph::build(root_node, service_node, factories, *metrics_, &memory_);
+  // Without a memory_limiter the budget still holds (a client must not be able to drive the
+  // service out of memory): service.memory_budget, or a share of what the process may use.
+  config::ConfigNode budget = service_node.child("memory_budget");
+  const int64_t budget_mib = budget.getInt("limit_mib", 0, 0);
+  const int64_t budget_pct = budget.getInt("limit_percentage", kDefaultBudgetPercentage, 1, 100);
+  budget.rejectUnknownKeys();
+  if (memory_.limit() == 0) {
+    const size_t available = common::availableMemoryBytes().value_or(size_t{4} << 30);
+    const size_t limit = budget_mib > 0 ? static_cast<size_t>(budget_mib) << 20
+                                        : available / 100 * static_cast<size_t>(budget_pct);
+    memory_.setLimit(std::max<size_t>(limit, kMinimumBudgetBytes));
+  }
   service_node.rejectUnknownKeys();
   root_node.rejectUnknownKeys();
   if (!errors.empty()) {
@@ -99,8 +117,9 @@ std::unique_ptr<Service> Service::build(const YAML::Node& root,
       [memory] { return static_cast<double>(memory->inUse()); });
   service->metrics_->callbackGauge(
       "otlpd_memory_budget_limit_bytes",
-      "The memory budget (memory_limiter soft limit); 0 when no memory_limiter is configured.", {},
-      [memory] { return static_cast<double>(memory->limit()); });
+      "The memory budget for telemetry in flight and queued: from memory_limiter, else "
+      "service.memory_budget (default 25% of the cgroup limit or physical memory).",
+      {}, [memory] { return static_cast<double>(memory->limit()); });
   return service;
 }
 

@@ -1,10 +1,12 @@
 #include "exporters/loadbalancing/loadbalancing_exporter.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "exporters/helper/queued_exporter.h"
@@ -33,6 +35,15 @@ struct LoadBalancingExporter::Backend {
   std::string endpoint;
   std::unique_ptr<pipeline::Exporter> exporter;
   helper::Failover* failover = nullptr;  // the exporter's, when it has one (otlp_grpc does)
+  // While it fails, one share a second still goes to it: its exporter's probe, without which it
+  // would never see data again and never recover.
+  std::atomic<int64_t> last_probe_ns{0};
+  bool probeTurn() {
+    const int64_t now = absl::GetCurrentTimeNanos();
+    int64_t last = last_probe_ns.load(std::memory_order_relaxed);
+    return now - last >= 1'000'000'000 &&
+           last_probe_ns.compare_exchange_strong(last, now, std::memory_order_relaxed);
+  }
   common::Counter* requests = nullptr;
   common::Counter* items = nullptr;
 };
@@ -342,7 +353,7 @@ absl::Status LoadBalancingExporter::consume(pipeline::Batch&& batch) {
     fallback = routing->fallbackFor(*down);
   }
   auto send = [&](size_t b, pipeline::Batch&& part) {
-    if (fallback && fallback->down[b]) {
+    if (fallback && fallback->down[b] && !routing->backends[b]->probeTurn()) {
       rerouted_->add(part.itemCount());
       return spread(*routing, *fallback, std::move(part));
     }
