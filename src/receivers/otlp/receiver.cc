@@ -2,6 +2,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
@@ -23,7 +25,46 @@ struct GrpcConfig {
   std::string endpoint = "localhost:4317";
   int64_t max_recv_msg_size_mib = kDefaultMaxMessageMib;
   bool include_metadata = false;
+  // The Collector's server settings that bound what a client holds (configgrpc); 0: gRPC's
+  // default. Channel arguments by name, in milliseconds where they are durations.
+  int64_t max_concurrent_streams = 0;
+  std::vector<std::pair<const char*, int>> channel_args;
 };
+
+// keepalive.server_parameters and keepalive.enforcement_policy as gRPC channel arguments.
+void readGrpcKeepalive(config::ConfigNode& grpc_node, GrpcConfig& grpc) {
+  config::ConfigNode keepalive = grpc_node.child("keepalive");
+  auto millis = [](config::ConfigNode& n, std::string_view key) -> std::optional<int> {
+    if (!n.getYaml(key)) return std::nullopt;
+    const absl::Duration d = n.getDuration(key, absl::ZeroDuration());
+    if (d <= absl::ZeroDuration()) {
+      n.addError(key, "must be a positive duration");
+      return std::nullopt;
+    }
+    return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+  };
+  config::ConfigNode server = keepalive.child("server_parameters");
+  const std::pair<const char*, const char*> server_keys[] = {
+      {"max_connection_idle", GRPC_ARG_MAX_CONNECTION_IDLE_MS},
+      {"max_connection_age", GRPC_ARG_MAX_CONNECTION_AGE_MS},
+      {"max_connection_age_grace", GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS},
+      {"time", GRPC_ARG_KEEPALIVE_TIME_MS},
+      {"timeout", GRPC_ARG_KEEPALIVE_TIMEOUT_MS}};
+  for (const auto& [key, arg] : server_keys) {
+    if (auto ms = millis(server, key)) grpc.channel_args.emplace_back(arg, *ms);
+  }
+  server.rejectUnknownKeys();
+  config::ConfigNode enforcement = keepalive.child("enforcement_policy");
+  if (auto ms = millis(enforcement, "min_time")) {
+    grpc.channel_args.emplace_back(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, *ms);
+  }
+  if (enforcement.getYaml("permit_without_stream")) {
+    grpc.channel_args.emplace_back(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                                   enforcement.getBool("permit_without_stream", false) ? 1 : 0);
+  }
+  enforcement.rejectUnknownKeys();
+  keepalive.rejectUnknownKeys();
+}
 
 struct HttpConfig {
   std::string endpoint = "localhost:4318";
@@ -49,6 +90,8 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     grpc.max_recv_msg_size_mib =
         g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
     grpc.include_metadata = g.getBool("include_metadata", false);
+    grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
+    readGrpcKeepalive(g, grpc);
     g.rejectUnknownKeys();
     cfg.grpc = grpc;
   }
@@ -143,6 +186,13 @@ class OtlpReceiver final : public pipeline::Receiver {
     const int max_bytes = static_cast<int>(config_.grpc->max_recv_msg_size_mib << 20);
     builder.SetMaxReceiveMessageSize(max_bytes);
     builder.RegisterCallbackGenericService(grpc_service_.get());
+    if (config_.grpc->max_concurrent_streams > 0) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                                 static_cast<int>(config_.grpc->max_concurrent_streams));
+    }
+    for (const auto& [name, value] : config_.grpc->channel_args) {
+      builder.AddChannelArgument(name, value);
+    }
     if (memory_ != nullptr && memory_->limit() > 0) {
       // Admission happens before a message is read (see OtlpGrpcService), so a refused stream
       // must not have its message pulled in anyway: without BDP probing, an unread stream holds
