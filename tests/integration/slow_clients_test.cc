@@ -1,0 +1,153 @@
+// Hostile and slow HTTP clients against the real binary: 3,000 connections trickling their
+// headers a byte at a time and 30 announcing 64 MiB bodies that never come, while a normal client
+// keeps sending. The normal client's requests all succeed, the process stays within its memory
+// budget (+10%), and the slow connections are closed by their deadlines and counted.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/strings.h"
+#include "otlp_data_support.h"
+#include "otlpd_process_support.h"
+
+namespace otlpd::integration {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kTricklers = 3000;
+constexpr int kStallers = 30;
+constexpr size_t kBudgetMib = 96;
+
+// Resident memory of a process, from /proc/<pid>/status (VmRSS, in kB).
+size_t residentBytesOf(pid_t pid) {
+  std::ifstream in(strCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+int connectTo(const std::string& endpoint) {
+  auto hp = common::HostPort::parse(endpoint);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(hp->port);
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the server closed the connection (a read returns 0 or an error, without blocking).
+bool closedByServer(int fd) {
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+TEST(SlowClients, DeadlinesAndTheBudgetKeepTheServiceServingNormalClients) {
+  // This process holds 3,000+ sockets too.
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < kTricklers + kStallers + 200) GTEST_SKIP() << "open-file limit too low";
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
+
+  auto otlpd = OtlpdProcess::start(strCat(R"(receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: "127.0.0.1:0"
+        read_header_timeout: 2s
+        min_request_body_rate: 65536
+exporters:
+  nop:
+extensions:
+  health_check: { endpoint: "127.0.0.1:0" }
+service:
+  extensions: [health_check]
+  memory_budget: { limit_mib: )",
+                                          kBudgetMib, R"( }
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [nop] }
+)"));
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  const std::string endpoint = (*otlpd)->httpEndpoint();
+  const size_t baseline = residentBytesOf((*otlpd)->pid());
+
+  std::vector<int> tricklers, stallers;
+  for (int i = 0; i < kStallers; ++i) {
+    const int fd = connectTo(endpoint);
+    ASSERT_GE(fd, 0);
+    const std::string head = strCat(
+        "POST /v1/traces HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-protobuf\r\n"
+        "Content-Length: ",
+        64u << 20, "\r\n\r\n", std::string(1024, 'x'));
+    ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(head.size()));
+    stallers.push_back(fd);
+  }
+  for (int i = 0; i < kTricklers; ++i) {
+    const int fd = connectTo(endpoint);
+    ASSERT_GE(fd, 0) << "connection " << i;
+    ::send(fd, "POST /v1/traces HTTP/1.1\r\nHost: a\r\nX-Slow: ", 43, MSG_NOSIGNAL);
+    tricklers.push_back(fd);
+  }
+
+  // The normal client, meanwhile: every request accepted.
+  const std::string body = makeTraces("normal", 50).SerializeAsString();
+  size_t peak = 0;
+  int accepted = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 4s) {
+    for (size_t i = 0; i < tricklers.size(); i += 7) {
+      ::send(tricklers[i], "y", 1, MSG_NOSIGNAL | MSG_DONTWAIT);  // a byte now and then
+    }
+    auto r = httpRequest(endpoint, "POST", "/v1/traces",
+                         {{"Content-Type", "application/x-protobuf"}}, body);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200) << r->body;
+    ++accepted;
+    peak = std::max(peak, residentBytesOf((*otlpd)->pid()));
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(accepted, 20);
+  EXPECT_LT(peak, baseline + (kBudgetMib << 20) * 11 / 10)
+      << "baseline " << baseline << ", peak " << peak;
+
+  // Every slow connection was closed by its deadline (headers: 2 s; bodies: 2 s + 1 KiB at
+  // 64 KiB/s), and counted.
+  int open_tricklers = 0, open_stallers = 0;
+  for (int fd : tricklers) open_tricklers += closedByServer(fd) ? 0 : 1;
+  for (int fd : stallers) open_stallers += closedByServer(fd) ? 0 : 1;
+  EXPECT_EQ(open_tricklers, 0);
+  EXPECT_EQ(open_stallers, 0);
+  for (int fd : tricklers) ::close(fd);
+  for (int fd : stallers) ::close(fd);
+  const LabelMap header = {{"listener", "otlp.http"}, {"reason", "header_timeout"}};
+  const LabelMap body_rate = {{"listener", "otlp.http"}, {"reason", "body_timeout"}};
+  auto headers_cut = (*otlpd)->scrapeMetric("otlpd_http_server_closed_connections_total", header);
+  auto bodies_cut = (*otlpd)->scrapeMetric("otlpd_http_server_closed_connections_total", body_rate);
+  ASSERT_TRUE(headers_cut.ok() && bodies_cut.ok());
+  EXPECT_GE(*headers_cut, kTricklers);
+  EXPECT_GE(*bodies_cut, kStallers);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
+}  // namespace
+}  // namespace otlpd::integration
