@@ -33,7 +33,8 @@ constexpr int64_t kNowMicros = 1'700'000'100'000'000;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::quietLogging();
-  static Store* store = new Store();
+  static Store store_instance;  // destroyed at exit, with its scratch directory
+  Store* store = &store_instance;
   const std::string_view target(reinterpret_cast<const char*>(data), size);
 
   const query::ApiResponse response = store->api->handle(target, kNowMicros);

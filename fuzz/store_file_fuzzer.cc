@@ -51,7 +51,8 @@ const char* const kMetricTargets[] = {"/api/otlpd/metrics?lookback=2h",
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::quietLogging();
-  static Store* store = new Store();
+  static Store store_instance;  // destroyed at exit, with its scratch directory
+  Store* store = &store_instance;
   if (size == 0) return 0;
   const uint8_t selector = data[0];
   const pipeline::Signal signal = fuzz::signalOf(selector);

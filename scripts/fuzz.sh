@@ -75,7 +75,12 @@ while ((running > 0)); do
 done
 
 echo "fuzz: ${#targets[@]} targets, ${seconds}s each"
-for t in "${targets[@]}"; do cat "$scratch/$t.result" 2>/dev/null || echo "$t: no result"; done
+passed=0
+for t in "${targets[@]}"; do
+  cat "$scratch/$t.result" 2>/dev/null || echo "$t: no result"
+  grep -q ' ok$' "$scratch/$t.result" 2>/dev/null && passed=$((passed + 1))
+done
+echo "fuzz: $passed passed, $((${#targets[@]} - passed)) failed"
 if ((failed)); then
   echo "fuzz: FAILED; inputs and logs in $artifacts/ (rerun one: $build/fuzz/<target>_fuzzer <input>)"
   exit 1
