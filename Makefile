@@ -46,7 +46,7 @@ SANITIZER_CTEST_ARGS ?= -R '^(unit|integration)[.]' \
 SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DOTLPD_BUILD_BENCH=OFF
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/scripts/tsan.supp
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$(CURDIR)/scripts/tsan.supp
 
 $(ASAN_BUILD_DIR)/build.ninja: CMakeLists.txt
 	@cmake -S . -B $(ASAN_BUILD_DIR) $(SANITIZER_CMAKE) -DOTLPD_SANITIZE=address,undefined -DOTLPD_FUZZ=ON >/dev/null
