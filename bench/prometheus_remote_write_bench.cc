@@ -46,8 +46,8 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
   const uint64_t t = 1'700'000'000'000'000'000ULL + static_cast<uint64_t>(round) * 15'000'000'000ULL;
   for (int m = 0; m < metrics; ++m) {
     auto* metric = sm->add_metrics();
-    metric->set_name("app.metric." + std::to_string(m));
-    metric->set_description("what metric " + std::to_string(m) + " measures");
+    metric->set_name(std::string("app.metric.") + std::to_string(m));
+    metric->set_description(std::string("what metric ") + std::to_string(m) + " measures");
     if (m % 10 == 9) {
       metric->set_unit("ms");
       auto* h = metric->mutable_histogram();
@@ -64,7 +64,7 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
         }
         dp->set_count(count);
         dp->set_sum(static_cast<double>(count) * 42.5);
-        attr(dp->mutable_attributes(), "http.route", "/api/v1/item/" + std::to_string(p));
+        attr(dp->mutable_attributes(), "http.route", std::string("/api/v1/item/") + std::to_string(p));
         attr(dp->mutable_attributes(), "http.method", p % 2 ? "GET" : "POST");
         attr(dp->mutable_attributes(), "http.status_code", p % 7 ? "200" : "500");
       }
@@ -82,7 +82,7 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
       dp->set_start_time_unix_nano(t - 3'600'000'000'000ULL);
       dp->set_time_unix_nano(t);
       dp->set_as_double(1000.0 * m + p + 0.25 * round);
-      attr(dp->mutable_attributes(), "http.route", "/api/v1/item/" + std::to_string(p));
+      attr(dp->mutable_attributes(), "http.route", std::string("/api/v1/item/") + std::to_string(p));
       attr(dp->mutable_attributes(), "http.method", p % 2 ? "GET" : "POST");
       attr(dp->mutable_attributes(), "http.status_code", p % 7 ? "200" : "500");
     }
@@ -153,7 +153,7 @@ prometheus::ExpositionStore& filledStore(size_t* series) {
       otlp::MetricsRequest req;
       req.ParseFromString(base);
       req.mutable_resource_metrics(0)->mutable_resource()->mutable_attributes(2)->mutable_value()
-          ->set_string_value("instance-" + std::to_string(instance));
+          ->set_string_value(std::string("instance-") + std::to_string(instance));
       (void)s->add(req.SerializeAsString(), now);
     }
     return s;

@@ -109,7 +109,7 @@ pipeline::Batch gauges(int n, std::set<int> bad) {
       p->set_time_unix_nano(kT0 + static_cast<uint64_t>(t) * 1'000'000'000);
       auto* kv = p->add_attributes();
       kv->set_key("queue");
-      kv->mutable_value()->set_string_value("q" + std::to_string(i));
+      kv->mutable_value()->set_string_value(std::string("q") + std::to_string(i));
       if (bad.count(i)) {
         auto* b = p->add_attributes();
         b->set_key("bad");
@@ -223,7 +223,7 @@ TEST(RemoteWriteExporter, DeadLettersExactlyTheRefusedSeries) {
   Endpoint e;
   char tmpl[] = "/tmp/otlpd-rw-dlq-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
-  const std::string yaml = "endpoint: " + e.url() +
+  const std::string yaml = std::string("endpoint: ") + e.url() +
                            "\nheaders: {X-Scope-OrgID: tenant-1}\ntarget_info: {enabled: false}\n"
                            "dead_letter_queue: {directory: " + dir + "}\n";
   config::ConfigErrors errors;
