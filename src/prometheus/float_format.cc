@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <system_error>
 
 namespace otlpd::prometheus {
 
@@ -27,7 +28,11 @@ void appendFloat(double value, std::string& out) {
   if (negative) ++p;
   const char* e = p;
   while (e < end && *e != 'e') ++e;
-  const int exponent = std::atoi(e + 1);
+  // The buffer is not terminated: parse the exponent within it.
+  int exponent = 0;
+  const char* exp_begin = e + 1;
+  if (exp_begin < end && *exp_begin == '+') ++exp_begin;
+  std::from_chars(exp_begin, end, exponent);
   // The significant digits without the point.
   char digits[24];
   int nd = 0;

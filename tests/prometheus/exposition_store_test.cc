@@ -81,19 +81,19 @@ TEST(ExpositionStore, RendersOpenMetricsWithTimestampsAndConstLabels) {
   ExpositionStore store(o);
   RequestBuilder b;
   b.resource({{"service.name", "api"}});
-  auto* c = b.metric("bytes.sent", "By");
+  auto* c = b.metric("io.sent", "By");
   c->mutable_sum()->set_is_monotonic(true);
   c->mutable_sum()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
   addNumber(c->mutable_sum()->mutable_data_points(), 1024, kT0 + 123'000'000);
   ASSERT_TRUE(store.add(b.bytes(), kNow).ok());
   EXPECT_EQ(render(store, ExpositionFormat::kOpenMetrics100),
-            "# TYPE bytes_sent_bytes counter\n"
-            "# UNIT bytes_sent_bytes bytes\n"
-            "bytes_sent_bytes_total{env=\"prod\",job=\"api\"} 1024 1700000000.123\n"
+            "# TYPE io_sent_bytes counter\n"
+            "# UNIT io_sent_bytes bytes\n"
+            "io_sent_bytes_total{env=\"prod\",job=\"api\"} 1024 1700000000.123\n"
             "# EOF\n");
   EXPECT_EQ(render(store),
-            "# TYPE bytes_sent_bytes_total counter\n"
-            "bytes_sent_bytes_total{env=\"prod\",job=\"api\"} 1024 1700000000123\n");
+            "# TYPE io_sent_bytes_total counter\n"
+            "io_sent_bytes_total{env=\"prod\",job=\"api\"} 1024 1700000000123\n");
 }
 
 RequestBuilder deltaPoint(double value, uint64_t start, uint64_t time) {

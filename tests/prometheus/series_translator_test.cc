@@ -130,7 +130,7 @@ TEST(SeriesTranslator, HistogramsExponentialHistogramsAndSummaries) {
   EXPECT_EQ(at("__name__=latency_seconds,job=api,quantile=0.99,"), 0.9);
   EXPECT_EQ(at("__name__=latency_seconds_sum,job=api,"), 1.5);
   EXPECT_EQ(at("__name__=latency_seconds_count,job=api,"), 3);
-  EXPECT_EQ(series.size(), 14u);  // no target_info: the resource has only service.name
+  EXPECT_EQ(series.size(), 15u);  // 5 + 7 + 3; no target_info: the resource has only service.name
 }
 
 TEST(SeriesTranslator, DeltaIsRefusedStaleIsMarkedResourceAttributesBecomeLabels) {
