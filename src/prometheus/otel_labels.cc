@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
 #include "prometheus/otel_names.h"
 
 namespace otlpd::prometheus {
@@ -48,6 +49,14 @@ std::string_view LabelBuilder::own(std::string value, bool per_point) {
   return slot;
 }
 
+std::string_view LabelBuilder::sanitized(std::string_view key) {
+  // Attribute keys repeat from point to point: sanitize each once.
+  auto it = sanitized_.find(toAbsl(key));
+  if (it != sanitized_.end()) return it->second;
+  // (Bounded: build() clears it between points when it grows large.)
+  return sanitized_.emplace(std::string(key), labelName(key)).first->second;
+}
+
 void LabelBuilder::sanitizeInto(const std::vector<Attribute>& attributes, std::vector<Label>& out,
                                 bool per_point) {
   const size_t base = out.size();
@@ -56,11 +65,16 @@ void LabelBuilder::sanitizeInto(const std::vector<Attribute>& attributes, std::v
     if (isPlainLabelName(a.key)) {
       out.push_back({a.key, a.value});
     } else {
-      out.push_back({own(labelName(a.key), per_point), a.value});
+      out.push_back({per_point ? sanitized(a.key) : own(labelName(a.key), false), a.value});
       renamed = true;
     }
   }
   if (!renamed) return;  // OTLP keys are unique: only renaming makes names collide
+  bool collide = false;
+  for (size_t i = base; i < out.size() && !collide; ++i) {
+    for (size_t j = i + 1; j < out.size() && !collide; ++j) collide = out[i].name == out[j].name;
+  }
+  if (!collide) return;
   // Collisions: join values in the order of the original keys.
   order_.clear();
   for (size_t i = 0; i < attributes.size(); ++i) order_.emplace_back(attributes[i].key, base + i);
@@ -124,6 +138,8 @@ void LabelBuilder::setScope(const ScopeView& scope) {
 
 const std::vector<Label>& LabelBuilder::build(const std::vector<Attribute>& attributes) {
   point_used_ = 0;
+  // Views of the previous point are dead now: a cache grown by unbounded key sets can go.
+  if (sanitized_.size() > 4096) sanitized_.clear();
   out_.clear();
   sanitizeInto(attributes, out_, true);
   if (options_.resource_to_telemetry) {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "prometheus/otlp_metrics_walk.h"
 
 namespace otlpd::prometheus {
@@ -52,6 +53,7 @@ class LabelBuilder {
 
  private:
   std::string_view own(std::string value, bool per_point);
+  std::string_view sanitized(std::string_view key);
   void sanitizeInto(const std::vector<Attribute>& attributes, std::vector<Label>& out,
                     bool per_point);
 
@@ -67,6 +69,8 @@ class LabelBuilder {
   std::deque<std::string> resource_owned_;
   std::deque<std::string> point_owned_;
   size_t point_used_ = 0;
+  // Sanitized attribute keys, by key (node-based: views of the values stay valid).
+  absl::node_hash_map<std::string, std::string> sanitized_;
 };
 
 // Sorts by name and removes empty values (in place).

@@ -132,19 +132,50 @@ void SeriesTranslator::pointLabels(const std::vector<Attribute>& attributes) {
     base_.clear();
     for (const Attribute& a : attributes) base_.push_back({a.key, a.value});
     normalizeLabels(base_);
-    return;
+  } else {
+    base_ = builder_.build(attributes);
   }
-  base_ = builder_.build(attributes);
+  encoded_base_.clear();
+  offsets_.clear();
+  for (const Label& l : base_) {
+    offsets_.push_back(static_cast<uint32_t>(encoded_base_.size()));
+    remote_write::appendLabel(l.name, l.value, encoded_base_);
+  }
+  offsets_.push_back(static_cast<uint32_t>(encoded_base_.size()));
 }
 
 void SeriesTranslator::addSample(std::string_view name, const Label* extra, double value,
                                  int64_t timestamp_ms) {
-  // Labels in name order: __name__ and the extra one (le, quantile) merged into the sorted base.
-  scratch_ = base_;
-  insertSorted(scratch_, {kNameLabel, name});
-  if (extra != nullptr) insertSorted(scratch_, *extra);
+  // Labels in name order: __name__ and the extra one (le, quantile) merged into the sorted base,
+  // whose labels were encoded once for the point (a point gives up to a dozen series).
+  Label first{kNameLabel, name};
+  Label second{};
+  bool two = extra != nullptr;
+  if (two) {
+    second = *extra;
+    if (second.name < first.name) std::swap(first, second);
+  }
+  int pending = two ? 2 : 1;
+  auto emitBefore = [&](std::string_view next) {
+    while (pending > 0) {
+      const Label& l = (two && pending == 1) ? second : first;
+      if (!(l.name < next)) return;
+      remote_write::appendLabel(l.name, l.value, key_);
+      if (two && pending == 2) {
+        pending = 1;
+      } else {
+        pending = 0;
+      }
+    }
+  };
   key_.clear();
-  for (const Label& l : scratch_) remote_write::appendLabel(l.name, l.value, key_);
+  for (size_t i = 0; i < base_.size(); ++i) {
+    const std::string_view n = base_[i].name;
+    if (n == kNameLabel || (extra != nullptr && n == extra->name)) continue;  // ours win
+    emitBefore(n);
+    key_.append(encoded_base_, offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
+  emitBefore("\x7f\x7f\x7f\x7f");  // after every label name
 
   auto it = index_.find(key_);
   if (it == index_.end()) {
