@@ -43,7 +43,8 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
   auto* sm = rm->add_scope_metrics();
   sm->mutable_scope()->set_name("io.opentelemetry.runtime");
   sm->mutable_scope()->set_version("2.1.0");
-  const uint64_t t = 1'700'000'000'000'000'000ULL + static_cast<uint64_t>(round) * 15'000'000'000ULL;
+  const uint64_t t =
+      1'700'000'000'000'000'000ULL + static_cast<uint64_t>(round) * 15'000'000'000ULL;
   for (int m = 0; m < metrics; ++m) {
     auto* metric = sm->add_metrics();
     metric->set_name(std::string("app.metric.") + std::to_string(m));
@@ -64,7 +65,8 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
         }
         dp->set_count(count);
         dp->set_sum(static_cast<double>(count) * 42.5);
-        attr(dp->mutable_attributes(), "http.route", std::string("/api/v1/item/") + std::to_string(p));
+        attr(dp->mutable_attributes(), "http.route",
+             std::string("/api/v1/item/") + std::to_string(p));
         attr(dp->mutable_attributes(), "http.method", p % 2 ? "GET" : "POST");
         attr(dp->mutable_attributes(), "http.status_code", p % 7 ? "200" : "500");
       }
@@ -82,7 +84,8 @@ std::string metricsRequest(int metrics, int points, int round = 0) {
       dp->set_start_time_unix_nano(t - 3'600'000'000'000ULL);
       dp->set_time_unix_nano(t);
       dp->set_as_double(1000.0 * m + p + 0.25 * round);
-      attr(dp->mutable_attributes(), "http.route", std::string("/api/v1/item/") + std::to_string(p));
+      attr(dp->mutable_attributes(), "http.route",
+           std::string("/api/v1/item/") + std::to_string(p));
       attr(dp->mutable_attributes(), "http.method", p % 2 ? "GET" : "POST");
       attr(dp->mutable_attributes(), "http.status_code", p % 7 ? "200" : "500");
     }
@@ -110,8 +113,7 @@ void BM_PrometheusRemoteWrite(benchmark::State& state) {
   }
   state.counters["samples_per_s"] =
       benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
-  state.counters["samples_per_request"] =
-      static_cast<double>(translator.sampleCount());
+  state.counters["samples_per_request"] = static_cast<double>(translator.sampleCount());
   state.counters["snappy_bytes_per_sample"] =
       static_cast<double>(out_bytes) / static_cast<double>(std::max<size_t>(samples, 1));
   state.SetBytesProcessed(static_cast<int64_t>(request.size() * state.iterations()));
@@ -152,7 +154,10 @@ prometheus::ExpositionStore& filledStore(size_t* series) {
     for (int instance = 0; instance < 5; ++instance) {
       otlp::MetricsRequest req;
       req.ParseFromString(base);
-      req.mutable_resource_metrics(0)->mutable_resource()->mutable_attributes(2)->mutable_value()
+      req.mutable_resource_metrics(0)
+          ->mutable_resource()
+          ->mutable_attributes(2)
+          ->mutable_value()
           ->set_string_value(std::string("instance-") + std::to_string(instance));
       (void)s->add(req.SerializeAsString(), now);
     }

@@ -109,8 +109,9 @@ void appendEscapedHelp(std::string_view help, bool open_metrics, std::string& ou
 }
 
 ExpositionFormat negotiateFormat(std::string_view accept, bool open_metrics_enabled) {
-  if (open_metrics_enabled && absl::AsciiStrToLower(toAbsl(accept)).find(
-                                  "application/openmetrics-text") != std::string::npos) {
+  if (open_metrics_enabled &&
+      absl::AsciiStrToLower(toAbsl(accept)).find("application/openmetrics-text") !=
+          std::string::npos) {
     return ExpositionFormat::kOpenMetrics100;
   }
   return ExpositionFormat::kText004;
@@ -190,7 +191,9 @@ void ExpositionStore::onResource(const ResourceView& resource) {
   s.updated = now_;
 }
 
-void ExpositionStore::onScope(const ScopeView& scope) { builder_.setScope(scope); }
+void ExpositionStore::onScope(const ScopeView& scope) {
+  builder_.setScope(scope);
+}
 
 bool ExpositionStore::onMetric(const MetricView& metric) {
   metric_ = metric;

@@ -79,8 +79,7 @@ class ExpositionStore final : private MetricsVisitor {
   bool acceptTime(SeriesState& s, bool created, uint64_t time_ns);
   void histogramPoint(const PointCommon& p, std::vector<double>& bounds,
                       std::vector<uint64_t>& cumulative, uint64_t count, double sum, bool has_sum);
-  Family* family(const std::string& name, Type type, std::string_view help,
-                 std::string_view unit);
+  Family* family(const std::string& name, Type type, std::string_view help, std::string_view unit);
   void removeSeries(Family& f, size_t index);
 
   StoreOptions options_;

@@ -30,8 +30,8 @@ void exponentialAsClassic(const ExponentialHistogramPoint& p, std::vector<double
   // Negative value v falls in bucket i when |v| is in (base^i, base^(i+1)]: v < -base^i.
   for (size_t j = p.negative.counts.size(); j-- > 0;) {
     acc += p.negative.counts[j];
-    bounds.push_back(-power(p.scale, static_cast<int64_t>(p.negative.offset) +
-                                         static_cast<int64_t>(j)));
+    bounds.push_back(
+        -power(p.scale, static_cast<int64_t>(p.negative.offset) + static_cast<int64_t>(j)));
     cumulative.push_back(acc);
   }
   acc += p.zero_count;

@@ -8,7 +8,9 @@
 namespace otlpd::prometheus {
 namespace {
 
-bool byName(const Label& a, const Label& b) { return a.name < b.name; }
+bool byName(const Label& a, const Label& b) {
+  return a.name < b.name;
+}
 
 bool hasLabel(const std::vector<Label>& labels, std::string_view name) {
   for (const Label& l : labels) {
@@ -109,8 +111,8 @@ void LabelBuilder::setResource(const ResourceView& resource) {
     if (a.key == kServiceInstanceId) instance_ = std::string(a.value);
   }
   if (!name.empty()) {
-    job_ = name_space.empty() ? std::string(name)
-                              : std::string(name_space) + "/" + std::string(name);
+    job_ =
+        name_space.empty() ? std::string(name) : std::string(name_space) + "/" + std::string(name);
   }
   sanitizeInto(resource.attributes, resource_labels_, false);
   normalizeLabels(resource_labels_);

@@ -9,13 +9,32 @@ namespace {
 
 // OTLP (UCUM c/s) units and the words Prometheus names use for them.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 26> kUnits = {{
-    {"d", "days"},        {"h", "hours"},         {"min", "minutes"},     {"s", "seconds"},
-    {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"},  {"By", "bytes"},
-    {"KiBy", "kibibytes"}, {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"},  {"TiBy", "tibibytes"},
-    {"KBy", "kilobytes"},  {"MBy", "megabytes"},   {"GBy", "gigabytes"},   {"TBy", "terabytes"},
-    {"m", "meters"},       {"V", "volts"},         {"A", "amperes"},       {"J", "joules"},
-    {"W", "watts"},        {"g", "grams"},         {"Cel", "celsius"},     {"Hz", "hertz"},
-    {"1", ""},             {"%", "percent"},
+    {"d", "days"},
+    {"h", "hours"},
+    {"min", "minutes"},
+    {"s", "seconds"},
+    {"ms", "milliseconds"},
+    {"us", "microseconds"},
+    {"ns", "nanoseconds"},
+    {"By", "bytes"},
+    {"KiBy", "kibibytes"},
+    {"MiBy", "mebibytes"},
+    {"GiBy", "gibibytes"},
+    {"TiBy", "tibibytes"},
+    {"KBy", "kilobytes"},
+    {"MBy", "megabytes"},
+    {"GBy", "gigabytes"},
+    {"TBy", "terabytes"},
+    {"m", "meters"},
+    {"V", "volts"},
+    {"A", "amperes"},
+    {"J", "joules"},
+    {"W", "watts"},
+    {"g", "grams"},
+    {"Cel", "celsius"},
+    {"Hz", "hertz"},
+    {"1", ""},
+    {"%", "percent"},
 }};
 
 // The unit below a '/': singular.
@@ -44,7 +63,9 @@ std::string_view trimSpace(std::string_view s) {
   return s;
 }
 
-bool isAlnumOrColon(char c) { return isMetricNameChar(c) && c != '_'; }
+bool isAlnumOrColon(char c) {
+  return isMetricNameChar(c) && c != '_';
+}
 
 // Splits on every character outside [a-zA-Z0-9:] (runs of them, underscores included, separate
 // two tokens; leading and trailing ones vanish).
@@ -83,7 +104,9 @@ std::pair<std::string_view, std::string_view> unitWords(std::string_view unit) {
   std::string_view main = trimSpace(unit.substr(0, slash));
   std::string_view per =
       slash == std::string_view::npos ? std::string_view() : trimSpace(unit.substr(slash + 1));
-  auto annotated = [](std::string_view u) { return u.find_first_of("{}") != std::string_view::npos; };
+  auto annotated = [](std::string_view u) {
+    return u.find_first_of("{}") != std::string_view::npos;
+  };
   std::string_view main_word = main.empty() || annotated(main) ? "" : lookup(kUnits, main);
   std::string_view per_word = per.empty() || annotated(per) ? "" : lookup(kPerUnits, per);
   return {main_word, per_word};
@@ -170,8 +193,8 @@ bool isPlainLabelName(std::string_view key) {
   if (key[0] >= '0' && key[0] <= '9') return false;
   if (key[0] == '_' && (key.size() < 2 || key[1] != '_')) return false;
   for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -188,8 +211,8 @@ std::string labelName(std::string_view key) {
       if ((c & 0xC0) != 0x80) out.push_back('_');
       continue;
     }
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     out.push_back(ok ? static_cast<char>(c) : '_');
   }
   if (out[0] >= '0' && out[0] <= '9') {

@@ -20,8 +20,8 @@ constexpr uint32_t kTimeseries = 1, kLabels = 1, kSamples = 2, kLabelName = 1, k
 // A Sample message's body: value (tag + 8 bytes) and timestamp (tag + varint; omitted when 0, as
 // proto3 does).
 size_t sampleBodyBytes(const Sample& s) {
-  return 9 + (s.timestamp_ms != 0 ? 1 + wire::varintSize(static_cast<uint64_t>(s.timestamp_ms))
-                                   : 0);
+  return 9 +
+         (s.timestamp_ms != 0 ? 1 + wire::varintSize(static_cast<uint64_t>(s.timestamp_ms)) : 0);
 }
 
 size_t seriesBodyBytes(const std::vector<Series>& series, const Chunk& c) {

@@ -23,7 +23,9 @@ double staleNaN() {
   return d;
 }
 
-int64_t toMillis(uint64_t ns) { return static_cast<int64_t>(ns / 1'000'000); }
+int64_t toMillis(uint64_t ns) {
+  return static_cast<int64_t>(ns / 1'000'000);
+}
 
 // Inserts `label` into the sorted `labels`, replacing one of the same name.
 void insertSorted(std::vector<Label>& labels, const Label& label) {

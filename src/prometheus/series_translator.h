@@ -69,7 +69,7 @@ class SeriesTranslator final : private MetricsVisitor {
   std::string name_, bucket_name_, sum_name_, count_name_;
   std::vector<Label> base_;
   std::vector<Label> scratch_;
-  std::string encoded_base_;       // base_ encoded, label i at [offsets_[i], offsets_[i+1])
+  std::string encoded_base_;  // base_ encoded, label i at [offsets_[i], offsets_[i+1])
   std::vector<uint32_t> offsets_;
   std::string key_;
   std::string le_;

@@ -49,27 +49,28 @@ RequestBuilder sample() {
 TEST(ExpositionStore, RendersTheTextFormat) {
   ExpositionStore store({});
   ASSERT_TRUE(store.add(sample().bytes(), kNow).ok());
-  EXPECT_EQ(render(store),
-            "# HELP http_requests_total Requests \"served\"\\nby the API\n"
-            "# TYPE http_requests_total counter\n"
-            "http_requests_total{code=\"200\",instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\"} 10\n"
-            "http_requests_total{code=\"5\\\"0\\\\0\",instance=\"i-1\",job=\"api\",otel_scope_name="
-            "\"meter\",otel_scope_version=\"1.0\"} 2\n"
-            "# TYPE rpc_duration_seconds histogram\n"
-            "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\",le=\"0.1\"} 1\n"
-            "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\",le=\"1\"} 3\n"
-            "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\",le=\"+Inf\"} 3\n"
-            "rpc_duration_seconds_sum{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\"} 0.75\n"
-            "rpc_duration_seconds_count{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
-            "otel_scope_version=\"1.0\"} 3\n"
-            "# HELP target_info Target metadata\n"
-            "# TYPE target_info gauge\n"
-            "target_info{instance=\"i-1\",job=\"api\",region=\"eu\"} 1\n");
+  EXPECT_EQ(
+      render(store),
+      "# HELP http_requests_total Requests \"served\"\\nby the API\n"
+      "# TYPE http_requests_total counter\n"
+      "http_requests_total{code=\"200\",instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\"} 10\n"
+      "http_requests_total{code=\"5\\\"0\\\\0\",instance=\"i-1\",job=\"api\",otel_scope_name="
+      "\"meter\",otel_scope_version=\"1.0\"} 2\n"
+      "# TYPE rpc_duration_seconds histogram\n"
+      "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\",le=\"0.1\"} 1\n"
+      "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\",le=\"1\"} 3\n"
+      "rpc_duration_seconds_bucket{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\",le=\"+Inf\"} 3\n"
+      "rpc_duration_seconds_sum{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\"} 0.75\n"
+      "rpc_duration_seconds_count{instance=\"i-1\",job=\"api\",otel_scope_name=\"meter\","
+      "otel_scope_version=\"1.0\"} 3\n"
+      "# HELP target_info Target metadata\n"
+      "# TYPE target_info gauge\n"
+      "target_info{instance=\"i-1\",job=\"api\",region=\"eu\"} 1\n");
   EXPECT_EQ(store.seriesCount(), 4u);
 }
 
@@ -112,7 +113,8 @@ TEST(ExpositionStore, AccumulatesDeltasIntoCumulativeCounters) {
   ASSERT_TRUE(store.add(deltaPoint(4, kT0 + s, kT0 + 2 * s).bytes(), kNow).ok());
   ASSERT_TRUE(store.add(deltaPoint(4, kT0 + s, kT0 + 2 * s).bytes(), kNow).ok());  // repeated
   ASSERT_TRUE(store.add(deltaPoint(9, kT0, kT0 + s / 2).bytes(), kNow).ok());      // older
-  ASSERT_TRUE(store.add(deltaPoint(1, kT0 + 5 * s, kT0 + 6 * s).bytes(), kNow).ok());  // after a gap
+  ASSERT_TRUE(
+      store.add(deltaPoint(1, kT0 + 5 * s, kT0 + 6 * s).bytes(), kNow).ok());  // after a gap
   EXPECT_EQ(render(store), "# TYPE jobs_done_total counter\njobs_done_total 8\n");
   EXPECT_EQ(store.counters().dropped_points, 2u);
   // Overlapping start: the producer restarted; the count starts again.

@@ -47,10 +47,9 @@ struct RequestBuilder {
   std::string bytes() const { return request.SerializeAsString(); }
 };
 
-inline pbm::NumberDataPoint* addNumber(google::protobuf::RepeatedPtrField<pbm::NumberDataPoint>* pts,
-                                       double value, uint64_t time_ns,
-                                       std::vector<std::pair<std::string, std::string>> attrs = {},
-                                       uint64_t start_ns = 0) {
+inline pbm::NumberDataPoint* addNumber(
+    google::protobuf::RepeatedPtrField<pbm::NumberDataPoint>* pts, double value, uint64_t time_ns,
+    std::vector<std::pair<std::string, std::string>> attrs = {}, uint64_t start_ns = 0) {
   auto* p = pts->Add();
   p->set_as_double(value);
   p->set_time_unix_nano(time_ns);

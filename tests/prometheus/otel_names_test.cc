@@ -59,7 +59,8 @@ TEST(OtelNames, TranslationTable) {
 
 TEST(OtelNames, NamespaceAndNoSuffixes) {
   NameOptions ns{"otel", true};
-  EXPECT_EQ(metricName("http.requests", "1", MetricKind::kSum, true, ns), "otel_http_requests_total");
+  EXPECT_EQ(metricName("http.requests", "1", MetricKind::kSum, true, ns),
+            "otel_http_requests_total");
   EXPECT_EQ(metricName("2xx", "", MetricKind::kGauge, false, ns), "otel_2xx");
   NameOptions plain{"", false};
   EXPECT_EQ(metricName("http.server.duration", "s", MetricKind::kHistogram, false, plain),

@@ -64,7 +64,8 @@ TEST(RemoteWrite, KeepsStaleMarkerBits) {
 
 TEST(RemoteWrite, SnappyRoundTrip) {
   std::string raw;
-  for (int i = 0; i < 5000; ++i) raw += std::string("http_requests_total{job=\"api\"} ") + std::to_string(i);
+  for (int i = 0; i < 5000; ++i)
+    raw += std::string("http_requests_total{job=\"api\"} ") + std::to_string(i);
   const std::string compressed = snappyCompress(raw);
   EXPECT_LT(compressed.size(), raw.size() / 3);
   auto back = snappyUncompress(compressed, raw.size());

@@ -64,7 +64,8 @@ TEST(SeriesTranslator, NumbersWithJobInstanceScopeAndExternalLabels) {
   ASSERT_TRUE(series.count(key)) << ::testing::PrintToString(series);
   EXPECT_EQ(series[key], (std::vector<remote_write::Sample>{{5, kT0ms + 1000}, {7, kT0ms + 2000}}));
   // target_info at the latest timestamp of the resource's samples.
-  const std::string info = "__name__=target_info,cluster=eu,host_name=h1,instance=pod-1,job=shop/checkout,";
+  const std::string info =
+      "__name__=target_info,cluster=eu,host_name=h1,instance=pod-1,job=shop/checkout,";
   ASSERT_TRUE(series.count(info)) << ::testing::PrintToString(series);
   EXPECT_EQ(series[info], (std::vector<remote_write::Sample>{{1, kT0ms + 2000}}));
   EXPECT_EQ(series.size(), 2u);
@@ -159,7 +160,8 @@ TEST(SeriesTranslator, DeltaIsRefusedStaleIsMarkedResourceAttributesBecomeLabels
   const std::string a = "__name__=app_temp_celsius,job=api,k8s_pod_name=p,room=a,service_name=api,";
   ASSERT_TRUE(series.count(a)) << ::testing::PrintToString(series);
   EXPECT_EQ(series[a][0].value, 21.5);
-  const auto& stale = series["__name__=app_temp_celsius,job=api,k8s_pod_name=p,room=b,service_name=api,"];
+  const auto& stale =
+      series["__name__=app_temp_celsius,job=api,k8s_pod_name=p,room=b,service_name=api,"];
   ASSERT_EQ(stale.size(), 1u);
   uint64_t bits;
   std::memcpy(&bits, &stale[0].value, 8);

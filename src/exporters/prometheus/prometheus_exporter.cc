@@ -100,9 +100,9 @@ class PrometheusExporter final : public pipeline::Exporter {
         "Points not exposed: older than the series' last point, a repeated delta, or a name "
         "already used with another type.",
         labels);
-    expired_ = &metrics_.counter("otlpd_exporter_prometheus_expired_series_total",
-                                 "Series dropped after metric_expiration without an update.",
-                                 labels);
+    expired_ =
+        &metrics_.counter("otlpd_exporter_prometheus_expired_series_total",
+                          "Series dropped after metric_expiration without an update.", labels);
   }
 
   ~PrometheusExporter() override { (void)shutdown(); }
@@ -117,12 +117,12 @@ class PrometheusExporter final : public pipeline::Exporter {
     if (!server.ok()) return server.status();
     server_ = *std::move(server);
     host.publishEndpoint(id_, server_->boundEndpoint());
-    series_gauge_ = metrics_.callbackGauge(
-        "otlpd_exporter_prometheus_series", "Series the prometheus exporter serves.",
-        {{"exporter", id_}}, [this] {
-          std::lock_guard lock(mu_);
-          return static_cast<double>(store_->seriesCount());
-        });
+    series_gauge_ = metrics_.callbackGauge("otlpd_exporter_prometheus_series",
+                                           "Series the prometheus exporter serves.",
+                                           {{"exporter", id_}}, [this] {
+                                             std::lock_guard lock(mu_);
+                                             return static_cast<double>(store_->seriesCount());
+                                           });
     logging::info("prometheus exporter serving /metrics",
                   {{"exporter", id_}, {"endpoint", server_->boundEndpoint()}});
     return absl::OkStatus();

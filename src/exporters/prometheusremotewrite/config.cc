@@ -41,9 +41,11 @@ RemoteWriteConfig parseRemoteWriteConfig(config::ConfigNode& node) {
     config::ConfigNode r = node.child("retry_on_failure");
     if (retry_set) {
       // Keys the user left out keep this exporter's defaults, not the helper's.
-      if (!r.has("initial_interval")) c.helper.retry.initial_interval = defaults.retry.initial_interval;
+      if (!r.has("initial_interval"))
+        c.helper.retry.initial_interval = defaults.retry.initial_interval;
       if (!r.has("max_interval")) c.helper.retry.max_interval = defaults.retry.max_interval;
-      if (!r.has("max_elapsed_time")) c.helper.retry.max_elapsed_time = defaults.retry.max_elapsed_time;
+      if (!r.has("max_elapsed_time"))
+        c.helper.retry.max_elapsed_time = defaults.retry.max_elapsed_time;
     }
   }
 
@@ -77,8 +79,8 @@ RemoteWriteConfig parseRemoteWriteConfig(config::ConfigNode& node) {
   target_info.rejectUnknownKeys();
   c.max_batch_size_bytes = static_cast<size_t>(
       node.getInt("max_batch_size_bytes", static_cast<int64_t>(c.max_batch_size_bytes), 1024));
-  c.max_isolation_requests = static_cast<int>(
-      node.getInt("max_isolation_requests", c.max_isolation_requests, 0, 100000));
+  c.max_isolation_requests =
+      static_cast<int>(node.getInt("max_isolation_requests", c.max_isolation_requests, 0, 100000));
 
   config::ConfigNode t = node.child("tls");
   c.tls.insecure = t.getBool("insecure", false);

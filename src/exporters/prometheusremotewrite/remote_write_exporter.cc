@@ -62,8 +62,8 @@ pipeline::Batch passthroughBatch(const std::vector<rw::Series>& series, const Re
 
 class RemoteWriteSender final : public helper::Sender {
  public:
-  RemoteWriteSender(const RemoteWriteConfig& config, std::shared_ptr<otlp_http::ConnectionPool> pool,
-                    common::Counter* unsupported)
+  RemoteWriteSender(const RemoteWriteConfig& config,
+                    std::shared_ptr<otlp_http::ConnectionPool> pool, common::Counter* unsupported)
       : config_(config), pool_(std::move(pool)), unsupported_(unsupported) {
     headers_.emplace_back("content-type", std::string(rw::kContentType));
     headers_.emplace_back("content-encoding", std::string(rw::kContentEncoding));
@@ -238,7 +238,8 @@ class RemoteWriteExporterFactory final : public pipeline::ExporterFactory {
         "Data points remote write cannot carry (delta sums and histograms), dropped.",
         {{"exporter", owner}});
     auto factory = [c, owner, unsupported]() -> absl::StatusOr<std::shared_ptr<helper::Sender>> {
-      auto pool = otlp_http::ConnectionPool::shared(owner, c.url, c.tls, c.helper.queue.num_consumers);
+      auto pool =
+          otlp_http::ConnectionPool::shared(owner, c.url, c.tls, c.helper.queue.num_consumers);
       if (!pool.ok()) return pool.status();
       return std::shared_ptr<helper::Sender>(
           std::make_shared<RemoteWriteSender>(c, *std::move(pool), unsupported));

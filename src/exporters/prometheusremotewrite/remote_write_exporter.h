@@ -20,8 +20,8 @@ std::unique_ptr<pipeline::ExporterFactory> makePrometheusRemoteWriteExporterFact
 // sent in order. A 400 (some sample refused, the request not stored) is answered by sending the
 // request's halves, down to single series and samples, at most max_isolation_requests extra
 // requests per batch: what is still refused is reported as `rejected` (dead-lettered as OTLP of
-// scope otlpd::prometheus::kSeriesPassthroughScope), the rest is delivered. A retryable failure after
-// some requests went returns the rest as `remaining`, so nothing is sent twice.
+// scope otlpd::prometheus::kSeriesPassthroughScope), the rest is delivered. A retryable failure
+// after some requests went returns the rest as `remaining`, so nothing is sent twice.
 std::shared_ptr<helper::Sender> makeRemoteWriteSender(const RemoteWriteConfig& config,
                                                       const std::string& owner,
                                                       common::Counter* unsupported_points);

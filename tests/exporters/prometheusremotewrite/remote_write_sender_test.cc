@@ -47,9 +47,11 @@ class FakeRemoteWrite final : public common::HttpHandler {
       return common::makeResponse(request, http::status::unauthorized, "text/plain", "no");
     }
     auto raw = rw::snappyUncompress(request.body(), 64 << 20);
-    if (!raw.ok()) return common::makeResponse(request, http::status::bad_request, "text/plain", "snappy");
+    if (!raw.ok())
+      return common::makeResponse(request, http::status::bad_request, "text/plain", "snappy");
     auto series = rw::decodeRequest(*raw);
-    if (!series.ok()) return common::makeResponse(request, http::status::bad_request, "text/plain", "proto");
+    if (!series.ok())
+      return common::makeResponse(request, http::status::bad_request, "text/plain", "proto");
     for (const auto& s : *series) {
       for (const auto& [n, v] : s.labels) {
         if (n == "bad") {
@@ -225,7 +227,8 @@ TEST(RemoteWriteExporter, DeadLettersExactlyTheRefusedSeries) {
   const std::string dir = ::mkdtemp(tmpl);
   const std::string yaml = std::string("endpoint: ") + e.url() +
                            "\nheaders: {X-Scope-OrgID: tenant-1}\ntarget_info: {enabled: false}\n"
-                           "dead_letter_queue: {directory: " + dir + "}\n";
+                           "dead_letter_queue: {directory: " +
+                           dir + "}\n";
   config::ConfigErrors errors;
   config::ConfigNode node(YAML::Load(yaml), "exporters.prometheusremotewrite", errors);
   common::MetricsRegistry metrics;
