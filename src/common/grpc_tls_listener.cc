@@ -1,0 +1,289 @@
+#include "common/grpc_tls_listener.h"
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_posix.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/http_server.h"
+#include "common/logging.h"
+#include "common/metrics_registry.h"
+#include "common/strings.h"
+#include "common/tls_server_config.h"
+
+namespace otlpd::common {
+namespace {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
+
+// One TLS record's worth of plaintext per read; more would not come out of one SSL_read anyway.
+constexpr size_t kPumpBytes = 16 * 1024;
+
+// Where connections go after their handshake: the gRPC server, while it takes them.
+struct Handoff {
+  std::mutex mutex;
+  grpc::Server* server = nullptr;  // null: not (or no longer) accepting
+
+  // Gives gRPC its end of a socket pair; false (and `fd` closed) when the server no longer takes
+  // connections.
+  bool give(int fd) {
+    std::lock_guard lock(mutex);
+    if (server == nullptr) {
+      ::close(fd);
+      return false;
+    }
+    grpc::AddInsecureChannelFromFd(server, fd);
+    return true;
+  }
+};
+
+struct ListenerCounters {
+  Counter* handshake_timeouts = nullptr;
+  Counter* handshake_failures = nullptr;
+  std::atomic<int64_t> open{0};
+};
+
+// A client's TLS connection joined to gRPC's end of a socket pair: bytes are copied both ways
+// until either side closes. Each direction has one buffer and one operation in flight, so a side
+// that does not read holds the other back (HTTP/2 flow control still bounds what is in flight).
+class Pump : public std::enable_shared_from_this<Pump> {
+ public:
+  Pump(tcp::socket&& socket, std::shared_ptr<ssl::context> context, Handoff& handoff,
+       ListenerCounters& counters, std::chrono::milliseconds handshake_timeout)
+      : context_(std::move(context)),
+        tls_(std::move(socket), *context_),
+        local_(tls_.get_executor()),
+        handoff_(handoff),
+        counters_(counters),
+        handshake_timeout_(handshake_timeout) {
+    counters_.open.fetch_add(1);
+  }
+  ~Pump() { counters_.open.fetch_sub(1); }
+
+  void run() {
+    asio::dispatch(tls_.get_executor(), [self = shared_from_this()] { self->handshake(); });
+  }
+
+ private:
+  beast::tcp_stream& transport() { return beast::get_lowest_layer(tls_); }
+
+  void handshake() {
+    transport().expires_after(handshake_timeout_);
+    tls_.async_handshake(ssl::stream_base::server,
+                         [self = shared_from_this()](beast::error_code ec) {
+                           if (ec) {
+                             (ec == beast::error::timeout ? self->counters_.handshake_timeouts
+                                                          : self->counters_.handshake_failures)
+                                 ->add();
+                             return self->closeAll();
+                           }
+                           self->transport().expires_never();
+                           self->connect();
+                         });
+  }
+
+  void connect() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0) {
+      logging::warn("gRPC TLS: cannot create a socket pair", {{"errno", errno}});
+      return closeAll();
+    }
+    beast::error_code ec;
+    local_.assign(local(), fds[0], ec);
+    if (ec) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return closeAll();
+    }
+    if (!handoff_.give(fds[1])) return closeAll();
+    readClient();
+    readServer();
+  }
+
+  // Client → gRPC. The client's end of input is passed on as a half close, so gRPC finishes
+  // whatever it was answering and then closes its side.
+  void readClient() {
+    tls_.async_read_some(asio::buffer(up_),
+                         [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                           if (ec) {
+                             beast::error_code ignored;
+                             self->local_.shutdown(local::socket::shutdown_send, ignored);
+                             return;
+                           }
+                           asio::async_write(self->local_, asio::buffer(self->up_.data(), bytes),
+                                             [self](beast::error_code ec, size_t) {
+                                               if (ec) return self->closeAll();
+                                               self->readClient();
+                                             });
+                         });
+  }
+
+  // gRPC → client. gRPC closing its end ends the connection.
+  void readServer() {
+    local_.async_read_some(asio::buffer(down_),
+                           [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                             if (ec) return self->closeAll();
+                             asio::async_write(self->tls_, asio::buffer(self->down_.data(), bytes),
+                                               [self](beast::error_code ec, size_t) {
+                                                 if (ec) return self->closeAll();
+                                                 self->readServer();
+                                               });
+                           });
+  }
+
+  // Cancels whatever is pending on either side; the pump dies with its last handler.
+  void closeAll() {
+    beast::error_code ignored;
+    transport().socket().close(ignored);
+    if (local_.is_open()) local_.close(ignored);
+  }
+
+  std::shared_ptr<ssl::context> context_;
+  beast::ssl_stream<beast::tcp_stream> tls_;
+  local::socket local_;
+  Handoff& handoff_;
+  ListenerCounters& counters_;
+  const std::chrono::milliseconds handshake_timeout_;
+  std::array<char, kPumpBytes> up_;
+  std::array<char, kPumpBytes> down_;
+};
+
+}  // namespace
+
+struct GrpcTlsListener::Impl {
+  explicit Impl(size_t threads) : ioc(static_cast<int>(threads)) {}
+
+  // Declared before the io_context: pumps refer to them until the last one is destroyed.
+  Handoff handoff;
+  ListenerCounters counters;
+  std::array<Counter, 2> own_counters;
+  uint64_t open_gauge = 0;
+
+  asio::io_context ioc;
+  GrpcTlsListenerOptions options;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+  std::string bound;
+  bool started = false;
+  bool stopped = false;
+
+  void accept(tcp::acceptor& acceptor) {
+    acceptor.async_accept(asio::make_strand(ioc),
+                          [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+                            if (!ec) {
+                              beast::error_code ignored;
+                              socket.set_option(tcp::no_delay(true), ignored);
+                              std::make_shared<Pump>(std::move(socket), options.tls->current(),
+                                                     handoff, counters, options.handshake_timeout)
+                                  ->run();
+                            }
+                            accept(acceptor);
+                          });
+  }
+};
+
+GrpcTlsListener::GrpcTlsListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+GrpcTlsListener::~GrpcTlsListener() {
+  stop();
+}
+
+absl::StatusOr<std::unique_ptr<GrpcTlsListener>> GrpcTlsListener::bind(
+    const GrpcTlsListenerOptions& options) {
+  if (!options.tls) return absl::InvalidArgumentError("gRPC TLS listener without a TLS context");
+  auto impl = std::make_unique<Impl>(std::max<size_t>(1, options.io_threads));
+  impl->options = options;
+  auto acceptors = bindTcpEndpoint(impl->ioc, options.endpoint, impl->bound);
+  if (!acceptors.ok()) return acceptors.status();
+  impl->acceptors = *std::move(acceptors);
+
+  Counter** slots[] = {&impl->counters.handshake_timeouts, &impl->counters.handshake_failures};
+  const char* reasons[] = {"timeout", "failed"};
+  for (size_t i = 0; i < 2; ++i) {
+    *slots[i] = options.metrics == nullptr
+                    ? &impl->own_counters[i]
+                    : &options.metrics->counter(
+                          "otlpd_tls_handshake_failures_total",
+                          "TLS handshakes a listener gave up on: past the header deadline, or "
+                          "failed (no or an untrusted client certificate, a protocol version or "
+                          "cipher outside the config, plaintext).",
+                          {{"listener", options.listener}, {"reason", reasons[i]}});
+  }
+  if (options.metrics != nullptr) {
+    Impl* raw = impl.get();
+    impl->open_gauge = options.metrics->callbackGauge(
+        "otlpd_grpc_tls_open_connections",
+        "TLS connections a gRPC listener holds open (handshaking or handed to gRPC).",
+        {{"listener", options.listener}},
+        [raw] { return static_cast<double>(raw->counters.open.load()); });
+  }
+  return std::unique_ptr<GrpcTlsListener>(new GrpcTlsListener(std::move(impl)));
+}
+
+const std::string& GrpcTlsListener::boundEndpoint() const {
+  return impl_->bound;
+}
+
+void GrpcTlsListener::start(grpc::Server* server) {
+  if (impl_->started) return;
+  impl_->started = true;
+  {
+    std::lock_guard lock(impl_->handoff.mutex);
+    impl_->handoff.server = server;
+  }
+  for (auto& acceptor : impl_->acceptors) impl_->accept(*acceptor);
+  for (size_t i = 0; i < std::max<size_t>(1, impl_->options.io_threads); ++i) {
+    impl_->threads.emplace_back([ioc = &impl_->ioc] { ioc->run(); });
+  }
+}
+
+void GrpcTlsListener::stopAccepting() {
+  {
+    std::lock_guard lock(impl_->handoff.mutex);
+    impl_->handoff.server = nullptr;
+  }
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    beast::error_code ignored;
+    for (auto& a : impl->acceptors) a->close(ignored);
+  });
+}
+
+void GrpcTlsListener::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  stopAccepting();
+  // gRPC has shut down by now (see the header): its ends of the socket pairs are closed, so the
+  // pumps are ending; whatever is left is cut.
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  if (impl_->options.metrics != nullptr && impl_->open_gauge != 0) {
+    impl_->options.metrics->removeCallback(impl_->open_gauge);
+  }
+}
+
+uint64_t GrpcTlsListener::handshakeFailures() const {
+  return impl_->counters.handshake_failures->value();
+}
+
+}  // namespace otlpd::common
