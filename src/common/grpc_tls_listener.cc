@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -34,8 +35,41 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using local = asio::local::stream_protocol;
 
-// One TLS record's worth of plaintext per read; more would not come out of one SSL_read anyway.
-constexpr size_t kPumpBytes = 16 * 1024;
+// What a connection reads into while it waits for its client: one TLS record, at most 16 KiB of
+// plaintext, so an idle connection holds little.
+constexpr size_t kRecordBytes = 16 * 1024;
+// Client → gRPC: what one burst gathers before it is passed on. Each hand-over wakes a gRPC
+// thread and ours, so records that arrived together go over together (see readClient()).
+constexpr size_t kBurstBytes = 256 * 1024;
+// Burst buffers kept for reuse; more are freed after use.
+constexpr size_t kSpareBursts = 8;
+
+using BurstBuffer = std::array<char, kBurstBytes>;
+
+// Burst buffers, shared by a listener's connections: memory follows the connections that are
+// sending, not the ones that are open.
+class BurstPool {
+ public:
+  std::unique_ptr<BurstBuffer> take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        std::unique_ptr<BurstBuffer> b = std::move(spare_.back());
+        spare_.pop_back();
+        return b;
+      }
+    }
+    return std::make_unique<BurstBuffer>();
+  }
+  void give(std::unique_ptr<BurstBuffer> buffer) {
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < kSpareBursts) spare_.push_back(std::move(buffer));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<BurstBuffer>> spare_;
+};
 
 // Where connections go after their handshake: the gRPC server, while it takes them.
 struct Handoff {
@@ -67,13 +101,14 @@ struct ListenerCounters {
 class Pump : public std::enable_shared_from_this<Pump> {
  public:
   Pump(tcp::socket&& socket, std::shared_ptr<ssl::context> context, Handoff& handoff,
-       ListenerCounters& counters, std::chrono::milliseconds handshake_timeout)
+       BurstPool& pool, ListenerCounters& counters, std::chrono::milliseconds handshake_timeout)
       : context_(std::move(context)),
         tls_(std::move(socket), *context_),
         local_(tls_.get_executor()),
         handoff_(handoff),
         counters_(counters),
-        handshake_timeout_(handshake_timeout) {
+        handshake_timeout_(handshake_timeout),
+        pool_(pool) {
     counters_.open.fetch_add(1);
   }
   ~Pump() { counters_.open.fetch_sub(1); }
@@ -96,6 +131,8 @@ class Pump : public std::enable_shared_from_this<Pump> {
                              return self->closeAll();
                            }
                            self->transport().expires_never();
+                           beast::error_code ignored;
+                           self->transport().socket().non_blocking(true, ignored);
                            self->connect();
                          });
   }
@@ -121,19 +158,39 @@ class Pump : public std::enable_shared_from_this<Pump> {
   // Client → gRPC. The client's end of input is passed on as a half close, so gRPC finishes
   // whatever it was answering and then closes its side.
   void readClient() {
-    tls_.async_read_some(asio::buffer(up_),
+    tls_.async_read_some(asio::buffer(record_),
                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
                            if (ec) {
                              beast::error_code ignored;
                              self->local_.shutdown(local::socket::shutdown_send, ignored);
                              return;
                            }
-                           asio::async_write(self->local_, asio::buffer(self->up_.data(), bytes),
-                                             [self](beast::error_code ec, size_t) {
-                                               if (ec) return self->closeAll();
-                                               self->readClient();
-                                             });
+                           self->passOn(bytes);
                          });
+  }
+
+  // One asynchronous read yields one TLS record; whatever else has already arrived is read now,
+  // without waiting (the socket is non-blocking: a read that would wait returns would_block), so
+  // a large request crosses to gRPC in few hand-overs. An error here is left for the next
+  // asynchronous read to meet.
+  void passOn(size_t bytes) {
+    burst_ = pool_.take();
+    std::memcpy(burst_->data(), record_.data(), bytes);
+    // Not while a response is being written: a read may have to send (an alert), and the
+    // engine's output buffer belongs to that write until it is done.
+    while (!writing_down_ && bytes < kBurstBytes) {
+      beast::error_code ec;
+      const size_t n =
+          tls_.read_some(asio::buffer(burst_->data() + bytes, kBurstBytes - bytes), ec);
+      if (ec || n == 0) break;
+      bytes += n;
+    }
+    asio::async_write(local_, asio::buffer(burst_->data(), bytes),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->pool_.give(std::move(self->burst_));
+                        if (ec) return self->closeAll();
+                        self->readClient();
+                      });
   }
 
   // gRPC → client. gRPC closing its end ends the connection.
@@ -141,8 +198,10 @@ class Pump : public std::enable_shared_from_this<Pump> {
     local_.async_read_some(asio::buffer(down_),
                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
                              if (ec) return self->closeAll();
+                             self->writing_down_ = true;
                              asio::async_write(self->tls_, asio::buffer(self->down_.data(), bytes),
                                                [self](beast::error_code ec, size_t) {
+                                                 self->writing_down_ = false;
                                                  if (ec) return self->closeAll();
                                                  self->readServer();
                                                });
@@ -162,8 +221,11 @@ class Pump : public std::enable_shared_from_this<Pump> {
   Handoff& handoff_;
   ListenerCounters& counters_;
   const std::chrono::milliseconds handshake_timeout_;
-  std::array<char, kPumpBytes> up_;
-  std::array<char, kPumpBytes> down_;
+  BurstPool& pool_;
+  std::array<char, kRecordBytes> record_;
+  std::unique_ptr<BurstBuffer> burst_;  // while a burst is being passed on
+  std::array<char, kRecordBytes> down_;
+  bool writing_down_ = false;  // an asynchronous write to the client is in progress
 };
 
 }  // namespace
@@ -173,6 +235,7 @@ struct GrpcTlsListener::Impl {
 
   // Declared before the io_context: pumps refer to them until the last one is destroyed.
   Handoff handoff;
+  BurstPool pool;
   ListenerCounters counters;
   std::array<Counter, 2> own_counters;
   uint64_t open_gauge = 0;
@@ -186,18 +249,18 @@ struct GrpcTlsListener::Impl {
   bool stopped = false;
 
   void accept(tcp::acceptor& acceptor) {
-    acceptor.async_accept(asio::make_strand(ioc),
-                          [this, &acceptor](beast::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-                            if (!ec) {
-                              beast::error_code ignored;
-                              socket.set_option(tcp::no_delay(true), ignored);
-                              std::make_shared<Pump>(std::move(socket), options.tls->current(),
-                                                     handoff, counters, options.handshake_timeout)
-                                  ->run();
-                            }
-                            accept(acceptor);
-                          });
+    acceptor.async_accept(
+        asio::make_strand(ioc), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          if (!ec) {
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            std::make_shared<Pump>(std::move(socket), options.tls->current(), handoff, pool,
+                                   counters, options.handshake_timeout)
+                ->run();
+          }
+          accept(acceptor);
+        });
   }
 };
 

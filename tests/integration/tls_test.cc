@@ -354,6 +354,22 @@ TEST_F(TlsListenersTest, ExtensionsServeTls) {
   EXPECT_FALSE(httpRequest(query, "GET", "/api/services").ok());
 }
 
+TEST_F(TlsListenersTest, LoadgenSendsOverTlsWithACaFile) {
+  auto r = runOtlpd({"loadgen", "--endpoint", process_->grpcEndpoint(), "--ca-file",
+                     certs().path("ca.pem"), "--count", "2000", "--json", "--quiet"},
+                    30s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status.code, 0) << r->err;
+  EXPECT_TRUE(contains(r->out, "\"acknowledged\":2000")) << r->out;
+  // Without the CA it does not trust otlpd.
+  auto untrusting = runOtlpd(
+      {"loadgen", "--endpoint", process_->grpcEndpoint(), "--ca-file", certs().path("other-ca.pem"),
+       "--count", "1000", "--json", "--quiet", "--timeout", "2s"},
+      30s);
+  ASSERT_TRUE(untrusting.ok()) << untrusting.status();
+  EXPECT_TRUE(contains(untrusting->out, "\"acknowledged\":0")) << untrusting->out;
+}
+
 // Self-metrics over TLS (service.telemetry.metrics.tls, an otlpd addition).
 TEST(TlsTelemetryTest, SelfMetricsServeTls) {
   auto p = OtlpdProcess::start(withCerts(strCat(R"(receivers:
