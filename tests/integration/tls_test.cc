@@ -104,7 +104,7 @@ class TlsListenersTest : public ::testing::Test {
     auto p = OtlpdProcess::start(withCerts(strCat(R"(receivers:
   otlp:
     protocols:
-      grpc: { endpoint: "127.0.0.1:0", tls: )",
+      grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 1, tls: )",
                                                   tls, R"( }
       http: { endpoint: "127.0.0.1:0", tls: )",
                                                   tls, R"( }
@@ -206,6 +206,17 @@ TEST_F(TlsListenersTest, OtlpOverTlsIsAcceptedOnGrpcAndHttp) {
   auto http_conn = TlsConnection::open(process_->httpEndpoint(), h11);
   ASSERT_TRUE(http_conn.ok()) << http_conn.status();
   EXPECT_EQ((*http_conn)->alpn(), "http/1.1");
+}
+
+// gRPC serves a connection it got from our TLS listener with its own settings.
+TEST_F(TlsListenersTest, GrpcSettingsApplyOverTls) {
+  auto stub = collector_trace::TraceService::NewStub(
+      tlsChannel(process_->grpcEndpoint(), trusting("ca.pem")));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  collector_trace::ExportTraceServiceResponse response;
+  grpc::Status s = stub->Export(&ctx, makeLargeTraces("tls-large", 2 << 20), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
 }
 
 TEST_F(TlsListenersTest, PlaintextToATlsPortFails) {
