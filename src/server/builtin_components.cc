@@ -10,6 +10,8 @@
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/otlp_http/otlp_http_exporter.h"
 #include "exporters/store/store_exporter.h"
+#include "extensions/basicauth/basicauth.h"
+#include "extensions/bearertokenauth/bearertokenauth.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/attributes/attributes_processor.h"
@@ -49,6 +51,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(extensions::bearertokenauth::makeBearerTokenAuthFactory());
+  registry.add(extensions::basicauth::makeBasicAuthFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());
