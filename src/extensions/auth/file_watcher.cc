@@ -67,7 +67,11 @@ void FileWatcher::run() {
       !wake_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stopping_; })) {
     const Version now = versionOf(path_);
     if (now == seen_) continue;
-    // A writer may still be at it: read once the version holds still for a moment.
+    // A writer may still be at it: the change is taken once it has held still for a poll.
+    if (!(now == changing_)) {
+      changing_ = now;
+      continue;
+    }
     lock.unlock();
     absl::StatusOr<std::string> contents = readSecretFile(path_);
     const bool settled = versionOf(path_) == now;

@@ -1,6 +1,7 @@
 // Watches a small file (a token file, an htpasswd file) and hands its new contents over when it
 // changes. Polled by stat, so a file replaced by rename, or a Kubernetes Secret's symlink swap,
-// is seen like a rewrite.
+// is seen like a rewrite; a change is taken once it has held still for one poll (a file being
+// written is not read half-way).
 #pragma once
 
 #include <condition_variable>
@@ -46,7 +47,8 @@ class FileWatcher {
   std::string path_;
   absl::Duration interval_;
   std::function<void(absl::StatusOr<std::string>)> on_change_;
-  Version seen_;
+  Version seen_;      // what on_change_ last saw (or start() read)
+  Version changing_;  // a new version seen once, taken if it still holds at the next poll
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

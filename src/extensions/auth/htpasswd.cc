@@ -32,9 +32,9 @@ absl::StatusOr<Htpasswd> Htpasswd::parse(std::string_view text, std::string_view
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     if (line.empty() || line.front() == '#') continue;
     auto error = [&](std::string_view why) {
-      return absl::InvalidArgumentError(
-          source.empty() ? strCat("line ", line_number, ": ", why)
-                         : strCat(source, " line ", line_number, ": ", why));
+      return absl::InvalidArgumentError(source.empty()
+                                            ? strCat("line ", line_number, ": ", why)
+                                            : strCat(source, " line ", line_number, ": ", why));
     };
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
