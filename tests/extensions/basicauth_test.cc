@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "auth_test_support.h"
 #include "extensions/auth/credentials.h"
@@ -65,6 +67,24 @@ TEST(BasicAuth, FileEntriesWithInlineOnesOverThem) {
             "ok username=alice subject=alice");
   EXPECT_EQ(authenticate(*server, basic("alice", "from-file")), "refused");
   EXPECT_EQ(authenticate(*server, basic("carol", "c")), "ok username=carol subject=carol");
+  EXPECT_EQ(authenticate(*server, basic("carol", "changed")), "refused");
+
+  // The file changes: re-read (polled every second), verdicts remembered before are forgotten.
+  {
+    const std::string tmp = path.string() + ".tmp";
+    std::ofstream(tmp) << "carol:" << bcrypt("changed") << "\n";
+    std::filesystem::rename(tmp, path);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (authenticate(*server, basic("carol", "changed")) == "refused" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(authenticate(*server, basic("carol", "changed")), "ok username=carol subject=carol");
+  EXPECT_EQ(authenticate(*server, basic("carol", "c")), "refused");
+  // Inline entries still come on top of the file's.
+  EXPECT_EQ(authenticate(*server, basic("alice", "from-inline")),
+            "ok username=alice subject=alice");
   EXPECT_TRUE(made.extension->shutdown().ok());
 
   // A file that cannot be checked fails start, naming the line.
@@ -76,6 +96,33 @@ TEST(BasicAuth, FileEntriesWithInlineOnesOverThem) {
   std::filesystem::remove(path);
   auto missing = makeExtension(*makeBasicAuthFactory(), "htpasswd: {file: " + path.string() + "}");
   EXPECT_FALSE(missing.extension->start(host).ok());
+}
+
+TEST(BasicAuth, VerdictsAreRememberedSoBcryptIsPaidOncePerCredential) {
+  // Cost 12: ~0.4 s a hash here, so a remembered verdict (microseconds) cannot be mistaken for
+  // a computed one.
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 12, nullptr, 0, setting, sizeof setting), nullptr);
+  auto data = std::make_unique<crypt_data>();
+  const std::string hash = crypt_rn("slow-but-sure", setting, data.get(), sizeof *data);
+  auto made = makeExtension(*makeBasicAuthFactory(), "htpasswd: {inline: 'alice:" + hash + "'}");
+  ASSERT_EQ(made.errors, "");
+  auto* server = dynamic_cast<pipeline::ServerAuthenticator*>(made.extension.get());
+  auto timed = [&](const std::string& password, std::string* verdict) {
+    const auto start = std::chrono::steady_clock::now();
+    *verdict = authenticate(*server, basic("alice", password));
+    return std::chrono::steady_clock::now() - start;
+  };
+  std::string verdict;
+  EXPECT_GT(timed("guess", &verdict), std::chrono::milliseconds(100));
+  EXPECT_EQ(verdict, "refused");
+  // A client retrying the same wrong password in a loop costs nothing more.
+  EXPECT_LT(timed("guess", &verdict), std::chrono::milliseconds(100));
+  EXPECT_EQ(verdict, "refused");
+  EXPECT_GT(timed("slow-but-sure", &verdict), std::chrono::milliseconds(100));
+  EXPECT_EQ(verdict, "ok username=alice subject=alice");
+  EXPECT_LT(timed("slow-but-sure", &verdict), std::chrono::milliseconds(100));
+  EXPECT_EQ(verdict, "ok username=alice subject=alice");
 }
 
 TEST(BasicAuth, ClientSendsBasicCredentials) {
