@@ -296,7 +296,8 @@ service:
 }
 
 // A forwarder whose otlp_grpc exporter sends a token from `token_file` and whose otlp_http
-// exporter sends `password`, each fed by its own pipeline.
+// exporter sends `password`, each fed by its own pipeline. Configured Authorization headers are
+// replaced by the authenticators'.
 std::string forwarderConfig(const OtlpdProcess& downstream, const std::string& token_file,
                             const std::string& password) {
   return strCat(R"(extensions:
@@ -314,11 +315,13 @@ exporters:
     endpoint: ")",
                 downstream.grpcEndpoint(), R"("
     tls: { insecure: true }
+    headers: { authorization: "Bearer stale-configured-token" }
     auth: { authenticator: bearertokenauth/out }
     retry_on_failure: { initial_interval: 100ms, max_interval: 300ms, max_elapsed_time: 60s }
   otlp_http:
     endpoint: "http://)",
                 downstream.httpEndpoint(), R"("
+    headers: { Authorization: "Basic c3RhbGU6c3RhbGU=" }
     auth: { authenticator: basicauth/out }
     retry_on_failure: { initial_interval: 100ms, max_interval: 300ms, max_elapsed_time: 60s }
 service:

@@ -5,6 +5,7 @@
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -180,11 +181,16 @@ class GrpcSender final : public helper::Sender {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     ctx.set_compression_algorithm(compression_);
-    for (const auto& [k, v] : headers_) ctx.AddMetadata(k, v);
-    // Asked per attempt: a retry after the credentials were rotated sends the new ones.
-    if (auth_) {
-      for (const auto& [k, v] : auth_->requestHeaders()) ctx.AddMetadata(k, v);
+    // Asked per attempt: a retry after the credentials were rotated sends the new ones. They
+    // replace configured headers of the same name.
+    std::vector<std::pair<std::string, std::string>> credentials;
+    if (auth_) credentials = auth_->requestHeaders();
+    for (const auto& [k, v] : headers_) {
+      const bool replaced = std::any_of(credentials.begin(), credentials.end(),
+                                        [&k = k](const auto& c) { return c.first == k; });
+      if (!replaced) ctx.AddMetadata(k, v);
     }
+    for (const auto& [k, v] : credentials) ctx.AddMetadata(k, v);
     helper::SendResult result;
     grpc::Status status;
     const std::optional<std::string_view> wire = batch.wireBytes();

@@ -1,5 +1,8 @@
 #include "exporters/otlp_http/otlp_http_exporter.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "exporters/helper/queued_exporter.h"
@@ -74,8 +77,16 @@ class HttpSender final : public helper::Sender {
     HeaderList with_credentials;
     if (auth_) {
       // Asked per attempt: a retry after the credentials were rotated sends the new ones.
-      with_credentials = headers_;
-      for (auto& header : auth_->requestHeaders()) with_credentials.push_back(std::move(header));
+      // The authenticator's headers replace configured ones of the same name.
+      std::vector<std::pair<std::string, std::string>> credentials = auth_->requestHeaders();
+      for (const auto& header : headers_) {
+        const bool replaced =
+            std::any_of(credentials.begin(), credentials.end(), [&](const auto& c) {
+              return absl::EqualsIgnoreCase(toAbsl(c.first), toAbsl(header.first));
+            });
+        if (!replaced) with_credentials.push_back(header);
+      }
+      for (auto& header : credentials) with_credentials.push_back(std::move(header));
     }
     auto answer = pool_->post(url_.target, auth_ ? with_credentials : headers_, payload, deadline);
     if (!answer.ok()) {
