@@ -86,12 +86,18 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
   config::ConfigNode budget = service_node.child("memory_budget");
   const int64_t budget_mib = budget.getInt("limit_mib", 0, 0);
   const int64_t budget_pct = budget.getInt("limit_percentage", kDefaultBudgetPercentage, 1, 100);
+  const bool budget_configured = budget_mib > 0 || budget.getYaml("limit_percentage").has_value();
   budget.rejectUnknownKeys();
   if (memory_.limit() == 0) {
     const size_t available = common::availableMemoryBytes().value_or(size_t{4} << 30);
     const size_t limit = budget_mib > 0 ? static_cast<size_t>(budget_mib) << 20
                                         : available / 100 * static_cast<size_t>(budget_pct);
-    memory_.setLimit(std::max<size_t>(limit, kMinimumBudgetBytes));
+    const size_t bytes = std::max<size_t>(limit, kMinimumBudgetBytes);
+    if (budget_configured) {
+      memory_.setLimit(bytes);
+    } else {
+      memory_.setDefaultLimit(bytes);
+    }
   }
   service_node.rejectUnknownKeys();
   root_node.rejectUnknownKeys();
