@@ -140,11 +140,12 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
   std::shared_ptr<pipeline::RequestMetadata> metadata;
   if (include_metadata_ || !auth.attributes.empty()) {
     metadata = std::make_shared<pipeline::RequestMetadata>();
-    for (const auto& [key, value] : client_metadata) {
-      const std::string_view name(key.data(), key.size());
-      if (!include_metadata_) break;
-      if (ingestor_->isCredentialsHeader(Transport::kGrpc, name)) continue;
-      metadata->add(name, std::string_view(value.data(), value.size()));
+    if (include_metadata_) {
+      for (const auto& [key, value] : client_metadata) {
+        const std::string_view name(key.data(), key.size());
+        if (ingestor_->isCredentialsHeader(Transport::kGrpc, name)) continue;
+        metadata->add(name, std::string_view(value.data(), value.size()));
+      }
     }
     for (const auto& [name, value] : auth.attributes) metadata->addAuth(name, value);
   }
