@@ -12,6 +12,8 @@
 #include "exporters/prometheus/prometheus_exporter.h"
 #include "exporters/prometheusremotewrite/remote_write_exporter.h"
 #include "exporters/store/store_exporter.h"
+#include "extensions/basicauth/basicauth.h"
+#include "extensions/bearertokenauth/bearertokenauth.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/attributes/attributes_processor.h"
@@ -53,6 +55,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::prometheusremotewrite::makePrometheusRemoteWriteExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(extensions::bearertokenauth::makeBearerTokenAuthFactory());
+  registry.add(extensions::basicauth::makeBasicAuthFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());

@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/tls_server_config.h"
+#include "pipeline/authenticator.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/otlp/grpc_service.h"
 #include "receivers/otlp/http_handler.h"
@@ -32,6 +33,7 @@ struct GrpcConfig {
   int64_t max_concurrent_streams = 0;
   std::vector<std::pair<const char*, int>> channel_args;
   std::optional<common::TlsServerConfig> tls;
+  pipeline::ServerAuthRef auth;  // `auth.authenticator`; null: no authentication
 };
 
 // keepalive.server_parameters and keepalive.enforcement_policy as gRPC channel arguments.
@@ -77,6 +79,7 @@ struct HttpConfig {
   CorsConfig cors;
   bool include_metadata = false;
   std::optional<common::TlsServerConfig> tls;
+  pipeline::ServerAuthRef auth;
 };
 
 struct OtlpReceiverConfig {
@@ -84,7 +87,7 @@ struct OtlpReceiverConfig {
   std::optional<HttpConfig> http;
 };
 
-OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
+OtlpReceiverConfig parseConfig(config::ConfigNode& node, const pipeline::CreateSettings& settings) {
   OtlpReceiverConfig cfg;
   config::ConfigNode protocols = node.child("protocols");
   if (protocols.yaml().IsMap() && protocols.yaml()["grpc"]) {
@@ -97,6 +100,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
     readGrpcKeepalive(g, grpc);
     grpc.tls = common::readTlsServerConfig(g);
+    grpc.auth = pipeline::readServerAuthenticator(g, settings);
     g.rejectUnknownKeys();
     cfg.grpc = grpc;
   }
@@ -109,6 +113,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     http.include_metadata = h.getBool("include_metadata", false);
     common::readHttpServerLimits(h, http.limits);
     http.tls = common::readTlsServerConfig(h);
+    http.auth = pipeline::readServerAuthenticator(h, settings);
     http.paths.traces = h.getString("traces_url_path", http.paths.traces);
     http.paths.metrics = h.getString("metrics_url_path", http.paths.metrics);
     http.paths.logs = h.getString("logs_url_path", http.paths.logs);
@@ -141,6 +146,16 @@ class OtlpReceiver final : public pipeline::Receiver {
   ~OtlpReceiver() override { (void)shutdown(); }
 
   absl::Status start(pipeline::Host& host) override {
+    for (auto [transport, auth] :
+         {std::pair{Transport::kGrpc, config_.grpc ? config_.grpc->auth : nullptr},
+          std::pair{Transport::kHttp, config_.http ? config_.http->auth : nullptr}}) {
+      if (auth == nullptr) continue;
+      if (auth->authenticator == nullptr) {
+        return absl::FailedPreconditionError(
+            strCat("authenticator '", auth->id.toString(), "' is not available"));
+      }
+      ingestor_->setAuthenticator(transport, auth->authenticator);
+    }
     if (config_.grpc) {
       if (absl::Status s = startGrpc(host); !s.ok()) return s;
     }
@@ -275,7 +290,7 @@ class OtlpReceiverFactory final : public pipeline::ReceiverFactory {
   absl::StatusOr<std::unique_ptr<pipeline::Receiver>> create(
       const pipeline::CreateSettings& settings, config::ConfigNode& config,
       pipeline::SignalConsumers next) const override {
-    OtlpReceiverConfig cfg = parseConfig(config);
+    OtlpReceiverConfig cfg = parseConfig(config, settings);
     return std::make_unique<OtlpReceiver>(settings, std::move(cfg), std::move(next));
   }
 };
