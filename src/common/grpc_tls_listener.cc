@@ -71,6 +71,14 @@ class BurstPool {
   std::vector<std::unique_ptr<BurstBuffer>> spare_;
 };
 
+// A client that closed before saying anything (a TCP health check, a port scan) did not fail a
+// handshake; one that sent plaintext, a certificate we refuse, or hung up on ours did.
+bool handshakeAbandoned(beast::error_code ec, SSL* ssl) {
+  const bool closed = ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+                      ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+  return closed && SSL_get_state(ssl) == TLS_ST_BEFORE;  // no ClientHello came
+}
+
 // Where connections go after their handshake: the gRPC server, while it takes them.
 struct Handoff {
   std::mutex mutex;
@@ -125,9 +133,11 @@ class Pump : public std::enable_shared_from_this<Pump> {
     tls_.async_handshake(ssl::stream_base::server,
                          [self = shared_from_this()](beast::error_code ec) {
                            if (ec) {
-                             (ec == beast::error::timeout ? self->counters_.handshake_timeouts
-                                                          : self->counters_.handshake_failures)
-                                 ->add();
+                             if (ec == beast::error::timeout) {
+                               self->counters_.handshake_timeouts->add();
+                             } else if (!handshakeAbandoned(ec, self->tls_.native_handle())) {
+                               self->counters_.handshake_failures->add();
+                             }
                              return self->closeAll();
                            }
                            self->transport().expires_never();

@@ -36,6 +36,14 @@ constexpr size_t kFirstReadBytes = 16 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
+// A client that closed before saying anything (a TCP health check, a port scan) did not fail a
+// handshake; one that sent plaintext, a certificate we refuse, or hung up on ours did.
+bool handshakeAbandoned(beast::error_code ec, SSL* ssl) {
+  const bool closed = ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+                      ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+  return closed && SSL_get_state(ssl) == TLS_ST_BEFORE;  // no ClientHello came
+}
+
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // One connection: plaintext (Stream = beast::tcp_stream) or TLS (TlsStream); the request logic is
@@ -92,9 +100,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     stream_.async_handshake(ssl::stream_base::server,
                             [self = shared_from_this()](beast::error_code ec) {
                               if (ec) {
-                                (self->isTimeout(ec) ? self->counters_.tls_handshake_timeouts
-                                                     : self->counters_.tls_handshake_failures)
-                                    ->add();
+                                if (self->isTimeout(ec)) {
+                                  self->counters_.tls_handshake_timeouts->add();
+                                } else if (!handshakeAbandoned(ec, self->stream_.native_handle())) {
+                                  self->counters_.tls_handshake_failures->add();
+                                }
                                 beast::error_code ignored;
                                 self->transport().socket().close(ignored);
                                 return;

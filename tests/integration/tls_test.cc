@@ -44,6 +44,8 @@ const TestCertificates& certs() {
       std::fprintf(stderr, "cannot make test certificates: %s\n", made.status().ToString().c_str());
       std::abort();
     }
+    static const std::string kept = dir;
+    std::atexit([] { std::filesystem::remove_all(kept); });
     return new TestCertificates(*made);
   }();
   return *certs;
