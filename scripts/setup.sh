@@ -13,6 +13,7 @@ packages=(
   nodejs npm curl procps
   chromium fonts-dejavu-core
   nginx
+  prometheus
 )
 
 missing=()
