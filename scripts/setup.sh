@@ -13,7 +13,7 @@ packages=(
   nodejs npm curl procps
   chromium fonts-dejavu-core
   nginx
-  prometheus
+  libsnappy-dev prometheus
 )
 
 missing=()

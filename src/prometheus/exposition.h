@@ -38,7 +38,7 @@ enum class MetricType : uint8_t {
 
 std::string_view metricTypeName(MetricType type);  // "counter", "gaugehistogram", ...
 
-struct Label {
+struct ExpositionLabel {
   std::string_view name;
   std::string_view value;
 };
@@ -81,15 +81,15 @@ struct Sample {
 struct ParsedExposition {
   std::vector<Family> families;
   std::vector<Sample> samples;
-  std::vector<Label> labels;
+  std::vector<ExpositionLabel> labels;
   std::vector<Exemplar> exemplars;
   // Label values that had escapes, unescaped (a deque: growing never moves its strings).
   std::deque<std::string> unescaped;
 
   void clear();
   // The labels of a sample or an exemplar.
-  const Label* labelsOf(const Sample& s) const { return labels.data() + s.first_label; }
-  const Label* labelsOf(const Exemplar& e) const { return labels.data() + e.first_label; }
+  const ExpositionLabel* labelsOf(const Sample& s) const { return labels.data() + s.first_label; }
+  const ExpositionLabel* labelsOf(const Exemplar& e) const { return labels.data() + e.first_label; }
 };
 
 // Reusable parser state (the family index), so a scrape loop allocates nothing in steady state.

@@ -355,7 +355,7 @@ class ExpositionParser::Impl {
       ++p_;
       std::string_view value;
       if (absl::Status s = labelValue(value); !s.ok()) return s;
-      out_.labels.push_back(Label{name, value});
+      out_.labels.push_back(ExpositionLabel{name, value});
       skipBlanks();
       if (p_ == end_) return error("unterminated label set");
       if (*p_ == ',') {
@@ -367,7 +367,7 @@ class ExpositionParser::Impl {
   }
 
   bool uniqueLabelNames(uint32_t first) const {
-    const Label* l = out_.labels.data() + first;
+    const ExpositionLabel* l = out_.labels.data() + first;
     const size_t n = out_.labels.size() - first;
     for (size_t i = 1; i < n; ++i) {
       for (size_t j = 0; j < i; ++j) {

@@ -100,7 +100,7 @@ std::optional<RelabelAction> parseAction(std::string_view text) {
   return it->second;
 }
 
-std::string joinSources(const RelabelRule& rule, const LabelBuilder& labels) {
+std::string joinSources(const RelabelRule& rule, const RelabelLabels& labels) {
   std::string value;
   for (size_t i = 0; i < rule.source_labels.size(); ++i) {
     if (i > 0) value.append(rule.separator);
@@ -129,19 +129,19 @@ uint64_t hashMod(std::string_view text, uint64_t modulus) {
   return modulus == 0 ? 0 : v % modulus;
 }
 
-std::string_view LabelBuilder::get(std::string_view name) const {
+std::string_view RelabelLabels::get(std::string_view name) const {
   for (const auto& [n, v] : labels_) {
     if (n == name) return v;
   }
   return {};
 }
 
-bool LabelBuilder::has(std::string_view name) const {
+bool RelabelLabels::has(std::string_view name) const {
   return std::any_of(labels_.begin(), labels_.end(),
                      [&](const auto& l) { return l.first == name; });
 }
 
-void LabelBuilder::set(std::string_view name, std::string_view value) {
+void RelabelLabels::set(std::string_view name, std::string_view value) {
   if (value.empty()) {
     del(name);
     return;
@@ -155,7 +155,7 @@ void LabelBuilder::set(std::string_view name, std::string_view value) {
   labels_.emplace_back(name, value);
 }
 
-void LabelBuilder::setOwned(std::string name, std::string value) {
+void RelabelLabels::setOwned(std::string name, std::string value) {
   if (value.empty()) {
     del(name);
     return;
@@ -170,19 +170,19 @@ void LabelBuilder::setOwned(std::string name, std::string value) {
   labels_.emplace_back(keep(std::move(name)), v);
 }
 
-void LabelBuilder::del(std::string_view name) {
+void RelabelLabels::del(std::string_view name) {
   labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
                                [&](const auto& l) { return l.first == name; }),
                 labels_.end());
 }
 
-const std::vector<std::pair<std::string_view, std::string_view>>& LabelBuilder::sorted() {
+const std::vector<std::pair<std::string_view, std::string_view>>& RelabelLabels::sorted() {
   std::sort(labels_.begin(), labels_.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   return labels_;
 }
 
-bool relabel(const std::vector<RelabelRule>& rules, LabelBuilder& labels) {
+bool relabel(const std::vector<RelabelRule>& rules, RelabelLabels& labels) {
   std::vector<re2::StringPiece> groups;
   std::string scratch;
   for (const RelabelRule& rule : rules) {

@@ -51,7 +51,7 @@ std::vector<RelabelRule> readRelabelRules(config::ConfigNode& parent, std::strin
 
 // A label set being relabeled: names and values are views (into a parsed body, a target's labels)
 // or strings the builder owns, so the common case copies nothing.
-class LabelBuilder {
+class RelabelLabels {
  public:
   // Forgets the labels; strings it made stay valid until clearStorage().
   void clear() { labels_.clear(); }
@@ -81,7 +81,7 @@ class LabelBuilder {
 };
 
 // Applies `rules` in order; false when a rule dropped the set (the labels are then meaningless).
-bool relabel(const std::vector<RelabelRule>& rules, LabelBuilder& labels);
+bool relabel(const std::vector<RelabelRule>& rules, RelabelLabels& labels);
 
 // Prometheus's label name grammar: [a-zA-Z_][a-zA-Z0-9_]*.
 bool validLabelName(std::string_view name);

@@ -490,7 +490,7 @@ struct ScrapeTranslator::State {
   bool reported = false;                  // report series went out
   std::vector<Accumulator> accumulators;  // reused: the first `used` are this scrape's
   size_t used = 0;
-  LabelBuilder labels;
+  RelabelLabels labels;
   std::string key;
   DecodedKey decoded;
   std::string point, exemplar, id;
@@ -524,9 +524,9 @@ void putPointAttributes(uint32_t field,
 void putExemplar(uint32_t field, const ParsedExposition& parsed, const Exemplar& e,
                  uint64_t point_time_ns, std::string& scratch, std::string& id, std::string& out) {
   scratch.clear();
-  const Label* labels = parsed.labelsOf(e);
+  const ExpositionLabel* labels = parsed.labelsOf(e);
   for (uint32_t i = 0; i < e.label_count; ++i) {
-    const Label& l = labels[i];
+    const ExpositionLabel& l = labels[i];
     if (l.name == "trace_id" && decodeHexId(l.value, 16, id)) {
       wire::appendLengthDelimited(kExemplarTraceId, id, scratch);
     } else if (l.name == "span_id" && decodeHexId(l.value, 8, id)) {
@@ -569,10 +569,10 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     const Family& family = parsed.families[sample.family];
 
     // The sample's labels with the target's, as Prometheus merges them, then metric relabeling.
-    LabelBuilder& lb = st.labels;
+    RelabelLabels& lb = st.labels;
     lb.clear();
     lb.add("__name__", sample.name);
-    const Label* sl = parsed.labelsOf(sample);
+    const ExpositionLabel* sl = parsed.labelsOf(sample);
     for (uint32_t i = 0; i < sample.label_count; ++i) {
       if (!sl[i].value.empty()) lb.add(sl[i].name, sl[i].value);
     }

@@ -9,6 +9,8 @@
 #include "exporters/nop/nop_exporter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/otlp_http/otlp_http_exporter.h"
+#include "exporters/prometheus/prometheus_exporter.h"
+#include "exporters/prometheusremotewrite/remote_write_exporter.h"
 #include "exporters/store/store_exporter.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
@@ -49,6 +51,8 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
+  registry.add(exporters::prometheus::makePrometheusExporterFactory());
+  registry.add(exporters::prometheusremotewrite::makePrometheusRemoteWriteExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());

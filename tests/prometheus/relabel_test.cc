@@ -26,7 +26,7 @@ std::vector<RelabelRule> rules(const std::string& yaml) {
 
 // nullopt when the set was dropped.
 std::optional<Labels> applyRules(const std::vector<RelabelRule>& r, const Labels& in) {
-  LabelBuilder b;
+  RelabelLabels b;
   for (const auto& [n, v] : in) b.add(n, v);
   if (!relabel(r, b)) return std::nullopt;
   Labels out;

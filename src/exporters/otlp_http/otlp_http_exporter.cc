@@ -97,6 +97,7 @@ class HttpSender final : public helper::Sender {
 class OtlpHttpExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "otlp_http"; }
+  bool queuesInternally() const override { return true; }  // the exporter helper's queue
   std::vector<std::string_view> aliases() const override { return {"otlphttp"}; }
   bool supports(Signal) const override { return true; }
 

@@ -9,7 +9,7 @@
 namespace otlpd::receivers::prometheus {
 namespace {
 
-using otlpd::prometheus::LabelBuilder;
+using otlpd::prometheus::RelabelLabels;
 
 // Go's url.QueryEscape: unreserved characters as they are, space as '+', the rest %XX.
 void queryEscape(std::string_view s, std::string& out) {
@@ -76,7 +76,7 @@ TargetResolution resolveTargets(const ScrapeConfig& config,
   std::set<std::string> seen;
   const std::string interval_text = formatPrometheusDuration(config.scrape_interval);
   const std::string timeout_text = formatPrometheusDuration(config.scrape_timeout);
-  LabelBuilder lb;
+  RelabelLabels lb;
   for (const TargetGroup& group : groups) {
     for (const std::string& address : group.targets) {
       lb.clearStorage();
