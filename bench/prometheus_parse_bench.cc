@@ -6,6 +6,7 @@
 // handler/method/code, filesystem and network gauges by device, GC summary, runtime gauges; ~5,000
 // samples, 3-4 labels on most, integer and float values. Items/s are samples.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <random>
@@ -141,12 +142,21 @@ void BM_PrometheusScrapeTranslate(benchmark::State& state) {
   target.job = "node";
   target.instance = "10.1.2.3:9100";
   target.labels = {{"instance", target.instance}, {"job", target.job}, {"zone", "eu-1"}};
-  prom::ScrapeTranslator translator(target, prom::TranslateOptions{});
   prom::ExpositionParser parser;
   prom::ParsedExposition parsed;
   std::string out;
   prom::ScrapeStats stats;
   int64_t time_ms = 1680150000000;
+  if (!parser.parse(bodies[0], prom::Format::kText, parsed).ok()) state.SkipWithError("parse");
+  // What a target holds between scrapes: its translator after a first scrape (series kept for
+  // start times and staleness, plus reused encoding buffers), per series.
+  const size_t heap_before = mallinfo2().uordblks;
+  prom::ScrapeTranslator translator(target, prom::TranslateOptions{});
+  translator.translate(parsed, prom::Format::kText, time_ms, 0.01, out, stats);
+  const size_t heap_after = mallinfo2().uordblks;
+  state.counters["translator_bytes_per_series"] =
+      static_cast<double>(heap_after - heap_before - out.capacity()) /
+      static_cast<double>(translator.seriesCount());
   size_t i = 0;
   for (auto _ : state) {
     const std::string& body = bodies[i++ % 2];

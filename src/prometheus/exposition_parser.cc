@@ -527,6 +527,7 @@ class ExpositionParser::Impl {
     const uint32_t f = declaredFamily(name);
     current_ = f;
     if (unit) {
+      if (!validUtf8(text)) return error("unit is not valid UTF-8");
       out_.families[f].unit = text;
     } else {
       if (absl::Status s = helpText(text, out_.families[f].help); !s.ok()) return s;

@@ -250,8 +250,18 @@ constexpr std::string_view kReportNames[] = {
 
 }  // namespace
 
-// Groups points by resource, scope and metric as they are produced, then writes the request.
-class ScrapeTranslator::Encoder {
+// Size of KeyValue{key, AnyValue{string_value}} as a field of `field`.
+size_t stringAttributeSize(uint32_t field, std::string_view key, std::string_view value) {
+  const size_t any = wire::lengthDelimitedSize(kAnyValueString, value.size());
+  const size_t kv =
+      wire::lengthDelimitedSize(kKeyValueKey, key.size()) + wire::lengthDelimitedSize(2, any);
+  return wire::lengthDelimitedSize(field, kv);
+}
+
+// Groups points by resource, scope and metric as they are produced, then writes the request in
+// one pass with every length known beforehand (no nested buffers: only the points' bytes are
+// kept until then, in one buffer).
+class Encoder {
  public:
   struct Resource {
     std::string job, instance;
@@ -267,8 +277,10 @@ class ScrapeTranslator::Encoder {
     Kind kind = Kind::kGauge;
     std::string name, description, unit;
     std::string_view type_name;
-    std::string points;
+    uint32_t first_point = UINT32_MAX, last_point = UINT32_MAX;  // into points_, linked
     uint64_t point_count = 0;
+    size_t points_bytes = 0;  // the data_points fields, tags and lengths included
+    size_t encoded_size = 0;  // the Metric message, computed by write()
   };
 
   void reset(const ScrapeTarget& target, const TranslateOptions& options) {
@@ -279,10 +291,11 @@ class ScrapeTranslator::Encoder {
     metrics_used_ = 0;
     metric_index_.clear();
     last_metric_ = UINT32_MAX;
-    points_ = 0;
+    points_.clear();
+    bytes_.clear();
   }
 
-  uint64_t points() const { return points_; }
+  uint64_t points() const { return points_.size(); }
 
   uint32_t resourceFor(std::string_view job, std::string_view instance) {
     for (uint32_t i = 0; i < resources_.size(); ++i) {
@@ -307,14 +320,15 @@ class ScrapeTranslator::Encoder {
       const std::vector<std::pair<std::string_view, std::string_view>>& labels) {
     std::optional<std::string_view> job, instance, scope_name, scope_version;
     for (const auto& [n, v] : labels) {
-      if (n == "job")
+      if (n == "job") {
         job = v;
-      else if (n == "instance")
+      } else if (n == "instance") {
         instance = v;
-      else if (n == "otel_scope_name")
+      } else if (n == "otel_scope_name") {
         scope_name = v;
-      else if (n == "otel_scope_version")
+      } else if (n == "otel_scope_version") {
         scope_version = v;
+      }
     }
     const uint32_t r =
         resourceFor(job.value_or(target_->job), instance.value_or(target_->instance));
@@ -344,8 +358,9 @@ class ScrapeTranslator::Encoder {
       m.description.clear();
       m.unit.clear();
       m.type_name = {};
-      m.points.clear();
+      m.first_point = m.last_point = UINT32_MAX;
       m.point_count = 0;
+      m.points_bytes = 0;
       if (is_new) *is_new = true;
     }
     last_metric_ = it->second;
@@ -353,63 +368,91 @@ class ScrapeTranslator::Encoder {
   }
 
   void addPoint(Metric& m, std::string_view point) {
-    putMessage(kDataPoints, point, m.points);
+    const auto index = static_cast<uint32_t>(points_.size());
+    points_.push_back(Point{bytes_.size(), point.size(), UINT32_MAX});
+    bytes_.append(point);
+    if (m.last_point == UINT32_MAX) {
+      m.first_point = index;
+    } else {
+      points_[m.last_point].next = index;
+    }
+    m.last_point = index;
     ++m.point_count;
-    ++points_;
+    m.points_bytes += wire::lengthDelimitedSize(kDataPoints, point.size());
   }
 
   void scopeAttributes(std::string_view name, std::string_view version,
                        std::vector<std::pair<std::string, std::string>> attributes) {
-    pending_scope_info_.push_back({std::string(name), std::string(version), std::move(attributes)});
+    for (Scope& s : scopes_) {
+      if (s.name == name && s.version == version) s.attributes = attributes;
+    }
   }
 
   void write(std::string& out) {
     out.clear();
-    for (auto& info : pending_scope_info_) {
-      for (Scope& s : scopes_) {
-        if (s.name == info.name && s.version == info.version) s.attributes = info.attributes;
-      }
+    std::vector<size_t>& scope_sizes = scope_sizes_;
+    scope_sizes.assign(scopes_.size(), 0);
+    for (size_t i = 0; i < metrics_used_; ++i) {
+      Metric& m = metrics_[i];
+      if (m.point_count == 0) continue;
+      m.encoded_size = metricSize(m);
+      scope_sizes[m.scope] += wire::lengthDelimitedSize(kScopeMetricsMetrics, m.encoded_size);
     }
-    pending_scope_info_.clear();
+    for (uint32_t s = 0; s < scopes_.size(); ++s) {
+      if (scope_sizes[s] != 0)
+        scope_sizes[s] += wire::lengthDelimitedSize(kScopeMetricsScope, scopeSize(scopes_[s]));
+    }
     for (uint32_t r = 0; r < resources_.size(); ++r) {
-      resource_bytes_.clear();
-      writeResource(resources_[r], resource_bytes_);
-      rm_.clear();
-      putMessage(kResourceMetricsResource, resource_bytes_, rm_);
-      bool any = false;
+      size_t rm_size = 0;
       for (uint32_t s = 0; s < scopes_.size(); ++s) {
-        if (scopes_[s].resource != r) continue;
-        sm_.clear();
-        scope_bytes_.clear();
-        const Scope& scope = scopes_[s];
-        if (!scope.name.empty()) wire::appendLengthDelimited(kScopeName, scope.name, scope_bytes_);
-        if (!scope.version.empty()) {
-          wire::appendLengthDelimited(kScopeVersion, scope.version, scope_bytes_);
+        if (scopes_[s].resource == r && scope_sizes[s] != 0) {
+          rm_size += wire::lengthDelimitedSize(kResourceMetricsScopeMetrics, scope_sizes[s]);
         }
-        for (const auto& [k, v] : scope.attributes)
-          putStringAttribute(kScopeAttributes, k, v, scope_bytes_);
-        putMessage(kScopeMetricsScope, scope_bytes_, sm_);
-        bool scope_any = false;
-        for (size_t m = 0; m < metrics_used_; ++m) {
-          const Metric& metric = metrics_[m];
-          if (metric.resource != r || metric.scope != s || metric.point_count == 0) continue;
-          writeMetric(metric);
-          putMessage(kScopeMetricsMetrics, metric_bytes_, sm_);
-          scope_any = true;
-        }
-        if (!scope_any) continue;
-        putMessage(kResourceMetricsScopeMetrics, sm_, rm_);
-        any = true;
       }
-      if (any) putMessage(kRequestResourceMetrics, rm_, out);
+      if (rm_size == 0) continue;
+      scratch_.clear();
+      writeResource(resources_[r], scratch_);
+      rm_size += wire::lengthDelimitedSize(kResourceMetricsResource, scratch_.size());
+      wire::appendTag(kRequestResourceMetrics, wire::kLengthDelimited, out);
+      wire::appendVarint(rm_size, out);
+      putMessage(kResourceMetricsResource, scratch_, out);
+      for (uint32_t s = 0; s < scopes_.size(); ++s) {
+        if (scopes_[s].resource != r || scope_sizes[s] == 0) continue;
+        wire::appendTag(kResourceMetricsScopeMetrics, wire::kLengthDelimited, out);
+        wire::appendVarint(scope_sizes[s], out);
+        wire::appendTag(kScopeMetricsScope, wire::kLengthDelimited, out);
+        wire::appendVarint(scopeSize(scopes_[s]), out);
+        writeScope(scopes_[s], out);
+        for (size_t i = 0; i < metrics_used_; ++i) {
+          const Metric& m = metrics_[i];
+          if (m.resource != r || m.scope != s || m.point_count == 0) continue;
+          wire::appendTag(kScopeMetricsMetrics, wire::kLengthDelimited, out);
+          wire::appendVarint(m.encoded_size, out);
+          writeMetric(m, out);
+        }
+      }
     }
   }
 
  private:
-  struct ScopeInfo {
-    std::string name, version;
-    std::vector<std::pair<std::string, std::string>> attributes;
+  struct Point {
+    size_t offset, size;
+    uint32_t next;
   };
+
+  static size_t scopeSize(const Scope& scope) {
+    size_t n = 0;
+    if (!scope.name.empty()) n += wire::lengthDelimitedSize(kScopeName, scope.name.size());
+    if (!scope.version.empty()) n += wire::lengthDelimitedSize(kScopeVersion, scope.version.size());
+    for (const auto& [k, v] : scope.attributes) n += stringAttributeSize(kScopeAttributes, k, v);
+    return n;
+  }
+
+  static void writeScope(const Scope& scope, std::string& out) {
+    if (!scope.name.empty()) wire::appendLengthDelimited(kScopeName, scope.name, out);
+    if (!scope.version.empty()) wire::appendLengthDelimited(kScopeVersion, scope.version, out);
+    for (const auto& [k, v] : scope.attributes) putStringAttribute(kScopeAttributes, k, v, out);
+  }
 
   void writeResource(const Resource& r, std::string& out) {
     putStringAttribute(kResourceAttributes, "service.name", r.job, out);
@@ -425,46 +468,71 @@ class ScrapeTranslator::Encoder {
       host = host.substr(1, host.size() - 2);
     }
     putStringAttribute(kResourceAttributes, "server.address", host, out);
-    int64_t port_number = 0;
     if (!port.empty() && port.size() <= 5 &&
         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      port_number = std::stoll(std::string(port));
-      putIntAttribute(kResourceAttributes, "server.port", port_number, out);
+      putIntAttribute(kResourceAttributes, "server.port", std::stoll(std::string(port)), out);
     }
     putStringAttribute(kResourceAttributes, "url.scheme", target_->scheme, out);
     for (const auto& [k, v] : r.info) putStringAttribute(kResourceAttributes, k, v, out);
   }
 
-  void writeMetric(const Metric& m) {
-    metric_bytes_.clear();
-    wire::appendLengthDelimited(kMetricName, m.name, metric_bytes_);
-    if (!m.description.empty()) {
-      wire::appendLengthDelimited(kMetricDescription, m.description, metric_bytes_);
-    }
-    if (!m.unit.empty()) wire::appendLengthDelimited(kMetricUnit, m.unit, metric_bytes_);
-    data_bytes_.clear();
-    data_bytes_.append(m.points);
-    uint32_t field = kMetricGauge;
-    switch (m.kind) {
+  static uint32_t dataField(Kind kind) {
+    switch (kind) {
       case Kind::kGauge:
-        break;
+        return kMetricGauge;
       case Kind::kMonotonicSum:
       case Kind::kNonMonotonicSum:
-        field = kMetricSum;
-        putVarint(kTemporality, kCumulative, data_bytes_);
-        putVarint(kMonotonic, m.kind == Kind::kMonotonicSum ? 1 : 0, data_bytes_);
-        break;
+        return kMetricSum;
       case Kind::kHistogram:
-        field = kMetricHistogram;
-        putVarint(kTemporality, kCumulative, data_bytes_);
-        break;
+        return kMetricHistogram;
       case Kind::kSummary:
-        field = kMetricSummary;
-        break;
+        return kMetricSummary;
     }
-    putMessage(field, data_bytes_, metric_bytes_);
+    return kMetricGauge;
+  }
+
+  // The Gauge/Sum/Histogram/Summary message: the points, then temporality (and monotonicity).
+  static size_t dataSize(const Metric& m) {
+    switch (m.kind) {
+      case Kind::kMonotonicSum:
+      case Kind::kNonMonotonicSum:
+        return m.points_bytes + 4;  // two one-byte varint fields
+      case Kind::kHistogram:
+        return m.points_bytes + 2;
+      default:
+        return m.points_bytes;
+    }
+  }
+
+  static size_t metricSize(const Metric& m) {
+    size_t n = wire::lengthDelimitedSize(kMetricName, m.name.size());
+    if (!m.description.empty())
+      n += wire::lengthDelimitedSize(kMetricDescription, m.description.size());
+    if (!m.unit.empty()) n += wire::lengthDelimitedSize(kMetricUnit, m.unit.size());
+    n += wire::lengthDelimitedSize(dataField(m.kind), dataSize(m));
+    if (!m.type_name.empty())
+      n += stringAttributeSize(kMetricMetadata, "prometheus.type", m.type_name);
+    return n;
+  }
+
+  void writeMetric(const Metric& m, std::string& out) const {
+    wire::appendLengthDelimited(kMetricName, m.name, out);
+    if (!m.description.empty()) wire::appendLengthDelimited(kMetricDescription, m.description, out);
+    if (!m.unit.empty()) wire::appendLengthDelimited(kMetricUnit, m.unit, out);
+    wire::appendTag(dataField(m.kind), wire::kLengthDelimited, out);
+    wire::appendVarint(dataSize(m), out);
+    for (uint32_t p = m.first_point; p != UINT32_MAX; p = points_[p].next) {
+      putMessage(kDataPoints, std::string_view(bytes_).substr(points_[p].offset, points_[p].size),
+                 out);
+    }
+    if (m.kind == Kind::kMonotonicSum || m.kind == Kind::kNonMonotonicSum) {
+      putVarint(kTemporality, kCumulative, out);
+      putVarint(kMonotonic, m.kind == Kind::kMonotonicSum ? 1 : 0, out);
+    } else if (m.kind == Kind::kHistogram) {
+      putVarint(kTemporality, kCumulative, out);
+    }
     if (!m.type_name.empty()) {
-      putStringAttribute(kMetricMetadata, "prometheus.type", m.type_name, metric_bytes_);
+      putStringAttribute(kMetricMetadata, "prometheus.type", m.type_name, out);
     }
   }
 
@@ -477,18 +545,16 @@ class ScrapeTranslator::Encoder {
   absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> metric_index_;
   uint32_t last_metric_ = UINT32_MAX;
   std::string lookup_key_;
-  std::vector<ScopeInfo> pending_scope_info_;
-  uint64_t points_ = 0;
-  std::string resource_bytes_, scope_bytes_, rm_, sm_, metric_bytes_, data_bytes_;
+  std::vector<Point> points_;
+  std::string bytes_;  // every point's encoding, one after the other
+  std::vector<size_t> scope_sizes_;
+  std::string scratch_;
 };
 
-struct ScrapeTranslator::State {
-  absl::node_hash_map<std::string, SeriesState, StringHash, StringEq> series;
-  // The kind each metric name had at its last scrape, to count type changes.
-  absl::flat_hash_map<std::string, Kind, StringHash, StringEq> last_kinds;
-  uint64_t epoch = 0;
-  bool reported = false;                  // report series went out
-  std::vector<Accumulator> accumulators;  // reused: the first `used` are this scrape's
+// What one translate() call works in: per thread, not per target, so a target holds only what
+// must outlive a scrape (its series).
+struct Scratch {
+  std::vector<Accumulator> accumulators;  // reused: the first `used` are this call's
   size_t used = 0;
   RelabelLabels labels;
   std::string key;
@@ -496,6 +562,19 @@ struct ScrapeTranslator::State {
   std::string point, exemplar, id;
   std::string bounds, counts;
   Encoder encoder;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+struct ScrapeTranslator::State {
+  absl::node_hash_map<std::string, SeriesState, StringHash, StringEq> series;
+  // The kind each metric name had at its last scrape, to count type changes.
+  absl::flat_hash_map<std::string, Kind, StringHash, StringEq> last_kinds;
+  uint64_t epoch = 0;
+  bool reported = false;  // report series went out
 };
 
 ScrapeTranslator::ScrapeTranslator(ScrapeTarget target, TranslateOptions options)
@@ -547,12 +626,13 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
                                  int64_t scrape_time_ms, double duration_seconds, std::string& out,
                                  ScrapeStats& stats) {
   State& st = *state_;
+  Scratch& sc = scratch();
   stats = ScrapeStats{};
   stats.samples_scraped = parsed.samples.size();
   ++st.epoch;
-  st.used = 0;
-  st.labels.clearStorage();
-  Encoder& enc = st.encoder;
+  sc.used = 0;
+  sc.labels.clearStorage();
+  Encoder& enc = sc.encoder;
   enc.reset(target_, options_);
   (void)format;
   const bool relabel_metrics = !options_.metric_relabel_configs.empty();
@@ -569,7 +649,7 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     const Family& family = parsed.families[sample.family];
 
     // The sample's labels with the target's, as Prometheus merges them, then metric relabeling.
-    RelabelLabels& lb = st.labels;
+    RelabelLabels& lb = sc.labels;
     lb.clear();
     lb.add("__name__", sample.name);
     const ExpositionLabel* sl = parsed.labelsOf(sample);
@@ -677,15 +757,15 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     }
 
     const auto& labels = lb.sorted();
-    st.key.clear();
-    st.key.push_back(static_cast<char>(kind));
-    wire::appendVarint(base.size() + name_suffix.size(), st.key);
-    st.key.append(base);
-    st.key.append(name_suffix);
+    sc.key.clear();
+    sc.key.push_back(static_cast<char>(kind));
+    wire::appendVarint(base.size() + name_suffix.size(), sc.key);
+    sc.key.append(base);
+    sc.key.append(name_suffix);
     for (const auto& [n, v] : labels) {
       if (n == "__name__" || n == dropped_label) continue;
-      appendKeyPart(n, st.key);
-      appendKeyPart(v, st.key);
+      appendKeyPart(n, sc.key);
+      appendKeyPart(v, sc.key);
     }
 
     if (kind != Kind::kHistogram && kind != Kind::kSummary &&
@@ -699,18 +779,18 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
       continue;
     }
 
-    auto it = st.series.find(st.key);
+    auto it = st.series.find(sc.key);
     if (it == st.series.end()) {
-      it = st.series.emplace(st.key, SeriesState{}).first;
+      it = st.series.emplace(sc.key, SeriesState{}).first;
       it->second.created_epoch = st.epoch;
     }
     SeriesState& series = it->second;
     if (series.created_epoch == st.epoch) ++stats.series_added;
     if (series.epoch != st.epoch) {
       series.epoch = st.epoch;
-      series.accumulator = static_cast<uint32_t>(st.used);
-      if (st.used == st.accumulators.size()) st.accumulators.emplace_back();
-      Accumulator& a = st.accumulators[st.used++];
+      series.accumulator = static_cast<uint32_t>(sc.used);
+      if (sc.used == sc.accumulators.size()) sc.accumulators.emplace_back();
+      Accumulator& a = sc.accumulators[sc.used++];
       a.reset();
       a.key = &it->first;
       a.state = &series;
@@ -719,7 +799,7 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
           options_.honor_timestamps && sample.has_timestamp ? sample.timestamp_ms : scrape_time_ms;
       series.explicit_timestamp = options_.honor_timestamps && sample.has_timestamp;
     }
-    Accumulator& a = st.accumulators[series.accumulator];
+    Accumulator& a = sc.accumulators[series.accumulator];
     switch (role) {
       case Role::kValue:
         if (a.has_value) {
@@ -783,11 +863,11 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
   }
 
   // Points, in the order their series first appeared.
-  for (size_t i = 0; i < st.used; ++i) {
-    Accumulator& a = st.accumulators[i];
+  for (size_t i = 0; i < sc.used; ++i) {
+    Accumulator& a = sc.accumulators[i];
     SeriesState& series = *static_cast<SeriesState*>(a.state);
-    decodeKey(*a.key, st.decoded);
-    const DecodedKey& key = st.decoded;
+    decodeKey(*a.key, sc.decoded);
+    const DecodedKey& key = sc.decoded;
     const auto [resource, scope] = enc.placeOf(key.labels);
     bool is_new = false;
     Encoder::Metric& metric = enc.metricFor(resource, scope, key.name, key.kind, &is_new);
@@ -803,7 +883,7 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
       }
     }
     const int64_t time_ns = static_cast<int64_t>(millisToNanos(a.time_ms));
-    std::string& p = st.point;
+    std::string& p = sc.point;
     p.clear();
 
     // The start of a cumulative stream: _created when given; else the first observation (a
@@ -847,7 +927,7 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
         if (a.exemplar_sample >= 0) {
           const Sample& s = parsed.samples[a.exemplar_sample];
           putExemplar(kNumberExemplars, parsed, parsed.exemplars[s.exemplar],
-                      static_cast<uint64_t>(time_ns), st.exemplar, st.id, p);
+                      static_cast<uint64_t>(time_ns), sc.exemplar, sc.id, p);
         }
         break;
       }
@@ -862,8 +942,8 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
         }
         // Cumulative buckets → per-bucket counts; the last (+Inf) bucket is what _count leaves.
         const uint64_t count = static_cast<uint64_t>(std::llround(a.count));
-        st.bounds.clear();
-        st.counts.clear();
+        sc.bounds.clear();
+        sc.counts.clear();
         bool valid = true;
         double previous = 0;
         for (const Bucket& b : a.buckets) {
@@ -874,28 +954,28 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
           }
           uint64_t bits;
           std::memcpy(&bits, &b.bound, 8);
-          wire::appendFixed64(bits, st.bounds);
+          wire::appendFixed64(bits, sc.bounds);
           wire::appendFixed64(static_cast<uint64_t>(std::llround(b.cumulative - previous)),
-                              st.counts);
+                              sc.counts);
           previous = b.cumulative;
         }
         if (!valid || a.count < previous) {
           ++stats.invalid;
           continue;
         }
-        wire::appendFixed64(count - static_cast<uint64_t>(std::llround(previous)), st.counts);
+        wire::appendFixed64(count - static_cast<uint64_t>(std::llround(previous)), sc.counts);
         putPointAttributes(kHistogramAttributes, key.labels, p);
         putFixed64(kHistogramStart, static_cast<uint64_t>(startOf(a.count, true)), p);
         putFixed64(kHistogramTime, static_cast<uint64_t>(time_ns), p);
         putFixed64(kHistogramCount, count, p);
         if (a.has_sum) putDouble(kHistogramSum, a.sum, p);
-        wire::appendLengthDelimited(kHistogramBucketCounts, st.counts, p);
-        if (!st.bounds.empty()) wire::appendLengthDelimited(kHistogramBounds, st.bounds, p);
+        wire::appendLengthDelimited(kHistogramBucketCounts, sc.counts, p);
+        if (!sc.bounds.empty()) wire::appendLengthDelimited(kHistogramBounds, sc.bounds, p);
         for (const Bucket& b : a.buckets) {
           if (b.exemplar_sample < 0) continue;
           const Sample& s = parsed.samples[b.exemplar_sample];
           putExemplar(kHistogramExemplars, parsed, parsed.exemplars[s.exemplar],
-                      static_cast<uint64_t>(time_ns), st.exemplar, st.id, p);
+                      static_cast<uint64_t>(time_ns), sc.exemplar, sc.id, p);
         }
         break;
       }
@@ -911,10 +991,10 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
         putFixed64(kSummaryCount, count, p);
         putDouble(kSummarySum, a.has_sum ? a.sum : 0.0, p);
         for (const auto& [q, v] : a.quantiles) {
-          st.exemplar.clear();
-          putDouble(kQuantileQuantile, q, st.exemplar);
-          putDouble(kQuantileValue, v, st.exemplar);
-          putMessage(kSummaryQuantiles, st.exemplar, p);
+          sc.exemplar.clear();
+          putDouble(kQuantileQuantile, q, sc.exemplar);
+          putDouble(kQuantileValue, v, sc.exemplar);
+          putMessage(kSummaryQuantiles, sc.exemplar, p);
         }
         break;
       }
@@ -971,9 +1051,10 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
 void ScrapeTranslator::failed(int64_t scrape_time_ms, double duration_seconds, std::string error,
                               std::string& out, ScrapeStats& stats) {
   State& st = *state_;
+  Scratch& sc = scratch();
   stats = ScrapeStats{};
   stats.error = std::move(error);
-  st.encoder.reset(target_, options_);
+  sc.encoder.reset(target_, options_);
   for (const auto& [key, series] : st.series) {
     if (series.reported && !series.explicit_timestamp) {
       staleMarker(key, series.start_ns, scrape_time_ms, stats);
@@ -982,14 +1063,15 @@ void ScrapeTranslator::failed(int64_t scrape_time_ms, double duration_seconds, s
   st.series.clear();
   stats.up = false;
   reportSeries(scrape_time_ms, duration_seconds, stats);
-  st.encoder.write(out);
-  stats.points = st.encoder.points();
+  sc.encoder.write(out);
+  stats.points = sc.encoder.points();
 }
 
 uint64_t ScrapeTranslator::finish(int64_t time_ms, std::string& out) {
   State& st = *state_;
+  Scratch& sc = scratch();
   ScrapeStats stats;
-  st.encoder.reset(target_, options_);
+  sc.encoder.reset(target_, options_);
   for (const auto& [key, series] : st.series) {
     if (series.reported && !series.explicit_timestamp) {
       staleMarker(key, series.start_ns, time_ms, stats);
@@ -998,35 +1080,35 @@ uint64_t ScrapeTranslator::finish(int64_t time_ms, std::string& out) {
   st.series.clear();
   if (!st.reported) {
     // Never scraped: no report series went out either.
-    st.encoder.write(out);
-    return st.encoder.points();
+    sc.encoder.write(out);
+    return sc.encoder.points();
   }
-  const uint32_t resource = st.encoder.resourceFor(target_.job, target_.instance);
-  const uint32_t scope = st.encoder.scopeFor(resource, options_.scope_name, options_.scope_version);
+  const uint32_t resource = sc.encoder.resourceFor(target_.job, target_.instance);
+  const uint32_t scope = sc.encoder.scopeFor(resource, options_.scope_name, options_.scope_version);
   for (std::string_view name : kReportNames) {
-    Encoder::Metric& m = st.encoder.metricFor(resource, scope, name, Kind::kGauge);
-    std::string& p = st.point;
+    Encoder::Metric& m = sc.encoder.metricFor(resource, scope, name, Kind::kGauge);
+    std::string& p = sc.point;
     p.clear();
     for (const auto& [n, v] : target_.labels) {
       if (!isResourceOrScopeLabel(n)) putStringAttribute(kNumberAttributes, n, v, p);
     }
     putFixed64(kNumberTime, millisToNanos(time_ms), p);
     putVarint(kNumberFlags, kNoRecordedValue, p);
-    st.encoder.addPoint(m, p);
+    sc.encoder.addPoint(m, p);
   }
   st.reported = false;
-  st.encoder.write(out);
-  return st.encoder.points();
+  sc.encoder.write(out);
+  return sc.encoder.points();
 }
 
 void ScrapeTranslator::staleMarker(const std::string& key_bytes, int64_t start_ns, int64_t time_ms,
                                    ScrapeStats& stats) {
-  State& st = *state_;
-  decodeKey(key_bytes, st.decoded);
-  const DecodedKey& key = st.decoded;
-  const auto [resource, scope] = st.encoder.placeOf(key.labels);
-  Encoder::Metric& metric = st.encoder.metricFor(resource, scope, key.name, key.kind);
-  std::string& p = st.point;
+  Scratch& sc = scratch();
+  decodeKey(key_bytes, sc.decoded);
+  const DecodedKey& key = sc.decoded;
+  const auto [resource, scope] = sc.encoder.placeOf(key.labels);
+  Encoder::Metric& metric = sc.encoder.metricFor(resource, scope, key.name, key.kind);
+  std::string& p = sc.point;
   p.clear();
   const uint64_t time_ns = millisToNanos(time_ms);
   const uint64_t start = static_cast<uint64_t>(std::max<int64_t>(start_ns, 0));
@@ -1052,29 +1134,30 @@ void ScrapeTranslator::staleMarker(const std::string& key_bytes, int64_t start_n
       putVarint(kSummaryFlags, kNoRecordedValue, p);
       break;
   }
-  st.encoder.addPoint(metric, p);
+  sc.encoder.addPoint(metric, p);
   ++stats.stale_markers;
 }
 
 void ScrapeTranslator::reportSeries(int64_t time_ms, double duration_seconds,
                                     const ScrapeStats& stats) {
   State& st = *state_;
+  Scratch& sc = scratch();
   st.reported = true;
-  const uint32_t resource = st.encoder.resourceFor(target_.job, target_.instance);
-  const uint32_t scope = st.encoder.scopeFor(resource, options_.scope_name, options_.scope_version);
+  const uint32_t resource = sc.encoder.resourceFor(target_.job, target_.instance);
+  const uint32_t scope = sc.encoder.scopeFor(resource, options_.scope_name, options_.scope_version);
   const double values[] = {
       stats.up ? 1.0 : 0.0, duration_seconds, static_cast<double>(stats.samples_scraped),
       static_cast<double>(stats.samples_post_relabeling), static_cast<double>(stats.series_added)};
   for (size_t i = 0; i < std::size(kReportNames); ++i) {
-    Encoder::Metric& m = st.encoder.metricFor(resource, scope, kReportNames[i], Kind::kGauge);
-    std::string& p = st.point;
+    Encoder::Metric& m = sc.encoder.metricFor(resource, scope, kReportNames[i], Kind::kGauge);
+    std::string& p = sc.point;
     p.clear();
     for (const auto& [n, v] : target_.labels) {
       if (!isResourceOrScopeLabel(n)) putStringAttribute(kNumberAttributes, n, v, p);
     }
     putFixed64(kNumberTime, millisToNanos(time_ms), p);
     putDouble(kNumberDouble, values[i], p);
-    st.encoder.addPoint(m, p);
+    sc.encoder.addPoint(m, p);
   }
 }
 

@@ -88,7 +88,6 @@ class ScrapeTranslator {
   size_t seriesCount() const;
 
  private:
-  class Encoder;
   struct State;
   void staleMarker(const std::string& key, int64_t start_ns, int64_t time_ms, ScrapeStats& stats);
   void reportSeries(int64_t time_ms, double duration_seconds, const ScrapeStats& stats);

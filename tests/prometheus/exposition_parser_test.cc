@@ -206,7 +206,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{Format::kOpenMetrics, "# random comment\n# EOF\n", "unknown comment"},
         BadBody{Format::kOpenMetrics, "\nm 1\n# EOF\n", "expected a metric name"},
         BadBody{Format::kOpenMetrics, "m 1 # {a=\"b\"}\n# EOF\n", "exemplar value"},
-        BadBody{Format::kOpenMetrics, "m 1 NaN\n# EOF\n", "invalid timestamp"}));
+        BadBody{Format::kOpenMetrics, "m 1 NaN\n# EOF\n", "invalid timestamp"},
+        BadBody{Format::kOpenMetrics, std::string("# UNIT m celsi\x99s\n# EOF\n"),
+                "unit is not valid UTF-8"},
+        BadBody{Format::kText, std::string("# HELP m caf\xe9\n"), "help text is not valid UTF-8"}));
 
 TEST(ExpositionParserTest, FloatsAsGoParsesThem) {
   double v = 0;

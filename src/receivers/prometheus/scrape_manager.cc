@@ -75,8 +75,6 @@ struct TargetLoop : std::enable_shared_from_this<TargetLoop> {
 
   // The worker processing this target (one at a time).
   prom::ScrapeTranslator translator;
-  prom::ExpositionParser parser;
-  prom::ParsedExposition parsed;
   std::set<std::string> logged;  // failure reasons already logged
   absl::Time scrape_started;
 
@@ -247,6 +245,9 @@ void TargetLoop::process(FetchResult result) {
     failure = std::string(fetchFailureName(result.failure));
     failure_status = result.status;
   } else {
+    // Parse state is per worker thread, not per target: targets hold only their series.
+    thread_local prom::ExpositionParser parser;
+    thread_local prom::ParsedExposition parsed;
     const prom::Format format = prom::formatFromContentType(result.content_type);
     failure_status = parser.parse(result.body, format, parsed);
     if (failure_status.ok()) {
