@@ -134,12 +134,9 @@ ScrapeConfig readScrapeConfig(config::ConfigNode& node, absl::Duration global_in
     TargetGroup group;
     group.targets = sc.getStringList("targets");
     group.labels = readLabels(sc, "labels");
+    // Any string: relabeling may move it elsewhere (a probe's __param_target) and set the
+    // address; what is left in __address__ is checked when the target is built.
     group.source = sc.path();
-    for (const std::string& t : group.targets) {
-      if (t.empty() || t.find('/') != std::string::npos) {
-        sc.addError("targets", strCat("\"", t, "\" is not host:port"));
-      }
-    }
     sc.rejectUnknownKeys();
     c.static_configs.push_back(std::move(group));
   }
