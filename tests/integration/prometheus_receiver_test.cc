@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -297,6 +298,67 @@ TEST(PrometheusReceiverTest, ScrapesItsOwnSelfMetrics) {
   EXPECT_TRUE(scrape->metrics.at("process_resident_memory_bytes").has_gauge());
   EXPECT_EQ(scrape->metrics.at("up").gauge().data_points(0).as_double(), 1);
   EXPECT_EQ(attr(scrape->resource.attributes(), "service.instance.id"), target);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
+// Scraped metrics are metrics like any other: the store keeps them and the query API behind the
+// UI's metrics page serves them (here otlpd's own, scraped by itself).
+TEST(PrometheusReceiverTest, ScrapedMetricsReachTheStoreAndTheQueryApi) {
+  const int self_port = freeLoopbackPort();
+  auto otlpd = OtlpdProcess::start(strCat(R"(
+receivers:
+  prometheus:
+    config:
+      scrape_configs:
+        - job_name: otlpd
+          scrape_interval: 300ms
+          static_configs: [{targets: ['127.0.0.1:)",
+                                          self_port, R"(']}]
+exporters:
+  store: { directory: "@DIR@/store", write_interval: 100ms }
+extensions:
+  jaeger_query: { endpoint: "127.0.0.1:0", store: { directory: "@DIR@/store" } }
+service:
+  extensions: [jaeger_query]
+  telemetry: { metrics: { address: "127.0.0.1:)",
+                                          self_port, R"(" } }
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [store] }
+)"));
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  const std::string query = (*otlpd)->endpoint("jaeger_query");
+  ASSERT_FALSE(query.empty());
+  nlohmann::json up;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = httpRequest(query, "GET", "/api/otlpd/metrics/series?name=up&service=otlpd");
+    if (r.ok() && r->status == 200) {
+      up = nlohmann::json::parse(r->body, nullptr, false);
+      if (up.is_object() && up["data"].is_array() && !up["data"].empty() &&
+          up["data"][0]["points"].size() >= 2) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(up.is_object() && !up["data"].empty()) << up.dump();
+  const auto& series = up["data"][0];
+  EXPECT_EQ(series["type"], "gauge");
+  EXPECT_EQ(series["service"], "otlpd");
+  ASSERT_GE(series["points"].size(), 2u);
+  EXPECT_EQ(series["points"].back()[1], 1.0);
+
+  auto catalog = httpRequest(query, "GET", "/api/otlpd/metrics?service=otlpd");
+  ASSERT_TRUE(catalog.ok() && catalog->status == 200);
+  const auto metrics = nlohmann::json::parse(catalog->body, nullptr, false);
+  bool found = false;
+  for (const auto& m : metrics["data"]) {
+    if (m["name"] == "otlpd_prometheus_scrapes_total") {
+      found = true;
+      EXPECT_EQ(m["type"], "sum");
+    }
+  }
+  EXPECT_TRUE(found) << catalog->body.substr(0, 2000);
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
