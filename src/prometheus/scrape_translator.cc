@@ -337,10 +337,8 @@ class Encoder {
     return {r, s};
   }
 
-  // The metric a point goes to; `is_new` says it was created by this call.
-  Metric& metricFor(uint32_t resource, uint32_t scope, std::string_view name, Kind kind,
-                    bool* is_new = nullptr) {
-    if (is_new) *is_new = false;
+  // The metric a point goes to, created on first use.
+  Metric& metricFor(uint32_t resource, uint32_t scope, std::string_view name, Kind kind) {
     if (last_metric_ != UINT32_MAX) {
       Metric& m = metrics_[last_metric_];
       if (m.resource == resource && m.scope == scope && m.kind == kind && m.name == name) return m;
@@ -361,7 +359,6 @@ class Encoder {
       m.first_point = m.last_point = UINT32_MAX;
       m.point_count = 0;
       m.points_bytes = 0;
-      if (is_new) *is_new = true;
     }
     last_metric_ = it->second;
     return metrics_[it->second];
@@ -862,6 +859,21 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     }
   }
 
+  // Series the previous scrape had and this one has not: stale, written before this scrape's
+  // points so that a consumer applying them in order retires a series before it sees its
+  // successor (a metric that changed type). Prometheus leaves series with their own timestamps
+  // alone.
+  for (auto it = st.series.begin(); it != st.series.end();) {
+    if (it->second.epoch == st.epoch) {
+      ++it;
+      continue;
+    }
+    if (it->second.reported && !it->second.explicit_timestamp) {
+      staleMarker(it->first, it->second.start_ns, scrape_time_ms, stats);
+    }
+    st.series.erase(it++);
+  }
+
   // Points, in the order their series first appeared.
   for (size_t i = 0; i < sc.used; ++i) {
     Accumulator& a = sc.accumulators[i];
@@ -869,9 +881,10 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     decodeKey(*a.key, sc.decoded);
     const DecodedKey& key = sc.decoded;
     const auto [resource, scope] = enc.placeOf(key.labels);
-    bool is_new = false;
-    Encoder::Metric& metric = enc.metricFor(resource, scope, key.name, key.kind, &is_new);
-    if (is_new) {
+    Encoder::Metric& metric = enc.metricFor(resource, scope, key.name, key.kind);
+    if (metric.type_name.empty()) {
+      // The first live point of this metric in the scrape (a metric that so far had only stale
+      // markers has no description yet either).
       const Family& family = parsed.families[a.family];
       metric.description = family.help;
       if (!family.unit.empty()) metric.unit = otelUnitFromPrometheus(family.unit);
@@ -1001,19 +1014,6 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
     }
     series.reported = true;
     enc.addPoint(metric, p);
-  }
-
-  // Series the previous scrape had and this one has not: stale. Prometheus leaves series with
-  // their own timestamps alone.
-  for (auto it = st.series.begin(); it != st.series.end();) {
-    if (it->second.epoch == st.epoch) {
-      ++it;
-      continue;
-    }
-    if (it->second.reported && !it->second.explicit_timestamp) {
-      staleMarker(it->first, it->second.start_ns, scrape_time_ms, stats);
-    }
-    st.series.erase(it++);
   }
 
   for (InfoLabels& info : infos) {

@@ -219,12 +219,17 @@ TEST(ScrapeTranslatorTest, CreatedGivesTheStartTime) {
 TEST(ScrapeTranslatorTest, DisappearedSeriesGetAStaleMarkerOnce) {
   Scraper s;
   s.scrape("# TYPE g gauge\ng{a=\"1\"} 1\ng{a=\"2\"} 2\n# TYPE c counter\nc 5\n", kT0);
-  auto r = s.scrape("# TYPE g gauge\ng{a=\"1\"} 1\n", kT0 + 1000);
+  auto r = s.scrape("# HELP g Gauge g.\n# TYPE g gauge\ng{a=\"1\"} 1\n", kT0 + 1000);
   EXPECT_EQ(s.stats.stale_markers, 2u);
   const pb::Metric* g = findMetric(r, "g");
   ASSERT_NE(g, nullptr);
+  // One metric for the stale and the live point, described by the live one.
+  EXPECT_EQ(g->description(), "Gauge g.");
+  ASSERT_EQ(g->metadata_size(), 1);
+  EXPECT_EQ(g->metadata(0).value().string_value(), "gauge");
   ASSERT_EQ(g->gauge().data_points_size(), 2);
-  const auto& stale = g->gauge().data_points(1);
+  // Stale markers come first.
+  const auto& stale = g->gauge().data_points(0);
   EXPECT_EQ(attributes(stale.attributes()), (std::map<std::string, std::string>{{"a", "2"}}));
   EXPECT_EQ(stale.flags(), 1u);  // FLAG_NO_RECORDED_VALUE
   EXPECT_EQ(stale.value_case(), pb::NumberDataPoint::VALUE_NOT_SET);
@@ -232,7 +237,7 @@ TEST(ScrapeTranslatorTest, DisappearedSeriesGetAStaleMarkerOnce) {
   const auto& stale_counter = findMetric(r, "c")->sum().data_points(0);
   EXPECT_EQ(stale_counter.flags(), 1u);
   EXPECT_EQ(stale_counter.start_time_unix_nano(), kT0 * kMs);
-  EXPECT_EQ(g->gauge().data_points(0).flags(), 0u);
+  EXPECT_EQ(g->gauge().data_points(1).flags(), 0u);
 
   r = s.scrape("# TYPE g gauge\ng{a=\"1\"} 1\n", kT0 + 2000);
   EXPECT_EQ(s.stats.stale_markers, 0u);
@@ -310,7 +315,10 @@ TEST(ScrapeTranslatorTest, TypeChangeBetweenScrapesStartsANewSeries) {
   s.scrape("# TYPE m counter\nm 5\n", kT0);
   auto r = s.scrape("# TYPE m gauge\nm 3\n", kT0 + 1000);
   EXPECT_EQ(s.stats.type_changes, 1u);
-  // The gauge, and the counter's stale marker.
+  // The counter's stale marker, then the gauge.
+  ASSERT_GE(r.resource_metrics(0).scope_metrics(0).metrics_size(), 2);
+  EXPECT_TRUE(r.resource_metrics(0).scope_metrics(0).metrics(0).has_sum());
+  EXPECT_TRUE(r.resource_metrics(0).scope_metrics(0).metrics(1).has_gauge());
   int gauges = 0, sums = 0;
   for (const auto& m : r.resource_metrics(0).scope_metrics(0).metrics()) {
     if (m.name() != "m") continue;
