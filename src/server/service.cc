@@ -52,6 +52,7 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
   logs.rejectUnknownKeys();
   config::ConfigNode metrics = node.child("metrics");
   t.metrics_address = metrics.getString("address", t.metrics_address);
+  t.metrics_tls = common::readTlsServerConfig(metrics);
   const std::string metrics_level = metrics.getString("level", "normal");
   if (metrics_level == "none") {
     t.metrics_address.clear();
@@ -185,6 +186,17 @@ absl::Status Service::start(const std::string& ready_file) {
     options.endpoint = telemetry_.metrics_address;
     options.max_body_bytes = 4096;
     options.io_threads = 1;
+    options.metrics = metrics_.get();
+    options.listener = "telemetry.metrics";
+    if (telemetry_.metrics_tls) {
+      auto tls = common::TlsContextSource::create(*telemetry_.metrics_tls, common::TlsAlpn::kHttp11,
+                                                  metrics_.get(), "telemetry.metrics");
+      if (!tls.ok()) {
+        return absl::Status(tls.status().code(),
+                            strCat("telemetry metrics: ", tls.status().message()));
+      }
+      options.tls = *std::move(tls);
+    }
     auto server = common::HttpServer::start(options, std::make_shared<MetricsHandler>(*metrics_));
     if (!server.ok()) {
       return absl::Status(server.status().code(),

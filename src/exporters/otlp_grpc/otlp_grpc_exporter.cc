@@ -100,6 +100,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentialsFor(
     grpc::experimental::TlsChannelCredentialsOptions options;
     options.set_verify_server_certs(false);
     options.set_check_call_host(false);
+    // Not verifying the server is no reason to withhold our certificate from one that asks.
+    if (!cert.empty()) {
+      options.set_certificate_provider(
+          std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+              std::vector<grpc::experimental::IdentityKeyCertPair>{{key, cert}}));
+      options.watch_identity_key_cert_pairs();
+    }
     return grpc::experimental::TlsCredentials(options);
   }
   grpc::SslCredentialsOptions options;

@@ -107,11 +107,12 @@ class JaegerQueryHandler final : public common::HttpHandler {
 class JaegerQuery final : public HttpEndpointExtension {
  public:
   JaegerQuery(std::string id, std::string endpoint, query::JaegerApiOptions options,
-              std::string ui_directory)
+              std::string ui_directory, std::optional<common::TlsServerConfig> tls,
+              common::MetricsRegistry& metrics)
       : HttpEndpointExtension(
             std::move(id), std::move(endpoint),
             std::make_shared<JaegerQueryHandler>(std::move(options), std::move(ui_directory)),
-            kQueryThreads) {}
+            kQueryThreads, std::move(tls), &metrics) {}
 };
 
 class JaegerQueryFactory final : public pipeline::ExtensionFactory {
@@ -137,8 +138,10 @@ class JaegerQueryFactory final : public pipeline::ExtensionFactory {
     config::ConfigNode ui = config.child("ui");
     std::string ui_directory = ui.getString("directory", "");
     ui.rejectUnknownKeys();
+    std::optional<common::TlsServerConfig> tls = common::readTlsServerConfig(config);
     return std::make_unique<JaegerQuery>(settings.id.toString(), std::move(endpoint),
-                                         std::move(options), std::move(ui_directory));
+                                         std::move(options), std::move(ui_directory),
+                                         std::move(tls), settings.metrics);
   }
 };
 

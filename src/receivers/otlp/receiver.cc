@@ -7,10 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
+#include "common/grpc_tls_listener.h"
 #include "common/http_server.h"
 #include "common/http_server_config.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "common/tls_server_config.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/otlp/grpc_service.h"
 #include "receivers/otlp/http_handler.h"
@@ -29,6 +31,7 @@ struct GrpcConfig {
   // default. Channel arguments by name, in milliseconds where they are durations.
   int64_t max_concurrent_streams = 0;
   std::vector<std::pair<const char*, int>> channel_args;
+  std::optional<common::TlsServerConfig> tls;
 };
 
 // keepalive.server_parameters and keepalive.enforcement_policy as gRPC channel arguments.
@@ -73,6 +76,7 @@ struct HttpConfig {
   HttpPaths paths;
   CorsConfig cors;
   bool include_metadata = false;
+  std::optional<common::TlsServerConfig> tls;
 };
 
 struct OtlpReceiverConfig {
@@ -92,6 +96,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
     grpc.include_metadata = g.getBool("include_metadata", false);
     grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
     readGrpcKeepalive(g, grpc);
+    grpc.tls = common::readTlsServerConfig(g);
     g.rejectUnknownKeys();
     cfg.grpc = grpc;
   }
@@ -103,6 +108,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node) {
         h.getInt("max_request_body_size", http.max_request_body_size, 1, int64_t{1} << 34);
     http.include_metadata = h.getBool("include_metadata", false);
     common::readHttpServerLimits(h, http.limits);
+    http.tls = common::readTlsServerConfig(h);
     http.paths.traces = h.getString("traces_url_path", http.paths.traces);
     http.paths.metrics = h.getString("metrics_url_path", http.paths.metrics);
     http.paths.logs = h.getString("logs_url_path", http.paths.logs);
@@ -144,6 +150,12 @@ class OtlpReceiver final : public pipeline::Receiver {
       options.metrics = &metrics_;
       options.listener = id_ + ".http";
       options.max_body_bytes = static_cast<size_t>(config_.http->max_request_body_size);
+      if (config_.http->tls) {
+        auto tls = common::TlsContextSource::create(*config_.http->tls, common::TlsAlpn::kHttp11,
+                                                    &metrics_, options.listener);
+        if (!tls.ok()) return tls.status();
+        options.tls = *std::move(tls);
+      }
       auto handler =
           std::make_shared<OtlpHttpHandler>(ingestor_, config_.http->paths, config_.http->cors,
                                             options.max_body_bytes, config_.http->include_metadata);
@@ -151,9 +163,10 @@ class OtlpReceiver final : public pipeline::Receiver {
       if (!server.ok()) return server.status();
       http_server_ = std::move(*server);
       host.publishEndpoint(id_ + ".http", http_server_->boundEndpoint());
-      logging::info(
-          "receiver listening",
-          {{"receiver", id_}, {"transport", "http"}, {"endpoint", http_server_->boundEndpoint()}});
+      logging::info("receiver listening", {{"receiver", id_},
+                                           {"transport", "http"},
+                                           {"endpoint", http_server_->boundEndpoint()},
+                                           {"tls", config_.http->tls.has_value()}});
     }
     return absl::OkStatus();
   }
@@ -163,12 +176,17 @@ class OtlpReceiver final : public pipeline::Receiver {
       http_server_->stop();
       http_server_.reset();
     }
+    if (grpc_tls_) grpc_tls_->stopAccepting();
     if (grpc_server_) {
       // In-flight calls get a moment to finish; new ones are refused at once.
       grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      grpc_server_.reset();
-      grpc_service_.reset();
     }
+    if (grpc_tls_) {
+      grpc_tls_->stop();
+      grpc_tls_.reset();
+    }
+    grpc_server_.reset();
+    grpc_service_.reset();
     return absl::OkStatus();
   }
 
@@ -182,7 +200,25 @@ class OtlpReceiver final : public pipeline::Receiver {
     // gRPC resolves "localhost" to every loopback address itself.
     const std::string address =
         hp->host.empty() ? strCat("0.0.0.0:", hp->port) : config_.grpc->endpoint;
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+    // With TLS our listener accepts and does the handshake, then hands gRPC the plaintext (see
+    // common/grpc_tls_listener.h); without, gRPC listens itself.
+    if (config_.grpc->tls) {
+      auto tls = common::TlsContextSource::create(*config_.grpc->tls, common::TlsAlpn::kH2,
+                                                  &metrics_, id_ + ".grpc");
+      if (!tls.ok()) return tls.status();
+      common::GrpcTlsListenerOptions options;
+      options.endpoint = config_.grpc->endpoint;
+      options.tls = *std::move(tls);
+      options.metrics = &metrics_;
+      options.listener = id_ + ".grpc";
+      auto listener = common::GrpcTlsListener::bind(options);
+      if (!listener.ok()) return listener.status();
+      grpc_tls_ = *std::move(listener);
+      auto bound = common::HostPort::parse(grpc_tls_->boundEndpoint());
+      if (bound.ok()) port = bound->port;
+    } else {
+      builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+    }
     const int max_bytes = static_cast<int>(config_.grpc->max_recv_msg_size_mib << 20);
     builder.SetMaxReceiveMessageSize(max_bytes);
     builder.RegisterCallbackGenericService(grpc_service_.get());
@@ -205,15 +241,19 @@ class OtlpReceiver final : public pipeline::Receiver {
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port == 0) {
       grpc_server_.reset();
+      grpc_tls_.reset();
       return absl::UnavailableError(
           strCat("cannot listen for OTLP/gRPC on ", config_.grpc->endpoint));
     }
+    if (grpc_tls_) grpc_tls_->start(grpc_server_.get());
     common::HostPort bound = *hp;
     bound.port = static_cast<uint16_t>(port);
     if (bound.host.empty()) bound.host = "0.0.0.0";
     host.publishEndpoint(id_ + ".grpc", bound.toString());
-    logging::info("receiver listening",
-                  {{"receiver", id_}, {"transport", "grpc"}, {"endpoint", bound.toString()}});
+    logging::info("receiver listening", {{"receiver", id_},
+                                         {"transport", "grpc"},
+                                         {"endpoint", bound.toString()},
+                                         {"tls", config_.grpc->tls.has_value()}});
     return absl::OkStatus();
   }
 
@@ -224,6 +264,7 @@ class OtlpReceiver final : public pipeline::Receiver {
   std::shared_ptr<Ingestor> ingestor_;
   std::unique_ptr<OtlpGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<common::GrpcTlsListener> grpc_tls_;  // with tls: accepts for grpc_server_
   std::unique_ptr<common::HttpServer> http_server_;
 };
 
