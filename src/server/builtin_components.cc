@@ -28,11 +28,13 @@
 #include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
+#include "receivers/prometheus/factory.h"
 
 namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(receivers::prometheus::makePrometheusReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());
