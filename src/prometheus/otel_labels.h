@@ -1,5 +1,5 @@
 // The labels of a Prometheus series made from an OTLP data point, as both Prometheus exporters
-// build them (docs/PROMETHEUS-exporters.md):
+// build them (docs/PROMETHEUS.md):
 //   1. the point's attributes, names sanitized (labelName); attributes whose names collide after
 //      sanitizing are joined with ';' in the order of their original keys;
 //   2. with resource_to_telemetry_conversion, the resource's attributes where the point has none

@@ -1,5 +1,5 @@
 // OTLP metrics → Prometheus series for remote write: every data point becomes samples of series
-// named and labelled as docs/PROMETHEUS-exporters.md says (histograms as _bucket/_sum/_count,
+// named and labelled as docs/PROMETHEUS.md says (histograms as _bucket/_sum/_count,
 // exponential histograms as classic buckets, summaries as quantiles/_sum/_count, target_info per
 // resource), grouped by series with each series' samples in timestamp order. Reads the wire bytes
 // (otlp_metrics_walk.h): the remote-write hot path. Pure.

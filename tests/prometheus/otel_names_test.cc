@@ -1,4 +1,4 @@
-// The OpenTelemetry → Prometheus name translation table (docs/PROMETHEUS-exporters.md), label
+// The OpenTelemetry → Prometheus name translation table (docs/PROMETHEUS.md), label
 // sanitizing and float formatting as Prometheus writes floats.
 #include "prometheus/otel_names.h"
 

@@ -1,4 +1,4 @@
-// The prometheusremotewrite exporter's config (the Collector's keys; docs/PROMETHEUS-exporters.md)
+// The prometheusremotewrite exporter's config (the Collector's keys; docs/PROMETHEUS.md)
 // and what a remote-write endpoint's answer means. Pure.
 #pragma once
 

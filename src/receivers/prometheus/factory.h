@@ -7,7 +7,7 @@
 namespace otlpd::receivers::prometheus {
 
 // `prometheus`: scrapes Prometheus /metrics endpoints with the Collector's `config.scrape_configs`
-// (docs/PROMETHEUS-receiver.md). Metrics pipelines only.
+// (docs/PROMETHEUS.md). Metrics pipelines only.
 std::unique_ptr<pipeline::ReceiverFactory> makePrometheusReceiverFactory();
 
 }  // namespace otlpd::receivers::prometheus
