@@ -14,6 +14,7 @@ packages=(
   nodejs npm curl procps
   chromium fonts-dejavu-core
   nginx
+  libsnappy-dev prometheus
 )
 
 missing=()

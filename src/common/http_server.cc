@@ -9,6 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
 #include "common/strings.h"
+#include "common/tls_server_config.h"
 
 namespace otlpd::common {
 namespace {
@@ -24,6 +26,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 // A body is read into memory that grows as its bytes arrive, doubling from this size: memory held
@@ -33,10 +36,27 @@ constexpr size_t kFirstReadBytes = 16 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
-class Session : public std::enable_shared_from_this<Session> {
+// A client that closed before saying anything (a TCP health check, a port scan) did not fail a
+// handshake; one that sent plaintext, a certificate we refuse, or hung up on ours did.
+bool handshakeAbandoned(beast::error_code ec, SSL* ssl) {
+  const bool closed = ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+                      ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+  return closed && SSL_get_state(ssl) == TLS_ST_BEFORE;  // no ClientHello came
+}
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: plaintext (Stream = beast::tcp_stream) or TLS (TlsStream); the request logic is
+// the same, the deadlines are set on the TCP layer underneath.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpHandler> handler,
-          const HttpServerOptions& options, HttpServerCounters& counters, std::atomic<int>& busy)
+          const HttpServerOptions& options, HttpServerCounters& counters,
+          std::atomic<int>& busy) requires(!kTls)
       : busy_(busy),
         counters_(counters),
         stream_(std::move(socket)),
@@ -44,21 +64,64 @@ class Session : public std::enable_shared_from_this<Session> {
         options_(options) {
     counters_.open_connections.fetch_add(1);
   }
+  // The connection keeps the context it was created with: a certificate reloaded later serves
+  // new connections only.
+  Session(tcp::socket&& socket, std::shared_ptr<ssl::context> context,
+          std::shared_ptr<HttpHandler> handler, const HttpServerOptions& options,
+          HttpServerCounters& counters, std::atomic<int>& busy) requires(kTls)
+      : busy_(busy),
+        counters_(counters),
+        context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        handler_(std::move(handler)),
+        options_(options) {
+    counters_.open_connections.fetch_add(1);
+  }
   ~Session() { counters_.open_connections.fetch_sub(1); }
 
   void run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::waitForRequest, shared_from_this()));
+    if constexpr (kTls) {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&Session::handshake, shared_from_this()));
+    } else {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&Session::waitForRequest, shared_from_this()));
+    }
   }
 
  private:
   bool isTimeout(beast::error_code ec) const { return ec == beast::error::timeout; }
+  beast::tcp_stream& transport() { return beast::get_lowest_layer(stream_); }
+
+  // The handshake has the header deadline: a client that connects and stays silent, or sends
+  // its hello a byte at a time, is cut off like one that does so with its headers.
+  void handshake() requires(kTls) {
+    transport().expires_after(options_.read_header_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) {
+                                if (self->isTimeout(ec)) {
+                                  self->counters_.tls_handshake_timeouts->add();
+                                } else if (!handshakeAbandoned(ec, self->stream_.native_handle())) {
+                                  self->counters_.tls_handshake_failures->add();
+                                }
+                                beast::error_code ignored;
+                                self->transport().socket().close(ignored);
+                                return;
+                              }
+                              beast::error_code ignored;
+                              // See readArrivedBody().
+                              self->transport().socket().non_blocking(true, ignored);
+                              self->waitForRequest();
+                            });
+  }
 
   // Between requests a keep-alive connection may sit idle for idle_timeout; a new connection must
   // start its request within read_header_timeout. The header deadline starts at the first byte.
   void waitForRequest() {
     if (buffer_.size() > 0) return readHeader();
-    stream_.expires_after(first_request_ ? options_.read_header_timeout : options_.idle_timeout);
+    transport().expires_after(first_request_ ? options_.read_header_timeout
+                                             : options_.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         [self = shared_from_this()](beast::error_code ec, size_t bytes) {
@@ -83,7 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
     admitted_body_bytes_ = 0;
     request_released_ = false;
     request_start_ = Clock::now();
-    stream_.expires_after(options_.read_header_timeout);
+    transport().expires_after(options_.read_header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
   }
@@ -105,9 +168,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void expireAt(Clock::time_point deadline) {
     if (deadline == Clock::time_point::max()) {
-      stream_.expires_never();
+      transport().expires_never();
     } else {
-      stream_.expires_at(deadline);
+      transport().expires_at(deadline);
     }
   }
 
@@ -178,8 +241,24 @@ class Session : public std::enable_shared_from_this<Session> {
                                 if (self->isTimeout(ec)) self->counters_.body_timeouts->add();
                                 return self->close();
                               }
+                              if constexpr (kTls) self->readArrivedBody();
                               self->readMoreBody();
                             });
+  }
+
+  // Over TLS one asynchronous read yields one record (16 KiB at most); what else has arrived is
+  // taken now without waiting (the socket is non-blocking after the handshake, so a read that
+  // would wait fails with would_block), which saves an asynchronous round and a timer update per
+  // record. Nothing is written while a body is read, so the engine's output is not contended.
+  void readArrivedBody() requires(kTls) {
+    std::string& body = request_.body();
+    while (body_filled_ < body.size()) {
+      beast::error_code ec;
+      const size_t n = stream_.read_some(
+          asio::buffer(body.data() + body_filled_, body.size() - body_filled_), ec);
+      if (ec || n == 0) return;  // an error is met again by the next asynchronous read
+      body_filled_ += n;
+    }
   }
 
   // Chunked (or length-less) bodies go through the parser, piece by piece, each piece under the
@@ -264,7 +343,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res->prepare_payload();
     }
-    stream_.expires_after(options_.write_timeout);
+    transport().expires_after(options_.write_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
                         self->busy_.fetch_sub(1);
@@ -274,14 +353,31 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // TLS says goodbye first (close_notify), so the client can tell the end from a cut; bounded,
+  // since the peer may never answer.
   void close() {
+    if constexpr (kTls) {
+      if (!closing_) {
+        closing_ = true;
+        transport().expires_after(kTlsShutdownTimeout);
+        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+          beast::error_code ignored;
+          self->transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
+        });
+        return;
+      }
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
+
+  static constexpr std::chrono::seconds kTlsShutdownTimeout{2};
 
   std::atomic<int>& busy_;
   HttpServerCounters& counters_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> context_;  // TLS only
+  Stream stream_;
+  bool closing_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;  // a request whose body readBody() reads
@@ -319,7 +415,7 @@ struct HttpServer::Impl {
   // every session.
   std::atomic<int> busy{0};
   HttpServerCounters counters;
-  std::array<Counter, 5> own_counters;  // when no registry was given
+  std::array<Counter, 7> own_counters;  // when no registry was given
   uint64_t open_gauge = 0;              // the registry callback's id, removed on stop
 
   void setUpCounters() {
@@ -336,6 +432,18 @@ struct HttpServer::Impl {
                             "Connections an HTTP listener closed because a limit was reached, by "
                             "reason.",
                             {{"listener", options.listener}, {"reason", reasons[i]}});
+    }
+    Counter** tls_slots[] = {&counters.tls_handshake_timeouts, &counters.tls_handshake_failures};
+    const char* tls_reasons[] = {"timeout", "failed"};
+    for (size_t i = 0; i < 2; ++i) {
+      *tls_slots[i] = options.metrics == nullptr || !options.tls
+                          ? &own_counters[5 + i]
+                          : &options.metrics->counter(
+                                "otlpd_tls_handshake_failures_total",
+                                "TLS handshakes a listener gave up on: past the header deadline, "
+                                "or failed (no or an untrusted client certificate, a protocol "
+                                "version or cipher outside the config, plaintext).",
+                                {{"listener", options.listener}, {"reason", tls_reasons[i]}});
     }
     if (options.metrics != nullptr) {
       open_gauge = options.metrics->callbackGauge(
@@ -355,8 +463,14 @@ struct HttpServer::Impl {
               counters.connections_refused->add();
               beast::error_code ignored;
               socket.close(ignored);
+            } else if (options.tls) {
+              std::make_shared<Session<TlsStream>>(std::move(socket), options.tls->current(),
+                                                   handler, options, counters, busy)
+                  ->run();
             } else {
-              std::make_shared<Session>(std::move(socket), handler, options, counters, busy)->run();
+              std::make_shared<Session<beast::tcp_stream>>(std::move(socket), handler, options,
+                                                           counters, busy)
+                  ->run();
             }
           }
           accept(acceptor);
@@ -372,27 +486,16 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-HttpServer::~HttpServer() {
-  stop();
-}
-
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
-    const HttpServerOptions& options, std::shared_ptr<HttpHandler> handler) {
-  auto hp = HostPort::parse(options.endpoint);
+absl::StatusOr<std::vector<std::unique_ptr<tcp::acceptor>>> bindTcpEndpoint(
+    asio::io_context& ioc, const std::string& endpoint, std::string& bound) {
+  auto hp = HostPort::parse(endpoint);
   if (!hp.ok()) return hp.status();
-  auto impl = std::make_unique<Impl>(std::max<size_t>(1, options.io_threads));
-  impl->options = options;
-  impl->handler = std::move(handler);
-  impl->setUpCounters();
-
   beast::error_code ec;
   std::vector<tcp::endpoint> addresses;
   if (hp->host.empty()) {
     addresses.emplace_back(tcp::v4(), hp->port);
   } else {
-    tcp::resolver resolver(impl->ioc);
+    tcp::resolver resolver(ioc);
     auto results =
         resolver.resolve(hp->host, std::to_string(hp->port), tcp::resolver::numeric_service, ec);
     if (ec) {
@@ -403,26 +506,46 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
   // With port 0 each address would get a different port; serve the first one only.
   if (hp->port == 0 && addresses.size() > 1) addresses.resize(1);
 
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::string first_error;
   for (const tcp::endpoint& ep : addresses) {
-    auto acceptor = std::make_unique<tcp::acceptor>(impl->ioc);
+    auto acceptor = std::make_unique<tcp::acceptor>(ioc);
     if (acceptor->open(ep.protocol(), ec) ||
         acceptor->set_option(asio::socket_base::reuse_address(true), ec) ||
         (ep.address().is_v6() && acceptor->set_option(asio::ip::v6_only(true), ec)) ||
         acceptor->bind(ep, ec) || acceptor->listen(asio::socket_base::max_listen_connections, ec)) {
       if (first_error.empty()) {
-        first_error = strCat("cannot listen on ", options.endpoint, " (", ep.address().to_string(),
+        first_error = strCat("cannot listen on ", endpoint, " (", ep.address().to_string(),
                              "): ", ec.message());
       }
       continue;
     }
-    if (impl->bound.empty()) {
+    if (acceptors.empty()) {
       tcp::endpoint local = acceptor->local_endpoint();
-      impl->bound = HostPort{local.address().to_string(), local.port()}.toString();
+      bound = HostPort{local.address().to_string(), local.port()}.toString();
     }
-    impl->acceptors.push_back(std::move(acceptor));
+    acceptors.push_back(std::move(acceptor));
   }
-  if (impl->acceptors.empty()) return absl::UnavailableError(first_error);
+  if (acceptors.empty()) return absl::UnavailableError(first_error);
+  return acceptors;
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
+    const HttpServerOptions& options, std::shared_ptr<HttpHandler> handler) {
+  auto impl = std::make_unique<Impl>(std::max<size_t>(1, options.io_threads));
+  impl->options = options;
+  impl->handler = std::move(handler);
+  impl->setUpCounters();
+
+  auto acceptors = bindTcpEndpoint(impl->ioc, options.endpoint, impl->bound);
+  if (!acceptors.ok()) return acceptors.status();
+  impl->acceptors = *std::move(acceptors);
 
   for (auto& acceptor : impl->acceptors) impl->accept(*acceptor);
   for (size_t i = 0; i < std::max<size_t>(1, options.io_threads); ++i) {

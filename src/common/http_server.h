@@ -3,12 +3,15 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/metrics_registry.h"
@@ -17,6 +20,8 @@ namespace otlpd::common {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+class TlsContextSource;
 
 class HttpHandler {
  public:
@@ -74,6 +79,9 @@ struct HttpServerOptions {
   // Where the limits' counters go, and the listener's name in their labels ("otlp.http").
   MetricsRegistry* metrics = nullptr;
   std::string listener;
+  // TLS on this listener (common/tls_server_config.h); null: plaintext. Each connection takes the
+  // source's current context, so rotated certificates reach new connections only.
+  std::shared_ptr<TlsContextSource> tls;
 };
 
 // What the limits did. Counted in /metrics when the options name a registry and a listener:
@@ -85,8 +93,17 @@ struct HttpServerCounters {
   Counter* body_timeouts = nullptr;        // read_timeout or the minimum rate
   Counter* idle_closed = nullptr;          // idle_timeout passed between requests
   Counter* too_many_headers = nullptr;
+  // otlpd_tls_handshake_failures_total{listener,reason}
+  Counter* tls_handshake_timeouts = nullptr;  // no finished handshake by read_header_timeout
+  Counter* tls_handshake_failures = nullptr;  // refused: certificate, version, cipher, plaintext
   std::atomic<int64_t> open_connections{0};
 };
+
+// Binds `endpoint` ("host:port", "[v6]:port", ":port" for every IPv4 interface) on every address
+// the host resolves to, or on the first one only when the port is 0; `bound` gets the first
+// address with the port actually bound.
+absl::StatusOr<std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>>> bindTcpEndpoint(
+    boost::asio::io_context& ioc, const std::string& endpoint, std::string& bound);
 
 class HttpServer {
  public:

@@ -50,8 +50,12 @@ class GrpcSender final : public Sender {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     args.SetMaxSendMessageSize(-1);
-    channel_ = grpc::CreateCustomChannel(stripScheme(o.endpoint),
-                                         grpc::InsecureChannelCredentials(), args);
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = o.tls_ca_pem;
+    channel_ = grpc::CreateCustomChannel(
+        stripScheme(o.endpoint),
+        o.tls_ca_pem.empty() ? grpc::InsecureChannelCredentials() : grpc::SslCredentials(tls),
+        args);
     stub_ = std::make_unique<grpc::GenericStub>(channel_);
     switch (o.compression) {
       case common::Compression::kGzip:

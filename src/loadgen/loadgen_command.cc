@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "common/strings.h"
+#include "common/tls_server_config.h"
 #include "config/config_node.h"
 #include "loadgen/payloads.h"
 #include "loadgen/runner.h"
@@ -33,6 +34,7 @@ struct CommandOptions {
   std::string timeout = "10s";
   bool json = false;
   bool quiet = false;
+  std::string ca_file;
 };
 
 std::atomic<bool> g_stop{false};
@@ -104,6 +106,12 @@ int runLoadgen(const CommandOptions& o) {
   sender_options.endpoint = endpoint;
   sender_options.concurrency = run_options.concurrency;
   sender_options.timeout = absl::ToChronoMilliseconds(*timeout);
+  if (!o.ca_file.empty()) {
+    if (*protocol != Protocol::kGrpc) return usage("--ca-file is for --protocol grpc");
+    auto pem = common::readSmallFile(o.ca_file);
+    if (!pem.ok()) return usage(toStd(pem.status().message()));
+    sender_options.tls_ca_pem = *std::move(pem);
+  }
   auto sender = *protocol == Protocol::kGrpc ? makeGrpcSender(sender_options)
                                              : makeHttpSender(sender_options);
   if (!sender.ok()) return usage(toStd(sender.status().message()));
@@ -185,6 +193,8 @@ void registerLoadgenCommand(CLI::App& app) {
                   "distinct pre-encoded requests sent round-robin (different ids)")
       ->capture_default_str();
   cmd->add_option("--timeout", o->timeout, "per request")->capture_default_str();
+  cmd->add_option("--ca-file", o->ca_file,
+                  "grpc over TLS, verifying the server against these CA certificates (PEM)");
   cmd->add_flag("--json", o->json, "print the final report as one JSON object");
   cmd->add_flag("--quiet", o->quiet, "no progress lines on stderr");
   cmd->callback([o] {

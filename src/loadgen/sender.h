@@ -36,6 +36,8 @@ struct SenderOptions {
   std::string endpoint;  // host:port for gRPC; http://host:port[/base] for HTTP
   size_t concurrency = 1;
   std::chrono::milliseconds timeout{10000};
+  // gRPC only: TLS, verifying the server against these roots (PEM text); empty: plaintext.
+  std::string tls_ca_pem;
 };
 
 absl::StatusOr<std::unique_ptr<Sender>> makeGrpcSender(const SenderOptions& options);

@@ -713,6 +713,13 @@ class JsonWriter {
       out_.append("\"NaN\"");
     } else if (std::isinf(v)) {
       out_.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    } else if (std::fabs(v) >= 1e18) {
+      // The shortest form of 2^64 is 20 digits without a point, which JSON readers (simdjson
+      // among them) take for an out-of-range integer; an exponent keeps it a double.
+      char buf[32];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+      (void)ec;
+      out_.append(buf, end);
     } else {
       appendNumber(v);
     }

@@ -18,6 +18,8 @@ class MetricsRegistry;
 
 namespace otlpd::pipeline {
 
+class ExtensionDirectory;
+
 // "type" or "type/name", as component ids are written in Collector configs.
 struct ComponentId {
   std::string type;
@@ -87,6 +89,9 @@ struct CreateSettings {
   // The service-wide budget for telemetry in flight and queued; receivers reserve from it and
   // the memory_limiter sets its limit. Null where no budget applies (some tests).
   MemoryBudget* memory = nullptr;
+  // The graph's extensions, for components that use one (`auth.authenticator`); null outside a
+  // graph (some tests).
+  ExtensionDirectory* extensions = nullptr;
 };
 
 // The next consumer of each signal a receiver serves; null where no pipeline takes the signal.

@@ -216,6 +216,18 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     s->checkDefinitions();
   }
 
+  ExtensionDirectory* directory = graph->directory_.get();
+  {
+    const YAML::Node& root_yaml = root.yaml();
+    if (root_yaml.IsMap() && root_yaml["extensions"]) {
+      directory->setDefinitions(root_yaml["extensions"]);
+    }
+  }
+  // What every factory gets; `id` is set per component.
+  auto settingsFor = [&](const ComponentId& id) {
+    return CreateSettings{id, metrics, memory, directory};
+  };
+
   config::ConfigErrors scratch;  // repeated reads of one component's config
   std::vector<PipelineSpec> pipelines = parsePipelines(service);
   graph->pipelines_ = pipelines.size();
@@ -310,8 +322,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     const auto* f =
         static_cast<const ConnectorFactory*>(factories.find(ComponentKind::kConnector, id.type));
     config::ConfigNode cfg = connectors.configFor(id, scratch);
-    auto created =
-        f->create(CreateSettings{id, metrics, memory}, cfg, std::move(inputs), std::move(outputs));
+    auto created = f->create(settingsFor(id), cfg, std::move(inputs), std::move(outputs));
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -340,8 +351,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       auto& instance = exporter_instances[{id, p.signal}];
       if (!instance) {
         config::ConfigNode cfg = exporters.configFor(id, scratch);
-        auto created = static_cast<const ExporterFactory*>(f)->create(
-            CreateSettings{id, metrics, memory}, cfg, p.signal);
+        auto created =
+            static_cast<const ExporterFactory*>(f)->create(settingsFor(id), cfg, p.signal);
         cfg.rejectUnknownKeys();
         if (!created.ok()) {
           errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -365,8 +376,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       const Factory* f = processors.factoryFor(*it);
       if (f == nullptr || !checkSignal(f, *it, p, errors)) continue;
       config::ConfigNode cfg = processors.configFor(it->id, scratch);
-      auto created = static_cast<const ProcessorFactory*>(f)->create(
-          CreateSettings{it->id, metrics, memory}, cfg, p.signal, head);
+      auto created =
+          static_cast<const ProcessorFactory*>(f)->create(settingsFor(it->id), cfg, p.signal, head);
       cfg.rejectUnknownKeys();
       if (!created.ok()) {
         errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -398,8 +409,8 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     }
     const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
     config::ConfigNode cfg = receivers.configFor(id, scratch);
-    auto created = static_cast<const ReceiverFactory*>(f)->create(
-        CreateSettings{id, metrics, memory}, cfg, std::move(next));
+    auto created =
+        static_cast<const ReceiverFactory*>(f)->create(settingsFor(id), cfg, std::move(next));
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
@@ -412,18 +423,28 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
   for (const IdRef& ref : parseIdList(service, "extensions")) {
     const ComponentId* id = &ref.id;
     const Factory* f = extensions.factoryFor(ref);
-    if (f == nullptr) continue;
+    if (f == nullptr) {
+      // Defined with an unknown type (reported): not also "not defined" where it is used.
+      if (extensions.defines(*id)) directory->enable(*id, nullptr);
+      continue;
+    }
     config::ConfigNode cfg = extensions.configFor(*id, scratch);
-    auto created =
-        static_cast<const ExtensionFactory*>(f)->create(CreateSettings{*id, metrics, memory}, cfg);
+    auto created = static_cast<const ExtensionFactory*>(f)->create(settingsFor(*id), cfg);
     cfg.rejectUnknownKeys();
     if (!created.ok()) {
       errors.add(cfg.path(), YAML::Mark::null_mark(), std::string(created.status().message()));
+      directory->enable(*id, nullptr);
       continue;
     }
-    graph->extensions_.push_back(
-        {strCat("extension ", id->toString()), std::shared_ptr<Extension>(std::move(*created))});
+    auto instance = std::shared_ptr<Extension>(std::move(*created));
+    directory->enable(*id, instance);
+    graph->extensions_.push_back({strCat("extension ", id->toString()), instance, *id});
   }
+  // Every extension exists now: bind (or report) what components use.
+  directory->resolve();
+  // Extensions others use (authenticators) start first and stop last.
+  std::stable_partition(graph->extensions_.begin(), graph->extensions_.end(),
+                        [directory](const Node& n) { return directory->used(n.id); });
 
   if (errors.size() != errors_before) return nullptr;
   return graph;

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "config/config_node.h"
 #include "pipeline/component.h"
+#include "pipeline/extension_directory.h"
 #include "pipeline/factory.h"
 
 namespace otlpd::pipeline {
@@ -40,9 +41,13 @@ class Graph {
   struct Node {
     std::string description;  // "exporter debug (traces)"
     std::shared_ptr<Component> component;
+    ComponentId id = {};  // set for extensions
   };
   Graph() = default;
 
+  // First, so it is destroyed last: components created while running (load-balancing backends)
+  // look extensions up in it.
+  std::shared_ptr<ExtensionDirectory> directory_ = std::make_shared<ExtensionDirectory>();
   std::vector<Node> extensions_, receivers_;
   // Exporters, processors and connectors in creation order, which is downstream first.
   std::vector<Node> pipeline_nodes_;

@@ -46,7 +46,17 @@ class MemoryBudget {
 
   MemoryBudget() : state_(std::make_shared<State>()) {}
 
-  void setLimit(size_t bytes) { state_->limit.store(bytes, std::memory_order_relaxed); }
+  void setLimit(size_t bytes) {
+    state_->limit.store(bytes, std::memory_order_relaxed);
+    explicit_limit_ = bytes != 0;
+  }
+  // The service's safety net when nothing configured a limit: it bounds memory but is not an
+  // operating limit, so transports keep their fast settings (see the otlp receiver's gRPC).
+  void setDefaultLimit(size_t bytes) {
+    state_->limit.store(bytes, std::memory_order_relaxed);
+    explicit_limit_ = false;
+  }
+  bool limitIsExplicit() const { return explicit_limit_; }
   size_t limit() const { return state_->limit.load(std::memory_order_relaxed); }
   size_t inUse() const { return state_->in_use.load(std::memory_order_relaxed); }
 
@@ -56,6 +66,7 @@ class MemoryBudget {
 
  private:
   std::shared_ptr<State> state_;
+  bool explicit_limit_ = false;  // set while the graph is built, read when it starts
 };
 
 }  // namespace otlpd::pipeline

@@ -25,4 +25,15 @@ std::vector<std::string_view> RequestMetadata::all(std::string_view key) const {
   return out;
 }
 
+void RequestMetadata::addAuth(std::string_view name, std::string_view value) {
+  auth_.emplace_back(std::string(name), std::string(value));
+}
+
+std::optional<std::string_view> RequestMetadata::auth(std::string_view name) const {
+  for (const auto& [k, v] : auth_) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace otlpd::pipeline

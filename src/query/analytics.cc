@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "query/jaeger_json.h"
@@ -42,24 +43,27 @@ void forEachSpan(const otlp::TracesRequest& request,
   }
 }
 
-json traceSummaries(const std::vector<SpanFacts>& spans) {
-  struct ServiceCount {
-    uint64_t spans = 0, errors = 0;
-  };
-  struct Trace {
-    int64_t start = INT64_MAX, end = INT64_MIN;
-    uint64_t spans = 0, errors = 0;
+std::vector<TraceSummary> summarizeTraces(const std::vector<SpanFacts>& spans) {
+  struct Building {
+    TraceSummary summary;
     const SpanFacts* root = nullptr;
     bool root_has_parent = true;
-    std::map<std::string, ServiceCount> services;
+    std::vector<const SpanFacts*> spans;
   };
-  std::unordered_map<std::string, Trace> traces;
+  std::unordered_map<std::string, Building> traces;
   for (const SpanFacts& s : spans) {
-    Trace& t = traces[s.trace_id];
-    t.start = std::min(t.start, s.start_unix_nano);
-    t.end = std::max(t.end, std::max(s.end_unix_nano, s.start_unix_nano));
+    Building& b = traces[s.trace_id];
+    TraceSummary& t = b.summary;
+    if (b.spans.empty()) {
+      t.trace_id = s.trace_id;
+      t.start_unix_nano = INT64_MAX;
+      t.end_unix_nano = INT64_MIN;
+    }
+    b.spans.push_back(&s);
+    t.start_unix_nano = std::min(t.start_unix_nano, s.start_unix_nano);
+    t.end_unix_nano = std::max(t.end_unix_nano, std::max(s.end_unix_nano, s.start_unix_nano));
     ++t.spans;
-    ServiceCount& sc = t.services[s.service];
+    TraceSummary::ServiceCount& sc = t.services[s.service];
     ++sc.spans;
     if (s.error) {
       ++t.errors;
@@ -68,36 +72,49 @@ json traceSummaries(const std::vector<SpanFacts>& spans) {
     const bool has_parent = !s.parent_span_id.empty();
     // Prefer a span without parent; among equals the earliest, then the smallest span id so that
     // the answer does not depend on store order.
-    auto better = [&](const SpanFacts& a, const SpanFacts& b) {
-      if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano < b.start_unix_nano;
-      return a.span_id < b.span_id;
+    auto better = [&](const SpanFacts& a, const SpanFacts& c) {
+      if (a.start_unix_nano != c.start_unix_nano) return a.start_unix_nano < c.start_unix_nano;
+      return a.span_id < c.span_id;
     };
-    if (t.root == nullptr || (!has_parent && t.root_has_parent) ||
-        (has_parent == t.root_has_parent && better(s, *t.root))) {
-      t.root = &s;
-      t.root_has_parent = has_parent;
+    if (b.root == nullptr || (!has_parent && b.root_has_parent) ||
+        (has_parent == b.root_has_parent && better(s, *b.root))) {
+      b.root = &s;
+      b.root_has_parent = has_parent;
     }
   }
-  std::vector<std::pair<const std::string*, const Trace*>> order;
-  order.reserve(traces.size());
-  for (const auto& [id, t] : traces) order.emplace_back(&id, &t);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    if (a.second->start != b.second->start) return a.second->start > b.second->start;
-    return *a.first < *b.first;
+  std::vector<TraceSummary> out;
+  out.reserve(traces.size());
+  for (auto& [id, b] : traces) {
+    std::set<std::string_view> ids;
+    for (const SpanFacts* s : b.spans) ids.insert(s->span_id);
+    for (const SpanFacts* s : b.spans) {
+      if (!s->parent_span_id.empty() && ids.count(s->parent_span_id) == 0) ++b.summary.orphans;
+    }
+    b.summary.root_service = b.root->service;
+    b.summary.root_name = b.root->name;
+    out.push_back(std::move(b.summary));
+  }
+  std::sort(out.begin(), out.end(), [](const TraceSummary& a, const TraceSummary& b) {
+    if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano > b.start_unix_nano;
+    return a.trace_id < b.trace_id;
   });
+  return out;
+}
+
+json traceSummaries(const std::vector<SpanFacts>& spans) {
   json out = json::array();
-  for (const auto& [id, t] : order) {
+  for (const TraceSummary& t : summarizeTraces(spans)) {
     json services = json::array();
-    for (const auto& [name, sc] : t->services) {
+    for (const auto& [name, sc] : t.services) {
       services.push_back({{"name", name}, {"spanCount", sc.spans}, {"errorCount", sc.errors}});
     }
-    out.push_back({{"traceID", hexId(*id)},
-                   {"rootService", t->root->service},
-                   {"rootName", t->root->name},
-                   {"startTime", micros(t->start)},
-                   {"duration", micros(t->end) - micros(t->start)},
-                   {"spanCount", t->spans},
-                   {"errorCount", t->errors},
+    out.push_back({{"traceID", hexId(t.trace_id)},
+                   {"rootService", t.root_service},
+                   {"rootName", t.root_name},
+                   {"startTime", micros(t.start_unix_nano)},
+                   {"duration", micros(t.end_unix_nano) - micros(t.start_unix_nano)},
+                   {"spanCount", t.spans},
+                   {"errorCount", t.errors},
                    {"services", std::move(services)}});
   }
   return out;

@@ -40,6 +40,22 @@ struct SpanFacts {
 void forEachSpan(const otlp::TracesRequest& request,
                  const std::function<void(const SpanFacts&)>& fn);
 
+// What a trace is, from its spans: the numbers of otlpd's and Jaeger's trace summaries.
+struct TraceSummary {
+  struct ServiceCount {
+    uint64_t spans = 0, errors = 0;
+  };
+  std::string trace_id;  // raw bytes
+  int64_t start_unix_nano = 0, end_unix_nano = 0;
+  uint64_t spans = 0, errors = 0;
+  uint64_t orphans = 0;  // spans whose parent is not among the trace's spans
+  std::string root_service, root_name;
+  std::map<std::string, ServiceCount> services;  // by name
+};
+// One per trace of `spans` (any order, several traces), newest trace start first. The root is
+// the earliest span without a parent, else the earliest span.
+std::vector<TraceSummary> summarizeTraces(const std::vector<SpanFacts>& spans);
+
 // One summary per trace of `spans` (any order, several traces), newest trace start first:
 // {traceID, rootService, rootName, startTime µs, duration µs, spanCount, errorCount,
 //  services:[{name, spanCount, errorCount}] by name}. The root is the earliest span without a

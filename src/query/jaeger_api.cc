@@ -106,10 +106,11 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
     return otlpdError(404, strCat("no such endpoint: ", path));
   }
   if (under("/api/v3/", rest)) {
-    if (rest == "services") return v3Services();
+    if (rest == "services") return v3Services(query);
     if (rest == "operations") return v3Operations(query);
     if (rest == "traces") return v3Traces(query);
-    if (rest.starts_with("traces/")) return v3TraceById(rest.substr(7));
+    if (rest == "trace-summaries") return v3TraceSummaries(query);
+    if (rest.starts_with("traces/")) return v3TraceById(rest.substr(7), query);
     return v3Error(404, strCat("no such endpoint: ", path));
   }
 
@@ -185,6 +186,11 @@ ApiResponse JaegerApi::traceById(std::string_view id_text) const {
 
 ApiResponse JaegerApi::search(std::string_view query_text, int64_t now_us) const {
   Params params(query_text);
+  // /api/traces?traceID=A&traceID=B: exactly those traces, no service needed (Jaeger UI's trace
+  // comparison and Grafana's lookups), as Jaeger's query service answers it.
+  if (std::vector<std::string> ids = params.all("traceID"); !ids.empty()) {
+    return tracesById(ids);
+  }
   store::ScanQuery query;
   std::optional<std::string> service = params.text("service");
   if (!service) return classicError(400, "parameter 'service' is required");
@@ -207,6 +213,32 @@ ApiResponse JaegerApi::search(std::string_view query_text, int64_t now_us) const
     if (it == traces.end()) continue;
     for (auto& trace : toJaegerTraces(it->second)) data.push_back(std::move(trace));
   }
+  const size_t total = data.size();
+  return classicOk(std::move(data), total, b);
+}
+
+ApiResponse JaegerApi::tracesById(const std::vector<std::string>& ids) const {
+  if (ids.size() > kMaxTraceIdsPerRequest) {
+    return classicError(400, strCat("too many values of parameter 'traceID': ", ids.size(),
+                                    " (at most ", kMaxTraceIdsPerRequest, " per request)"));
+  }
+  std::vector<std::string> parsed;
+  for (const std::string& text : ids) {
+    std::optional<std::string> id = parseTraceIdHex(text);
+    if (!id) {
+      return classicError(400, strCat("malformed parameter 'traceID': '", text.substr(0, 80),
+                                      "' is not a hexadecimal trace id of 1 to 32 digits"));
+    }
+    if (std::find(parsed.begin(), parsed.end(), *id) == parsed.end()) parsed.push_back(*id);
+  }
+  ScanBudget b = budget();
+  json data = json::array();
+  for (const std::string& id : parsed) {
+    otlp::TracesRequest trace = store_.traceById(id, b);
+    for (auto& t : toJaegerTraces(trace)) data.push_back(std::move(t));
+  }
+  // Jaeger answers the traces it has (and an error entry per missing one); none: 404.
+  if (data.empty() && b.error.empty()) return classicError(404, "trace not found");
   const size_t total = data.size();
   return classicOk(std::move(data), total, b);
 }

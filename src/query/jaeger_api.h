@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "query/params.h"
 #include "query/store_queries.h"
@@ -45,12 +47,20 @@ class JaegerApi {
   ApiResponse operations(const std::string& service, std::string_view query) const;
   ApiResponse traceById(std::string_view id) const;
   ApiResponse search(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse tracesById(const std::vector<std::string>& ids) const;
+  // A bound on /api/traces?traceID=…: each id is a lookup.
+  static constexpr size_t kMaxTraceIdsPerRequest = 100;
   ApiResponse dependencies(std::string_view query, int64_t now_unix_micros) const;
   // Jaeger API v3 (jaeger_v3.cc).
-  ApiResponse v3Services() const;
+  ApiResponse v3Services(std::string_view query) const;
   ApiResponse v3Operations(std::string_view query) const;
   ApiResponse v3Traces(std::string_view query) const;
-  ApiResponse v3TraceById(std::string_view id) const;
+  ApiResponse v3TraceSummaries(std::string_view query) const;
+  ApiResponse v3TraceById(std::string_view id, std::string_view query) const;
+  // The traces `query` (query.* parameters) finds, fetched whole; an error response when the
+  // parameters are bad or the store failed.
+  struct V3Found;
+  std::variant<V3Found, ApiResponse> v3Find(std::string_view query) const;
   // otlpd (otlpd_api.cc).
   ApiResponse traceSummaries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse logs(std::string_view query, int64_t now_unix_micros) const;

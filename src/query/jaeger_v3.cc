@@ -1,8 +1,11 @@
 // Jaeger's API v3 over HTTP (the api_v3 HTTP gateway of jaeger-query): OTLP/JSON traces.
 #include <limits>
+#include <set>
+#include <variant>
 
 #include "common/strings.h"
 #include "otlp/json_codec.h"
+#include "query/analytics.h"
 #include "query/api_support.h"
 #include "query/jaeger_api.h"
 
@@ -19,9 +22,64 @@ ApiResponse v3Result(const otlp::TracesRequest& request) {
   return {200, std::move(body)};
 }
 
+// Jaeger's camelCase names are canonical (2.19+); the snake_case ones it deprecated are aliases.
+void readTraceQuery(Params& params, store::ScanQuery& query, int64_t& limit, int64_t max_traces) {
+  params.alias("query.serviceName", "query.service_name");
+  params.alias("query.operationName", "query.operation_name");
+  params.alias("query.startTimeMin", "query.start_time_min");
+  params.alias("query.startTimeMax", "query.start_time_max");
+  params.alias("query.durationMin", "query.duration_min");
+  params.alias("query.durationMax", "query.duration_max");
+  params.alias("query.searchDepth", "query.search_depth");
+  params.alias("query.searchDepth", "query.num_traces");
+  params.alias("query.rawTraces", "query.raw_traces");
+  query.service = params.text("query.serviceName");
+  query.name = params.text("query.operationName");
+  query.attributes = params.tags("query.attributes");
+  if (auto t = params.rfc3339("query.startTimeMin")) query.start_unix_nano = *t;
+  if (auto t = params.rfc3339("query.startTimeMax")) {
+    query.end_unix_nano = *t < std::numeric_limits<int64_t>::max() ? *t + 1 : *t;
+  }
+  if (auto d = params.duration("query.durationMin")) query.min_duration_ns = *d * 1000;
+  if (auto d = params.duration("query.durationMax")) query.max_duration_ns = *d * 1000;
+  if (auto n = params.integer("query.searchDepth", 1, std::numeric_limits<int32_t>::max())) {
+    limit = std::min(*n, max_traces);
+  }
+  // Traces are returned as stored, never adjusted: rawTraces has nothing to turn off.
+  params.boolean("query.rawTraces");
+  params.rejectUnknown();
+}
+
 }  // namespace
 
-ApiResponse JaegerApi::v3Services() const {
+struct JaegerApi::V3Found {
+  std::vector<std::pair<std::string, otlp::TracesRequest>> traces;  // in found order
+};
+
+std::variant<JaegerApi::V3Found, ApiResponse> JaegerApi::v3Find(std::string_view query_text) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  int64_t limit = options_.max_traces;
+  readTraceQuery(params, query, limit, options_.max_traces);
+  if (!params.ok()) return v3Error(400, params.error());
+  if (!query.service) return v3Error(400, "parameter 'query.serviceName' is required");
+  ScanBudget b = budget();
+  const auto found = store_.findTraces(query, static_cast<size_t>(limit), b);
+  auto traces = store_.fetchTraces(found, b);
+  if (!b.error.empty()) return v3Error(500, b.error);
+  V3Found out;
+  for (const auto& f : found) {
+    auto it = traces.find(f.id);
+    if (it == traces.end()) continue;
+    out.traces.emplace_back(f.id, std::move(it->second));
+  }
+  return out;
+}
+
+ApiResponse JaegerApi::v3Services(std::string_view query) const {
+  Params params(query);
+  params.rejectUnknown();
+  if (!params.ok()) return v3Error(400, params.error());
   ScanBudget b = budget();
   const std::set<std::string> names = store_.services(b);
   if (!b.error.empty()) return v3Error(500, b.error);
@@ -32,14 +90,13 @@ ApiResponse JaegerApi::v3Operations(std::string_view query) const {
   Params params(query);
   const std::optional<std::string> service = params.text("service");
   std::optional<int> kind;
-  // The gateway's parameter is span_kind; spanKind is accepted as well.
-  for (std::string_view name : {"span_kind", "spanKind"}) {
-    if (auto k = params.text(name)) {
-      kind = parseSpanKind(*k);
-      if (!kind)
-        params.fail(name, *k, "is not one of server, client, producer, consumer, internal");
-    }
+  params.alias("spanKind", "span_kind");
+  if (auto k = params.text("spanKind")) {
+    kind = parseSpanKind(*k);
+    if (!kind)
+      params.fail("spanKind", *k, "is not one of server, client, producer, consumer, internal");
   }
+  params.rejectUnknown();
   if (!params.ok()) return v3Error(400, params.error());
   if (!service) return v3Error(400, "parameter 'service' is required");
   ScanBudget b = budget();
@@ -54,41 +111,57 @@ ApiResponse JaegerApi::v3Operations(std::string_view query) const {
 }
 
 ApiResponse JaegerApi::v3Traces(std::string_view query_text) const {
-  Params params(query_text);
-  store::ScanQuery query;
-  query.service = params.text("query.service_name");
-  query.name = params.text("query.operation_name");
-  query.attributes = params.tags("query.attributes");
-  if (auto t = params.rfc3339("query.start_time_min")) query.start_unix_nano = *t;
-  if (auto t = params.rfc3339("query.start_time_max")) {
-    query.end_unix_nano = *t < std::numeric_limits<int64_t>::max() ? *t + 1 : *t;
-  }
-  if (auto d = params.duration("query.duration_min")) query.min_duration_ns = *d * 1000;
-  if (auto d = params.duration("query.duration_max")) query.max_duration_ns = *d * 1000;
-  int64_t limit = options_.max_traces;
-  for (std::string_view name : {"query.search_depth", "query.num_traces"}) {
-    if (auto n = params.integer(name, 1, std::numeric_limits<int32_t>::max())) {
-      limit = std::min(*n, options_.max_traces);
-    }
-  }
-  if (!params.ok()) return v3Error(400, params.error());
-  if (!query.service) return v3Error(400, "parameter 'query.service_name' is required");
-
-  ScanBudget b = budget();
-  const auto found = store_.findTraces(query, static_cast<size_t>(limit), b);
-  const auto traces = store_.fetchTraces(found, b);
-  if (!b.error.empty()) return v3Error(500, b.error);
+  auto found = v3Find(query_text);
+  if (auto* error = std::get_if<ApiResponse>(&found)) return *error;
   otlp::TracesRequest all;
-  for (const auto& f : found) {
-    auto it = traces.find(f.id);
-    if (it == traces.end()) continue;
-    for (const auto& rs : it->second.resource_spans()) *all.add_resource_spans() = rs;
+  for (const auto& [id, trace] : std::get<V3Found>(found).traces) {
+    for (const auto& rs : trace.resource_spans()) *all.add_resource_spans() = rs;
   }
   if (all.resource_spans_size() == 0) return v3Error(404, "No traces found");
   return v3Result(all);
 }
 
-ApiResponse JaegerApi::v3TraceById(std::string_view id_text) const {
+// Jaeger's TraceSummary as its HTTP gateway writes it (proto3 JSON): int64 times as decimal
+// strings, int32 counts as numbers, the trace id in hex.
+ApiResponse JaegerApi::v3TraceSummaries(std::string_view query_text) const {
+  auto found = v3Find(query_text);
+  if (auto* error = std::get_if<ApiResponse>(&found)) return *error;
+  std::vector<SpanFacts> spans;
+  for (const auto& [id, trace] : std::get<V3Found>(found).traces) {
+    forEachSpan(trace, [&](const SpanFacts& span) { spans.push_back(span); });
+  }
+  json summaries = json::array();
+  for (const TraceSummary& t : summarizeTraces(spans)) {
+    json services = json::array();
+    for (const auto& [name, sc] : t.services) {
+      services.push_back({{"name", name}, {"spanCount", sc.spans}, {"errorSpanCount", sc.errors}});
+    }
+    summaries.push_back({{"traceId", hexId(t.trace_id)},
+                         {"rootServiceName", t.root_service},
+                         {"rootOperationName", t.root_name},
+                         {"minStartTimeUnixNano", std::to_string(t.start_unix_nano)},
+                         {"maxEndTimeUnixNano", std::to_string(t.end_unix_nano)},
+                         {"spanCount", t.spans},
+                         {"errorSpanCount", t.errors},
+                         {"orphanSpanCount", t.orphans},
+                         {"services", std::move(services)}});
+  }
+  // No match is an empty list (200): a search page shows "no results", not an error.
+  return {200, dumpJson(json{{"summaries", std::move(summaries)}})};
+}
+
+ApiResponse JaegerApi::v3TraceById(std::string_view id_text, std::string_view query) const {
+  Params params(query);
+  // GetTrace's window and rawTraces narrow Jaeger's lookup; the store finds a trace by id
+  // directly, so they are checked and need no more.
+  params.alias("startTime", "start_time");
+  params.alias("endTime", "end_time");
+  params.alias("rawTraces", "raw_traces");
+  params.rfc3339("startTime");
+  params.rfc3339("endTime");
+  params.boolean("rawTraces");
+  params.rejectUnknown();
+  if (!params.ok()) return v3Error(400, params.error());
   const std::string decoded = urlDecode(id_text, false);
   std::optional<std::string> id = parseTraceIdHex(decoded);
   if (!id) {

@@ -153,13 +153,55 @@ void Params::fail(std::string_view name, std::string_view value, std::string_vie
   constexpr size_t kMaxEcho = 80;
   std::string shown(value.substr(0, kMaxEcho));
   if (value.size() > kMaxEcho) shown += "...";
-  error_ = strCat("malformed parameter '", name, "': '", shown, "' ", why);
+  auto written = written_as_.find(name);
+  const std::string_view shown_name = written == written_as_.end() ? name : written->second;
+  error_ = strCat("malformed parameter '", shown_name, "': '", shown, "' ", why);
 }
 
 std::optional<std::string> Params::text(std::string_view name) const {
+  asked_.emplace(name);
   auto it = values_.find(name);
   if (it == values_.end() || it->second.empty()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Params::all(std::string_view name) const {
+  asked_.emplace(name);
+  std::vector<std::string> out;
+  auto [first, last] = values_.equal_range(name);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::optional<bool> Params::boolean(std::string_view name) {
+  auto v = text(name);
+  if (!v || !ok()) return std::nullopt;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0") return false;
+  fail(name, *v, "is not true or false");
+  return std::nullopt;
+}
+
+void Params::alias(std::string_view name, std::string_view old_name) {
+  asked_.emplace(old_name);
+  if (values_.find(name) != values_.end()) return;
+  auto [first, last] = values_.equal_range(old_name);
+  std::vector<std::string> moved;
+  for (auto it = first; it != last; ++it) moved.push_back(it->second);
+  for (std::string& v : moved) values_.emplace(std::string(name), std::move(v));
+  if (!moved.empty()) written_as_[std::string(name)] = std::string(old_name);
+}
+
+void Params::rejectUnknown() {
+  if (!error_.empty()) return;
+  for (const auto& [key, value] : values_) {
+    if (asked_.count(key) != 0) continue;
+    constexpr size_t kMaxEcho = 80;
+    std::string shown(std::string_view(key).substr(0, kMaxEcho));
+    if (key.size() > kMaxEcho) shown += "...";
+    error_ = strCat("unknown parameter '", shown, "'");
+    return;
+  }
 }
 
 std::optional<int64_t> Params::integer(std::string_view name, int64_t min, int64_t max) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,16 @@ class Params {
   // ({"http.status_code":200} matches the int 200).
   std::vector<std::pair<std::string, std::string>> tags(std::string_view name);
   std::optional<int32_t> severity(std::string_view name);
+  // Every value of `name`, in order (repeated parameters like traceID=A&traceID=B).
+  std::vector<std::string> all(std::string_view name) const;
+  // true/false (also 1/0).
+  std::optional<bool> boolean(std::string_view name);
+  // Makes `old_name` another spelling of `name` (Jaeger's deprecated snake_case names): its values
+  // are read as `name`'s when `name` itself is absent.
+  void alias(std::string_view name, std::string_view old_name);
+  // Fails on the first parameter no read asked for: an unknown parameter is an error, never
+  // silently ignored. Call after every read.
+  void rejectUnknown();
   // Records a problem with `name` (for checks across parameters).
   void fail(std::string_view name, std::string_view value, std::string_view why);
 
@@ -52,6 +63,10 @@ class Params {
 
  private:
   std::multimap<std::string, std::string, std::less<>> values_;
+  // Names asked for (read or aliased), for rejectUnknown().
+  mutable std::set<std::string, std::less<>> asked_;
+  // Canonical name → the alias the client wrote, so that errors name what was sent.
+  std::map<std::string, std::string, std::less<>> written_as_;
   std::string error_;
 };
 

@@ -9,7 +9,11 @@
 #include "exporters/nop/nop_exporter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/otlp_http/otlp_http_exporter.h"
+#include "exporters/prometheus/prometheus_exporter.h"
+#include "exporters/prometheusremotewrite/remote_write_exporter.h"
 #include "exporters/store/store_exporter.h"
+#include "extensions/basicauth/basicauth.h"
+#include "extensions/bearertokenauth/bearertokenauth.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/attributes/attributes_processor.h"
@@ -24,11 +28,13 @@
 #include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
+#include "receivers/prometheus/factory.h"
 
 namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(receivers::prometheus::makePrometheusReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());
@@ -47,8 +53,12 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
+  registry.add(exporters::prometheus::makePrometheusExporterFactory());
+  registry.add(exporters::prometheusremotewrite::makePrometheusRemoteWriteExporterFactory());
   registry.add(extensions::health_check::makeHealthCheckFactory());
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
+  registry.add(extensions::bearertokenauth::makeBearerTokenAuthFactory());
+  registry.add(extensions::basicauth::makeBasicAuthFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());

@@ -52,6 +52,7 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
   logs.rejectUnknownKeys();
   config::ConfigNode metrics = node.child("metrics");
   t.metrics_address = metrics.getString("address", t.metrics_address);
+  t.metrics_tls = common::readTlsServerConfig(metrics);
   const std::string metrics_level = metrics.getString("level", "normal");
   if (metrics_level == "none") {
     t.metrics_address.clear();
@@ -86,12 +87,18 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
   config::ConfigNode budget = service_node.child("memory_budget");
   const int64_t budget_mib = budget.getInt("limit_mib", 0, 0);
   const int64_t budget_pct = budget.getInt("limit_percentage", kDefaultBudgetPercentage, 1, 100);
+  const bool budget_configured = budget_mib > 0 || budget.getYaml("limit_percentage").has_value();
   budget.rejectUnknownKeys();
   if (memory_.limit() == 0) {
     const size_t available = common::availableMemoryBytes().value_or(size_t{4} << 30);
     const size_t limit = budget_mib > 0 ? static_cast<size_t>(budget_mib) << 20
                                         : available / 100 * static_cast<size_t>(budget_pct);
-    memory_.setLimit(std::max<size_t>(limit, kMinimumBudgetBytes));
+    const size_t bytes = std::max<size_t>(limit, kMinimumBudgetBytes);
+    if (budget_configured) {
+      memory_.setLimit(bytes);
+    } else {
+      memory_.setDefaultLimit(bytes);
+    }
   }
   service_node.rejectUnknownKeys();
   root_node.rejectUnknownKeys();
@@ -179,6 +186,17 @@ absl::Status Service::start(const std::string& ready_file) {
     options.endpoint = telemetry_.metrics_address;
     options.max_body_bytes = 4096;
     options.io_threads = 1;
+    options.metrics = metrics_.get();
+    options.listener = "telemetry.metrics";
+    if (telemetry_.metrics_tls) {
+      auto tls = common::TlsContextSource::create(*telemetry_.metrics_tls, common::TlsAlpn::kHttp11,
+                                                  metrics_.get(), "telemetry.metrics");
+      if (!tls.ok()) {
+        return absl::Status(tls.status().code(),
+                            strCat("telemetry metrics: ", tls.status().message()));
+      }
+      options.tls = *std::move(tls);
+    }
     auto server = common::HttpServer::start(options, std::make_shared<MetricsHandler>(*metrics_));
     if (!server.ok()) {
       return absl::Status(server.status().code(),

@@ -5,11 +5,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/http_server.h"
 #include "common/logging.h"
 #include "common/metrics_registry.h"
+#include "common/tls_server_config.h"
 #include "config/config_node.h"
 #include "pipeline/graph.h"
 #include "pipeline/memory_budget.h"
@@ -20,6 +22,9 @@ struct TelemetryConfig {
   logging::Level log_level = logging::Level::kInfo;
   logging::Format log_format = logging::Format::kJson;
   std::string metrics_address = "localhost:8888";  // empty: no /metrics endpoint
+  // service.telemetry.metrics.tls: HTTPS for /metrics (an otlpd addition; the Collector's
+  // telemetry has no TLS).
+  std::optional<common::TlsServerConfig> metrics_tls;
 };
 
 // One running configuration: the component graph plus otlpd's own telemetry endpoint.

@@ -21,10 +21,11 @@ helper::SendResult classify(int status, std::string_view retry_after = "",
 TEST(OtlpHttpResponse, StatusClasses) {
   EXPECT_TRUE(classify(200).status.ok());
   EXPECT_TRUE(classify(202).status.ok());
-  for (int code : {429, 502, 503, 504, 500, 501, 507}) {
+  // 401: credentials refused are fixed by rotating them, so the batch is kept and retried.
+  for (int code : {429, 502, 503, 504, 500, 501, 507, 401}) {
     EXPECT_EQ(classify(code).status.code(), absl::StatusCode::kUnavailable) << code;
   }
-  for (int code : {400, 401, 403, 404, 405, 413, 415, 301, 100}) {
+  for (int code : {400, 403, 404, 405, 413, 415, 301, 100}) {
     EXPECT_EQ(classify(code).status.code(), absl::StatusCode::kInvalidArgument) << code;
   }
 }

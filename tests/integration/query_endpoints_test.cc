@@ -399,7 +399,44 @@ TEST_F(QueryEndpointsTest, JaegerV3MatchesGolden) {
                "/api/v3/traces?query.service_name=nobody&query.start_time_min=" + min);
 }
 
+// Jaeger 2.19+ spellings (camelCase canonical, snake_case deprecated aliases) and the summary
+// search Jaeger UI 2.20 uses.
+TEST_F(QueryEndpointsTest, JaegerV3CamelCaseAndTraceSummariesMatchGolden) {
+  const std::string min = "2024-12-31T23:59:00Z", max = "2025-01-01T00:01:00Z";
+  expectGolden(query_, "v3_trace_summaries",
+               "/api/v3/trace-summaries?query.serviceName=frontend&query.startTimeMin=" + min +
+                   "&query.startTimeMax=" + max + "&query.searchDepth=20");
+  expectGolden(query_, "v3_trace_summaries_none",
+               "/api/v3/trace-summaries?query.serviceName=nobody&query.startTimeMin=" + min);
+  // The same search in both spellings gives the same answer.
+  const json camel = getJson(
+      query_, "/api/v3/traces?query.serviceName=payments&query.startTimeMin=" + min +
+                  "&query.startTimeMax=" + max + "&query.searchDepth=1&query.rawTraces=true");
+  const json snake = getJson(
+      query_, "/api/v3/traces?query.service_name=payments&query.start_time_min=" + min +
+                  "&query.start_time_max=" + max + "&query.search_depth=1&query.raw_traces=true");
+  EXPECT_EQ(camel, snake);
+  EXPECT_EQ(camel["status"], 200);
+  // A window in 2030 finds nothing (camelCase names were once ignored).
+  const json future = getJson(query_,
+                              "/api/v3/traces?query.serviceName=frontend&query.startTimeMin="
+                              "2030-01-01T00:00:00Z&query.startTimeMax=2030-01-02T00:00:00Z");
+  EXPECT_EQ(future["status"], 404) << future.dump();
+  expectGolden(query_, "v3_trace_by_id_window",
+               "/api/v3/traces/" + std::string(kTraceB) + "?startTime=" + min + "&endTime=" + max);
+}
+
 TEST_F(QueryEndpointsTest, JaegerClassicMatchesGolden) {
+  expectGolden(query_, "classic_traces_by_ids",
+               "/api/traces?traceID=" + std::string(kTraceA) + "&traceID=" + std::string(kTraceB));
+  expectGolden(query_, "classic_traces_by_ids_missing",
+               "/api/traces?traceID=00000000000000000000000000000abc");
+  std::string many = "/api/traces?";
+  for (int i = 0; i < 101; ++i) many += "traceID=" + std::string(kTraceA) + "&";
+  const json too_many = getJson(query_, many);
+  EXPECT_EQ(too_many["status"], 400);
+  EXPECT_TRUE(contains(too_many["body"]["errors"][0]["msg"].get<std::string>(), "'traceID'"))
+      << too_many.dump();
   expectGolden(query_, "classic_operations_kinds", "/api/operations?service=payments");
   expectGolden(query_, "classic_operations_server",
                "/api/operations?service=payments&spanKind=server");
@@ -453,7 +490,10 @@ TEST_F(QueryEndpointsTest, BadParametersAreNamed) {
       {"/api/v3/traces?query.service_name=x&query.duration_min=fast", "query.duration_min"},
       {"/api/v3/traces?query.service_name=x&query.search_depth=0", "query.search_depth"},
       {"/api/v3/traces?query.service_name=x&query.attributes=nope", "query.attributes"},
-      {"/api/v3/traces", "query.service_name"},
+      {"/api/v3/traces", "query.serviceName"},
+      {"/api/v3/trace-summaries?query.serviceName=x&query.startTimeMin=soon", "query.startTimeMin"},
+      {"/api/v3/traces?query.serviceName=x&query.colour=red", "query.colour"},
+      {"/api/v3/services?verbose=1", "verbose"},
       {"/api/v3/operations", "service"},
       {"/api/v3/operations?service=x&span_kind=sideways", "span_kind"},
       {"/api/v3/traces/not-hex", "trace_id"},
@@ -470,6 +510,7 @@ TEST_F(QueryEndpointsTest, BadParametersAreNamed) {
       {"/api/dependencies?endTs=abc", "endTs"},
       {"/api/dependencies?lookback=-1", "lookback"},
       {"/api/traces?service=frontend&minDuration=soon", "minDuration"},
+      {"/api/traces?traceID=xyz", "traceID"},
       {"/api/operations?service=x&spanKind=sideways", "spanKind"},
   };
   for (const Case& c : classic_cases) {

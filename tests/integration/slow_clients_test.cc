@@ -149,5 +149,49 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
+// The embedded default config (`otlpd config default`, listeners moved to free loopback ports),
+// as someone runs it with no configuration at all: 20 clients announcing 60 MB bodies and sending
+// one byte hold next to no memory, and a normal client is still served.
+TEST(SlowClients, TheEmbeddedDefaultKeepsItsMemoryAgainstAnnouncedLengths) {
+  auto config = runOtlpd({"config", "default"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::string yaml = config->out;
+  for (const char* address : {"localhost:4317", "localhost:4318", "localhost:13133",
+                              "localhost:16686", "localhost:8888"}) {
+    const size_t at = yaml.find(address);
+    ASSERT_NE(at, std::string::npos) << address;
+    yaml.replace(at, std::string_view(address).size(), "127.0.0.1:0");
+  }
+  for (size_t at; (at = yaml.find("./otlpd-data")) != std::string::npos;) {
+    yaml.replace(at, 12, "@DIR@/otlpd-data");
+  }
+  auto otlpd = OtlpdProcess::start(yaml);
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  const std::string endpoint = (*otlpd)->httpEndpoint();
+  const size_t baseline = residentBytesOf((*otlpd)->pid());
+  std::vector<int> clients;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = connectTo(endpoint);
+    ASSERT_GE(fd, 0);
+    const std::string head =
+        "POST /v1/traces HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-protobuf\r\n"
+        "Content-Length: 60000000\r\n\r\nx";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    clients.push_back(fd);
+  }
+  std::this_thread::sleep_for(1s);
+  const size_t held = residentBytesOf((*otlpd)->pid());
+  // Committing the announced lengths would be 1.2 GB; what arrived is 20 bytes. The reads' first
+  // buffers (1 MiB each at most) are all that may show.
+  EXPECT_LT(held, baseline + (40u << 20))
+      << "baseline " << baseline << ", with the clients " << held;
+  auto r = httpRequest(endpoint, "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                       makeTraces("normal", 10).SerializeAsString());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200) << r->body;
+  for (int fd : clients) ::close(fd);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
 }  // namespace
 }  // namespace otlpd::integration

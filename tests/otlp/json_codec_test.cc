@@ -631,3 +631,31 @@ TEST(JsonCodecTest, AgreesWithProtobufJsonWhereOtlpDoesNotDiffer) {
 
 }  // namespace
 }  // namespace otlpd::otlp
+
+namespace otlpd::otlp {
+namespace {
+
+// Doubles of 2^64 and beyond print as 20+ digits in shortest form, which a JSON reader takes for
+// an integer too large to parse: they are written with an exponent and read back unchanged.
+TEST(JsonCodecTest, HugeDoublesRoundTrip) {
+  MetricsRequest request;
+  auto* points =
+      request.add_resource_metrics()->add_scope_metrics()->add_metrics()->mutable_gauge();
+  for (double v : {18446744073709551616.0, -9223372036854775808.0, 1.7976931348623157e308, 1e18,
+                   123456789.0}) {
+    points->add_data_points()->set_as_double(v);
+  }
+  const std::string json = toOtlpJson(request);
+  MetricsRequest back;
+  absl::Status s = parseOtlpJson(json, back);
+  ASSERT_TRUE(s.ok()) << s << "\n" << json;
+  ASSERT_EQ(back.resource_metrics(0).scope_metrics(0).metrics(0).gauge().data_points_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(
+        back.resource_metrics(0).scope_metrics(0).metrics(0).gauge().data_points(i).as_double(),
+        points->data_points(i).as_double());
+  }
+}
+
+}  // namespace
+}  // namespace otlpd::otlp

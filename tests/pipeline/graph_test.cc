@@ -5,6 +5,7 @@
 
 #include "common/metrics_registry.h"
 #include "config/loader.h"
+#include "pipeline/authenticator.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -254,6 +255,156 @@ service:
   EXPECT_THAT(all, HasSubstr("a pipeline needs at least one exporter"));
   EXPECT_THAT(all, HasSubstr("service.pipelines.profiles"));
   EXPECT_THAT(all, HasSubstr("service.extra (line 10:3): unknown key"));
+}
+
+// Authenticator references: an extension that is an authenticator, one that is not, and
+// components that name one under `auth.authenticator`.
+class TestAuthenticator final : public Extension, public ServerAuthenticator {
+ public:
+  TestAuthenticator(std::string name, EventLog& log) : name_(std::move(name)), log_(log) {}
+  absl::Status start(Host&) override {
+    log_.events.push_back("start " + name_);
+    return absl::OkStatus();
+  }
+  absl::Status shutdown() override {
+    log_.events.push_back("stop " + name_);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AuthAttributes> authenticate(HeaderLookup) const override {
+    return AuthAttributes{{"subject", name_}};
+  }
+  std::string challenge() const override { return "Test"; }
+
+ private:
+  std::string name_;
+  EventLog& log_;
+};
+
+// "tauth" is an authenticator; "user" is an extension that uses one (as jaeger_query does) and is
+// none itself.
+class TestExtensionFactory final : public ExtensionFactory {
+ public:
+  TestExtensionFactory(std::string_view type, EventLog& log) : type_(type), log_(log) {}
+  std::string_view type() const override { return type_; }
+  absl::StatusOr<std::unique_ptr<Extension>> create(const CreateSettings& settings,
+                                                    config::ConfigNode& config) const override {
+    if (type_ == "tauth") return std::make_unique<TestAuthenticator>(settings.id.toString(), log_);
+    refs.push_back(readServerAuthenticator(config, settings));
+    last_settings = settings.extensions;
+    return std::make_unique<RecordingUser>(settings.id.toString(), log_);
+  }
+  mutable std::vector<ServerAuthRef> refs;
+  mutable ExtensionDirectory* last_settings = nullptr;
+
+ private:
+  struct RecordingUser final : Extension {
+    RecordingUser(std::string n, EventLog& l) : name(std::move(n)), log(l) {}
+    absl::Status start(Host&) override {
+      log.events.push_back("start " + name);
+      return absl::OkStatus();
+    }
+    absl::Status shutdown() override {
+      log.events.push_back("stop " + name);
+      return absl::OkStatus();
+    }
+    std::string name;
+    EventLog& log;
+  };
+  std::string type_;
+  EventLog& log_;
+};
+
+class AuthGraphTest : public GraphTest {
+ protected:
+  AuthGraphTest() {
+    auto a = std::make_unique<TestExtensionFactory>("tauth", log_);
+    auto u = std::make_unique<TestExtensionFactory>("user", log_);
+    users_ = u.get();
+    factories_.add(std::move(a));
+    factories_.add(std::move(u));
+  }
+  TestExtensionFactory* users_;
+};
+
+constexpr const char* kPipeline = R"(
+receivers: {src: {}}
+exporters: {rec: {}}
+)";
+
+TEST_F(AuthGraphTest, BindsReferencesWhateverTheOrderAndStartsAuthenticatorsFirst) {
+  auto graph = build(std::string(kPipeline) + R"(
+extensions:
+  user: {auth: {authenticator: tauth/b}}
+  tauth/a: {}
+  tauth/b: {}
+service:
+  extensions: [user, tauth/a, tauth/b]
+  pipelines: {traces: {receivers: [src], exporters: [rec]}}
+)");
+  ASSERT_NE(graph, nullptr) << errors_.toString();
+  ASSERT_EQ(users_->refs.size(), 1u);
+  ASSERT_NE(users_->refs[0], nullptr);
+  ASSERT_NE(users_->refs[0]->authenticator, nullptr);
+  auto verdict = users_->refs[0]->authenticator->authenticate(
+      [](std::string_view) { return std::optional<std::string_view>(); });
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_EQ(verdict->at(0).second, "tauth/b");
+  NullHost host;
+  ASSERT_TRUE(graph->start(host).ok());
+  ASSERT_TRUE(graph->shutdown().ok());
+  // The authenticator in use starts before the extension that uses it and stops after it.
+  EXPECT_EQ(log_.events, (std::vector<std::string>{"start tauth/b", "start user", "start tauth/a",
+                                                   "start rec/traces", "start receiver",
+                                                   "stop receiver", "stop rec/traces",
+                                                   "stop tauth/a", "stop user", "stop tauth/b"}));
+
+  // A component created while the graph runs (a load-balancing backend) is bound at once.
+  config::ConfigErrors errors;
+  config::ConfigNode later(YAML::Load("auth: {authenticator: tauth/a}"), "later", errors);
+  ServerAuthRef ref = readServerAuthenticator(
+      later, CreateSettings{ComponentId{"x", ""}, metrics_, nullptr, users_->last_settings});
+  ASSERT_NE(ref, nullptr);
+  EXPECT_NE(ref->authenticator, nullptr);
+  EXPECT_TRUE(errors.empty()) << errors.toString();
+  config::ConfigNode wrong(YAML::Load("auth: {authenticator: user}"), "wrong", errors);
+  ref = readServerAuthenticator(
+      wrong, CreateSettings{ComponentId{"x", ""}, metrics_, nullptr, users_->last_settings});
+  EXPECT_EQ(ref->authenticator, nullptr);
+  EXPECT_EQ(errors.toString(),
+            "wrong.auth.authenticator (line 1:23): extension 'user' (type user) is not a server "
+            "authenticator");
+}
+
+TEST_F(AuthGraphTest, ReferencesToNothingOrToTheWrongKindAreErrorsWithTheirPaths) {
+  auto graph = build(std::string(kPipeline) + R"(
+extensions:
+  user/missing: {auth: {authenticator: tauth/nowhere}}
+  user/disabled: {auth: {authenticator: tauth/off}}
+  user/wrong: {auth: {authenticator: user/missing}}
+  user/bad: {auth: {authenticator: "/x"}}
+  user/empty: {auth: {}}
+  user/extra: {auth: {authenticator: tauth, mode: x}}
+  tauth: {}
+  tauth/off: {}
+service:
+  extensions: [user/missing, user/disabled, user/wrong, user/bad, user/empty, user/extra, tauth]
+  pipelines: {traces: {receivers: [src], exporters: [rec]}}
+)");
+  EXPECT_EQ(graph, nullptr);
+  // Errors in the reference itself come as each extension is read; what it names is checked
+  // once every extension exists.
+  EXPECT_EQ(errors_.toString(),
+            "extensions.user/bad.auth.authenticator (line 9:36): component id '/x' must start "
+            "with a letter type made of letters, digits and _\n"
+            "extensions.user/empty.auth.authenticator (line 10:22): is required: the id of an "
+            "authenticator extension\n"
+            "extensions.user/extra.auth.mode (line 11:45): unknown key\n"
+            "extensions.user/missing.auth.authenticator (line 6:40): server authenticator "
+            "'tauth/nowhere' is not defined in extensions\n"
+            "extensions.user/disabled.auth.authenticator (line 7:41): server authenticator "
+            "'tauth/off' is defined but not enabled: add it to service.extensions\n"
+            "extensions.user/wrong.auth.authenticator (line 8:38): extension 'user/missing' (type "
+            "user) is not a server authenticator");
 }
 
 Batch twoSpans() {

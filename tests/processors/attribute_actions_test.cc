@@ -237,12 +237,27 @@ TEST(AttributeActionsTest, FromContextReadsRequestMetadata) {
     asked.emplace_back(key);
     if (key == "x-tenant") return "acme;beta";
     if (key == "origin") return "edge";
+    if (key == "auth.subject") return "alice";
     return std::nullopt;
   };
-  EXPECT_EQ(apply(yaml, {}, &lookup), "tenant=\"acme;beta\" origin=\"edge\" region=\"eu\"");
-  EXPECT_EQ(asked, (std::vector<std::string>{"x-tenant", "origin", "region"}));
+  EXPECT_EQ(apply(yaml, {}, &lookup),
+            "tenant=\"acme;beta\" origin=\"edge\" subject=\"alice\" region=\"eu\"");
+  EXPECT_EQ(asked, (std::vector<std::string>{"x-tenant", "origin", "auth.subject", "region"}));
   // Without metadata every from_context is absent; only the default applies.
   EXPECT_EQ(apply(yaml, {}), "region=\"eu\"");
+}
+
+TEST(AttributeActionsTest, LookupInReadsAuthAttributesApartFromMetadata) {
+  pipeline::RequestMetadata metadata;
+  metadata.add("X-Tenant", "from-header");
+  metadata.addAuth("subject", "alice");
+  std::string joined;
+  MetadataLookup lookup = lookupIn(metadata, joined);
+  EXPECT_EQ(lookup("x-tenant"), "from-header");
+  EXPECT_EQ(lookup("auth.subject"), "alice");
+  // A header is never taken for an auth attribute, nor the other way round.
+  EXPECT_EQ(lookup("auth.x-tenant"), std::nullopt);
+  EXPECT_EQ(lookup("subject"), std::nullopt);
 }
 
 TEST(AttributeActionsTest, DefaultValueFillsInForAMissingSource) {

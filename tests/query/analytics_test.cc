@@ -49,6 +49,27 @@ TEST(TraceSummariesTest, RootServicesAndOrder) {
                                                {"name":"web","spanCount":1,"errorCount":0}])"));
 }
 
+TEST(TraceSummariesTest, OrphansAreSpansWhoseParentIsMissing) {
+  const std::string a(16, 'a'), b(16, 'b');
+  std::vector<SpanFacts> spans = {
+      span(a, "2", "1", "db", "query", kServer, 120, 130),
+      span(a, "1", "", "web", "GET /", kServer, 100, 200),
+      span(a, "3", "1", "web", "cache", kClient, 110, 115),
+      span(b, "9", "8", "web", "late child", kClient, 300, 310),  // 8 never arrived
+      span(b, "7", "6", "web", "orphan", kClient, 250, 260),      // 6 neither
+      span(b, "5", "7", "web", "under the orphan", kClient, 251, 252),
+  };
+  const std::vector<TraceSummary> out = summarizeTraces(spans);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].trace_id, b);
+  EXPECT_EQ(out[0].orphans, 2u);
+  EXPECT_EQ(out[0].spans, 3u);
+  EXPECT_EQ(out[1].orphans, 0u);
+  EXPECT_EQ(out[1].root_name, "GET /");
+  EXPECT_EQ(out[1].start_unix_nano, 100'000);
+  EXPECT_EQ(out[1].end_unix_nano, 200'000);
+}
+
 TEST(DependencyGraphTest, CountsCallsAcrossServices) {
   const std::string t(16, 't');
   DependencyGraph g(100);

@@ -111,3 +111,33 @@ TEST(ParamsTest, TimeWindow) {
 
 }  // namespace
 }  // namespace otlpd::query
+
+namespace otlpd::query {
+namespace {
+
+TEST(ParamsAliasTest, CanonicalNamesWinAliasesAreNamedInErrorsUnknownNamesFail) {
+  Params camel("query.serviceName=a&query.service_name=b");
+  camel.alias("query.serviceName", "query.service_name");
+  EXPECT_EQ(camel.text("query.serviceName"), "a");
+  camel.rejectUnknown();
+  EXPECT_TRUE(camel.ok()) << camel.error();
+
+  Params snake("query.start_time_min=soon");
+  snake.alias("query.startTimeMin", "query.start_time_min");
+  EXPECT_EQ(snake.rfc3339("query.startTimeMin"), std::nullopt);
+  EXPECT_NE(snake.error().find("'query.start_time_min'"), std::string::npos) << snake.error();
+
+  Params unknown("service=a&colour=red");
+  EXPECT_EQ(unknown.text("service"), "a");
+  unknown.rejectUnknown();
+  EXPECT_EQ(unknown.error(), "unknown parameter 'colour'");
+
+  Params repeated("traceID=a&traceID=b&traceID=c");
+  EXPECT_EQ(repeated.all("traceID"), (std::vector<std::string>{"a", "b", "c"}));
+  Params flag("raw=maybe");
+  EXPECT_EQ(flag.boolean("raw"), std::nullopt);
+  EXPECT_FALSE(flag.ok());
+}
+
+}  // namespace
+}  // namespace otlpd::query

@@ -22,6 +22,10 @@ namespace {
 
 using pipeline::Signal;
 
+bool isRetryable(const absl::Status& status) {
+  return !status.ok() && status.code() != absl::StatusCode::kInvalidArgument;
+}
+
 double random01() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -428,14 +432,32 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
     return true;
   }
 
-  Outcome deliver(const pipeline::Batch& batch, int64_t items) {
+  Outcome deliver(const pipeline::Batch& original, int64_t original_items) {
     const absl::Time start = now_();
     std::string last_error = "none (not attempted)";
+    // What is left to deliver: the whole batch, until a sender reports partial progress.
+    pipeline::Batch batch = original;
+    int64_t items = original_items;
     for (int retry = 0;; ++retry) {
       if (pastDrainDeadline() || (wal_ && stopping())) return interrupted(batch, items, last_error);
       if (failover_ && failing() && !probeDue() && handOver(batch, items)) return Outcome::kDone;
       if (!passBreaker()) return interrupted(batch, items, last_error);
       SendResult r = sender_->send(batch, cfg_.timeout);
+      if (r.rejected) {
+        // Refused for good while the rest went (or may still go): only that part is kept.
+        const auto rejected = static_cast<int64_t>(r.rejected->itemCount());
+        partial_rejected_->add(static_cast<uint64_t>(rejected));
+        deadLetter(*r.rejected, rejected, "rejected",
+                   strCat("destination refused: ", r.rejected_message), false);
+        items = std::max<int64_t>(items - rejected, 0);
+        r.rejected_items = 0;
+      }
+      if (!r.status.ok() && r.remaining && isRetryable(r.status)) {
+        const auto left = static_cast<int64_t>(r.remaining->itemCount());
+        sent_->add(static_cast<uint64_t>(std::max<int64_t>(items - left, 0)));
+        batch = *std::move(r.remaining);
+        items = left;
+      }
       if (r.status.ok()) {
         consecutive_failures_.store(0, std::memory_order_relaxed);
         breakerOutcome(false);

@@ -22,6 +22,13 @@ struct SendResult {
   // Items a partial success refused; they are logged and counted, never retried.
   int64_t rejected_items = 0;
   std::string rejected_message;
+  // For senders that deliver a batch in several requests (prometheusremotewrite): the part the
+  // destination refused for good, dead-lettered instead of the whole batch (rejected_items is then
+  // its item count), with any status...
+  std::optional<pipeline::Batch> rejected = std::nullopt;
+  // ...and, with a retryable status, the part still to deliver: retried instead of the batch, so
+  // that what was delivered is not sent twice.
+  std::optional<pipeline::Batch> remaining = std::nullopt;
 };
 
 class Sender {

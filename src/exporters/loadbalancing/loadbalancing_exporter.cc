@@ -592,7 +592,7 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
                                config.errors());
       auto probe = otlp_->create(
           pipeline::CreateSettings{LoadBalancingExporter::backendId(settings.id, "127.0.0.1:4317"),
-                                   scratch_metrics},
+                                   scratch_metrics, nullptr, settings.extensions},
           check, signal);
       check.rejectUnknownKeys();
       if (!probe.ok()) {
@@ -602,7 +602,8 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
     // Backends are built from a copy of their own (a DNS change builds them at any time).
     BackendFactory backends =
         [otlp_factory = otlp_, template_node = YAML::Clone(otlp.yaml()), path = otlp.path(),
-         id = settings.id, &metrics = settings.metrics, memory = settings.memory, signal](
+         id = settings.id, &metrics = settings.metrics, memory = settings.memory,
+         extensions = settings.extensions, signal](
             const std::string& endpoint) -> absl::StatusOr<std::unique_ptr<pipeline::Exporter>> {
       config::ConfigErrors errors;
       YAML::Node yaml = backendConfig(YAML::Clone(template_node), endpoint);
@@ -618,7 +619,8 @@ class LoadBalancingExporterFactory final : public pipeline::ExporterFactory {
       }
       config::ConfigNode node(yaml, path, errors);
       auto exporter = otlp_factory->create(
-          pipeline::CreateSettings{LoadBalancingExporter::backendId(id, endpoint), metrics, memory},
+          pipeline::CreateSettings{LoadBalancingExporter::backendId(id, endpoint), metrics, memory,
+                                   extensions},
           node, signal);
       node.rejectUnknownKeys();
       if (!errors.empty()) return errors.toStatus();

@@ -219,7 +219,9 @@ helper::SendResult classifyResponse(Signal signal, int status, std::string_view 
   // 429/502/503/504 are the spec's retryable answers. Other 5xx are retried too (a deviation):
   // they are the server's fault, not the data's, and max_elapsed_time plus the dead-letter queue
   // bound what retrying costs, whereas dropping them loses data a restart would have taken.
-  const bool retryable = status == 429 || status >= 500;
+  // 401 too (a deviation, as for gRPC UNAUTHENTICATED): refused credentials are fixed by
+  // rotating them, not by changing the data.
+  const bool retryable = status == 429 || status >= 500 || status == 401;
   if (retryable) {
     if (!retry_after.empty()) result.retry_after = helper::parseRetryAfter(retry_after, now);
     result.status = absl::UnavailableError(message);

@@ -67,7 +67,7 @@ OtlpHttpConfig parseOtlpHttpConfig(config::ConfigNode& node, pipeline::Signal si
 // docs/EXPORTERS.md lists):
 //   2xx          delivered; the body is an Export<Signal>ServiceResponse whose partial_success
 //                is reported in rejected_items (never retried)
-//   429 502 503 504, other 5xx   retryable (Unavailable), Retry-After honoured
+//   429 502 503 504, other 5xx, 401   retryable (Unavailable), Retry-After honoured
 //   other        permanent (InvalidArgument)
 // `content_type` picks the body's decoding (application/json or protobuf; `request_encoding`
 // when absent); `body` must already be decompressed.

@@ -1,10 +1,15 @@
 #include "exporters/otlp_http/otlp_http_exporter.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "common/logging.h"
 #include "common/strings.h"
 #include "exporters/helper/queued_exporter.h"
 #include "exporters/otlp_http/http_client.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
+#include "pipeline/authenticator.h"
 
 namespace otlpd::exporters::otlp_http {
 namespace {
@@ -28,8 +33,10 @@ const google::protobuf::Message& requestOf(const pipeline::Batch& batch) {
 
 class HttpSender final : public helper::Sender {
  public:
-  HttpSender(const OtlpHttpConfig& c, Signal signal, std::shared_ptr<ConnectionPool> pool)
+  HttpSender(const OtlpHttpConfig& c, Signal signal, std::shared_ptr<ConnectionPool> pool,
+             std::shared_ptr<pipeline::ClientAuthenticator> auth = nullptr)
       : signal_(signal),
+        auth_(std::move(auth)),
         pool_(std::move(pool)),
         url_(c.url),
         encoding_(c.encoding),
@@ -67,7 +74,21 @@ class HttpSender final : public helper::Sender {
       }
       payload = *std::move(compressed);
     }
-    auto answer = pool_->post(url_.target, headers_, payload, deadline);
+    HeaderList with_credentials;
+    if (auth_) {
+      // Asked per attempt: a retry after the credentials were rotated sends the new ones.
+      // The authenticator's headers replace configured ones of the same name.
+      std::vector<std::pair<std::string, std::string>> credentials = auth_->requestHeaders();
+      for (const auto& header : headers_) {
+        const bool replaced =
+            std::any_of(credentials.begin(), credentials.end(), [&](const auto& c) {
+              return absl::EqualsIgnoreCase(toAbsl(c.first), toAbsl(header.first));
+            });
+        if (!replaced) with_credentials.push_back(header);
+      }
+      for (auto& header : credentials) with_credentials.push_back(std::move(header));
+    }
+    auto answer = pool_->post(url_.target, auth_ ? with_credentials : headers_, payload, deadline);
     if (!answer.ok()) {
       result.status = absl::UnavailableError(answer.status().message());
       return result;
@@ -87,6 +108,7 @@ class HttpSender final : public helper::Sender {
 
  private:
   Signal signal_;
+  std::shared_ptr<pipeline::ClientAuthenticator> auth_;
   std::shared_ptr<ConnectionPool> pool_;
   HttpUrl url_;
   Encoding encoding_;
@@ -97,6 +119,7 @@ class HttpSender final : public helper::Sender {
 class OtlpHttpExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "otlp_http"; }
+  bool queuesInternally() const override { return true; }  // the exporter helper's queue
   std::vector<std::string_view> aliases() const override { return {"otlphttp"}; }
   bool supports(Signal) const override { return true; }
 
@@ -104,11 +127,21 @@ class OtlpHttpExporterFactory final : public pipeline::ExporterFactory {
       const pipeline::CreateSettings& settings, config::ConfigNode& config,
       Signal signal) const override {
     OtlpHttpConfig c = parseOtlpHttpConfig(config, signal);
+    pipeline::ClientAuthRef auth = pipeline::readClientAuthenticator(config, settings);
     const std::string owner = settings.id.toString();
-    auto factory = [c, signal, owner]() -> absl::StatusOr<std::shared_ptr<helper::Sender>> {
+    auto factory = [c, signal, owner, auth]() -> absl::StatusOr<std::shared_ptr<helper::Sender>> {
+      if (auth && auth->authenticator == nullptr) {
+        return absl::FailedPreconditionError(
+            strCat("authenticator '", auth->id.toString(), "' is not available"));
+      }
+      if (auth && !c.url.tls) {
+        logging::warn("exporter sends credentials without TLS",
+                      {{"exporter", owner}, {"endpoint", c.url.toString()}});
+      }
       auto pool = ConnectionPool::shared(owner, c.url, c.client.tls, c.max_idle_conns);
       if (!pool.ok()) return pool.status();
-      return std::make_shared<HttpSender>(c, signal, *std::move(pool));
+      return std::make_shared<HttpSender>(c, signal, *std::move(pool),
+                                          auth ? auth->authenticator : nullptr);
     };
     return helper::makeQueuedExporter(settings, signal, c.helper, std::move(factory));
   }

@@ -40,9 +40,10 @@ class HealthHandler final : public common::HttpHandler {
 
 class HealthCheck final : public HttpEndpointExtension {
  public:
-  HealthCheck(std::string id, std::string endpoint, std::string path)
+  HealthCheck(std::string id, std::string endpoint, std::string path,
+              std::optional<common::TlsServerConfig> tls, common::MetricsRegistry& metrics)
       : HealthCheck(std::move(id), std::move(endpoint),
-                    std::make_shared<HealthHandler>(std::move(path))) {}
+                    std::make_shared<HealthHandler>(std::move(path)), std::move(tls), metrics) {}
 
   // Extensions start before the pipelines, so health turns green only once the graph says so.
   void setPipelinesReady(bool ready) override { handler_->serving = ready; }
@@ -53,8 +54,10 @@ class HealthCheck final : public HttpEndpointExtension {
   }
 
  private:
-  HealthCheck(std::string id, std::string endpoint, std::shared_ptr<HealthHandler> handler)
-      : HttpEndpointExtension(std::move(id), std::move(endpoint), handler),
+  HealthCheck(std::string id, std::string endpoint, std::shared_ptr<HealthHandler> handler,
+              std::optional<common::TlsServerConfig> tls, common::MetricsRegistry& metrics)
+      : HttpEndpointExtension(std::move(id), std::move(endpoint), handler, 1, std::move(tls),
+                              &metrics),
         handler_(std::move(handler)) {}
 
   std::shared_ptr<HealthHandler> handler_;
@@ -67,8 +70,9 @@ class HealthCheckFactory final : public pipeline::ExtensionFactory {
       const pipeline::CreateSettings& settings, config::ConfigNode& config) const override {
     std::string endpoint = config.getString("endpoint", "localhost:13133");
     std::string path = config.getString("path", "/");
+    std::optional<common::TlsServerConfig> tls = common::readTlsServerConfig(config);
     return std::make_unique<HealthCheck>(settings.id.toString(), std::move(endpoint),
-                                         std::move(path));
+                                         std::move(path), std::move(tls), settings.metrics);
   }
 };
 

@@ -6,7 +6,9 @@
 #include "common/fnv1a.h"
 #include "common/http_server.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "extensions/http_endpoint_extension.h"
+#include "pipeline/authenticator.h"
 #include "query/jaeger_api.h"
 #include "ui/assets.h"
 
@@ -29,8 +31,37 @@ std::string contentTag(std::string_view bytes) {
 
 class JaegerQueryHandler final : public common::HttpHandler {
  public:
-  JaegerQueryHandler(query::JaegerApiOptions options, std::string ui_directory)
-      : api_(std::move(options)), ui_directory_(std::move(ui_directory)) {}
+  JaegerQueryHandler(query::JaegerApiOptions options, std::string ui_directory,
+                     pipeline::ServerAuthRef auth, common::Counter* unauthenticated)
+      : api_(std::move(options)),
+        ui_directory_(std::move(ui_directory)),
+        auth_(std::move(auth)),
+        unauthenticated_(unauthenticated) {}
+
+  // Every request (the API and the UI's files) shows its credentials before anything is read or
+  // answered. A browser meets the Basic challenge with its login dialog.
+  std::optional<common::HttpResponse> admit(const common::HttpRequest& request,
+                                            std::shared_ptr<void>&) override {
+    if (!auth_) return std::nullopt;
+    if (auth_->authenticator != nullptr) {
+      auto verdict = auth_->authenticator->authenticate(
+          [&](std::string_view name) -> std::optional<std::string_view> {
+            auto it = request.find(name);
+            if (it == request.end()) return std::nullopt;
+            return it->value();
+          });
+      if (verdict.ok()) return std::nullopt;
+    }
+    unauthenticated_->add();
+    auto res = common::makeResponse(request, http::status::unauthorized, "application/json",
+                                    R"({"data":null,"total":0,"limit":0,"offset":0,)"
+                                    R"("errors":[{"code":401,"msg":"unauthenticated"}]})");
+    if (auth_->authenticator != nullptr) {
+      res.set(http::field::www_authenticate, auth_->authenticator->challenge());
+    }
+    res.set(http::field::cache_control, "no-store");
+    return res;
+  }
 
   common::HttpResponse handle(common::HttpRequest&& request) override {
     const bool head = request.method() == http::verb::head;
@@ -102,16 +133,33 @@ class JaegerQueryHandler final : public common::HttpHandler {
 
   query::JaegerApi api_;
   std::string ui_directory_;
+  pipeline::ServerAuthRef auth_;  // null: no authentication
+  common::Counter* unauthenticated_;
 };
 
 class JaegerQuery final : public HttpEndpointExtension {
  public:
   JaegerQuery(std::string id, std::string endpoint, query::JaegerApiOptions options,
-              std::string ui_directory)
+              std::string ui_directory, std::optional<common::TlsServerConfig> tls,
+              common::MetricsRegistry& metrics, pipeline::ServerAuthRef auth,
+              common::Counter* unauthenticated)
       : HttpEndpointExtension(
             std::move(id), std::move(endpoint),
-            std::make_shared<JaegerQueryHandler>(std::move(options), std::move(ui_directory)),
-            kQueryThreads) {}
+            std::make_shared<JaegerQueryHandler>(std::move(options), std::move(ui_directory), auth,
+                                                 unauthenticated),
+            kQueryThreads, std::move(tls), &metrics),
+        auth_(std::move(auth)) {}
+
+  absl::Status start(pipeline::Host& host) override {
+    if (auth_ && auth_->authenticator == nullptr) {
+      return absl::FailedPreconditionError(
+          strCat("authenticator '", auth_->id.toString(), "' is not available"));
+    }
+    return HttpEndpointExtension::start(host);
+  }
+
+ private:
+  pipeline::ServerAuthRef auth_;
 };
 
 class JaegerQueryFactory final : public pipeline::ExtensionFactory {
@@ -137,8 +185,17 @@ class JaegerQueryFactory final : public pipeline::ExtensionFactory {
     config::ConfigNode ui = config.child("ui");
     std::string ui_directory = ui.getString("directory", "");
     ui.rejectUnknownKeys();
+    std::optional<common::TlsServerConfig> tls = common::readTlsServerConfig(config);
+    pipeline::ServerAuthRef auth = pipeline::readServerAuthenticator(config, settings);
+    common::Counter* unauthenticated = &settings.metrics.counter(
+        "otlpd_query_unauthenticated_requests_total",
+        "Query API and UI requests refused because the authenticator did not accept their "
+        "credentials (HTTP 401).",
+        {{"extension", settings.id.toString()}});
     return std::make_unique<JaegerQuery>(settings.id.toString(), std::move(endpoint),
-                                         std::move(options), std::move(ui_directory));
+                                         std::move(options), std::move(ui_directory),
+                                         std::move(tls), settings.metrics, std::move(auth),
+                                         unauthenticated);
   }
 };
 

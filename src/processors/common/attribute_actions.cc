@@ -373,6 +373,7 @@ std::optional<AttributeActions::Action> AttributeActions::readAction(config::Con
 
 MetadataLookup lookupIn(const pipeline::RequestMetadata& metadata, std::string& joined) {
   return [&metadata, &joined](std::string_view key) -> std::optional<std::string_view> {
+    if (key.starts_with("auth.")) return metadata.auth(key.substr(5));
     std::vector<std::string_view> values = metadata.all(key);
     if (values.empty()) return std::nullopt;
     if (values.size() == 1) return values[0];
@@ -404,10 +405,10 @@ void AttributeActions::applyOne(const Action& a, AttributeList& attributes,
       } else if (!a.from_context.empty()) {
         std::string_view key = a.from_context;
         std::optional<std::string_view> v;
-        // `auth.*` and `client.address` come from an authenticator and the connection, which
-        // otlpd does not pass down: they are absent. `metadata.` (or no prefix) names metadata.
-        if (metadata != nullptr && *metadata && !key.starts_with("auth.") &&
-            key != "client.address") {
+        // `auth.<name>` is what the receiver's authenticator learned about the client;
+        // `client.address` comes from the connection, which otlpd does not pass down: absent.
+        // `metadata.` (or no prefix) names metadata.
+        if (metadata != nullptr && *metadata && key != "client.address") {
           if (key.starts_with("metadata.")) key.remove_prefix(9);
           v = (*metadata)(key);
         }

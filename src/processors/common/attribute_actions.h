@@ -23,7 +23,8 @@ namespace otlpd::processors {
 
 // Request metadata (gRPC metadata, HTTP headers) of the request being processed, for
 // `from_context`: the value of `key` (matched without regard to case, as the Collector does), with
-// several values joined by ";"; nullopt when absent.
+// several values joined by ";"; nullopt when absent. A key "auth.<name>" asks for what the
+// receiver's authenticator set about the client instead (pipeline::RequestMetadata::auth).
 using MetadataLookup = std::function<std::optional<std::string_view>(std::string_view key)>;
 
 // A MetadataLookup over the metadata a batch carries; `joined` holds a value made of several

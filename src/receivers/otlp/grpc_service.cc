@@ -121,18 +121,33 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
         grpc::StatusCode::UNIMPLEMENTED,
         "this receiver has no pipeline for " + std::string(pipeline::signalName(*signal))));
   }
-  // Admission before StartRead: a refused message is never read, so under overload the bytes
-  // stay with the client (HTTP/2 flow control) instead of filling our memory.
+  // Credentials, then admission, before StartRead: a refused message is never read, so the
+  // bytes of a client that is not let in (or of overload) stay with the client (HTTP/2 flow
+  // control) instead of filling our memory.
+  const auto& client_metadata = ctx->client_metadata();
+  Authentication auth = ingestor_->authenticate(
+      Transport::kGrpc, [&](std::string_view name) -> std::optional<std::string_view> {
+        auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
+        if (it == client_metadata.end()) return std::nullopt;
+        return std::string_view(it->second.data(), it->second.size());
+      });
+  if (!auth.accepted) {
+    return new FinishingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unauthenticated"));
+  }
   std::string refusal;
   auto admitted = ingestor_->admit(Transport::kGrpc, &refusal);
   if (!admitted) return new FinishingReactor(retryableStatus(refusal));
   std::shared_ptr<pipeline::RequestMetadata> metadata;
-  if (include_metadata_) {
+  if (include_metadata_ || !auth.attributes.empty()) {
     metadata = std::make_shared<pipeline::RequestMetadata>();
-    for (const auto& [key, value] : ctx->client_metadata()) {
-      metadata->add(std::string_view(key.data(), key.size()),
-                    std::string_view(value.data(), value.size()));
+    if (include_metadata_) {
+      for (const auto& [key, value] : client_metadata) {
+        const std::string_view name(key.data(), key.size());
+        if (ingestor_->isCredentialsHeader(Transport::kGrpc, name)) continue;
+        metadata->add(name, std::string_view(value.data(), value.size()));
+      }
     }
+    for (const auto& [name, value] : auth.attributes) metadata->addAuth(name, value);
   }
   return new ExportReactor(ingestor_, *signal, *std::move(admitted), std::move(metadata));
 }

@@ -53,17 +53,53 @@ bool wildcardMatch(std::string_view pattern, std::string_view value) {
          value.ends_with(suffix);
 }
 
-std::shared_ptr<const pipeline::RequestMetadata> headerMetadata(
-    const common::HttpRequest& request) {
-  auto metadata = std::make_shared<pipeline::RequestMetadata>();
-  for (const auto& header : request) {
-    metadata->add(std::string_view(header.name_string().data(), header.name_string().size()),
-                  std::string_view(header.value().data(), header.value().size()));
-  }
-  return metadata;
+constexpr int kUnauthenticated = 16;
+
+// What admit() hands to handleAdmitted(): the memory reserved, and who the client is.
+struct HttpAdmission {
+  pipeline::MemoryBudget::Reservation memory;
+  pipeline::AuthAttributes auth;
+};
+
+std::optional<std::string_view> findHeader(const common::HttpRequest& request,
+                                           std::string_view name) {
+  auto it = request.find(name);
+  if (it == request.end()) return std::nullopt;
+  return it->value();
 }
 
 }  // namespace
+
+// The headers (with `include_metadata`, less the credentials) and what the authenticator said.
+std::shared_ptr<const pipeline::RequestMetadata> OtlpHttpHandler::requestMetadata(
+    const common::HttpRequest& request, const pipeline::AuthAttributes& auth) const {
+  if (!include_metadata_ && auth.empty()) return nullptr;
+  auto metadata = std::make_shared<pipeline::RequestMetadata>();
+  if (include_metadata_) {
+    for (const auto& header : request) {
+      const std::string_view name(header.name_string().data(), header.name_string().size());
+      if (ingestor_->isCredentialsHeader(Transport::kHttp,
+                                         toStd(absl::AsciiStrToLower(toAbsl(name))))) {
+        continue;
+      }
+      metadata->add(name, std::string_view(header.value().data(), header.value().size()));
+    }
+  }
+  for (const auto& [name, value] : auth) metadata->addAuth(name, value);
+  return metadata;
+}
+
+common::HttpResponse OtlpHttpHandler::unauthenticated(const common::HttpRequest& request) const {
+  auto ct = request.find(http::field::content_type);
+  common::HttpResponse res =
+      statusResponse(request, http::status::unauthorized, kUnauthenticated, "unauthenticated",
+                     ct == request.end() ? std::nullopt : encodingOf(ct->value()));
+  res.set(http::field::www_authenticate, ingestor_->challenge(Transport::kHttp));
+  addCorsHeaders(request, res);
+  return res;
+}
+
+namespace {}  // namespace
 
 OtlpHttpHandler::OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths paths,
                                  CorsConfig cors, size_t max_body_bytes, bool include_metadata)
@@ -132,17 +168,23 @@ std::optional<common::HttpResponse> OtlpHttpHandler::admit(const common::HttpReq
   // announced length is not memory yet, and reserving it would let stalled clients hold the
   // budget.
   if (length) length = std::min(*length, kFirstBodyReservation);
+  // Credentials before memory: a client that is not let in holds nothing, and learns nothing
+  // about the budget.
+  Authentication auth = ingestor_->authenticate(
+      Transport::kHttp, [&](std::string_view name) { return findHeader(headers, name); });
+  if (!auth.accepted) return unauthenticated(headers);
   std::string refusal;
   auto reservation = ingestor_->admit(Transport::kHttp, &refusal, length);
   if (!reservation) return memoryRefusal(headers, refusal);
-  admission = std::make_shared<pipeline::MemoryBudget::Reservation>(*std::move(reservation));
+  admission = std::make_shared<HttpAdmission>(
+      HttpAdmission{*std::move(reservation), std::move(auth.attributes)});
   return std::nullopt;
 }
 
 std::optional<common::HttpResponse> OtlpHttpHandler::growAdmission(
     const common::HttpRequest& headers, std::shared_ptr<void>& admission, size_t body_bytes) {
   if (!admission) return std::nullopt;
-  auto& reservation = *std::static_pointer_cast<pipeline::MemoryBudget::Reservation>(admission);
+  auto& reservation = std::static_pointer_cast<HttpAdmission>(admission)->memory;
   // Reading a request and decoding it takes about twice its wire size (as admit() counts).
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
   std::string refusal;
@@ -164,18 +206,22 @@ common::HttpResponse OtlpHttpHandler::memoryRefusal(const common::HttpRequest& h
 common::HttpResponse OtlpHttpHandler::handleAdmitted(common::HttpRequest&& request,
                                                      std::shared_ptr<void> admission) {
   std::optional<pipeline::MemoryBudget::Reservation> admitted;
+  std::optional<pipeline::AuthAttributes> auth;
   if (admission) {
-    admitted = std::move(*std::static_pointer_cast<pipeline::MemoryBudget::Reservation>(admission));
+    auto& admitted_request = *std::static_pointer_cast<HttpAdmission>(admission);
+    admitted = std::move(admitted_request.memory);
+    auth = std::move(admitted_request.auth);
   }
-  return exportRequest(std::move(request), std::move(admitted));
+  return exportRequest(std::move(request), std::move(admitted), std::move(auth));
 }
 
 common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {
-  return exportRequest(std::move(request), std::nullopt);
+  return exportRequest(std::move(request), std::nullopt, std::nullopt);
 }
 
 common::HttpResponse OtlpHttpHandler::exportRequest(
-    common::HttpRequest&& request, std::optional<pipeline::MemoryBudget::Reservation> admitted) {
+    common::HttpRequest&& request, std::optional<pipeline::MemoryBudget::Reservation> admitted,
+    std::optional<pipeline::AuthAttributes> auth) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   std::optional<Signal> signal;
@@ -202,6 +248,13 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
           encoding);
       r.set(http::field::allow, "POST");
       return r;
+    }
+    if (!auth) {
+      // Not through admit() (a direct call): the credentials are checked here, never skipped.
+      Authentication checked = ingestor_->authenticate(
+          Transport::kHttp, [&](std::string_view name) { return findHeader(request, name); });
+      if (!checked.accepted) return unauthenticated(request);
+      auth = std::move(checked.attributes);
     }
     if (!encoding) {
       ingestor_->countMalformed(Transport::kHttp);
@@ -259,7 +312,7 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
         std::move(admitted),
         *encoding == Encoding::kProtobuf ? std::optional<pipeline::WireBytes>(std::move(body))
                                          : std::nullopt,
-        include_metadata_ ? headerMetadata(request) : nullptr);
+        requestMetadata(request, *auth));
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         return common::makeResponse(

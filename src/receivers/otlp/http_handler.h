@@ -47,8 +47,14 @@ class OtlpHttpHandler final : public common::HttpHandler {
   bool originAllowed(std::string_view origin) const;
   void addCorsHeaders(const common::HttpRequest& request, common::HttpResponse& response) const;
   common::HttpResponse preflight(const common::HttpRequest& request) const;
+  // `auth`: what admit() learned about the client; nullopt when admit() was not called.
   common::HttpResponse exportRequest(common::HttpRequest&& request,
-                                     std::optional<pipeline::MemoryBudget::Reservation> admitted);
+                                     std::optional<pipeline::MemoryBudget::Reservation> admitted,
+                                     std::optional<pipeline::AuthAttributes> auth);
+  // HTTP 401 with the authenticator's challenge, and nothing about why.
+  common::HttpResponse unauthenticated(const common::HttpRequest& request) const;
+  std::shared_ptr<const pipeline::RequestMetadata> requestMetadata(
+      const common::HttpRequest& request, const pipeline::AuthAttributes& auth) const;
 
   std::shared_ptr<Ingestor> ingestor_;
   HttpPaths paths_;

@@ -118,6 +118,11 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
         "Requests refused before their items could be counted (undecodable, too large, "
         "unsupported encoding).",
         labels);
+    unauthenticated_[static_cast<int>(t)] = &metrics.counter(
+        "otlpd_receiver_unauthenticated_requests_total",
+        "Requests refused because the authenticator did not accept their credentials (HTTP 401, "
+        "gRPC UNAUTHENTICATED), before their bodies were read.",
+        labels);
     refused_for_memory_[static_cast<int>(t)] = &metrics.counter(
         "otlpd_receiver_refused_requests_total",
         "Requests refused before decoding because the memory budget was spent; the client was "
@@ -146,6 +151,39 @@ void Ingestor::refuseForMemory(Transport transport, std::string* refusal) {
 
 void Ingestor::countMalformed(Transport transport) {
   malformed_[static_cast<int>(transport)]->add();
+}
+
+void Ingestor::setAuthenticator(Transport transport,
+                                std::shared_ptr<pipeline::ServerAuthenticator> authenticator) {
+  authenticators_[static_cast<int>(transport)] = std::move(authenticator);
+}
+
+Authentication Ingestor::authenticate(Transport transport, pipeline::HeaderLookup headers) {
+  const auto& authenticator = authenticators_[static_cast<int>(transport)];
+  if (authenticator == nullptr) return {};
+  absl::StatusOr<pipeline::AuthAttributes> attributes = authenticator->authenticate(headers);
+  if (attributes.ok()) return {true, *std::move(attributes)};
+  unauthenticated_[static_cast<int>(transport)]->add();
+  // The reason is for the operator (never the credentials themselves), one line a second at most.
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_auth_warning_ns_.load(std::memory_order_relaxed);
+  if (now - last >= 1'000'000'000 &&
+      last_auth_warning_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    logging::warn("request refused: unauthenticated", {{"receiver", id_},
+                                                       {"transport", transportName(transport)},
+                                                       {"reason", attributes.status().message()}});
+  }
+  return {false, {}};
+}
+
+std::string Ingestor::challenge(Transport transport) const {
+  const auto& authenticator = authenticators_[static_cast<int>(transport)];
+  return authenticator ? authenticator->challenge() : std::string();
+}
+
+bool Ingestor::isCredentialsHeader(Transport transport, std::string_view name) const {
+  const auto& authenticator = authenticators_[static_cast<int>(transport)];
+  return authenticator != nullptr && name == authenticator->credentialsHeader();
 }
 
 void Ingestor::warnRateLimited(std::string_view message, Signal signal, Transport transport,

@@ -13,6 +13,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "common/metrics_registry.h"
+#include "pipeline/authenticator.h"
 #include "pipeline/batch.h"
 #include "pipeline/component.h"
 
@@ -30,6 +31,12 @@ struct ExportOutcome {
   Kind kind = Kind::kOk;
   std::string message;  // why, for errors
   std::string body;
+};
+
+// What a transport's authenticator said about a request.
+struct Authentication {
+  bool accepted = true;
+  pipeline::AuthAttributes attributes;  // for processors, as `auth.<name>`
 };
 
 class Ingestor {
@@ -66,6 +73,19 @@ class Ingestor {
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);
+  // The authenticator of a transport (`auth.authenticator` of its protocol); set before serving.
+  void setAuthenticator(Transport transport,
+                        std::shared_ptr<pipeline::ServerAuthenticator> authenticator);
+  bool requiresAuthentication(Transport transport) const {
+    return authenticators_[static_cast<int>(transport)] != nullptr;
+  }
+  // Asks the transport's authenticator (accepted, without attributes, when it has none). A
+  // refusal is counted and logged, rate-limited; the client is told nothing about why.
+  Authentication authenticate(Transport transport, pipeline::HeaderLookup headers);
+  // The WWW-Authenticate value for an HTTP 401.
+  std::string challenge(Transport transport) const;
+  // Whether a header (lower-case) carries the credentials: kept out of request metadata.
+  bool isCredentialsHeader(Transport transport, std::string_view name) const;
 
  private:
   struct Counters {
@@ -80,6 +100,9 @@ class Ingestor {
   pipeline::SignalConsumers next_;
   std::array<std::array<Counters, 3>, 2> counters_{};  // [transport][signal]
   std::array<common::Counter*, 2> malformed_{};
+  std::array<common::Counter*, 2> unauthenticated_{};
+  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, 2> authenticators_{};
+  std::atomic<int64_t> last_auth_warning_ns_{0};
   std::array<common::Counter*, 2> refused_for_memory_{};
   pipeline::MemoryBudget* memory_;
   std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
