@@ -45,6 +45,12 @@ for path in glob.glob("tests/query/*.cc") + glob.glob("tests/integration/*.cc"):
 for t in sorted(targets):
     seed("query_params", t.encode())
 
+# Prometheus exposition: the parser tests' fixtures (selector 0 text, 1 OpenMetrics).
+for path, selector in (("tests/prometheus/testdata/client_golang.prom", 0),
+                       ("tests/prometheus/testdata/openmetrics.om", 1)):
+    if os.path.exists(path):
+        seed("prometheus_exposition", bytes([selector]) + open(path, "rb").read())
+
 # Configs: the golden ones (no --set line).
 for path in sorted(glob.glob("tests/config/golden/*/*.yaml")):
     seed("config", b"\n" + open(path, "rb").read())
