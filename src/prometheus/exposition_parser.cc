@@ -426,7 +426,11 @@ class ExpositionParser::Impl {
     if (om_) {
       double seconds;
       if (!parseFloat(t, seconds) || !std::isfinite(seconds)) return error("invalid timestamp");
-      s.timestamp_ms = static_cast<int64_t>(seconds * 1000);
+      // In range before the conversion, which is undefined outside it (found by the
+      // prometheus_exposition fuzz target under UBSan).
+      const double ms = seconds * 1000;
+      if (!(ms > -9.2e18 && ms < 9.2e18)) return error("timestamp out of range");
+      s.timestamp_ms = static_cast<int64_t>(ms);
     } else {
       auto r = std::from_chars(t.data(), t.data() + t.size(), s.timestamp_ms);
       if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) {
