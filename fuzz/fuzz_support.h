@@ -6,6 +6,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/stubs/logging.h>
 #include <stdlib.h>
 
@@ -103,9 +104,14 @@ class LenientOtlp {
     static const LenientOtlp* lenient = new LenientOtlp();
     return *lenient;
   }
+  // Without protobuf's default limit of 100 nested messages either: OTTL can nest values deeper
+  // (ParseJSON, long key paths), which protobuf receivers then refuse; a known issue, reported.
   bool parses(pipeline::Signal signal, std::string_view bytes) const {
     std::unique_ptr<google::protobuf::Message> m(prototypes_[static_cast<int>(signal)]->New());
-    return m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    in.SetRecursionLimit(1 << 20);
+    return m->ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
   }
 
  private:
