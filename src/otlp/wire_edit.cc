@@ -1,6 +1,7 @@
 #include "otlp/wire_edit.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -240,6 +241,34 @@ wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) 
       if (f.number == attributes_field) ++attribute_count_;
       p += length + 2;
       continue;
+    }
+    // Then one-byte varints (a span's kind), fixed64 (its times) and fixed32 with a one-byte tag.
+    if (tag < 0x80 && tag >= 8) {
+      const auto type = static_cast<wire::WireType>(tag & 7);
+      size_t size = 0;
+      uint64_t value = 0;
+      if (type == wire::kVarint && end - p >= 2 && static_cast<uint8_t>(p[1]) < 0x80) {
+        size = 2;
+        value = static_cast<uint8_t>(p[1]);
+      } else if (type == wire::kFixed64 && end - p >= 9) {
+        size = 9;
+        std::memcpy(&value, p + 1, 8);
+      } else if (type == wire::kFixed32 && end - p >= 5) {
+        uint32_t v32;
+        std::memcpy(&v32, p + 1, 4);
+        size = 5;
+        value = v32;
+      }
+      if (size != 0) {
+        RawField& f = nextField();
+        f.number = tag >> 3;
+        f.type = type;
+        f.value = value;
+        f.bytes = {};
+        f.raw = std::string_view(p, size);
+        p += size;
+        continue;
+      }
     }
     Reader reader(std::string_view(p, static_cast<size_t>(end - p)));
     Field field;
