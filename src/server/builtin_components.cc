@@ -29,12 +29,14 @@
 #include "processors/transform/transform_processor.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/prometheus/factory.h"
+#include "receivers/zipkin/factory.h"
 
 namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
   registry.add(receivers::prometheus::makePrometheusReceiverFactory());
+  registry.add(receivers::zipkin::makeZipkinReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());
