@@ -12,6 +12,7 @@
 #include "exporters/prometheus/prometheus_exporter.h"
 #include "exporters/prometheusremotewrite/remote_write_exporter.h"
 #include "exporters/store/store_exporter.h"
+#include "exporters/zipkin/zipkin_exporter.h"
 #include "extensions/basicauth/basicauth.h"
 #include "extensions/bearertokenauth/bearertokenauth.h"
 #include "extensions/health_check/health_check.h"
@@ -54,6 +55,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_grpc::makeOtlpGrpcExporterFactory());
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
+  registry.add(exporters::zipkin::makeZipkinExporterFactory());
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
   registry.add(exporters::prometheus::makePrometheusExporterFactory());
   registry.add(exporters::prometheusremotewrite::makePrometheusRemoteWriteExporterFactory());
