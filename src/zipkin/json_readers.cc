@@ -324,6 +324,11 @@ absl::Status readList(std::string_view json, size_t capacity, ReadSpan read) {
     if (absl::Status s = read(item, index); !s.ok()) return s;
     ++index;
   }
+  // After the list, only whitespace: a location to read from means more content.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == SUCCESS) {
+    return absl::InvalidArgumentError("request body has data after the list of spans");
+  }
   return absl::OkStatus();
 }
 
