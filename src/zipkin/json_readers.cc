@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -60,10 +61,37 @@ std::optional<uint64_t> readMicros(od::value& v) {
   return std::nullopt;
 }
 
+// Strings without escapes (nearly all of them) are taken as views of the request itself instead
+// of being copied into the parser's string buffer; the rest are unescaped as usual.
 std::optional<std::string_view> readString(od::value& v) {
+  const std::string_view token = v.raw_json_token();
+  if (!token.empty() && token.front() == '"') {
+    const char* begin = token.data() + 1;
+    const void* quote = std::memchr(begin, '"', token.size() - 1);
+    if (quote != nullptr) {
+      const size_t n = static_cast<size_t>(static_cast<const char*>(quote) - begin);
+      if (std::memchr(begin, '\\', n) == nullptr) {
+        od::raw_json_string raw;
+        if (v.get_raw_json_string().get(raw) != SUCCESS) return std::nullopt;
+        return std::string_view(begin, n);
+      }
+    }
+  }
   std::string_view s;
   if (v.get_string().get(s) != SUCCESS) return std::nullopt;
   return s;
+}
+
+// A member's key, as readString does it.
+bool keyOf(od::field& f, std::string_view& out) {
+  const char* begin = f.key().raw();
+  const char* p = begin;
+  while (*p != '"' && *p != '\\') ++p;
+  if (*p == '"') {
+    out = std::string_view(begin, static_cast<size_t>(p - begin));
+    return true;
+  }
+  return f.unescaped_key().get(out) == SUCCESS;
 }
 
 absl::Status readHex(od::value& v, size_t index, std::string_view field, uint8_t* out,
@@ -83,7 +111,7 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, strCat(field, " is not valid JSON"));
     }
     od::value value = f.value();
@@ -144,7 +172,7 @@ absl::Status readTags(od::value& v, size_t index, SpanList& out) {
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, "tags is not valid JSON");
     }
     od::value value = f.value();
@@ -166,7 +194,7 @@ absl::Status readAnnotation(od::value& v, size_t index, Annotation& out,
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, "annotations is not valid JSON");
     }
     od::value value = f.value();
@@ -236,7 +264,7 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, "not valid JSON");
     }
     od::value value = f.value();
@@ -354,7 +382,7 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, "binaryAnnotations is not valid JSON");
     }
     od::value value = f.value();
@@ -393,7 +421,7 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
   for (auto member : object) {
     od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || f.unescaped_key().get(key) != SUCCESS) {
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
       return bad(index, "not valid JSON");
     }
     od::value value = f.value();

@@ -121,6 +121,16 @@ TEST(ZipkinToOtlp, MapsEveryFieldTheSpecificationNames) {
   EXPECT_EQ(attribute(local, "n"), "12");
 }
 
+TEST(ZipkinToOtlp, EscapedStringsAreUnescaped) {
+  auto request = fromJson(
+      R"([{"traceId":"1","id":"2","name":"a\"b","tags":{"k\u00e9y":"v\\al\n","plain":"x"}}])");
+  ASSERT_TRUE(request.ok()) << request.status();
+  const auto& span = request->resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(span.name(), "a\"b");
+  EXPECT_EQ(attribute(span, "k\xc3\xa9y"), "v\\al\n");
+  EXPECT_EQ(attribute(span, "plain"), "x");
+}
+
 TEST(ZipkinToOtlp, ParseStringTagsTypesTheValues) {
   auto request =
       fromJson(R"([{"traceId":"1","id":"2","tags":{"i":"12","d":"1.5","b":"TRUE","s":"x1"}}])",
