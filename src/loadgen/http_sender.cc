@@ -187,7 +187,9 @@ void Connection::onRead(beast::error_code ec) {
   const int status = static_cast<int>(res.result_int());
   r.outcome = classifyHttpStatus(status);
   // Zipkin answers 202 with no body: nothing to read.
-  if (r.outcome == Outcome::kAcknowledged && owner_.options().protocol != Protocol::kZipkinJson) {
+  if (r.outcome == Outcome::kAcknowledged && owner_.options().protocol == Protocol::kZipkinJson) {
+    // acknowledged as it is
+  } else if (r.outcome == Outcome::kAcknowledged) {
     auto rejected = rejectedItems(owner_.options().signal,
                                   owner_.options().protocol == Protocol::kHttpJson, res.body());
     if (rejected.ok()) {
