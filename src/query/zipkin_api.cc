@@ -125,7 +125,6 @@ ApiResponse ZipkinApi::services() const {
 ApiResponse ZipkinApi::spanNames(std::string_view query) const {
   Params params(query);
   auto service = params.text("serviceName");
-  params.rejectUnknown();
   if (!params.ok()) return error(400, params.error());
   if (!service) return error(400, "serviceName is required");
   ScanBudget b = budget();
@@ -138,7 +137,6 @@ ApiResponse ZipkinApi::spanNames(std::string_view query) const {
 ApiResponse ZipkinApi::remoteServices(std::string_view query, int64_t now_us) const {
   Params params(query);
   auto service = params.text("serviceName");
-  params.rejectUnknown();
   if (!params.ok()) return error(400, params.error());
   if (!service) return error(400, "serviceName is required");
   store::ScanQuery scan;
@@ -173,7 +171,6 @@ ApiResponse ZipkinApi::traces(std::string_view query_text, int64_t now_us) const
   readWindow(params, now_us, query);
   int64_t limit =
       params.integer("limit", 1, std::numeric_limits<int32_t>::max()).value_or(kDefaultLimit);
-  params.rejectUnknown();
   if (!params.ok()) return error(400, params.error());
   limit = std::min(limit, std::max<int64_t>(options_.max_results, 1));
   query.newest_first = true;
@@ -233,7 +230,6 @@ ApiResponse ZipkinApi::trace(std::string_view id_text) const {
 ApiResponse ZipkinApi::traceMany(std::string_view query) const {
   Params params(query);
   auto ids_text = params.text("traceIds");
-  params.rejectUnknown();
   if (!params.ok()) return error(400, params.error());
   if (!ids_text) return error(400, "traceIds is required");
   std::vector<std::string> ids;
@@ -262,7 +258,6 @@ ApiResponse ZipkinApi::dependencies(std::string_view query_text, int64_t now_us)
   Params params(query_text);
   store::ScanQuery query;
   readWindow(params, now_us, query);
-  params.rejectUnknown();
   if (!params.ok()) return error(400, params.error());
   query.newest_first = true;
   // A call is a span whose parent (same trace) belongs to another service; an error when the
