@@ -31,18 +31,18 @@ od::parser& parser() {
   return p;
 }
 
-// The padded buffer for bodies without room behind them.
-simdjson::padded_string& paddedCopy() {
-  thread_local simdjson::padded_string copy;
-  return copy;
-}
-
+// Bodies without room for simdjson's padding behind them are copied into this buffer, kept per
+// thread so that its memory is reused (a fresh megabyte per request costs page faults).
 simdjson::padded_string_view padded(std::string_view json, size_t capacity) {
   if (capacity >= json.size() + simdjson::SIMDJSON_PADDING) {
     return simdjson::padded_string_view(json.data(), json.size(), capacity);
   }
-  paddedCopy() = simdjson::padded_string(json);
-  return simdjson::padded_string_view(paddedCopy());
+  thread_local std::string copy;
+  if (copy.capacity() < json.size() + simdjson::SIMDJSON_PADDING) {
+    copy.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  }
+  copy.assign(json);
+  return simdjson::padded_string_view(copy.data(), copy.size(), copy.capacity());
 }
 
 bool isNull(od::value& v) {

@@ -218,7 +218,11 @@ common::HttpResponse ZipkinHttpHandler::receive(
         }
         return absl::OkStatus();
       },
-      std::move(admitted), std::move(wire));
+      std::move(admitted), std::move(wire), nullptr,
+      // What zipkin/to_otlp.h writes is a valid request of exactly these spans (ids of the right
+      // sizes and never zero, end after start, UTF-8 strings: tests/zipkin/codec_test.cc checks
+      // every body it accepts, hostile ones included, against the wire view).
+      spans.spans.size());
   switch (outcome.kind) {
     case otlp::ExportOutcome::Kind::kOk:
       return common::makeResponse(request, http::status::accepted, "text/plain", "");
