@@ -6,6 +6,7 @@
 // API answers from the store; bad bodies get a 400 with a message.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,7 +53,10 @@ ${common}    traces: { receivers: [otlp], exporters: [zipkin/out] }
 `;
     }
     return `receivers:
-${otlp}  zipkin: { endpoint: "127.0.0.1:0" }
+${otlp}  zipkin:
+    endpoint: "127.0.0.1:0"
+    include_metadata: true
+    cors: { allowed_origins: ["http://app.example"], max_age: 60 }
 exporters:
   store: { directory: ${q(data)}, write_interval: 50ms }
 ${common}    traces: { receivers: [otlp, zipkin], exporters: [store] }
@@ -113,6 +117,21 @@ async function post(url, body, contentType = 'application/json', extraHeaders = 
 }
 
 const nanos = (span, field) => int64(span[field], field);
+
+/** One request with node:http (fetch does not let a script set Origin): {status, headers, text}. */
+function rawRequest(url, method, headers, body = '') {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 test('@opentelemetry/exporter-zipkin → zipkin receiver → store, field by field', { timeout: 60000 }, async () => {
   await withZipkinOtlpd(async (otlpd) => {
@@ -421,6 +440,19 @@ test('bad Zipkin bodies: 400 with a message, nothing stored; unknown fields are 
     assert.equal(ok.status, 202, ok.text);
     const stored = await storedTrace(otlpd, span.traceId, 1);
     assert.equal(stored.length, 1, 'only the good span is stored');
+    // A browser's zipkin-js posting from an allowed origin: preflight, then the POST.
+    const pre = await rawRequest(url, 'OPTIONS',
+      { origin: 'http://app.example', 'access-control-request-method': 'POST' });
+    assert.equal(pre.status, 204, pre.text);
+    assert.equal(pre.headers['access-control-allow-origin'], 'http://app.example');
+    assert.equal(pre.headers['access-control-max-age'], '60');
+    const cross = await rawRequest(url, 'POST', { origin: 'http://app.example', 'content-type': 'application/json' },
+      JSON.stringify([{ ...span, id: '67fae42571535f61' }]));
+    assert.equal(cross.status, 202, cross.text);
+    assert.equal(cross.headers['access-control-allow-origin'], 'http://app.example');
+    const other = await rawRequest(url, 'OPTIONS', { origin: 'http://evil.example' });
+    assert.equal(other.status, 405);
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
     const metrics = await (await fetch(otlpd.url('telemetry.metrics', '/metrics'))).text();
     assert.match(metrics, /otlpd_receiver_malformed_requests_total\{receiver="zipkin",transport="http"\} 13\b/);
     assert.ok(fs.existsSync(otlpd.configPath));

@@ -43,7 +43,16 @@ std::optional<std::string_view> findHeader(const common::HttpRequest& request,
 
 struct Admission {
   pipeline::MemoryBudget::Reservation memory;
+  pipeline::AuthAttributes auth;
 };
+
+bool wildcardMatch(std::string_view pattern, std::string_view value) {
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == value;
+  std::string_view prefix = pattern.substr(0, star), suffix = pattern.substr(star + 1);
+  return value.size() >= prefix.size() + suffix.size() && value.starts_with(prefix) &&
+         value.ends_with(suffix);
+}
 
 // Per thread: the spans of the request being read (views into its body and parser buffers).
 zk::SpanList& scratchSpans() {
@@ -54,14 +63,73 @@ zk::SpanList& scratchSpans() {
 }  // namespace
 
 ZipkinHttpHandler::ZipkinHttpHandler(std::shared_ptr<otlp::Ingestor> ingestor,
-                                     zk::ToOtlpOptions options, size_t max_body_bytes)
-    : ingestor_(std::move(ingestor)), options_(options), max_body_bytes_(max_body_bytes) {}
+                                     zk::ToOtlpOptions options, size_t max_body_bytes,
+                                     ZipkinCors cors, bool include_metadata)
+    : ingestor_(std::move(ingestor)),
+      options_(options),
+      max_body_bytes_(max_body_bytes),
+      cors_(std::move(cors)),
+      include_metadata_(include_metadata) {}
+
+bool ZipkinHttpHandler::originAllowed(std::string_view origin) const {
+  for (const auto& pattern : cors_.allowed_origins) {
+    if (wildcardMatch(pattern, origin)) return true;
+  }
+  return false;
+}
+
+// Every answer passes here: the CORS headers for an allowed origin.
+common::HttpResponse ZipkinHttpHandler::answer(const common::HttpRequest& request,
+                                               common::HttpResponse response) const {
+  auto origin = request.find(http::field::origin);
+  if (origin != request.end() && originAllowed(origin->value())) {
+    response.set(http::field::access_control_allow_origin, origin->value());
+    response.set(http::field::vary, "Origin");
+  }
+  return response;
+}
+
+common::HttpResponse ZipkinHttpHandler::preflight(const common::HttpRequest& request) const {
+  auto origin = request.find(http::field::origin);
+  if (origin == request.end() || !originAllowed(origin->value())) {
+    return text(request, http::status::method_not_allowed, "CORS origin not allowed");
+  }
+  common::HttpResponse res = common::makeResponse(request, http::status::no_content, "", "");
+  res.erase(http::field::content_type);
+  res.set(http::field::access_control_allow_methods, "POST");
+  std::string headers = "Content-Type, Content-Encoding, Accept";
+  for (const auto& h : cors_.allowed_headers) headers += ", " + h;
+  res.set(http::field::access_control_allow_headers, headers);
+  if (cors_.max_age_seconds > 0) {
+    res.set(http::field::access_control_max_age, std::to_string(cors_.max_age_seconds));
+  }
+  return answer(request, std::move(res));
+}
+
+// The headers (with `include_metadata`, less the credentials) and what the authenticator said.
+std::shared_ptr<const pipeline::RequestMetadata> ZipkinHttpHandler::requestMetadata(
+    const common::HttpRequest& request, const pipeline::AuthAttributes& auth) const {
+  if (!include_metadata_ && auth.empty()) return nullptr;
+  auto metadata = std::make_shared<pipeline::RequestMetadata>();
+  if (include_metadata_) {
+    for (const auto& header : request) {
+      const std::string_view name(header.name_string().data(), header.name_string().size());
+      if (ingestor_->isCredentialsHeader(otlp::Transport::kHttp,
+                                         toStd(absl::AsciiStrToLower(toAbsl(name))))) {
+        continue;
+      }
+      metadata->add(name, std::string_view(header.value().data(), header.value().size()));
+    }
+  }
+  for (const auto& [name, value] : auth) metadata->addAuth(name, value);
+  return metadata;
+}
 
 common::HttpResponse ZipkinHttpHandler::bodyTooLarge(const common::HttpRequest& request,
                                                      size_t limit) {
   ingestor_->countMalformed(otlp::Transport::kHttp);
-  return text(request, http::status::payload_too_large,
-              strCat("request body exceeds the limit of ", limit, " bytes"));
+  return answer(request, text(request, http::status::payload_too_large,
+                              strCat("request body exceeds the limit of ", limit, " bytes")));
 }
 
 std::optional<common::HttpResponse> ZipkinHttpHandler::admit(const common::HttpRequest& headers,
@@ -89,7 +157,8 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::admit(const common::HttpR
     res.set(http::field::retry_after, "1");
     return res;
   }
-  admission = std::make_shared<Admission>(Admission{*std::move(reservation)});
+  admission =
+      std::make_shared<Admission>(Admission{*std::move(reservation), std::move(auth.attributes)});
   return std::nullopt;
 }
 
@@ -108,17 +177,29 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::growAdmission(
 common::HttpResponse ZipkinHttpHandler::handleAdmitted(common::HttpRequest&& request,
                                                        std::shared_ptr<void> admission) {
   std::optional<pipeline::MemoryBudget::Reservation> admitted;
-  if (admission) admitted = std::move(std::static_pointer_cast<Admission>(admission)->memory);
-  return receive(std::move(request), std::move(admitted), /*authenticated=*/true);
+  std::optional<pipeline::AuthAttributes> auth;
+  if (admission) {
+    auto& a = *std::static_pointer_cast<Admission>(admission);
+    admitted = std::move(a.memory);
+    auth = std::move(a.auth);
+  }
+  return receive(std::move(request), std::move(admitted), std::move(auth));
 }
 
 common::HttpResponse ZipkinHttpHandler::handle(common::HttpRequest&& request) {
-  return receive(std::move(request), std::nullopt, /*authenticated=*/false);
+  return receive(std::move(request), std::nullopt, std::nullopt);
 }
 
 common::HttpResponse ZipkinHttpHandler::receive(
     common::HttpRequest&& request, std::optional<pipeline::MemoryBudget::Reservation> admitted,
-    bool authenticated) {
+    std::optional<pipeline::AuthAttributes> auth) {
+  common::HttpResponse response = receiveBody(request, std::move(admitted), std::move(auth));
+  return answer(request, std::move(response));
+}
+
+common::HttpResponse ZipkinHttpHandler::receiveBody(
+    common::HttpRequest& request, std::optional<pipeline::MemoryBudget::Reservation> admitted,
+    std::optional<pipeline::AuthAttributes> auth) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   const bool v2 = path == "/api/v2/spans";
@@ -128,6 +209,7 @@ common::HttpResponse ZipkinHttpHandler::receive(
         request, http::status::not_found,
         strCat("no Zipkin endpoint at ", path, " (use POST /api/v2/spans or /api/v1/spans)"));
   }
+  if (request.method() == http::verb::options) return preflight(request);
   if (request.method() != http::verb::post) {
     common::HttpResponse r =
         text(request, http::status::method_not_allowed,
@@ -135,14 +217,16 @@ common::HttpResponse ZipkinHttpHandler::receive(
     r.set(http::field::allow, "POST");
     return r;
   }
-  if (!authenticated && ingestor_->requiresAuthentication(otlp::Transport::kHttp)) {
-    otlp::Authentication auth = ingestor_->authenticate(
+  if (!auth) {
+    // Not through admit() (a direct call): the credentials are checked here, never skipped.
+    otlp::Authentication checked = ingestor_->authenticate(
         otlp::Transport::kHttp, [&](std::string_view name) { return findHeader(request, name); });
-    if (!auth.accepted) {
+    if (!checked.accepted) {
       common::HttpResponse res = text(request, http::status::unauthorized, "unauthenticated");
       res.set(http::field::www_authenticate, ingestor_->challenge(otlp::Transport::kHttp));
       return res;
     }
+    auth = std::move(checked.attributes);
   }
   // Zipkin's reporters send JSON without a Content-Type now and then; Zipkin reads it as JSON.
   const std::string_view media = mediaType(request);
@@ -218,7 +302,7 @@ common::HttpResponse ZipkinHttpHandler::receive(
         }
         return absl::OkStatus();
       },
-      std::move(admitted), std::move(wire), nullptr,
+      std::move(admitted), std::move(wire), requestMetadata(request, *auth),
       // What zipkin/to_otlp.h writes is a valid request of exactly these spans (ids of the right
       // sizes and never zero, end after start, UTF-8 strings: tests/zipkin/codec_test.cc checks
       // every body it accepts, hostile ones included, against the wire view).

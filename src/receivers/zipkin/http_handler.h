@@ -7,6 +7,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/http_server.h"
 #include "receivers/otlp/ingest.h"
@@ -14,10 +16,18 @@
 
 namespace otlpd::receivers::zipkin {
 
+// The Collector's confighttp `cors` (browsers running zipkin-js post across origins).
+struct ZipkinCors {
+  std::vector<std::string> allowed_origins;  // exact, "*", or with one "*" wildcard
+  std::vector<std::string> allowed_headers;
+  int max_age_seconds = 0;
+};
+
 class ZipkinHttpHandler final : public common::HttpHandler {
  public:
   ZipkinHttpHandler(std::shared_ptr<otlp::Ingestor> ingestor,
-                    ::otlpd::zipkin::ToOtlpOptions options, size_t max_body_bytes);
+                    ::otlpd::zipkin::ToOtlpOptions options, size_t max_body_bytes,
+                    ZipkinCors cors = {}, bool include_metadata = false);
 
   common::HttpResponse handle(common::HttpRequest&& request) override;
   std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
@@ -32,11 +42,22 @@ class ZipkinHttpHandler final : public common::HttpHandler {
  private:
   common::HttpResponse receive(common::HttpRequest&& request,
                                std::optional<pipeline::MemoryBudget::Reservation> admitted,
-                               bool authenticated);
+                               std::optional<pipeline::AuthAttributes> auth);
+  common::HttpResponse receiveBody(common::HttpRequest& request,
+                                   std::optional<pipeline::MemoryBudget::Reservation> admitted,
+                                   std::optional<pipeline::AuthAttributes> auth);
+  common::HttpResponse answer(const common::HttpRequest& request,
+                              common::HttpResponse response) const;
+  common::HttpResponse preflight(const common::HttpRequest& request) const;
+  bool originAllowed(std::string_view origin) const;
+  std::shared_ptr<const pipeline::RequestMetadata> requestMetadata(
+      const common::HttpRequest& request, const pipeline::AuthAttributes& auth) const;
 
   std::shared_ptr<otlp::Ingestor> ingestor_;
   ::otlpd::zipkin::ToOtlpOptions options_;
   size_t max_body_bytes_;
+  ZipkinCors cors_;
+  bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
 };
 
 }  // namespace otlpd::receivers::zipkin

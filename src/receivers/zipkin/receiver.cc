@@ -1,6 +1,6 @@
 // The zipkin receiver, configured with the OpenTelemetry Collector's keys: `endpoint` (default
 // localhost:9411), `parse_string_tags`, and the HTTP server settings every listener of ours reads
-// (timeouts, connection limits, max_request_body_size, tls, auth).
+// (timeouts, connection limits, max_request_body_size, tls, auth, cors, include_metadata).
 #include "absl/strings/str_cat.h"
 #include "common/http_server.h"
 #include "common/http_server_config.h"
@@ -20,6 +20,8 @@ struct ZipkinReceiverConfig {
   common::HttpServerOptions limits;
   int64_t max_request_body_size = int64_t{64} << 20;
   ::otlpd::zipkin::ToOtlpOptions translation;
+  ZipkinCors cors;
+  bool include_metadata = false;
   std::optional<common::TlsServerConfig> tls;
   pipeline::ServerAuthRef auth;
 };
@@ -31,6 +33,12 @@ ZipkinReceiverConfig parseConfig(config::ConfigNode& node,
   c.translation.parse_string_tags = node.getBool("parse_string_tags", false);
   c.max_request_body_size =
       node.getInt("max_request_body_size", c.max_request_body_size, 1, int64_t{1} << 34);
+  c.include_metadata = node.getBool("include_metadata", false);
+  config::ConfigNode cors = node.child("cors");
+  c.cors.allowed_origins = cors.getStringList("allowed_origins");
+  c.cors.allowed_headers = cors.getStringList("allowed_headers");
+  c.cors.max_age_seconds = static_cast<int>(cors.getInt("max_age", 0, 0, 86400 * 365));
+  cors.rejectUnknownKeys();
   common::readHttpServerLimits(node, c.limits);
   c.tls = common::readTlsServerConfig(node);
   c.auth = pipeline::readServerAuthenticator(node, settings);
@@ -70,7 +78,8 @@ class ZipkinReceiver final : public pipeline::Receiver {
       options.tls = *std::move(tls);
     }
     auto handler =
-        std::make_shared<ZipkinHttpHandler>(ingestor_, config_.translation, options.max_body_bytes);
+        std::make_shared<ZipkinHttpHandler>(ingestor_, config_.translation, options.max_body_bytes,
+                                            config_.cors, config_.include_metadata);
     auto server = common::HttpServer::start(options, handler);
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
