@@ -154,6 +154,18 @@ test('@opentelemetry/exporter-zipkin → zipkin receiver → store, field by fie
       startTime: [1700000000, 130000000],
       attributes: { 'peer.service': 'postgres', 'db.system': 'postgresql' },
     }, trace.setSpan(ROOT_CONTEXT, root));
+    // The database's own span, from another service: a dependency zk-js → zk-db that failed.
+    const dbProvider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'zk-db' }),
+      spanProcessors: [new SimpleSpanProcessor(new ZipkinExporter({ url: zipkinUrl(otlpd) }))],
+    });
+    const db = dbProvider.getTracer('db').startSpan('query', {
+      kind: SpanKind.SERVER, startTime: [1700000000, 131000000],
+    }, trace.setSpan(ROOT_CONTEXT, child));
+    db.setStatus({ code: SpanStatusCode.ERROR });
+    db.end([1700000000, 179000000]);
+    await dbProvider.forceFlush();
+    await dbProvider.shutdown();
     child.end([1700000000, 180000000]);
     const local = tracer.startSpan('render', { startTime: [1700000000, 190000000] }, trace.setSpan(ROOT_CONTEXT, root));
     local.end([1700000000, 195000000]);
@@ -162,8 +174,9 @@ test('@opentelemetry/exporter-zipkin → zipkin receiver → store, field by fie
     await provider.shutdown();
 
     const traceId = root.spanContext().traceId;
-    const spans = await storedTrace(otlpd, traceId, 3);
+    const spans = await storedTrace(otlpd, traceId, 4);
     const byName = Object.fromEntries(spans.map((s) => [s.span.name, s]));
+    assert.equal(byName.query.span.status.code, 2, 'ERROR without a message');
 
     const r = byName['GET /orders'];
     // The JS exporter sends the resource's attributes as tags on every span: they go back to the
@@ -199,7 +212,9 @@ test('@opentelemetry/exporter-zipkin → zipkin receiver → store, field by fie
     assert.equal(byName.render.span.kind ?? 0, KIND.UNSPECIFIED);
 
     // Zipkin's read API over the same store.
-    assert.deepEqual((await getJson(otlpd, '/zipkin/api/v2/services')).body, ['zk-js']);
+    assert.deepEqual((await getJson(otlpd, '/zipkin/api/v2/services')).body, ['zk-db', 'zk-js']);
+    assert.deepEqual((await getJson(otlpd, '/zipkin/api/v2/dependencies?endTs=1700000001000&lookback=60000')).body,
+      [{ parent: 'zk-js', child: 'zk-db', callCount: 1, errorCount: 1 }]);
     assert.deepEqual((await getJson(otlpd, '/zipkin/api/v2/spans?serviceName=zk-js')).body,
       ['GET /orders', 'SELECT orders', 'render']);
     const one = await getJson(otlpd, `/zipkin/api/v2/trace/${traceId}`);
@@ -218,7 +233,7 @@ test('@opentelemetry/exporter-zipkin → zipkin receiver → store, field by fie
       '/zipkin/api/v2/traces?serviceName=zk-js&spanName=GET%20%2Forders&endTs=1700000001000&lookback=60000&limit=5');
     assert.equal(found.status, 200, found.text);
     assert.equal(found.body.length, 1);
-    assert.equal(found.body[0].length, 3);
+    assert.equal(found.body[0].length, 4);
     const byTag = await getJson(otlpd,
       '/zipkin/api/v2/traces?serviceName=zk-js&annotationQuery=http.request.method%3DGET%20and%20cache.miss&endTs=1700000001000&lookback=60000');
     assert.equal(byTag.body.length, 1, byTag.text);
