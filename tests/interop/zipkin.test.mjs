@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +19,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import zipkin from 'zipkin';
 import { HttpLogger } from 'zipkin-transport-http';
 
+import { makeCertificates } from './lib/certs.mjs';
 import { S, attributes, hrNanos, int64, parseJsonLossless } from './lib/otlp-json.mjs';
 import { startOtlpd } from './lib/otlpd.mjs';
 
@@ -27,7 +29,7 @@ const KIND = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, C
  * otlpd with the zipkin receiver → store and the query port on; with `forwardTo`, instead an OTLP
  * receiver → zipkin exporter to that URL (in `format`).
  */
-function config({ forwardTo = null, format = 'json' } = {}) {
+function config({ forwardTo = null, format = 'json', tls = null } = {}) {
   return (dir) => {
     const q = (s) => JSON.stringify(s);
     const data = path.join(dir, 'data');
@@ -57,7 +59,7 @@ ${otlp}  zipkin:
     endpoint: "127.0.0.1:0"
     include_metadata: true
     cors: { allowed_origins: ["http://app.example"], max_age: 60 }
-exporters:
+${tls ? `    tls: { cert_file: ${q(tls.cert)}, key_file: ${q(tls.key)} }\n` : ''}exporters:
   store: { directory: ${q(data)}, write_interval: 50ms }
 ${common}    traces: { receivers: [otlp, zipkin], exporters: [store] }
 `;
@@ -472,4 +474,31 @@ test('bad Zipkin bodies: 400 with a message, nothing stored; unknown fields are 
     assert.match(metrics, /otlpd_receiver_malformed_requests_total\{receiver="zipkin",transport="http"\} 13\b/);
     assert.ok(fs.existsSync(otlpd.configPath));
   });
+});
+
+test('the zipkin receiver over TLS (the listener settings of the otlp receiver)', { timeout: 60000 }, async () => {
+  const certs = makeCertificates();
+  try {
+    await withZipkinOtlpd(async (otlpd) => {
+      const span = { traceId: '6982fe77008310cc80f1da5e10147517', id: '77fae42571535f60', name: 'tls', timestamp: 1700000000000000, duration: 5 };
+      const body = JSON.stringify([span]);
+      const send = (ca) => new Promise((resolve, reject) => {
+        const req = https.request(zipkinUrl(otlpd).replace('http://', 'https://'), {
+          method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 5000,
+        }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(await send(certs.read('ca.pem')), 202);
+      await assert.rejects(send(certs.read('other-ca.pem')), /certificate/i);
+      const stored = await storedTrace(otlpd, span.traceId, 1);
+      assert.equal(stored[0].span.name, 'tls');
+    }, { tls: { cert: certs.path('server.pem'), key: certs.path('server.key') } });
+  } finally {
+    certs.cleanup();
+  }
 });
