@@ -204,6 +204,23 @@ TEST(ZipkinToOtlp, RejectsBadBodiesWithAMessage) {
   EXPECT_TRUE(spans.spans.empty());
 }
 
+TEST(ZipkinToOtlp, DeepNestingNeverRecurses) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  SpanList spans;
+  EXPECT_EQ(readJsonV2(deep, deep.size(), spans).code(), absl::StatusCode::kInvalidArgument);
+  const std::string in_unknown_field = R"([{"traceId":"1","id":"2","x":)" +
+                                       std::string(100000, '[') + std::string(100000, ']') + "}]";
+  // Skipped without recursion, like any unknown field.
+  ASSERT_TRUE(readJsonV2(in_unknown_field, in_unknown_field.size(), spans).ok());
+  EXPECT_EQ(spans.spans.size(), 1u);
+  // An annotation whose value is deeply nested JSON stays a plain event name.
+  const std::string nested_value = std::string(5000, '{') + std::string(5000, '}');
+  auto request = fromJson(R"([{"traceId":"1","id":"2","annotations":[{"timestamp":1,"value":")" +
+                          nested_value + R"("}]}])");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->resource_spans(0).scope_spans(0).spans(0).events(0).name(), nested_value);
+}
+
 TEST(ZipkinV1, CoreAnnotationsMakeTheKindAndASharedServerSide) {
   auto request = fromJson(R"([{"traceId":"5982fe77008310cc","id":"67fae42571535f60","name":"rpc",
       "annotations":[
