@@ -11,6 +11,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import zlib from 'node:zlib';
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
@@ -500,5 +501,67 @@ test('the zipkin receiver over TLS (the listener settings of the otlp receiver)'
     }, { tls: { cert: certs.path('server.pem'), key: certs.path('server.key') } });
   } finally {
     certs.cleanup();
+  }
+});
+
+test('zipkin exporter: headers, gzip, and a 503 retried until the Zipkin server takes it', { timeout: 60000 }, async () => {
+  // A stand-in Zipkin collector: refuses the first POST (503), accepts the next ones (202).
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, url: req.url, body: Buffer.concat(chunks) });
+      if (received.length === 1) {
+        res.writeHead(503, { 'retry-after': '0' });
+        res.end('busy');
+      } else {
+        res.writeHead(202);
+        res.end();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}/api/v2/spans`;
+  const configYaml = (dir) => config({ forwardTo: url })(dir).replace(
+    'retry_on_failure: { enabled: false }',
+    'retry_on_failure: { enabled: true, initial_interval: 50ms }, compression: gzip, headers: { x-tenant: acme }, default_service_name: unnamed');
+  const upstream = await startOtlpd({ config: configYaml, extraReadyKeys: ['jaeger_query'] });
+  try {
+    const request = {
+      resourceSpans: [{
+        resource: { attributes: [] },
+        scopeSpans: [{ spans: [{
+          traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'retry-me', kind: KIND.CLIENT,
+          startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000001000000',
+          attributes: [{ key: 'server.address', value: { stringValue: 'payments.internal' } }],
+        }] }],
+      }],
+    };
+    const res = await post(upstream.url('otlp.http', '/v1/traces'), JSON.stringify(request));
+    assert.equal(res.status, 200, res.text);
+    const deadline = Date.now() + 10000;
+    while (received.length < 2 && Date.now() < deadline) await sleep(50);
+    assert.equal(received.length, 2, 'one refused attempt, then the retry');
+    const last = received[1];
+    assert.equal(last.url, '/api/v2/spans');
+    assert.equal(last.headers['content-type'], 'application/json');
+    assert.equal(last.headers['content-encoding'], 'gzip');
+    assert.equal(last.headers['x-tenant'], 'acme');
+    const spans = JSON.parse(zlib.gunzipSync(last.body).toString('utf8'));
+    assert.equal(spans.length, 1);
+    assert.equal(spans[0].traceId, '1af7651916cd43dd8448eb211c80319c');
+    assert.equal(spans[0].name, 'retry-me');
+    assert.equal(spans[0].kind, 'CLIENT');
+    assert.equal(spans[0].timestamp, 1700000000000000);
+    assert.equal(spans[0].duration, 1000);
+    assert.equal(spans[0].localEndpoint.serviceName, 'unnamed');
+    // A client span names its remote service by the specification's ranking.
+    assert.equal(spans[0].remoteEndpoint.serviceName, 'payments.internal');
+    assert.deepEqual(JSON.parse(zlib.gunzipSync(received[0].body).toString('utf8')), spans, 'the retry sends the same spans');
+  } finally {
+    await upstream.stop(5000);
+    upstream.cleanup();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
