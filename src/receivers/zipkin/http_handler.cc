@@ -4,7 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "common/compression.h"
+#include "common/logging.h"
 #include "common/strings.h"
 #include "zipkin/readers.h"
 
@@ -64,12 +66,25 @@ zk::SpanList& scratchSpans() {
 
 ZipkinHttpHandler::ZipkinHttpHandler(std::shared_ptr<otlp::Ingestor> ingestor,
                                      zk::ToOtlpOptions options, size_t max_body_bytes,
-                                     ZipkinCors cors, bool include_metadata)
+                                     ZipkinCors cors, bool include_metadata,
+                                     std::string receiver_id)
     : ingestor_(std::move(ingestor)),
       options_(options),
       max_body_bytes_(max_body_bytes),
       cors_(std::move(cors)),
-      include_metadata_(include_metadata) {}
+      include_metadata_(include_metadata),
+      receiver_id_(std::move(receiver_id)) {}
+
+void ZipkinHttpHandler::warnMalformed(std::string_view path, std::string_view why) {
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_warning_ns_.load(std::memory_order_relaxed);
+  if (now - last < 1'000'000'000 ||
+      !last_warning_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return;
+  }
+  logging::warn("malformed Zipkin request",
+                {{"receiver", receiver_id_}, {"path", path}, {"error", why}});
+}
 
 bool ZipkinHttpHandler::originAllowed(std::string_view origin) const {
   for (const auto& pattern : cors_.allowed_origins) {
@@ -285,6 +300,7 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
   }
   if (!read.ok()) {
     ingestor_->countMalformed(otlp::Transport::kHttp);
+    warnMalformed(path, toStd(read.message()));
     return text(request, http::status::bad_request, std::string(read.message()));
   }
   if (spans.spans.empty()) {

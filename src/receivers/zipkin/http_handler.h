@@ -6,6 +6,7 @@
 // cannot take it now.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,8 @@ class ZipkinHttpHandler final : public common::HttpHandler {
  public:
   ZipkinHttpHandler(std::shared_ptr<otlp::Ingestor> ingestor,
                     ::otlpd::zipkin::ToOtlpOptions options, size_t max_body_bytes,
-                    ZipkinCors cors = {}, bool include_metadata = false);
+                    ZipkinCors cors = {}, bool include_metadata = false,
+                    std::string receiver_id = "zipkin");
 
   common::HttpResponse handle(common::HttpRequest&& request) override;
   std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
@@ -58,6 +60,11 @@ class ZipkinHttpHandler final : public common::HttpHandler {
   size_t max_body_bytes_;
   ZipkinCors cors_;
   bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
+  std::string receiver_id_;
+  std::atomic<int64_t> last_warning_ns_{0};
+  // A body refused as unreadable: logged at most once a second (a broken client must not flood
+  // the log); every one is counted as malformed.
+  void warnMalformed(std::string_view path, std::string_view why);
 };
 
 }  // namespace otlpd::receivers::zipkin

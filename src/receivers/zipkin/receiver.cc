@@ -79,7 +79,7 @@ class ZipkinReceiver final : public pipeline::Receiver {
     }
     auto handler =
         std::make_shared<ZipkinHttpHandler>(ingestor_, config_.translation, options.max_body_bytes,
-                                            config_.cors, config_.include_metadata);
+                                            config_.cors, config_.include_metadata, id_);
     auto server = common::HttpServer::start(options, handler);
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
