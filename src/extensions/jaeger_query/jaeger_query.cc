@@ -73,7 +73,9 @@ class JaegerQueryHandler final : public common::HttpHandler {
       return res;
     }
     const std::string_view target = request.target();
-    common::HttpResponse res = target.starts_with("/api/") ? api(request) : ui(request);
+    common::HttpResponse res = target.starts_with("/api/") || target.starts_with("/zipkin/api/")
+                                   ? api(request)
+                                   : ui(request);
     // HEAD answers the headers of GET, its Content-Length included, without the body.
     if (head) {
       const size_t length = res.body().size();
@@ -192,10 +194,9 @@ class JaegerQueryFactory final : public pipeline::ExtensionFactory {
         "Query API and UI requests refused because the authenticator did not accept their "
         "credentials (HTTP 401).",
         {{"extension", settings.id.toString()}});
-    return std::make_unique<JaegerQuery>(settings.id.toString(), std::move(endpoint),
-                                         std::move(options), std::move(ui_directory),
-                                         std::move(tls), settings.metrics, std::move(auth),
-                                         unauthenticated);
+    return std::make_unique<JaegerQuery>(
+        settings.id.toString(), std::move(endpoint), std::move(options), std::move(ui_directory),
+        std::move(tls), settings.metrics, std::move(auth), unauthenticated);
   }
 };
 
