@@ -1,205 +1,90 @@
-// StoreQuery::spanColumns: spans of the store's scan answers straight into columns by walking
-// their protobuf wire bytes (otlp/wire_reader.h); no span is decoded into a message.
+// StoreQuery::spanColumns: the store's span columns copied straight into the answer's columns,
+// from each matching record batch as decoded (no OTLP request is built).
 #include <deque>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/strings.h"
-#include "otlp/wire_reader.h"
 #include "otlpd/store_query.h"
 #include "query/store_queries.h"
+#include "store/otlp_columns.h"
+#include "store/table_scan.h"
 
 namespace otlpd {
 namespace {
 
-namespace wire = otlp::wire;
-
-// OTLP field numbers (opentelemetry/proto/trace/v1/trace.proto, common, resource).
-constexpr uint32_t kRequestResourceSpans = 1;
-constexpr uint32_t kResourceSpansResource = 1;
-constexpr uint32_t kResourceSpansScopeSpans = 2;
-constexpr uint32_t kResourceAttributes = 1;
-constexpr uint32_t kKeyValueKey = 1;
-constexpr uint32_t kKeyValueValue = 2;
-constexpr uint32_t kAnyValueString = 1;
-constexpr uint32_t kScopeSpansSpans = 2;
-constexpr uint32_t kSpanTraceId = 1;
-constexpr uint32_t kSpanSpanId = 2;
-constexpr uint32_t kSpanParentSpanId = 4;
-constexpr uint32_t kSpanName = 5;
-constexpr uint32_t kSpanKind = 6;
-constexpr uint32_t kSpanStart = 7;
-constexpr uint32_t kSpanEnd = 8;
-constexpr uint32_t kSpanStatus = 15;
-constexpr uint32_t kStatusCode = 3;
-
-class ColumnWriter {
- public:
-  explicit ColumnWriter(SpanColumns& out) : out_(out) {}
-
-  bool addRequest(std::string_view bytes) {
-    wire::Reader request(bytes);
-    wire::Field f;
-    while (!request.done()) {
-      if (request.next(f) != wire::Stop::kNone) return false;
-      if (f.number == kRequestResourceSpans && f.type == wire::kLengthDelimited) {
-        if (!addResourceSpans(f.bytes)) return false;
-      }
-    }
-    return true;
-  }
-
- private:
-  bool addResourceSpans(std::string_view bytes) {
-    std::string_view service;
-    // The resource comes first in what the store writes, but any order is valid protobuf.
-    wire::Reader r(bytes);
-    wire::Field f;
-    while (!r.done()) {
-      if (r.next(f) != wire::Stop::kNone) return false;
-      if (f.number == kResourceSpansResource && f.type == wire::kLengthDelimited) {
-        service = serviceName(f.bytes);
-      }
-    }
-    const int32_t service_index = intern(service);
-    wire::Reader again(bytes);
-    while (!again.done()) {
-      if (again.next(f) != wire::Stop::kNone) return false;
-      if (f.number != kResourceSpansScopeSpans || f.type != wire::kLengthDelimited) continue;
-      wire::Reader scope(f.bytes);
-      wire::Field s;
-      while (!scope.done()) {
-        if (scope.next(s) != wire::Stop::kNone) return false;
-        if (s.number == kScopeSpansSpans && s.type == wire::kLengthDelimited) {
-          if (!addSpan(s.bytes, service_index)) return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  static std::string_view serviceName(std::string_view resource) {
-    wire::Reader r(resource);
-    wire::Field f;
-    while (!r.done()) {
-      if (r.next(f) != wire::Stop::kNone) return {};
-      if (f.number != kResourceAttributes || f.type != wire::kLengthDelimited) continue;
-      wire::Reader kv(f.bytes);
-      wire::Field k;
-      std::string_view key, value;
-      while (!kv.done()) {
-        if (kv.next(k) != wire::Stop::kNone) break;
-        if (k.number == kKeyValueKey && k.type == wire::kLengthDelimited) key = k.bytes;
-        if (k.number == kKeyValueValue && k.type == wire::kLengthDelimited) {
-          wire::Reader any(k.bytes);
-          wire::Field a;
-          while (!any.done() && any.next(a) == wire::Stop::kNone) {
-            if (a.number == kAnyValueString && a.type == wire::kLengthDelimited) value = a.bytes;
-          }
-        }
-      }
-      if (key == "service.name") return value;
-    }
-    return {};
-  }
-
-  static void appendId(std::string& column, std::string_view id, size_t width) {
-    if (id.size() == width) {
-      column.append(id);
-    } else {
-      column.append(width, '\0');
-    }
-  }
-
-  bool addSpan(std::string_view bytes, int32_t service_index) {
-    std::string_view trace_id, span_id, parent, name;
-    uint64_t kind = 0, start = 0, end = 0, status = 0;
-    wire::Reader r(bytes);
-    wire::Field f;
-    while (!r.done()) {
-      if (r.next(f) != wire::Stop::kNone) return false;
-      switch (f.number) {
-        case kSpanTraceId:
-          trace_id = f.bytes;
-          break;
-        case kSpanSpanId:
-          span_id = f.bytes;
-          break;
-        case kSpanParentSpanId:
-          parent = f.bytes;
-          break;
-        case kSpanName:
-          name = f.bytes;
-          break;
-        case kSpanKind:
-          kind = f.value;
-          break;
-        case kSpanStart:
-          start = f.value;
-          break;
-        case kSpanEnd:
-          end = f.value;
-          break;
-        case kSpanStatus: {
-          wire::Reader st(f.bytes);
-          wire::Field c;
-          while (!st.done() && st.next(c) == wire::Stop::kNone) {
-            if (c.number == kStatusCode && c.type == wire::kVarint) status = c.value;
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    appendId(out_.trace_ids, trace_id, 16);
-    appendId(out_.span_ids, span_id, 8);
-    appendId(out_.parent_span_ids, parent, 8);
-    out_.start_unix_nano.push_back(static_cast<int64_t>(start));
-    out_.end_unix_nano.push_back(static_cast<int64_t>(end));
-    out_.kind.push_back(static_cast<int32_t>(kind));
-    out_.status_code.push_back(static_cast<int32_t>(status));
-    out_.service.push_back(service_index);
-    out_.name.push_back(intern(name));
-    ++out_.rows;
-    return true;
-  }
-
-  int32_t intern(std::string_view s) {
-    auto it = index_.find(s);
-    if (it != index_.end()) return it->second;
-    const auto i = static_cast<int32_t>(out_.strings.size());
-    out_.strings.emplace_back(s);
-    // Keys view the strings of a deque-like store: keep our own copy so they never move.
-    keys_.emplace_back(s);
-    index_.emplace(keys_.back(), i);
-    return i;
-  }
-
-  SpanColumns& out_;
-  std::deque<std::string> keys_;
-  absl::flat_hash_map<std::string_view, int32_t> index_;
-};
+// Columns of the traces schema (store/otlp_columns.cc) that span_col does not name.
+constexpr size_t kParentSpanIdColumn = 5;
+constexpr size_t kKindColumn = 9;
+constexpr size_t kStatusCodeColumn = 11;
 
 }  // namespace
 
 Result<SpanColumns> StoreQuery::spanColumns(const store::ScanQuery& query) const {
   store::ScanQuery q = query;
   q.signal = store::StoredSignal::kTraces;
-  store::StoreReader reader(directory());
   SpanColumns out;
-  ColumnWriter writer(out);
-  bool malformed = false;
-  const std::string error = reader.scan(q, [&](std::string_view request) {
-    if (!writer.addRequest(request)) {
-      malformed = true;
-      return false;
-    }
-    return true;
-  });
+  // Dictionary indices of the file being read → indices into out.strings.
+  absl::flat_hash_map<std::string_view, int32_t> index;
+  std::deque<std::string> keys;
+  auto intern = [&](std::string_view s) {
+    auto it = index.find(s);
+    if (it != index.end()) return it->second;
+    const auto i = static_cast<int32_t>(out.strings.size());
+    out.strings.emplace_back(s);
+    keys.emplace_back(s);
+    index.emplace(keys.back(), i);
+    return i;
+  };
+  namespace col = store::span_col;
+  const std::string error = store::scanTables(
+      directory(), q, [&](const store::ColumnTable& t, const std::vector<uint8_t>& selected) {
+        const store::Column& start = t.column(col::kStartTime);
+        const store::Column& end = t.column(col::kEndTime);
+        const store::Column& trace_id = t.column(col::kTraceId);
+        const store::Column& span_id = t.column(col::kSpanId);
+        const store::Column& parent = t.column(kParentSpanIdColumn);
+        const store::Column& name = t.column(col::kName);
+        const store::Column& kind = t.column(kKindColumn);
+        const store::Column& service = t.column(col::kServiceName);
+        const store::Column& status = t.column(kStatusCodeColumn);
+        // The dictionaries' strings, interned once per table rather than once per row.
+        std::vector<int32_t> name_ids, service_ids;
+        auto mapped = [&](const store::Column& c, std::vector<int32_t>& ids, size_t row) {
+          int32_t idx = -1;
+          if (!c.isNull(row)) std::memcpy(&idx, c.valuesView().data() + row * 4, 4);
+          const store::Dictionary* d = c.dictionary();
+          if (idx < 0 || d == nullptr || static_cast<size_t>(idx) >= d->size()) return intern({});
+          if (ids.size() < d->size()) ids.resize(d->size(), -1);
+          int32_t& id = ids[static_cast<size_t>(idx)];
+          if (id < 0) id = intern(d->at(static_cast<size_t>(idx)));
+          return id;
+        };
+        auto id = [](const store::Column& c, size_t row, size_t width, std::string& to) {
+          if (c.isNull(row)) {
+            to.append(width, '\0');
+          } else {
+            to.append(c.valuesView().substr(row * width, width));
+          }
+        };
+        for (size_t row = 0; row < t.rows(); ++row) {
+          if (selected[row] == 0) continue;
+          id(trace_id, row, 16, out.trace_ids);
+          id(span_id, row, 8, out.span_ids);
+          id(parent, row, 8, out.parent_span_ids);
+          out.start_unix_nano.push_back(start.intAt(row));
+          out.end_unix_nano.push_back(end.intAt(row));
+          out.kind.push_back(static_cast<int32_t>(kind.intAt(row)));
+          out.status_code.push_back(status.isNull(row) ? 0
+                                                       : static_cast<int32_t>(status.intAt(row)));
+          out.name.push_back(mapped(name, name_ids, row));
+          out.service.push_back(mapped(service, service_ids, row));
+          ++out.rows;
+        }
+        return true;
+      });
   if (!error.empty() && !query::isMissingStoreError(error)) {
     return Status(StatusCode::kIoError, error);
   }
-  if (malformed) return Status(StatusCode::kIoError, "the store returned a malformed request");
   return out;
 }
 
