@@ -1,6 +1,7 @@
 import os
 import sys
 
-# The build tree's package (build/python) comes first when ctest sets PYTHONPATH; running pytest
-# by hand from the source tree, point PYTHONPATH at <build>/python.
-sys.path.insert(0, os.environ.get("OTLPD_PYTHONPATH", ""))
+# ctest puts the build tree's package (build/python) on PYTHONPATH; by hand, either set
+# PYTHONPATH=<build>/python or OTLPD_PYTHONPATH to that directory.
+if os.environ.get("OTLPD_PYTHONPATH"):
+    sys.path.insert(0, os.environ["OTLPD_PYTHONPATH"])
