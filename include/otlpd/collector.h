@@ -98,10 +98,16 @@ class Collector {
   Status reload(std::string_view yaml);
   // Re-reads the files and sets the collector was created from (SIGHUP in `otlpd serve`).
   Status reload();
-  // Delivers everything accepted so far: stops the pipelines (draining every queue into its
-  // exporter, the store writing its files) and starts them again with the same config.
-  // Listeners bind again (an ephemeral port may change).
-  Status flush();
+  // Delivers everything accepted before the call: each component that holds data (the batch
+  // processor's open batch, exporters' queues, the store's unwritten rows) hands it on, upstream
+  // first, and returns once its exporters are done with it: sent, written to the store's files
+  // (a store reader sees it at once), or failed and counted (dead-lettered, dropped). Receivers
+  // keep running and nothing rebinds; exports may go on meanwhile (what they add may or may not
+  // be included). kDeadlineExceeded when that takes longer than `deadline` (nothing is dropped:
+  // the data goes on in the background, e.g. an exporter still retrying); kNotRunning unless
+  // started. Not flushed: traces tail_sampling is still waiting to decide on, and what
+  // connectors aggregate (see docs/LIBRARY.md).
+  Status flush(std::chrono::milliseconds deadline = std::chrono::seconds(60));
   bool running() const;
 
   // An encoded Export{Trace,Metrics,Logs}ServiceRequest (what every OTLP exporter sends), or

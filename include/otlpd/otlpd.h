@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped when a declaration here changes incompatibly. */
-#define OTLPD_ABI_VERSION 1
+#define OTLPD_ABI_VERSION 2
 
 typedef enum otlpd_status {
   OTLPD_OK = 0,
@@ -106,8 +106,11 @@ otlpd_status otlpd_collector_start(otlpd_collector* collector, otlpd_error* err)
 otlpd_status otlpd_collector_shutdown(otlpd_collector* collector, int64_t deadline_ms,
                                       otlpd_error* err);
 otlpd_status otlpd_collector_reload(otlpd_collector* collector, const char* yaml, otlpd_error* err);
-/* Delivers everything accepted so far (the pipelines restart). */
-otlpd_status otlpd_collector_flush(otlpd_collector* collector, otlpd_error* err);
+/* Delivers everything accepted before the call: returns once the exporters are done with it
+ * (sent, in the store's files, or failed and counted); receivers keep running.
+ * OTLPD_DEADLINE_EXCEEDED after `deadline_ms` (the data goes on in the background). */
+otlpd_status otlpd_collector_flush(otlpd_collector* collector, int64_t deadline_ms,
+                                   otlpd_error* err);
 /* An encoded OTLP export request (or OTLP/JSON) of `signal` into the `embedded` receiver
  * `receiver` (NULL: the only one). OTLPD_OK: accepted; then *rejected_items (if not NULL) is
  * the count a partial success removed, and err->message (if any) says why. */

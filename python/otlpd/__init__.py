@@ -30,7 +30,8 @@ from . import _otlpd
 
 __all__ = [
     "Collector", "Store", "ExportResult", "Error", "ConfigError", "InvalidDataError",
-    "RefusedError", "NotRunningError", "NotFoundError", "StoreError", "RetryLater",
+    "RefusedError", "NotRunningError", "NotFoundError", "StoreError", "DeadlineExceededError",
+    "RetryLater",
     "version", "default_config", "otlp_to_json", "otlp_from_json",
 ]
 
@@ -66,12 +67,16 @@ class StoreError(Error, OSError):
     """The store could not be read."""
 
 
+class DeadlineExceededError(Error, TimeoutError):
+    """Not done within the timeout given (close, flush); the work goes on in the background."""
+
+
 class RetryLater(Exception):
     """Raise from a callback exporter's function to have the batch retried with backoff."""
 
 
 _otlpd._set_exceptions(Error, ConfigError, InvalidDataError, RefusedError, NotRunningError,
-                       NotFoundError, StoreError)
+                       NotFoundError, StoreError, DeadlineExceededError)
 
 
 def version() -> str:
@@ -173,9 +178,11 @@ class Collector:
 
     shutdown = close
 
-    def flush(self) -> None:
-        """Delivers everything accepted so far (the pipelines restart with the same config)."""
-        self._live().flush()
+    def flush(self, timeout: float = 60.0) -> None:
+        """Delivers everything accepted so far: returns once the exporters are done with it (sent,
+        in the store's files, or failed and counted). Receivers keep running. Raises
+        DeadlineExceededError after `timeout` seconds (the data goes on in the background)."""
+        self._live().flush(timeout)
 
     def reload(self, config: str) -> None:
         """Replaces the config; an invalid one raises ConfigError and the running one stays."""

@@ -20,7 +20,7 @@ namespace {
 
 // The exception classes of the Python package, set once by _set_exceptions().
 struct Exceptions {
-  py::object base, config, invalid, refused, not_running, not_found, store;
+  py::object base, config, invalid, refused, not_running, not_found, store, deadline;
 };
 Exceptions& exceptions() {
   static Exceptions* e = new Exceptions();  // never destroyed: outlives the interpreter's objects
@@ -48,6 +48,9 @@ Exceptions& exceptions() {
       break;
     case otlpd::StatusCode::kIoError:
       type = e.store;
+      break;
+    case otlpd::StatusCode::kDeadlineExceeded:
+      type = e.deadline;
       break;
     default:
       break;
@@ -154,8 +157,9 @@ class PyCollector {
   void reload(const std::string& yaml) {
     check(call([&] { return collector_->reload(yaml); }));
   }
-  void flush() {
-    check(call([&] { return collector_->flush(); }));
+  void flush(double timeout_seconds) {
+    const auto deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+    check(call([&] { return collector_->flush(deadline); }));
   }
   bool running() const { return collector_->running(); }
 
@@ -423,8 +427,9 @@ PYBIND11_MODULE(_otlpd, m) {
   });
   m.def("_set_exceptions",
         [](py::object base, py::object config, py::object invalid, py::object refused,
-           py::object not_running, py::object not_found, py::object store) {
-          exceptions() = Exceptions{base, config, invalid, refused, not_running, not_found, store};
+           py::object not_running, py::object not_found, py::object store, py::object deadline) {
+          exceptions() =
+              Exceptions{base, config, invalid, refused, not_running, not_found, store, deadline};
         });
 
   py::class_<PyCollector>(m, "Collector")
@@ -434,7 +439,7 @@ PYBIND11_MODULE(_otlpd, m) {
       .def("start", &PyCollector::start)
       .def("shutdown", &PyCollector::shutdown, py::arg("timeout"))
       .def("reload", &PyCollector::reload)
-      .def("flush", &PyCollector::flush)
+      .def("flush", &PyCollector::flush, py::arg("timeout"))
       .def("running", &PyCollector::running)
       .def("export", &PyCollector::exportData, py::arg("signal"), py::arg("data"), py::arg("json"),
            py::arg("receiver"))

@@ -247,6 +247,7 @@ def test_store_columns_rows_and_queries(tmp_path):
             {"name": "queue.depth", "gauge": {"dataPoints": [
                 {"timeUnixNano": str(NOW), "asInt": "5"}]}}]}]}]})
         c.flush()
+        assert len(otlpd.Store(directory).traces()["trace_id"]) == 5  # while still running
     store = otlpd.Store(directory)
 
     cols = store.traces()
@@ -287,3 +288,54 @@ def test_store_columns_rows_and_queries(tmp_path):
     assert store.arrow_ipc("traces")[0][:4] == b"\xff\xff\xff\xff"  # an IPC stream message
     assert len(store.requests("traces")) >= 1
     assert otlpd.Store(str(tmp_path / "nothing")).traces()["trace_id"].shape == (0,)
+
+
+def test_flush_delivers_without_stopping_anything(tmp_path):
+    directory = str(tmp_path / "store")
+    config = """
+receivers:
+  embedded:
+  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:0"}}}
+exporters:
+  store: {directory: %s, write_interval: 1h}
+  callback:
+    sending_queue: {sizer: items, batch: {min_size: 100000, flush_timeout: 1h}}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    traces: {receivers: [embedded, otlp], exporters: [store, callback]}
+""" % directory
+    recorder = Recorder()
+    with otlpd.Collector(config, callbacks={"callback": recorder}) as c:
+        endpoints = c.endpoints()
+        c.export_traces(spans_json(7, count=3))
+        c.flush(timeout=30)
+        # Only the flush can have written them: every timer is an hour.
+        assert len(otlpd.Store(directory).traces()["trace_id"]) == 3
+        assert len(recorder.batches) == 1
+        assert c.endpoints() == endpoints  # nothing rebound
+        c.export_traces(spans_json(8, count=2))
+        c.flush()
+        assert len(otlpd.Store(directory).traces()["trace_id"]) == 5
+
+
+def test_flush_past_its_timeout_raises_deadline_exceeded():
+    up = threading.Event()
+    delivered = []
+
+    def destination(signal, data):
+        if not up.is_set():
+            raise otlpd.RetryLater()
+        delivered.append(signal)
+
+    config = callback_config("""    retry_on_failure: {initial_interval: 5ms, max_interval: 20ms,
+                       max_elapsed_time: 10m}""")
+    with otlpd.Collector(config, callbacks={"callback": destination}) as c:
+        c.export_traces(spans_json())
+        with pytest.raises(otlpd.DeadlineExceededError) as raised:
+            c.flush(timeout=0.1)
+        assert isinstance(raised.value, TimeoutError)
+        assert "callback" in str(raised.value)
+        up.set()
+        c.flush(timeout=30)
+        assert delivered == ["traces"]

@@ -1,4 +1,4 @@
-//! The C ABI of include/otlpd/otlpd.h, declared by hand (OTLPD_ABI_VERSION 1).
+//! The C ABI of include/otlpd/otlpd.h, declared by hand (OTLPD_ABI_VERSION 2).
 #![allow(non_camel_case_types, dead_code)]
 
 use std::os::raw::{c_char, c_int, c_void};
@@ -125,7 +125,11 @@ extern "C" {
         yaml: *const c_char,
         err: *mut otlpd_error,
     ) -> otlpd_status;
-    pub fn otlpd_collector_flush(c: *mut otlpd_collector, err: *mut otlpd_error) -> otlpd_status;
+    pub fn otlpd_collector_flush(
+        c: *mut otlpd_collector,
+        deadline_ms: i64,
+        err: *mut otlpd_error,
+    ) -> otlpd_status;
     pub fn otlpd_collector_export(
         c: *mut otlpd_collector,
         signal: otlpd_signal,

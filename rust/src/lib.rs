@@ -137,7 +137,7 @@ pub fn version() -> String {
         .into_owned()
 }
 
-/// The C ABI version the library implements (this crate declares version 1).
+/// The C ABI version the library implements (this crate declares version 2).
 pub fn abi_version() -> i32 {
     unsafe { ffi::otlpd_abi_version() }
 }
@@ -332,10 +332,13 @@ impl Collector {
         err.check(status)
     }
 
-    /// Delivers everything accepted so far (the pipelines restart).
-    pub fn flush(&self) -> Result<()> {
+    /// Delivers everything accepted so far: returns once the exporters are done with it (sent,
+    /// in the store's files, or failed and counted); receivers keep running.
+    /// `ErrorKind::DeadlineExceeded` after `deadline` (the data goes on in the background).
+    pub fn flush(&self, deadline: Duration) -> Result<()> {
         let mut err = ErrorSlot::new();
-        let status = unsafe { ffi::otlpd_collector_flush(self.handle, &mut err.0) };
+        let ms = i64::try_from(deadline.as_millis()).unwrap_or(i64::MAX);
+        let status = unsafe { ffi::otlpd_collector_flush(self.handle, ms, &mut err.0) };
         err.check(status)
     }
 

@@ -68,7 +68,7 @@ fn store_config(dir: &str) -> String {
 #[test]
 fn version_and_abi() {
     assert!(!otlpd::version().is_empty());
-    assert_eq!(otlpd::abi_version(), 1);
+    assert_eq!(otlpd::abi_version(), 2);
 }
 
 #[test]
@@ -118,6 +118,31 @@ fn export_then_read_the_trace_back_from_the_store() {
     assert!(!store.trace_otlp("07070707070707070707070707070707").unwrap().is_empty());
     assert_eq!(store.services().unwrap(), vec!["rusty".to_string()]);
     assert_eq!(store.trace("0808").unwrap_err().kind, ErrorKind::NotFound);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flush_makes_the_store_readable_while_running() {
+    let dir = temp_dir("flush");
+    let collector = Collector::builder()
+        .callback("callback", |_, _, _| Ok(()))
+        .unwrap()
+        .build(Some(&store_config(&dir)))
+        .unwrap();
+    collector.start().unwrap();
+    collector.export_traces(&request([9; 16], 2, "rusty")).unwrap();
+    collector.flush(Duration::from_secs(30)).unwrap();
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.trace("09090909090909090909090909090909").unwrap().len(), 2);
+    // Still running: more exports are taken and the next flush delivers them too.
+    collector.export_traces(&request([9; 16], 1, "rusty")).unwrap();
+    collector.flush(Duration::from_secs(30)).unwrap();
+    let reopened = Store::open(&dir).unwrap();
+    assert_eq!(reopened.trace("09090909090909090909090909090909").unwrap().len(), 3);
+    collector.shutdown(Duration::from_secs(30)).unwrap();
+    let after = collector.flush(Duration::from_secs(1)).unwrap_err();
+    assert_eq!(after.kind, ErrorKind::NotRunning);
+    drop(collector);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

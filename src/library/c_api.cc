@@ -214,10 +214,12 @@ otlpd_status otlpd_collector_reload(otlpd_collector* collector, const char* yaml
   });
 }
 
-otlpd_status otlpd_collector_flush(otlpd_collector* collector, otlpd_error* err) {
+otlpd_status otlpd_collector_flush(otlpd_collector* collector, int64_t deadline_ms,
+                                   otlpd_error* err) {
   return guarded(err, [&] {
     OTLPD_CHECK_COLLECTOR(collector);
-    return report(err, collector->collector->flush());
+    if (deadline_ms < 0) deadline_ms = 0;
+    return report(err, collector->collector->flush(std::chrono::milliseconds(deadline_ms)));
   });
 }
 

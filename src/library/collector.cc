@@ -1,5 +1,6 @@
 #include "otlpd/collector.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -227,17 +228,22 @@ class Collector::Impl {
     return reload(std::move(root));
   }
 
-  Status flush() {
+  Status flush(std::chrono::milliseconds deadline) {
+    const absl::Time until = absl::Now() + absl::FromChrono(std::max(deadline, {}));
+    // Held so that no reload or shutdown swaps the graph under the flush; bounded by `deadline`.
     std::lock_guard lock(lifecycle_mu_);
     if (state_ != State::kRunning) {
       return Status(StatusCode::kNotRunning, "the collector is not running");
     }
-    config::ConfigErrors errors;
-    state_ = State::kRestarting;
-    // A clone: the graph keeps references into the tree it was built from.
-    absl::Status s = service_->reload(YAML::Clone(root_), factories_, errors);
-    state_ = State::kRunning;
-    if (!errors.empty()) return configError(errors);
+    absl::Status s = service_->flush(until);
+    if (s.ok()) return {};
+    if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+      return Status(StatusCode::kDeadlineExceeded,
+                    strCat("flush not done within its deadline; the data goes on in the "
+                           "background: ",
+                           s.message()));
+    }
+    logging::error("flush failed", {{"error", s.ToString()}});
     return fromAbsl(s, StatusCode::kIoError);
   }
 
@@ -374,8 +380,8 @@ Status Collector::reload(std::string_view yaml) {
 Status Collector::reload() {
   return impl_->reload(impl_->loadSources());
 }
-Status Collector::flush() {
-  return impl_->flush();
+Status Collector::flush(std::chrono::milliseconds deadline) {
+  return impl_->flush(deadline);
 }
 bool Collector::running() const {
   return impl_->running();

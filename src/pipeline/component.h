@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "pipeline/batch.h"
 #include "pipeline/memory_budget.h"
 #include "pipeline/signal.h"
@@ -61,6 +62,21 @@ class Component {
   virtual absl::Status start(Host& host) = 0;
   // Stops taking new work and finishes or hands back what is in flight.
   virtual absl::Status shutdown() = 0;
+};
+
+// Optional, for components that hold accepted data between calls (a batch being filled, an
+// exporter's queue, rows not yet written to a file): Collector::flush() asks every component of
+// the graph that implements it, upstream first, so what one stage hands on is in the next before
+// that one is asked. Components that pass data on within consume() need nothing.
+class Flushable {
+ public:
+  virtual ~Flushable() = default;
+  // Hands on everything accepted before the call and waits until the next stage has it; an
+  // exporter returns once that data is finished with (delivered, written where its readers see
+  // it, or failed and counted as such). Data accepted during the call may or may not be included.
+  // kDeadlineExceeded when that is not done by `deadline` (the data stays where it is, nothing is
+  // dropped); other errors say why it could not be handed on (and were counted).
+  virtual absl::Status flush(absl::Time deadline) = 0;
 };
 
 class Receiver : public Component {};

@@ -26,7 +26,7 @@ bool retryable(const absl::Status& s) {
          s.code() != absl::StatusCode::kFailedPrecondition;
 }
 
-class QueuedExporter final : public Exporter {
+class QueuedExporter final : public Exporter, public Flushable {
  public:
   QueuedExporter(std::unique_ptr<Exporter> inner, std::string id, Signal signal,
                  common::MetricsRegistry& metrics, ExporterQueueOptions options)
@@ -77,6 +77,7 @@ class QueuedExporter final : public Exporter {
       drain_deadline_ = absl::Now() + options_.drain_timeout;
     }
     wake_.notify_all();
+    drained_.notify_all();
     worker_.join();
     std::deque<Queued> left;
     {
@@ -107,12 +108,31 @@ class QueuedExporter final : public Exporter {
       }
       queued_bytes_ += bytes;
       queue_.push_back(Queued{std::move(batch), bytes});
+      ++enqueued_;
     }
     wake_.notify_all();
     return absl::OkStatus();
   }
 
   bool mutatesData() const override { return inner_->mutatesData(); }
+
+  // Waits until the worker is past every batch queued before the call, then lets the inner
+  // exporter flush what it holds (the store its open rows).
+  absl::Status flush(absl::Time deadline) override {
+    {
+      std::unique_lock lock(mutex_);
+      const uint64_t target = enqueued_;
+      const bool done = drained_.wait_until(lock, absl::ToChronoTime(deadline),
+                                            [&] { return finished_ >= target || stopping_; });
+      if (stopping_) return absl::UnavailableError("the exporter is shutting down");
+      if (!done) {
+        return absl::DeadlineExceededError(
+            strCat(target - finished_, " batches queued before the flush are not exported yet"));
+      }
+    }
+    if (auto* inner = dynamic_cast<Flushable*>(inner_.get())) return inner->flush(deadline);
+    return absl::OkStatus();
+  }
 
  private:
   void run() {
@@ -127,6 +147,8 @@ class QueuedExporter final : public Exporter {
       // The size counted when queued: a batch still in wire form grows once it is decoded.
       queued_bytes_ -= queue_.front().bytes;
       queue_.pop_front();
+      ++finished_;
+      drained_.notify_all();
       if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
     }
   }
@@ -165,6 +187,8 @@ class QueuedExporter final : public Exporter {
   common::Counter* refused_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable drained_;       // a batch left the queue
+  uint64_t enqueued_ = 0, finished_ = 0;  // batches queued and done with, ever
   struct Queued {
     Batch batch;
     size_t bytes;

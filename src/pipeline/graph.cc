@@ -482,6 +482,22 @@ absl::Status Graph::shutdown() {
   return first_error;
 }
 
+absl::Status Graph::flush(absl::Time deadline) {
+  if (started_ == 0) return absl::FailedPreconditionError("the pipelines are not running");
+  absl::Status first_error;
+  // Creation order is downstream first, so its reverse hands data on before asking its consumer.
+  for (auto it = pipeline_nodes_.rbegin(); it != pipeline_nodes_.rend(); ++it) {
+    auto* flushable = dynamic_cast<Flushable*>(it->component.get());
+    if (flushable == nullptr) continue;
+    absl::Status s = flushable->flush(deadline);
+    if (s.ok()) continue;
+    s = absl::Status(s.code(), strCat(it->description, ": ", s.message()));
+    if (s.code() == absl::StatusCode::kDeadlineExceeded) return s;
+    if (first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
 Graph::Counts Graph::counts() const {
   return Counts{receivers_.size(),  processor_count_, exporter_count_,
                 extensions_.size(), pipelines_,       connector_count_};

@@ -30,6 +30,11 @@ class Graph {
 
   absl::Status start(Host& host);
   absl::Status shutdown();
+  // Asks every Flushable processor, connector and exporter, upstream first (the reverse of the
+  // start order), to hand on what it holds; receivers keep running. Stops at the first component
+  // that misses `deadline` (kDeadlineExceeded, naming it); otherwise the first other error, after
+  // every component was asked.
+  absl::Status flush(absl::Time deadline);
 
   struct Counts {
     size_t receivers = 0, processors = 0, exporters = 0, extensions = 0, pipelines = 0,

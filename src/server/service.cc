@@ -225,6 +225,11 @@ absl::Status Service::shutdown() {
   return s;
 }
 
+absl::Status Service::flush(absl::Time deadline) {
+  if (!graph_) return absl::FailedPreconditionError("the service is not running");
+  return graph_->flush(deadline);
+}
+
 void Service::publishEndpoint(const std::string& key, const std::string& endpoint) {
   std::lock_guard lock(endpoints_mutex_);
   endpoints_[key] = endpoint;

@@ -52,6 +52,9 @@ class Service final : public pipeline::Host {
   absl::Status reload(const YAML::Node& root, const pipeline::FactoryRegistry& factories,
                       config::ConfigErrors& errors);
   absl::Status shutdown();
+  // Everything accepted so far handed to the exporters and finished with, receivers untouched
+  // (pipeline::Graph::flush).
+  absl::Status flush(absl::Time deadline);
 
   void publishEndpoint(const std::string& key, const std::string& endpoint) override;
   std::map<std::string, std::string> endpoints() const;

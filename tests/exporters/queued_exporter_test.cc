@@ -205,6 +205,41 @@ TEST(QueuedExporter, BatchesInsideTheQueue) {
   ASSERT_TRUE(f.exporter->shutdown().ok());
 }
 
+TEST(QueuedExporter, FlushDeliversWhatTheQueueIsBatchingWithoutWaitingForMore) {
+  HelperConfig c = fastConfig();
+  c.queue.sizer = Sizer::kItems;
+  c.queue.batch_min_size = 1000;
+  c.queue.flush_timeout = absl::Hours(1);
+  Fixture f(c);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  auto* flushable = dynamic_cast<pipeline::Flushable*>(f.exporter.get());
+  ASSERT_NE(flushable, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(f.exporter->consume(spans("b", 2)).ok());
+  ASSERT_TRUE(flushable->flush(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(f.delivered(), 10u);  // before flush returned, not an hour later
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+TEST(QueuedExporter, FlushWaitsForRetriesAndHitsItsDeadlineWhileTheyFail) {
+  HelperConfig c = fastConfig();
+  c.retry.max_elapsed_time = absl::Minutes(5);
+  Fixture f(c);
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  auto* flushable = dynamic_cast<pipeline::Flushable*>(f.exporter.get());
+  ASSERT_TRUE(f.exporter->consume(spans("r", 3)).ok());
+  const absl::Status stalled = flushable->flush(absl::Now() + absl::Milliseconds(50));
+  EXPECT_EQ(stalled.code(), absl::StatusCode::kDeadlineExceeded) << stalled;
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();  // the destination recovers
+  }
+  ASSERT_TRUE(flushable->flush(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(f.delivered(), 3u);
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
 TEST(QueuedExporter, PartialSuccessIsCountedAndNotRetried) {
   Fixture f(fastConfig());
   f.sender->script = {{absl::OkStatus(), {}, 1, "one span was bad"}};

@@ -28,7 +28,7 @@ TEST(CApi, NullAndForeignHandlesAreRejected) {
   otlpd_error_clear(&err);
   EXPECT_EQ(err.message, nullptr);
   uint64_t not_a_handle[4] = {1, 2, 3, 4};
-  EXPECT_EQ(otlpd_collector_flush(reinterpret_cast<otlpd_collector*>(not_a_handle), &err),
+  EXPECT_EQ(otlpd_collector_flush(reinterpret_cast<otlpd_collector*>(not_a_handle), 1000, &err),
             OTLPD_INVALID_ARGUMENT);
   EXPECT_EQ(otlpd_store_services(reinterpret_cast<otlpd_store*>(not_a_handle), nullptr, &err),
             OTLPD_INVALID_ARGUMENT);

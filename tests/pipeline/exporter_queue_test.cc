@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "absl/time/clock.h"
 #include "common/metrics_registry.h"
 #include "pipeline/fanout.h"
 
@@ -85,6 +86,24 @@ TEST_F(ExporterQueueTest, AStalledExporterDoesNotHoldUpTheOthers) {
   EXPECT_TRUE(fast->shutdown().ok());
 }
 
+TEST_F(ExporterQueueTest, FlushWaitsForWhatWasQueuedAndHitsItsDeadlineWhenStalled) {
+  ScriptedExporter* inner = nullptr;
+  auto e = queued(inner);
+  auto* flushable = dynamic_cast<Flushable*>(e.get());
+  ASSERT_NE(flushable, nullptr);
+  inner->setOpen(false);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->consume(spans(2)).ok());
+  EXPECT_EQ(flushable->flush(absl::Now() + absl::Milliseconds(50)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  inner->setOpen(true);
+  ASSERT_TRUE(flushable->flush(absl::Now() + absl::Seconds(30)).ok());
+  {
+    std::lock_guard lock(inner->mutex);
+    EXPECT_EQ(inner->delivered, 6u);  // all of it, by the time flush returned
+  }
+  EXPECT_TRUE(e->shutdown().ok());
+}
+
 TEST_F(ExporterQueueTest, AFullQueueRefusesRetryably) {
   ScriptedExporter* stalled = nullptr;
   ExporterQueueOptions options;
@@ -116,11 +135,13 @@ TEST_F(ExporterQueueTest, RetriesRetryableFailuresAndDropsPermanentOnesVisibly) 
   EXPECT_TRUE(e->shutdown().ok());
   EXPECT_EQ(inner->delivered, 3u);
   const std::string scrape = metrics_.renderPrometheus();
-  EXPECT_NE(scrape.find(R"(otlpd_exporter_send_failed_spans_total{exporter="scripted",signal="traces"} 4)"),
+  EXPECT_NE(scrape.find(
+                R"(otlpd_exporter_send_failed_spans_total{exporter="scripted",signal="traces"} 4)"),
             std::string::npos)
       << scrape;
-  EXPECT_NE(scrape.find(R"(otlpd_exporter_sent_spans_total{exporter="scripted",signal="traces"} 3)"),
-            std::string::npos);
+  EXPECT_NE(
+      scrape.find(R"(otlpd_exporter_sent_spans_total{exporter="scripted",signal="traces"} 3)"),
+      std::string::npos);
 }
 
 }  // namespace

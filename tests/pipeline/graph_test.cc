@@ -17,7 +17,7 @@ struct EventLog {
   std::vector<std::string> events;
 };
 
-class RecordingExporter final : public Exporter {
+class RecordingExporter final : public Exporter, public Flushable {
  public:
   RecordingExporter(std::string name, EventLog& log) : name_(std::move(name)), log_(log) {}
   absl::Status start(Host&) override {
@@ -32,7 +32,12 @@ class RecordingExporter final : public Exporter {
     received += batch.itemCount();
     return absl::OkStatus();
   }
+  absl::Status flush(absl::Time) override {
+    log_.events.push_back("flush " + name_);
+    return flush_result;
+  }
   size_t received = 0;
+  absl::Status flush_result;
 
  private:
   std::string name_;
@@ -97,7 +102,7 @@ class TestReceiverFactory final : public ReceiverFactory {
 
 // Passes every batch on to each output pipeline whose signal the pair supports (like forward, but
 // it may also turn traces into "metrics" by relabelling: enough to see the wiring).
-class TestConnector final : public Connector {
+class TestConnector final : public Connector, public Flushable {
  public:
   TestConnector(std::string name, std::vector<ConnectorOutput> outputs, EventLog& log)
       : outputs(std::move(outputs)), name_(std::move(name)), log_(log) {}
@@ -110,6 +115,10 @@ class TestConnector final : public Connector {
     return absl::OkStatus();
   }
   std::shared_ptr<Consumer> input(Signal) override { return std::make_shared<Input>(*this); }
+  absl::Status flush(absl::Time) override {
+    log_.events.push_back("flush " + name_);
+    return absl::OkStatus();
+  }
   std::vector<ConnectorOutput> outputs;
 
  private:
@@ -452,6 +461,36 @@ service:
   EXPECT_LT(at("stop receiver"), at("stop rec/in/traces"));
   EXPECT_LT(at("stop rec/in/traces"), at("stop conn"));
   EXPECT_LT(at("stop conn"), at("stop rec/out/metrics"));
+}
+
+TEST_F(GraphTest, FlushAsksUpstreamFirstAndStopsAtAMissedDeadline) {
+  auto graph = build(R"(
+receivers: {src: {}}
+exporters: {rec/in: {}, rec/out: {}}
+connectors: {conn: {}}
+service:
+  pipelines:
+    traces/in: {receivers: [src], exporters: [conn, rec/in]}
+    metrics/out: {receivers: [conn], exporters: [rec/out]}
+)");
+  ASSERT_NE(graph, nullptr) << errors_.toString();
+  EXPECT_EQ(graph->flush(absl::InfiniteFuture()).code(), absl::StatusCode::kFailedPrecondition);
+  NullHost host;
+  ASSERT_TRUE(graph->start(host).ok());
+  log_.events.clear();
+  ASSERT_TRUE(graph->flush(absl::InfiniteFuture()).ok());
+  // The connector hands on what it holds before the pipeline it feeds is flushed; receivers run
+  // on untouched.
+  EXPECT_EQ(log_.events, (std::vector<std::string>{"flush rec/in/traces", "flush conn",
+                                                   "flush rec/out/metrics"}));
+
+  log_.events.clear();
+  exporters_->created[1]->flush_result = absl::DeadlineExceededError("still sending");
+  const absl::Status s = graph->flush(absl::InfiniteFuture());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("exporter rec/in (traces)"));
+  EXPECT_EQ(log_.events, std::vector<std::string>{"flush rec/in/traces"});
+  ASSERT_TRUE(graph->shutdown().ok());
 }
 
 TEST_F(GraphTest, ConnectorChainsBuildInDependencyOrder) {

@@ -87,6 +87,28 @@ TEST_F(BatchProcessorTest, TimeoutSendsAPartialBatch) {
   EXPECT_TRUE(p->shutdown().ok());
 }
 
+TEST_F(BatchProcessorTest, FlushSendsTheOpenBatchBeforeItsTimeout) {
+  auto p = make("send_batch_size: 1000\ntimeout: 1h\n");
+  auto* flushable = dynamic_cast<pipeline::Flushable*>(p.get());
+  ASSERT_NE(flushable, nullptr);
+  std::atomic<bool> returned{false};
+  absl::Status result = absl::UnknownError("not returned");
+  std::thread caller([&] {
+    result = p->consume(spans(3));
+    returned = true;
+  });
+  // The caller waits for its batch (an hour without a flush); flush until it is in and sent.
+  for (int i = 0; i < 10000 && !returned; ++i) {
+    EXPECT_TRUE(flushable->flush(absl::Now() + absl::Seconds(1)).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  caller.join();
+  EXPECT_TRUE(result.ok());
+  ASSERT_EQ(next_->sizes.size(), 1u);
+  EXPECT_EQ(next_->sizes[0], 3u);
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
 TEST_F(BatchProcessorTest, LargeBatchesAreSplitAtTheMaximum) {
   auto p = make("send_batch_size: 4\nsend_batch_max_size: 5\n");
   EXPECT_TRUE(p->consume(spans(12)).ok());

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -40,7 +41,9 @@ std::string pathSafe(std::string_view id) {
   return out;
 }
 
-class QueuedExporter final : public pipeline::Exporter, public Failover {
+class QueuedExporter final : public pipeline::Exporter,
+                             public pipeline::Flushable,
+                             public Failover {
  public:
   void setFailover(std::function<absl::Status(pipeline::Batch&&)> take_over) override {
     failover_ = std::move(take_over);
@@ -134,6 +137,7 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
     not_empty_.notify_all();
     not_full_.notify_all();
     wake_.notify_all();
+    finished_.notify_all();
     for (std::thread& t : consumers_) t.join();
     consumers_.clear();
     for (uint64_t id : gauge_ids_) metrics_.removeCallback(id);
@@ -182,9 +186,35 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
     }
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(Item{std::move(batch), wal_id, size, items});
+      queue_.push_back(Item{std::move(batch), wal_id, size, items, next_seq_});
+      unfinished_.insert(next_seq_++);
     }
     not_empty_.notify_one();
+    return absl::OkStatus();
+  }
+
+  // Waits until every request queued before the call is finished with: delivered, or given up
+  // (dead-lettered or dropped, and counted) under the retry policy. Batching inside the queue
+  // stops waiting for min_size meanwhile. A destination that keeps failing holds the flush until
+  // retry_on_failure gives up, or `deadline`.
+  absl::Status flush(absl::Time deadline) override {
+    if (!cfg_.queue.enabled) return absl::OkStatus();  // consume() delivered before returning
+    std::unique_lock lock(mu_);
+    if (!started_ || stopping_) return absl::UnavailableError("the exporter is not running");
+    const uint64_t target = next_seq_;
+    ++flushing_;
+    not_empty_.notify_all();  // a consumer collecting a batch sends what it has
+    const bool done = finished_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
+      return stopping_ || unfinished_.empty() || *unfinished_.begin() >= target;
+    });
+    --flushing_;
+    if (stopping_) return absl::UnavailableError("the exporter is shutting down");
+    if (!done) {
+      const auto left = std::distance(unfinished_.begin(), unfinished_.lower_bound(target));
+      return absl::DeadlineExceededError(
+          strCat(left, " requests queued before the flush are not delivered yet (destination ",
+                 sender_ ? sender_->destination() : "", ")"));
+    }
     return absl::OkStatus();
   }
 
@@ -194,6 +224,7 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
     uint64_t wal_id;
     int64_t size;
     int64_t items;
+    uint64_t seq;  // the order queued, for flush()
   };
   enum class Outcome { kDone, kKeepOnDisk };
 
@@ -266,7 +297,8 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
       }
       used_ += size;
       items_total += items;
-      queue_.push_back(Item{*std::move(batch), r.id, size, items});
+      queue_.push_back(Item{*std::move(batch), r.id, size, items, next_seq_});
+      unfinished_.insert(next_seq_++);
     }
     if (!records.empty()) {
       logging::info("persistent queue recovered undelivered requests",
@@ -309,6 +341,7 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
         queue_.pop_front();
         continue;
       }
+      if (flushing_ > 0) break;  // a flush waits: send what there is
       if (not_empty_.wait_until(lock, deadline) == std::cv_status::timeout && queue_.empty()) break;
     }
   }
@@ -330,6 +363,11 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
     if (wal_ && outcome == Outcome::kDone) {
       for (const Item& i : work) wal_->ack(i.wal_id);
     }
+    {
+      std::lock_guard lock(mu_);
+      for (const Item& i : work) unfinished_.erase(i.seq);
+    }
+    finished_.notify_all();
     work.clear();
     release(size);
   }
@@ -569,8 +607,12 @@ class QueuedExporter final : public pipeline::Exporter, public Failover {
 
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_, wake_;
+  std::condition_variable finished_;  // requests left unfinished_
   std::deque<Item> queue_;
-  int64_t used_ = 0;  // queued and in flight, in sizer units
+  uint64_t next_seq_ = 0;
+  std::set<uint64_t> unfinished_;  // seqs of requests queued or in flight
+  int flushing_ = 0;               // flush() calls waiting
+  int64_t used_ = 0;               // queued and in flight, in sizer units
   bool stopping_ = false;
   bool started_ = false;
   absl::Time drain_deadline_ = absl::InfiniteFuture();

@@ -188,6 +188,26 @@ void LoadBalancingExporter::shutdownAll(std::vector<std::shared_ptr<Backend>> ba
   for (std::thread& t : threads) t.join();
 }
 
+absl::Status LoadBalancingExporter::flush(absl::Time deadline) {
+  std::shared_ptr<const Routing> current;
+  {
+    absl::ReaderMutexLock lock(&routing_mu_);
+    current = routing_;
+  }
+  if (!current) return absl::OkStatus();
+  absl::Status first_error;
+  for (const auto& b : current->backends) {
+    auto* flushable = dynamic_cast<pipeline::Flushable*>(b->exporter.get());
+    if (flushable == nullptr) continue;
+    absl::Status s = flushable->flush(deadline);
+    if (s.ok()) continue;
+    s = absl::Status(s.code(), strCat("backend ", b->endpoint, ": ", s.message()));
+    if (s.code() == absl::StatusCode::kDeadlineExceeded) return s;
+    if (first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
 std::vector<std::string> LoadBalancingExporter::backends() const {
   absl::ReaderMutexLock lock(&routing_mu_);
   return routing_ ? routing_->ring.endpoints() : std::vector<std::string>();

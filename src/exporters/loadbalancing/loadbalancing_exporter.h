@@ -30,7 +30,7 @@ std::unique_ptr<pipeline::ExporterFactory> makeLoadBalancingExporterFactory();
 using BackendFactory =
     std::function<absl::StatusOr<std::unique_ptr<pipeline::Exporter>>(const std::string& endpoint)>;
 
-class LoadBalancingExporter final : public pipeline::Exporter {
+class LoadBalancingExporter final : public pipeline::Exporter, public pipeline::Flushable {
  public:
   // The factory gives the Collector's resolvers and otlp_grpc backends; tests give their own.
   LoadBalancingExporter(const pipeline::CreateSettings& settings, pipeline::Signal signal,
@@ -47,6 +47,10 @@ class LoadBalancingExporter final : public pipeline::Exporter {
   // (retryable). A backend that refuses its share (queue full): its error, after the other
   // shares were handed over — the client's retry may then duplicate those (at least once).
   absl::Status consume(pipeline::Batch&& batch) override;
+  // Flushes every current backend's exporter in turn (a backend that left was drained when it
+  // was shut down). What a failing backend hands over to another after that one was flushed may
+  // still be on its way.
+  absl::Status flush(absl::Time deadline) override;
 
   // What the resolver reported, less backends that could not be started; sorted.
   std::vector<std::string> backends() const;

@@ -18,7 +18,7 @@ using otlpd::store::SignalStore;
 using otlpd::store::StoreOptions;
 using otlpd::store::StoreStats;
 
-class StoreExporter final : public pipeline::Exporter {
+class StoreExporter final : public pipeline::Exporter, public pipeline::Flushable {
  public:
   StoreExporter(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                 StoreOptions options, absl::Duration write_interval)
@@ -69,6 +69,16 @@ class StoreExporter final : public pipeline::Exporter {
       logging::error("store exporter could not write its last rows",
                      {{"exporter", id_}, {"error", st}});
     }
+    return st;
+  }
+
+  // Writes the rows appended so far as a record batch now, not at the next write_interval: the
+  // store's readers see them once this returns.
+  absl::Status flush(absl::Time) override {
+    if (!store_) return absl::FailedPreconditionError("the store is not open");
+    absl::Status st = store_->flush();
+    noteResult(st);
+    syncMetrics();
     return st;
   }
 

@@ -19,7 +19,7 @@ struct BatchConfig {
   size_t send_batch_max_size = 0;  // 0: no upper bound
 };
 
-class BatchProcessor final : public pipeline::Processor {
+class BatchProcessor final : public pipeline::Processor, public pipeline::Flushable {
  public:
   BatchProcessor(const pipeline::CreateSettings& settings, BatchConfig config,
                  std::shared_ptr<pipeline::Consumer> next)
@@ -55,6 +55,18 @@ class BatchProcessor final : public pipeline::Processor {
     timer_.join();
     // Whoever waits on the last batch gets its real outcome, not a made-up one.
     if (last) flush(last);
+    return absl::OkStatus();
+  }
+
+  // Sends the batch being filled now instead of at its timeout or size. Its callers, still
+  // waiting in consume(), get the outcome (a refusal is theirs to retry, not the flush's).
+  absl::Status flush(absl::Time) override {
+    std::shared_ptr<Pending> due;
+    {
+      std::lock_guard lock(mutex_);
+      due = std::move(pending_);
+    }
+    if (due) flush(due);
     return absl::OkStatus();
   }
 
