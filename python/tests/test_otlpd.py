@@ -307,13 +307,14 @@ service:
 """ % directory
     recorder = Recorder()
     with otlpd.Collector(config, callbacks={"callback": recorder}) as c:
-        endpoints = c.endpoints()
+        endpoints = c.endpoints
+        assert "otlp.grpc" in endpoints
         c.export_traces(spans_json(7, count=3))
         c.flush(timeout=30)
         # Only the flush can have written them: every timer is an hour.
         assert len(otlpd.Store(directory).traces()["trace_id"]) == 3
         assert len(recorder.batches) == 1
-        assert c.endpoints() == endpoints  # nothing rebound
+        assert c.endpoints == endpoints  # nothing rebound
         c.export_traces(spans_json(8, count=2))
         c.flush()
         assert len(otlpd.Store(directory).traces()["trace_id"]) == 5
