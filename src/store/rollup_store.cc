@@ -1,0 +1,432 @@
+#include "store/rollup_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "common/strings.h"
+#include "store/ipc.h"
+#include "store/otlp_columns.h"
+
+namespace otlpd::store {
+namespace fs = std::filesystem;
+namespace {
+
+// The writers of this process by store root, so that readers see the rows not in files yet.
+std::mutex& liveMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, RollupWriter*>& liveWriters() {
+  static std::map<std::string, RollupWriter*> writers;
+  return writers;
+}
+std::string rootKey(const std::string& root) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(fs::path(root), ec);
+  return ec ? root : p.string();
+}
+
+std::string baseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::vector<std::string> listWithExt(const std::string& dir, std::string_view ext,
+                                     std::error_code& ec) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > ext.size() && name.ends_with(ext)) out.push_back(e.path().string());
+  }
+  // Names start with a UTC time: they sort oldest first.
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::Status errnoStatus(std::string_view what, const std::string& path, int err) {
+  std::string msg = strCat(what, " ", path, ": ", std::strerror(err));
+  if (err == ENOSPC || err == EDQUOT) return absl::UnavailableError(strCat("disk full: ", msg));
+  return absl::UnavailableError(msg);
+}
+
+bool preadAll(int fd, char* out, size_t n, uint64_t at) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(at + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Walks the frames of a rollup file. `on_header` says whether to read the frame whole; whole
+// frames are checked and handed to `on_frame`. Stops at the first frame that is cut short or
+// corrupt and returns the offset where the valid frames end; `corrupt` tells whether it stopped
+// early.
+struct FrameWalk {
+  uint64_t valid_end = 0;
+  bool stopped_early = false;
+  uint64_t frames_read = 0, frames_skipped = 0, bytes_read = 0;
+};
+FrameWalk walkFrames(
+    const std::string& path, bool check_all,
+    const std::function<bool(const RollupFrameHeader&)>& want,
+    const std::function<void(const RollupFrameHeader&, const RollupSegment&)>& on_frame) {
+  FrameWalk w;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return w;
+  struct stat st {};
+  ::fstat(fd, &st);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t pos = 0;
+  std::string buf;
+  while (pos < size) {
+    const size_t head = std::min<uint64_t>(size - pos, kRollupFrameFixedBytes + 0xffff);
+    buf.resize(std::min<size_t>(head, kRollupFrameFixedBytes + 256));
+    if (!preadAll(fd, buf.data(), buf.size(), pos)) break;
+    auto peek = peekRollupFrame(buf);
+    if (!peek && buf.size() < head) {  // a long watermark name: read the most a header can be
+      buf.resize(head);
+      if (!preadAll(fd, buf.data(), buf.size(), pos)) break;
+      peek = peekRollupFrame(buf);
+    }
+    if (!peek || peek->second > size - pos) {
+      w.stopped_early = true;
+      break;
+    }
+    const bool read_it = check_all || want(peek->first);
+    if (read_it) {
+      buf.resize(peek->second);
+      if (!preadAll(fd, buf.data(), buf.size(), pos)) break;
+      auto frame = decodeRollupFrame(buf);
+      if (!frame.ok()) {
+        w.stopped_early = true;
+        break;
+      }
+      w.bytes_read += peek->second;
+      if (want(frame->first)) {
+        ++w.frames_read;
+        on_frame(frame->first, frame->second);
+      } else {
+        ++w.frames_skipped;
+      }
+    } else {
+      ++w.frames_skipped;
+    }
+    pos += peek->second;
+    w.valid_end = pos;
+  }
+  if (pos < size && !w.stopped_early) w.stopped_early = true;
+  ::close(fd);
+  return w;
+}
+
+std::string rollupFileName(absl::Time start, uint64_t seq) {
+  std::string seqs = std::to_string(seq);
+  if (seqs.size() < 6) seqs.insert(0, 6 - seqs.size(), '0');
+  return strCat(absl::FormatTime("%Y%m%dT%H%M%SZ", start, absl::UTCTimeZone()), "-", seqs,
+                kRollupExt);
+}
+
+// The start time in a file name (YYYYMMDDTHHMMSSZ-...), or nullopt.
+std::optional<absl::Time> startOf(const std::string& path) {
+  const std::string name = baseName(path);
+  if (name.size() < 16 || name[8] != 'T' || name[15] != 'Z') return std::nullopt;
+  int y, mo, d, h, mi, s;
+  auto num = [&](size_t at, size_t len, int& v) {
+    return absl::SimpleAtoi(toAbsl(std::string_view(name).substr(at, len)), &v);
+  };
+  if (!num(0, 4, y) || !num(4, 2, mo) || !num(6, 2, d) || !num(9, 2, h) || !num(11, 2, mi) ||
+      !num(13, 2, s)) {
+    return std::nullopt;
+  }
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::Status replaySpanBatches(const std::string& traces_dir, const std::string& file,
+                               uint64_t batches, SpanRollupBuilder& builder, int64_t now,
+                               std::string* last_file, uint64_t* last_batches, uint64_t* replayed) {
+  std::error_code ec;
+  const std::vector<std::string> files = listWithExt(traces_dir, ".arrow", ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return absl::UnavailableError(strCat("cannot list ", traces_dir, ": ", ec.message()));
+  }
+  for (const std::string& path : files) {
+    const std::string name = baseName(path);
+    if (!file.empty() && name < file) continue;
+    const uint64_t skip = name == file ? batches : 0;
+    std::string data;
+    {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) continue;  // deleted by retention meanwhile
+      data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    IpcDecoder decoder;
+    size_t pos = 0;
+    uint64_t seen = 0;
+    for (;;) {
+      auto ev = decoder.next(data, pos);
+      if (!ev.ok()) {
+        return absl::DataLossError(strCat(path, ": ", ev.status().message()));
+      }
+      if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
+      if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+      ++seen;
+      if (seen <= skip) continue;
+      builder.addBatch(*decoder.table(), now);
+      if (replayed != nullptr) ++*replayed;
+    }
+    if (last_file != nullptr && (seen > 0 || name > *last_file)) {
+      *last_file = name;
+      *last_batches = seen;
+    }
+  }
+  return absl::OkStatus();
+}
+
+RollupWriter::RollupWriter(std::string root, RollupOptions options, Clock* clock)
+    : root_(std::move(root)),
+      dir_((fs::path(root_) / std::string(kRollupDir)).string()),
+      options_(options),
+      clock_(clock),
+      builder_(EdgeJoiner::Options{absl::ToInt64Nanoseconds(options.join_window),
+                                   options.max_join_spans, options.max_join_spans}) {}
+
+RollupWriter::~RollupWriter() {
+  {
+    std::lock_guard lock(liveMutex());
+    auto it = liveWriters().find(rootKey(root_));
+    if (it != liveWriters().end() && it->second == this) liveWriters().erase(it);
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<RollupWriter>> RollupWriter::open(const std::string& root,
+                                                                 const std::string& traces_dir,
+                                                                 RollupOptions options,
+                                                                 Clock* clock) {
+  std::unique_ptr<RollupWriter> w(new RollupWriter(root, options, clock));
+  std::error_code ec;
+  fs::create_directories(w->dir_, ec);
+  if (ec) return absl::UnavailableError(strCat("cannot create ", w->dir_, ": ", ec.message()));
+  if (auto st = w->recover(traces_dir); !st.ok()) return st;
+  {
+    std::lock_guard lock(w->mu_);
+    w->last_write_ = clock->now();
+    w->retentionLocked();
+  }
+  std::lock_guard lock(liveMutex());
+  liveWriters()[rootKey(root)] = w.get();
+  return w;
+}
+
+absl::Status RollupWriter::recover(const std::string& traces_dir) {
+  std::lock_guard lock(mu_);
+  std::error_code ec;
+  std::vector<std::string> files = listWithExt(dir_, kRollupExt, ec);
+  for (const std::string& f : files) {
+    if (auto start = startOf(f)) {
+      auto parts = baseName(f);
+      uint64_t n = 0;
+      if (parts.size() > 17 && absl::SimpleAtoi(toAbsl(std::string_view(parts).substr(
+                                                    17, parts.size() - 17 - kRollupExt.size())),
+                                                &n)) {
+        file_seq_ = std::max(file_seq_, n);
+      }
+    }
+  }
+  // The newest file with a frame holds the last watermark. Only the newest file can end in a
+  // partial frame (the one a crash interrupted); it is cut after its last whole frame.
+  bool newest = true;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    RollupFrameHeader last;
+    bool any = false;
+    const FrameWalk w = walkFrames(
+        *it, /*check_all=*/newest, [](const RollupFrameHeader&) { return true; },
+        [&](const RollupFrameHeader& h, const RollupSegment&) {
+          last = h;
+          any = true;
+        });
+    if (newest && w.stopped_early) {
+      if (w.valid_end == 0) {
+        fs::remove(*it, ec);
+      } else if (::truncate(it->c_str(), static_cast<off_t>(w.valid_end)) != 0) {
+        return errnoStatus("cannot repair", *it, errno);
+      }
+      ++stats_.files_repaired;
+    }
+    newest = false;
+    if (any) {
+      seq_ = last.seq;
+      watermark_file_ = last.watermark_file;
+      watermark_batches_ = last.watermark_batches;
+      break;
+    }
+  }
+  const int64_t now = absl::ToUnixNanos(clock_->now());
+  std::string last_file = watermark_file_;
+  uint64_t last_batches = watermark_batches_;
+  absl::Status st = replaySpanBatches(traces_dir, watermark_file_, watermark_batches_, builder_,
+                                      now, &last_file, &last_batches, &stats_.batches_replayed);
+  if (!st.ok()) return st;
+  watermark_file_ = last_file;
+  watermark_batches_ = last_batches;
+  return absl::OkStatus();
+}
+
+void RollupWriter::onBatchWritten(const ColumnTable& table, const std::string& file_name) {
+  std::lock_guard lock(mu_);
+  if (file_name != watermark_file_) {
+    watermark_file_ = file_name;
+    watermark_batches_ = 0;
+  }
+  ++watermark_batches_;
+  builder_.addBatch(table, absl::ToUnixNanos(clock_->now()));
+  stats_.late_children = builder_.joinStats().late;
+}
+
+absl::Status RollupWriter::maybeWrite(bool force) {
+  std::lock_guard lock(mu_);
+  const absl::Time now = clock_->now();
+  if (!force && now - last_write_ < options_.interval) return absl::OkStatus();
+  absl::Status st = builder_.empty() ? absl::OkStatus() : writeFrameLocked();
+  if (st.ok()) last_write_ = now;
+  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) {
+    // Rotated even when idle, so that retention can delete it in time.
+    ::close(fd_);
+    fd_ = -1;
+    path_.clear();
+  }
+  retentionLocked();
+  return st;
+}
+
+absl::Status RollupWriter::writeFrameLocked() {
+  const absl::Time now = clock_->now();
+  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (fd_ < 0) {
+    file_start_ = now;
+    path_ = (fs::path(dir_) / rollupFileName(now, ++file_seq_)).string();
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      ++stats_.write_failures;
+      return errnoStatus("cannot create", path_, errno);
+    }
+  }
+  const RollupSegment segment = builder_.peek();
+  RollupFrameHeader h;
+  h.seq = seq_ + 1;
+  std::tie(h.min_minute, h.max_minute) = segment.minuteRange();
+  h.watermark_file = watermark_file_;
+  h.watermark_batches = watermark_batches_;
+  const std::string frame = encodeRollupFrame(h, segment);
+  struct stat st {};
+  ::fstat(fd_, &st);
+  const off_t before = st.st_size;
+  size_t done = 0;
+  while (done < frame.size()) {
+    const ssize_t n = ::write(fd_, frame.data() + done, frame.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // A partial frame would end the file for readers: cut it off, retry at the next interval.
+      (void)::ftruncate(fd_, before);
+      ++stats_.write_failures;
+      return errnoStatus("write to", path_, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fdatasync(fd_);
+  seq_ = h.seq;
+  builder_.take();
+  ++stats_.frames_written;
+  stats_.bytes_written += frame.size();
+  return absl::OkStatus();
+}
+
+void RollupWriter::retentionLocked() {
+  const absl::Time cutoff = clock_->now() - options_.retention;
+  std::error_code ec;
+  for (const std::string& f : listWithExt(dir_, kRollupExt, ec)) {
+    auto start = startOf(f);
+    // A file holds minutes up to about its last write: max_file_age after its start.
+    if (!start || *start + options_.max_file_age >= cutoff) break;
+    if (f == path_) continue;
+    if (fs::remove(f, ec)) ++stats_.files_deleted;
+  }
+}
+
+RollupStats RollupWriter::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+RollupWriter::Snapshot RollupWriter::snapshot() const {
+  std::lock_guard lock(mu_);
+  return Snapshot{builder_.peek(), seq_};
+}
+
+std::string readRollups(const std::string& root, int64_t min_minute, int64_t max_minute,
+                        const std::function<void(const RollupSegment&)>& fn,
+                        RollupReadStats* stats) {
+  RollupReadStats local;
+  RollupReadStats& st = stats != nullptr ? *stats : local;
+  // The live writer first: frames written after its snapshot hold rows the snapshot has.
+  std::optional<RollupWriter::Snapshot> live;
+  {
+    std::lock_guard lock(liveMutex());
+    auto it = liveWriters().find(rootKey(root));
+    if (it != liveWriters().end()) live = it->second->snapshot();
+  }
+  st.live = live.has_value();
+  const std::string dir = (fs::path(root) / std::string(kRollupDir)).string();
+  std::error_code ec;
+  const std::vector<std::string> files = listWithExt(dir, kRollupExt, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
+  RollupFrameHeader last;  // the newest frame, whose watermark the span files continue from
+  for (const std::string& f : files) {
+    ++st.files;
+    const FrameWalk w = walkFrames(
+        f, /*check_all=*/false,
+        [&](const RollupFrameHeader& h) {
+          if (h.seq > last.seq && (!live || h.seq <= live->last_seq)) last = h;
+          if (live && h.seq > live->last_seq) return false;
+          return h.max_minute >= min_minute && h.min_minute <= max_minute;
+        },
+        [&](const RollupFrameHeader&, const RollupSegment& s) { fn(s); });
+    st.frames_read += w.frames_read;
+    st.frames_skipped += w.frames_skipped;
+    st.bytes_read += w.bytes_read;
+    if (w.stopped_early) ++st.corrupt_frames;
+  }
+  if (live) {
+    if (!live->pending.empty()) fn(live->pending);
+    return "";
+  }
+  // No writer here (another process writes, or none): the span batches after the last frame.
+  SpanRollupBuilder builder(EdgeJoiner::Options{});
+  absl::Status s =
+      replaySpanBatches((fs::path(root) / "traces").string(), last.watermark_file,
+                        last.watermark_batches, builder, 0, nullptr, nullptr, &st.batches_replayed);
+  if (!s.ok()) return std::string(s.message());
+  if (!builder.empty()) fn(builder.take());
+  return "";
+}
+
+}  // namespace otlpd::store
