@@ -6,12 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "query/params.h"
+#include "query/rollup_queries.h"
 #include "query/store_queries.h"
 
 namespace otlpd::query {
@@ -67,6 +69,10 @@ class JaegerApi {
   ApiResponse metrics(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse metricSeries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse red(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse redSeries(std::string_view query, int64_t now_unix_micros) const;
+  // Every rollup row source that may hold `minutes` (store/rollup_store.h), counted in `budget`.
+  void readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
+                       const std::function<void(const store::RollupSegment&)>& fn) const;
 
   JaegerApiOptions options_;
   StoreQueries store_;

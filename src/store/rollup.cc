@@ -156,6 +156,9 @@ int64_t LatencyHistogram::quantile(double q) const {
   uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
   rank = std::clamp<uint64_t>(rank, 1, count_);
   if (rank <= zeros_) return 0;
+  // The extremes are known exactly.
+  if (rank == count_) return max_;
+  if (rank == 1) return min_;
   uint64_t seen = zeros_;
   for (size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
