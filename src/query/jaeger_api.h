@@ -72,7 +72,8 @@ class JaegerApi {
   ApiResponse redSeries(std::string_view query, int64_t now_unix_micros) const;
   // Every rollup row source that may hold `minutes` (store/rollup_store.h), counted in `budget`.
   void readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
-                       const std::function<void(const store::RollupSegment&)>& fn) const;
+                       const std::function<void(const store::RollupSegment&)>& fn,
+                       bool use_hours = true) const;
 
   JaegerApiOptions options_;
   StoreQueries store_;

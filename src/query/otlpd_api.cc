@@ -169,21 +169,33 @@ ApiResponse JaegerApi::redSeries(std::string_view query_text, int64_t now_us) co
   const MinuteRange minutes =
       MinuteRange::of(window.start_unix_nano, std::min(window.end_unix_nano, now_us * 1000 + 1000));
   const int64_t span = minutes.last - minutes.first + 1;
-  // About 200 points by default; never more than kMaxSeriesSteps.
-  int64_t step = step_us ? *step_us / (60 * 1000000) : std::max<int64_t>(1, (span + 199) / 200);
+  // Never more than kMaxSeriesSteps points.
+  int64_t step = 1;
+  if (step_us) {
+    step = *step_us / (60 * 1000000);
+  } else {
+    // About 200 points, in steps a chart labels well (whole hours from an hour on).
+    for (int64_t nice : {1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440}) {
+      step = nice;
+      if (span <= nice * 200) break;
+    }
+  }
   step = std::max(step, (span + kMaxSeriesSteps - 1) / kMaxSeriesSteps);
   ScanBudget b = budget();
   RollupRedSeries series(service, minutes, step, kMaxRedGroups);
-  readRollupsInto(minutes, b, [&](const store::RollupSegment& s) { series.add(s); });
+  readRollupsInto(
+      minutes, b, [&](const store::RollupSegment& s) { series.add(s); },
+      /*use_hours=*/step % 60 == 0);
   return otlpdOk(series.finish(), static_cast<int64_t>(kMaxRedGroups), series.truncated(), b);
 }
 
 void JaegerApi::readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
-                                const std::function<void(const store::RollupSegment&)>& fn) const {
+                                const std::function<void(const store::RollupSegment&)>& fn,
+                                bool use_hours) const {
   if (minutes.last < minutes.first) return;
   store::RollupReadStats st;
   std::string err =
-      store::readRollups(options_.store_directory, minutes.first, minutes.last, fn, &st);
+      store::readRollups(options_.store_directory, minutes.first, minutes.last, fn, &st, use_hours);
   budget.stats.bytes_scanned += st.bytes_read;
   if (!err.empty() && !isMissingStoreError(err) && budget.error.empty()) budget.error = err;
 }

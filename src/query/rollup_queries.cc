@@ -101,8 +101,10 @@ void RollupRedSeries::add(const store::RollupSegment& s) {
       }
       it = groups_.emplace(*key, std::map<int64_t, Point>{}).first;
     }
-    // Steps are aligned to the window's first minute.
-    const int64_t step = minutes_.first + (r.minute - minutes_.first) / step_ * step_;
+    // Steps are multiples of step_ since the epoch: with whole hours in a step, an hourly row
+    // falls in the step of each of its minutes.
+    const int64_t step =
+        (r.minute >= 0 ? r.minute / step_ : (r.minute - step_ + 1) / step_) * step_;
     Point& p = it->second[step];
     p.requests += r.calls;
     p.errors += r.errors;

@@ -48,7 +48,9 @@ class RollupRed {
   std::map<std::string, Group> groups_;
 };
 
-// RED over time: per service (or per operation of `service`), one point per `step_minutes`.
+// RED over time: per service (or per operation of `service`), one point per `step_minutes`
+// (steps are multiples of it since the epoch). Rows of whole hours are welcome when the step is
+// a multiple of 60.
 class RollupRedSeries {
  public:
   RollupRedSeries(std::optional<std::string> service, MinuteRange minutes, int64_t step_minutes,

@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
+#include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
 
@@ -82,7 +83,7 @@ struct FrameWalk {
 FrameWalk walkFrames(
     const std::string& path, bool check_all,
     const std::function<bool(const RollupFrameHeader&)>& want,
-    const std::function<void(const RollupFrameHeader&, const RollupSegment&)>& on_frame) {
+    const std::function<void(const RollupFrameHeader&, RollupSegment&)>& on_frame) {
   FrameWalk w;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return w;
@@ -154,6 +155,57 @@ std::optional<absl::Time> startOf(const std::string& path) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone());
 }
 
+int64_t hourOf(int64_t minute) {
+  return minute >= 0 ? minute / 60 * 60 : -((-minute + 59) / 60) * 60;
+}
+
+std::string hourlyPathFor(const std::string& minute_file) {
+  return strCat(minute_file, kRollupHourlyExt);
+}
+
+void keepRows(RollupSegment& s, const std::function<bool(int64_t)>& keep) {
+  std::erase_if(s.spans, [&](const SpanRollup& r) { return !keep(r.minute); });
+  std::erase_if(s.edges, [&](const EdgeRollup& r) { return !keep(r.minute); });
+}
+
+// Writes `<file>.hourly`: every frame of the (sealed) minute file `path` merged by hour, so that
+// long windows read one row per hour and key. A crash leaves at most a temporary, removed at open.
+absl::Status compactByHour(const std::string& path) {
+  RollupAccumulator acc;
+  const FrameWalk w = walkFrames(
+      path, /*check_all=*/true, [](const RollupFrameHeader&) { return true; },
+      [&](const RollupFrameHeader&, RollupSegment& seg) {
+        for (SpanRollup& r : seg.spans) r.minute = hourOf(r.minute);
+        for (EdgeRollup& r : seg.edges) r.minute = hourOf(r.minute);
+        acc.merge(seg);
+      });
+  if (w.stopped_early) return absl::DataLossError(strCat(path, ": corrupt frame"));
+  const RollupSegment merged = acc.segment();
+  RollupFrameHeader h;
+  std::tie(h.min_minute, h.max_minute) = merged.minuteRange();
+  if (!merged.empty()) h.max_minute += 59;  // the last hour's minutes
+  const std::string frame = encodeRollupFrame(h, merged);
+  const std::string final_path = hourlyPathFor(path);
+  const std::string tmp = strCat(final_path, ".tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errnoStatus("cannot create", tmp, errno);
+  size_t done = 0;
+  while (done < frame.size()) {
+    const ssize_t n = ::write(fd, frame.data() + done, frame.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == frame.size() && ::fdatasync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return errnoStatus("cannot write", final_path, ok ? errno : err);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status replaySpanBatches(const std::string& traces_dir, const std::string& file,
@@ -168,6 +220,17 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
     const std::string name = baseName(path);
     if (!file.empty() && name < file) continue;
     const uint64_t skip = name == file ? batches : 0;
+    if (skip > 0) {
+      // A sealed file whose index counts no batch past the watermark is not read at all.
+      auto index = loadFileIndex(path, pipeline::Signal::kTraces);
+      if (index.ok() && index->batches <= skip) {
+        if (last_file != nullptr) {
+          *last_file = name;
+          *last_batches = index->batches;
+        }
+        continue;
+      }
+    }
     std::string data;
     {
       std::ifstream in(path, std::ios::binary);
@@ -175,6 +238,8 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
       data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     IpcDecoder decoder;
+    // Batches up to the watermark are counted, not decoded.
+    decoder.setSkipBodies(true);
     size_t pos = 0;
     uint64_t seen = 0;
     for (;;) {
@@ -186,6 +251,9 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
       if (*ev != IpcDecoder::Event::kRecordBatch) continue;
       ++seen;
       if (seen <= skip) continue;
+      if (auto st = decoder.decodePendingBody(); !st.ok()) {
+        return absl::DataLossError(strCat(path, ": ", st.message()));
+      }
       builder.addBatch(*decoder.table(), now);
       if (replayed != nullptr) ++*replayed;
     }
@@ -276,6 +344,13 @@ absl::Status RollupWriter::recover(const std::string& traces_dir) {
       break;
     }
   }
+  // Every file here is sealed (a restart starts a new one): each gets its hourly summary.
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.path().string().ends_with(".tmp")) fs::remove(e.path(), ec);
+  }
+  for (const std::string& f : listWithExt(dir_, kRollupExt, ec)) {
+    if (!fs::exists(hourlyPathFor(f), ec)) (void)compactByHour(f);
+  }
   const int64_t now = absl::ToUnixNanos(clock_->now());
   std::string last_file = watermark_file_;
   uint64_t last_batches = watermark_batches_;
@@ -304,22 +379,15 @@ absl::Status RollupWriter::maybeWrite(bool force) {
   if (!force && now - last_write_ < options_.interval) return absl::OkStatus();
   absl::Status st = builder_.empty() ? absl::OkStatus() : writeFrameLocked();
   if (st.ok()) last_write_ = now;
-  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) {
-    // Rotated even when idle, so that retention can delete it in time.
-    ::close(fd_);
-    fd_ = -1;
-    path_.clear();
-  }
+  // Rotated even when idle, so that retention can delete it in time.
+  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) rotateLocked();
   retentionLocked();
   return st;
 }
 
 absl::Status RollupWriter::writeFrameLocked() {
   const absl::Time now = clock_->now();
-  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+  if (fd_ >= 0 && now - file_start_ >= options_.max_file_age) rotateLocked();
   if (fd_ < 0) {
     file_start_ = now;
     path_ = (fs::path(dir_) / rollupFileName(now, ++file_seq_)).string();
@@ -360,6 +428,14 @@ absl::Status RollupWriter::writeFrameLocked() {
   return absl::OkStatus();
 }
 
+void RollupWriter::rotateLocked() {
+  ::close(fd_);
+  fd_ = -1;
+  // A failure only means that long windows read this file's minutes (and the next start retries).
+  if (compactByHour(path_).ok()) ++stats_.files_compacted;
+  path_.clear();
+}
+
 void RollupWriter::retentionLocked() {
   const absl::Time cutoff = clock_->now() - options_.retention;
   std::error_code ec;
@@ -368,6 +444,9 @@ void RollupWriter::retentionLocked() {
     // A file holds minutes up to about its last write: max_file_age after its start.
     if (!start || *start + options_.max_file_age >= cutoff) break;
     if (f == path_) continue;
+    // The summary first: one without its minute file would never be read, the other way round
+    // the minute file is read in full.
+    fs::remove(hourlyPathFor(f), ec);
     if (fs::remove(f, ec)) ++stats_.files_deleted;
   }
 }
@@ -383,10 +462,14 @@ RollupWriter::Snapshot RollupWriter::snapshot() const {
 }
 
 std::string readRollups(const std::string& root, int64_t min_minute, int64_t max_minute,
-                        const std::function<void(const RollupSegment&)>& fn,
-                        RollupReadStats* stats) {
+                        const std::function<void(const RollupSegment&)>& fn, RollupReadStats* stats,
+                        bool use_hours) {
   RollupReadStats local;
   RollupReadStats& st = stats != nullptr ? *stats : local;
+  // Far beyond any real minute, and no overflow in the hour arithmetic below.
+  constexpr int64_t kFar = int64_t{1} << 50;
+  min_minute = std::clamp(min_minute, -kFar, kFar);
+  max_minute = std::clamp(max_minute, -kFar, kFar);
   // The live writer first: frames written after its snapshot hold rows the snapshot has.
   std::optional<RollupWriter::Snapshot> live;
   {
@@ -399,17 +482,50 @@ std::string readRollups(const std::string& root, int64_t min_minute, int64_t max
   std::error_code ec;
   const std::vector<std::string> files = listWithExt(dir, kRollupExt, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
+  // Hours wholly inside the window can be read from the hourly summaries; minutes of the hours
+  // cut by the window's ends only from the minute frames.
+  const int64_t full_first =
+      hourOf(min_minute) == min_minute ? min_minute : hourOf(min_minute) + 60;
+  const int64_t full_end = hourOf(max_minute + 1);  // exclusive
+  const bool any_full = use_hours && full_first < full_end;
+  const auto in_window = [&](int64_t m) { return m >= min_minute && m <= max_minute; };
+  const auto in_full_hour = [&](int64_t m) { return any_full && m >= full_first && m < full_end; };
   RollupFrameHeader last;  // the newest frame, whose watermark the span files continue from
   for (const std::string& f : files) {
     ++st.files;
+    const bool hourly = any_full && fs::exists(hourlyPathFor(f), ec);
+    if (hourly) {
+      const FrameWalk w = walkFrames(
+          hourlyPathFor(f), /*check_all=*/false,
+          [&](const RollupFrameHeader& h) {
+            return h.max_minute >= full_first && h.min_minute < full_end;
+          },
+          [&](const RollupFrameHeader&, RollupSegment& s) {
+            keepRows(s, in_full_hour);
+            if (!s.empty()) fn(s);
+          });
+      st.frames_read += w.frames_read;
+      st.hourly_frames_read += w.frames_read;
+      st.bytes_read += w.bytes_read;
+      if (w.stopped_early) ++st.corrupt_frames;
+    }
+    // Minute frames: all of the window, or (with a summary) the cut hours only.
+    const auto keep_minute = [&](int64_t m) {
+      return in_window(m) && !(hourly && in_full_hour(m));
+    };
     const FrameWalk w = walkFrames(
         f, /*check_all=*/false,
         [&](const RollupFrameHeader& h) {
           if (h.seq > last.seq && (!live || h.seq <= live->last_seq)) last = h;
           if (live && h.seq > live->last_seq) return false;
-          return h.max_minute >= min_minute && h.min_minute <= max_minute;
+          if (h.max_minute < min_minute || h.min_minute > max_minute) return false;
+          // Wholly inside the summarized hours: nothing to read.
+          return !(hourly && h.min_minute >= full_first && h.max_minute < full_end);
         },
-        [&](const RollupFrameHeader&, const RollupSegment& s) { fn(s); });
+        [&](const RollupFrameHeader&, RollupSegment& s) {
+          keepRows(s, keep_minute);
+          if (!s.empty()) fn(s);
+        });
     st.frames_read += w.frames_read;
     st.frames_skipped += w.frames_skipped;
     st.bytes_read += w.bytes_read;

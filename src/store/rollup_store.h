@@ -39,6 +39,7 @@ struct RollupStats {
   uint64_t bytes_written = 0;
   uint64_t write_failures = 0;
   uint64_t files_deleted = 0;
+  uint64_t files_compacted = 0;   // sealed minute files summarized by hour
   uint64_t files_repaired = 0;    // a crash left a partial frame, cut off at open
   uint64_t batches_replayed = 0;  // span batches after the last frame, read again at open
   uint64_t late_children = 0;     // child spans whose parent did not come within the window
@@ -46,6 +47,8 @@ struct RollupStats {
 
 inline constexpr std::string_view kRollupDir = "rollups";
 inline constexpr std::string_view kRollupExt = ".rollup";
+// Beside each sealed minute file: its frames merged by hour (`<file>.rollup.hourly`).
+inline constexpr std::string_view kRollupHourlyExt = ".hourly";
 
 class RollupWriter {
  public:
@@ -77,6 +80,7 @@ class RollupWriter {
   RollupWriter(std::string root, RollupOptions options, Clock* clock);
   absl::Status recover(const std::string& traces_dir);
   absl::Status writeFrameLocked();
+  void rotateLocked();
   void retentionLocked();
 
   const std::string root_;
@@ -100,20 +104,24 @@ class RollupWriter {
 struct RollupReadStats {
   uint64_t files = 0;
   uint64_t frames_read = 0;
-  uint64_t frames_skipped = 0;  // by their minute range, header only
+  uint64_t frames_skipped = 0;      // by their minute range, header only
+  uint64_t hourly_frames_read = 0;  // of the hourly summaries (also in frames_read)
   uint64_t bytes_read = 0;
   uint64_t corrupt_frames = 0;    // a file is read up to its first one
   uint64_t batches_replayed = 0;  // span batches read because no live writer had them
   bool live = false;              // a writer of this process gave the rows not in files yet
 };
 
-// Calls `fn` for every rollup row source of `root` that may hold minutes in [min_minute,
-// max_minute]: the frames of the rollup files, then the rows no frame has yet (from the live
-// writer of this process, else from the span files after the last watermark). Returns an empty
-// string on success, else what went wrong (a missing store is no error).
+// Calls `fn` with rollup rows of `root` for the minutes [min_minute, max_minute]: from the frames
+// of the rollup files, then the rows no frame has yet (from the live writer of this process, else
+// from the span files after the last watermark). With `use_hours`, the hours wholly inside the
+// window come from the hourly summaries as rows of granularity one hour (their minute is the
+// hour's first); callers that cannot use whole hours pass false. Every minute is given once.
+// Rows outside the window may be given with the live rows. Returns an empty string on success,
+// else what went wrong (a missing store is no error).
 std::string readRollups(const std::string& root, int64_t min_minute, int64_t max_minute,
                         const std::function<void(const RollupSegment&)>& fn,
-                        RollupReadStats* stats = nullptr);
+                        RollupReadStats* stats = nullptr, bool use_hours = true);
 
 // Feeds every record batch of the span files of `traces_dir` after (`file`, `batches`) to
 // `builder` (all when `file` is empty). `last_file`/`last_batches` get the position reached.

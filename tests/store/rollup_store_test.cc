@@ -35,7 +35,8 @@ StoreOptions options(const std::string& dir) {
 RollupSegment readAll(const std::string& root, RollupReadStats* stats = nullptr) {
   RollupAccumulator acc;
   const std::string err = readRollups(
-      root, INT64_MIN, INT64_MAX, [&](const RollupSegment& s) { acc.merge(s); }, stats);
+      root, INT64_MIN, INT64_MAX, [&](const RollupSegment& s) { acc.merge(s); }, stats,
+      /*use_hours=*/false);
   EXPECT_EQ(err, "");
   return acc.segment();
 }
@@ -205,6 +206,84 @@ TEST(RollupStore, OwnRetentionKeepsRollupsAfterSpansAreGone) {
   }
   EXPECT_GT((*store)->stats().rollups.files_deleted, 0u);
   EXPECT_TRUE(readAll(dir.path()).empty());
+}
+
+int64_t hourOf(int64_t minute) {
+  return minute / 60 * 60;  // the test's minutes are positive
+}
+
+// Per (hour, service, operation, kind, status, root): calls, errors, p99 — of the minutes in
+// [first, last].
+using HourKey = std::tuple<int64_t, std::string, std::string, int, int, bool>;
+struct HourValue {
+  uint64_t calls = 0, errors = 0;
+  LatencyHistogram latency;
+  std::vector<int64_t> exact;
+};
+std::map<HourKey, HourValue> byHour(const RollupSegment& got, int64_t first, int64_t last) {
+  std::map<HourKey, HourValue> out;
+  for (const SpanRollup& r : got.spans) {
+    EXPECT_TRUE(r.minute >= hourOf(first) && r.minute <= last) << r.minute;
+    HourValue& v = out[{hourOf(r.minute), got.strings[r.service], got.strings[r.operation], r.kind,
+                        r.status, r.root}];
+    v.calls += r.calls;
+    v.errors += r.errors;
+    v.latency.merge(r.latency);
+  }
+  return out;
+}
+std::map<HourKey, HourValue> byHour(const ReferenceRollups& ref, int64_t first, int64_t last) {
+  std::map<HourKey, HourValue> out;
+  for (const auto& [k, v] : ref.spans) {
+    const auto& [minute, service, op, kind, status, root] = k;
+    if (minute < first || minute > last) continue;
+    HourValue& h = out[{hourOf(minute), service, op, kind, status, root}];
+    h.calls += v.calls;
+    h.errors += v.errors;
+    h.exact.insert(h.exact.end(), v.durations.begin(), v.durations.end());
+  }
+  return out;
+}
+
+TEST(RollupStore, LongWindowsReadHourlySummariesOfSealedFilesAndMinutesAtTheirEnds) {
+  TempDir dir("rollups");
+  FakeClock clock;
+  StoreOptions o = options(dir.path());
+  o.rollups.max_file_age = absl::Minutes(20);  // several sealed files, each summarized
+  const int64_t base = (kBase / kNanosPerMinute / 60 + 1) * 60 * kNanosPerMinute;  // an hour
+  const auto requests = distributedTraces(600, 12, base, 180);
+  ReferenceRollups ref;
+  ref.add(requests);
+  auto store = SignalStore::open(pipeline::Signal::kTraces, o, &clock);
+  ASSERT_TRUE(store.ok());
+  feed(**store, clock, requests, 0, requests.size());
+  EXPECT_GT((*store)->stats().rollups.files_compacted, 1u);
+  const int64_t start = minuteOf(base);
+  for (auto [first, last] :
+       {std::pair{start, start + 179}, std::pair{start + 17, start + 151},
+        std::pair{start + 61, start + 118}, std::pair{start + 5, start + 20}}) {
+    SCOPED_TRACE(::testing::Message() << first - start << ".." << last - start);
+    RollupAccumulator acc;
+    RollupReadStats st;
+    ASSERT_EQ(readRollups(
+                  dir.path(), first, last, [&](const RollupSegment& s) { acc.merge(s); }, &st),
+              "");
+    if (last - first > 120) {
+      EXPECT_GT(st.hourly_frames_read, 0u);
+    }
+    const auto got = byHour(acc.segment(), first, last);
+    const auto want = byHour(ref, first, last);
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [k, w] : want) {
+      auto it = got.find(k);
+      ASSERT_NE(it, got.end());
+      EXPECT_EQ(it->second.calls, w.calls);
+      EXPECT_EQ(it->second.errors, w.errors);
+      const auto exact = static_cast<double>(ReferenceRollups::exactQuantile(w.exact, 0.95));
+      EXPECT_LE(std::abs(static_cast<double>(it->second.latency.quantile(0.95)) - exact),
+                exact * 0.01 + 0.5);
+    }
+  }
 }
 
 TEST(RollupStore, DisabledWritesNoRollups) {
