@@ -5,7 +5,7 @@
 // scripts/query_bench.sh runs 5M and 20M), and seven days before it hold a light steady traffic
 // (~200 spans a minute) so that the seven-day windows of the Services page read a week of rollups.
 // The store is filled once through the store exporter's writer (SignalStore, with its rollups)
-// and kept under /tmp. BM_QueryAtScaleFullScan* answer RED and dependencies the way they were
+// and kept under /tmp. BM_ScaleQueryFullScan* answer RED and dependencies the way they were
 // answered before the rollups (every span of the window read and grouped), for before/after.
 #include <benchmark/benchmark.h>
 
@@ -286,53 +286,53 @@ const std::string kDepsHour = "endTs=" + std::to_string(kEnd / 1000000) + "&look
 const std::string kDepsWeek = "endTs=" + std::to_string(kEnd / 1000000) + "&lookback=604800000";
 
 // The Services page: dependencies and RED, for one hour and for seven days.
-void BM_QueryAtScaleDependenciesHour(benchmark::State& state) {
+void BM_ScaleQueryDependenciesHour(benchmark::State& state) {
   run(state, "/api/dependencies?" + kDepsHour);
 }
-BENCHMARK(BM_QueryAtScaleDependenciesHour)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleRedHour(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryDependenciesHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryRedHour(benchmark::State& state) {
   run(state, "/api/otlpd/red?" + kHour);
 }
-BENCHMARK(BM_QueryAtScaleRedHour)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleRedOperationsHour(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryRedHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryRedOperationsHour(benchmark::State& state) {
   run(state, "/api/otlpd/red?service=frontend&" + kHour);
 }
-BENCHMARK(BM_QueryAtScaleRedOperationsHour)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleDependenciesWeek(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryRedOperationsHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryDependenciesWeek(benchmark::State& state) {
   run(state, "/api/dependencies?" + kDepsWeek);
 }
-BENCHMARK(BM_QueryAtScaleDependenciesWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleRedWeek(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryDependenciesWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryRedWeek(benchmark::State& state) {
   run(state, "/api/otlpd/red?" + kWeek);
 }
-BENCHMARK(BM_QueryAtScaleRedWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScaleQueryRedWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
 // The seven-day chart of every service (one call for the Services page).
-void BM_QueryAtScaleRedSeriesWeek(benchmark::State& state) {
+void BM_ScaleQueryRedSeriesWeek(benchmark::State& state) {
   run(state, "/api/otlpd/red/series?" + kWeek);
 }
-BENCHMARK(BM_QueryAtScaleRedSeriesWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScaleQueryRedSeriesWeek)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The other pages.
-void BM_QueryAtScaleServices(benchmark::State& state) {
+void BM_ScaleQueryServices(benchmark::State& state) {
   run(state, "/api/services");
 }
-BENCHMARK(BM_QueryAtScaleServices)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleOperations(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryServices)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryOperations(benchmark::State& state) {
   run(state, "/api/v3/operations?service=checkout");
 }
-BENCHMARK(BM_QueryAtScaleOperations)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleSearchHour(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryOperations)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQuerySearchHour(benchmark::State& state) {
   run(state, "/api/otlpd/trace-summaries?service=payments&limit=20&" + kHour);
 }
-BENCHMARK(BM_QueryAtScaleSearchHour)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleSearchHourNoMatch(benchmark::State& state) {
+BENCHMARK(BM_ScaleQuerySearchHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQuerySearchHourNoMatch(benchmark::State& state) {
   run(state,
       "/api/otlpd/trace-summaries?service=payments&tags=%7B%22no.such%22%3A%22x%22%7D&" + kHour);
 }
-BENCHMARK(BM_QueryAtScaleSearchHourNoMatch)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScaleQuerySearchHourNoMatch)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A trace of the middle of the last hour, found once by a search.
-void BM_QueryAtScaleTraceById(benchmark::State& state) {
+void BM_ScaleQueryTraceById(benchmark::State& state) {
   static const std::string id = [] {
     query::ApiResponse r =
         api().handle("/api/otlpd/trace-summaries?service=checkout&limit=1&end=" +
@@ -348,11 +348,11 @@ void BM_QueryAtScaleTraceById(benchmark::State& state) {
   }
   run(state, "/api/traces/" + id);
 }
-BENCHMARK(BM_QueryAtScaleTraceById)->Unit(benchmark::kMillisecond)->UseRealTime();
-void BM_QueryAtScaleLogsHour(benchmark::State& state) {
+BENCHMARK(BM_ScaleQueryTraceById)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_ScaleQueryLogsHour(benchmark::State& state) {
   run(state, "/api/otlpd/logs?limit=100&" + kHour);
 }
-BENCHMARK(BM_QueryAtScaleLogsHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScaleQueryLogsHour)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Before the rollups: every span of the window read and grouped (what /api/dependencies and
 // /api/otlpd/red did), for one hour. Skipped above 5M spans (minutes per iteration).
@@ -385,17 +385,17 @@ void fullScan(benchmark::State& state, bool red) {
   }
   state.counters["hour_spans"] = static_cast<double>(s.spans);
 }
-void BM_QueryAtScaleFullScanDependenciesHour(benchmark::State& state) {
+void BM_ScaleQueryFullScanDependenciesHour(benchmark::State& state) {
   fullScan(state, false);
 }
-BENCHMARK(BM_QueryAtScaleFullScanDependenciesHour)
+BENCHMARK(BM_ScaleQueryFullScanDependenciesHour)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);
-void BM_QueryAtScaleFullScanRedHour(benchmark::State& state) {
+void BM_ScaleQueryFullScanRedHour(benchmark::State& state) {
   fullScan(state, true);
 }
-BENCHMARK(BM_QueryAtScaleFullScanRedHour)
+BENCHMARK(BM_ScaleQueryFullScanRedHour)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);

@@ -32,6 +32,18 @@ test('services (dependencies + RED), logs and metrics pages show the SDK\'s tele
     const checkout = await page.locator('.red-table tr.red-row[data-service="ui-checkout"]').innerText();
     assert.match(checkout, /100%/, 'the checkout entry span failed: 100% errors');
     assert.match(checkout, /61ms/, 'its duration percentiles');
+    // The seven-day history from the rollups: one line per service with requests, a legend.
+    await page.waitForSelector('.history-chart[data-loaded="true"]');
+    assert.equal(await page.locator('.history-chart svg path.series').count(), 3, 'a line per service');
+    assert.deepEqual((await page.locator('.history-chart + .legend .legend-label').allTextContents()).sort(),
+      ['ui-checkout', 'ui-frontend', 'ui-linked']);
+    const history = await apiGet(otlpd, '/api/otlpd/red/series?lookback=168h&step=1h');
+    assert.equal(history.status, 200);
+    const checkoutHistory = history.body.data.find((g) => g.service === 'ui-checkout');
+    assert.equal(checkoutHistory.stepSeconds, 3600);
+    assert.deepEqual(checkoutHistory.points.map((p) => [p.requests, p.errors]), [[1, 1]], 'its one failed request');
+    await page.selectOption('select[name="measure"]', 'errors');
+    assert.equal(await page.locator('.history-chart svg').getAttribute('aria-label'), 'Error rate % of each service over seven days');
     // Per-operation rows open under a service.
     await page.locator('.red-table tr.red-row[data-service="ui-checkout"] button.expand').click();
     await page.locator('.red-table tr.red-op-row', { hasText: 'POST /api/checkout' }).waitFor();
