@@ -103,6 +103,7 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
     if (rest == "red/series") return redSeries(query, now_us);
     return otlpdError(404, strCat("no such endpoint: ", path));
   }
+  if (under("/api/metrics/", rest)) return spmMetrics(rest, query, now_us);
   if (under("/api/v3/", rest)) {
     if (rest == "services") return v3Services(query);
     if (rest == "operations") return v3Operations(query);

@@ -63,6 +63,10 @@ class JaegerApi {
   // parameters are bad or the store failed.
   struct V3Found;
   std::variant<V3Found, ApiResponse> v3Find(std::string_view query) const;
+  // Jaeger's Service Performance Monitoring: /api/metrics/{calls,errors,latencies,minstep}
+  // (jaeger_metrics.cc).
+  ApiResponse spmMetrics(std::string_view which, std::string_view query,
+                         int64_t now_unix_micros) const;
   // otlpd (otlpd_api.cc).
   ApiResponse traceSummaries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse logs(std::string_view query, int64_t now_unix_micros) const;

@@ -86,4 +86,42 @@ class RollupDependencies {
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> edges_;
 };
 
+// Jaeger's Service Performance Monitoring (the Monitor tab: /api/metrics/calls, errors,
+// latencies) from the rollups: what Jaeger computes with PromQL over spanmetrics, as a
+// MetricFamily in protobuf JSON. Point t (every `step` from end − lookback to end) covers the
+// minutes that start in [t − ratePer, t).
+struct SpmQuery {
+  enum class Metric { kCalls, kErrors, kLatencies };
+  Metric metric = Metric::kCalls;
+  std::vector<std::string> services;
+  bool group_by_operation = false;
+  std::vector<int32_t> kinds;  // OTLP SpanKind values counted
+  int64_t end_ms = 0, lookback_ms = 0, step_ms = 0, rate_per_ms = 0;
+  double quantile = 0.95;  // kLatencies
+};
+
+class RollupSpm {
+ public:
+  explicit RollupSpm(SpmQuery query);
+  // The minutes the answer needs.
+  MinuteRange minutes() const;
+  void add(const store::RollupSegment& segment);
+  // {"name","type":"GAUGE","help","metrics":[{"labels":[{"name","value"}],
+  //  "metricPoints":[{"gaugeValue":{"doubleValue"},"timestamp"}]}]}
+  nlohmann::json finish() const;
+
+ private:
+  struct Minute {
+    uint64_t calls = 0, errors = 0;
+    store::LatencyHistogram latency;
+  };
+  SpmQuery q_;
+  // (service, operation or "") → minute → numbers.
+  std::map<std::pair<std::string, std::string>, std::map<int64_t, Minute>> groups_;
+};
+
+// Protobuf JSON of a google.protobuf.Timestamp: RFC 3339 in UTC, with 0, 3, 6 or 9 fractional
+// digits.
+std::string protoJsonTimestamp(int64_t unix_nanos);
+
 }  // namespace otlpd::query
