@@ -243,7 +243,8 @@ std::string encodeRollupSegment(const RollupSegment& s) {
   putVarint(raw, s.spans.size());
   int64_t prev = 0;
   for (const SpanRollup& r : s.spans) {
-    putVarint(raw, zigzag(r.minute - prev));
+    putVarint(raw, zigzag(static_cast<int64_t>(static_cast<uint64_t>(r.minute) -
+                                               static_cast<uint64_t>(prev))));
     prev = r.minute;
     putVarint(raw, r.service);
     putVarint(raw, r.operation);
@@ -257,7 +258,8 @@ std::string encodeRollupSegment(const RollupSegment& s) {
   putVarint(raw, s.edges.size());
   prev = 0;
   for (const EdgeRollup& r : s.edges) {
-    putVarint(raw, zigzag(r.minute - prev));
+    putVarint(raw, zigzag(static_cast<int64_t>(static_cast<uint64_t>(r.minute) -
+                                               static_cast<uint64_t>(prev))));
     prev = r.minute;
     putVarint(raw, r.parent);
     putVarint(raw, r.child);
@@ -314,7 +316,9 @@ absl::StatusOr<RollupSegment> decodeRollupSegment(std::string_view bytes) {
         root > 1 || !r.latency.decode(in) || r.latency.count() != r.calls || r.errors > r.calls) {
       return bad();
     }
-    prev += unzigzag(minute);
+    // Unsigned: a corrupt file must not overflow a signed sum.
+    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
+                                static_cast<uint64_t>(unzigzag(minute)));
     r.minute = prev;
     r.service = static_cast<uint32_t>(service);
     r.operation = static_cast<uint32_t>(op);
@@ -332,7 +336,9 @@ absl::StatusOr<RollupSegment> decodeRollupSegment(std::string_view bytes) {
         r.errors > r.calls) {
       return bad();
     }
-    prev += unzigzag(minute);
+    // Unsigned: a corrupt file must not overflow a signed sum.
+    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
+                                static_cast<uint64_t>(unzigzag(minute)));
     r.minute = prev;
     r.parent = static_cast<uint32_t>(parent);
     r.child = static_cast<uint32_t>(child);

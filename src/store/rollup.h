@@ -26,8 +26,8 @@ inline constexpr int64_t kNanosPerMinute = int64_t{60} * 1'000'000'000;
 
 // The minute (since the Unix epoch, rounded down) of a time in ns.
 inline int64_t minuteOf(int64_t unix_nano) {
-  return unix_nano >= 0 ? unix_nano / kNanosPerMinute
-                        : -((-unix_nano + kNanosPerMinute - 1) / kNanosPerMinute);
+  const int64_t q = unix_nano / kNanosPerMinute;
+  return unix_nano % kNanosPerMinute < 0 ? q - 1 : q;  // floor, for any int64 (no negation)
 }
 
 // Span durations in logarithmic buckets (DDSketch's mapping): bucket i holds the durations d with
