@@ -206,6 +206,19 @@ absl::Status compactByHour(const std::string& path) {
   return absl::OkStatus();
 }
 
+// The [min, max] minute of an hourly summary from its frame header; nullopt without a valid one.
+std::optional<std::pair<int64_t, int64_t>> hourlyRange(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string head(kRollupFrameFixedBytes, '\0');
+  const bool read = preadAll(fd, head.data(), head.size(), 0);
+  ::close(fd);
+  if (!read) return std::nullopt;
+  auto peek = peekRollupFrame(head);  // a summary's frame has no watermark name
+  if (!peek || !peek->first.watermark_file.empty()) return std::nullopt;
+  return std::make_pair(peek->first.min_minute, peek->first.max_minute);
+}
+
 }  // namespace
 
 absl::Status replaySpanBatches(const std::string& traces_dir, const std::string& file,
@@ -491,9 +504,18 @@ std::string readRollups(const std::string& root, int64_t min_minute, int64_t max
   const auto in_window = [&](int64_t m) { return m >= min_minute && m <= max_minute; };
   const auto in_full_hour = [&](int64_t m) { return any_full && m >= full_first && m < full_end; };
   RollupFrameHeader last;  // the newest frame, whose watermark the span files continue from
-  for (const std::string& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& f = files[i];
     ++st.files;
-    const bool hourly = any_full && fs::exists(hourlyPathFor(f), ec);
+    // A sealed file's hourly summary spans every minute of its frames: a file whose summary is
+    // outside the window is not opened. Never the newest file, which holds the last watermark.
+    const std::optional<std::pair<int64_t, int64_t>> summarized =
+        i + 1 < files.size() ? hourlyRange(hourlyPathFor(f)) : std::nullopt;
+    if (summarized && (summarized->second < min_minute || summarized->first > max_minute)) {
+      ++st.files_skipped;
+      continue;
+    }
+    const bool hourly = any_full && summarized.has_value();
     if (hourly) {
       const FrameWalk w = walkFrames(
           hourlyPathFor(f), /*check_all=*/false,

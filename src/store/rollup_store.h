@@ -103,6 +103,7 @@ class RollupWriter {
 
 struct RollupReadStats {
   uint64_t files = 0;
+  uint64_t files_skipped = 0;  // sealed files whose hourly summary lies outside the window
   uint64_t frames_read = 0;
   uint64_t frames_skipped = 0;      // by their minute range, header only
   uint64_t hourly_frames_read = 0;  // of the hourly summaries (also in frames_read)
