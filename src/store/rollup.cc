@@ -153,7 +153,12 @@ void LatencyHistogram::merge(const LatencyHistogram& o) {
 
 int64_t LatencyHistogram::quantile(double q) const {
   if (count_ == 0) return 0;
-  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  // In double: a count near 2^64 (from a file) must not overflow the conversion back.
+  const double wanted = std::ceil(q * static_cast<double>(count_));
+  uint64_t rank = !(wanted >= 1) ? 1
+                  : wanted >= static_cast<double>(count_)
+                      ? count_
+                      : static_cast<uint64_t>(wanted);
   rank = std::clamp<uint64_t>(rank, 1, count_);
   if (rank <= zeros_) return 0;
   // The extremes are known exactly.

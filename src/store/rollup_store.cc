@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -155,8 +156,11 @@ std::optional<absl::Time> startOf(const std::string& path) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone());
 }
 
+// Floor to the hour, for any int64 (a corrupt file can hold any minute).
 int64_t hourOf(int64_t minute) {
-  return minute >= 0 ? minute / 60 * 60 : -((-minute + 59) / 60) * 60;
+  if (minute < std::numeric_limits<int64_t>::min() + 120) return std::numeric_limits<int64_t>::min();
+  const int64_t q = minute / 60;
+  return (minute % 60 < 0 ? q - 1 : q) * 60;
 }
 
 std::string hourlyPathFor(const std::string& minute_file) {
@@ -183,7 +187,9 @@ absl::Status compactByHour(const std::string& path) {
   const RollupSegment merged = acc.segment();
   RollupFrameHeader h;
   std::tie(h.min_minute, h.max_minute) = merged.minuteRange();
-  if (!merged.empty()) h.max_minute += 59;  // the last hour's minutes
+  if (!merged.empty() && h.max_minute < std::numeric_limits<int64_t>::max() - 59) {
+    h.max_minute += 59;  // the last hour's minutes
+  }
   const std::string frame = encodeRollupFrame(h, merged);
   const std::string final_path = hourlyPathFor(path);
   const std::string tmp = strCat(final_path, ".tmp");
@@ -204,6 +210,17 @@ absl::Status compactByHour(const std::string& path) {
     return errnoStatus("cannot write", final_path, ok ? errno : err);
   }
   return absl::OkStatus();
+}
+
+bool sameFields(const std::vector<FieldSpec>& a, const std::vector<FieldSpec>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].type != b[i].type || a[i].byte_width != b[i].byte_width ||
+        a[i].dictionary != b[i].dictionary || !sameFields(a[i].children, b[i].children)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The [min, max] minute of an hourly summary from its frame header; nullopt without a valid one.
@@ -253,6 +270,7 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
     IpcDecoder decoder;
     // Batches up to the watermark are counted, not decoded.
     decoder.setSkipBodies(true);
+    bool foreign = false;
     size_t pos = 0;
     uint64_t seen = 0;
     for (;;) {
@@ -261,6 +279,12 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
         return absl::DataLossError(strCat(path, ": ", ev.status().message()));
       }
       if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
+      if (*ev == IpcDecoder::Event::kSchema &&
+          !sameFields(decoder.fields(), fieldsFor(pipeline::Signal::kTraces))) {
+        // Not a span file of this version (the rollups read columns by position): left out.
+        foreign = true;
+        break;
+      }
       if (*ev != IpcDecoder::Event::kRecordBatch) continue;
       ++seen;
       if (seen <= skip) continue;
@@ -270,6 +294,7 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
       builder.addBatch(*decoder.table(), now);
       if (replayed != nullptr) ++*replayed;
     }
+    if (foreign) continue;
     if (last_file != nullptr && (seen > 0 || name > *last_file)) {
       *last_file = name;
       *last_batches = seen;
