@@ -52,9 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string again = store::encodeRollupFrame(frame->first, frame->second);
     auto back = store::decodeRollupFrame(again);
     OTLPD_FUZZ_CHECK(back.ok(), back.status().ToString());
-    OTLPD_FUZZ_CHECK(store::encodeRollupSegment(back->second) ==
-                         store::encodeRollupSegment(frame->second),
-                     "re-encoding differs");
+    OTLPD_FUZZ_CHECK(
+        store::encodeRollupSegment(back->second) == store::encodeRollupSegment(frame->second),
+        "re-encoding differs");
     for (const store::SpanRollup& r : frame->second.spans) {
       for (double q : {0.0, 0.5, 0.99, 1.0}) (void)r.latency.quantile(q);
     }

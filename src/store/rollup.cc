@@ -155,10 +155,9 @@ int64_t LatencyHistogram::quantile(double q) const {
   if (count_ == 0) return 0;
   // In double: a count near 2^64 (from a file) must not overflow the conversion back.
   const double wanted = std::ceil(q * static_cast<double>(count_));
-  uint64_t rank = !(wanted >= 1) ? 1
-                  : wanted >= static_cast<double>(count_)
-                      ? count_
-                      : static_cast<uint64_t>(wanted);
+  uint64_t rank = !(wanted >= 1)                          ? 1
+                  : wanted >= static_cast<double>(count_) ? count_
+                                                          : static_cast<uint64_t>(wanted);
   rank = std::clamp<uint64_t>(rank, 1, count_);
   if (rank <= zeros_) return 0;
   // The extremes are known exactly.
@@ -322,8 +321,8 @@ absl::StatusOr<RollupSegment> decodeRollupSegment(std::string_view bytes) {
       return bad();
     }
     // Unsigned: a corrupt file must not overflow a signed sum.
-    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
-                                static_cast<uint64_t>(unzigzag(minute)));
+    prev =
+        static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(unzigzag(minute)));
     r.minute = prev;
     r.service = static_cast<uint32_t>(service);
     r.operation = static_cast<uint32_t>(op);
@@ -342,8 +341,8 @@ absl::StatusOr<RollupSegment> decodeRollupSegment(std::string_view bytes) {
       return bad();
     }
     // Unsigned: a corrupt file must not overflow a signed sum.
-    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
-                                static_cast<uint64_t>(unzigzag(minute)));
+    prev =
+        static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(unzigzag(minute)));
     r.minute = prev;
     r.parent = static_cast<uint32_t>(parent);
     r.child = static_cast<uint32_t>(child);

@@ -158,7 +158,8 @@ std::optional<absl::Time> startOf(const std::string& path) {
 
 // Floor to the hour, for any int64 (a corrupt file can hold any minute).
 int64_t hourOf(int64_t minute) {
-  if (minute < std::numeric_limits<int64_t>::min() + 120) return std::numeric_limits<int64_t>::min();
+  if (minute < std::numeric_limits<int64_t>::min() + 120)
+    return std::numeric_limits<int64_t>::min();
   const int64_t q = minute / 60;
   return (minute % 60 < 0 ? q - 1 : q) * 60;
 }
