@@ -101,6 +101,11 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
     if (rest == "metrics/series") return metricSeries(query, now_us);
     if (rest == "red") return red(query, now_us);
     if (rest == "red/series") return redSeries(query, now_us);
+    if (rest == "live") {
+      auto live = openLive(query, now_us);
+      if (auto* error = std::get_if<ApiResponse>(&live)) return std::move(*error);
+      return otlpdError(406, "the live view is a stream of Server-Sent Events: use an EventSource");
+    }
     return otlpdError(404, strCat("no such endpoint: ", path));
   }
   if (under("/api/metrics/", rest)) return spmMetrics(rest, query, now_us);

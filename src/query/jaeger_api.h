@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "query/live_search.h"
 #include "query/params.h"
 #include "query/rollup_queries.h"
 #include "query/store_queries.h"
@@ -40,6 +42,11 @@ class JaegerApi {
   // `target` is the request target ("/api/traces?service=x"); `now_unix_micros` anchors
   // `lookback` and a missing `end`.
   ApiResponse handle(std::string_view target, int64_t now_unix_micros) const;
+
+  // The live view (`/api/otlpd/live?…`, Server-Sent Events): the feed of a valid request, else
+  // the error answer (handle() answers the same error for the target).
+  std::variant<std::unique_ptr<LiveSearch>, ApiResponse> openLive(std::string_view query,
+                                                                  int64_t now_unix_micros) const;
 
  private:
   ScanBudget budget() const;

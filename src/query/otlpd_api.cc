@@ -189,6 +189,30 @@ ApiResponse JaegerApi::redSeries(std::string_view query_text, int64_t now_us) co
   return otlpdOk(series.finish(), static_cast<int64_t>(kMaxRedGroups), series.truncated(), b);
 }
 
+std::variant<std::unique_ptr<LiveSearch>, ApiResponse> JaegerApi::openLive(
+    std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  // The search's filters, checked as the search checks them.
+  (void)params.text("service");
+  (void)params.text("operation");
+  (void)params.tags("tags");
+  (void)params.duration("minDuration");
+  (void)params.duration("maxDuration");
+  const int64_t max_per_second = params.integer("maxPerSecond", 1, 100).value_or(10);
+  params.rejectUnknown();
+  if (!params.ok()) return otlpdError(400, params.error());
+  std::string filters;
+  for (std::string_view rest = query_text; !rest.empty();) {
+    const size_t amp = rest.find('&');
+    const std::string_view item = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (item.empty() || item.starts_with("maxPerSecond=")) continue;
+    if (!filters.empty()) filters += '&';
+    filters += item;
+  }
+  return std::make_unique<LiveSearch>(this, std::move(filters), max_per_second, now_us);
+}
+
 void JaegerApi::readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
                                 const std::function<void(const store::RollupSegment&)>& fn,
                                 bool use_hours) const {
