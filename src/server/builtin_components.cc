@@ -27,6 +27,7 @@
 #include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
+#include "receivers/jaeger/factory.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/prometheus/factory.h"
 
@@ -34,6 +35,7 @@ namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(receivers::jaeger::makeJaegerReceiverFactory());
   registry.add(receivers::prometheus::makePrometheusReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());

@@ -80,7 +80,15 @@ pb::ValidationResult validate(pipeline::Batch& batch) {
 }  // namespace
 
 std::string_view transportName(Transport transport) {
-  return transport == Transport::kGrpc ? "grpc" : "http";
+  switch (transport) {
+    case Transport::kGrpc:
+      return "grpc";
+    case Transport::kHttp:
+      return "http";
+    case Transport::kUdp:
+      return "udp";
+  }
+  return "unknown";
 }
 
 std::string encodeRpcStatus(int code, std::string_view message, Encoding encoding) {
@@ -91,9 +99,10 @@ std::string encodeRpcStatus(int code, std::string_view message, Encoding encodin
 }
 
 Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-                   common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory)
+                   common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory,
+                   std::initializer_list<Transport> transports)
     : id_(std::move(receiver_id)), next_(std::move(next)), memory_(memory) {
-  for (Transport t : {Transport::kGrpc, Transport::kHttp}) {
+  for (Transport t : transports) {
     const common::Labels labels = {{"receiver", id_}, {"transport", std::string(transportName(t))}};
     for (Signal s : pipeline::kAllSignals) {
       const std::string item(pipeline::itemName(s));

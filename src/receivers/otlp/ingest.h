@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -19,7 +20,9 @@
 
 namespace otlpd::receivers::otlp {
 
-enum class Transport { kGrpc = 0, kHttp = 1 };
+// kUdp: the jaeger receiver's agent ports, which share this ingest path.
+enum class Transport { kGrpc = 0, kHttp = 1, kUdp = 2 };
+inline constexpr int kTransports = 3;
 enum class Encoding { kProtobuf, kJson };
 
 struct ExportOutcome {
@@ -41,8 +44,10 @@ struct Authentication {
 
 class Ingestor {
  public:
+  // Counters are registered for `transports` only; the others must not be used.
   Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-           common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory);
+           common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory,
+           std::initializer_list<Transport> transports = {Transport::kGrpc, Transport::kHttp});
 
   bool serves(pipeline::Signal signal) const { return next_.get(signal) != nullptr; }
 
@@ -98,12 +103,12 @@ class Ingestor {
 
   std::string id_;
   pipeline::SignalConsumers next_;
-  std::array<std::array<Counters, 3>, 2> counters_{};  // [transport][signal]
-  std::array<common::Counter*, 2> malformed_{};
-  std::array<common::Counter*, 2> unauthenticated_{};
-  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, 2> authenticators_{};
+  std::array<std::array<Counters, 3>, kTransports> counters_{};  // [transport][signal]
+  std::array<common::Counter*, kTransports> malformed_{};
+  std::array<common::Counter*, kTransports> unauthenticated_{};
+  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, kTransports> authenticators_{};
   std::atomic<int64_t> last_auth_warning_ns_{0};
-  std::array<common::Counter*, 2> refused_for_memory_{};
+  std::array<common::Counter*, kTransports> refused_for_memory_{};
   pipeline::MemoryBudget* memory_;
   std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
   std::atomic<int64_t> last_warning_ns_{0};
