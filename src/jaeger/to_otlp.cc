@@ -114,17 +114,36 @@ void appendString(uint32_t field, std::string_view s, std::string& out) {
   }
 }
 
+// Small writes go through a stack buffer and one append: the hot path writes a few bytes at a
+// time, and std::string::push_back per byte was a tenth of the translation.
+inline char* putVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline char* putBigEndian64(char* p, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<char>(v >> shift);
+  return p;
+}
+
 void appendId64(uint32_t field, uint64_t id, std::string& out) {
-  wire::appendTag(field, wire::kLengthDelimited, out);
-  out.push_back(8);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(id >> shift));
+  char buf[16];
+  char* p = putVarint(buf, (field << 3) | wire::kLengthDelimited);
+  *p++ = 8;
+  p = putBigEndian64(p, id);
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 void appendTraceId(uint32_t field, uint64_t high, uint64_t low, std::string& out) {
-  wire::appendTag(field, wire::kLengthDelimited, out);
-  out.push_back(16);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(high >> shift));
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(low >> shift));
+  char buf[24];
+  char* p = putVarint(buf, (field << 3) | wire::kLengthDelimited);
+  *p++ = 16;
+  p = putBigEndian64(p, high);
+  p = putBigEndian64(p, low);
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 // pcommon's Value.Str(): a string value, or empty for any other type.
@@ -133,48 +152,118 @@ std::string_view strOf(const Tag* tag) {
                                                                                : std::string_view();
 }
 
-void appendAnyValue(const Tag& tag, std::string& out) {
-  switch (static_cast<TagType>(tag.type)) {
-    case TagType::kString:
-      appendString(f::kStringValue, tag.str, out);
-      return;
-    case TagType::kBool:
-      wire::appendTag(f::kBoolValue, wire::kVarint, out);
-      out.push_back(tag.b ? 1 : 0);
-      return;
-    case TagType::kLong:
-      wire::appendTag(f::kIntValue, wire::kVarint, out);
-      wire::appendVarint(static_cast<uint64_t>(tag.i64), out);
-      return;
-    case TagType::kDouble: {
-      uint64_t bits;
-      std::memcpy(&bits, &tag.dbl, 8);
-      wire::appendTag(f::kDoubleValue, wire::kFixed64, out);
-      wire::appendFixed64(bits, out);
-      return;
-    }
-    case TagType::kBinary:
-      wire::appendLengthDelimited(f::kBytesValue, tag.str, out);
-      return;
+// A KeyValue written with its sizes computed up front (no length fix-ups).
+void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std::string& out) {
+  std::string fixed_key, fixed_value;
+  if (!wire::validUtf8(key)) {
+    fixed_key = sanitizeUtf8(key);
+    key = fixed_key;
   }
-  // What the Collector writes for a type it does not know.
-  const int32_t shown = tag.type >= 1000 ? tag.type - 1000 : tag.type;
-  appendString(f::kStringValue, strCat("<Unknown Jaeger TagType \"", shown, "\">"), out);
+  // The AnyValue's one field: its tag, and its payload (bytes or a scalar).
+  uint32_t value_field = f::kStringValue;
+  wire::WireType value_type = wire::kLengthDelimited;
+  std::string_view bytes;
+  uint64_t scalar = 0;
+  switch (static_cast<TagType>(value.type)) {
+    case TagType::kString:
+      bytes = value.str;
+      if (!wire::validUtf8(bytes)) {
+        fixed_value = sanitizeUtf8(bytes);
+        bytes = fixed_value;
+      }
+      break;
+    case TagType::kBool:
+      value_field = f::kBoolValue;
+      value_type = wire::kVarint;
+      scalar = value.b ? 1 : 0;
+      break;
+    case TagType::kLong:
+      value_field = f::kIntValue;
+      value_type = wire::kVarint;
+      scalar = static_cast<uint64_t>(value.i64);
+      break;
+    case TagType::kDouble:
+      value_field = f::kDoubleValue;
+      value_type = wire::kFixed64;
+      std::memcpy(&scalar, &value.dbl, 8);
+      break;
+    case TagType::kBinary:
+      value_field = f::kBytesValue;
+      bytes = value.str;
+      break;
+    default: {
+      // What the Collector writes for a type it does not know.
+      const int32_t shown = value.type >= 1000 ? value.type - 1000 : value.type;
+      fixed_value = strCat("<Unknown Jaeger TagType \"", shown, "\">");
+      bytes = fixed_value;
+      break;
+    }
+  }
+  size_t any_size = 1;  // the value field's tag (fields 1..7: one byte)
+  if (value_type == wire::kLengthDelimited) {
+    any_size += wire::varintSize(bytes.size()) + bytes.size();
+  } else if (value_type == wire::kVarint) {
+    any_size += wire::varintSize(scalar);
+  } else {
+    any_size += 8;
+  }
+  const size_t kv_size =
+      1 + wire::varintSize(key.size()) + key.size() + 1 + wire::varintSize(any_size) + any_size;
+  char head[32];
+  char* p = putVarint(head, (field << 3) | wire::kLengthDelimited);
+  p = putVarint(p, kv_size);
+  *p++ = static_cast<char>((f::kKey << 3) | wire::kLengthDelimited);
+  p = putVarint(p, key.size());
+  out.append(head, static_cast<size_t>(p - head));
+  out.append(key);
+  p = head;
+  *p++ = static_cast<char>((f::kValue << 3) | wire::kLengthDelimited);
+  p = putVarint(p, any_size);
+  *p++ = static_cast<char>((value_field << 3) | value_type);
+  if (value_type == wire::kLengthDelimited) {
+    p = putVarint(p, bytes.size());
+    out.append(head, static_cast<size_t>(p - head));
+    out.append(bytes);
+    return;
+  }
+  if (value_type == wire::kVarint) {
+    p = putVarint(p, scalar);
+  } else {
+    std::memcpy(p, &scalar, 8);  // little-endian, as the wire wants
+    p += 8;
+  }
+  out.append(head, static_cast<size_t>(p - head));
 }
 
-void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std::string& out) {
-  const size_t at = beginNested(out, field, 1);
-  appendString(f::kKey, key, out);
-  const size_t value_at = beginNested(out, f::kValue, 1);
-  appendAnyValue(value, out);
-  endNested(out, value_at, 1);
-  endNested(out, at, 1);
+// A cheap fingerprint of a key: keys with different fingerprints differ.
+inline uint32_t keyPrint(std::string_view key) {
+  if (key.empty()) return 0;
+  return static_cast<uint32_t>(key.size()) << 24 ^
+         static_cast<uint32_t>(static_cast<uint8_t>(key.front())) << 16 ^
+         static_cast<uint32_t>(static_cast<uint8_t>(key[key.size() / 2])) << 8 ^
+         static_cast<uint8_t>(key.back());
 }
 
 // Attributes as a map: a key written twice keeps its first place and its last value (pcommon's
-// Map.Put*).
+// Map.Put*). Keys are compared only when their fingerprints collide.
 void appendAttributes(uint32_t field, const std::vector<const Tag*>& tags, std::string& out) {
   const size_t n = tags.size();
+  constexpr size_t kPrints = 64;
+  uint32_t prints[kPrints];
+  bool maybe_duplicates = n > kPrints;
+  for (size_t i = 0; i < n && !maybe_duplicates; ++i) {
+    prints[i] = keyPrint(tags[i]->key);
+    for (size_t j = 0; j < i; ++j) {
+      if (prints[j] == prints[i]) {
+        maybe_duplicates = true;
+        break;
+      }
+    }
+  }
+  if (!maybe_duplicates) {
+    for (const Tag* tag : tags) appendKeyValue(field, tag->key, *tag, out);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     const std::string_view key = tags[i]->key;
     bool earlier = false;
@@ -325,6 +414,10 @@ void OtlpTranslator::writeResource(const Batch& batch, const Process* process, s
 void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string& out,
                                std::string_view& scope_name, std::string_view& scope_version) {
   out.clear();
+  if ((span.trace_id_high | span.trace_id_low) == 0 || span.span_id == 0 ||
+      span.end_unix_nano < span.start_unix_nano) {
+    ++invalid_spans_;
+  }
   SpecialTags special;
   kept_.clear();
   for (uint32_t i = 0; i < span.tags.count; ++i) {
@@ -498,6 +591,7 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string
 
 size_t OtlpTranslator::translate(const Batch& batch, std::string& out) {
   out.clear();
+  invalid_spans_ = 0;
   size_t written = 0;
 
   // Resource groups: the batch's process (group 0), then each distinct span process (protobuf

@@ -17,6 +17,9 @@ class OtlpTranslator {
   // of spans in it (blank spans are skipped). Strings that are not valid UTF-8 get U+FFFD for
   // each bad byte, so the request is always valid protobuf.
   size_t translate(const Batch& batch, std::string& out);
+  // Of the last translate()'s spans, those OTLP validation rejects (a zero trace or span id, an
+  // end before the start). With none, the bytes need no further check (see receivers/jaeger).
+  size_t invalidSpans() const { return invalid_spans_; }
 
  private:
   struct ScopeGroup {
@@ -29,6 +32,7 @@ class OtlpTranslator {
                  std::string_view& scope_name, std::string_view& scope_version);
   ScopeGroup& scopeGroup(std::string_view name, std::string_view version);
 
+  size_t invalid_spans_ = 0;
   std::vector<ScopeGroup> scopes_;
   size_t scopes_used_ = 0;
   std::vector<const Tag*> kept_;            // attributes of the item being written

@@ -393,6 +393,25 @@ TEST(JaegerToOtlp, BlankSpansAreSkippedAndScopesGrouped) {
   EXPECT_EQ(rs.scope_spans(1).scope().name(), "");
 }
 
+TEST(JaegerToOtlp, InvalidSpansAreCountedForValidation) {
+  Batch b = oneSpan({});
+  Span zero_id = b.spans[0];
+  zero_id.span_id = 0;
+  Span backwards = b.spans[0];
+  backwards.end_unix_nano = 10;
+  b.spans.push_back(zero_id);
+  b.spans.push_back(backwards);
+  OtlpTranslator translator;
+  std::string bytes;
+  EXPECT_EQ(translator.translate(b, bytes), 3u);
+  EXPECT_EQ(translator.invalidSpans(), 2u);
+  // Still well-formed: validation gets to remove them and say so.
+  otlp::TracesRequest request;
+  EXPECT_TRUE(request.ParseFromString(bytes));
+  EXPECT_EQ(translator.translate(oneSpan({}), bytes), 1u);
+  EXPECT_EQ(translator.invalidSpans(), 0u);
+}
+
 // --- gRPC: jaeger.api_v2.PostSpansRequest ----------------------------------------------------
 
 TEST(JaegerProto, PostSpansRequestTranslatesAndSpanProcessesWin) {

@@ -15,11 +15,15 @@ ExportOutcome ingestBatch(Ingestor& ingestor, Transport transport,
                           std::shared_ptr<const pipeline::RequestMetadata> metadata) {
   thread_local ::otlpd::jaeger::OtlpTranslator translator;
   std::string encoded;
-  translator.translate(batch, encoded);
+  const size_t spans = translator.translate(batch, encoded);
+  // The translation writes well-formed protobuf with valid UTF-8; when it also found every span
+  // valid (ids, times), the wire view has nothing left to find.
+  std::optional<size_t> vouched;
+  if (translator.invalidSpans() == 0) vouched = spans;
   pipeline::WireBytes body = pipeline::WireBytes::fromString(std::move(encoded));
   const std::string_view bytes = body.bytes;
-  // The wire view validates what the translation wrote (ids, times); only a request with
-  // invalid spans is decoded, so that validation can remove them and say so.
+  // A request with invalid spans goes through the wire view and is decoded, so that validation
+  // removes them and counts them as the otlp receiver does.
   return ingestor.exportRequest(
       pipeline::Signal::kTraces, transport, otlp::Encoding::kProtobuf, bytes.size(),
       [bytes](google::protobuf::Message& message) -> absl::Status {
@@ -28,7 +32,7 @@ ExportOutcome ingestBatch(Ingestor& ingestor, Transport transport,
         }
         return absl::OkStatus();
       },
-      std::move(admitted), std::move(body), std::move(metadata));
+      std::move(admitted), std::move(body), std::move(metadata), vouched);
 }
 
 }  // namespace otlpd::receivers::jaeger

@@ -215,7 +215,8 @@ ExportOutcome Ingestor::exportRequest(
     absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
     std::optional<pipeline::MemoryBudget::Reservation> admitted,
     std::optional<pipeline::WireBytes> protobuf_body,
-    std::shared_ptr<const pipeline::RequestMetadata> metadata) {
+    std::shared_ptr<const pipeline::RequestMetadata> metadata,
+    std::optional<size_t> vouched_items) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
   if (next == nullptr) {
@@ -248,8 +249,13 @@ ExportOutcome Ingestor::exportRequest(
   pb::WireSummary wire_summary;
   // The wire view: a valid protobuf request is taken as it is, its bytes kept and decoded only
   // if a consumer reads them.
+  if (protobuf_body && vouched_items) {
+    wire_summary.verdict = pb::WireVerdict::kValid;
+    wire_summary.items = *vouched_items;
+  }
   const bool as_wire =
-      protobuf_body && inspectWire(signal, protobuf_body->bytes, &wire_summary).valid();
+      protobuf_body &&
+      (vouched_items || inspectWire(signal, protobuf_body->bytes, &wire_summary).valid());
   pipeline::Batch batch =
       as_wire ? pipeline::Batch::fromWire(signal, *std::move(protobuf_body), wire_summary.items)
               : pipeline::Batch::create(signal);

@@ -57,12 +57,15 @@ class Ingestor {
   // `admitted` is what admit() reserved before reading, if the transport called it.
   // `protobuf_body`, for protobuf requests, is the request's bytes (what `decode` parses): when
   // the wire view finds it valid, the batch takes the bytes as they are and nothing is decoded.
+  // `vouched_items`: the caller wrote `protobuf_body` itself and checked what the wire view checks
+  // (a translation from another format); it holds that many items and is not inspected again.
   ExportOutcome exportRequest(
       pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
       absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
       std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt,
       std::optional<pipeline::WireBytes> protobuf_body = std::nullopt,
-      std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr);
+      std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr,
+      std::optional<size_t> vouched_items = std::nullopt);
 
   // Reserves memory for a request about to be read, sized from recent requests, so that many
   // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and
