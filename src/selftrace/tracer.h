@@ -97,6 +97,11 @@ class ScopedSpan {
   static ScopedSpan server(
       std::string_view name,
       absl::FunctionRef<std::optional<std::string_view>(std::string_view)> header);
+  // A span that records nothing (for requests that must not be traced: otlpd's own exports).
+  static ScopedSpan none() { return ScopedSpan(); }
+  // The header otlpd's own span exports carry, so that an otlpd receiving them does not trace
+  // their ingest (no loops).
+  static constexpr std::string_view kSelfTelemetryHeader = "x-otlpd-self-telemetry";
   // An internal or client span, a child of the thread's current span (or a new trace).
   static ScopedSpan child(std::string_view name, SpanKind kind = SpanKind::kInternal);
 

@@ -49,7 +49,7 @@ void parseTraces(config::ConfigNode traces, TelemetryConfig& t) {
     if (p != "tracecontext") traces.addError("propagators", "only tracecontext is supported");
   }
   config::ConfigNode sampler = traces.child("sampler");
-  auto readRatio = [&](config::ConfigNode s) {
+  auto readRatio = [&](config::ConfigNode& s) {
     if (s.has("always_on")) {
       (void)s.getYaml("always_on");
       t.traces_sampling_ratio = 1.0;
@@ -266,8 +266,10 @@ absl::Status Service::startTracer() {
   selftrace::TracerOptions options;
   options.sampling_ratio = telemetry_.traces_sampling_ratio;
   options.send = [pool = *pool, target = url->target](const std::string& body) -> absl::Status {
-    auto answer = pool->post(target, {{"Content-Type", "application/x-protobuf"}}, body,
-                             absl::Now() + absl::Seconds(5));
+    auto answer = pool->post(target,
+                             {{"Content-Type", "application/x-protobuf"},
+                              {std::string(selftrace::ScopedSpan::kSelfTelemetryHeader), "1"}},
+                             body, absl::Now() + absl::Seconds(5));
     if (!answer.ok()) return answer.status();
     if (answer->status < 200 || answer->status > 299) {
       return absl::UnavailableError(strCat("HTTP ", answer->status));

@@ -92,6 +92,8 @@ class JaegerQueryHandler final : public common::HttpHandler {
       span.setAttribute("http.response.status_code", static_cast<int64_t>(res.result_int()));
       if (res.result_int() >= 500) span.setError(strCat("HTTP ", res.result_int()));
     }
+    // Inside the span: with self-tracing the line carries its trace_id and span_id.
+    logging::debug("query request", {{"path", path}, {"status", res.result_int()}});
     // HEAD answers the headers of GET, its Content-Length included, without the body.
     if (head) {
       const size_t length = res.body().size();

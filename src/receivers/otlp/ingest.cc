@@ -299,6 +299,7 @@ ExportOutcome Ingestor::exportRequest(
       return out;
     }
     c.accepted->add(items);
+    out.accepted_items = items;
   }
   out.body = encodeResponse(signal, validation, response_encoding);
   return out;

@@ -34,6 +34,7 @@ struct ExportOutcome {
   Kind kind = Kind::kOk;
   std::string message;  // why, for errors
   std::string body;
+  size_t accepted_items = 0;  // items the pipeline took (for otlpd's own ingest spans)
 };
 
 // What a transport's authenticator said about a request.
