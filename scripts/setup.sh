@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libboost-dev libsimdjson-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libyaml-cpp-dev libcli11-dev zlib1g-dev libzstd-dev libre2-dev liblz4-dev libflatbuffers-dev flatbuffers-compiler libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   nodejs npm curl procps
   chromium fonts-dejavu-core
   nginx

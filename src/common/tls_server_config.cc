@@ -223,12 +223,6 @@ std::optional<Failure> buildContext(const TlsServerConfig& c, const TlsMaterial&
   if (!ctx) return Failure{"", strCat("cannot create a TLS context: ", opensslErrors())};
   SSL_CTX* raw = ctx.get();
 
-  if (SSL_CTX_set_min_proto_version(raw, opensslVersion(c.min_version)) != 1) {
-    return Failure{"min_version", opensslErrors()};
-  }
-  if (SSL_CTX_set_max_proto_version(raw, opensslVersion(c.max_version)) != 1) {
-    return Failure{"max_version", opensslErrors()};
-  }
   // No compression (CRIME), the server's cipher order, no renegotiation (a client-driven CPU
   // cost), and idle connections without their read/write buffers (~34 KiB each).
   SSL_CTX_set_options(
@@ -237,35 +231,8 @@ std::optional<Failure> buildContext(const TlsServerConfig& c, const TlsMaterial&
   static const unsigned char kSessionContext[] = "otlpd";
   SSL_CTX_set_session_id_context(raw, kSessionContext, sizeof(kSessionContext) - 1);
 
-  std::vector<std::string> tls12, tls13;
-  for (const std::string& name : c.cipher_suites) {
-    if (const CipherSuiteName* suite = findCipherSuite(name)) {
-      (suite->tls13 ? tls13 : tls12).emplace_back(suite->openssl_name);
-    }
-  }
-  if (tls12.empty()) {
-    // Go's default: ECDHE key exchange only, AEAD first.
-    for (const CipherSuiteName& suite : kCipherSuites) {
-      if (!suite.tls13) tls12.emplace_back(suite.openssl_name);
-    }
-  }
-  if (SSL_CTX_set_cipher_list(raw, absl::StrJoin(tls12, ":").c_str()) != 1) {
-    return Failure{"cipher_suites", opensslErrors()};
-  }
-  if (!tls13.empty() && SSL_CTX_set_ciphersuites(raw, absl::StrJoin(tls13, ":").c_str()) != 1) {
-    return Failure{"cipher_suites", opensslErrors()};
-  }
-  // OpenSSL 3 refuses TLS 1.0/1.1 handshakes (SHA-1 and MD5 signatures) at its default security
-  // level; a config that asks for them gets them, at level 0.
-  if (c.min_version < TlsVersion::k12) SSL_CTX_set_security_level(raw, 0);
-  if (!c.curve_preferences.empty()) {
-    std::vector<std::string> groups;
-    for (const std::string& name : c.curve_preferences) {
-      if (const CurveName* curve = findCurve(name)) groups.emplace_back(curve->openssl_name);
-    }
-    if (SSL_CTX_set1_groups_list(raw, absl::StrJoin(groups, ":").c_str()) != 1) {
-      return Failure{"curve_preferences", opensslErrors()};
-    }
+  if (auto failure = applyTlsProtocolConfig(raw, c)) {
+    return Failure{std::move(failure->key), std::move(failure->message)};
   }
 
   // The certificate chain: the leaf first, then intermediates.
@@ -421,42 +388,8 @@ absl::StatusOr<std::string> readSmallFile(const std::string& path, size_t max_by
   return out;
 }
 
-std::optional<TlsServerConfig> parseTlsServerConfig(config::ConfigNode& parent,
-                                                    std::string_view key) {
-  std::optional<YAML::Node> yaml = parent.getYaml(key);
-  if (!yaml) return std::nullopt;
-  if (!yaml->IsMap()) {
-    parent.addError(key, "must be a mapping of TLS settings");
-    return std::nullopt;
-  }
-  config::ConfigNode t = parent.child(key);
-  TlsServerConfig c;
-  c.cert_file = t.getString("cert_file", "");
-  c.cert_pem = t.getString("cert_pem", "");
-  c.key_file = t.getString("key_file", "");
-  c.key_pem = t.getString("key_pem", "");
-  c.ca_file = t.getString("ca_file", "");
-  c.ca_pem = t.getString("ca_pem", "");
-  c.client_ca_file = t.getString("client_ca_file", "");
-  c.client_ca_file_reload = t.getBool("client_ca_file_reload", false);
-  c.include_system_ca_certs_pool = t.getBool("include_system_ca_certs_pool", false);
-
-  const std::pair<std::string_view, std::string_view> exclusive[] = {
-      {"cert_file", "cert_pem"}, {"key_file", "key_pem"}, {"ca_file", "ca_pem"}};
-  const std::string* values[][2] = {
-      {&c.cert_file, &c.cert_pem}, {&c.key_file, &c.key_pem}, {&c.ca_file, &c.ca_pem}};
-  for (size_t i = 0; i < 3; ++i) {
-    if (!values[i][0]->empty() && !values[i][1]->empty()) {
-      t.addError(exclusive[i].second, strCat("give either ", exclusive[i].first, " or ",
-                                             exclusive[i].second, ", not both"));
-    }
-  }
-  const bool has_cert = !c.cert_file.empty() || !c.cert_pem.empty();
-  const bool has_key = !c.key_file.empty() || !c.key_pem.empty();
-  if (!has_cert)
-    t.addError("cert_file", "a TLS server needs a certificate (cert_file or cert_pem)");
-  if (!has_key) t.addError("key_file", "a TLS server needs a private key (key_file or key_pem)");
-
+TlsProtocolConfig parseTlsProtocolConfig(config::ConfigNode& t) {
+  TlsProtocolConfig c;
   auto version = [&t](std::string_view name, TlsVersion fallback) {
     const std::string text = t.getString(name, "");
     if (text.empty()) return fallback;  // the Collector's "": the default
@@ -500,6 +433,87 @@ std::optional<TlsServerConfig> parseTlsServerConfig(config::ConfigNode& parent,
     }
     c.curve_preferences.push_back(std::move(name));
   }
+  return c;
+}
+
+std::optional<TlsProtocolFailure> applyTlsProtocolConfig(ssl_ctx_st* context,
+                                                         const TlsProtocolConfig& config) {
+  if (SSL_CTX_set_min_proto_version(context, opensslVersion(config.min_version)) != 1) {
+    return TlsProtocolFailure{"min_version", opensslErrors()};
+  }
+  if (SSL_CTX_set_max_proto_version(context, opensslVersion(config.max_version)) != 1) {
+    return TlsProtocolFailure{"max_version", opensslErrors()};
+  }
+  std::vector<std::string> tls12, tls13;
+  for (const std::string& name : config.cipher_suites) {
+    if (const CipherSuiteName* suite = findCipherSuite(name)) {
+      (suite->tls13 ? tls13 : tls12).emplace_back(suite->openssl_name);
+    }
+  }
+  if (tls12.empty()) {
+    // Go's default: ECDHE key exchange only, AEAD first.
+    for (const CipherSuiteName& suite : kCipherSuites) {
+      if (!suite.tls13) tls12.emplace_back(suite.openssl_name);
+    }
+  }
+  if (SSL_CTX_set_cipher_list(context, absl::StrJoin(tls12, ":").c_str()) != 1) {
+    return TlsProtocolFailure{"cipher_suites", opensslErrors()};
+  }
+  if (!tls13.empty() && SSL_CTX_set_ciphersuites(context, absl::StrJoin(tls13, ":").c_str()) != 1) {
+    return TlsProtocolFailure{"cipher_suites", opensslErrors()};
+  }
+  // OpenSSL 3 refuses TLS 1.0/1.1 handshakes (SHA-1 and MD5 signatures) at its default security
+  // level; a config that asks for them gets them, at level 0.
+  if (config.min_version < TlsVersion::k12) SSL_CTX_set_security_level(context, 0);
+  if (!config.curve_preferences.empty()) {
+    std::vector<std::string> groups;
+    for (const std::string& name : config.curve_preferences) {
+      if (const CurveName* curve = findCurve(name)) groups.emplace_back(curve->openssl_name);
+    }
+    if (SSL_CTX_set1_groups_list(context, absl::StrJoin(groups, ":").c_str()) != 1) {
+      return TlsProtocolFailure{"curve_preferences", opensslErrors()};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<TlsServerConfig> parseTlsServerConfig(config::ConfigNode& parent,
+                                                    std::string_view key) {
+  std::optional<YAML::Node> yaml = parent.getYaml(key);
+  if (!yaml) return std::nullopt;
+  if (!yaml->IsMap()) {
+    parent.addError(key, "must be a mapping of TLS settings");
+    return std::nullopt;
+  }
+  config::ConfigNode t = parent.child(key);
+  TlsServerConfig c;
+  c.cert_file = t.getString("cert_file", "");
+  c.cert_pem = t.getString("cert_pem", "");
+  c.key_file = t.getString("key_file", "");
+  c.key_pem = t.getString("key_pem", "");
+  c.ca_file = t.getString("ca_file", "");
+  c.ca_pem = t.getString("ca_pem", "");
+  c.client_ca_file = t.getString("client_ca_file", "");
+  c.client_ca_file_reload = t.getBool("client_ca_file_reload", false);
+  c.include_system_ca_certs_pool = t.getBool("include_system_ca_certs_pool", false);
+
+  const std::pair<std::string_view, std::string_view> exclusive[] = {
+      {"cert_file", "cert_pem"}, {"key_file", "key_pem"}, {"ca_file", "ca_pem"}};
+  const std::string* values[][2] = {
+      {&c.cert_file, &c.cert_pem}, {&c.key_file, &c.key_pem}, {&c.ca_file, &c.ca_pem}};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!values[i][0]->empty() && !values[i][1]->empty()) {
+      t.addError(exclusive[i].second, strCat("give either ", exclusive[i].first, " or ",
+                                             exclusive[i].second, ", not both"));
+    }
+  }
+  const bool has_cert = !c.cert_file.empty() || !c.cert_pem.empty();
+  const bool has_key = !c.key_file.empty() || !c.key_pem.empty();
+  if (!has_cert)
+    t.addError("cert_file", "a TLS server needs a certificate (cert_file or cert_pem)");
+  if (!has_key) t.addError("key_file", "a TLS server needs a private key (key_file or key_pem)");
+
+  static_cast<TlsProtocolConfig&>(c) = parseTlsProtocolConfig(t);
   c.reload_interval = t.getDuration("reload_interval", absl::ZeroDuration());
   if (c.reload_interval < absl::ZeroDuration()) {
     t.addError("reload_interval", "must not be negative");

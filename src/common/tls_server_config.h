@@ -21,6 +21,7 @@
 namespace boost::asio::ssl {
 class context;
 }
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace otlpd::common {
 
@@ -34,7 +35,32 @@ enum class TlsVersion { k10, k11, k12, k13 };
 absl::StatusOr<TlsVersion> parseTlsVersion(std::string_view text);
 std::string_view tlsVersionName(TlsVersion version);
 
-struct TlsServerConfig {
+// The protocol keys configtls shares between servers and clients: versions, cipher suites and
+// key exchange groups.
+struct TlsProtocolConfig {
+  TlsVersion min_version = TlsVersion::k12;
+  TlsVersion max_version = TlsVersion::k13;
+  // Collector (Go crypto/tls) names; empty: Go's default secure list.
+  std::vector<std::string> cipher_suites;
+  // X25519, P256, P384, P521; empty: OpenSSL's default groups.
+  std::vector<std::string> curve_preferences;
+};
+
+// Reads min_version, max_version, cipher_suites and curve_preferences of one `tls` mapping; every
+// problem is recorded on `tls` with its key.
+TlsProtocolConfig parseTlsProtocolConfig(config::ConfigNode& tls);
+
+// A key of the `tls` mapping that OpenSSL refused, and why.
+struct TlsProtocolFailure {
+  std::string key;
+  std::string message;
+};
+
+// Applies the versions, suites and groups to an OpenSSL context, client or server.
+std::optional<TlsProtocolFailure> applyTlsProtocolConfig(ssl_ctx_st* context,
+                                                         const TlsProtocolConfig& config);
+
+struct TlsServerConfig : TlsProtocolConfig {
   // The server's certificate chain and key: a file, or the PEM itself (`*_pem`), one of the two.
   std::string cert_file, cert_pem;
   std::string key_file, key_pem;
@@ -47,12 +73,6 @@ struct TlsServerConfig {
   bool client_ca_file_reload = false;
   // Adds the system's trusted roots to the client CAs (as the Collector does for client_ca_file).
   bool include_system_ca_certs_pool = false;
-  TlsVersion min_version = TlsVersion::k12;
-  TlsVersion max_version = TlsVersion::k13;
-  // Collector (Go crypto/tls) names; empty: Go's default secure list.
-  std::vector<std::string> cipher_suites;
-  // X25519, P256, P384, P521; empty: OpenSSL's default groups.
-  std::vector<std::string> curve_preferences;
   // Zero: the certificate is loaded once.
   absl::Duration reload_interval = absl::ZeroDuration();
 

@@ -10,9 +10,51 @@
 
 namespace otlpd::config {
 
+namespace {
+
+// Every walk of a config (env expansion, merging, building) recurses through its tree, in which
+// an alias is the node it names again. An alias inside the node it names makes the tree endless,
+// and aliases of aliases grow it exponentially ("billion laughs"), so a document is refused when
+// its tree, aliases expanded, is deeper or larger than any config needs.
+constexpr int kMaxConfigDepth = 64;
+constexpr size_t kMaxConfigNodes = 200'000;
+
+absl::Status checkShape(const YAML::Node& node, int depth, size_t& nodes) {
+  if (++nodes > kMaxConfigNodes) {
+    return absl::InvalidArgumentError(
+        strCat("more than ", kMaxConfigNodes, " nodes once aliases are expanded"));
+  }
+  if (depth > kMaxConfigDepth) {
+    return absl::InvalidArgumentError(
+        strCat("nested deeper than ", kMaxConfigDepth,
+               " levels (or an alias refers to a node that contains it)"));
+  }
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (absl::Status s = checkShape(kv.first, depth + 1, nodes); !s.ok()) return s;
+      if (absl::Status s = checkShape(kv.second, depth + 1, nodes); !s.ok()) return s;
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& child : node) {
+      if (absl::Status s = checkShape(child, depth + 1, nodes); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status checkShape(const YAML::Node& node, std::string_view source_name) {
+  size_t nodes = 0;
+  absl::Status s = checkShape(node, 0, nodes);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(strCat(source_name, ": ", s.message()));
+}
+
+}  // namespace
+
 absl::StatusOr<YAML::Node> parseYaml(std::string_view text, std::string_view source_name) {
   try {
     YAML::Node node = YAML::Load(std::string(text));
+    if (absl::Status s = checkShape(node, source_name); !s.ok()) return s;
     if (node.IsNull()) return YAML::Node(YAML::NodeType::Map);
     if (!node.IsMap()) {
       return absl::InvalidArgumentError(strCat(source_name, ": the top level must be a mapping"));
@@ -180,6 +222,7 @@ absl::Status applySet(YAML::Node& root, std::string_view assignment) {
     }
   }();
   if (!value.ok()) return value.status();
+  if (absl::Status s = checkShape(*value, strCat("--set '", assignment, "'")); !s.ok()) return s;
   YAML::Node overlay = *value;
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
     if (it->empty()) {

@@ -77,6 +77,7 @@ absl::Status ItemWalker::walk(std::string_view request,
 
 size_t metricPointCount(std::string_view metric) {
   size_t points = 0;
+  uint32_t member = 0;
   wire::Reader reader(metric);
   wire::Field f;
   while (!reader.done() && reader.next(f) == wire::Stop::kNone) {
@@ -85,8 +86,12 @@ size_t metricPointCount(std::string_view metric) {
                       f.number == fields::kMetricExponentialHistogram ||
                       f.number == fields::kMetricSummary;
     if (!data || f.type != wire::kLengthDelimited) continue;
-    // A oneof: the last data member wins, as protobuf keeps it.
-    points = 0;
+    // A oneof: the last data member wins, as protobuf keeps it; the same member again is merged
+    // into it, so its points add up.
+    if (f.number != member) {
+      member = f.number;
+      points = 0;
+    }
     wire::Reader inner(f.bytes);
     wire::Field p;
     while (!inner.done() && inner.next(p) == wire::Stop::kNone) {

@@ -88,6 +88,24 @@ class Parser {
     return nullptr;
   }
 
+  // Every level of nesting (parentheses, calls, lists, maps, signs, `not`) is a recursion of this
+  // parser, and of the compiler and evaluator after it: deeper text is refused rather than let
+  // overflow the stack (found by the ottl fuzz target).
+  static constexpr int kMaxDepth = 200;  // about 100 levels of parentheses or calls
+  int depth_ = 0;
+  struct Nesting {
+    explicit Nesting(int& depth) : depth_(depth) { ++depth_; }
+    ~Nesting() { --depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    int& depth_;
+  };
+  bool tooDeep() {
+    if (depth_ <= kMaxDepth) return false;
+    fail(peek(), "expression nested too deeply");
+    return true;
+  }
+
   bool expect(Tok kind, std::string_view what) {
     if (peek().kind != kind) {
       return fail(peek(),
@@ -139,6 +157,8 @@ class Parser {
   }
 
   NodePtr notExpr() {
+    const Nesting nesting(depth_);
+    if (tooDeep()) return nullptr;
     if (isIdent("not")) {
       const int column = next().column;
       NodePtr operand = notExpr();
@@ -224,6 +244,8 @@ class Parser {
   }
 
   NodePtr unary() {
+    const Nesting nesting(depth_);
+    if (tooDeep()) return nullptr;
     if (peek().kind == Tok::kMinus || peek().kind == Tok::kPlus) {
       const Token& sign = next();
       const bool negative = sign.kind == Tok::kMinus;

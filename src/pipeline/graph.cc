@@ -340,7 +340,10 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     for (const IdRef& ref : p.exporters) {
       const ComponentId& id = ref.id;
       if (connectors.defines(id)) {
-        if (Connector* connector = connectorFor(id)) sinks.push_back(connector->input(p.signal));
+        if (Connector* connector = connectorFor(id)) {
+          // Null when none of the pipelines it feeds could be built (their errors are reported).
+          if (auto input = connector->input(p.signal)) sinks.push_back(std::move(input));
+        }
         continue;
       }
       const Factory* f = exporters.factoryFor(ref);

@@ -201,7 +201,9 @@ class ExpositionParser::Impl {
         end_(body.data() + body.size()),
         om_(format == Format::kOpenMetrics),
         out_(out),
-        index_(index) {}
+        index_(index) {
+    line_start_ = p_;
+  }
 
   absl::Status run() {
     while (p_ < end_) {
@@ -237,9 +239,11 @@ class ExpositionParser::Impl {
 
  private:
   absl::Status error(std::string_view what) const {
-    const char* stop = static_cast<const char*>(
-        std::memchr(line_start_, '\n', static_cast<size_t>(end_ - line_start_)));
-    std::string_view text(line_start_, static_cast<size_t>((stop ? stop : end_) - line_start_));
+    // The line being read; for a body that ends before any line (an empty OpenMetrics body), the
+    // empty rest of it (line_start_ starts at the body: found by the prometheus_exposition fuzz
+    // target, where a null line start made memchr read from address 0).
+    const std::string_view rest(line_start_, static_cast<size_t>(end_ - line_start_));
+    std::string_view text = rest.substr(0, rest.find('\n'));
     if (text.size() > 120) text = text.substr(0, 120);
     return absl::InvalidArgumentError(
         strCat("line ", line_, ": ", what, " in \"",
@@ -422,7 +426,11 @@ class ExpositionParser::Impl {
     if (om_) {
       double seconds;
       if (!parseFloat(t, seconds) || !std::isfinite(seconds)) return error("invalid timestamp");
-      s.timestamp_ms = static_cast<int64_t>(seconds * 1000);
+      // In range before the conversion, which is undefined outside it (found by the
+      // prometheus_exposition fuzz target under UBSan).
+      const double ms = seconds * 1000;
+      if (!(ms > -9.2e18 && ms < 9.2e18)) return error("timestamp out of range");
+      s.timestamp_ms = static_cast<int64_t>(ms);
     } else {
       auto r = std::from_chars(t.data(), t.data() + t.size(), s.timestamp_ms);
       if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) {

@@ -168,7 +168,8 @@ void ExpositionStore::onResource(const ResourceView& resource) {
   if (f == nullptr) return;
   std::vector<Label> labels = info;
   for (const auto& [k, v] : options_.labels.extra_labels) {
-    if (std::none_of(labels.begin(), labels.end(), [&](const Label& l) { return l.name == k; })) {
+    if (std::none_of(labels.begin(), labels.end(),
+                     [&k = k](const Label& l) { return l.name == k; })) {
       labels.push_back({k, v});
     }
   }

@@ -1029,7 +1029,7 @@ void ScrapeTranslator::translate(const ParsedExposition& parsed, Format format,
       else if (n == "otel_scope_version" && !info.target)
         scope_version = v;
       else if (!std::any_of(target_.labels.begin(), target_.labels.end(),
-                            [&](const auto& t) { return t.first == n; })) {
+                            [&n = n](const auto& t) { return t.first == n; })) {
         attributes.emplace_back(std::move(n), std::move(v));
       }
     }

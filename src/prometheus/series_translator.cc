@@ -90,7 +90,7 @@ void SeriesTranslator::onResource(const ResourceView& resource) {
   scratch_ = builder_.targetInfo();
   for (const auto& [name, value] : options_.labels.extra_labels) {
     if (std::none_of(scratch_.begin(), scratch_.end(),
-                     [&](const Label& l) { return l.name == name; })) {
+                     [&name = name](const Label& l) { return l.name == name; })) {
       insertSorted(scratch_, {name, value});
     }
   }

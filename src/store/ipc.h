@@ -51,6 +51,13 @@ class IpcEncoder {
   std::string compressed_;
 };
 
+// Decompresses one body buffer whose uncompressed length the file declares as `declared`. Memory
+// grows as output is actually produced, never on the declared length alone, so a corrupt length
+// cannot make a reader (the query API) commit gigabytes. InvalidArgument when the data is corrupt
+// or does not decompress to exactly `declared` bytes.
+absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
+                              std::string& out);
+
 // One message of a stream as found in a byte range.
 struct MessageSpan {
   enum class Kind { kMessage, kEndOfStream, kTruncated, kCorrupt };

@@ -307,7 +307,9 @@ void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange&
         range.add(start);
         t.column(0).appendInt(start);
         t.column(1).appendInt(end);
-        t.column(2).appendInt(end - start);
+        // Wrapping (never signed overflow): times are untrusted and end may precede start.
+        t.column(2).appendInt(
+            static_cast<int64_t>(span.end_time_unix_nano() - span.start_time_unix_nano()));
         appendId(t.column(3), span.trace_id());
         appendId(t.column(4), span.span_id());
         appendId(t.column(5), span.parent_span_id());

@@ -190,17 +190,10 @@ bool readBuffer(const fb::RecordBatch* rb, std::string_view body, size_t index, 
     return true;
   }
   if (n < 0 || n > (int64_t{1} << 32)) return false;
-  out.resize(static_cast<size_t>(n));
-  if (rb->compression()->codec() == fb::CompressionType::ZSTD) {
-    const size_t r = ZSTD_decompress(out.data(), out.size(), raw.data(), raw.size());
-    return !ZSTD_isError(r) && r == out.size();
-  }
-  LZ4F_dctx* ctx = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return false;
-  size_t dst = out.size(), src = raw.size();
-  const size_t r = LZ4F_decompress(ctx, out.data(), &dst, raw.data(), &src, nullptr);
-  LZ4F_freeDecompressionContext(ctx);
-  return !LZ4F_isError(r) && dst == out.size();
+  const BodyCodec codec = rb->compression()->codec() == fb::CompressionType::ZSTD
+                              ? BodyCodec::kZstd
+                              : BodyCodec::kLz4Frame;
+  return decompressBuffer(codec, raw, static_cast<size_t>(n), out).ok();
 }
 
 // Whether the record batch at `pos` may hold one of `ids` (sorted 16-byte ids) in its trace id

@@ -495,7 +495,9 @@ bool appendSpan(ColumnTable& t, std::string_view bytes, TimeRange& range) {
   range.add(start_ns);
   t.column(0).appendInt(start_ns);
   t.column(1).appendInt(end_ns);
-  t.column(2).appendInt(end_ns - start_ns);
+  // Wrapping, as the decoded path computes it: times are untrusted and end may precede start.
+  t.column(2).appendInt(
+      static_cast<int64_t>(static_cast<uint64_t>(end_ns) - static_cast<uint64_t>(start_ns)));
   appendId(t.column(3), trace_id);
   appendId(t.column(4), span_id);
   appendId(t.column(5), parent_span_id);

@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "../common/tls_test_certs.h"
@@ -35,6 +37,9 @@ struct ExporterCase {
   const char* target;  // the receiving listener, e.g. "otlp/mtls"
   const char* tls;     // the exporter's tls mapping; @C@ is the certificates' dir
   bool delivered;
+  // gRPC C++ 1.51 cannot choose TLS versions or suites for a channel: otlp_grpc refuses those
+  // settings at config time (ConfigTest), so these cases run on otlp_http only.
+  bool http_only = false;
 };
 
 // The same cases for both exporters.
@@ -55,7 +60,38 @@ constexpr ExporterCase kCases[] = {
     // Not verifying the server does not mean not presenting a client certificate.
     {"skipverifymtls", "otlp/mtls",
      "{ insecure_skip_verify: true, cert_file: @C@/client.pem, key_file: @C@/client.key }", true},
+    // The CA inline instead of in a file, and with the system's roots beside it.
+    {"capem", "otlp/tls", "{ ca_pem: @CAPEM@ }", true},
+    {"systempool", "otlp/tls", "{ ca_file: @C@/ca.pem, include_system_ca_certs_pool: true }", true},
+    {"mtlspem", "otlp/mtls",
+     "{ ca_file: @C@/ca.pem, cert_pem: @CERTPEM@, key_pem: @KEYPEM@ }", true},
+    // Versions and suites: a listener that speaks TLS 1.3 only, one that speaks TLS 1.2 with one
+    // suite only.
+    {"min13", "otlp/tls13", "{ ca_file: @C@/ca.pem, min_version: \"1.3\" }", true, true},
+    {"max12", "otlp/tls13", "{ ca_file: @C@/ca.pem, max_version: \"1.2\" }", false, true},
+    {"suite", "otlp/tls12",
+     "{ ca_file: @C@/ca.pem, cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256] }", true,
+     true},
+    {"othersuite", "otlp/tls12",
+     "{ ca_file: @C@/ca.pem, cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384] }", false,
+     true},
 };
+
+// A file's text as a YAML double-quoted scalar (JSON's escaping is YAML's).
+std::string quotedFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string out = "\"";
+  for (char ch : text.str()) {
+    if (ch == '\n') {
+      out += "\\n";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
 
 std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -84,12 +120,16 @@ class TlsExportersTest : public ::testing::Test {
     std::string config = strCat(
         "receivers:\n  otlp/tls:\n", receiver("server", ""), "  otlp/mtls:\n",
         receiver("server", ", client_ca_file: @C@/ca.pem"), "  otlp/named:\n",
-        receiver("named", ""), "  otlp/untrusted:\n", receiver("other-server", ""), R"(exporters:
+        receiver("named", ""), "  otlp/untrusted:\n", receiver("other-server", ""),
+        "  otlp/tls13:\n", receiver("server", ", min_version: \"1.3\""), "  otlp/tls12:\n",
+        receiver("server",
+                 ", max_version: \"1.2\", cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]"),
+        R"(exporters:
   file/traces: { path: "@DIR@/traces.jsonl" }
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
-    traces: { receivers: [otlp/tls, otlp/mtls, otlp/named, otlp/untrusted], exporters: [file/traces] }
+    traces: { receivers: [otlp/tls, otlp/mtls, otlp/named, otlp/untrusted, otlp/tls13, otlp/tls12], exporters: [file/traces] }
 )");
     auto r = OtlpdProcess::start(replaceAll(config, "@C@", certs_dir_));
     if (!r.ok()) {
@@ -103,6 +143,7 @@ service:
                 pipelines = "  pipelines:\n";
     for (const ExporterCase& c : kCases) {
       for (const char* transport : {"grpc", "http"}) {
+        if (c.http_only && std::string_view(transport) == "grpc") continue;
         const std::string id = strCat(c.name, "-", transport);
         const std::string listener = receiving_->endpoint(strCat(c.target, ".", transport));
         receivers +=
@@ -127,7 +168,10 @@ service:
     const std::string forwarder =
         strCat(receivers, exporters,
                "service:\n  telemetry: { metrics: { address: \"127.0.0.1:0\" } }\n", pipelines);
-    auto f = OtlpdProcess::start(replaceAll(forwarder, "@C@", certs_dir_));
+    std::string with_pem = replaceAll(forwarder, "@CAPEM@", quotedFile(certs_dir_ + "/ca.pem"));
+    with_pem = replaceAll(with_pem, "@CERTPEM@", quotedFile(certs_dir_ + "/client.pem"));
+    with_pem = replaceAll(with_pem, "@KEYPEM@", quotedFile(certs_dir_ + "/client.key"));
+    auto f = OtlpdProcess::start(replaceAll(with_pem, "@C@", certs_dir_));
     if (!f.ok()) {
       startup_error_ = f.status().ToString();
       return;
@@ -150,8 +194,13 @@ service:
 
   // Sends every case's spans into the forwarder, then waits until each case's outcome shows: the
   // good ones delivered, the bad ones retried at least twice with nothing delivered.
+  static bool runs(const ExporterCase& c, std::string_view transport) {
+    return !(c.http_only && transport == "grpc");
+  }
+
   void runCases(const char* transport) {
     for (const ExporterCase& c : kCases) {
+      if (!runs(c, transport)) continue;
       const std::string id = strCat(c.name, "-", transport);
       auto channel = grpc::CreateChannel(forwarding_->endpoint(strCat("otlp/", id, ".grpc")),
                                          grpc::InsecureChannelCredentials());
@@ -163,6 +212,7 @@ service:
       ASSERT_TRUE(s.ok()) << id << ": " << s.error_message();
     }
     for (const ExporterCase& c : kCases) {
+      if (!runs(c, transport)) continue;
       const std::string id = strCat(c.name, "-", transport);
       const std::string exporter = strCat("otlp_", transport, "/", id);
       if (c.delivered) {
@@ -178,7 +228,7 @@ service:
     }
     // Whatever failed had its chance to arrive while the others were checked; none did.
     for (const ExporterCase& c : kCases) {
-      if (c.delivered) continue;
+      if (c.delivered || !runs(c, transport)) continue;
       const std::string id = strCat(c.name, "-", transport);
       EXPECT_EQ(waitForTaggedItems(*receiving_, SignalFile::kTraces, id, 1, nullptr, 10ms), 0u)
           << id << " was delivered although it must fail closed";
@@ -220,6 +270,58 @@ TEST_F(TlsExportersTest, OtlpGrpcExporterVerifiesAndFailsClosed) {
 
 TEST_F(TlsExportersTest, OtlpHttpExporterVerifiesAndFailsClosed) {
   runCases("http");
+}
+
+// tls.reload_interval on otlp_http: the CA file starts wrong (nothing is delivered, the exporter
+// retries), is replaced by the right one, and connections made after the interval use it.
+TEST_F(TlsExportersTest, OtlpHttpExporterReloadsItsTlsFiles) {
+  const std::string ca = certs_dir_ + "/rotating-ca.pem";
+  std::filesystem::copy_file(certs_dir_ + "/other-ca.pem", ca,
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string config = strCat(R"(receivers:
+  otlp: { protocols: { grpc: { endpoint: "127.0.0.1:0" } } }
+exporters:
+  otlp_http:
+    endpoint: "https://)",
+                                    receiving_->endpoint("otlp/tls.http"), R"("
+    tls: { ca_file: )", ca, R"(, reload_interval: 100ms }
+    retry_on_failure: { initial_interval: 50ms, max_interval: 100ms }
+    timeout: 2s
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp_http] }
+)");
+  auto started = OtlpdProcess::start(config);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<OtlpdProcess> forwarder = *std::move(started);
+  {
+    auto stub = collector_trace::TraceService::NewStub(
+        grpc::CreateChannel(forwarder->endpoint("otlp.grpc"), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    collector_trace::ExportTraceServiceResponse response;
+    ASSERT_TRUE(stub->Export(&ctx, makeTraces("reload", 2), &response).ok());
+  }
+
+  // Refused while the file holds the wrong CA.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  double retries = 0;
+  while (std::chrono::steady_clock::now() < deadline && retries < 2) {
+    auto v = forwarder->scrapeMetric("otlpd_exporter_retries_total",
+                                    {{"exporter", "otlp_http"}, {"signal", "traces"}});
+    if (v.ok()) retries = *v;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GE(retries, 2) << forwarder->stderrContents();
+  EXPECT_EQ(waitForTaggedItems(*receiving_, SignalFile::kTraces, "reload", 1, nullptr, 10ms), 0u);
+
+  // The right CA, written beside and renamed over, as deployment tools rotate files.
+  std::filesystem::copy_file(certs_dir_ + "/ca.pem", ca + ".new");
+  std::filesystem::rename(ca + ".new", ca);
+  EXPECT_EQ(waitForTaggedItems(*receiving_, SignalFile::kTraces, "reload", 2, nullptr, 10s), 2u)
+      << forwarder->stderrContents();
+  const ExitStatus s = forwarder->stop();
+  EXPECT_TRUE(s.cleanExit()) << s.toString();
 }
 
 }  // namespace

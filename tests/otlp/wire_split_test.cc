@@ -153,5 +153,24 @@ TEST(WireSplitTest, ResourceAttributeOnlyWhenString) {
   EXPECT_EQ(seen.back(), "svc-1");
 }
 
+// A data member that occurs twice is merged by protobuf, so its points add up; another member
+// after it replaces it (a oneof). Found by the otlp_wire_split fuzz target (1 point counted of 2).
+TEST(WireSplitTest, MetricPointsCountAsProtobufMergesTheDataMember) {
+  pb_metrics::Metric first, second, other;
+  first.mutable_gauge()->add_data_points()->set_as_int(1);
+  second.mutable_gauge()->add_data_points()->set_as_int(2);
+  second.mutable_gauge()->add_data_points()->set_as_int(3);
+  other.mutable_sum()->add_data_points()->set_as_int(4);
+  const std::string twice = first.SerializeAsString() + second.SerializeAsString();
+  pb_metrics::Metric merged;
+  ASSERT_TRUE(merged.ParseFromString(twice));
+  EXPECT_EQ(merged.gauge().data_points_size(), 3);
+  EXPECT_EQ(metricPointCount(twice), 3u);
+  const std::string replaced = twice + other.SerializeAsString();
+  ASSERT_TRUE(merged.ParseFromString(replaced));
+  EXPECT_EQ(merged.sum().data_points_size(), 1);
+  EXPECT_EQ(metricPointCount(replaced), 1u);
+}
+
 }  // namespace
 }  // namespace otlpd::otlp

@@ -451,6 +451,11 @@ TEST(OttlConverters, Strings) {
   s.open();
   EXPECT_EQ(s.check(R"(Substring(name, 10, 10) == "")", Context::kSpan).status().message(),
             "column 1: Substring: range 10+10 is past the end of the string (15)");
+  // A length near INT64_MAX is past the end too (b + n overflowed, and substr threw).
+  EXPECT_EQ(s.check(R"(Substring(name, 3, 9223372036854775807) == "")", Context::kSpan)
+                .status()
+                .message(),
+            "column 1: Substring: range 3+9223372036854775807 is past the end of the string (15)");
   EXPECT_EQ(s.check(R"(ConvertCase(attributes["http.status_code"], "upper") == "")", Context::kSpan)
                 .status()
                 .message(),

@@ -142,6 +142,25 @@ TEST(OttlParser, GoldenConditionErrors) {
             "column 1: path datapoint.value_int is not available in the metric context");
 }
 
+// Nesting is bounded so that no text can overflow the parser's stack (the ottl fuzz target found
+// one with a few thousand parentheses).
+TEST(OttlParser, DeepNestingIsAnErrorNotAStackOverflow) {
+  const std::string deep = std::string(5000, '(') + "true" + std::string(5000, ')');
+  EXPECT_NE(conditionErrors(deep).find("nested too deeply"), std::string::npos);
+  EXPECT_NE(conditionErrors(std::string(5000, '-') + "1 == 1").find("nested too deeply"),
+            std::string::npos);
+  std::string nots;
+  for (int i = 0; i < 5000; ++i) nots += "not ";
+  EXPECT_NE(conditionErrors(nots + "true").find("nested too deeply"), std::string::npos);
+  std::string calls = "set(name, ";
+  for (int i = 0; i < 3000; ++i) calls += "Concat([";
+  calls += "\"x\"";
+  for (int i = 0; i < 3000; ++i) calls += "], \"\")";
+  EXPECT_NE(statementErrors(calls + ")").find("nested too deeply"), std::string::npos);
+  // Ordinary depth is fine.
+  EXPECT_EQ(conditionErrors(std::string(40, '(') + "true" + std::string(40, ')')), "");
+}
+
 TEST(OttlParser, InferContext) {
   using pipeline::Signal;
   EXPECT_EQ(*inferContext(R"(set(span.name, resource.attributes["a"]))", Signal::kTraces, false),

@@ -82,6 +82,35 @@ TEST(ExpositionParserTest, ClientGolangTextFormat) {
   EXPECT_FALSE(p.samples[0].has_timestamp);
 }
 
+// An empty body from a scrape target: refused for OpenMetrics (no # EOF), empty for the text
+// format; never a read through a null line start (found by the prometheus_exposition fuzz target:
+// the error message read the "current line" from address 0).
+TEST(ExpositionParserTest, EmptyBodiesAreHandled) {
+  ExpositionParser parser;
+  ParsedExposition p;
+  const std::string empty;
+  const absl::Status s = parser.parse(empty, Format::kOpenMetrics, p);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(std::string(s.message()).find("# EOF"), std::string::npos) << s;
+  EXPECT_EQ(parser.parse(std::string_view(), Format::kOpenMetrics, p).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(parser.parse(empty, Format::kText, p).ok());
+  EXPECT_TRUE(p.samples.empty());
+}
+
+// An OpenMetrics timestamp (seconds, a float) beyond what int64 milliseconds hold is refused
+// before the conversion, which would be undefined (found by the prometheus_exposition fuzz target).
+TEST(ExpositionParserTest, OpenMetricsTimestampOutOfRangeIsRefused) {
+  ExpositionParser parser;
+  ParsedExposition p;
+  const absl::Status s = parser.parse("m 1 1.68e62\n# EOF\n", Format::kOpenMetrics, p);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(std::string(s.message()).find("timestamp out of range"), std::string::npos) << s;
+  ASSERT_TRUE(parser.parse("m 1 1700000000.5\n# EOF\n", Format::kOpenMetrics, p).ok());
+  ASSERT_EQ(p.samples.size(), 1u);
+  EXPECT_EQ(p.samples[0].timestamp_ms, 1'700'000'000'500);
+}
+
 TEST(ExpositionParserTest, OpenMetricsFamiliesUnitsCreatedAndExemplars) {
   const std::string body = readFixture("openmetrics.om");
   ParsedExposition p;

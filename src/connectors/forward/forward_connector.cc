@@ -18,9 +18,11 @@ class ForwardConnector final : public pipeline::Connector {
   absl::Status start(pipeline::Host&) override { return absl::OkStatus(); }
   absl::Status shutdown() override { return absl::OkStatus(); }
 
-  // The pipelines fed are the consumer itself: a batch passes without a hop or a copy.
+  // The pipelines fed are the consumer itself: a batch passes without a hop or a copy. Null when
+  // none of the pipelines of `signal` it feeds could be built (their config errors are reported).
   std::shared_ptr<pipeline::Consumer> input(pipeline::Signal signal) override {
-    return next_.at(signal);
+    auto it = next_.find(signal);
+    return it == next_.end() ? nullptr : it->second;
   }
 
  private:

@@ -4,7 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/x509.h>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/strings.h"
 
@@ -57,14 +60,6 @@ bool otlpEnvIsSignalSpecific(pipeline::Signal signal, std::string_view name) {
   return v != nullptr && *v != '\0';
 }
 
-std::optional<std::string> readSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 OtlpClientConfig parseOtlpClientConfig(config::ConfigNode& node, pipeline::Signal signal) {
   OtlpClientConfig c;
   // W3C Baggage-like "k1=v1,k2=v2" with percent-encoded values, as the SDK spec defines it.
@@ -105,19 +100,89 @@ OtlpClientConfig parseOtlpClientConfig(config::ConfigNode& node, pipeline::Signa
   }
 
   config::ConfigNode t = node.child("tls");
-  const std::string env_insecure = absl::AsciiStrToLower(otlpEnv(signal, "INSECURE").value_or(""));
-  c.tls.insecure = t.getBool("insecure", env_insecure == "true");
-  c.tls.insecure_skip_verify = t.getBool("insecure_skip_verify", false);
-  c.tls.ca_file = t.getString("ca_file", otlpEnv(signal, "CERTIFICATE").value_or(""));
-  c.tls.cert_file = t.getString("cert_file", otlpEnv(signal, "CLIENT_CERTIFICATE").value_or(""));
-  c.tls.key_file = t.getString("key_file", otlpEnv(signal, "CLIENT_KEY").value_or(""));
-  c.tls.server_name_override = t.getString("server_name_override", "");
-  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
-    t.addError(c.tls.cert_file.empty() ? "cert_file" : "key_file",
-               "cert_file and key_file go together");
+  c.tls.insecure = absl::AsciiStrToLower(otlpEnv(signal, "INSECURE").value_or("")) == "true";
+  c.tls.ca_file = otlpEnv(signal, "CERTIFICATE").value_or("");
+  c.tls.cert_file = otlpEnv(signal, "CLIENT_CERTIFICATE").value_or("");
+  c.tls.key_file = otlpEnv(signal, "CLIENT_KEY").value_or("");
+  parseTlsClientConfig(t, c.tls);
+  return c;
+}
+
+void parseTlsClientConfig(config::ConfigNode& t, TlsClientConfig& c) {
+  c.insecure = t.getBool("insecure", c.insecure);
+  c.insecure_skip_verify = t.getBool("insecure_skip_verify", c.insecure_skip_verify);
+  c.ca_file = t.getString("ca_file", c.ca_file);
+  c.ca_pem = t.getString("ca_pem", c.ca_pem);
+  c.cert_file = t.getString("cert_file", c.cert_file);
+  c.cert_pem = t.getString("cert_pem", c.cert_pem);
+  c.key_file = t.getString("key_file", c.key_file);
+  c.key_pem = t.getString("key_pem", c.key_pem);
+  c.server_name_override = t.getString("server_name_override", c.server_name_override);
+  c.include_system_ca_certs_pool =
+      t.getBool("include_system_ca_certs_pool", c.include_system_ca_certs_pool);
+  static_cast<common::TlsProtocolConfig&>(c) = common::parseTlsProtocolConfig(t);
+  c.reload_interval = t.getDuration("reload_interval", c.reload_interval);
+  if (c.reload_interval < absl::ZeroDuration()) {
+    t.addError("reload_interval", "must not be negative");
+    c.reload_interval = absl::ZeroDuration();
+  }
+  const std::pair<std::string_view, std::string_view> exclusive[] = {
+      {"ca_file", "ca_pem"}, {"cert_file", "cert_pem"}, {"key_file", "key_pem"}};
+  const std::string* values[][2] = {
+      {&c.ca_file, &c.ca_pem}, {&c.cert_file, &c.cert_pem}, {&c.key_file, &c.key_pem}};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!values[i][0]->empty() && !values[i][1]->empty()) {
+      t.addError(exclusive[i].second, strCat("give either ", exclusive[i].first, " or ",
+                                             exclusive[i].second, ", not both"));
+    }
+  }
+  const bool has_key = !c.key_file.empty() || !c.key_pem.empty();
+  if (c.hasClientCertificate() != has_key) {
+    t.addError(c.hasClientCertificate() ? "key_file" : "cert_file",
+               "a client certificate and its key go together");
   }
   t.rejectUnknownKeys();
-  return c;
+}
+
+std::string TlsClientConfig::identity() const {
+  return strCat(insecure, "|", insecure_skip_verify, "|", ca_file, "|", ca_pem, "|", cert_file, "|",
+                cert_pem, "|", key_file, "|", key_pem, "|", server_name_override, "|",
+                include_system_ca_certs_pool, "|", absl::ToInt64Milliseconds(reload_interval), "|",
+                common::tlsVersionName(min_version), "|", common::tlsVersionName(max_version), "|",
+                absl::StrJoin(cipher_suites, ","), "|", absl::StrJoin(curve_preferences, ","));
+}
+
+absl::StatusOr<TlsClientPem> loadTlsClientPem(const TlsClientConfig& c) {
+  TlsClientPem pem;
+  auto load = [](const std::string& file, const std::string& inline_pem, std::string_view key,
+                 std::string& out) -> absl::Status {
+    if (file.empty()) {
+      out = inline_pem;
+      return absl::OkStatus();
+    }
+    auto text = common::readSmallFile(file);
+    if (!text.ok()) {
+      return absl::FailedPreconditionError(
+          strCat("tls.", key, " ", file, ": ", text.status().message()));
+    }
+    out = *std::move(text);
+    return absl::OkStatus();
+  };
+  if (absl::Status s = load(c.ca_file, c.ca_pem, "ca_file", pem.ca); !s.ok()) return s;
+  if (absl::Status s = load(c.cert_file, c.cert_pem, "cert_file", pem.cert); !s.ok()) return s;
+  if (absl::Status s = load(c.key_file, c.key_pem, "key_file", pem.key); !s.ok()) return s;
+  if (c.include_system_ca_certs_pool && !pem.ca.empty()) {
+    // Debian's bundle of the system's roots, where OpenSSL looks by default.
+    auto system = common::readSmallFile(X509_get_default_cert_file(), 16 << 20);
+    if (!system.ok()) {
+      return absl::FailedPreconditionError(strCat("tls.include_system_ca_certs_pool: ",
+                                                  X509_get_default_cert_file(), ": ",
+                                                  system.status().message()));
+    }
+    pem.ca += "\n";
+    pem.ca += *system;
+  }
+  return pem;
 }
 
 }  // namespace otlpd::exporters::helper

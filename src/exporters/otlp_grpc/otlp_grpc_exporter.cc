@@ -58,8 +58,8 @@ std::shared_ptr<grpc::Channel> sharedChannel(
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<grpc::Channel>> channels;
   const std::string key = strCat(
-      c.target, "|", c.plaintext, "|", c.client.tls.ca_file, "|", c.client.tls.cert_file, "|",
-      c.client.tls.insecure_skip_verify, "|", absl::ToInt64Milliseconds(c.keepalive.time), "|",
+      c.target, "|", c.plaintext, "|", c.client.tls.identity(), "|",
+      absl::ToInt64Milliseconds(c.keepalive.time), "|",
       absl::ToInt64Milliseconds(c.keepalive.timeout), "|", c.keepalive.permit_without_stream, "|",
       c.client.tls.server_name_override);
   std::lock_guard lock(mu);
@@ -86,21 +86,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentialsFor(
     const GrpcExporterConfig& c) {
   if (c.plaintext) return grpc::InsecureChannelCredentials();
   const helper::TlsClientConfig& tls = c.client.tls;
-  std::string ca, cert, key;
-  if (!tls.ca_file.empty()) {
-    auto s = helper::readSmallFile(tls.ca_file);
-    if (!s) return absl::FailedPreconditionError(strCat("cannot read tls.ca_file ", tls.ca_file));
-    ca = *s;
-  }
-  if (!tls.cert_file.empty()) {
-    auto s = helper::readSmallFile(tls.cert_file);
-    auto k = helper::readSmallFile(tls.key_file);
-    if (!s || !k) {
-      return absl::FailedPreconditionError("cannot read tls.cert_file or tls.key_file");
-    }
-    cert = *s;
-    key = *k;
-  }
+  auto pem = helper::loadTlsClientPem(tls);
+  if (!pem.ok()) return pem.status();
+  const std::string& cert = pem->cert;
+  const std::string& key = pem->key;
   if (tls.insecure_skip_verify) {
     grpc::experimental::TlsChannelCredentialsOptions options;
     options.set_verify_server_certs(false);
@@ -115,10 +104,33 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentialsFor(
     return grpc::experimental::TlsCredentials(options);
   }
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ca;
+  options.pem_root_certs = pem->ca;
   options.pem_cert_chain = cert;
   options.pem_private_key = key;
   return grpc::SslCredentials(options);
+}
+
+// gRPC C++ 1.51 offers a channel no say in TLS versions or suites (it always negotiates TLS 1.2 or
+// 1.3 with its own list), and its credentials are fixed when the channel is made: a setting it
+// cannot honour is a config error rather than silently ignored.
+void rejectWhatGrpcCannotDo(config::ConfigNode& tls, const helper::TlsClientConfig& c) {
+  constexpr std::string_view kWhy =
+      " is not possible with gRPC C++ 1.51, which always negotiates TLS 1.2 or 1.3 with its own "
+      "cipher suites; the otlp_http exporter honours it";
+  if (c.min_version == common::TlsVersion::k13) tls.addError("min_version", strCat("\"1.3\"", kWhy));
+  if (c.max_version < common::TlsVersion::k13) {
+    tls.addError("max_version",
+                 strCat("\"", common::tlsVersionName(c.max_version), "\"", kWhy));
+  }
+  if (!c.cipher_suites.empty()) tls.addError("cipher_suites", strCat("choosing suites", kWhy));
+  if (!c.curve_preferences.empty()) {
+    tls.addError("curve_preferences", strCat("choosing groups", kWhy));
+  }
+  if (c.reload_interval > absl::ZeroDuration()) {
+    tls.addError("reload_interval",
+                 "is not supported by the otlp_grpc exporter yet (its credentials are fixed when "
+                 "the channel is made); the otlp_http exporter reloads");
+  }
 }
 
 // The OTLP spec's retryable codes, plus RESOURCE_EXHAUSTED even without RetryInfo: a downstream
@@ -309,6 +321,8 @@ class OtlpGrpcExporterFactory final : public pipeline::ExporterFactory {
     std::string endpoint =
         config.getString("endpoint", helper::otlpEnv(signal, "ENDPOINT").value_or(""));
     if (endpoint.empty()) config.addError("endpoint", "is required (host:port)");
+    config::ConfigNode tls = config.child("tls");
+    rejectWhatGrpcCannotDo(tls, c.client.tls);
     c.plaintext = c.client.tls.insecure;
     // A scheme says whether TLS is wanted, as the Collector reads it.
     if (absl::StartsWith(toAbsl(endpoint), "http://")) {

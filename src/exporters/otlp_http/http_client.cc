@@ -13,7 +13,9 @@
 #include <map>
 #include <optional>
 
+#include "common/logging.h"
 #include "common/strings.h"
+#include "common/tls_server_config.h"
 
 namespace otlpd::exporters::otlp_http {
 namespace {
@@ -53,10 +55,63 @@ beast::error_code runOp(asio::io_context& ioc, absl::Time deadline, Start&& star
   return beast::error::timeout;
 }
 
+// A client context from the exporter's tls settings: versions and suites, the server's
+// verification against the configured CA (or the system's roots), and the client certificate.
+absl::StatusOr<std::shared_ptr<ssl::context>> buildClientContext(
+    const helper::TlsClientConfig& tls) {
+  auto pem = helper::loadTlsClientPem(tls);
+  if (!pem.ok()) return pem.status();
+  std::shared_ptr<ssl::context> context;
+  // Asio's context constructor reports OpenSSL failures by throwing; nothing else here does.
+  try {
+    context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  } catch (const std::exception& e) {
+    return absl::InternalError(strCat("TLS context: ", e.what()));
+  }
+  ssl::context& ctx = *context;
+  beast::error_code ec;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression, ec);
+  if (auto failure = common::applyTlsProtocolConfig(ctx.native_handle(), tls)) {
+    return absl::FailedPreconditionError(strCat("tls.", failure->key, ": ", failure->message));
+  }
+  if (tls.insecure_skip_verify) {
+    ctx.set_verify_mode(ssl::verify_none, ec);
+  } else {
+    ctx.set_verify_mode(ssl::verify_peer, ec);
+    if (!pem->ca.empty()) {
+      ctx.add_certificate_authority(asio::buffer(pem->ca), ec);
+      if (ec) {
+        return absl::FailedPreconditionError(
+            strCat(tls.ca_file.empty() ? "tls.ca_pem" : strCat("tls.ca_file ", tls.ca_file), ": ",
+                   ec.message()));
+      }
+    } else {
+      ctx.set_default_verify_paths(ec);
+    }
+  }
+  if (!pem->cert.empty()) {
+    ctx.use_certificate_chain(asio::buffer(pem->cert), ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          strCat(tls.cert_file.empty() ? "tls.cert_pem" : strCat("tls.cert_file ", tls.cert_file),
+                 ": ", ec.message()));
+    }
+    ctx.use_private_key(asio::buffer(pem->key), ssl::context::pem, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          strCat(tls.key_file.empty() ? "tls.key_pem" : strCat("tls.key_file ", tls.key_file),
+                 ": ", ec.message()));
+    }
+  }
+  return context;
+}
+
 }  // namespace
 
 struct ConnectionPool::Connection {
-  // Declared first so that it outlives the streams bound to it.
+  // Declared first so that they outlive the streams bound to them (a reload may replace the
+  // pool's context while this connection lives).
+  std::shared_ptr<ssl::context> ssl_ctx;
   asio::io_context ioc{1};
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
@@ -74,10 +129,29 @@ struct ConnectionPool::Connection {
 struct ConnectionPool::Impl {
   HttpUrl url;  // origin only; targets come per request
   helper::TlsClientConfig tls;
-  std::shared_ptr<ssl::context> ssl_ctx;  // null for http://
+  std::shared_ptr<ssl::context> ssl_ctx;  // null for http://; guarded by mu once shared
+  absl::Time ssl_ctx_loaded;              // for tls.reload_interval
   size_t max_idle = 8;
   std::mutex mu;
   std::deque<std::unique_ptr<Connection>> idle;  // most recently used at the back
+
+  // The context for a new connection. With tls.reload_interval, the first connection after the
+  // interval re-reads the files; a failed reload keeps the previous context and is logged.
+  std::shared_ptr<ssl::context> currentContext() {
+    std::lock_guard lock(mu);
+    if (!ssl_ctx || tls.reload_interval <= absl::ZeroDuration()) return ssl_ctx;
+    const absl::Time now = absl::Now();
+    if (now - ssl_ctx_loaded < tls.reload_interval) return ssl_ctx;
+    ssl_ctx_loaded = now;
+    auto reloaded = buildClientContext(tls);
+    if (reloaded.ok()) {
+      ssl_ctx = *std::move(reloaded);
+    } else {
+      logging::warn("reloading the TLS client files failed; keeping the previous ones",
+                    {{"destination", url.origin()}, {"error", reloaded.status()}});
+    }
+    return ssl_ctx;
+  }
 
   std::unique_ptr<Connection> takeIdle() {
     std::lock_guard lock(mu);
@@ -103,8 +177,9 @@ struct ConnectionPool::Impl {
 
   absl::StatusOr<std::unique_ptr<Connection>> connect(absl::Time deadline) {
     auto c = std::make_unique<Connection>();
-    if (ssl_ctx) {
-      c->secure.emplace(c->ioc, *ssl_ctx);
+    if (std::shared_ptr<ssl::context> context = currentContext()) {
+      c->ssl_ctx = context;
+      c->secure.emplace(c->ioc, *context);
     } else {
       c->plain.emplace(c->ioc);
     }
@@ -192,8 +267,7 @@ absl::StatusOr<std::shared_ptr<ConnectionPool>> ConnectionPool::shared(
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<ConnectionPool>> pools;
   const std::string key =
-      strCat(owner, "|", url.origin(), "|", tls.ca_file, "|", tls.cert_file, "|", tls.key_file, "|",
-             tls.insecure_skip_verify, "|", tls.server_name_override, "|", max_idle);
+      strCat(owner, "|", url.origin(), "|", tls.identity(), "|", max_idle);
   std::lock_guard lock(mu);
   if (auto existing = pools[key].lock()) return existing;
 
@@ -203,43 +277,10 @@ absl::StatusOr<std::shared_ptr<ConnectionPool>> ConnectionPool::shared(
   impl->tls = tls;
   impl->max_idle = static_cast<size_t>(std::max(max_idle, 0));
   if (url.tls) {
-    // Asio's context constructor reports OpenSSL failures by throwing; nothing else here does.
-    try {
-      impl->ssl_ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-    } catch (const std::exception& e) {
-      return absl::InternalError(strCat("TLS context: ", e.what()));
-    }
-    ssl::context& ctx = *impl->ssl_ctx;
-    beast::error_code ec;
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
-                    ec);
-    if (tls.insecure_skip_verify) {
-      ctx.set_verify_mode(ssl::verify_none, ec);
-    } else {
-      ctx.set_verify_mode(ssl::verify_peer, ec);
-      if (!tls.ca_file.empty()) {
-        ctx.load_verify_file(tls.ca_file, ec);
-        if (ec) {
-          return absl::FailedPreconditionError(
-              strCat("tls.ca_file ", tls.ca_file, ": ", ec.message()));
-        }
-      } else {
-        ctx.set_default_verify_paths(ec);
-      }
-    }
-    if (!tls.cert_file.empty()) {
-      ctx.use_certificate_chain_file(tls.cert_file, ec);
-      if (ec) {
-        return absl::FailedPreconditionError(
-            strCat("tls.cert_file ", tls.cert_file, ": ", ec.message()));
-      }
-      ctx.use_private_key_file(tls.key_file, ssl::context::pem, ec);
-      if (ec) {
-        return absl::FailedPreconditionError(
-            strCat("tls.key_file ", tls.key_file, ": ", ec.message()));
-      }
-    }
+    auto context = buildClientContext(tls);
+    if (!context.ok()) return context.status();
+    impl->ssl_ctx = *std::move(context);
+    impl->ssl_ctx_loaded = absl::Now();
   }
   std::shared_ptr<ConnectionPool> pool(new ConnectionPool(std::move(impl)));
   pools[key] = pool;

@@ -83,17 +83,7 @@ RemoteWriteConfig parseRemoteWriteConfig(config::ConfigNode& node) {
       static_cast<int>(node.getInt("max_isolation_requests", c.max_isolation_requests, 0, 100000));
 
   config::ConfigNode t = node.child("tls");
-  c.tls.insecure = t.getBool("insecure", false);
-  c.tls.insecure_skip_verify = t.getBool("insecure_skip_verify", false);
-  c.tls.ca_file = t.getString("ca_file", "");
-  c.tls.cert_file = t.getString("cert_file", "");
-  c.tls.key_file = t.getString("key_file", "");
-  c.tls.server_name_override = t.getString("server_name_override", "");
-  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
-    t.addError(c.tls.cert_file.empty() ? "cert_file" : "key_file",
-               "cert_file and key_file go together");
-  }
-  t.rejectUnknownKeys();
+  helper::parseTlsClientConfig(t, c.tls);
   return c;
 }
 

@@ -184,10 +184,12 @@ absl::StatusOr<DetectedAttributes> detectSystem(const SystemFacts& facts,
 DetectedAttributes mergeDetected(const std::vector<DetectedAttributes>& results) {
   DetectedAttributes merged;
   for (const DetectedAttributes& result : results) {
-    for (const auto& [key, value] : result) {
+    for (const auto& attribute : result) {
+      // Not a structured binding: clang 14 (the sanitizer and fuzz builds) cannot capture one.
+      const auto& key = attribute.first;
       const bool present = std::any_of(merged.begin(), merged.end(),
                                        [&](const auto& entry) { return entry.first == key; });
-      if (!present) merged.emplace_back(key, value);
+      if (!present) merged.push_back(attribute);
     }
   }
   return merged;

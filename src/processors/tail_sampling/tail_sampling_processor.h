@@ -88,7 +88,8 @@ class TailSamplingProcessor final : public pipeline::Processor {
   bool stopped_ = false;
   std::condition_variable wake_;
   std::thread decider_;
-  std::atomic<int64_t> last_failure_log_nanos_{INT64_MIN};  // rate-limits the forward-failure log
+  // Rate-limits the forward-failure log; 0 lets the first failure log (now - 0 cannot overflow).
+  std::atomic<int64_t> last_failure_log_nanos_{0};
 };
 
 std::unique_ptr<pipeline::ProcessorFactory> makeTailSamplingFactory();
