@@ -12,7 +12,9 @@
 namespace otlpd::bench {
 namespace {
 
-std::optional<std::string_view> noHeader(std::string_view) { return std::nullopt; }
+std::optional<std::string_view> noHeader(std::string_view) {
+  return std::nullopt;
+}
 
 void serverSpans(benchmark::State& state) {
   for (auto _ : state) {
@@ -22,7 +24,9 @@ void serverSpans(benchmark::State& state) {
   }
 }
 
-void BM_SelfTraceSpanOff(benchmark::State& state) { serverSpans(state); }
+void BM_SelfTraceSpanOff(benchmark::State& state) {
+  serverSpans(state);
+}
 BENCHMARK(BM_SelfTraceSpanOff);
 
 void withTracer(benchmark::State& state, double ratio) {
@@ -36,10 +40,14 @@ void withTracer(benchmark::State& state, double ratio) {
   selftrace::Tracer::install(nullptr);
 }
 
-void BM_SelfTraceSpanUnsampled(benchmark::State& state) { withTracer(state, 0.0); }
+void BM_SelfTraceSpanUnsampled(benchmark::State& state) {
+  withTracer(state, 0.0);
+}
 BENCHMARK(BM_SelfTraceSpanUnsampled);
 
-void BM_SelfTraceSpanSampled(benchmark::State& state) { withTracer(state, 1.0); }
+void BM_SelfTraceSpanSampled(benchmark::State& state) {
+  withTracer(state, 1.0);
+}
 BENCHMARK(BM_SelfTraceSpanSampled);
 
 }  // namespace

@@ -106,8 +106,22 @@ std::string sanitizeUtf8(std::string_view s) {
   return out;
 }
 
+// Most telemetry strings are short ASCII: checked here without a call, else by validUtf8.
+inline bool utf8(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t high = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t chunk;
+    std::memcpy(&chunk, p, 8);
+    high |= chunk;
+  }
+  for (; n > 0; ++p, --n) high |= static_cast<uint8_t>(*p);
+  return (high & 0x8080808080808080ULL) == 0 || wire::validUtf8(s);
+}
+
 void appendString(uint32_t field, std::string_view s, std::string& out) {
-  if (wire::validUtf8(s)) {
+  if (utf8(s)) {
     wire::appendLengthDelimited(field, s, out);
   } else {
     wire::appendLengthDelimited(field, sanitizeUtf8(s), out);
@@ -155,7 +169,7 @@ std::string_view strOf(const Tag* tag) {
 // A KeyValue written with its sizes computed up front (no length fix-ups).
 void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std::string& out) {
   std::string fixed_key, fixed_value;
-  if (!wire::validUtf8(key)) {
+  if (!utf8(key)) {
     fixed_key = sanitizeUtf8(key);
     key = fixed_key;
   }
@@ -167,7 +181,7 @@ void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std:
   switch (static_cast<TagType>(value.type)) {
     case TagType::kString:
       bytes = value.str;
-      if (!wire::validUtf8(bytes)) {
+      if (!utf8(bytes)) {
         fixed_value = sanitizeUtf8(bytes);
         bytes = fixed_value;
       }
@@ -411,9 +425,7 @@ void OtlpTranslator::writeResource(const Batch& batch, const Process* process, s
   appendAttributes(f::kResourceAttributes, kept_, out);
 }
 
-void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string& out,
-                               std::string_view& scope_name, std::string_view& scope_version) {
-  out.clear();
+void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
   if ((span.trace_id_high | span.trace_id_low) == 0 || span.span_id == 0 ||
       span.end_unix_nano < span.start_unix_nano) {
     ++invalid_spans_;
@@ -424,6 +436,23 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string
     const Tag& tag = batch.tags[span.tags.begin + i];
     if (const Tag** slot = specialSlot(special, tag.key)) *slot = &tag;
   }
+
+  // The scope: otel.scope.name / version (otel.library.* from older exporters when absent).
+  std::string_view scope_name, scope_version;
+  bool scope_from_library = false;
+  if (special.scope_name != nullptr) {
+    scope_name = strOf(special.scope_name);
+    if (special.scope_version != nullptr) scope_version = strOf(special.scope_version);
+  } else if (special.library_name != nullptr) {
+    scope_from_library = true;
+    scope_name = strOf(special.library_name);
+    if (special.library_version != nullptr) scope_version = strOf(special.library_version);
+  }
+
+  // Straight into its scope's buffer, behind a length that is two bytes for spans of 128 bytes
+  // to 16 KiB (moved only for the others).
+  std::string& out = scopeGroup(scope_name, scope_version).spans;
+  const size_t span_at = beginNested(out, f::kSpans, 2);
 
   appendTraceId(f::kTraceId, span.trace_id_high, span.trace_id_low, out);
   appendId64(f::kSpanId, span.span_id, out);
@@ -509,19 +538,6 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string
     }
   }
 
-  // The scope: otel.scope.name / version (otel.library.* from older exporters when absent).
-  scope_name = {};
-  scope_version = {};
-  bool scope_from_library = false;
-  if (special.scope_name != nullptr) {
-    scope_name = strOf(special.scope_name);
-    if (special.scope_version != nullptr) scope_version = strOf(special.scope_version);
-  } else if (special.library_name != nullptr) {
-    scope_from_library = true;
-    scope_name = strOf(special.library_name);
-    if (special.library_version != nullptr) scope_version = strOf(special.library_version);
-  }
-
   for (uint32_t i = 0; i < span.tags.count; ++i) {
     const Tag& tag = batch.tags[span.tags.begin + i];
     SpecialTags probe;
@@ -587,6 +603,7 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span, std::string
     }
     endNested(out, at, 1);
   }
+  endNested(out, span_at, 2);
 }
 
 size_t OtlpTranslator::translate(const Batch& batch, std::string& out) {
@@ -629,10 +646,7 @@ size_t OtlpTranslator::translate(const Batch& batch, std::string& out) {
       const size_t span_group =
           span.process < 0 ? 0 : static_cast<size_t>(group_of_[static_cast<size_t>(span.process)]);
       if (span_group != g) continue;
-      std::string_view scope_name, scope_version;
-      writeSpan(batch, span, span_, scope_name, scope_version);
-      ScopeGroup& scope = scopeGroup(scope_name, scope_version);
-      wire::appendLengthDelimited(f::kSpans, span_, scope.spans);
+      writeSpan(batch, span);
       ++spans_in_group;
     }
     const Process* process = groups[g];

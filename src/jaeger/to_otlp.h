@@ -28,8 +28,8 @@ class OtlpTranslator {
     std::string spans;  // encoded ScopeSpans.spans fields
   };
   void writeResource(const Batch& batch, const Process* process, std::string& out);
-  void writeSpan(const Batch& batch, const Span& span, std::string& out,
-                 std::string_view& scope_name, std::string_view& scope_version);
+  // Appends the span to its scope group's buffer.
+  void writeSpan(const Batch& batch, const Span& span);
   ScopeGroup& scopeGroup(std::string_view name, std::string_view version);
 
   size_t invalid_spans_ = 0;
