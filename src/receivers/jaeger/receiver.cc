@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/endpoint.h"
+#include "common/grpc_server_config.h"
 #include "common/grpc_tls_listener.h"
 #include "common/http_server.h"
 #include "common/http_server_config.h"
@@ -28,6 +29,7 @@ struct GrpcConfig {
   std::string endpoint = "localhost:14250";
   int64_t max_recv_msg_size_mib = kDefaultMaxMessageMib;
   int64_t max_concurrent_streams = 0;
+  std::vector<std::pair<const char*, int>> channel_args;  // keepalive
   bool include_metadata = false;
   std::optional<common::TlsServerConfig> tls;
   pipeline::ServerAuthRef auth;
@@ -74,6 +76,7 @@ JaegerReceiverConfig parseConfig(config::ConfigNode& node,
         g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
     grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
     grpc.include_metadata = g.getBool("include_metadata", false);
+    grpc.channel_args = common::readGrpcKeepalive(g);
     grpc.tls = common::readTlsServerConfig(g);
     grpc.auth = pipeline::readServerAuthenticator(g, settings);
     g.rejectUnknownKeys();
@@ -231,6 +234,7 @@ class JaegerReceiver final : public pipeline::Receiver {
       builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                  static_cast<int>(cfg.max_concurrent_streams));
     }
+    for (const auto& [name, value] : cfg.channel_args) builder.AddChannelArgument(name, value);
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port == 0) {
       grpc_server_.reset();
