@@ -74,7 +74,7 @@ class JaegerQueryHandler final : public common::HttpHandler {
       return res;
     }
     const std::string_view target = request.target();
-    const bool is_api = target.starts_with("/api/");
+    const bool is_api = target.starts_with("/api/") || target.starts_with("/zipkin/api/");
     // A server span per request when otlpd traces itself, continuing the caller's trace
     // (W3C traceparent). UI files share one name: their paths are not a useful dimension.
     const std::string_view path = target.substr(0, target.find_first_of("?#"));

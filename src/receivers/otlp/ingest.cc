@@ -85,6 +85,8 @@ std::string_view transportName(Transport transport) {
       return "grpc";
     case Transport::kHttp:
       return "http";
+    case Transport::kEmbedded:
+      return "embedded";
     case Transport::kUdp:
       return "udp";
   }
@@ -249,13 +251,10 @@ ExportOutcome Ingestor::exportRequest(
   pb::WireSummary wire_summary;
   // The wire view: a valid protobuf request is taken as it is, its bytes kept and decoded only
   // if a consumer reads them.
-  if (protobuf_body && vouched_items) {
-    wire_summary.verdict = pb::WireVerdict::kValid;
-    wire_summary.items = *vouched_items;
-  }
+  if (protobuf_body && vouched_items) wire_summary.items = *vouched_items;
   const bool as_wire =
-      protobuf_body &&
-      (vouched_items || inspectWire(signal, protobuf_body->bytes, &wire_summary).valid());
+      protobuf_body && (vouched_items.has_value() ||
+                        inspectWire(signal, protobuf_body->bytes, &wire_summary).valid());
   pipeline::Batch batch =
       as_wire ? pipeline::Batch::fromWire(signal, *std::move(protobuf_body), wire_summary.items)
               : pipeline::Batch::create(signal);

@@ -20,9 +20,10 @@
 
 namespace otlpd::receivers::otlp {
 
-// kUdp: the jaeger receiver's agent ports, which share this ingest path.
-enum class Transport { kGrpc = 0, kHttp = 1, kUdp = 2 };
-inline constexpr int kTransports = 3;
+// kEmbedded: the `embedded` receiver, whose requests come from the process itself (library API).
+// kUdp: the jaeger receiver's agent ports.
+enum class Transport { kGrpc = 0, kHttp = 1, kEmbedded = 2, kUdp = 3 };
+inline constexpr size_t kTransportCount = 4;
 enum class Encoding { kProtobuf, kJson };
 
 struct ExportOutcome {
@@ -58,8 +59,9 @@ class Ingestor {
   // `admitted` is what admit() reserved before reading, if the transport called it.
   // `protobuf_body`, for protobuf requests, is the request's bytes (what `decode` parses): when
   // the wire view finds it valid, the batch takes the bytes as they are and nothing is decoded.
-  // `vouched_items`: the caller wrote `protobuf_body` itself and checked what the wire view checks
-  // (a translation from another format); it holds that many items and is not inspected again.
+  // `vouched_items`: the caller wrote `protobuf_body` itself from another format and vouches that
+  // the wire view would find it valid with that many items (the zipkin receiver; its tests hold
+  // its encoder to that), so the walk is skipped.
   ExportOutcome exportRequest(
       pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
       absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
@@ -107,12 +109,12 @@ class Ingestor {
 
   std::string id_;
   pipeline::SignalConsumers next_;
-  std::array<std::array<Counters, 3>, kTransports> counters_{};  // [transport][signal]
-  std::array<common::Counter*, kTransports> malformed_{};
-  std::array<common::Counter*, kTransports> unauthenticated_{};
-  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, kTransports> authenticators_{};
+  std::array<std::array<Counters, 3>, kTransportCount> counters_{};  // [transport][signal]
+  std::array<common::Counter*, kTransportCount> malformed_{};
+  std::array<common::Counter*, kTransportCount> unauthenticated_{};
+  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, kTransportCount> authenticators_{};
   std::atomic<int64_t> last_auth_warning_ns_{0};
-  std::array<common::Counter*, kTransports> refused_for_memory_{};
+  std::array<common::Counter*, kTransportCount> refused_for_memory_{};
   pipeline::MemoryBudget* memory_;
   std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
   std::atomic<int64_t> last_warning_ns_{0};
