@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "common/compression.h"
 #include "common/strings.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::receivers::jaeger {
 namespace {
@@ -186,8 +187,20 @@ common::HttpResponse ThriftHttpHandler::post(
     }
     for (const auto& [name, value] : *auth) metadata->addAuth(name, value);
   }
+  // A server span when otlpd traces itself, continuing the client's trace (W3C traceparent).
+  auto span = selftrace::Tracer::installed() == nullptr ||
+                      request.find(selftrace::ScopedSpan::kSelfTelemetryHeader) != request.end()
+                  ? selftrace::ScopedSpan::none()
+                  : selftrace::ScopedSpan::server("ingest traces", [&](std::string_view name) {
+                      return findHeader(request, name);
+                    });
   ExportOutcome outcome =
       ingestBatch(*ingestor_, Transport::kHttp, batch, std::move(admitted), std::move(metadata));
+  if (span.recording()) {
+    span.setAttribute("otlpd.transport", std::string("jaeger.thrift_http"));
+    span.setAttribute("otlpd.items", static_cast<int64_t>(outcome.accepted_items));
+    if (outcome.kind != ExportOutcome::Kind::kOk) span.setError(outcome.message);
+  }
   switch (outcome.kind) {
     case ExportOutcome::Kind::kOk: {
       common::HttpResponse r = common::makeResponse(request, http::status::accepted, "", "");
