@@ -1,4 +1,4 @@
-// jaeger.thrift's structs (written from Jaeger's published IDL, docs/INTEROP-jaeger.md) read
+// jaeger.thrift's structs (written from Jaeger's published IDL, docs/INTEROP.md ("Jaeger")) read
 // into the flat model. Required fields are required, as Thrift's generated readers require them;
 // fields of unknown id or of another type than the IDL's are skipped, as they skip them.
 #include "common/strings.h"

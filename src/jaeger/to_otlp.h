@@ -1,7 +1,7 @@
 // Jaeger → OTLP, the translation the OpenTelemetry Collector's Jaeger receiver makes (and the
 // OpenTelemetry specification's Jaeger mapping read backwards), written straight into the bytes
 // of an ExportTraceServiceRequest: no protobuf objects, so the receiver hands the pipeline a wire
-// batch. docs/INTEROP-jaeger.md lists what maps to what. Pure.
+// batch. docs/INTEROP.md ("Jaeger") lists what maps to what. Pure.
 #pragma once
 
 #include <string>
