@@ -13,3 +13,10 @@ echo
 echo "end-to-end scenarios (SAT_DURATION, FIXED_DURATION, SCENARIOS to change)"
 scripts/e2e_scenarios.sh "$build_dir"
 scripts/query_bench.sh "$build_dir"
+
+# --- otlpd as a library (docs/LIBRARY.md): the Python side; the C++ side is BM_Library* above.
+if [[ -e "$build_dir/python/otlpd/__init__.py" ]]; then
+  echo
+  echo "library from Python"
+  PYTHONPATH="$build_dir/python" /usr/bin/python3 python/bench/bench_library.py 2>/dev/null
+fi

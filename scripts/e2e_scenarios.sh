@@ -43,6 +43,7 @@ all_scenarios=(
   "traces-grpc-otlp_grpc-persistent-gzip traces grpc none fwd-gzip-persistent"
   "traces-http_proto-nop traces http/protobuf none nop"
   "traces-http_json-nop traces http/json none nop"
+  "traces-zipkin_json-nop traces zipkin/json none nop"
   "traces-grpc-gzip_in-nop traces grpc gzip nop"
   "traces-http_proto-zstd_in-nop traces http/protobuf zstd nop"
   "traces-grpc-processors-nop traces grpc none processors"
@@ -160,6 +161,7 @@ receivers:
     protocols:
       grpc: { endpoint: "127.0.0.1:0" }
       http: { endpoint: "127.0.0.1:0" }
+$([[ $protocol == zipkin/json ]] && echo '  zipkin: { endpoint: "127.0.0.1:0" }')
 processors:
 ${5:-  {\}}
 exporters:
@@ -167,7 +169,7 @@ $3
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" }, logs: { level: warn } }
   pipelines:
-    $2: { receivers: [otlp], processors: [${6:-}], exporters: [$4] }
+    $2: { receivers: [otlp$([[ $protocol == zipkin/json ]] && echo ", zipkin")], processors: [${6:-}], exporters: [$4] }
 YAML
 }
 
@@ -226,6 +228,8 @@ run_scenario() {
   metrics_ep=$(ready_value "$dir/a" 'telemetry\.metrics')
   if [[ "$protocol" == grpc ]]; then
     endpoint=$(ready_value "$dir/a" 'otlp\.grpc')
+  elif [[ "$protocol" == zipkin/json ]]; then
+    endpoint="http://$(ready_value "$dir/a" 'zipkin\.http')"
   else
     endpoint="http://$(ready_value "$dir/a" 'otlp\.http')"
   fi

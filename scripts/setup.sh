@@ -15,6 +15,7 @@ packages=(
   chromium fonts-dejavu-core
   nginx
   libsnappy-dev prometheus
+  python3-dev python3-pybind11 python3-numpy python3-pytest cargo rustc
 )
 
 missing=()

@@ -87,7 +87,9 @@ class HttpSender final : public Sender {
       : options_(o),
         target_(std::move(target)),
         endpoints_(std::move(endpoints)),
-        path_(strCat(target_.path_prefix, "/v1/", pipeline::signalName(o.signal))),
+        path_(o.protocol == Protocol::kZipkinJson
+                  ? strCat(target_.path_prefix, "/api/v2/spans")
+                  : strCat(target_.path_prefix, "/v1/", pipeline::signalName(o.signal))),
         host_header_(strCat(target_.host, ":", target_.port)),
         work_(asio::make_work_guard(ioc_)),
         thread_([this] { ioc_.run(); }) {}
@@ -146,8 +148,9 @@ void Connection::start(const EncodedRequest& request, std::function<void(SendRes
   request_.target(owner_.path());
   request_.version(11);
   request_.set(http::field::host, owner_.hostHeader());
-  request_.set(http::field::content_type,
-               o.protocol == Protocol::kHttpJson ? "application/json" : "application/x-protobuf");
+  request_.set(http::field::content_type, o.protocol == Protocol::kHttpProtobuf
+                                              ? "application/x-protobuf"
+                                              : "application/json");
   if (o.compression != common::Compression::kNone) {
     request_.set(http::field::content_encoding, common::compressionName(o.compression));
   }
@@ -183,7 +186,10 @@ void Connection::onRead(beast::error_code ec) {
   r.answered = true;
   const int status = static_cast<int>(res.result_int());
   r.outcome = classifyHttpStatus(status);
-  if (r.outcome == Outcome::kAcknowledged) {
+  // Zipkin answers 202 with no body: nothing to read.
+  if (r.outcome == Outcome::kAcknowledged && owner_.options().protocol == Protocol::kZipkinJson) {
+    // acknowledged as it is
+  } else if (r.outcome == Outcome::kAcknowledged) {
     auto rejected = rejectedItems(owner_.options().signal,
                                   owner_.options().protocol == Protocol::kHttpJson, res.body());
     if (rejected.ok()) {

@@ -84,9 +84,10 @@ int runLoadgen(const CommandOptions& o) {
     run_options.duration = absl::ToChronoNanoseconds(*d);
   }
 
-  const std::string endpoint = !o.endpoint.empty()            ? o.endpoint
-                               : *protocol == Protocol::kGrpc ? "localhost:4317"
-                                                              : "http://localhost:4318";
+  const std::string endpoint = !o.endpoint.empty()                  ? o.endpoint
+                               : *protocol == Protocol::kGrpc       ? "localhost:4317"
+                               : *protocol == Protocol::kZipkinJson ? "http://localhost:9411"
+                                                                    : "http://localhost:4318";
   RequestSetOptions request_options;
   request_options.signal = *signal;
   request_options.shape = *shape;
@@ -170,8 +171,9 @@ void registerLoadgenCommand(CLI::App& app) {
   cmd->add_option("--signal", o->signal, "traces | metrics | logs")
       ->check(CLI::IsMember({"traces", "metrics", "logs"}))
       ->capture_default_str();
-  cmd->add_option("--protocol", o->protocol, "grpc | http/protobuf | http/json")
-      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json"}))
+  cmd->add_option("--protocol", o->protocol,
+                  "grpc | http/protobuf | http/json | zipkin/json (traces to /api/v2/spans)")
+      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json", "zipkin/json"}))
       ->capture_default_str();
   cmd->add_option("--endpoint", o->endpoint,
                   "host:port for grpc (default localhost:4317); http://host:port[/prefix] for "

@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
+#include "zipkin/from_otlp.h"
 
 namespace otlpd::loadgen {
 namespace {
@@ -301,6 +302,11 @@ absl::StatusOr<EncodedRequest> encode(const RequestSetOptions& o, size_t items, 
   r.items = items;
   if (o.protocol == Protocol::kHttpJson) {
     r.body = otlp::toOtlpJson(*message);
+  } else if (o.protocol == Protocol::kZipkinJson) {
+    if (o.signal != Signal::kTraces)
+      return absl::InvalidArgumentError("zipkin/json sends traces only");
+    r.body = zipkin::toZipkinJson(static_cast<const otlp::TracesRequest&>(*message),
+                                  zipkin::FromOtlpOptions());
   } else if (!message->SerializeToString(&r.body)) {
     return absl::InternalError("cannot serialise a generated request");
   }
@@ -323,12 +329,15 @@ std::string_view protocolName(Protocol p) {
       return "http/protobuf";
     case Protocol::kHttpJson:
       return "http/json";
+    case Protocol::kZipkinJson:
+      return "zipkin/json";
   }
   return "?";
 }
 
 std::optional<Protocol> parseProtocol(std::string_view name) {
-  for (Protocol p : {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
+  for (Protocol p :
+       {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson, Protocol::kZipkinJson}) {
     if (protocolName(p) == name) return p;
   }
   return std::nullopt;

@@ -19,7 +19,8 @@
 
 namespace otlpd::loadgen {
 
-enum class Protocol { kGrpc, kHttpProtobuf, kHttpJson };
+// kZipkinJson: traces as Zipkin v2 JSON to a zipkin receiver's /api/v2/spans.
+enum class Protocol { kGrpc, kHttpProtobuf, kHttpJson, kZipkinJson };
 
 // "grpc", "http/protobuf", "http/json": the OTEL_EXPORTER_OTLP_PROTOCOL spellings.
 std::string_view protocolName(Protocol p);

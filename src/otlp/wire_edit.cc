@@ -1,6 +1,7 @@
 #include "otlp/wire_edit.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -241,6 +242,34 @@ wire::Stop MessageEdit::open(std::string_view bytes, uint32_t attributes_field) 
       p += length + 2;
       continue;
     }
+    // Then one-byte varints (a span's kind), fixed64 (its times) and fixed32 with a one-byte tag.
+    if (tag < 0x80 && tag >= 8) {
+      const auto type = static_cast<wire::WireType>(tag & 7);
+      size_t size = 0;
+      uint64_t value = 0;
+      if (type == wire::kVarint && end - p >= 2 && static_cast<uint8_t>(p[1]) < 0x80) {
+        size = 2;
+        value = static_cast<uint8_t>(p[1]);
+      } else if (type == wire::kFixed64 && end - p >= 9) {
+        size = 9;
+        std::memcpy(&value, p + 1, 8);
+      } else if (type == wire::kFixed32 && end - p >= 5) {
+        uint32_t v32;
+        std::memcpy(&v32, p + 1, 4);
+        size = 5;
+        value = v32;
+      }
+      if (size != 0) {
+        RawField& f = nextField();
+        f.number = tag >> 3;
+        f.type = type;
+        f.value = value;
+        f.bytes = {};
+        f.raw = std::string_view(p, size);
+        p += size;
+        continue;
+      }
+    }
     Reader reader(std::string_view(p, static_cast<size_t>(end - p)));
     Field field;
     if (Stop s = reader.next(field); s != Stop::kNone) {
@@ -476,92 +505,138 @@ MetricType metricTypeOf(const MessageEdit& metric) {
 
 namespace {
 
-// The output as a list of pieces: slices of the input (unchanged bytes, adjacent ones merged) and
-// of a scratch buffer (re-encoded messages, and the tag + length of every container whose length
-// is known only once its children are written). Assembled with one copy at the end.
-class PieceWriter {
+// The output, written once: while nothing differs from the input it is only a position in the
+// input (a request no editor changes costs no copy); at the first difference the input up to there
+// is copied, and from then on unchanged bytes are appended and changed messages encoded straight
+// into the one output buffer. A container (resource, scope) is written before its length is known:
+// its length field gets the size the input's length took, and is fixed once the container closes
+// (moving its content only in the rare case that the size needs another number of bytes).
+class OutputWriter {
  public:
-  explicit PieceWriter(std::string_view input) : input_(input) {
-    // Edited messages are about as large as the input: no regrowth (and copy) while writing.
-    scratch_.reserve(input.size() + 4096);
-    pieces_.reserve(256);
-  }
+  explicit OutputWriter(std::string_view input) : input_(input), cursor_(input.data()) {}
 
   void copy(std::string_view slice) {
-    const size_t offset = static_cast<size_t>(slice.data() - input_.data());
-    if (!pieces_.empty()) {
-      Piece& last = pieces_.back();
-      if (!last.scratch && last.offset + last.size == offset) {
-        last.size += slice.size();
-        total_ += slice.size();
+    if (!materialized_) {
+      if (slice.data() == cursor_) {
+        cursor_ += slice.size();
         return;
       }
+      materialize();
     }
-    pieces_.push_back(Piece{false, offset, slice.size()});
-    total_ += slice.size();
+    out_.append(slice);
   }
 
   // A length-delimited field whose content is `message` encoded.
   void message(uint32_t field, const MessageEdit& message) {
-    const size_t start = scratch_.size();
-    message.encode(scratch_);
-    const size_t size = scratch_.size() - start;
-    const size_t header = scratch_.size();
-    wire::appendTag(field, wire::kLengthDelimited, scratch_);
-    wire::appendVarint(size, scratch_);
-    pushScratch(header, scratch_.size() - header);
-    pushScratch(start, size);
+    if (!materialized_) materialize();
+    wire::appendTag(field, wire::kLengthDelimited, out_);
+    const size_t length_at = out_.size();
+    const size_t reserved = wire::varintSize(message.bytes().size());
+    out_.append(reserved, '\0');
+    message.encode(out_);
+    fixLength(length_at, reserved);
   }
 
   struct Container {
-    size_t piece;
-    size_t total_before;
-    uint32_t field;
+    size_t index;  // in open_
   };
-  Container open(uint32_t field) {
-    pieces_.push_back(Piece{true, 0, 0});  // the header, once the length is known
-    return Container{pieces_.size() - 1, total_, field};
+  // Opens the length-delimited field `raw` (tag and length included) whose content is `content`:
+  // what follows until close() is written inside it.
+  Container open(uint32_t field, std::string_view raw, std::string_view content) {
+    OpenContainer c;
+    c.field = field;
+    c.header_begin = raw.data();
+    c.content_begin = content.data();
+    c.content_end = content.data() + content.size();
+    c.reserved = wire::varintSize(content.size());
+    if (!materialized_ && raw.data() == cursor_) {
+      cursor_ = content.data();
+    } else {
+      if (!materialized_) materialize();
+      writeHeader(c);
+    }
+    open_.push_back(c);
+    return Container{open_.size() - 1};
   }
   void close(const Container& c) {
-    const size_t size = total_ - c.total_before;
-    const size_t header = scratch_.size();
-    wire::appendTag(c.field, wire::kLengthDelimited, scratch_);
-    wire::appendVarint(size, scratch_);
-    pieces_[c.piece] = Piece{true, header, scratch_.size() - header};
-    total_ += scratch_.size() - header;
+    const OpenContainer& open = open_[c.index];
+    if (!materialized_ && cursor_ == open.content_end) {
+      open_.pop_back();  // as it was in the input
+      return;
+    }
+    if (!materialized_) materialize();
+    fixLength(open.length_at, open.reserved);
+    open_.pop_back();
   }
   // Forgets the container and everything written inside it.
   void discard(const Container& c) {
-    pieces_.resize(c.piece);
-    total_ = c.total_before;
+    if (!materialized_) materialize();
+    out_.resize(open_[c.index].header_at);
+    open_.pop_back();
   }
 
-  std::string assemble() const {
-    // reserve + append: resize() would zero the whole buffer before it is overwritten.
-    std::string out;
-    out.reserve(total_);
-    for (const Piece& piece : pieces_) {
-      const char* src = (piece.scratch ? scratch_.data() : input_.data()) + piece.offset;
-      out.append(src, piece.size);
-    }
-    return out;
+  std::string take() {
+    if (!materialized_) materialize();
+    return std::move(out_);
   }
 
  private:
-  struct Piece {
-    bool scratch;
-    size_t offset;
-    size_t size;
+  struct OpenContainer {
+    uint32_t field;
+    const char* header_begin;  // in the input
+    const char* content_begin;
+    const char* content_end;
+    size_t reserved;       // bytes set aside for the length
+    size_t header_at = 0;  // in out_, once written
+    size_t length_at = 0;
   };
-  void pushScratch(size_t offset, size_t size) {
-    pieces_.push_back(Piece{true, offset, size});
-    total_ += size;
+
+  void writeHeader(OpenContainer& c) {
+    c.header_at = out_.size();
+    wire::appendTag(c.field, wire::kLengthDelimited, out_);
+    c.length_at = out_.size();
+    out_.append(c.reserved, '\0');
+  }
+
+  // From here on the output is written: the input up to the cursor, with the headers of the
+  // containers open at this point (their lengths fixed when they close).
+  void materialize() {
+    materialized_ = true;
+    // Edits change sizes by a little (hashes, added attributes): room for that, so the buffer
+    // is seldom moved while being written.
+    out_.reserve(input_.size() + input_.size() / 8 + 4096);
+    const char* from = input_.data();
+    for (OpenContainer& c : open_) {
+      out_.append(from, static_cast<size_t>(c.header_begin - from));
+      writeHeader(c);
+      from = c.content_begin;
+    }
+    out_.append(from, static_cast<size_t>(cursor_ - from));
+  }
+
+  // Writes the length of the content that follows the `reserved` bytes at `length_at`.
+  void fixLength(size_t length_at, size_t reserved) {
+    const size_t size = out_.size() - length_at - reserved;
+    const size_t needed = wire::varintSize(size);
+    if (needed > reserved) {
+      out_.insert(length_at, needed - reserved, '\0');
+    } else if (needed < reserved) {
+      out_.erase(length_at, reserved - needed);
+    }
+    uint64_t v = size;
+    char* p = out_.data() + length_at;
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p = static_cast<char>(v);
   }
 
   std::string_view input_;
-  std::string scratch_;
-  std::vector<Piece> pieces_;
-  size_t total_ = 0;
+  const char* cursor_;  // while not materialized: the input before it is the output so far
+  bool materialized_ = false;
+  std::string out_;
+  std::vector<OpenContainer> open_;
 };
 
 absl::Status malformed(std::string_view what) {
@@ -697,7 +772,7 @@ class Rewriter {
     result.dropped = dropped_;
     result.items = known_items_ ? (*known_items_ > dropped_ ? *known_items_ - dropped_ : 0) : kept_;
     result.dropped_by_editor = std::move(dropped_by_);
-    if (changed_) result.bytes = out_.assemble();
+    if (changed_) result.bytes = out_.take();
     return result;
   }
 
@@ -742,7 +817,7 @@ class Rewriter {
       if (counting()) kept_ += countResourceItems(signal_, content);
       return absl::OkStatus();
     }
-    const auto container = out_.open(1);
+    const auto container = out_.open(1, raw, content);
     bool had_items = false;
     bool kept_any = false;
     bool resource_written = false;
@@ -812,7 +887,7 @@ class Rewriter {
       had_items = kept_any = true;
       return absl::OkStatus();
     }
-    const auto container = out_.open(2);
+    const auto container = out_.open(2, raw, content);
     bool scope_written = false;
     Reader reader(content);
     Field f;
@@ -896,7 +971,7 @@ class Rewriter {
   const std::vector<Editor*>& editors_;
   std::vector<EditDepth> depths_;
   EditDepth depth_ = EditDepth::kResource;
-  PieceWriter out_;
+  OutputWriter out_;
   std::optional<size_t> known_items_;
   MessageEdit resource_;
   MessageEdit scope_;

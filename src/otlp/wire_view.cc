@@ -179,6 +179,19 @@ Stop walkAnyValue(std::string_view bytes, int depth) {
 
 Stop walkKeyValue(std::string_view bytes, int depth) {
   if (depth > kMaxDepth) return Stop::kUnusual;
+  // What every SDK writes: the key (field 1) then the value (field 2), each under 128 bytes.
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  if (n >= 4 && p[0] == 0x0A && p[1] < 0x80 && size_t{2} + p[1] + 2 <= n) {
+    const size_t key_end = size_t{2} + p[1];
+    if (p[key_end] == 0x12 && p[key_end + 1] < 0x80 && key_end + 2 + p[key_end + 1] == n) {
+      Field key;
+      key.type = wire::kLengthDelimited;
+      key.bytes = bytes.substr(2, p[1]);
+      OTLPD_WIRE_TRY(checkString(key));
+      return walkAnyValue(bytes.substr(key_end + 2), depth + 1);
+    }
+  }
   return walkFields(bytes, [depth](const Field& f) {
     switch (f.number) {
       case 1:

@@ -16,9 +16,28 @@ Value anyValue(std::string_view encoded) {
   if (encoded.empty()) return Value();
   otlp::wire::Reader r(encoded);
   otlp::wire::Field field;
-  if (r.next(field) == otlp::wire::Stop::kNone && r.done() && field.number == 1 &&
-      field.type == otlp::wire::kLengthDelimited) {
-    return Value::ofStringView(field.bytes);
+  if (r.next(field) == otlp::wire::Stop::kNone && r.done()) {
+    // One member and nothing else, as SDKs write it: the scalars need no otlp::Value either.
+    switch (field.number) {
+      case 1:
+        if (field.type == otlp::wire::kLengthDelimited) return Value::ofStringView(field.bytes);
+        break;
+      case 2:
+        if (field.type == otlp::wire::kVarint) return Value::ofBool(field.value != 0);
+        break;
+      case 3:
+        if (field.type == otlp::wire::kVarint) {
+          return Value::ofInt(static_cast<int64_t>(field.value));
+        }
+        break;
+      case 4:
+        if (field.type == otlp::wire::kFixed64) {
+          return Value::ofDouble(std::bit_cast<double>(field.value));
+        }
+        break;
+      default:
+        break;
+    }
   }
   otlp::Value v;
   if (!otlp::decodeValue(encoded, v)) return Value();

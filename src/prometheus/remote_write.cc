@@ -118,21 +118,32 @@ std::vector<std::vector<Chunk>> packRequests(const std::vector<Series>& series, 
 }
 
 std::string encodeRequest(const std::vector<Series>& series, const std::vector<Chunk>& chunks) {
+  std::string out;
+  encodeRequest(series, chunks, out);
+  return out;
+}
+
+void encodeRequest(const std::vector<Series>& series, const std::vector<Chunk>& chunks,
+                   std::string& out) {
   size_t total = 0;
   for (const Chunk& c : chunks) total += chunkBytes(series, c);
-  std::string out;
+  out.clear();
   out.reserve(total);
   for (const Chunk& c : chunks) appendChunk(series, c, out);
-  return out;
 }
 
 std::string snappyCompress(std::string_view raw) {
   std::string out;
+  snappyCompress(raw, out);
+  return out;
+}
+
+void snappyCompress(std::string_view raw, std::string& out) {
+  // resize() zeroes only what the buffer did not hold before: a reused buffer costs no memset.
   out.resize(snappy::MaxCompressedLength(raw.size()));
   size_t length = 0;
   snappy::RawCompress(raw.data(), raw.size(), out.data(), &length);
   out.resize(length);
-  return out;
 }
 
 absl::StatusOr<std::string> snappyUncompress(std::string_view compressed, size_t max_bytes) {

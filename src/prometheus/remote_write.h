@@ -57,9 +57,14 @@ std::vector<std::vector<Chunk>> packRequests(const std::vector<Series>& series, 
 
 // The encoded (uncompressed) WriteRequest of these chunks.
 std::string encodeRequest(const std::vector<Series>& series, const std::vector<Chunk>& chunks);
+// The same into `out` (replaced), whose buffer a sender reuses from request to request.
+void encodeRequest(const std::vector<Series>& series, const std::vector<Chunk>& chunks,
+                   std::string& out);
 
 // Snappy block format (what remote write uses; not the framed format).
 std::string snappyCompress(std::string_view raw);
+// The same into `out` (replaced), whose buffer a sender reuses.
+void snappyCompress(std::string_view raw, std::string& out);
 // Refuses input that would inflate beyond `max_bytes`.
 absl::StatusOr<std::string> snappyUncompress(std::string_view compressed, size_t max_bytes);
 

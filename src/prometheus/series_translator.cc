@@ -44,8 +44,18 @@ SeriesTranslator::SeriesTranslator(SeriesOptions options)
     : options_(std::move(options)), builder_(options_.labels) {}
 
 void SeriesTranslator::clear() {
-  index_.clear();
-  series_.clear();
+  if (series_.size() > kSeriesKeptAnyway && series_.size() > 2 * active_.size()) {
+    std::vector<Series> kept;
+    kept.reserve(active_.size());
+    for (uint32_t i : active_) kept.push_back(std::move(series_[i]));
+    series_ = std::move(kept);
+    index_.clear();
+    for (uint32_t i = 0; i < series_.size(); ++i) index_.emplace(series_[i].encoded_labels, i);
+    for (Series& s : series_) s.samples.clear();
+  } else {
+    for (uint32_t i : active_) series_[i].samples.clear();
+  }
+  active_.clear();
   samples_ = 0;
   unsupported_ = 0;
 }
@@ -59,7 +69,8 @@ absl::Status SeriesTranslator::add(std::string_view request) {
 }
 
 void SeriesTranslator::finish() {
-  for (Series& s : series_) {
+  for (uint32_t i : active_) {
+    Series& s = series_[i];
     if (!std::is_sorted(s.samples.begin(), s.samples.end(), [](const Sample& a, const Sample& b) {
           return a.timestamp_ms < b.timestamp_ms;
         })) {
@@ -75,7 +86,9 @@ void SeriesTranslator::flushTargetInfo() {
     std::string labels = std::move(target_info_labels_);
     auto [it, inserted] = index_.try_emplace(labels, static_cast<uint32_t>(series_.size()));
     if (inserted) series_.push_back(Series{std::move(labels), {}});
-    series_[it->second].samples.push_back({1.0, resource_latest_ms_});
+    Series& series = series_[it->second];
+    if (series.samples.empty()) active_.push_back(it->second);
+    series.samples.push_back({1.0, resource_latest_ms_});
     ++samples_;
   }
   target_info_labels_.clear();
@@ -184,7 +197,9 @@ void SeriesTranslator::addSample(std::string_view name, const Label* extra, doub
     it = index_.emplace(key_, static_cast<uint32_t>(series_.size())).first;
     series_.push_back(Series{key_, {}});
   }
-  series_[it->second].samples.push_back({value, timestamp_ms});
+  Series& series = series_[it->second];
+  if (series.samples.empty()) active_.push_back(it->second);
+  series.samples.push_back({value, timestamp_ms});
   ++samples_;
   if (!resource_has_samples_ || timestamp_ms > resource_latest_ms_) {
     resource_latest_ms_ = timestamp_ms;

@@ -41,10 +41,15 @@ class SeriesTranslator final : private MetricsVisitor {
   // Sorts each series' samples by timestamp (a stable sort: equal timestamps keep their order).
   void finish();
 
+  // Every series known to this translator: those of the requests added since clear() have
+  // samples, the others (kept from earlier batches so that their labels are not built, hashed
+  // into the index and allocated again) have none, and remote_write::packRequests skips them.
   const std::vector<remote_write::Series>& series() const { return series_; }
   size_t sampleCount() const { return samples_; }
   // Points that remote write cannot carry (delta sums and histograms, as the Collector drops).
   size_t unsupportedPoints() const { return unsupported_; }
+  // Forgets the samples (keeping the series of the last batch for the next one, and dropping
+  // the others once they outnumber those).
   void clear();
 
  private:
@@ -81,8 +86,12 @@ class SeriesTranslator final : private MetricsVisitor {
   int64_t resource_latest_ms_ = 0;
   bool resource_has_samples_ = false;
 
+  // Series kept when they exceed this and twice those of the last batch: the ones that batch
+  // did not have are dropped.
+  static constexpr size_t kSeriesKeptAnyway = 1024;
   absl::flat_hash_map<std::string, uint32_t> index_;
   std::vector<remote_write::Series> series_;
+  std::vector<uint32_t> active_;  // series with samples since clear(), in first-sample order
   size_t samples_ = 0;
   size_t unsupported_ = 0;
 };

@@ -94,6 +94,7 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
   };
   std::string_view rest;
 
+  if (under("/zipkin/api/v2/", rest)) return zipkin_.handle(rest, query, now_us);
   if (under("/api/otlpd/", rest)) {
     if (rest == "trace-summaries") return traceSummaries(query, now_us);
     if (rest == "logs") return logs(query, now_us);

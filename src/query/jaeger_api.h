@@ -17,6 +17,7 @@
 #include "query/params.h"
 #include "query/rollup_queries.h"
 #include "query/store_queries.h"
+#include "query/zipkin_api.h"
 
 namespace otlpd::query {
 
@@ -88,6 +89,7 @@ class JaegerApi {
 
   JaegerApiOptions options_;
   StoreQueries store_;
+  ZipkinApi zipkin_{options_, store_};  // /zipkin/api/v2/...
 };
 
 }  // namespace otlpd::query

@@ -12,6 +12,7 @@
 #include "exporters/prometheus/prometheus_exporter.h"
 #include "exporters/prometheusremotewrite/remote_write_exporter.h"
 #include "exporters/store/store_exporter.h"
+#include "exporters/zipkin/zipkin_exporter.h"
 #include "extensions/basicauth/basicauth.h"
 #include "extensions/bearertokenauth/bearertokenauth.h"
 #include "extensions/health_check/health_check.h"
@@ -27,14 +28,18 @@
 #include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
+#include "receivers/jaeger/factory.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/prometheus/factory.h"
+#include "receivers/zipkin/factory.h"
 
 namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(receivers::jaeger::makeJaegerReceiverFactory());
   registry.add(receivers::prometheus::makePrometheusReceiverFactory());
+  registry.add(receivers::zipkin::makeZipkinReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());
@@ -52,6 +57,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(exporters::otlp_grpc::makeOtlpGrpcExporterFactory());
   registry.add(exporters::otlp_http::makeOtlpHttpExporterFactory());
   registry.add(exporters::store::makeStoreExporterFactory());
+  registry.add(exporters::zipkin::makeZipkinExporterFactory());
   registry.add(exporters::loadbalancing::makeLoadBalancingExporterFactory());
   registry.add(exporters::prometheus::makePrometheusExporterFactory());
   registry.add(exporters::prometheusremotewrite::makePrometheusRemoteWriteExporterFactory());

@@ -11,12 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/strings.h"
-#include "config/loader.h"
+#include "library/components.h"
 #include "loadgen/loadgen_command.h"
-#include "server/builtin_components.h"
-#include "server/default_config.h"
+#include "otlpd/collector.h"
 #include "server/dlq_command.h"
-#include "server/service.h"
 
 namespace {
 
@@ -38,59 +36,15 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options) {
                  "--set receivers.otlp.protocols.grpc.endpoint=0.0.0.0:4317");
 }
 
-absl::StatusOr<YAML::Node> loadConfig(const ConfigOptions& options) {
-  auto root = config::loadConfig(options.files, server::kDefaultConfig);
-  if (!root.ok()) return root.status();
-  for (const std::string& set : options.sets) {
-    if (absl::Status s = config::applySet(*root, set); !s.ok()) return s;
-  }
-  if (absl::Status s = config::expandEnv(*root, config::processEnv); !s.ok()) return s;
-  return root;
-}
-
-// Builds the service from the config; prints every config error at once.
-std::unique_ptr<server::Service> buildService(const ConfigOptions& options,
-                                              const pipeline::FactoryRegistry& factories) {
-  auto root = loadConfig(options);
-  if (!root.ok()) {
-    std::cerr << "otlpd: invalid config: " << root.status().message() << "\n";
+// Builds the collector from the config; prints every config error at once.
+std::unique_ptr<Collector> buildCollector(const ConfigOptions& options,
+                                          CollectorOptions collector_options = {}) {
+  auto collector = Collector::fromFiles(options.files, options.sets, std::move(collector_options));
+  if (!collector.ok()) {
+    std::cerr << "otlpd: " << collector.status().message() << "\n";
     return nullptr;
   }
-  config::ConfigErrors errors;
-  auto service = server::Service::build(*root, factories, errors);
-  if (!service) {
-    std::cerr << "otlpd: invalid config (" << errors.size() << " error"
-              << (errors.size() == 1 ? "" : "s") << "):\n";
-    for (const auto& e : errors.all()) std::cerr << "  " << e.toString() << "\n";
-  }
-  return service;
-}
-
-// SIGHUP: re-read the same files and --set values. A config that does not validate, or whose
-// graph fails to start, leaves the running one in place.
-void reloadConfig(server::Service& service, const ConfigOptions& options,
-                  const pipeline::FactoryRegistry& factories) {
-  logging::info("SIGHUP received: reloading config");
-  auto root = loadConfig(options);
-  if (!root.ok()) {
-    logging::error("config reload rejected; keeping the running config",
-                   {{"error", root.status().ToString()}});
-    return;
-  }
-  config::ConfigErrors errors;
-  absl::Status s = service.reload(*root, factories, errors);
-  if (!errors.empty()) {
-    for (const auto& e : errors.all()) {
-      logging::error("config reload rejected; keeping the running config",
-                     {{"error", e.toString()}});
-    }
-    return;
-  }
-  if (!s.ok()) {
-    logging::error("config reload failed", {{"error", s.ToString()}});
-    return;
-  }
-  logging::info("config reloaded");
+  return *std::move(collector);
 }
 
 int serve(const ConfigOptions& options, const std::string& ready_file) {
@@ -104,29 +58,32 @@ int serve(const ConfigOptions& options, const std::string& ready_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  pipeline::FactoryRegistry factories;
-  server::registerBuiltinComponents(factories);
-  std::unique_ptr<server::Service> service = buildService(options, factories);
-  if (!service) return 2;
-  logging::init(service->telemetry().log_level, service->telemetry().log_format);
+  CollectorOptions collector_options;
+  collector_options.ready_file = ready_file;
+  collector_options.configure_logging = true;
+  std::unique_ptr<Collector> collector = buildCollector(options, std::move(collector_options));
+  if (!collector) return 2;
 
-  if (absl::Status s = service->start(ready_file); !s.ok()) {
-    logging::error("otlpd failed to start", {{"error", s.ToString()}});
+  if (Status s = collector->start(); !s.ok()) {
+    logging::error("otlpd failed to start", {{"error", s.message()}});
     return 1;
   }
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      reloadConfig(*service, options, factories);
+      // Re-reads the same files and --set values. A config that does not validate, or whose
+      // graph fails to start, leaves the running one in place (and is logged).
+      logging::info("SIGHUP received: reloading config");
+      (void)collector->reload();
       continue;
     }
     logging::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     break;
   }
-  absl::Status s = service->shutdown();
+  Status s = collector->shutdown(std::chrono::hours(1));
   if (!s.ok()) {
-    logging::error("shutdown finished with an error", {{"error", s.ToString()}});
+    logging::error("shutdown finished with an error", {{"error", s.message()}});
     return 1;
   }
   logging::info("otlpd stopped");
@@ -134,16 +91,14 @@ int serve(const ConfigOptions& options, const std::string& ready_file) {
 }
 
 int validate(const ConfigOptions& options) {
-  pipeline::FactoryRegistry factories;
-  server::registerBuiltinComponents(factories);
-  if (!buildService(options, factories)) return 2;
+  if (!buildCollector(options)) return 2;
   std::cout << "config is valid\n";
   return 0;
 }
 
 int listComponents() {
   pipeline::FactoryRegistry factories;
-  server::registerBuiltinComponents(factories);
+  library::registerComponents(factories, nullptr, nullptr);
   for (const pipeline::Factory* f : factories.all()) {
     std::string signals;
     if (f->kind() == pipeline::ComponentKind::kConnector) {
@@ -230,7 +185,7 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return serve(serve_options, ready_file);
   if (validate_cmd->parsed()) return validate(validate_options);
   if (default_cmd->parsed()) {
-    std::cout << otlpd::server::kDefaultConfig;
+    std::cout << otlpd::Collector::defaultConfig();
     return 0;
   }
   if (components_cmd->parsed()) return listComponents();

@@ -20,6 +20,7 @@
 #include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
+#include "store/table_scan.h"
 
 namespace otlpd::store {
 namespace fs = std::filesystem;
@@ -327,7 +328,7 @@ bool nextRecordBatch(IpcDecoder& dec, const std::string& path, std::string_view 
 
 // scanFile() over the bytes of a file already in memory (or mapped).
 std::string scanBytes(const std::string& path, std::string_view data, const ScanQuery& query,
-                      const std::function<bool(std::string_view)>& on_request, ScanStats& st) {
+                      const TableFunction& on_table, ScanStats& st) {
   const std::string trace_id = traceIdBytes(query);
   const std::vector<std::string> trace_ids = traceIdSet(query);
   const Columns cols = columnsFor(query.signal);
@@ -367,7 +368,6 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   std::string peek_validity, peek_values;
 
   std::vector<uint8_t> selected;
-  std::string out;
   for (const BatchRef& batch : batches) {
     if (batch.max < query.start_unix_nano || batch.min >= query.end_unix_nano) {
       ++st.batches_skipped;
@@ -433,8 +433,18 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     }
     if (matched == 0) continue;
     st.rows_matched += matched;
+    if (!on_table(t, selected)) break;
+  }
+  return "";
+}
+
+// The matching rows of each table as one OTLP export request of the query's signal.
+TableFunction asOtlpRequests(StoredSignal signal,
+                             const std::function<bool(std::string_view)>& on_request) {
+  return [signal, &on_request, out = std::string()](const ColumnTable& t,
+                                                    const std::vector<uint8_t>& selected) mutable {
     out.clear();
-    switch (query.signal) {
+    switch (signal) {
       case StoredSignal::kTraces: {
         otlp::TracesRequest r;
         tracesFromColumns(t, &selected, r);
@@ -454,9 +464,8 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
         break;
       }
     }
-    if (!on_request(out)) break;
-  }
-  return "";
+    return on_request(out);
+  };
 }
 
 // The .arrow files of `signal` under `directory`, oldest first; `ec` says why none could be listed.
@@ -484,7 +493,7 @@ std::string StoreReader::scanFile(const std::string& path, const ScanQuery& quer
   FileBytes file;
   if (std::string err = file.load(path, /*immutable=*/false); !err.empty()) return err;
   ++st.files_scanned;
-  return scanBytes(path, file.bytes(), query, on_request, st);
+  return scanBytes(path, file.bytes(), query, asOtlpRequests(query.signal, on_request), st);
 }
 
 std::string StoreReader::scanOperations(const std::string& path, uint64_t max_scan_bytes,
@@ -568,8 +577,13 @@ std::vector<std::string> StoreReader::files(StoredSignal signal) const {
 std::string StoreReader::scan(const ScanQuery& query,
                               const std::function<bool(std::string_view)>& on_request,
                               ScanStats* stats) const {
+  return scanTables(directory_, query, asOtlpRequests(query.signal, on_request), stats);
+}
+
+std::string scanTables(const std::string& directory, const ScanQuery& query,
+                       const TableFunction& on_table, ScanStats* stats) {
   std::error_code ec;
-  std::vector<std::string> files = listFiles(directory_, query.signal, ec);
+  std::vector<std::string> files = listFiles(directory, query.signal, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
   if (query.newest_first) std::reverse(files.begin(), files.end());
   ScanStats local;
@@ -594,8 +608,8 @@ std::string StoreReader::scan(const ScanQuery& query,
       ++st.files_scanned;
       err = scanBytes(
           f, file.bytes(), query,
-          [&](std::string_view r) {
-            if (!on_request(r)) stop = true;
+          [&](const ColumnTable& t, const std::vector<uint8_t>& selected) {
+            if (!on_table(t, selected)) stop = true;
             return !stop;
           },
           st);

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <thread>
 
 #include "common/http_server.h"
@@ -80,6 +84,37 @@ TEST(OtlpHttpClient, MissingCaFileFailsToCreateTheTlsPool) {
   auto pool =
       ConnectionPool::shared("test-tls", parseHttpUrl("https://127.0.0.1:1").value(), tls, 4);
   EXPECT_FALSE(pool.ok());
+}
+
+// A destination that announces a huge body in the same packet as its header: refused on the
+// announced length, before anything is reserved for it (Beast 1.74 skips its own check then).
+TEST(OtlpHttpClient, AHugeAnnouncedResponseIsRefusedBeforeItsBodyIsHeld) {
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  const int port = acceptor.local_endpoint().port();
+  std::thread server([&] {
+    boost::system::error_code ec;
+    asio::ip::tcp::socket socket(ioc);
+    acceptor.accept(socket, ec);
+    if (ec) return;
+    asio::streambuf request;
+    asio::read_until(socket, request, "\r\n\r\n", ec);
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+        "Content-Length: 200000000000\r\n\r\nfirst bytes of a body that never ends";
+    asio::write(socket, asio::buffer(answer), ec);
+    // Hold the connection until the client gives up on it.
+    char byte;
+    socket.read_some(asio::buffer(&byte, 1), ec);
+  });
+  const HttpUrl url = parseHttpUrl("http://127.0.0.1:" + std::to_string(port) + "/").value();
+  auto pool = ConnectionPool::shared("test-huge-answer", url, {}, 4).value();
+  auto answer = pool->post("/v1/traces", {}, "payload", absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable) << answer.status();
+  EXPECT_NE(answer.status().message().find("body limit"), std::string::npos) << answer.status();
+  EXPECT_EQ(pool->idleConnections(), 0u);
+  server.join();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "otlp/validation.h"
+#include "zipkin/readers.h"
 
 namespace otlpd::loadgen {
 namespace {
@@ -159,11 +160,29 @@ TEST(PayloadsTest, RejectedItemsReadsPartialSuccessInBothEncodings) {
 }
 
 TEST(PayloadsTest, ProtocolAndShapeNamesRoundTrip) {
-  for (Protocol p : {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
+  for (Protocol p :
+       {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson, Protocol::kZipkinJson}) {
     EXPECT_EQ(parseProtocol(protocolName(p)), p);
   }
   EXPECT_EQ(parseShape("minimal"), Shape::kMinimal);
   EXPECT_FALSE(parseProtocol("http").has_value());
+}
+
+// zipkin/json: the realistic spans as a Zipkin v2 JSON list, which the zipkin receiver's reader
+// takes whole; other signals are refused.
+TEST(PayloadsTest, ZipkinJsonCarriesTheSpans) {
+  RequestSetOptions o;
+  o.protocol = Protocol::kZipkinJson;
+  o.batch = 50;
+  o.variants = 1;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok()) << set.status();
+  const std::string& body = set->variants[0].body;
+  zipkin::SpanList spans;
+  ASSERT_TRUE(zipkin::readJsonV2(body, body.size(), spans).ok());
+  EXPECT_EQ(spans.spans.size(), 50u);
+  o.signal = Signal::kLogs;
+  EXPECT_FALSE(buildRequestSet(o).ok());
 }
 
 }  // namespace

@@ -150,6 +150,72 @@ TEST(WireEdit, SpanEditsDropsAndEvents) {
   EXPECT_TRUE(MessageDifferencer::Equals(out, req)) << out.DebugString();
 }
 
+// The output is written once, with each length sized from the input's: edits that make a length
+// need more or fewer bytes (a span growing past 127 bytes, a scope past 16383, a span shrinking
+// under 128), and edits that start late in the request (only the last resource, only its last
+// span dropped) give the same request protobuf would.
+TEST(WireEdit, LengthsThatChangeSizeAndLateEditsEncodeAsProtobufWould) {
+  TracesRequest small;
+  for (int r = 0; r < 3; ++r) {
+    auto* rs = small.add_resource_spans();
+    addString(rs->mutable_resource()->mutable_attributes(), "service.name",
+              std::string{'s', 'v', 'c', static_cast<char>('0' + r)});
+    auto* ss = rs->add_scope_spans();
+    ss->mutable_scope()->set_name("lib");
+    for (int i = 0; i < 3; ++i) {
+      auto* span = ss->add_spans();
+      span->set_name(std::string{'s', static_cast<char>('0' + i)});
+      span->set_kind(pb_trace::Span::SPAN_KIND_INTERNAL);
+      addString(span->mutable_attributes(), "pad", std::string(r == 1 ? 150 : 10, 'p'));
+    }
+  }
+  struct Editor : TracesEditor {
+    std::string mode;
+    EditDepth depth() const override { return EditDepth::kItem; }
+    bool editSpan(const MessageEdit& resource, const MessageEdit&, MessageEdit& span) override {
+      const auto service = resource.attributes().stringValue(0);
+      const auto name = span.lengthDelimited(fields::kSpanName);
+      auto& attrs = span.attributes();
+      if (mode == "grow" && service == "svc0")
+        attrs.put("big", Value::ofString(std::string(200, 'b')));
+      if (mode == "grow-scope" && service == "svc2") {
+        attrs.put("big", Value::ofString(std::string(9000, 'b')));
+      }
+      if (mode == "shrink" && service == "svc1") attrs.clear();
+      if (mode == "drop-last" && service == "svc2" && name == "s2") return false;
+      if (mode == "late" && service == "svc2" && name == "s1") span.setVarint(fields::kSpanKind, 2);
+      return true;
+    }
+  };
+  for (const std::string mode : {"grow", "grow-scope", "shrink", "drop-last", "late"}) {
+    Editor editor;
+    editor.mode = mode;
+    auto result = rewriteTraces(small.SerializeAsString(), editor);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_TRUE(result->changed) << mode;
+    TracesRequest expected = small;
+    for (auto& rs : *expected.mutable_resource_spans()) {
+      const std::string service = rs.resource().attributes(0).value().string_value();
+      auto* spans = rs.mutable_scope_spans(0)->mutable_spans();
+      if (mode == "drop-last" && service == "svc2") spans->DeleteSubrange(2, 1);
+      for (auto& span : *spans) {
+        if (mode == "grow" && service == "svc0")
+          addString(span.mutable_attributes(), "big", std::string(200, 'b'));
+        if (mode == "grow-scope" && service == "svc2") {
+          addString(span.mutable_attributes(), "big", std::string(9000, 'b'));
+        }
+        if (mode == "shrink" && service == "svc1") span.clear_attributes();
+        if (mode == "late" && service == "svc2" && span.name() == "s1") {
+          span.set_kind(pb_trace::Span::SPAN_KIND_SERVER);
+        }
+      }
+    }
+    // Byte for byte: protobuf writes fields in number order, as the input has them here.
+    EXPECT_EQ(result->bytes, expected.SerializeAsString()) << mode;
+    EXPECT_EQ(result->items, mode == "drop-last" ? 8u : 9u) << mode;
+  }
+}
+
 TEST(WireEdit, DroppingEveryItemRemovesScopesAndResources) {
   TracesRequest req = makeTraces();
   struct Editor : TracesEditor {

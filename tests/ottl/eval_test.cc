@@ -42,6 +42,44 @@ TEST(OttlOperators, ComparisonRules) {
   EXPECT_TRUE(s.is(R"(status.code == STATUS_CODE_ERROR)"));
 }
 
+// Scalar attributes are read from their encoded AnyValue without decoding a value object: every
+// kind compares as it does decoded (negative ints, doubles, bools, and a value holding two members,
+// where the last wins as in protobuf).
+TEST(OttlOperators, ScalarAttributesReadFromTheWireCompareAsDecoded) {
+  SpanItem s;
+  auto add = [&](const std::string& key) {
+    auto* kv = s.span.add_attributes();
+    kv->set_key(key);
+    return kv->mutable_value();
+  };
+  add("neg")->set_int_value(-5);
+  add("ratio")->set_double_value(0.25);
+  add("flag")->set_bool_value(true);
+  add("off")->set_bool_value(false);
+  add("empty");
+  // string_value then int_value in one AnyValue: protobuf keeps the last member of a oneof.
+  auto* kv = s.span.add_attributes();
+  kv->set_key("two");
+  std::string any;
+  any += "\x0a\x01x";  // string_value "x"
+  any += "\x18\x07";   // int_value 7
+  std::string encoded;
+  kv->SerializeToString(&encoded);
+  encoded += "\x12";
+  encoded += static_cast<char>(any.size());
+  encoded += any;
+  s.span.mutable_attributes()->RemoveLast();
+  ASSERT_TRUE(s.span.add_attributes()->ParseFromString(encoded));
+  EXPECT_TRUE(s.is(R"(attributes["neg"] == -5)"));
+  EXPECT_TRUE(s.is(R"(attributes["neg"] < 0)"));
+  EXPECT_TRUE(s.is(R"(attributes["ratio"] == 0.25)"));
+  EXPECT_TRUE(s.is(R"(attributes["flag"] == true)"));
+  EXPECT_TRUE(s.is(R"(attributes["off"] == false)"));
+  EXPECT_TRUE(s.is(R"(attributes["empty"] == nil)"));
+  EXPECT_TRUE(s.is(R"(attributes["two"] == 7)"));
+  EXPECT_TRUE(s.is(R"(IsInt(attributes["neg"]) and not IsString(attributes["flag"]))"));
+}
+
 TEST(OttlOperators, BooleanLogicAndPrecedence) {
   SpanItem s;
   EXPECT_TRUE(s.is(R"(true or false and false)"));  // and binds tighter

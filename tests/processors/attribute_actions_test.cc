@@ -1,8 +1,11 @@
 #include "processors/common/attribute_actions.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "editing_test_support.h"
 #include "processors/common/config_value.h"
@@ -149,6 +152,33 @@ TEST(AttributeActionsTest, HashIsSha256HexOfTheValueAsTheCollectorFeedsIt) {
   // Bytes, arrays and maps become "".
   EXPECT_EQ(apply(yaml, {{"v", bytes("\x01\x02")}}), "v=\"\"");
   EXPECT_EQ(apply(yaml, {{"w", str("x")}}), "w=\"x\"");
+}
+
+// sha256Hex keeps recent digests of short values: whatever the table holds, every answer is the
+// digest of the value asked for (values that share a slot, at the size limit, asked again).
+TEST(AttributeActionsTest, Sha256HexAnswersTheDigestOfEveryValueAskedAgainAndAgain) {
+  auto reference = [](std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EXPECT_EQ(EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr), 1);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < size; ++i) {
+      hex += kDigits[digest[i] >> 4];
+      hex += kDigits[digest[i] & 0xf];
+    }
+    return hex;
+  };
+  std::vector<std::string> values = {"", "a", std::string(46, 'x'), std::string(47, 'x'),
+                                     std::string(1000, 'y')};
+  for (int i = 0; i < 3000; ++i) values.push_back("203.0.113." + std::to_string(i));
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& v : values) {
+      char hex[64];
+      sha256Hex(v, hex);
+      ASSERT_EQ(std::string(hex, 64), reference(v)) << v << " in round " << round;
+    }
+  }
 }
 
 TEST(AttributeActionsTest, HashByPatternHashesAKeyThatIsAlsoNamedTwice) {

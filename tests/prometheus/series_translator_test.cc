@@ -200,3 +200,69 @@ TEST(SeriesTranslator, PassthroughCarriesSeriesBackExactly) {
 
 }  // namespace
 }  // namespace otlpd::prometheus
+
+namespace otlpd::prometheus {
+namespace {
+
+// What a reused translator sends after clear() + add(): the series of that batch only (samples of
+// earlier batches gone, series it does not have not sent), whatever it kept from before.
+std::map<std::string, std::vector<remote_write::Sample>> sent(const SeriesTranslator& t) {
+  std::map<std::string, std::vector<remote_write::Sample>> out;
+  for (const auto& request : remote_write::packRequests(t.series(), 1 << 20)) {
+    auto decoded = remote_write::decodeRequest(remote_write::encodeRequest(t.series(), request));
+    EXPECT_TRUE(decoded.ok());
+    for (const auto& d : *decoded) {
+      std::string key;
+      for (const auto& [n, v] : d.labels) key += n + "=" + v + ",";
+      EXPECT_FALSE(out.contains(key)) << key;
+      out[key] = d.samples;
+    }
+  }
+  return out;
+}
+
+std::string gaugeBatch(const std::vector<std::pair<std::string, double>>& points, uint64_t t) {
+  RequestBuilder b;
+  b.resource({{"service.name", "svc"}});
+  auto* m = b.metric("queue.depth");
+  for (const auto& [route, value] : points) {
+    addNumber(m->mutable_gauge()->mutable_data_points(), value, t, {{"route", route}});
+  }
+  return b.bytes();
+}
+
+TEST(SeriesTranslator, ReusedAcrossBatchesSendsOnlyEachBatchsSeries) {
+  SeriesOptions o;
+  o.target_info = false;
+  SeriesTranslator t(o);
+  ASSERT_TRUE(t.add(gaugeBatch({{"/a", 1}, {"/b", 2}}, kT0)).ok());
+  t.finish();
+  EXPECT_EQ(sent(t).size(), 2u);
+  t.clear();
+  ASSERT_TRUE(t.add(gaugeBatch({{"/c", 4}, {"/a", 3}}, kT0 + 1'000'000'000)).ok());
+  t.finish();
+  EXPECT_EQ(t.sampleCount(), 2u);
+  const std::map<std::string, std::vector<remote_write::Sample>> expected = {
+      {"__name__=queue_depth,job=svc,route=/a,", {{3, kT0ms + 1000}}},
+      {"__name__=queue_depth,job=svc,route=/c,", {{4, kT0ms + 1000}}}};
+  EXPECT_EQ(sent(t), expected);
+
+  // Batches of series never seen again: the kept ones stay bounded, and each batch is sent whole.
+  for (int batch = 0; batch < 6; ++batch) {
+    std::vector<std::pair<std::string, double>> points;
+    for (int i = 0; i < 1500; ++i) {
+      points.push_back({"/b" + std::to_string(batch) + "/" + std::to_string(i), i});
+    }
+    t.clear();
+    ASSERT_TRUE(t.add(gaugeBatch(points, kT0)).ok());
+    t.finish();
+    const auto out = sent(t);
+    ASSERT_EQ(out.size(), 1500u);
+    EXPECT_EQ(out.at("__name__=queue_depth,job=svc,route=/b" + std::to_string(batch) + "/7,"),
+              (std::vector<remote_write::Sample>{{7, kT0ms}}));
+    EXPECT_LE(t.series().size(), 3 * 1500u);  // up to twice the last batch kept, and this one
+  }
+}
+
+}  // namespace
+}  // namespace otlpd::prometheus

@@ -251,6 +251,22 @@ struct ConnectionPool::Impl {
         },
         [&] { c.close(); });
     if (ec) return ec;
+    // The header first: Beast 1.74 checks a Content-Length against body_limit only when the header
+    // is parsed on its own (a header read together with body bytes skips the check, and the string
+    // body then reserves whatever a destination announces), so the announced length is checked
+    // here before the body is read.
+    ec = runOp(
+        c.ioc, deadline,
+        [&](Done done) {
+          http::async_read_header(stream, c.buffer, parser,
+                                  [done](beast::error_code e, size_t) { done(e); });
+        },
+        [&] { c.close(); });
+    if (ec) return ec;
+    if (parser.content_length() && *parser.content_length() > kMaxResponseBytes) {
+      return http::error::body_limit;
+    }
+    if (parser.is_done()) return ec;
     return runOp(
         c.ioc, deadline,
         [&](Done done) {

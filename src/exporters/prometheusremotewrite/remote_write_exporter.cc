@@ -109,8 +109,8 @@ class RemoteWriteSender final : public helper::Sender {
     while (!pending.empty()) {
       Request request = std::move(pending.front());
       pending.pop_front();
-      body = rw::encodeRequest(series, request);
-      compressed = rw::snappyCompress(body);
+      rw::encodeRequest(series, request, body);
+      rw::snappyCompress(body, compressed);
       auto answer = pool_->post(config_.url.target, headers_, compressed, deadline);
       Answer kind = Answer::kRetry;
       std::string message;

@@ -12,6 +12,7 @@
 #include "extensions/http_endpoint_extension.h"
 #include "pipeline/authenticator.h"
 #include "query/jaeger_api.h"
+#include "selftrace/tracer.h"
 #include "ui/assets.h"
 
 namespace otlpd::extensions::jaeger_query {
@@ -119,7 +120,26 @@ class JaegerQueryHandler final : public common::HttpHandler {
       return res;
     }
     const std::string_view target = request.target();
-    common::HttpResponse res = target.starts_with("/api/") ? api(request) : ui(request);
+    const bool is_api = target.starts_with("/api/") || target.starts_with("/zipkin/api/");
+    // A server span per request when otlpd traces itself, continuing the caller's trace
+    // (W3C traceparent). UI files share one name: their paths are not a useful dimension.
+    const std::string_view path = target.substr(0, target.find_first_of("?#"));
+    auto span = selftrace::ScopedSpan::server(
+        is_api ? strCat(request.method_string(), " ", path) : std::string("GET (ui)"),
+        [&](std::string_view name) -> std::optional<std::string_view> {
+          auto it = request.find(name);
+          if (it == request.end()) return std::nullopt;
+          return it->value();
+        });
+    common::HttpResponse res = is_api ? api(request) : ui(request);
+    if (span.recording()) {
+      span.setAttribute("http.request.method", std::string(request.method_string()));
+      span.setAttribute("url.path", std::string(path));
+      span.setAttribute("http.response.status_code", static_cast<int64_t>(res.result_int()));
+      if (res.result_int() >= 500) span.setError(strCat("HTTP ", res.result_int()));
+    }
+    // Inside the span: with self-tracing the line carries its trace_id and span_id.
+    logging::debug("query request", {{"path", path}, {"status", res.result_int()}});
     // HEAD answers the headers of GET, its Content-Length included, without the body.
     if (head) {
       const size_t length = res.body().size();

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
@@ -121,7 +122,9 @@ void convertAt(AttributeList& attributes, size_t i, AttributeActions::ConvertTo 
 
 }  // namespace
 
-void sha256Hex(std::string_view data, char hex[64]) {
+namespace {
+
+void computeSha256Hex(std::string_view data, char hex[64]) {
   thread_local Sha256 sha;
   unsigned char digest[32] = {};
   sha.digest(data, digest);
@@ -130,6 +133,58 @@ void sha256Hex(std::string_view data, char hex[64]) {
     hex[2 * i] = kDigits[digest[i] >> 4];
     hex[2 * i + 1] = kDigits[digest[i] & 0xf];
   }
+}
+
+// The values users hash (client addresses, user ids, e-mail addresses) repeat from span to span,
+// and a digest (~70 ns) costs several times a look-up: the last digests of short values are kept
+// per thread, in a direct-mapped table (a value displaces the one in its slot). A pure function
+// memoized: the result is the same with or without the table.
+class Sha256HexCache {
+ public:
+  static constexpr size_t kMaxValue = 46;  // longer values are hashed every time
+  // The digest of `data` when the table has it.
+  bool find(std::string_view data, char hex[64]) {
+    Slot& slot = slotFor(data);
+    if (slot.size != data.size() + 1 || std::memcmp(slot.value, data.data(), data.size()) != 0) {
+      return false;
+    }
+    std::memcpy(hex, slot.hex, 64);
+    return true;
+  }
+  void put(std::string_view data, const char hex[64]) {
+    Slot& slot = slotFor(data);
+    slot.size = static_cast<uint8_t>(data.size() + 1);
+    std::memcpy(slot.value, data.data(), data.size());
+    std::memcpy(slot.hex, hex, 64);
+  }
+
+ private:
+  static constexpr size_t kSlots = 512;
+  struct Slot {
+    uint8_t size = 0;  // value size + 1; 0 for an empty slot
+    char value[kMaxValue + 1];
+    char hex[64];
+  };
+  Slot& slotFor(std::string_view data) {
+    // FNV-1a: values are short, and a weak spread only costs hit rate, never correctness.
+    uint32_t h = 2166136261u;
+    for (char c : data) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+    return slots_[(h ^ (h >> 15)) & (kSlots - 1)];
+  }
+  std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
+};
+
+}  // namespace
+
+void sha256Hex(std::string_view data, char hex[64]) {
+  if (data.size() > Sha256HexCache::kMaxValue) {
+    computeSha256Hex(data, hex);
+    return;
+  }
+  thread_local Sha256HexCache cache;
+  if (cache.find(data, hex)) return;
+  computeSha256Hex(data, hex);
+  cache.put(data, hex);
 }
 
 bool hashValueHex(const Value& value, char hex[64]) {

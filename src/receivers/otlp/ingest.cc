@@ -80,7 +80,17 @@ pb::ValidationResult validate(pipeline::Batch& batch) {
 }  // namespace
 
 std::string_view transportName(Transport transport) {
-  return transport == Transport::kGrpc ? "grpc" : "http";
+  switch (transport) {
+    case Transport::kGrpc:
+      return "grpc";
+    case Transport::kHttp:
+      return "http";
+    case Transport::kEmbedded:
+      return "embedded";
+    case Transport::kUdp:
+      return "udp";
+  }
+  return "unknown";
 }
 
 std::string encodeRpcStatus(int code, std::string_view message, Encoding encoding) {
@@ -91,9 +101,10 @@ std::string encodeRpcStatus(int code, std::string_view message, Encoding encodin
 }
 
 Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-                   common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory)
+                   common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory,
+                   std::initializer_list<Transport> transports)
     : id_(std::move(receiver_id)), next_(std::move(next)), memory_(memory) {
-  for (Transport t : {Transport::kGrpc, Transport::kHttp}) {
+  for (Transport t : transports) {
     const common::Labels labels = {{"receiver", id_}, {"transport", std::string(transportName(t))}};
     for (Signal s : pipeline::kAllSignals) {
       const std::string item(pipeline::itemName(s));
@@ -206,7 +217,8 @@ ExportOutcome Ingestor::exportRequest(
     absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
     std::optional<pipeline::MemoryBudget::Reservation> admitted,
     std::optional<pipeline::WireBytes> protobuf_body,
-    std::shared_ptr<const pipeline::RequestMetadata> metadata) {
+    std::shared_ptr<const pipeline::RequestMetadata> metadata,
+    std::optional<size_t> vouched_items) {
   ExportOutcome out;
   pipeline::Consumer* next = next_.get(signal);
   if (next == nullptr) {
@@ -239,8 +251,10 @@ ExportOutcome Ingestor::exportRequest(
   pb::WireSummary wire_summary;
   // The wire view: a valid protobuf request is taken as it is, its bytes kept and decoded only
   // if a consumer reads them.
+  if (protobuf_body && vouched_items) wire_summary.items = *vouched_items;
   const bool as_wire =
-      protobuf_body && inspectWire(signal, protobuf_body->bytes, &wire_summary).valid();
+      protobuf_body && (vouched_items.has_value() ||
+                        inspectWire(signal, protobuf_body->bytes, &wire_summary).valid());
   pipeline::Batch batch =
       as_wire ? pipeline::Batch::fromWire(signal, *std::move(protobuf_body), wire_summary.items)
               : pipeline::Batch::create(signal);
@@ -284,6 +298,7 @@ ExportOutcome Ingestor::exportRequest(
       return out;
     }
     c.accepted->add(items);
+    out.accepted_items = items;
   }
   out.body = encodeResponse(signal, validation, response_encoding);
   return out;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -19,7 +20,10 @@
 
 namespace otlpd::receivers::otlp {
 
-enum class Transport { kGrpc = 0, kHttp = 1 };
+// kEmbedded: the `embedded` receiver, whose requests come from the process itself (library API).
+// kUdp: the jaeger receiver's agent ports.
+enum class Transport { kGrpc = 0, kHttp = 1, kEmbedded = 2, kUdp = 3 };
+inline constexpr size_t kTransportCount = 4;
 enum class Encoding { kProtobuf, kJson };
 
 struct ExportOutcome {
@@ -31,6 +35,7 @@ struct ExportOutcome {
   Kind kind = Kind::kOk;
   std::string message;  // why, for errors
   std::string body;
+  size_t accepted_items = 0;  // items the pipeline took (for otlpd's own ingest spans)
 };
 
 // What a transport's authenticator said about a request.
@@ -41,8 +46,10 @@ struct Authentication {
 
 class Ingestor {
  public:
+  // Counters are registered for `transports` only; the others must not be used.
   Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
-           common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory);
+           common::MetricsRegistry& metrics, pipeline::MemoryBudget* memory,
+           std::initializer_list<Transport> transports = {Transport::kGrpc, Transport::kHttp});
 
   bool serves(pipeline::Signal signal) const { return next_.get(signal) != nullptr; }
 
@@ -52,12 +59,16 @@ class Ingestor {
   // `admitted` is what admit() reserved before reading, if the transport called it.
   // `protobuf_body`, for protobuf requests, is the request's bytes (what `decode` parses): when
   // the wire view finds it valid, the batch takes the bytes as they are and nothing is decoded.
+  // `vouched_items`: the caller wrote `protobuf_body` itself from another format and vouches that
+  // the wire view would find it valid with that many items (the zipkin receiver; its tests hold
+  // its encoder to that), so the walk is skipped.
   ExportOutcome exportRequest(
       pipeline::Signal signal, Transport transport, Encoding response_encoding, size_t wire_bytes,
       absl::FunctionRef<absl::Status(google::protobuf::Message&)> decode,
       std::optional<pipeline::MemoryBudget::Reservation> admitted = std::nullopt,
       std::optional<pipeline::WireBytes> protobuf_body = std::nullopt,
-      std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr);
+      std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr,
+      std::optional<size_t> vouched_items = std::nullopt);
 
   // Reserves memory for a request about to be read, sized from recent requests, so that many
   // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and
@@ -98,12 +109,12 @@ class Ingestor {
 
   std::string id_;
   pipeline::SignalConsumers next_;
-  std::array<std::array<Counters, 3>, 2> counters_{};  // [transport][signal]
-  std::array<common::Counter*, 2> malformed_{};
-  std::array<common::Counter*, 2> unauthenticated_{};
-  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, 2> authenticators_{};
+  std::array<std::array<Counters, 3>, kTransportCount> counters_{};  // [transport][signal]
+  std::array<common::Counter*, kTransportCount> malformed_{};
+  std::array<common::Counter*, kTransportCount> unauthenticated_{};
+  std::array<std::shared_ptr<pipeline::ServerAuthenticator>, kTransportCount> authenticators_{};
   std::atomic<int64_t> last_auth_warning_ns_{0};
-  std::array<common::Counter*, 2> refused_for_memory_{};
+  std::array<common::Counter*, kTransportCount> refused_for_memory_{};
   pipeline::MemoryBudget* memory_;
   std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
   std::atomic<int64_t> last_warning_ns_{0};

@@ -1,0 +1,602 @@
+// Zipkin JSON (v2 and v1) with simdjson's On Demand API: one pass over the bytes, strings kept as
+// views into the parser's buffer, no DOM.
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "common/strings.h"
+#include "zipkin/limits.h"
+#include "zipkin/readers.h"
+
+namespace otlpd::zipkin {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::SUCCESS;
+
+absl::Status bad(size_t index, std::string_view what) {
+  return absl::InvalidArgumentError(strCat("span ", index, ": ", what));
+}
+
+absl::Status syntax(simdjson::error_code e) {
+  return absl::InvalidArgumentError(
+      strCat("request body is not valid JSON: ", simdjson::error_message(e)));
+}
+
+od::parser& parser() {
+  thread_local od::parser p;
+  return p;
+}
+
+// Bodies without room for simdjson's padding behind them are copied into this buffer, kept per
+// thread so that its memory is reused (a fresh megabyte per request costs page faults).
+simdjson::padded_string_view padded(std::string_view json, size_t capacity) {
+  if (capacity >= json.size() + simdjson::SIMDJSON_PADDING) {
+    return simdjson::padded_string_view(json.data(), json.size(), capacity);
+  }
+  thread_local std::string copy;
+  if (copy.capacity() < json.size() + simdjson::SIMDJSON_PADDING) {
+    copy.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  }
+  copy.assign(json);
+  return simdjson::padded_string_view(copy.data(), copy.size(), copy.capacity());
+}
+
+bool isNull(od::value& v) {
+  od::json_type t;
+  return v.type().get(t) == SUCCESS && t == od::json_type::null;
+}
+
+// A non-negative number of microseconds; floats are rounded (some clients write 1.5e15).
+std::optional<uint64_t> readMicros(od::value& v) {
+  uint64_t u;
+  if (v.get_uint64().get(u) == SUCCESS) return u;
+  double d;
+  if (v.get_double().get(d) == SUCCESS && std::isfinite(d) && d >= 0 && d < 1.8e19) {
+    return static_cast<uint64_t>(std::llround(d));
+  }
+  return std::nullopt;
+}
+
+// Strings without escapes (nearly all of them) are taken as views of the request itself instead
+// of being copied into the parser's string buffer; the rest are unescaped as usual.
+std::optional<std::string_view> readString(od::value& v) {
+  const std::string_view token = v.raw_json_token();
+  if (!token.empty() && token.front() == '"') {
+    const char* begin = token.data() + 1;
+    const void* quote = std::memchr(begin, '"', token.size() - 1);
+    if (quote != nullptr) {
+      const size_t n = static_cast<size_t>(static_cast<const char*>(quote) - begin);
+      if (std::memchr(begin, '\\', n) == nullptr) {
+        od::raw_json_string raw;
+        if (v.get_raw_json_string().get(raw) != SUCCESS) return std::nullopt;
+        return std::string_view(begin, n);
+      }
+    }
+  }
+  std::string_view s;
+  if (v.get_string().get(s) != SUCCESS) return std::nullopt;
+  return s;
+}
+
+// A member's key, as readString does it.
+bool keyOf(od::field& f, std::string_view& out) {
+  const char* begin = f.key().raw();
+  const char* p = begin;
+  while (*p != '"' && *p != '\\') ++p;
+  if (*p == '"') {
+    out = std::string_view(begin, static_cast<size_t>(p - begin));
+    return true;
+  }
+  return f.unescaped_key().get(out) == SUCCESS;
+}
+
+absl::Status readHex(od::value& v, size_t index, std::string_view field, uint8_t* out,
+                     size_t bytes) {
+  auto s = readString(v);
+  if (!s || !parseHexId(*s, out, bytes)) {
+    return bad(index, strCat(field, " must be a string of 1 to ", bytes * 2, " hex digits"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, Endpoint& out) {
+  if (isNull(v)) return absl::OkStatus();
+  od::object object;
+  if (v.get_object().get(object) != SUCCESS) return bad(index, strCat(field, " must be an object"));
+  out.present = true;
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, strCat(field, " is not valid JSON"));
+    }
+    od::value value = f.value();
+    if (isNull(value)) continue;
+    if (key == "serviceName" || key == "ipv4" || key == "ipv6") {
+      auto s = readString(value);
+      if (!s) return bad(index, strCat(field, ".", key, " must be a string"));
+      (key == "serviceName" ? out.service_name : key == "ipv4" ? out.ipv4 : out.ipv6) = *s;
+    } else if (key == "port") {
+      int64_t port;
+      if (value.get_int64().get(port) != SUCCESS || port < 0 || port > 65535) {
+        return bad(index, strCat(field, ".port must be an integer from 0 to 65535"));
+      }
+      out.port = static_cast<int32_t>(port);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A tag's value: Zipkin's are strings; numbers and booleans are taken as their JSON text.
+absl::Status readTagValue(od::value& v, size_t index, std::string_view key,
+                          std::optional<std::string_view>& out) {
+  od::json_type type;
+  if (v.type().get(type) != SUCCESS) return bad(index, "tags is not valid JSON");
+  switch (type) {
+    case od::json_type::string: {
+      auto s = readString(v);
+      if (!s) return bad(index, "tags is not valid JSON");
+      out = *s;
+      return absl::OkStatus();
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b) != SUCCESS) return bad(index, "tags is not valid JSON");
+      out = b ? "true" : "false";
+      return absl::OkStatus();
+    }
+    case od::json_type::number: {
+      std::string_view raw = v.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                              raw.back() == '\t')) {
+        raw.remove_suffix(1);
+      }
+      out = raw;
+      return absl::OkStatus();
+    }
+    case od::json_type::null:
+      return absl::OkStatus();
+    default:
+      return bad(index, strCat("tag '", key, "' must be a string"));
+  }
+}
+
+absl::Status readTags(od::value& v, size_t index, SpanList& out) {
+  if (isNull(v)) return absl::OkStatus();
+  od::object object;
+  if (v.get_object().get(object) != SUCCESS) return bad(index, "tags must be an object");
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, "tags is not valid JSON");
+    }
+    od::value value = f.value();
+    std::optional<std::string_view> text;
+    if (absl::Status s = readTagValue(value, index, key, text); !s.ok()) return s;
+    if (text) out.tags.emplace_back(key, *text);
+  }
+  return absl::OkStatus();
+}
+
+// One annotation object; v1's also has an endpoint, handed to `endpoint` when asked for.
+absl::Status readAnnotation(od::value& v, size_t index, Annotation& out,
+                            Endpoint* endpoint = nullptr) {
+  od::object object;
+  if (v.get_object().get(object) != SUCCESS) {
+    return bad(index, "annotations must be a list of objects");
+  }
+  bool has_value = false;
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, "annotations is not valid JSON");
+    }
+    od::value value = f.value();
+    if (key == "timestamp") {
+      auto us = readMicros(value);
+      if (!us || *us > kMaxMicros) {
+        return bad(index, "annotation timestamp must be epoch microseconds");
+      }
+      out.timestamp_us = *us;
+    } else if (key == "value") {
+      auto s = readString(value);
+      if (!s) return bad(index, "annotation value must be a string");
+      out.value = *s;
+      has_value = true;
+    } else if (key == "endpoint" && endpoint != nullptr) {
+      if (absl::Status s = readEndpoint(value, index, "annotation endpoint", *endpoint); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  if (!has_value) return bad(index, "annotation without a value");
+  return absl::OkStatus();
+}
+
+absl::Status readKind(od::value& v, size_t index, Kind& out) {
+  if (isNull(v)) return absl::OkStatus();
+  auto s = readString(v);
+  if (s == "CLIENT") {
+    out = Kind::kClient;
+  } else if (s == "SERVER") {
+    out = Kind::kServer;
+  } else if (s == "PRODUCER") {
+    out = Kind::kProducer;
+  } else if (s == "CONSUMER") {
+    out = Kind::kConsumer;
+  } else {
+    return bad(index, "kind must be one of CLIENT, SERVER, PRODUCER, CONSUMER");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readBool(od::value& v, size_t index, std::string_view field, bool& out) {
+  if (isNull(v)) return absl::OkStatus();
+  if (v.get_bool().get(out) != SUCCESS) return bad(index, strCat(field, " must be a boolean"));
+  return absl::OkStatus();
+}
+
+absl::Status readMicrosField(od::value& v, size_t index, std::string_view field, uint64_t& out) {
+  if (isNull(v)) return absl::OkStatus();
+  auto us = readMicros(v);
+  if (!us) return bad(index, strCat(field, " must be a non-negative number of microseconds"));
+  if (*us > kMaxMicros) {
+    return bad(index, strCat(field, " ", *us,
+                             " is not in microseconds (it would be after the year 2255)"));
+  }
+  out = *us;
+  return absl::OkStatus();
+}
+
+absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
+  od::object object;
+  if (item.get_object().get(object) != SUCCESS) return bad(index, "not a JSON object");
+  Span span;
+  span.tags_first = static_cast<uint32_t>(out.tags.size());
+  span.annotations_first = static_cast<uint32_t>(out.annotations.size());
+  bool has_trace_id = false, has_id = false;
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, "not valid JSON");
+    }
+    od::value value = f.value();
+    absl::Status s;
+    if (key == "traceId") {
+      s = readHex(value, index, "traceId", span.trace_id.data(), 16);
+      has_trace_id = true;
+    } else if (key == "id") {
+      s = readHex(value, index, "id", span.id.data(), 8);
+      has_id = true;
+    } else if (key == "parentId") {
+      if (!isNull(value)) {
+        s = readHex(value, index, "parentId", span.parent_id.data(), 8);
+        span.has_parent = true;
+      }
+    } else if (key == "name") {
+      if (!isNull(value)) {
+        auto name = readString(value);
+        if (!name) return bad(index, "name must be a string");
+        span.name = *name;
+      }
+    } else if (key == "kind") {
+      s = readKind(value, index, span.kind);
+    } else if (key == "timestamp") {
+      s = readMicrosField(value, index, "timestamp", span.timestamp_us);
+    } else if (key == "duration") {
+      s = readMicrosField(value, index, "duration", span.duration_us);
+    } else if (key == "debug") {
+      s = readBool(value, index, "debug", span.debug);
+    } else if (key == "shared") {
+      s = readBool(value, index, "shared", span.shared);
+    } else if (key == "localEndpoint") {
+      s = readEndpoint(value, index, "localEndpoint", span.local);
+    } else if (key == "remoteEndpoint") {
+      s = readEndpoint(value, index, "remoteEndpoint", span.remote);
+    } else if (key == "annotations") {
+      if (!isNull(value)) {
+        od::array array;
+        if (value.get_array().get(array) != SUCCESS) {
+          return bad(index, "annotations must be a list");
+        }
+        for (auto element : array) {
+          od::value a;
+          if (element.get(a) != SUCCESS) return bad(index, "annotations is not valid JSON");
+          Annotation annotation;
+          if (absl::Status as = readAnnotation(a, index, annotation); !as.ok()) return as;
+          out.annotations.push_back(annotation);
+        }
+      }
+    } else if (key == "tags") {
+      s = readTags(value, index, out);
+    }
+    if (!s.ok()) return s;
+  }
+  if (!has_trace_id) return bad(index, "traceId is required");
+  if (!has_id) return bad(index, "id is required");
+  span.tags_count = static_cast<uint32_t>(out.tags.size()) - span.tags_first;
+  span.annotations_count = static_cast<uint32_t>(out.annotations.size()) - span.annotations_first;
+  out.spans.push_back(span);
+  return absl::OkStatus();
+}
+
+// Iterates the top-level list, calling `read(value, index)` per element.
+template <class ReadSpan>
+absl::Status readList(std::string_view json, size_t capacity, ReadSpan read) {
+  // Clients send an empty body for "no spans" now and then.
+  bool blank = true;
+  for (char c : json) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      blank = false;
+      break;
+    }
+  }
+  if (blank) return absl::OkStatus();
+  od::document doc;
+  if (auto e = parser().iterate(padded(json, capacity)).get(doc); e != SUCCESS) return syntax(e);
+  od::array array;
+  if (auto e = doc.get_array().get(array); e != SUCCESS) {
+    return absl::InvalidArgumentError("request body must be a JSON list of spans");
+  }
+  size_t index = 0;
+  for (auto element : array) {
+    od::value item;
+    if (auto e = element.get(item); e != SUCCESS) return syntax(e);
+    if (absl::Status s = read(item, index); !s.ok()) return s;
+    ++index;
+  }
+  // After the list, only whitespace: a location to read from means more content.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == SUCCESS) {
+    return absl::InvalidArgumentError("request body has data after the list of spans");
+  }
+  return absl::OkStatus();
+}
+
+// ---- v1 ----------------------------------------------------------------------------------------
+
+struct V1BinaryAnnotation {
+  std::string_view key, value;
+  bool bool_true = false;  // the address annotations ("ca", "sa", "ma") are booleans
+  Endpoint endpoint;
+};
+
+struct V1Span {
+  Span base;  // ids, name, timestamp, duration, debug
+  std::vector<std::pair<Annotation, Endpoint>> annotations;
+  std::vector<V1BinaryAnnotation> binary;
+};
+
+absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
+  od::object object;
+  if (v.get_object().get(object) != SUCCESS) {
+    return bad(index, "binaryAnnotations must be a list of objects");
+  }
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, "binaryAnnotations is not valid JSON");
+    }
+    od::value value = f.value();
+    if (key == "key") {
+      auto s = readString(value);
+      if (!s) return bad(index, "binaryAnnotation key must be a string");
+      out.key = *s;
+    } else if (key == "value") {
+      od::json_type type;
+      if (value.type().get(type) == SUCCESS && type == od::json_type::boolean) {
+        bool b = false;
+        if (value.get_bool().get(b) != SUCCESS)
+          return bad(index, "binaryAnnotations is not valid JSON");
+        out.bool_true = b;
+        out.value = b ? "true" : "false";
+      } else {
+        std::optional<std::string_view> text;
+        if (absl::Status s = readTagValue(value, index, out.key, text); !s.ok()) return s;
+        out.value = text.value_or("");
+      }
+    } else if (key == "endpoint") {
+      if (absl::Status s = readEndpoint(value, index, "binaryAnnotation endpoint", out.endpoint);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readV1(od::value& item, size_t index, V1Span& out) {
+  od::object object;
+  if (item.get_object().get(object) != SUCCESS) return bad(index, "not a JSON object");
+  Span& span = out.base;
+  bool has_trace_id = false, has_id = false;
+  for (auto member : object) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+      return bad(index, "not valid JSON");
+    }
+    od::value value = f.value();
+    absl::Status s;
+    if (key == "traceId") {
+      s = readHex(value, index, "traceId", span.trace_id.data(), 16);
+      has_trace_id = true;
+    } else if (key == "id") {
+      s = readHex(value, index, "id", span.id.data(), 8);
+      has_id = true;
+    } else if (key == "parentId") {
+      if (!isNull(value)) {
+        s = readHex(value, index, "parentId", span.parent_id.data(), 8);
+        span.has_parent = true;
+      }
+    } else if (key == "name") {
+      if (!isNull(value)) {
+        auto name = readString(value);
+        if (!name) return bad(index, "name must be a string");
+        span.name = *name;
+      }
+    } else if (key == "timestamp") {
+      s = readMicrosField(value, index, "timestamp", span.timestamp_us);
+    } else if (key == "duration") {
+      s = readMicrosField(value, index, "duration", span.duration_us);
+    } else if (key == "debug") {
+      s = readBool(value, index, "debug", span.debug);
+    } else if (key == "annotations" || key == "binaryAnnotations") {
+      if (!isNull(value)) {
+        od::array array;
+        if (value.get_array().get(array) != SUCCESS)
+          return bad(index, strCat(key, " must be a list"));
+        for (auto element : array) {
+          od::value a;
+          if (element.get(a) != SUCCESS) return bad(index, strCat(key, " is not valid JSON"));
+          if (key == "annotations") {
+            auto& [annotation, endpoint] = out.annotations.emplace_back();
+            if (absl::Status as = readAnnotation(a, index, annotation, &endpoint); !as.ok()) {
+              return as;
+            }
+          } else {
+            if (absl::Status bs = readV1Binary(a, index, out.binary.emplace_back()); !bs.ok()) {
+              return bs;
+            }
+          }
+        }
+      }
+    }
+    if (!s.ok()) return s;
+  }
+  if (!has_trace_id) return bad(index, "traceId is required");
+  if (!has_id) return bad(index, "id is required");
+  return absl::OkStatus();
+}
+
+// v1 → v2 as Zipkin's V1SpanConverter does: the core annotations (cs/cr, sr/ss, ms, mr) say the
+// kind, the local endpoint and the timing; a span with both client and server sides becomes two
+// spans (the server one `shared`); the address annotations (ca, sa, ma) become remote endpoints;
+// other annotations stay annotations and other binary annotations become tags.
+void convertV1(const V1Span& v1, SpanList& out) {
+  const Annotation* cs = nullptr;
+  const Annotation* cr = nullptr;
+  const Annotation* sr = nullptr;
+  const Annotation* ss = nullptr;
+  const Annotation* ms = nullptr;
+  const Annotation* mr = nullptr;
+  const Endpoint *client_ep = nullptr, *server_ep = nullptr, *message_ep = nullptr;
+  for (const auto& [a, ep] : v1.annotations) {
+    const Endpoint* e = ep.present ? &ep : nullptr;
+    if (a.value == "cs") {
+      cs = &a;
+      if (e) client_ep = e;
+    } else if (a.value == "cr") {
+      cr = &a;
+      if (e && !client_ep) client_ep = e;
+    } else if (a.value == "sr") {
+      sr = &a;
+      if (e) server_ep = e;
+    } else if (a.value == "ss") {
+      ss = &a;
+      if (e && !server_ep) server_ep = e;
+    } else if (a.value == "ms") {
+      ms = &a;
+      if (e) message_ep = e;
+    } else if (a.value == "mr") {
+      mr = &a;
+      if (e) message_ep = e;
+    }
+  }
+  const bool client = cs || cr;
+  const bool server = sr || ss;
+  Endpoint ca, sa, ma, fallback;
+  for (const auto& b : v1.binary) {
+    if (b.bool_true && b.endpoint.present && (b.key == "ca" || b.key == "sa" || b.key == "ma")) {
+      (b.key == "ca" ? ca : b.key == "sa" ? sa : ma) = b.endpoint;
+    } else if (b.endpoint.present && !fallback.present) {
+      fallback = b.endpoint;
+    }
+  }
+  if (!fallback.present) {
+    for (const auto& [a, ep] : v1.annotations) {
+      if (ep.present) {
+        fallback = ep;
+        break;
+      }
+    }
+  }
+
+  auto emit = [&](Kind kind, const Endpoint* local, const Endpoint& remote, uint64_t ts,
+                  uint64_t duration, bool shared, bool first) {
+    Span span = v1.base;
+    span.kind = kind;
+    span.local = local ? *local : fallback;
+    span.remote = remote;
+    span.shared = shared;
+    if (!first || span.timestamp_us == 0) span.timestamp_us = ts;
+    if (!first || span.duration_us == 0) span.duration_us = duration;
+    span.tags_first = static_cast<uint32_t>(out.tags.size());
+    span.annotations_first = static_cast<uint32_t>(out.annotations.size());
+    if (first) {
+      for (const auto& [a, ep] : v1.annotations) {
+        if (a.value == "cs" || a.value == "cr" || a.value == "sr" || a.value == "ss" ||
+            a.value == "ms" || a.value == "mr") {
+          continue;
+        }
+        out.annotations.push_back(a);
+      }
+      for (const auto& b : v1.binary) {
+        if (b.bool_true && (b.key == "ca" || b.key == "sa" || b.key == "ma")) continue;
+        out.tags.emplace_back(b.key, b.value);
+      }
+    }
+    span.tags_count = static_cast<uint32_t>(out.tags.size()) - span.tags_first;
+    span.annotations_count = static_cast<uint32_t>(out.annotations.size()) - span.annotations_first;
+    out.spans.push_back(span);
+  };
+  auto between = [](const Annotation* a, const Annotation* b) -> uint64_t {
+    return a && b && b->timestamp_us > a->timestamp_us ? b->timestamp_us - a->timestamp_us : 0;
+  };
+
+  if (client) {
+    const uint64_t ts = cs ? cs->timestamp_us : cr->timestamp_us;
+    emit(Kind::kClient, client_ep, sa, ts, between(cs, cr), false, true);
+    if (server) {
+      emit(Kind::kServer, server_ep, ca, sr ? sr->timestamp_us : ss->timestamp_us, between(sr, ss),
+           true, false);
+    }
+  } else if (server) {
+    emit(Kind::kServer, server_ep, ca, sr ? sr->timestamp_us : ss->timestamp_us, between(sr, ss),
+         false, true);
+  } else if (ms) {
+    emit(Kind::kProducer, message_ep, ma, ms->timestamp_us, 0, false, true);
+  } else if (mr) {
+    emit(Kind::kConsumer, message_ep, ma, mr->timestamp_us, 0, false, true);
+  } else {
+    emit(Kind::kUnset, nullptr, Endpoint{}, v1.base.timestamp_us, v1.base.duration_us, false, true);
+  }
+}
+
+}  // namespace
+
+absl::Status readJsonV2(std::string_view json, size_t capacity, SpanList& out) {
+  out.clear();
+  return readList(json, capacity,
+                  [&](od::value& item, size_t index) { return readV2Span(item, index, out); });
+}
+
+absl::Status readJsonV1(std::string_view json, size_t capacity, SpanList& out) {
+  out.clear();
+  return readList(json, capacity, [&](od::value& item, size_t index) {
+    V1Span v1;
+    if (absl::Status s = readV1(item, index, v1); !s.ok()) return s;
+    convertV1(v1, out);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace otlpd::zipkin
