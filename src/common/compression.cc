@@ -1,5 +1,6 @@
 #include "common/compression.h"
 
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <new>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -171,31 +173,20 @@ absl::Status inflateInto(ZlibFormat format, std::string_view input, size_t limit
   }
 }
 
-// libdeflate decodes and encodes whole buffers several times faster than zlib's streaming code
-// (docs/BENCHMARKS.md, "#18 gzip and OTLP/JSON"). Its objects are costly to make (a compressor
-// holds hundreds of KiB of tables), so each thread keeps one of each.
+// libdeflate decodes whole buffers ~3× faster than zlib's streaming inflate (docs/BENCHMARKS.md,
+// "#18 gzip and OTLP/JSON"); each thread keeps its decompressor.
 class ThreadDeflateCodecs {
  public:
   ~ThreadDeflateCodecs() {
     if (decompressor_ != nullptr) libdeflate_free_decompressor(decompressor_);
-    if (compressor_ != nullptr) libdeflate_free_compressor(compressor_);
   }
   libdeflate_decompressor* decompressor() {
     if (decompressor_ == nullptr) decompressor_ = libdeflate_alloc_decompressor();
     return decompressor_;
   }
-  libdeflate_compressor* compressor() {
-    if (compressor_ == nullptr) compressor_ = libdeflate_alloc_compressor(kDeflateLevel);
-    return compressor_;
-  }
-
-  // zlib's default level: the same ratio class our peers and the Collector send, at a fraction
-  // of zlib's cost.
-  static constexpr int kDeflateLevel = 6;
 
  private:
   libdeflate_decompressor* decompressor_ = nullptr;
-  libdeflate_compressor* compressor_ = nullptr;
 };
 
 ThreadDeflateCodecs& threadCodecs() {
@@ -298,21 +289,6 @@ std::optional<absl::Status> inflateDeflateFast(std::string_view input, size_t li
   return absl::OkStatus();
 }
 
-using LibdeflateBoundFn = size_t (*)(libdeflate_compressor*, size_t);
-using LibdeflateEncodeFn = size_t (*)(libdeflate_compressor*, const void*, size_t, void*, size_t);
-
-absl::StatusOr<std::string> deflateFast(LibdeflateBoundFn bound, LibdeflateEncodeFn encode,
-                                        std::string_view input) {
-  libdeflate_compressor* compressor = threadCodecs().compressor();
-  if (compressor == nullptr) return absl::ResourceExhaustedError("libdeflate: out of memory");
-  std::string out;
-  out.resize(bound(compressor, input.size()));
-  const size_t n = encode(compressor, input.data(), input.size(), out.data(), out.size());
-  if (n == 0) return absl::InternalError("libdeflate: compression failed");
-  out.resize(n);
-  return out;
-}
-
 absl::Status inflateDeflate(std::string_view input, size_t limit, std::string& out) {
   if (!looksLikeZlibHeader(input)) return inflateInto(ZlibFormat::kRawDeflate, input, limit, out);
   absl::Status zlib_status = inflateInto(ZlibFormat::kZlib, input, limit, out);
@@ -365,6 +341,55 @@ absl::Status decompressZstd(std::string_view input, size_t limit, std::string& o
       if (dst.pos < dst.size) return absl::InvalidArgumentError("truncated zstd stream");
     }
   }
+}
+
+// Compression through ISA-L's igzip at level 1: on loadgen's requests ~12× zlib's level 6 and
+// ~12× libdeflate's level 6, for ~17% more bytes (docs/BENCHMARKS.md, "#18 gzip and OTLP/JSON").
+// Forwarding with gzip is bound by compression, so speed wins. The stream state (~100 KiB with
+// its level buffer) is kept per thread.
+constexpr uint32_t kIsalLevel = 1;
+
+struct IsalDeflateState {
+  isal_zstream stream;
+  std::vector<uint8_t> level_buffer = std::vector<uint8_t>(ISAL_DEF_LVL1_DEFAULT);
+};
+
+absl::StatusOr<std::string> compressIsal(std::string_view input, uint16_t format) {
+  thread_local IsalDeflateState state;
+  isal_zstream& zs = state.stream;
+  isal_deflate_init(&zs);
+  zs.gzip_flag = format;
+  zs.level = kIsalLevel;
+  zs.level_buf = state.level_buffer.data();
+  zs.level_buf_size = static_cast<uint32_t>(state.level_buffer.size());
+  zs.flush = NO_FLUSH;
+
+  // Stored blocks bound the output: 5 bytes per 64 KiB plus the header and trailer.
+  std::string out;
+  out.resize(input.size() + input.size() / 4096 + 1024);
+  size_t produced = 0;
+  const char* next_in = input.data();
+  size_t remaining = input.size();
+  while (true) {
+    if (zs.avail_in == 0) {
+      const size_t n = std::min(remaining, kMaxZlibChunk);
+      zs.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(next_in));
+      zs.avail_in = static_cast<uint32_t>(n);
+      next_in += n;
+      remaining -= n;
+      zs.end_of_stream = remaining == 0 ? 1 : 0;
+    }
+    if (produced == out.size()) out.resize(out.size() + out.size() / 2 + 1024);
+    const size_t window = std::min(out.size() - produced, kMaxZlibChunk);
+    zs.next_out = reinterpret_cast<uint8_t*>(out.data() + produced);
+    zs.avail_out = static_cast<uint32_t>(window);
+    const int rc = isal_deflate(&zs);
+    produced += window - zs.avail_out;
+    if (rc != COMP_OK) return absl::InternalError(absl::StrCat("isal_deflate failed: ", rc));
+    if (zs.internal_state.state == ZSTATE_END) break;
+  }
+  out.resize(produced);
+  return out;
 }
 
 absl::StatusOr<std::string> compressZstd(std::string_view input) {
@@ -446,9 +471,9 @@ absl::StatusOr<std::string> compress(Compression c, std::string_view input) try 
     case Compression::kNone:
       return std::string(input);
     case Compression::kGzip:
-      return deflateFast(libdeflate_gzip_compress_bound, libdeflate_gzip_compress, input);
+      return compressIsal(input, IGZIP_GZIP);
     case Compression::kDeflate:
-      return deflateFast(libdeflate_zlib_compress_bound, libdeflate_zlib_compress, input);
+      return compressIsal(input, IGZIP_ZLIB);
     case Compression::kZstd:
       return compressZstd(input);
   }

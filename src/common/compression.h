@@ -39,7 +39,7 @@ absl::Status decompress(Compression c, std::string_view input, size_t max_output
                         std::string& out);
 
 // Compresses with gzip, deflate (zlib format) or zstd at the libraries' default levels,
-// which favour speed (gzip and deflate through libdeflate at level 6). kNone returns a copy.
+// which favour speed (gzip and deflate through ISA-L's igzip at level 1). kNone returns a copy.
 absl::StatusOr<std::string> compress(Compression c, std::string_view input);
 
 }  // namespace otlpd::common
