@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -28,6 +29,13 @@ struct State {
   std::mutex mu;
   std::function<void(std::string_view)> sink;
 };
+
+// The current thread's trace ids (setThreadTraceIds), copied: empty when none.
+struct ThreadTraceIds {
+  char trace_id[33] = {};
+  char span_id[17] = {};
+};
+thread_local ThreadTraceIds t_trace_ids;
 
 // Never destroyed: threads and static destructors may still log during shutdown.
 State& state() {
@@ -126,6 +134,13 @@ std::string formatJson(Level level, std::string_view message, std::initializer_l
     out.push_back(':');
     appendJsonValue(out, field);
   }
+  if (t_trace_ids.trace_id[0] != '\0') {
+    out += ",\"trace_id\":\"";
+    out += t_trace_ids.trace_id;
+    out += "\",\"span_id\":\"";
+    out += t_trace_ids.span_id;
+    out += '"';
+  }
   out.push_back('}');
   return out;
 }
@@ -178,6 +193,12 @@ std::string formatConsole(Level level, std::string_view message,
         appendJsonValue(out, field);
     }
   }
+  if (t_trace_ids.trace_id[0] != '\0') {
+    out += " trace_id=";
+    out += t_trace_ids.trace_id;
+    out += " span_id=";
+    out += t_trace_ids.span_id;
+  }
   return out;
 }
 
@@ -225,6 +246,15 @@ void setSinkForTesting(std::function<void(std::string_view line)> sink) {
 
 bool enabled(Level level) {
   return static_cast<int>(level) >= static_cast<int>(state().level.load(std::memory_order_relaxed));
+}
+
+void setThreadTraceIds(std::string_view trace_id_hex, std::string_view span_id_hex) {
+  const size_t t = std::min(trace_id_hex.size(), sizeof(t_trace_ids.trace_id) - 1);
+  const size_t sp = std::min(span_id_hex.size(), sizeof(t_trace_ids.span_id) - 1);
+  std::memcpy(t_trace_ids.trace_id, trace_id_hex.data(), t);
+  t_trace_ids.trace_id[t] = '\0';
+  std::memcpy(t_trace_ids.span_id, span_id_hex.data(), sp);
+  t_trace_ids.span_id[sp] = '\0';
 }
 
 void log(Level level, std::string_view message, std::initializer_list<Field> fields) {

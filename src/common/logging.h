@@ -99,6 +99,11 @@ class Field {
   };
 };
 
+// The trace and span of the traced operation this thread is in (otlpd's own traces, selftrace/
+// sets them): lines written meanwhile carry them as `trace_id` and `span_id`. Lowercase hex of 32
+// and 16 digits; empty strings clear them.
+void setThreadTraceIds(std::string_view trace_id_hex, std::string_view span_id_hex);
+
 // Writes one line if `level` is enabled. Never throws; a line that cannot be built is dropped.
 void log(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 

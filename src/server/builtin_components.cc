@@ -28,6 +28,7 @@
 #include "processors/resourcedetection/resourcedetection_processor.h"
 #include "processors/tail_sampling/tail_sampling_processor.h"
 #include "processors/transform/transform_processor.h"
+#include "receivers/jaeger/factory.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/prometheus/factory.h"
 #include "receivers/zipkin/factory.h"
@@ -36,6 +37,7 @@ namespace otlpd::server {
 
 void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::otlp::makeOtlpReceiverFactory());
+  registry.add(receivers::jaeger::makeJaegerReceiverFactory());
   registry.add(receivers::prometheus::makePrometheusReceiverFactory());
   registry.add(receivers::zipkin::makeZipkinReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());

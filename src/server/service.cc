@@ -10,6 +10,7 @@
 #include "common/json_escape.h"
 #include "common/process_memory.h"
 #include "common/strings.h"
+#include "exporters/otlp_http/http_client.h"
 
 namespace otlpd::server {
 namespace {
@@ -33,6 +34,71 @@ class MetricsHandler final : public common::HttpHandler {
  private:
   common::MetricsRegistry& metrics_;
 };
+
+// service.telemetry.traces in the Collector's shape (the OpenTelemetry configuration schema):
+//   level: none | basic | detailed
+//   sampler: always_on | always_off | trace_id_ratio_based | parent_based { root: ... }
+//   processors: [ { batch: { exporter: { otlp: { protocol: http/protobuf, endpoint } } } } ]
+//   propagators: [ tracecontext ]
+void parseTraces(config::ConfigNode traces, TelemetryConfig& t) {
+  t.traces_level = traces.getString("level", t.traces_level);
+  if (t.traces_level != "none" && t.traces_level != "basic" && t.traces_level != "detailed") {
+    traces.addError("level", "must be none, basic or detailed");
+  }
+  for (const std::string& p : traces.getStringList("propagators")) {
+    if (p != "tracecontext") traces.addError("propagators", "only tracecontext is supported");
+  }
+  config::ConfigNode sampler = traces.child("sampler");
+  auto readRatio = [&](config::ConfigNode& s) {
+    if (s.has("always_on")) {
+      (void)s.getYaml("always_on");
+      t.traces_sampling_ratio = 1.0;
+    }
+    if (s.has("always_off")) {
+      (void)s.getYaml("always_off");
+      t.traces_sampling_ratio = 0.0;
+    }
+    if (s.has("trace_id_ratio_based")) {
+      config::ConfigNode r = s.child("trace_id_ratio_based");
+      t.traces_sampling_ratio = r.getDouble("ratio", 1.0);
+      if (t.traces_sampling_ratio < 0 || t.traces_sampling_ratio > 1) {
+        r.addError("ratio", "must be between 0 and 1");
+      }
+      r.rejectUnknownKeys();
+    }
+  };
+  if (sampler.has("parent_based")) {
+    // Parents decide for their children (our only behaviour); the root sampler for new traces.
+    config::ConfigNode parent_based = sampler.child("parent_based");
+    config::ConfigNode root = parent_based.child("root");
+    readRatio(root);
+    root.rejectUnknownKeys();
+    parent_based.rejectUnknownKeys();
+  }
+  readRatio(sampler);
+  sampler.rejectUnknownKeys();
+  for (config::ConfigNode processor : traces.getMappingList("processors")) {
+    config::ConfigNode batch = processor.child(processor.has("simple") ? "simple" : "batch");
+    config::ConfigNode exporter = batch.child("exporter");
+    config::ConfigNode otlp = exporter.child("otlp");
+    const std::string protocol = otlp.getString("protocol", "http/protobuf");
+    if (protocol != "http/protobuf") {
+      otlp.addError("protocol", "only http/protobuf is supported for otlpd's own traces");
+    }
+    std::string endpoint = otlp.getString("endpoint", "");
+    if (endpoint.empty()) otlp.addError("endpoint", "is required");
+    t.traces_endpoint = endpoint;
+    otlp.rejectUnknownKeys();
+    exporter.rejectUnknownKeys();
+    (void)batch.getYaml("schedule_delay");
+    (void)batch.getYaml("max_queue_size");
+    (void)batch.getYaml("max_export_batch_size");
+    (void)batch.getYaml("export_timeout");
+    batch.rejectUnknownKeys();
+    processor.rejectUnknownKeys();
+  }
+  traces.rejectUnknownKeys();
+}
 
 TelemetryConfig parseTelemetry(config::ConfigNode node) {
   TelemetryConfig t;
@@ -60,6 +126,7 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
     metrics.addError("level", "must be none, basic, normal or detailed");
   }
   metrics.rejectUnknownKeys();
+  parseTraces(node.child("traces"), t);
   node.rejectUnknownKeys();
   return t;
 }
@@ -145,6 +212,7 @@ absl::Status Service::startGraph() {
 
 absl::Status Service::reload(const YAML::Node& root, const pipeline::FactoryRegistry& factories,
                              config::ConfigErrors& errors) {
+  auto span = selftrace::ScopedSpan::child("config reload");
   TelemetryConfig telemetry;
   const size_t running_limit = memory_.limit();
   std::unique_ptr<pipeline::Graph> next = buildGraph(root, factories, errors, telemetry);
@@ -180,7 +248,43 @@ Service::~Service() {
   (void)shutdown();
 }
 
+absl::Status Service::startTracer() {
+  if (telemetry_.traces_endpoint.empty() || telemetry_.traces_level == "none")
+    return absl::OkStatus();
+  std::string endpoint = telemetry_.traces_endpoint;
+  auto url = exporters::otlp_http::parseHttpUrl(endpoint);
+  if (!url.ok()) {
+    return absl::InvalidArgumentError(
+        strCat("service.telemetry.traces endpoint: ", url.status().message()));
+  }
+  // An endpoint without a path is the OTLP/HTTP base URL.
+  if (url->target == "/") url->target = "/v1/traces";
+  exporters::helper::TlsClientConfig tls;
+  tls.insecure = !url->tls;
+  auto pool = exporters::otlp_http::ConnectionPool::shared("selftrace", *url, tls, 1);
+  if (!pool.ok()) return pool.status();
+  selftrace::TracerOptions options;
+  options.sampling_ratio = telemetry_.traces_sampling_ratio;
+  options.send = [pool = *pool, target = url->target](const std::string& body) -> absl::Status {
+    auto answer = pool->post(target,
+                             {{"Content-Type", "application/x-protobuf"},
+                              {std::string(selftrace::ScopedSpan::kSelfTelemetryHeader), "1"}},
+                             body, absl::Now() + absl::Seconds(5));
+    if (!answer.ok()) return answer.status();
+    if (answer->status < 200 || answer->status > 299) {
+      return absl::UnavailableError(strCat("HTTP ", answer->status));
+    }
+    return absl::OkStatus();
+  };
+  tracer_ = std::make_unique<selftrace::Tracer>(std::move(options), *metrics_);
+  selftrace::Tracer::install(tracer_.get());
+  logging::info("self-tracing on", {{"endpoint", url->toString()},
+                                    {"sampling_ratio", telemetry_.traces_sampling_ratio}});
+  return absl::OkStatus();
+}
+
 absl::Status Service::start(const std::string& ready_file) {
+  if (absl::Status s = startTracer(); !s.ok()) return s;
   if (!telemetry_.metrics_address.empty()) {
     common::HttpServerOptions options;
     options.endpoint = telemetry_.metrics_address;
@@ -221,6 +325,11 @@ absl::Status Service::shutdown() {
   if (metrics_server_) {
     metrics_server_->stop();
     metrics_server_.reset();
+  }
+  // Last: the graph's shutdown may still end spans. The tracer exports what it holds.
+  if (tracer_) {
+    selftrace::Tracer::install(nullptr);
+    tracer_.reset();
   }
   return s;
 }

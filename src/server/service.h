@@ -15,6 +15,7 @@
 #include "config/config_node.h"
 #include "pipeline/graph.h"
 #include "pipeline/memory_budget.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::server {
 
@@ -25,6 +26,10 @@ struct TelemetryConfig {
   // service.telemetry.metrics.tls: HTTPS for /metrics (an otlpd addition; the Collector's
   // telemetry has no TLS).
   std::optional<common::TlsServerConfig> metrics_tls;
+  // service.telemetry.traces: otlpd's own spans (selftrace/), off unless an exporter is named.
+  std::string traces_level = "basic";  // none | basic | detailed
+  std::string traces_endpoint;         // OTLP/HTTP URL of /v1/traces; empty: off
+  double traces_sampling_ratio = 1.0;  // for traces that start in otlpd
 };
 
 // One running configuration: the component graph plus otlpd's own telemetry endpoint.
@@ -57,6 +62,7 @@ class Service final : public pipeline::Host {
   std::map<std::string, std::string> endpoints() const;
 
  private:
+  absl::Status startTracer();
   Service() = default;
   absl::Status writeReadyFile(const std::string& path) const;
   std::unique_ptr<pipeline::Graph> buildGraph(const YAML::Node& root,
@@ -72,6 +78,7 @@ class Service final : public pipeline::Host {
   YAML::Node running_config_;
   std::unique_ptr<pipeline::Graph> graph_;
   std::unique_ptr<common::HttpServer> metrics_server_;
+  std::unique_ptr<selftrace::Tracer> tracer_;  // service.telemetry.traces; null: off
   mutable std::mutex endpoints_mutex_;
   std::map<std::string, std::string> endpoints_;
 };

@@ -19,6 +19,7 @@
 #include "exporters/helper/queued_exporter.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "selftrace/tracer.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
@@ -212,6 +213,15 @@ class GrpcSender final : public helper::Sender {
       if (!replaced) ctx.AddMetadata(k, v);
     }
     for (const auto& [k, v] : credentials) ctx.AddMetadata(k, v);
+    // A client span per attempt when otlpd traces itself; the downstream continues the trace.
+    auto span = selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
+                                             selftrace::SpanKind::kClient);
+    if (span.recording()) {
+      ctx.AddMetadata("traceparent", span.traceparent());
+      if (!span.tracestate().empty()) ctx.AddMetadata("tracestate", span.tracestate());
+      span.setAttribute("server.address", destination_);
+      span.setAttribute("otlpd.items", static_cast<int64_t>(batch.itemCount()));
+    }
     helper::SendResult result;
     grpc::Status status;
     std::optional<std::string_view> wire = batch.wireBytes();
@@ -257,6 +267,7 @@ class GrpcSender final : public helper::Sender {
       }
     }
     if (status.ok()) return result;
+    span.setError(status.error_message());
     const std::string message =
         strCat("gRPC ", static_cast<int>(status.error_code()), ": ", status.error_message());
     result.retry_after = retryInfoDelay(status);

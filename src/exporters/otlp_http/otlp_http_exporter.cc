@@ -10,6 +10,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::exporters::otlp_http {
 namespace {
@@ -88,10 +89,28 @@ class HttpSender final : public helper::Sender {
       }
       for (auto& header : credentials) with_credentials.push_back(std::move(header));
     }
-    auto answer = pool_->post(url_.target, auth_ ? with_credentials : headers_, payload, deadline);
+    // A client span per attempt when otlpd traces itself; the downstream continues the trace.
+    auto span = selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
+                                             selftrace::SpanKind::kClient);
+    const HeaderList* headers = auth_ ? &with_credentials : &headers_;
+    HeaderList traced;
+    if (span.recording()) {
+      traced = *headers;
+      traced.emplace_back("traceparent", span.traceparent());
+      if (!span.tracestate().empty()) traced.emplace_back("tracestate", span.tracestate());
+      headers = &traced;
+      span.setAttribute("server.address", url_.origin());
+      span.setAttribute("otlpd.items", static_cast<int64_t>(batch.itemCount()));
+    }
+    auto answer = pool_->post(url_.target, *headers, payload, deadline);
     if (!answer.ok()) {
+      span.setError(std::string(answer.status().message()));
       result.status = absl::UnavailableError(answer.status().message());
       return result;
+    }
+    if (span.recording()) {
+      span.setAttribute("http.response.status_code", static_cast<int64_t>(answer->status));
+      if (answer->status >= 300) span.setError(strCat("HTTP ", answer->status));
     }
     std::string decompressed;
     std::string_view body = answer->body;

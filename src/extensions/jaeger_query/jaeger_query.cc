@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <variant>
 
 #include "common/fnv1a.h"
 #include "common/http_server.h"
@@ -10,6 +12,7 @@
 #include "extensions/http_endpoint_extension.h"
 #include "pipeline/authenticator.h"
 #include "query/jaeger_api.h"
+#include "selftrace/tracer.h"
 #include "ui/assets.h"
 
 namespace otlpd::extensions::jaeger_query {
@@ -28,6 +31,29 @@ std::string contentTag(std::string_view bytes) {
                 static_cast<unsigned long long>(common::fnv1a64(bytes)));
   return out;
 }
+
+int64_t nowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A live search polled by the HTTP server; a failure ends the stream.
+class LiveStream final : public common::ResponseStream {
+ public:
+  explicit LiveStream(std::unique_ptr<query::LiveSearch> search) : search_(std::move(search)) {}
+  std::optional<std::string> next() override {
+    try {
+      return search_->poll(nowMicros());
+    } catch (const std::exception& e) {
+      logging::warn("jaeger_query live view failed", {{"error", e.what()}});
+      return std::nullopt;
+    }
+  }
+
+ private:
+  std::unique_ptr<query::LiveSearch> search_;
+};
 
 class JaegerQueryHandler final : public common::HttpHandler {
  public:
@@ -63,6 +89,27 @@ class JaegerQueryHandler final : public common::HttpHandler {
     return res;
   }
 
+  // The live view: Server-Sent Events (a bad request falls through to handle(), which answers
+  // its error).
+  std::optional<common::StreamingResponse> stream(const common::HttpRequest& request) override {
+    const std::string_view target = request.target();
+    constexpr std::string_view kLive = "/api/otlpd/live";
+    if (request.method() != http::verb::get || !target.starts_with(kLive) ||
+        (target.size() > kLive.size() && target[kLive.size()] != '?')) {
+      return std::nullopt;
+    }
+    const std::string_view query =
+        target.size() > kLive.size() ? target.substr(kLive.size() + 1) : std::string_view();
+    auto live = api_.openLive(query, nowMicros());
+    auto* feed = std::get_if<std::unique_ptr<query::LiveSearch>>(&live);
+    if (feed == nullptr) return std::nullopt;
+    common::StreamingResponse out;
+    out.head = common::makeResponse(request, http::status::ok, "text/event-stream", "");
+    out.head.set(http::field::cache_control, "no-store");
+    out.body = std::make_shared<LiveStream>(std::move(*feed));
+    return out;
+  }
+
   common::HttpResponse handle(common::HttpRequest&& request) override {
     const bool head = request.method() == http::verb::head;
     if (request.method() != http::verb::get && !head) {
@@ -73,9 +120,26 @@ class JaegerQueryHandler final : public common::HttpHandler {
       return res;
     }
     const std::string_view target = request.target();
-    common::HttpResponse res = target.starts_with("/api/") || target.starts_with("/zipkin/api/")
-                                   ? api(request)
-                                   : ui(request);
+    const bool is_api = target.starts_with("/api/") || target.starts_with("/zipkin/api/");
+    // A server span per request when otlpd traces itself, continuing the caller's trace
+    // (W3C traceparent). UI files share one name: their paths are not a useful dimension.
+    const std::string_view path = target.substr(0, target.find_first_of("?#"));
+    auto span = selftrace::ScopedSpan::server(
+        is_api ? strCat(request.method_string(), " ", path) : std::string("GET (ui)"),
+        [&](std::string_view name) -> std::optional<std::string_view> {
+          auto it = request.find(name);
+          if (it == request.end()) return std::nullopt;
+          return it->value();
+        });
+    common::HttpResponse res = is_api ? api(request) : ui(request);
+    if (span.recording()) {
+      span.setAttribute("http.request.method", std::string(request.method_string()));
+      span.setAttribute("url.path", std::string(path));
+      span.setAttribute("http.response.status_code", static_cast<int64_t>(res.result_int()));
+      if (res.result_int() >= 500) span.setError(strCat("HTTP ", res.result_int()));
+    }
+    // Inside the span: with self-tracing the line carries its trace_id and span_id.
+    logging::debug("query request", {{"path", path}, {"status", res.result_int()}});
     // HEAD answers the headers of GET, its Content-Length included, without the body.
     if (head) {
       const size_t length = res.body().size();

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/compression.h"
 #include "common/grpc_raw_message.h"
+#include "common/strings.h"
 #include "otlp/proto.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -41,14 +43,18 @@ grpc::Status retryableStatus(const std::string& message) {
 
 class ExportReactor final : public grpc::ServerGenericBidiReactor {
  public:
+  // `trace_headers`: the call's traceparent and tracestate, kept only when otlpd traces itself.
   ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal,
                 pipeline::MemoryBudget::Reservation admitted,
-                std::shared_ptr<const pipeline::RequestMetadata> metadata, size_t max_message_bytes)
+                std::shared_ptr<const pipeline::RequestMetadata> metadata,
+                std::optional<std::pair<std::string, std::string>> trace_headers,
+                size_t max_message_bytes)
       : ingestor_(std::move(ingestor)),
         signal_(signal),
         max_message_bytes_(max_message_bytes),
         admitted_(std::move(admitted)),
-        metadata_(std::move(metadata)) {
+        metadata_(std::move(metadata)),
+        trace_headers_(std::move(trace_headers)) {
     StartRead(&request_);
   }
 
@@ -84,6 +90,16 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       body = pipeline::WireBytes{
           std::string_view(reinterpret_cast<const char*>(owner->begin()), owner->size()), owner};
     }
+    auto span = !trace_headers_
+                    ? selftrace::ScopedSpan::none()
+                    : selftrace::ScopedSpan::server(
+                          strCat("ingest ", pipeline::signalName(signal_)),
+                          [&](std::string_view name) -> std::optional<std::string_view> {
+                            const std::string& v = name == "traceparent" ? trace_headers_->first
+                                                                         : trace_headers_->second;
+                            if (v.empty()) return std::nullopt;
+                            return v;
+                          });
     ExportOutcome outcome = ingestor_->exportRequest(
         signal_, Transport::kGrpc, Encoding::kProtobuf, body.bytes.size(),
         [&body](google::protobuf::Message& message) -> absl::Status {
@@ -94,6 +110,11 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
         },
         std::move(admitted_), body, std::move(metadata_));
     request_.Clear();
+    if (span.recording()) {
+      span.setAttribute("otlpd.transport", std::string("grpc"));
+      span.setAttribute("otlpd.items", static_cast<int64_t>(outcome.accepted_items));
+      if (outcome.kind != ExportOutcome::Kind::kOk) span.setError(outcome.message);
+    }
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk: {
         grpc::Slice slice(outcome.body);
@@ -145,6 +166,7 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
   size_t max_message_bytes_;
   pipeline::MemoryBudget::Reservation admitted_;
   std::shared_ptr<const pipeline::RequestMetadata> metadata_;
+  std::optional<std::pair<std::string, std::string>> trace_headers_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };
@@ -197,8 +219,20 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
     }
     for (const auto& [name, value] : auth.attributes) metadata->addAuth(name, value);
   }
+  std::optional<std::pair<std::string, std::string>> trace_headers;
+  if (selftrace::Tracer::installed() != nullptr &&
+      client_metadata.find(grpc::string_ref(selftrace::ScopedSpan::kSelfTelemetryHeader.data(),
+                                            selftrace::ScopedSpan::kSelfTelemetryHeader.size())) ==
+          client_metadata.end()) {
+    auto value = [&](std::string_view name) {
+      auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
+      return it == client_metadata.end() ? std::string()
+                                         : std::string(it->second.data(), it->second.size());
+    };
+    trace_headers.emplace(value("traceparent"), value("tracestate"));
+  }
   return new ExportReactor(ingestor_, *signal, *std::move(admitted), std::move(metadata),
-                           max_message_bytes_);
+                           std::move(trace_headers), max_message_bytes_);
 }
 
 }  // namespace otlpd::receivers::otlp

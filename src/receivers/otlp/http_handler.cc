@@ -9,6 +9,7 @@
 #include "common/compression.h"
 #include "common/strings.h"
 #include "otlp/json_codec.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -300,6 +301,14 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     }
 
     const std::string_view bytes = body.bytes;
+    // A server span per request when otlpd traces itself, continuing the client's trace; never
+    // for otlpd's own span exports (no loops).
+    auto span = selftrace::Tracer::installed() == nullptr ||
+                        request.find(selftrace::ScopedSpan::kSelfTelemetryHeader) != request.end()
+                    ? selftrace::ScopedSpan::none()
+                    : selftrace::ScopedSpan::server(
+                          strCat("ingest ", pipeline::signalName(*signal)),
+                          [&](std::string_view name) { return findHeader(request, name); });
     ExportOutcome outcome = ingestor_->exportRequest(
         *signal, Transport::kHttp, *encoding, bytes.size(),
         [&](google::protobuf::Message& message) -> absl::Status {
@@ -313,6 +322,11 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
         *encoding == Encoding::kProtobuf ? std::optional<pipeline::WireBytes>(std::move(body))
                                          : std::nullopt,
         requestMetadata(request, *auth));
+    if (span.recording()) {
+      span.setAttribute("otlpd.transport", std::string("http"));
+      span.setAttribute("otlpd.items", static_cast<int64_t>(outcome.accepted_items));
+      if (outcome.kind != ExportOutcome::Kind::kOk) span.setError(outcome.message);
+    }
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         return common::makeResponse(

@@ -87,6 +87,8 @@ std::string_view transportName(Transport transport) {
       return "http";
     case Transport::kEmbedded:
       return "embedded";
+    case Transport::kUdp:
+      return "udp";
   }
   return "unknown";
 }
@@ -296,6 +298,7 @@ ExportOutcome Ingestor::exportRequest(
       return out;
     }
     c.accepted->add(items);
+    out.accepted_items = items;
   }
   out.body = encodeResponse(signal, validation, response_encoding);
   return out;

@@ -21,8 +21,9 @@
 namespace otlpd::receivers::otlp {
 
 // kEmbedded: the `embedded` receiver, whose requests come from the process itself (library API).
-enum class Transport { kGrpc = 0, kHttp = 1, kEmbedded = 2 };
-inline constexpr size_t kTransportCount = 3;
+// kUdp: the jaeger receiver's agent ports.
+enum class Transport { kGrpc = 0, kHttp = 1, kEmbedded = 2, kUdp = 3 };
+inline constexpr size_t kTransportCount = 4;
 enum class Encoding { kProtobuf, kJson };
 
 struct ExportOutcome {
@@ -34,6 +35,7 @@ struct ExportOutcome {
   Kind kind = Kind::kOk;
   std::string message;  // why, for errors
   std::string body;
+  size_t accepted_items = 0;  // items the pipeline took (for otlpd's own ingest spans)
 };
 
 // What a transport's authenticator said about a request.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/endpoint.h"
+#include "common/grpc_server_config.h"
 #include "common/grpc_tls_listener.h"
 #include "common/http_server.h"
 #include "common/http_server_config.h"
@@ -36,41 +37,6 @@ struct GrpcConfig {
   pipeline::ServerAuthRef auth;  // `auth.authenticator`; null: no authentication
 };
 
-// keepalive.server_parameters and keepalive.enforcement_policy as gRPC channel arguments.
-void readGrpcKeepalive(config::ConfigNode& grpc_node, GrpcConfig& grpc) {
-  config::ConfigNode keepalive = grpc_node.child("keepalive");
-  auto millis = [](config::ConfigNode& n, std::string_view key) -> std::optional<int> {
-    if (!n.getYaml(key)) return std::nullopt;
-    const absl::Duration d = n.getDuration(key, absl::ZeroDuration());
-    if (d <= absl::ZeroDuration()) {
-      n.addError(key, "must be a positive duration");
-      return std::nullopt;
-    }
-    return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
-  };
-  config::ConfigNode server = keepalive.child("server_parameters");
-  const std::pair<const char*, const char*> server_keys[] = {
-      {"max_connection_idle", GRPC_ARG_MAX_CONNECTION_IDLE_MS},
-      {"max_connection_age", GRPC_ARG_MAX_CONNECTION_AGE_MS},
-      {"max_connection_age_grace", GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS},
-      {"time", GRPC_ARG_KEEPALIVE_TIME_MS},
-      {"timeout", GRPC_ARG_KEEPALIVE_TIMEOUT_MS}};
-  for (const auto& [key, arg] : server_keys) {
-    if (auto ms = millis(server, key)) grpc.channel_args.emplace_back(arg, *ms);
-  }
-  server.rejectUnknownKeys();
-  config::ConfigNode enforcement = keepalive.child("enforcement_policy");
-  if (auto ms = millis(enforcement, "min_time")) {
-    grpc.channel_args.emplace_back(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, *ms);
-  }
-  if (enforcement.getYaml("permit_without_stream")) {
-    grpc.channel_args.emplace_back(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
-                                   enforcement.getBool("permit_without_stream", false) ? 1 : 0);
-  }
-  enforcement.rejectUnknownKeys();
-  keepalive.rejectUnknownKeys();
-}
-
 struct HttpConfig {
   std::string endpoint = "localhost:4318";
   common::HttpServerOptions limits;  // timeouts and connection limits
@@ -98,7 +64,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node, const pipeline::CreateS
         g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
     grpc.include_metadata = g.getBool("include_metadata", false);
     grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
-    readGrpcKeepalive(g, grpc);
+    grpc.channel_args = common::readGrpcKeepalive(g);
     grpc.tls = common::readTlsServerConfig(g);
     grpc.auth = pipeline::readServerAuthenticator(g, settings);
     g.rejectUnknownKeys();

@@ -1,0 +1,136 @@
+// Apache Thrift's binary and compact protocols, read in place and written, for the few types
+// Jaeger's IDL uses. Written from the Thrift protocol specifications (binary: big-endian fixed
+// widths, i32-prefixed strings; compact: zigzag varints, field-id deltas, little-endian doubles).
+// The reader never allocates by a declared length: strings are slices of the input, and every
+// length or element count is checked against the bytes that remain before anything is read.
+// Pure.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otlpd::jaeger::thrift {
+
+enum class Protocol : uint8_t { kBinary, kCompact };
+
+// Thrift's type ids as the binary protocol writes them; the compact protocol's own ids are
+// mapped to these by the reader.
+enum Type : uint8_t {
+  kStop = 0,
+  kVoid = 1,
+  kBool = 2,
+  kByte = 3,
+  kDouble = 4,
+  kI16 = 6,
+  kI32 = 8,
+  kI64 = 10,
+  kString = 11,
+  kStruct = 12,
+  kMap = 13,
+  kSet = 14,
+  kList = 15,
+};
+
+// Thrift message types (the agent's UDP packets are CALL or ONEWAY messages).
+enum MessageType : uint8_t { kCall = 1, kReply = 2, kException = 3, kOneway = 4 };
+
+// Nesting deeper than this is refused: Jaeger's IDL nests four levels, skipped unknown fields
+// may nest a few more, and a hostile packet must not recurse without bound.
+constexpr int kMaxDepth = 32;
+
+class Reader {
+ public:
+  Reader(std::string_view bytes, Protocol protocol)
+      : p_(reinterpret_cast<const uint8_t*>(bytes.data())),
+        begin_(p_),
+        end_(p_ + bytes.size()),
+        protocol_(protocol) {}
+
+  bool ok() const { return error_ == nullptr; }
+  // What went wrong, and where (a byte offset), for a 400 body.
+  std::string error() const;
+  bool atEnd() const { return p_ == end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+
+  // A message header (name, type, sequence id); binary accepts the strict and the old form.
+  bool readMessageBegin(std::string_view& name, MessageType& type, int32_t& seqid);
+
+  // Structs: call structBegin(), then readField() until it yields kStop, then structEnd().
+  void structBegin();
+  void structEnd();
+  // The next field's type and id; kStop at the struct's end (or on error).
+  Type readField(int16_t& id);
+
+  bool readBool();
+  int8_t readByte();
+  int16_t readI16();
+  int32_t readI32();
+  int64_t readI64();
+  double readDouble();
+  // string and binary: a slice of the input.
+  std::string_view readBinary();
+  // A list's or set's element type and count; the count is checked against what remains.
+  bool readListBegin(Type& element, uint32_t& count);
+  // Skips a value of any type, nested at most kMaxDepth.
+  void skip(Type type, int depth = 0);
+
+  void fail(const char* what) {
+    if (error_ == nullptr) {
+      error_ = what;
+      error_at_ = static_cast<size_t>(p_ - begin_);
+    }
+    p_ = end_;
+  }
+
+ private:
+  bool need(size_t n) {
+    if (static_cast<size_t>(end_ - p_) >= n) return true;
+    fail("truncated");
+    return false;
+  }
+  uint64_t readVarint();
+  Type compactType(uint8_t t);
+
+  const uint8_t* p_;
+  const uint8_t* begin_;
+  const uint8_t* end_;
+  Protocol protocol_;
+  const char* error_ = nullptr;
+  size_t error_at_ = 0;
+  // Compact protocol: the last field id of each open struct, and a bool field's value carried
+  // in its header.
+  int16_t last_field_id_ = 0;
+  std::vector<int16_t> field_id_stack_;
+  int8_t pending_bool_ = -1;
+};
+
+class Writer {
+ public:
+  Writer(std::string& out, Protocol protocol) : out_(out), protocol_(protocol) {}
+
+  void messageBegin(std::string_view name, MessageType type, int32_t seqid);
+  void structBegin();
+  void structEnd();  // writes the STOP field
+  void field(Type type, int16_t id);
+  // A bool field in one call (compact carries the value in the field header).
+  void boolField(int16_t id, bool value);
+  void i32(int32_t v);
+  void i64(int64_t v);
+  void dbl(double v);
+  void binary(std::string_view s);
+  void listBegin(Type element, uint32_t count);
+
+ private:
+  void varint(uint64_t v);
+  uint8_t compactType(Type t) const;
+
+  std::string& out_;
+  Protocol protocol_;
+  int16_t last_field_id_ = 0;
+  std::vector<int16_t> field_id_stack_;
+};
+
+}  // namespace otlpd::jaeger::thrift

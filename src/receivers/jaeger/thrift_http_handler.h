@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+
+#include "common/http_server.h"
+#include "receivers/jaeger/ingest.h"
+
+namespace otlpd::receivers::jaeger {
+
+// thrift_http: `POST /api/traces` with a `jaeger.Batch` in Thrift's binary protocol
+// (Content-Type application/x-thrift or application/vnd.apache.thrift.binary), what Jaeger
+// clients' HTTP senders post to a Jaeger collector. Answers 202 Accepted with no body, as Jaeger
+// does; 400 with a plain-text reason for a body that is not a batch; 503 with Retry-After when
+// the pipeline cannot take it now.
+class ThriftHttpHandler final : public common::HttpHandler {
+ public:
+  ThriftHttpHandler(std::shared_ptr<Ingestor> ingestor, size_t max_body_bytes,
+                    bool include_metadata);
+
+  common::HttpResponse handle(common::HttpRequest&& request) override;
+  std::optional<common::HttpResponse> admit(const common::HttpRequest& headers,
+                                            std::shared_ptr<void>& admission) override;
+  std::optional<common::HttpResponse> growAdmission(const common::HttpRequest& headers,
+                                                    std::shared_ptr<void>& admission,
+                                                    size_t body_bytes) override;
+  common::HttpResponse handleAdmitted(common::HttpRequest&& request,
+                                      std::shared_ptr<void> admission) override;
+  common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
+
+ private:
+  static constexpr size_t kFirstBodyReservation = 1 << 20;
+  common::HttpResponse post(common::HttpRequest&& request,
+                            std::optional<pipeline::MemoryBudget::Reservation> admitted,
+                            std::optional<pipeline::AuthAttributes> auth);
+  common::HttpResponse unavailable(const common::HttpRequest& request, const std::string& why);
+
+  std::shared_ptr<Ingestor> ingestor_;
+  size_t max_body_bytes_;
+  bool include_metadata_;
+};
+
+}  // namespace otlpd::receivers::jaeger
