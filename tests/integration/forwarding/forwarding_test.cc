@@ -158,15 +158,16 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
 // The exporter compresses with libdeflate and hands gRPC the message already compressed; gRPC's
 // own zlib on the other side (a plain gRPC C++ server) must read it, and so must otlpd's receiver,
 // which inflates compressed messages itself (issue #18).
-std::string withGzip(std::string config) {
+std::string withCompression(std::string config, std::string_view codec = "gzip") {
   const std::string none = "compression: none";
-  config.replace(config.find(none), none.size(), "compression: gzip");
+  config.replace(config.find(none), none.size(), strCat("compression: ", codec));
   return config;
 }
 
 TEST(Forwarding, GzipForwardingIsReadByGrpcAndByOtlpd) {
   ScriptedServer plain_grpc;
-  auto to_grpc = OtlpdProcess::start(withGzip(forwarderConfig(plain_grpc.endpoint(), kFastRetry)));
+  auto to_grpc =
+      OtlpdProcess::start(withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry)));
   ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
   ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("gz-grpc-", 25)).ok());
   ASSERT_TRUE(waitUntil(
@@ -185,11 +186,36 @@ TEST(Forwarding, GzipForwardingIsReadByGrpcAndByOtlpd) {
   const std::string target = strCat("127.0.0.1:", port);
   auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
   ASSERT_TRUE(down.ok()) << down.status();
-  auto to_otlpd = OtlpdProcess::start(withGzip(forwarderConfig(target, kFastRetry)));
+  auto to_otlpd = OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry)));
   ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
   ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("gz-otlpd-", 30)).ok());
   EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "gz-otlpd", 30, nullptr, 10s), 30u);
   EXPECT_EQ(metric(**to_otlpd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 30);
+}
+
+// gRPC's "deflate" is the zlib format; both gRPC C++ and otlpd read what the exporter sends.
+TEST(Forwarding, DeflateForwardingIsReadByGrpcAndByOtlpd) {
+  ScriptedServer plain_grpc;
+  auto to_grpc = OtlpdProcess::start(
+      withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry), "deflate"));
+  ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
+  ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("df-grpc-", 12)).ok());
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(plain_grpc.service.mu);
+        return plain_grpc.service.span_names.size() >= 12;
+      },
+      10s));
+
+  const int port = freeLoopbackPort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto to_otlpd =
+      OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry), "deflate"));
+  ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
+  ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("df-otlpd-", 14)).ok());
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "df-otlpd", 14, nullptr, 10s), 14u);
 }
 
 TEST(Forwarding, UnavailableWithRetryInfoWaitsAsToldAndInvalidArgumentGoesToTheDlq) {
