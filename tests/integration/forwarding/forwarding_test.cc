@@ -83,10 +83,15 @@ bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds time
 // A trace service that answers from a script (then OK) and notes when each call came.
 class ScriptedTraceService final : public pb_collector_trace::TraceService::Service {
  public:
-  grpc::Status Export(grpc::ServerContext*, const otlp::TracesRequest*,
+  grpc::Status Export(grpc::ServerContext*, const otlp::TracesRequest* request,
                       otlp::TracesResponse*) override {
     std::lock_guard lock(mu);
     calls.push_back(std::chrono::steady_clock::now());
+    for (const auto& rs : request->resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& span : ss.spans()) span_names.push_back(span.name());
+      }
+    }
     if (script.empty()) return always;
     grpc::Status s = script.front();
     script.pop_front();
@@ -101,6 +106,7 @@ class ScriptedTraceService final : public pb_collector_trace::TraceService::Serv
   std::deque<grpc::Status> script;
   grpc::Status always = grpc::Status::OK;
   std::vector<std::chrono::steady_clock::time_point> calls;
+  std::vector<std::string> span_names;
 };
 
 struct ScriptedServer {
@@ -147,6 +153,69 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
   EXPECT_EQ(names.size(), 200u);
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 200u);
   EXPECT_EQ(metric(**fwd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 200);
+}
+
+// The exporter compresses with libdeflate and hands gRPC the message already compressed; gRPC's
+// own zlib on the other side (a plain gRPC C++ server) must read it, and so must otlpd's receiver,
+// which inflates compressed messages itself (issue #18).
+std::string withCompression(std::string config, std::string_view codec = "gzip") {
+  const std::string none = "compression: none";
+  config.replace(config.find(none), none.size(), strCat("compression: ", codec));
+  return config;
+}
+
+TEST(Forwarding, GzipForwardingIsReadByGrpcAndByOtlpd) {
+  ScriptedServer plain_grpc;
+  auto to_grpc =
+      OtlpdProcess::start(withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry)));
+  ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
+  ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("gz-grpc-", 25)).ok());
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(plain_grpc.service.mu);
+        return plain_grpc.service.span_names.size() >= 25;
+      },
+      10s));
+  {
+    std::lock_guard lock(plain_grpc.service.mu);
+    EXPECT_EQ(plain_grpc.service.span_names.size(), 25u);
+    EXPECT_EQ(plain_grpc.service.span_names.front().rfind("gz-grpc-", 0), 0u);
+  }
+
+  const int port = freeLoopbackPort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto to_otlpd = OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry)));
+  ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
+  ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("gz-otlpd-", 30)).ok());
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "gz-otlpd", 30, nullptr, 10s), 30u);
+  EXPECT_EQ(metric(**to_otlpd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 30);
+}
+
+// gRPC's "deflate" is the zlib format; both gRPC C++ and otlpd read what the exporter sends.
+TEST(Forwarding, DeflateForwardingIsReadByGrpcAndByOtlpd) {
+  ScriptedServer plain_grpc;
+  auto to_grpc = OtlpdProcess::start(
+      withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry), "deflate"));
+  ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
+  ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("df-grpc-", 12)).ok());
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(plain_grpc.service.mu);
+        return plain_grpc.service.span_names.size() >= 12;
+      },
+      10s));
+
+  const int port = freeLoopbackPort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto to_otlpd =
+      OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry), "deflate"));
+  ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
+  ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("df-otlpd-", 14)).ok());
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "df-otlpd", 14, nullptr, 10s), 14u);
 }
 
 TEST(Forwarding, UnavailableWithRetryInfoWaitsAsToldAndInvalidArgumentGoesToTheDlq) {
