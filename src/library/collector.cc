@@ -140,7 +140,7 @@ class Collector::Impl {
     auto root = loadSources();
     if (!root.ok()) return loadError(root.status());
     config::ConfigErrors errors;
-    service_ = server::Service::build(*root, factories_, errors);
+    service_ = server::Service::build(*root, factories_, errors, ingress_);
     if (!service_) return configError(errors);
     root_ = *root;
     if (options_.configure_logging) {

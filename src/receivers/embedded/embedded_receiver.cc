@@ -18,7 +18,8 @@ class EmbeddedIngress::Endpoint {
  public:
   explicit Endpoint(std::shared_ptr<otlp::Ingestor> ingestor) : ingestor_(std::move(ingestor)) {}
 
-  ExportOutcome exportRequest(Signal signal, std::string&& data, bool json, bool* running) {
+  ExportOutcome exportRequest(Signal signal, std::string&& data, bool json, bool* running,
+                              std::shared_ptr<const pipeline::RequestMetadata> metadata) {
     std::shared_lock lock(mu_);
     *running = !stopped_;
     if (stopped_) return {};
@@ -34,7 +35,8 @@ class EmbeddedIngress::Endpoint {
       // JSON is decoded into the batch's message; the text itself is not kept.
       return ingestor_->exportRequest(
           signal, Transport::kEmbedded, Encoding::kProtobuf, size,
-          [&](google::protobuf::Message& m) { return ::otlpd::otlp::parseOtlpJson(data, m); });
+          [&](google::protobuf::Message& m) { return ::otlpd::otlp::parseOtlpJson(data, m); },
+          std::nullopt, std::nullopt, std::move(metadata));
     }
     pipeline::WireBytes wire = pipeline::WireBytes::fromString(std::move(data));
     const std::string_view bytes = wire.bytes;
@@ -47,7 +49,7 @@ class EmbeddedIngress::Endpoint {
           }
           return absl::OkStatus();
         },
-        std::nullopt, std::move(wire));
+        std::nullopt, std::move(wire), std::move(metadata));
   }
 
   void stop() {
@@ -61,8 +63,9 @@ class EmbeddedIngress::Endpoint {
   bool stopped_ = false;
 };
 
-ExportOutcome EmbeddedIngress::exportRequest(Signal signal, std::string_view receiver_id,
-                                             std::string&& data, bool json, bool* found) const {
+ExportOutcome EmbeddedIngress::exportRequest(
+    Signal signal, std::string_view receiver_id, std::string&& data, bool json, bool* found,
+    std::shared_ptr<const pipeline::RequestMetadata> metadata) const {
   std::shared_ptr<Endpoint> endpoint;
   {
     std::lock_guard lock(mu_);
@@ -74,7 +77,8 @@ ExportOutcome EmbeddedIngress::exportRequest(Signal signal, std::string_view rec
   }
   *found = false;
   if (!endpoint) return {};
-  ExportOutcome out = endpoint->exportRequest(signal, std::move(data), json, found);
+  ExportOutcome out =
+      endpoint->exportRequest(signal, std::move(data), json, found, std::move(metadata));
   return out;
 }
 

@@ -24,9 +24,11 @@ using Outcome = otlp::ExportOutcome;
 class EmbeddedIngress {
  public:
   // `receiver_id` empty: the only running embedded receiver. Encoded OTLP (`json` false) or
-  // OTLP/JSON. Found: `*found` true; otherwise nothing was done.
+  // OTLP/JSON. Found: `*found` true; otherwise nothing was done. `metadata` goes with the batch
+  // (otlpd's own telemetry carries pipeline::selfTelemetryMetadata()).
   Outcome exportRequest(pipeline::Signal signal, std::string_view receiver_id, std::string&& data,
-                        bool json, bool* found) const;
+                        bool json, bool* found,
+                        std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr) const;
 
   class Endpoint;
   void attach(const std::string& id, std::shared_ptr<Endpoint> endpoint);
