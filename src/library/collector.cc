@@ -303,8 +303,9 @@ class Collector::Impl {
                     strCat("no receiver '", receiver, "' of type embedded is in a pipeline"));
     }
     return Status(StatusCode::kNotFound,
-                  "the config needs exactly one receiver of type embedded in its pipelines "
-                  "(or name the receiver in the call)");
+                  "the config needs exactly one receiver of type embedded in its pipelines, "
+                  "besides those otlpd's own telemetry enters by (or name the receiver in the "
+                  "call)");
   }
 
   CollectorOptions options_;

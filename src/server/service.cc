@@ -316,6 +316,16 @@ std::unique_ptr<Service> Service::build(
   service->metrics_ = std::make_unique<common::MetricsRegistry>();
   service->graph_ = service->buildGraph(root, factories, errors, service->telemetry_);
   if (!service->graph_) return nullptr;
+  if (service->ingress_) {
+    std::vector<std::string> self_receivers;
+    if (!service->telemetry_.traces_receiver.empty()) {
+      self_receivers.push_back(service->telemetry_.traces_receiver);
+    }
+    for (const auto& r : service->telemetry_.metrics_readers) {
+      if (!r.receiver.empty()) self_receivers.push_back(r.receiver);
+    }
+    service->ingress_->setSelfTelemetryReceivers(std::move(self_receivers));
+  }
   service->running_config_ = root;
   pipeline::MemoryBudget* memory = &service->memory_;
   service->metrics_->callbackGauge(

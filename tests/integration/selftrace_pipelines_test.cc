@@ -4,9 +4,11 @@
 // and the self-pipeline's own work is never traced (no loops).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/strings.h"
 #include "otlpd_process_support.h"
@@ -72,6 +74,62 @@ TEST(SelfTracingIntoPipelines, QuerySpanIsInTheStoreUnderServiceOtlpd) {
             std::string::npos);
   EXPECT_NE(metrics->body.find(R"(otlpd_selftrace_spans_total{outcome="exported"})"),
             std::string::npos);
+}
+
+// The self pipeline forwards with otlp_http (batched, queued): its sends make no spans and carry
+// the self-telemetry mark, so B sees A's query span but never a span of A's forwarding (a loop
+// would add one per send, for ever).
+TEST(SelfTracingIntoPipelines, ForwardingSelfTracesIsNeverTraced) {
+  auto b = OtlpdProcess::start(OtlpdProcess::standardConfig());
+  ASSERT_TRUE(b.ok()) << b.status();
+  const std::string a_config = strCat(R"(receivers:
+  embedded/self: {}
+processors:
+  batch: { timeout: 50ms }
+exporters:
+  otlp_http: { endpoint: "http://)",
+                                      (*b)->httpEndpoint(), R"(" }
+extensions:
+  jaeger_query: { endpoint: "127.0.0.1:0", store: { directory: "@DIR@/store" } }
+service:
+  extensions: [jaeger_query]
+  telemetry:
+    metrics: { address: "127.0.0.1:0" }
+    traces:
+      processors:
+        - batch: { exporter: { pipelines: { receiver: embedded/self } } }
+  pipelines:
+    traces/self: { receivers: [embedded/self], processors: [batch], exporters: [otlp_http] }
+)");
+  auto a = OtlpdProcess::start(a_config);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (const std::string& line : (*b)->readJsonLines("traces.jsonl")) {
+      for (size_t at = line.find(R"("name":")"); at != std::string::npos;
+           at = line.find(R"("name":")", at + 1)) {
+        const size_t from = at + 8;
+        out.push_back(line.substr(from, line.find('"', from) - from));
+      }
+    }
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto answer = httpRequest((*a)->endpoint("jaeger_query"), "GET", "/api/services", {});
+    ASSERT_TRUE(answer.ok()) << answer.status();
+  }
+  auto count = [](const std::vector<std::string>& seen, std::string_view name) {
+    return std::count(seen.begin(), seen.end(), name);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline && count(names(), "GET /api/services") < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Two more export intervals: a loop would keep sending spans of its own sends.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const std::vector<std::string> seen = names();
+  EXPECT_EQ(count(seen, "GET /api/services"), 3);
+  EXPECT_EQ(count(seen, "export traces"), 0);
 }
 
 TEST(SelfTracingIntoPipelines, ConfigMustNameAnEmbeddedReceiverOfATracesPipeline) {

@@ -1,5 +1,6 @@
 #include "receivers/embedded/embedded_receiver.h"
 
+#include <algorithm>
 #include <shared_mutex>
 
 #include "common/strings.h"
@@ -70,7 +71,17 @@ ExportOutcome EmbeddedIngress::exportRequest(
   {
     std::lock_guard lock(mu_);
     if (receiver_id.empty()) {
-      if (endpoints_.size() == 1) endpoint = endpoints_.begin()->second;
+      // The only one the embedder can mean: otlpd's own telemetry receivers do not count.
+      size_t candidates = 0;
+      for (const auto& [id, e] : endpoints_) {
+        if (std::find(self_telemetry_receivers_.begin(), self_telemetry_receivers_.end(), id) !=
+            self_telemetry_receivers_.end()) {
+          continue;
+        }
+        ++candidates;
+        endpoint = e;
+      }
+      if (candidates != 1) endpoint.reset();
     } else if (auto it = endpoints_.find(receiver_id); it != endpoints_.end()) {
       endpoint = it->second;
     }
@@ -80,6 +91,11 @@ ExportOutcome EmbeddedIngress::exportRequest(
   ExportOutcome out =
       endpoint->exportRequest(signal, std::move(data), json, found, std::move(metadata));
   return out;
+}
+
+void EmbeddedIngress::setSelfTelemetryReceivers(std::vector<std::string> ids) {
+  std::lock_guard lock(mu_);
+  self_telemetry_receivers_ = std::move(ids);
 }
 
 void EmbeddedIngress::attach(const std::string& id, std::shared_ptr<Endpoint> endpoint) {
