@@ -394,6 +394,12 @@ Service::~Service() {
 absl::StatusOr<Service::Sender> Service::otlpHttpSender(const std::string& endpoint,
                                                         std::string_view default_path,
                                                         std::string_view what) {
+  return selfTelemetryHttpSender(endpoint, default_path, what);
+}
+
+absl::StatusOr<std::function<absl::Status(const std::string&)>> selfTelemetryHttpSender(
+    const std::string& endpoint, std::string_view default_path, std::string_view what) {
+  using Sender = std::function<absl::Status(const std::string&)>;
   auto url = exporters::otlp_http::parseHttpUrl(endpoint);
   if (!url.ok()) {
     return absl::InvalidArgumentError(strCat(what, " endpoint: ", url.status().message()));

@@ -51,6 +51,12 @@ struct TelemetryConfig {
   double traces_sampling_ratio = 1.0;  // for traces that start in otlpd
 };
 
+// A sender of otlpd's own telemetry (encoded OTLP requests) to an OTLP/HTTP endpoint; an endpoint
+// without a path gets `default_path`. Requests carry the self-telemetry mark. `what` names the
+// config key in errors and logs.
+absl::StatusOr<std::function<absl::Status(const std::string&)>> selfTelemetryHttpSender(
+    const std::string& endpoint, std::string_view default_path, std::string_view what);
+
 // One running configuration: the component graph plus otlpd's own telemetry endpoint.
 class Service final : public pipeline::Host {
  public:
