@@ -7,8 +7,8 @@ set -euo pipefail
 build_dir=${1:-build}
 cd "$(dirname "$0")/.."
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-# The query benchmarks need a 5M-span store: they run last, pinned, from scripts/query_bench.sh.
-"$build_dir/bench/otlpd_bench" --benchmark_filter=-BM_Query --benchmark_min_time=0.5 "${@:2}"
+# The query benchmarks need large stores: they run last, pinned, from scripts/query_bench.sh.
+"$build_dir/bench/otlpd_bench" --benchmark_filter='-BM_(Scale)?Query' --benchmark_min_time=0.5 "${@:2}"
 echo
 echo "end-to-end scenarios (SAT_DURATION, FIXED_DURATION, SCENARIOS to change)"
 scripts/e2e_scenarios.sh "$build_dir"

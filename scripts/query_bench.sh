@@ -18,3 +18,18 @@ start=$(date +%s)
   --benchmark_min_time=0.5 "${@:2}"
 echo "query bench: $(( $(date +%s) - start )) s including the fill; store size:" \
   "$(du -sh "$OTLPD_QUERY_BENCH_DIR" | cut -f1)"
+
+# Every endpoint the UI calls over multi-service traces with a week of rollup history
+# (bench/query_scale_bench.cc), at 5M and 20M spans in the last hour; the full-scan RED and
+# dependencies (how they were answered before the rollups) run at 5M only. Stores are kept under
+# /tmp (OTLPD_SCALE_BENCH_DIR_<n>), ~1.3 GB per 5M spans.
+for spans in ${OTLPD_SCALE_BENCH_SIZES:-5000000 20000000}; do
+  start=$(date +%s)
+  dir_var=OTLPD_SCALE_BENCH_DIR_${spans}
+  export OTLPD_SCALE_BENCH_DIR=${!dir_var:-/tmp/otlpd-scale-bench-${spans}}
+  echo "query-at-scale bench: ${spans} spans in the last hour, in ${OTLPD_SCALE_BENCH_DIR}"
+  OTLPD_SCALE_BENCH_SPANS=$spans "${pin[@]}" "$build_dir/bench/otlpd_bench" \
+    --benchmark_filter='BM_ScaleQuery' --benchmark_min_time=0.5 "${@:2}"
+  echo "query-at-scale bench: $(( $(date +%s) - start )) s including the fill; store size:" \
+    "$(du -sh "$OTLPD_SCALE_BENCH_DIR" | cut -f1), rollups $(du -sh "$OTLPD_SCALE_BENCH_DIR/rollups" | cut -f1)"
+done

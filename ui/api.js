@@ -75,6 +75,7 @@ export const api = {
   metrics: (params) => getJson('/api/otlpd/metrics', params),
   metricSeries: (params) => getJson('/api/otlpd/metrics/series', params),
   red: (params) => getJson('/api/otlpd/red', params),
+  redSeries: (params) => getJson('/api/otlpd/red/series', params),
 };
 
 // --- shared parameter helpers ----------------------------------------------------------------

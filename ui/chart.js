@@ -72,8 +72,8 @@ export function scatterChart(points, { width = 800, height = 170 } = {}) {
   return svg;
 }
 
-/** Line chart. series: [{label, color, points: [[µs, value]]}]. */
-export function lineChart(series, { width = 800, height = 300, unit = '' } = {}) {
+/** Line chart. series: [{label, color, points: [[µs, value]]}]; `timeRange` [µs, µs] fixes the x axis. */
+export function lineChart(series, { width = 800, height = 300, unit = '', timeRange = null } = {}) {
   const svg = s('svg', { class: 'chart lines', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'metric over time' });
   const all = series.flatMap((se) => se.points);
   if (!all.length) return svg;
@@ -84,6 +84,7 @@ export function lineChart(series, { width = 800, height = 300, unit = '' } = {})
     if (v < vMin) vMin = v;
     if (v > vMax) vMax = v;
   }
+  if (timeRange) [tMin, tMax] = timeRange;
   if (tMax === tMin) { tMin -= 30e6; tMax += 30e6; }
   vMin = Math.min(0, vMin);
   if (vMax === vMin) vMax = vMin + 1;

@@ -2,6 +2,7 @@
 // spans across services, and per-service RED numbers (rate, errors, duration percentiles).
 import { api, durationToMicros } from './api.js';
 import { showError } from './banners.js';
+import { lineChart } from './chart.js';
 import { formatDuration, formatNumber, h, replaceChildren, s } from './dom.js';
 import { lookbackOptions } from './forms.js';
 import { serviceColor } from './colors.js';
@@ -119,17 +120,41 @@ function redTable(rows, { sortKey, onSort, onExpand, expanded, operations }) {
     body);
 }
 
+// What the seven-day chart can show, from each point of /api/otlpd/red/series.
+const HISTORY_MEASURES = {
+  rate: { label: 'Requests /s', value: (p, step) => p.requests / step, unit: '/s' },
+  errors: { label: 'Error rate %', value: (p) => (p.requests ? (100 * p.errors) / p.requests : 0), unit: '%' },
+  p95: { label: 'p95 duration (ms)', value: (p) => p.p95 / 1000, unit: 'ms' },
+  p99: { label: 'p99 duration (ms)', value: (p) => p.p99 / 1000, unit: 'ms' },
+};
+
+/** The seven-day history of every service (per-minute rollups summed per hour): one line each. */
+export function historyChart(groups, measure, width) {
+  const m = HISTORY_MEASURES[measure] ?? HISTORY_MEASURES.rate;
+  const series = groups.map((g) => ({
+    label: g.service,
+    color: serviceColor(g.service),
+    points: g.points.map((p) => [p.time, m.value(p, g.stepSeconds)]),
+  }));
+  const now = Date.now() * 1000;
+  const svg = lineChart(series, { width, height: 220, unit: m.unit, timeRange: [now - 7 * 86400e6, now] });
+  svg.setAttribute('aria-label', `${m.label} of each service over seven days`);
+  return svg;
+}
+
 export function mount(container, route) {
   const lookbackValue = route.params.get('lookback') || '1h';
   const lookback = h('select', { name: 'lookback', 'aria-label': 'time range' },
     lookbackOptions(lookbackValue, { custom: false }));
   lookback.addEventListener('change', () => navigate('/dependencies', { lookback: lookback.value }));
   const graphBox = h('div', { class: 'graph-box' }, h('p', { class: 'muted' }, 'Loading…'));
+  const history = historySection(route.params.get('measure') || 'rate');
   const redBox = h('div', { class: 'red-box' }, h('p', { class: 'muted' }, 'Loading…'));
   container.appendChild(h('div', { class: 'deps-page' },
     h('div', { class: 'page-head' }, h('h1', null, 'Services'), h('label', null, 'Time range ', lookback)),
     h('section', null, h('h2', null, 'Dependencies'), graphBox),
-    h('section', null, h('h2', null, 'Requests, errors, duration (RED) of entry spans'), redBox)));
+    h('section', null, h('h2', null, 'Requests, errors, duration (RED) of entry spans'), redBox),
+    history.section));
 
   const lookbackUs = durationToMicros(lookbackValue);
   (async () => {
@@ -176,4 +201,40 @@ export function mount(container, route) {
     }
   })();
   return {};
+}
+
+/** The "last 7 days" section: a measure select, one line per service, a legend. */
+function historySection(measure) {
+  const select = h('select', { name: 'measure', 'aria-label': 'measure' },
+    Object.entries(HISTORY_MEASURES).map(([k, m]) => h('option', { value: k, selected: k === measure }, m.label)));
+  const chartBox = h('div', { class: 'history-chart' }, h('p', { class: 'muted' }, 'Loading…'));
+  const legend = h('ul', { class: 'legend' });
+  const section = h('section', null,
+    h('div', { class: 'page-head' }, h('h2', null, 'Last 7 days'), h('label', null, 'Show ', select)),
+    chartBox, legend);
+  let groups = [];
+  const draw = () => {
+    if (!groups.length) {
+      replaceChildren(chartBox, h('p', { class: 'muted' }, 'No requests in the last seven days.'));
+      replaceChildren(legend);
+      return;
+    }
+    replaceChildren(chartBox, historyChart(groups, select.value, Math.max(400, chartBox.clientWidth || 800)));
+    replaceChildren(legend, ...groups.map((g) => h('li', { dataset: { service: g.service } },
+      h('span', { class: 'swatch', style: { background: serviceColor(g.service) } }),
+      h('span', { class: 'legend-label' }, g.service))));
+  };
+  select.addEventListener('change', draw);
+  (async () => {
+    try {
+      const env = await api.redSeries({ lookback: '168h', step: '1h' });
+      groups = env.data ?? [];
+      draw();
+      chartBox.dataset.loaded = 'true';
+    } catch (e) {
+      replaceChildren(chartBox, h('p', { class: 'muted' }, 'The seven-day history is unavailable.'));
+      showError(e);
+    }
+  })();
+  return { section };
 }

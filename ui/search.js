@@ -52,7 +52,8 @@ export function mount(container, route) {
     h('div', { class: 'row2' },
       h('label', null, 'Limit', h('input', { name: 'limit', type: 'number', min: '1', max: '1000', value: p.get('limit') ?? '20' })),
       h('label', null, 'Sort', h('select', { name: 'sort' }, SORTS.map(([v, l]) => option(v, l, p.get('sort') || 'recent'))))),
-    h('button', { type: 'submit', class: 'primary find-traces' }, 'Find traces'));
+    h('button', { type: 'submit', class: 'primary find-traces' }, 'Find traces'),
+    h('label', { class: 'follow' }, h('input', { type: 'checkbox', name: 'follow' }), ' Follow new traces (live)'));
 
   const chartBox = h('div', { class: 'scatter-box' });
   const resultsHead = h('div', { class: 'results-head' });
@@ -97,7 +98,8 @@ export function mount(container, route) {
     replaceChildren(resultsHead,
       h('h2', null, `${sorted.length} trace${sorted.length === 1 ? '' : 's'}`),
       env.truncated ? h('span', { class: 'badge warn' }, 'limit reached: narrow the search for more') : null,
-      env.scannedBytes ? h('span', { class: 'muted small' }, `${formatNumber(env.scannedBytes / 1e6)} MB scanned`) : null);
+      env.scannedBytes ? h('span', { class: 'muted small' }, `${formatNumber(env.scannedBytes / 1e6)} MB scanned`) : null,
+      liveBadge);
     const width = Math.max(300, chartBox.clientWidth || results.clientWidth || 800);
     replaceChildren(chartBox, sorted.length ? scatterChart(sorted.map((t) => ({
       t: t.startTime, d: t.duration, r: t.spanCount, error: t.errorCount > 0,
@@ -175,6 +177,55 @@ export function mount(container, route) {
     results.dataset.loaded = 'true';
   };
 
+  // The live view: new traces matching the filters arrive as Server-Sent Events and join the list.
+  let live = null;
+  let liveDropped = 0;
+  const liveBadge = h('span', { class: 'badge live-badge', hidden: true });
+  const stopLive = () => {
+    if (live) live.close();
+    live = null;
+    delete container.firstChild.dataset.live;
+    liveBadge.hidden = true;
+  };
+  const startLive = (params) => {
+    stopLive();
+    const q = new URLSearchParams();
+    for (const k of ['service', 'operation', 'minDuration', 'maxDuration']) if (params.get(k)) q.set(k, params.get(k));
+    try {
+      const tags = parseTags(params.get('tags') ?? '');
+      if (Object.keys(tags).length) q.set('tags', JSON.stringify(tags));
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    liveDropped = 0;
+    live = new EventSource(`/api/otlpd/live?${q}`);
+    live.addEventListener('open', () => {
+      container.firstChild.dataset.live = 'open';
+      liveBadge.hidden = false;
+      liveBadge.textContent = 'live';
+    });
+    live.addEventListener('trace', (ev) => {
+      const t = JSON.parse(ev.data);
+      if (lastSummaries.some((x) => x.traceID === t.traceID)) return;
+      lastSummaries = [t, ...lastSummaries];
+      lastEnvelope ??= {};
+      renderResults();
+    });
+    live.addEventListener('dropped', (ev) => {
+      const d = JSON.parse(ev.data);
+      liveDropped += d.count;
+      liveBadge.textContent = `live: ${liveDropped} traces not shown (more than ${d.maxPerSecond}/s)`;
+    });
+    live.addEventListener('error', () => {
+      // The browser reconnects by itself; say so while it does.
+      if (live && live.readyState !== EventSource.OPEN) liveBadge.textContent = 'live: reconnecting…';
+    });
+  };
+  form.elements.follow.addEventListener('change', () => {
+    if (form.elements.follow.checked) startLive(new URLSearchParams(route.params)); else stopLive();
+  });
+
   const onResize = debounce(() => { if (lastEnvelope) renderResults(); }, 150);
   window.addEventListener('resize', onResize);
   // The search does not need the service list (the URL has the parameters): run both at once.
@@ -192,8 +243,10 @@ export function mount(container, route) {
         operationSelect.value = r.params.get('operation') ?? '';
       }
       search(r.params);
+      if (live) startLive(r.params);
     },
     destroy() {
+      stopLive();
       window.removeEventListener('resize', onResize);
     },
   };

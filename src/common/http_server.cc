@@ -7,10 +7,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -328,6 +331,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     HttpRequest request = parser_->release();
     const bool head = request.method() == http::verb::head;
+    if (!head) {
+      if (std::optional<StreamingResponse> streaming = handler_->stream(request)) {
+        busy_.fetch_sub(1);
+        return startStream(std::move(*streaming));
+      }
+    }
     HttpResponse response = handler_->handleAdmitted(std::move(request), std::move(admission_));
     const bool close_after = !response.keep_alive();
     respond(std::move(response), close_after, head);
@@ -351,6 +360,39 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         if (close_after) return self->close();
                         self->waitForRequest();
                       });
+  }
+
+  // A streaming response: its head without a length (the body ends when the connection does),
+  // then whatever the stream gives, polled on a timer.
+  void startStream(StreamingResponse&& streaming) {
+    streaming.head.keep_alive(false);
+    streaming.head.body().clear();
+    std::ostringstream head;
+    head << streaming.head.base();
+    stream_body_ = std::move(streaming.body);
+    stream_interval_ = streaming.poll_interval;
+    writeStream(std::make_shared<std::string>(head.str()));
+  }
+
+  void writeStream(std::shared_ptr<std::string> bytes) {
+    transport().expires_after(options_.write_timeout);
+    asio::async_write(stream_, asio::buffer(*bytes),
+                      [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+                        if (ec) return;  // the client went away: the session ends
+                        self->waitForStream();
+                      });
+  }
+
+  void waitForStream() {
+    if (!stream_timer_) stream_timer_.emplace(stream_.get_executor());
+    stream_timer_->expires_after(stream_interval_);
+    stream_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      std::optional<std::string> chunk = self->stream_body_->next();
+      if (!chunk) return self->close();
+      if (chunk->empty()) return self->waitForStream();
+      self->writeStream(std::make_shared<std::string>(std::move(*chunk)));
+    });
   }
 
   // TLS says goodbye first (close_notify), so the client can tell the end from a cut; bounded,
@@ -388,6 +430,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Clock::time_point request_start_;
   bool first_request_ = true;
   std::shared_ptr<void> admission_;
+  std::shared_ptr<ResponseStream> stream_body_;  // a streaming response being sent
+  std::chrono::milliseconds stream_interval_{250};
+  std::optional<asio::steady_timer> stream_timer_;
   std::shared_ptr<HttpHandler> handler_;
   const HttpServerOptions options_;  // a copy: handlers may run while the server is torn down
 };

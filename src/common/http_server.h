@@ -23,10 +23,31 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 
 class TlsContextSource;
 
+// The body of a response produced while it is sent (Server-Sent Events): after the head the server
+// calls next() every `poll_interval` and writes what it returns (nothing when empty); nullopt ends
+// the response and the connection. next() runs on an I/O thread and must not block long. A client
+// that went away is noticed at the next write (send something, e.g. an SSE comment, now and then).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  virtual std::optional<std::string> next() = 0;
+};
+
+struct StreamingResponse {
+  HttpResponse head;  // status and fields; its body is not sent
+  std::shared_ptr<ResponseStream> body;
+  std::chrono::milliseconds poll_interval{250};
+};
+
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual HttpResponse handle(HttpRequest&& request) = 0;
+  // Asked first for every request without a body: a streaming response instead of handle()'s.
+  // Streams do not hold up stop(), which closes them.
+  virtual std::optional<StreamingResponse> stream(const HttpRequest& /*request*/) {
+    return std::nullopt;
+  }
   // Called when a request's headers are in and before its body is read. A response refuses the
   // request without reading the body (the connection is closed after it), so a refused body
   // never occupies memory. Whatever the handler puts in `admission` (e.g. a memory

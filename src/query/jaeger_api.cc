@@ -17,9 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Spans one /api/dependencies request may relate (each ~50 bytes of memory).
-constexpr size_t kMaxDependencySpans = 1000000;
-
 }  // namespace
 
 std::string truncationMessage(const ScanBudget& budget) {
@@ -104,8 +101,15 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
     if (rest == "metrics") return metrics(query, now_us);
     if (rest == "metrics/series") return metricSeries(query, now_us);
     if (rest == "red") return red(query, now_us);
+    if (rest == "red/series") return redSeries(query, now_us);
+    if (rest == "live") {
+      auto live = openLive(query, now_us);
+      if (auto* error = std::get_if<ApiResponse>(&live)) return std::move(*error);
+      return otlpdError(406, "the live view is a stream of Server-Sent Events: use an EventSource");
+    }
     return otlpdError(404, strCat("no such endpoint: ", path));
   }
+  if (under("/api/metrics/", rest)) return spmMetrics(rest, query, now_us);
   if (under("/api/v3/", rest)) {
     if (rest == "services") return v3Services(query);
     if (rest == "operations") return v3Operations(query);
@@ -251,27 +255,15 @@ ApiResponse JaegerApi::dependencies(std::string_view query_text, int64_t now_us)
   // Jaeger's default lookback is a day.
   const int64_t lookback_ms = params.integer("lookback", 1, kMaxMillis).value_or(86400000);
   if (!params.ok()) return classicError(400, params.error());
-  store::ScanQuery query;
-  query.newest_first = true;
-  query.end_unix_nano = end_ms * 1000000 + 1000000;
-  query.start_unix_nano = std::max<int64_t>(0, end_ms - lookback_ms) * 1000000;
+  // Edges from the rollups, by the minute of the child span (docs/API.md).
+  const MinuteRange minutes = MinuteRange::of(std::max<int64_t>(0, end_ms - lookback_ms) * 1000000,
+                                              end_ms * 1000000 + 1000000);
   ScanBudget b = budget();
-  DependencyGraph graph(kMaxDependencySpans);
-  store_.scanTraces(query, b, [&](const otlp::TracesRequest& request) {
-    forEachSpan(request, [&](const SpanFacts& span) { graph.add(span); });
-    return !graph.truncated();
-  });
+  RollupDependencies graph(minutes);
+  readRollupsInto(minutes, b, [&](const store::RollupSegment& s) { graph.add(s); });
   json data = graph.finish();
   const size_t total = data.size();
-  ApiResponse response = classicOk(std::move(data), total, b);
-  if (graph.truncated() && response.status == 200) {
-    json body = json::parse(response.body, nullptr, false);
-    body["errors"] = json::array({{{"code", 206},
-                                   {"msg", strCat("partial result: more than ", kMaxDependencySpans,
-                                                  " spans in the window")}}});
-    response.body = dumpJson(body);
-  }
-  return response;
+  return classicOk(std::move(data), total, b);
 }
 
 }  // namespace otlpd::query

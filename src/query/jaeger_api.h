@@ -6,12 +6,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "query/live_search.h"
 #include "query/params.h"
+#include "query/rollup_queries.h"
 #include "query/store_queries.h"
 #include "query/zipkin_api.h"
 
@@ -40,6 +44,11 @@ class JaegerApi {
   // `lookback` and a missing `end`.
   ApiResponse handle(std::string_view target, int64_t now_unix_micros) const;
 
+  // The live view (`/api/otlpd/live?…`, Server-Sent Events): the feed of a valid request, else
+  // the error answer (handle() answers the same error for the target).
+  std::variant<std::unique_ptr<LiveSearch>, ApiResponse> openLive(std::string_view query,
+                                                                  int64_t now_unix_micros) const;
+
  private:
   ScanBudget budget() const;
 
@@ -62,12 +71,21 @@ class JaegerApi {
   // parameters are bad or the store failed.
   struct V3Found;
   std::variant<V3Found, ApiResponse> v3Find(std::string_view query) const;
+  // Jaeger's Service Performance Monitoring: /api/metrics/{calls,errors,latencies,minstep}
+  // (jaeger_metrics.cc).
+  ApiResponse spmMetrics(std::string_view which, std::string_view query,
+                         int64_t now_unix_micros) const;
   // otlpd (otlpd_api.cc).
   ApiResponse traceSummaries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse logs(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse metrics(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse metricSeries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse red(std::string_view query, int64_t now_unix_micros) const;
+  ApiResponse redSeries(std::string_view query, int64_t now_unix_micros) const;
+  // Every rollup row source that may hold `minutes` (store/rollup_store.h), counted in `budget`.
+  void readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
+                       const std::function<void(const store::RollupSegment&)>& fn,
+                       bool use_hours = true) const;
 
   JaegerApiOptions options_;
   StoreQueries store_;

@@ -7,6 +7,8 @@
 #include "query/analytics.h"
 #include "query/api_support.h"
 #include "query/jaeger_api.h"
+#include "query/rollup_queries.h"
+#include "store/rollup_store.h"
 
 namespace otlpd::query {
 namespace {
@@ -20,6 +22,8 @@ constexpr size_t kMaxPoints = 1000000;
 // Metric names of /metrics; groups (services or operations) of /red.
 constexpr size_t kMaxMetrics = 2000;
 constexpr size_t kMaxRedGroups = 1000;
+// Points per group of /red/series.
+constexpr int64_t kMaxSeriesSteps = 2000;
 
 // `limit` of the otlpd endpoints: `fallback` when absent, at most `max`.
 int64_t readLimit(Params& params, int64_t fallback, int64_t max) {
@@ -140,19 +144,84 @@ ApiResponse JaegerApi::red(std::string_view query_text, int64_t now_us) const {
   Params params(query_text);
   store::ScanQuery query;
   const std::optional<std::string> service = params.text("service");
-  query.service = service;
   const TimeWindow window = readTimeWindowInto(params, now_us, kHourMicros, query);
   if (!params.ok()) return otlpdError(400, params.error());
-  query.newest_first = true;
+  // Whole minutes from the rollups (docs/API.md): the cost follows services × minutes.
+  const MinuteRange minutes =
+      MinuteRange::of(window.start_unix_nano, std::min(window.end_unix_nano, now_us * 1000 + 1000));
   ScanBudget b = budget();
-  RedAggregator red(service, kMaxRedGroups);
-  store_.scanTraces(query, b, [&](const otlp::TracesRequest& request) {
-    forEachSpan(request, [&](const SpanFacts& span) { red.add(span); });
-    return true;
-  });
+  RollupRed red(service, minutes, kMaxRedGroups);
+  readRollupsInto(minutes, b, [&](const store::RollupSegment& s) { red.add(s); });
   const int64_t end_ns = std::min(window.end_unix_nano, now_us * 1000);
   const double seconds = static_cast<double>(end_ns - window.start_unix_nano) / 1e9;
   return otlpdOk(red.finish(seconds), static_cast<int64_t>(kMaxRedGroups), red.truncated(), b);
+}
+
+ApiResponse JaegerApi::redSeries(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  const std::optional<std::string> service = params.text("service");
+  const TimeWindow window = readTimeWindowInto(params, now_us, kHourMicros, query);
+  const std::optional<int64_t> step_us = params.duration("step");
+  if (step_us && *step_us < 60 * 1000000)
+    params.fail("step", std::to_string(*step_us), "is under 1m");
+  if (!params.ok()) return otlpdError(400, params.error());
+  const MinuteRange minutes =
+      MinuteRange::of(window.start_unix_nano, std::min(window.end_unix_nano, now_us * 1000 + 1000));
+  const int64_t span = minutes.last - minutes.first + 1;
+  // Never more than kMaxSeriesSteps points.
+  int64_t step = 1;
+  if (step_us) {
+    step = *step_us / (60 * 1000000);
+  } else {
+    // About 200 points, in steps a chart labels well (whole hours from an hour on).
+    for (int64_t nice : {1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440}) {
+      step = nice;
+      if (span <= nice * 200) break;
+    }
+  }
+  step = std::max(step, (span + kMaxSeriesSteps - 1) / kMaxSeriesSteps);
+  ScanBudget b = budget();
+  RollupRedSeries series(service, minutes, step, kMaxRedGroups);
+  readRollupsInto(
+      minutes, b, [&](const store::RollupSegment& s) { series.add(s); },
+      /*use_hours=*/step % 60 == 0);
+  return otlpdOk(series.finish(), static_cast<int64_t>(kMaxRedGroups), series.truncated(), b);
+}
+
+std::variant<std::unique_ptr<LiveSearch>, ApiResponse> JaegerApi::openLive(
+    std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  // The search's filters, checked as the search checks them.
+  (void)params.text("service");
+  (void)params.text("operation");
+  (void)params.tags("tags");
+  (void)params.duration("minDuration");
+  (void)params.duration("maxDuration");
+  const int64_t max_per_second = params.integer("maxPerSecond", 1, 100).value_or(10);
+  params.rejectUnknown();
+  if (!params.ok()) return otlpdError(400, params.error());
+  std::string filters;
+  for (std::string_view rest = query_text; !rest.empty();) {
+    const size_t amp = rest.find('&');
+    const std::string_view item = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (item.empty() || item.starts_with("maxPerSecond=")) continue;
+    if (!filters.empty()) filters += '&';
+    filters += item;
+  }
+  return std::make_unique<LiveSearch>(this, std::move(filters), max_per_second, now_us);
+}
+
+void JaegerApi::readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
+                                const std::function<void(const store::RollupSegment&)>& fn,
+                                bool use_hours) const {
+  if (minutes.last < minutes.first) return;
+  store::RollupReadStats st;
+  std::string err =
+      store::readRollups(options_.store_directory, minutes.first, minutes.last, fn, &st, use_hours);
+  budget.stats.bytes_scanned += st.bytes_read;
+  if (!err.empty() && !isMissingStoreError(err) && budget.error.empty()) budget.error = err;
 }
 
 }  // namespace otlpd::query

@@ -140,6 +140,12 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::open(pipeline::Signal 
   if (ec) return absl::UnavailableError(strCat("cannot create ", s->dir_, ": ", ec.message()));
   if (auto st = s->recoverAll(); !st.ok()) return st;
   for (const StoredFile& f : listFiles(s->dir_)) s->seq_ = std::max(s->seq_, f.seq);
+  if (signal == pipeline::Signal::kTraces && s->options_.rollups.enabled) {
+    // After the span files' repair: the rollups replay the batches their last frame lacks.
+    auto rollups = RollupWriter::open(s->options_.directory, s->dir_, s->options_.rollups, clock);
+    if (!rollups.ok()) return rollups.status();
+    s->rollups_ = *std::move(rollups);
+  }
   std::lock_guard lock(s->mu_);
   s->retentionLocked();
   return s;
@@ -391,6 +397,7 @@ absl::Status SignalStore::flushLocked() {
       return st;
     }
     index_builder_.addBatch(table_, range_);
+    if (rollups_) rollups_->onBatchWritten(table_, fs::path(path_).filename().string());
     table_.clearRows();
     range_ = TimeRange{};
     stats_.rows_written += rows;
@@ -401,6 +408,9 @@ absl::Status SignalStore::flushLocked() {
   }
   failure_ = absl::OkStatus();
   retentionLocked();
+  // A failed rollup write keeps its rows in memory for the next interval; it is counted, and
+  // refuses no data (the span files are the truth the rollups are rebuilt from).
+  if (rollups_) (void)rollups_->maybeWrite(false);
   return absl::OkStatus();
 }
 
@@ -462,12 +472,15 @@ absl::Status SignalStore::close() {
   std::lock_guard lock(mu_);
   absl::Status st = flushLocked();
   absl::Status seal = sealLocked();
+  if (rollups_) (void)rollups_->maybeWrite(/*force=*/true);
   return st.ok() ? seal : st;
 }
 
 StoreStats SignalStore::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  StoreStats s = stats_;
+  if (rollups_) s.rollups = rollups_->stats();
+  return s;
 }
 
 size_t SignalStore::pendingRows() const {

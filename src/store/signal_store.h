@@ -21,6 +21,7 @@
 #include "store/file_index.h"
 #include "store/ipc.h"
 #include "store/otlp_columns.h"
+#include "store/rollup_store.h"
 
 namespace otlpd::store {
 
@@ -35,6 +36,8 @@ struct StoreOptions {
   absl::Duration retention = absl::Hours(72);
   uint64_t max_total_bytes = 2ull << 30;  // over all signals of the root
   FsyncPolicy fsync = FsyncPolicy::kBatch;
+  // Traces only: per-minute rollups written beside the span files (rollup_store.h).
+  RollupOptions rollups = {};
 };
 
 struct StoreStats {
@@ -46,6 +49,7 @@ struct StoreStats {
   uint64_t files_recovered = 0;
   uint64_t indexes_written = 0;
   uint64_t write_failures = 0;
+  RollupStats rollups = {};
 };
 
 class SignalStore {
@@ -108,6 +112,7 @@ class SignalStore {
   std::string out_;
   absl::Status failure_;
   StoreStats stats_;
+  std::unique_ptr<RollupWriter> rollups_;  // traces with rollups enabled
 };
 
 }  // namespace otlpd::store

@@ -380,6 +380,21 @@ TEST_F(QueryEndpointsTest, RedAndDependenciesMatchGolden) {
       "/api/dependencies?endTs=" + std::to_string(kT0 / 1000000 + 60000) + "&lookback=120000");
 }
 
+// Jaeger's Monitor tab (Service Performance Monitoring) from the rollups.
+TEST_F(QueryEndpointsTest, JaegerMetricsMatchGolden) {
+  const std::string window = "&endTs=" + std::to_string(kT0 / 1000000 + 120000) +
+                             "&lookback=240000&step=60000&ratePer=120000";
+  expectGolden(query_, "spm_calls",
+               "/api/metrics/calls?service=frontend&service=payments" + window);
+  expectGolden(query_, "spm_errors_by_operation",
+               "/api/metrics/errors?service=payments&groupByOperation=true" + window);
+  expectGolden(query_, "spm_latencies",
+               "/api/metrics/latencies?service=frontend&service=payments&quantile=0.95" + window);
+  expectGolden(query_, "spm_calls_client_kind",
+               "/api/metrics/calls?service=frontend&spanKind=client&spanKind=internal" + window);
+  expectGolden(query_, "spm_minstep", "/api/metrics/minstep");
+}
+
 TEST_F(QueryEndpointsTest, JaegerV3MatchesGolden) {
   const std::string min = "2024-12-31T23:59:00Z", max = "2025-01-01T00:01:00Z";
   expectGolden(query_, "v3_services", "/api/v3/services");
@@ -512,6 +527,15 @@ TEST_F(QueryEndpointsTest, BadParametersAreNamed) {
       {"/api/traces?service=frontend&minDuration=soon", "minDuration"},
       {"/api/traces?traceID=xyz", "traceID"},
       {"/api/operations?service=x&spanKind=sideways", "spanKind"},
+      {"/api/metrics/calls", "service"},
+      {"/api/metrics/calls?service=x&colour=red", "colour"},
+      {"/api/metrics/calls?service=x&spanKind=sideways", "spanKind"},
+      {"/api/metrics/calls?service=x&lookback=99999999999", "lookback"},
+      {"/api/metrics/calls?service=x&lookback=3600000&step=1", "step"},
+      {"/api/metrics/errors?service=x&groupByOperation=maybe", "groupByOperation"},
+      {"/api/metrics/latencies?service=x", "quantile"},
+      {"/api/metrics/latencies?service=x&quantile=1.5", "quantile"},
+      {"/api/metrics/minstep?x=1", "x"},
   };
   for (const Case& c : classic_cases) {
     json answer = getJson(query_, c.target);

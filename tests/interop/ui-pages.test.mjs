@@ -32,6 +32,32 @@ test('services (dependencies + RED), logs and metrics pages show the SDK\'s tele
     const checkout = await page.locator('.red-table tr.red-row[data-service="ui-checkout"]').innerText();
     assert.match(checkout, /100%/, 'the checkout entry span failed: 100% errors');
     assert.match(checkout, /61ms/, 'its duration percentiles');
+    // The seven-day history from the rollups: one line per service with requests, a legend.
+    await page.waitForSelector('.history-chart[data-loaded="true"]');
+    assert.equal(await page.locator('.history-chart svg path.series').count(), 3, 'a line per service');
+    assert.deepEqual((await page.locator('.history-chart + .legend .legend-label').allTextContents()).sort(),
+      ['ui-checkout', 'ui-frontend', 'ui-linked']);
+    const history = await apiGet(otlpd, '/api/otlpd/red/series?lookback=168h&step=1h');
+    assert.equal(history.status, 200);
+    const checkoutHistory = history.body.data.find((g) => g.service === 'ui-checkout');
+    assert.equal(checkoutHistory.stepSeconds, 3600);
+    assert.deepEqual(checkoutHistory.points.map((p) => [p.requests, p.errors]), [[1, 1]], 'its one failed request');
+    // Jaeger UI's Monitor tab asks these (Service Performance Monitoring from the rollups).
+    const monitor = `service=ui-checkout&endTs=${Date.now()}&lookback=3600000&step=60000&ratePer=600000`;
+    const calls = await apiGet(otlpd, `/api/metrics/calls?${monitor}`);
+    assert.equal(calls.status, 200);
+    assert.equal(calls.body.name, 'service_call_rate');
+    assert.deepEqual(calls.body.metrics[0].labels, [{ name: 'service_name', value: 'ui-checkout' }]);
+    assert.ok(calls.body.metrics[0].metricPoints.some((p) => Math.abs(p.gaugeValue.doubleValue - 1 / 600) < 1e-9),
+      'one call in ten minutes');
+    const latencies = await apiGet(otlpd, `/api/metrics/latencies?${monitor}&quantile=0.95&groupByOperation=true`);
+    assert.equal(latencies.body.name, 'service_operation_latencies');
+    assert.equal(latencies.body.metrics[0].labels[1].value, 'POST /api/checkout');
+    assert.ok(latencies.body.metrics[0].metricPoints.every((p) => p.gaugeValue.doubleValue >= 60 && p.gaugeValue.doubleValue < 62),
+      'its 61 ms, in ms');
+    assert.equal((await apiGet(otlpd, '/api/metrics/minstep')).body.data, 60000);
+    await page.selectOption('select[name="measure"]', 'errors');
+    assert.equal(await page.locator('.history-chart svg').getAttribute('aria-label'), 'Error rate % of each service over seven days');
     // Per-operation rows open under a service.
     await page.locator('.red-table tr.red-row[data-service="ui-checkout"] button.expand').click();
     await page.locator('.red-table tr.red-op-row', { hasText: 'POST /api/checkout' }).waitFor();

@@ -39,6 +39,16 @@ class StoreExporter final : public pipeline::Exporter {
                             "Store files repaired after a crash.", labels);
     failures_ = &m.counter("otlpd_store_write_failures_total",
                            "Failed writes to store files (e.g. disk full).", labels);
+    rollup_frames_ = &m.counter("otlpd_store_rollup_frames_written_total",
+                                "Rollup frames (per-minute span rollups) written.", labels);
+    rollup_failures_ = &m.counter("otlpd_store_rollup_write_failures_total",
+                                  "Failed rollup frame writes (kept in memory, retried).", labels);
+    rollup_replayed_ = &m.counter("otlpd_store_rollup_batches_replayed_total",
+                                  "Span batches read again at start for the rollups.", labels);
+    rollup_late_ = &m.counter("otlpd_store_rollup_late_children_total",
+                              "Child spans whose parent did not arrive within the join window "
+                              "(their dependency edge is not counted).",
+                              labels);
     refused_ = &m.counter("otlpd_store_refused_items_total",
                           "Items refused as retryable because writes were failing.", labels);
   }
@@ -124,6 +134,19 @@ class StoreExporter final : public pipeline::Exporter {
     deleted_->add(s.files_deleted - last_.files_deleted);
     recovered_->add(s.files_recovered - last_.files_recovered);
     failures_->add(s.write_failures - last_.write_failures);
+    rollup_frames_->add(s.rollups.frames_written - last_.rollups.frames_written);
+    rollup_failures_->add(s.rollups.write_failures - last_.rollups.write_failures);
+    rollup_replayed_->add(s.rollups.batches_replayed - last_.rollups.batches_replayed);
+    rollup_late_->add(s.rollups.late_children - last_.rollups.late_children);
+    // One line per episode of failing rollup writes (their rows wait in memory meanwhile).
+    if (s.rollups.write_failures > last_.rollups.write_failures && !rollups_failing_) {
+      rollups_failing_ = true;
+      logging::error("store rollup writes failing; rollups kept in memory and retried",
+                     {{"exporter", id_}});
+    } else if (s.rollups.frames_written > last_.rollups.frames_written && rollups_failing_) {
+      rollups_failing_ = false;
+      logging::info("store rollup writes recovered", {{"exporter", id_}});
+    }
     last_ = s;
   }
 
@@ -133,7 +156,7 @@ class StoreExporter final : public pipeline::Exporter {
   absl::Duration write_interval_;
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
-      *refused_;
+      *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -142,6 +165,7 @@ class StoreExporter final : public pipeline::Exporter {
 
   std::mutex episode_mu_;
   bool failing_ = false;
+  bool rollups_failing_ = false;
   StoreStats last_;
 };
 
@@ -185,6 +209,23 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
     o.max_total_bytes =
         static_cast<uint64_t>(retention.getInt("max_size_mib", 2048, 1, int64_t{1} << 30)) << 20;
     retention.rejectUnknownKeys();
+    config::ConfigNode rollups = config.child("rollups");
+    // Rollups are computed from spans: the key is read for every signal (one store exporter
+    // may serve several pipelines) and applies to traces.
+    o.rollups.enabled = rollups.getBool("enabled", true) && signal == pipeline::Signal::kTraces;
+    o.rollups.retention = rollups.getDuration("retention", absl::Hours(24 * 30));
+    if (o.rollups.retention < absl::Hours(1)) rollups.addError("retention", "must be at least 1h");
+    o.rollups.interval = rollups.getDuration("interval", absl::Minutes(1));
+    if (o.rollups.interval < absl::Seconds(1) || o.rollups.interval > absl::Hours(1)) {
+      rollups.addError("interval", "must be between 1s and 1h");
+    }
+    o.rollups.join_window = rollups.getDuration("join_window", absl::Minutes(5));
+    if (o.rollups.join_window < absl::ZeroDuration() || o.rollups.join_window > absl::Hours(1)) {
+      rollups.addError("join_window", "must be between 0s and 1h");
+    }
+    o.rollups.max_join_spans =
+        static_cast<size_t>(rollups.getInt("max_join_spans", 1'000'000, 1000, 100'000'000));
+    rollups.rejectUnknownKeys();
     return std::make_unique<StoreExporter>(settings, signal, std::move(o), interval);
   }
 };

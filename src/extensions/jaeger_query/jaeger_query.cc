@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <variant>
 
 #include "common/fnv1a.h"
 #include "common/http_server.h"
@@ -29,6 +31,29 @@ std::string contentTag(std::string_view bytes) {
                 static_cast<unsigned long long>(common::fnv1a64(bytes)));
   return out;
 }
+
+int64_t nowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A live search polled by the HTTP server; a failure ends the stream.
+class LiveStream final : public common::ResponseStream {
+ public:
+  explicit LiveStream(std::unique_ptr<query::LiveSearch> search) : search_(std::move(search)) {}
+  std::optional<std::string> next() override {
+    try {
+      return search_->poll(nowMicros());
+    } catch (const std::exception& e) {
+      logging::warn("jaeger_query live view failed", {{"error", e.what()}});
+      return std::nullopt;
+    }
+  }
+
+ private:
+  std::unique_ptr<query::LiveSearch> search_;
+};
 
 class JaegerQueryHandler final : public common::HttpHandler {
  public:
@@ -62,6 +87,27 @@ class JaegerQueryHandler final : public common::HttpHandler {
     }
     res.set(http::field::cache_control, "no-store");
     return res;
+  }
+
+  // The live view: Server-Sent Events (a bad request falls through to handle(), which answers
+  // its error).
+  std::optional<common::StreamingResponse> stream(const common::HttpRequest& request) override {
+    const std::string_view target = request.target();
+    constexpr std::string_view kLive = "/api/otlpd/live";
+    if (request.method() != http::verb::get || !target.starts_with(kLive) ||
+        (target.size() > kLive.size() && target[kLive.size()] != '?')) {
+      return std::nullopt;
+    }
+    const std::string_view query =
+        target.size() > kLive.size() ? target.substr(kLive.size() + 1) : std::string_view();
+    auto live = api_.openLive(query, nowMicros());
+    auto* feed = std::get_if<std::unique_ptr<query::LiveSearch>>(&live);
+    if (feed == nullptr) return std::nullopt;
+    common::StreamingResponse out;
+    out.head = common::makeResponse(request, http::status::ok, "text/event-stream", "");
+    out.head.set(http::field::cache_control, "no-store");
+    out.body = std::make_shared<LiveStream>(std::move(*feed));
+    return out;
   }
 
   common::HttpResponse handle(common::HttpRequest&& request) override {

@@ -1,0 +1,236 @@
+// Per-minute rollups of spans, computed while the store writes them (docs/STORAGE.md, "Rollups"):
+// for every (service, operation, span kind, status code, root or not) of a minute the calls,
+// errors and a mergeable latency histogram, and for every (parent service, child service) edge
+// the calls and errors. Pure: fed column tables, it answers merged numbers and their encoding;
+// rollup_store.h writes and reads them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "store/columns.h"
+
+namespace otlpd::store {
+
+inline constexpr int64_t kNanosPerMinute = int64_t{60} * 1'000'000'000;
+
+// The minute (since the Unix epoch, rounded down) of a time in ns.
+inline int64_t minuteOf(int64_t unix_nano) {
+  const int64_t q = unix_nano / kNanosPerMinute;
+  return unix_nano % kNanosPerMinute < 0 ? q - 1 : q;  // floor, for any int64 (no negation)
+}
+
+// Span durations in logarithmic buckets (DDSketch's mapping): bucket i holds the durations d with
+// γ^(i-1) < d ≤ γ^i ns, so any quantile is answered within kRelativeAccuracy of the exact value
+// at the same rank, and two histograms merge by adding their buckets. ~460 buckets cover 1 µs to
+// 10 s; only the range between the smallest and largest duration seen is held.
+class LatencyHistogram {
+ public:
+  // The promise (1%); the buckets are a little finer so that rounding never breaks it.
+  static constexpr double kRelativeAccuracy = 0.01;
+
+  void add(int64_t duration_nanos, uint64_t count = 1);
+  void merge(const LatencyHistogram& other);
+
+  uint64_t count() const { return count_; }
+  // Sum of the durations (saturating), for means and spanmetrics-style exports.
+  int64_t sumNanos() const { return sum_; }
+  int64_t minNanos() const { return count_ > 0 ? min_ : 0; }
+  int64_t maxNanos() const { return count_ > 0 ? max_ : 0; }
+  // The nearest-rank quantile (0 < q ≤ 1): the duration of rank ceil(q · count) in sorted order,
+  // within kRelativeAccuracy; 0 when empty.
+  int64_t quantile(double q) const;
+
+  void encode(std::string& out) const;
+  // Reads what encode() wrote from the front of `in` and advances it; false when malformed.
+  bool decode(std::string_view& in);
+
+  bool operator==(const LatencyHistogram&) const = default;
+
+ private:
+  static int32_t bucketOf(int64_t nanos);
+  static int64_t valueOf(int32_t bucket);
+
+  uint64_t count_ = 0;
+  uint64_t zeros_ = 0;  // durations ≤ 0 (end before start counts as 0)
+  int64_t sum_ = 0;
+  int64_t min_ = 0;
+  int64_t max_ = 0;
+  int32_t first_ = 0;             // bucket index of counts_[0]
+  std::vector<uint64_t> counts_;  // buckets first_ .. first_ + size - 1
+};
+
+// What one (minute, key) of spans adds up to.
+struct SpanRollup {
+  int64_t minute = 0;
+  uint32_t service = 0;    // index into the segment's strings
+  uint32_t operation = 0;  // span name, index into the segment's strings
+  int32_t kind = 0;        // OTLP SpanKind
+  int32_t status = 0;      // OTLP StatusCode (0 unset, 1 ok, 2 error)
+  bool root = false;       // no parent span id
+  uint64_t calls = 0;
+  uint64_t errors = 0;  // status ERROR
+  LatencyHistogram latency;
+};
+
+// Calls from spans of `parent` to child spans of another service `child`, by the child's minute.
+struct EdgeRollup {
+  int64_t minute = 0;
+  uint32_t parent = 0;
+  uint32_t child = 0;
+  uint64_t calls = 0;
+  uint64_t errors = 0;  // the child span's status is ERROR
+};
+
+// A set of rollups as written to and read from a rollup file: strings once, rows by index.
+struct RollupSegment {
+  std::vector<std::string> strings;
+  std::vector<SpanRollup> spans;
+  std::vector<EdgeRollup> edges;
+
+  bool empty() const { return spans.empty() && edges.empty(); }
+  // [min, max] minute of its rows; {0, -1} when empty.
+  std::pair<int64_t, int64_t> minuteRange() const;
+};
+
+std::string encodeRollupSegment(const RollupSegment& segment);
+absl::StatusOr<RollupSegment> decodeRollupSegment(std::string_view bytes);
+
+// A rollup file is a sequence of frames, each one segment plus where the store's span files were
+// when it was written (the watermark: every record batch up to it is in this or an earlier frame,
+// none after it). The header can be read alone to skip a frame by its minutes.
+struct RollupFrameHeader {
+  uint64_t seq = 0;  // frames of a store are numbered 1, 2, ... in write order
+  int64_t min_minute = 0, max_minute = -1;
+  std::string watermark_file;      // base name of the span file
+  uint64_t watermark_batches = 0;  // record batches of that file covered
+};
+inline constexpr size_t kRollupFrameFixedBytes = 4 + 4 + 8 + 8 + 8 + 8 + 2;
+std::string encodeRollupFrame(const RollupFrameHeader& header, const RollupSegment& segment);
+// The header of the frame at the front of `bytes` (at least kRollupFrameFixedBytes plus the
+// watermark name), and the frame's total size; nullopt when it is not a frame.
+std::optional<std::pair<RollupFrameHeader, size_t>> peekRollupFrame(std::string_view bytes);
+// A whole frame: checks its checksum and decodes the segment.
+absl::StatusOr<std::pair<RollupFrameHeader, RollupSegment>> decodeRollupFrame(
+    std::string_view frame);
+
+// Adds rollups up: rows of the same (minute, key) merge. Strings are interned.
+class RollupAccumulator {
+ public:
+  uint32_t intern(std::string_view s);
+  void addSpans(int64_t minute, uint32_t service, uint32_t operation, int32_t kind, int32_t status,
+                bool root, uint64_t calls, uint64_t errors, const LatencyHistogram& latency);
+  void addEdge(int64_t minute, uint32_t parent, uint32_t child, uint64_t calls, uint64_t errors);
+  // Adds every row of `segment` (its strings interned here).
+  void merge(const RollupSegment& segment);
+  // The rows so far, sorted by minute then key.
+  RollupSegment segment() const;
+  void clear();
+  bool empty() const { return spans_.empty() && edges_.empty(); }
+  size_t rows() const { return spans_.size() + edges_.size(); }
+  const std::string& string(uint32_t i) const { return strings_[i]; }
+
+ private:
+  using SpanKey = std::tuple<int64_t, uint32_t, uint32_t, int32_t, int32_t, bool>;
+  using EdgeKey = std::tuple<int64_t, uint32_t, uint32_t>;
+  struct SpanValue {
+    uint64_t calls = 0, errors = 0;
+    LatencyHistogram latency;
+  };
+  struct EdgeValue {
+    uint64_t calls = 0, errors = 0;
+  };
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, uint32_t> string_ids_;
+  std::map<SpanKey, SpanValue> spans_;
+  std::map<EdgeKey, EdgeValue> edges_;
+};
+
+// Finds dependency edges as spans arrive: a span whose parent (same trace) is already known counts
+// an edge at once; one whose parent has not arrived waits for it up to `window` of arrival time
+// (children usually end, and are sent, before their parents). Children still waiting at the end of
+// the window are counted as late and dropped; so are the oldest entries past the size limits.
+class EdgeJoiner {
+ public:
+  struct Options {
+    int64_t window_nanos = int64_t{5} * kNanosPerMinute;
+    size_t max_spans = 1'000'000;    // known spans (span id → service), ~64 bytes each
+    size_t max_waiting = 1'000'000;  // children waiting for their parent
+  };
+  struct Stats {
+    uint64_t joined = 0;          // child spans whose parent was found (same service or not)
+    uint64_t joined_waiting = 0;  // ...of them, after waiting for a parent that came later
+    uint64_t late = 0;            // children dropped: no parent within the window or the limits
+  };
+  explicit EdgeJoiner(Options options) : options_(options) {}
+
+  // One span: trace id (16 bytes), span id (8), parent span id (8, or empty for a root), its
+  // service (an accumulator string index), the minute its edge counts in and whether it failed.
+  // Edges found are added to `out`.
+  void add(std::string_view trace_id, std::string_view span_id, std::string_view parent_span_id,
+           uint32_t service, int64_t minute, bool error, int64_t now_nanos, RollupAccumulator& out);
+  // Forgets spans and drops waiting children older than the window.
+  void expire(int64_t now_nanos);
+  const Stats& stats() const { return stats_; }
+  size_t waiting() const { return waiting_count_; }
+
+ private:
+  using Key = std::array<uint64_t, 3>;  // trace id (16 bytes) + span id (8)
+  static Key keyOf(std::string_view trace_id, std::string_view span_id);
+  struct Known {
+    uint32_t service;
+    int64_t arrived;
+  };
+  struct Waiting {
+    uint32_t service;
+    int64_t minute;
+    bool error;
+  };
+  struct WaitingList {
+    int64_t arrived;
+    std::vector<Waiting> children;
+  };
+  void dropOldestKnown();
+  void dropOldestWaiting();
+
+  Options options_;
+  Stats stats_;
+  absl::flat_hash_map<Key, Known> known_;
+  std::deque<std::pair<int64_t, Key>> known_order_;
+  absl::flat_hash_map<Key, WaitingList> waiting_;  // by the parent's key
+  std::deque<std::pair<int64_t, Key>> waiting_order_;
+  size_t waiting_count_ = 0;
+};
+
+// Feeds the spans of a traces column table (the store's layout, docs/STORAGE.md) to an
+// accumulator and an edge joiner: what one record batch adds to the rollups.
+class SpanRollupBuilder {
+ public:
+  explicit SpanRollupBuilder(EdgeJoiner::Options options) : joiner_(options) {}
+  void addBatch(const ColumnTable& spans, int64_t now_nanos);
+  // The rows added since the last take, which are then forgotten (the joiner keeps its spans).
+  RollupSegment take();
+  // The rows added since the last take, kept.
+  RollupSegment peek() const { return acc_.segment(); }
+  bool empty() const { return acc_.empty(); }
+  size_t rows() const { return acc_.rows(); }
+  const EdgeJoiner::Stats& joinStats() const { return joiner_.stats(); }
+
+ private:
+  RollupAccumulator acc_;
+  EdgeJoiner joiner_;
+  std::vector<uint32_t> service_ids_;  // per dictionary index of the batch's service column
+  std::vector<uint32_t> name_ids_;
+};
+
+}  // namespace otlpd::store

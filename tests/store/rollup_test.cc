@@ -1,0 +1,234 @@
+#include "store/rollup.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "rollup_test_data.h"
+#include "store/otlp_columns.h"
+
+namespace otlpd::store {
+namespace {
+
+using testing::distributedTraces;
+using testing::ReferenceRollups;
+
+constexpr int64_t kBase = 1'700'000'000'000'000'000;
+
+// Rows of `segment` summed per key (a segment read from several frames repeats keys).
+RollupSegment merged(const RollupSegment& segment) {
+  RollupAccumulator acc;
+  acc.merge(segment);
+  return acc.segment();
+}
+
+void expectEqualsReference(const RollupSegment& got_unmerged, const ReferenceRollups& ref) {
+  const RollupSegment got = merged(got_unmerged);
+  ASSERT_EQ(got.spans.size(), ref.spans.size());
+  for (const SpanRollup& r : got.spans) {
+    const ReferenceRollups::Key key{
+        r.minute, got.strings[r.service], got.strings[r.operation], r.kind, r.status, r.root};
+    auto it = ref.spans.find(key);
+    ASSERT_NE(it, ref.spans.end()) << got.strings[r.service] << " " << got.strings[r.operation];
+    EXPECT_EQ(r.calls, it->second.calls);
+    EXPECT_EQ(r.errors, it->second.errors);
+    for (double q : {0.5, 0.95, 0.99}) {
+      const auto exact =
+          static_cast<double>(ReferenceRollups::exactQuantile(it->second.durations, q));
+      EXPECT_LE(std::abs(static_cast<double>(r.latency.quantile(q)) - exact), exact * 0.01 + 0.5)
+          << q;
+    }
+  }
+  std::map<std::tuple<int64_t, std::string, std::string>, std::pair<uint64_t, uint64_t>> edges;
+  for (const EdgeRollup& e : got.edges) {
+    edges[{e.minute, got.strings[e.parent], got.strings[e.child]}] = {e.calls, e.errors};
+  }
+  EXPECT_EQ(edges, ref.edges);
+}
+
+TEST(RollupLatencyHistogram, QuantilesWithinOnePercentOfExact) {
+  std::mt19937_64 rng(7);
+  for (double sigma : {0.1, 1.0, 3.0}) {
+    std::lognormal_distribution<double> d(std::log(5e6), sigma);
+    LatencyHistogram h;
+    std::vector<int64_t> all;
+    for (int i = 0; i < 20000; ++i) {
+      const auto v = static_cast<int64_t>(d(rng));
+      h.add(v);
+      all.push_back(v);
+    }
+    for (double q : {0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0}) {
+      const auto exact = static_cast<double>(ReferenceRollups::exactQuantile(all, q));
+      EXPECT_LE(std::abs(static_cast<double>(h.quantile(q)) - exact), exact * 0.01 + 0.5)
+          << "sigma " << sigma << " q " << q;
+    }
+    EXPECT_EQ(h.count(), all.size());
+  }
+}
+
+TEST(RollupLatencyHistogram, ZerosNegativesSmallAndHugeValues) {
+  LatencyHistogram h;
+  h.add(-5);  // end before start
+  h.add(0);
+  h.add(1);
+  h.add(int64_t{1} << 62);
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_EQ(h.quantile(0.25), 0);
+  EXPECT_EQ(h.quantile(0.5), 0);
+  EXPECT_EQ(h.quantile(0.75), 1);
+  EXPECT_NEAR(static_cast<double>(h.quantile(1.0)), std::ldexp(1.0, 62),
+              std::ldexp(1.0, 62) * 0.01);
+  EXPECT_EQ(h.minNanos(), 0);
+  EXPECT_EQ(h.maxNanos(), int64_t{1} << 62);
+  EXPECT_EQ(LatencyHistogram{}.quantile(0.5), 0);
+}
+
+TEST(RollupLatencyHistogram, MergeEqualsAddingEverythingToOne) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int64_t> d(1, 10'000'000'000);
+  LatencyHistogram a, b, all;
+  for (int i = 0; i < 5000; ++i) {
+    const int64_t v = d(rng) >> (i % 20);
+    (i % 3 == 0 ? a : b).add(v);
+    all.add(v);
+  }
+  LatencyHistogram m = a;
+  m.merge(b);
+  EXPECT_EQ(m, all);
+  LatencyHistogram m2 = b;
+  m2.merge(a);
+  EXPECT_EQ(m2, all);
+}
+
+TEST(RollupLatencyHistogram, EncodeDecodeRoundTripAndRejectsGarbage) {
+  LatencyHistogram h;
+  for (int64_t v : {int64_t{0}, int64_t{3}, int64_t{1000}, int64_t{1000}, int64_t{2'000'000},
+                    int64_t{9'999'999'999}}) {
+    h.add(v);
+  }
+  std::string bytes;
+  h.encode(bytes);
+  std::string_view in = bytes;
+  LatencyHistogram back;
+  ASSERT_TRUE(back.decode(in));
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(back, h);
+  for (size_t cut = 1; cut < bytes.size(); ++cut) {
+    std::string_view part(bytes.data(), cut);
+    LatencyHistogram x;
+    EXPECT_FALSE(x.decode(part)) << cut;
+  }
+}
+
+TEST(RollupSegment, FrameRoundTripAndChecksum) {
+  SpanRollupBuilder builder({});
+  ColumnTable table(&fieldsFor(pipeline::Signal::kTraces));
+  TimeRange range;
+  for (const auto& req : distributedTraces(50, 1, kBase, 3)) appendTraces(req, table, range);
+  builder.addBatch(table, 0);
+  const RollupSegment s = builder.take();
+  ASSERT_FALSE(s.spans.empty());
+  ASSERT_FALSE(s.edges.empty());
+  RollupFrameHeader h;
+  h.seq = 7;
+  std::tie(h.min_minute, h.max_minute) = s.minuteRange();
+  h.watermark_file = "20240101T000000Z-000001.arrow";
+  h.watermark_batches = 3;
+  const std::string frame = encodeRollupFrame(h, s);
+  auto peek = peekRollupFrame(frame);
+  ASSERT_TRUE(peek.has_value());
+  EXPECT_EQ(peek->second, frame.size());
+  EXPECT_EQ(peek->first.seq, 7u);
+  EXPECT_EQ(peek->first.watermark_file, h.watermark_file);
+  auto back = decodeRollupFrame(frame);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->first.min_minute, h.min_minute);
+  EXPECT_EQ(back->first.watermark_batches, 3u);
+  EXPECT_EQ(encodeRollupSegment(back->second), encodeRollupSegment(s));
+  for (size_t at : {size_t{50}, frame.size() / 2, frame.size() - 3}) {
+    std::string bad = frame;
+    bad[at] = static_cast<char>(bad[at] ^ 0x40);
+    EXPECT_FALSE(decodeRollupFrame(bad).ok()) << at;
+  }
+  EXPECT_FALSE(decodeRollupFrame(frame.substr(0, frame.size() - 1)).ok());
+}
+
+TEST(SpanRollupBuilder, EqualsAFullScanWhateverTheBatching) {
+  const auto requests = distributedTraces(400, 11, kBase, 5);
+  ReferenceRollups ref;
+  ref.add(requests);
+  for (size_t per_batch : {size_t{1}, size_t{3}, size_t{64}, requests.size()}) {
+    SpanRollupBuilder builder({});
+    RollupAccumulator all;
+    for (size_t i = 0; i < requests.size(); i += per_batch) {
+      ColumnTable table(&fieldsFor(pipeline::Signal::kTraces));
+      TimeRange range;
+      for (size_t j = i; j < std::min(requests.size(), i + per_batch); ++j) {
+        appendTraces(requests[j], table, range);
+      }
+      builder.addBatch(table, static_cast<int64_t>(i));
+      if (i % 5 == 0) all.merge(builder.take());  // frames cut anywhere
+    }
+    all.merge(builder.take());
+    SCOPED_TRACE(per_batch);
+    expectEqualsReference(all.segment(), ref);
+    EXPECT_EQ(builder.joinStats().late, 0u);
+  }
+}
+
+TEST(EdgeJoiner, ParentsBeforeOrAfterChildrenWithinTheWindowAndLateOnesCounted) {
+  EdgeJoiner::Options o;
+  o.window_nanos = 100;
+  EdgeJoiner j(o);
+  RollupAccumulator acc;
+  const uint32_t a = acc.intern("a"), b = acc.intern("b");
+  const std::string trace(16, '\1');
+  auto sid = [](char c) { return std::string(8, c); };
+  // Parent first.
+  j.add(trace, sid('p'), "", a, 1, false, 0, acc);
+  j.add(trace, sid('c'), sid('p'), b, 1, true, 10, acc);
+  // Child first, parent within the window.
+  j.add(trace, sid('d'), sid('q'), b, 2, false, 20, acc);
+  EXPECT_EQ(j.waiting(), 1u);
+  j.expire(110);
+  j.add(trace, sid('q'), "", a, 2, false, 110, acc);
+  // Same service: joined, no edge.
+  j.add(trace, sid('e'), sid('q'), a, 2, false, 111, acc);
+  // Child whose parent comes too late.
+  j.add(trace, sid('f'), sid('r'), b, 3, false, 120, acc);
+  j.expire(221);
+  j.add(trace, sid('r'), "", a, 3, false, 221, acc);
+  const RollupSegment s = acc.segment();
+  ASSERT_EQ(s.edges.size(), 2u);
+  EXPECT_EQ(s.edges[0].minute, 1);
+  EXPECT_EQ(s.edges[0].errors, 1u);
+  EXPECT_EQ(s.strings[s.edges[0].parent], "a");
+  EXPECT_EQ(s.strings[s.edges[0].child], "b");
+  EXPECT_EQ(s.edges[1].minute, 2);
+  EXPECT_EQ(s.edges[1].calls, 1u);
+  EXPECT_EQ(j.stats().joined, 3u);
+  EXPECT_EQ(j.stats().joined_waiting, 1u);
+  EXPECT_EQ(j.stats().late, 1u);
+}
+
+TEST(EdgeJoiner, BoundedByItsLimits) {
+  EdgeJoiner::Options o;
+  o.max_spans = 10;
+  o.max_waiting = 5;
+  EdgeJoiner j(o);
+  RollupAccumulator acc;
+  const std::string trace(16, '\2');
+  for (int i = 0; i < 100; ++i) {
+    std::string span(8, '\0'), parent(8, '\0');
+    span[0] = static_cast<char>(i);
+    parent[0] = static_cast<char>(i);
+    parent[1] = 'x';  // never arrives
+    j.add(trace, span, parent, 0, 0, false, i, acc);
+  }
+  EXPECT_LE(j.waiting(), 5u);
+  EXPECT_EQ(j.stats().late, 95u);
+}
+
+}  // namespace
+}  // namespace otlpd::store
