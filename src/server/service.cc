@@ -39,6 +39,26 @@ class MetricsHandler final : public common::HttpHandler {
   common::MetricsRegistry& metrics_;
 };
 
+// A time in milliseconds as the configuration schema writes it (an integer), or a Go duration.
+std::chrono::milliseconds readMillis(config::ConfigNode& node, std::string_view key,
+                                     std::chrono::milliseconds default_value) {
+  std::optional<YAML::Node> value = node.getYaml(key);
+  if (!value) return default_value;
+  if (value->IsScalar()) {
+    int64_t ms = 0;
+    if (YAML::convert<int64_t>::decode(*value, ms)) {
+      if (ms <= 0) node.addError(key, "must be positive");
+      return std::chrono::milliseconds(std::max<int64_t>(ms, 1));
+    }
+    if (auto d = config::parseDuration(value->as<std::string>(""));
+        d.ok() && *d > absl::ZeroDuration()) {
+      return std::chrono::milliseconds(absl::ToInt64Milliseconds(*d));
+    }
+  }
+  node.addError(key, "must be milliseconds (an integer) or a duration such as 10s");
+  return default_value;
+}
+
 // service.telemetry.traces in the Collector's shape (the OpenTelemetry configuration schema):
 //   level: none | basic | detailed
 //   sampler: always_on | always_off | trace_id_ratio_based | parent_based { root: ... }
@@ -114,12 +134,15 @@ void parseTraces(config::ConfigNode traces, const YAML::Node& root, TelemetryCon
       }
       pipelines.rejectUnknownKeys();
     }
+    // The batch span processor's tuning (the configuration schema's keys and units).
+    t.traces_export_interval = readMillis(batch, "schedule_delay", t.traces_export_interval);
+    t.traces_max_queue = static_cast<size_t>(
+        batch.getInt("max_queue_size", static_cast<int64_t>(t.traces_max_queue), 1, 1 << 20));
+    t.traces_max_batch = static_cast<size_t>(batch.getInt(
+        "max_export_batch_size", static_cast<int64_t>(t.traces_max_batch), 1, 1 << 20));
+    (void)batch.getYaml("export_timeout");  // each export has its own 5 s deadline
     if (exporter.has("pipelines") && !exporter.has("otlp")) {
       exporter.rejectUnknownKeys();
-      (void)batch.getYaml("schedule_delay");
-      (void)batch.getYaml("max_queue_size");
-      (void)batch.getYaml("max_export_batch_size");
-      (void)batch.getYaml("export_timeout");
       batch.rejectUnknownKeys();
       processor.rejectUnknownKeys();
       continue;
@@ -134,34 +157,10 @@ void parseTraces(config::ConfigNode traces, const YAML::Node& root, TelemetryCon
     t.traces_endpoint = endpoint;
     otlp.rejectUnknownKeys();
     exporter.rejectUnknownKeys();
-    (void)batch.getYaml("schedule_delay");
-    (void)batch.getYaml("max_queue_size");
-    (void)batch.getYaml("max_export_batch_size");
-    (void)batch.getYaml("export_timeout");
     batch.rejectUnknownKeys();
     processor.rejectUnknownKeys();
   }
   traces.rejectUnknownKeys();
-}
-
-// A time in milliseconds as the configuration schema writes it (an integer), or a Go duration.
-std::chrono::milliseconds readMillis(config::ConfigNode& node, std::string_view key,
-                                     std::chrono::milliseconds default_value) {
-  std::optional<YAML::Node> value = node.getYaml(key);
-  if (!value) return default_value;
-  if (value->IsScalar()) {
-    int64_t ms = 0;
-    if (YAML::convert<int64_t>::decode(*value, ms)) {
-      if (ms <= 0) node.addError(key, "must be positive");
-      return std::chrono::milliseconds(std::max<int64_t>(ms, 1));
-    }
-    if (auto d = config::parseDuration(value->as<std::string>(""));
-        d.ok() && *d > absl::ZeroDuration()) {
-      return std::chrono::milliseconds(absl::ToInt64Milliseconds(*d));
-    }
-  }
-  node.addError(key, "must be milliseconds (an integer) or a duration such as 10s");
-  return default_value;
 }
 
 // service.telemetry.metrics.readers in the Collector's shape:
@@ -462,6 +461,9 @@ absl::Status Service::startTracer() {
   if (!*send) return absl::OkStatus();
   selftrace::TracerOptions options;
   options.sampling_ratio = telemetry_.traces_sampling_ratio;
+  options.export_interval = telemetry_.traces_export_interval;
+  options.max_queued_spans = telemetry_.traces_max_queue;
+  options.max_export_batch = std::min(telemetry_.traces_max_batch, telemetry_.traces_max_queue);
   options.send = *std::move(send);
   tracer_ = std::make_unique<selftrace::Tracer>(std::move(options), *metrics_);
   selftrace::Tracer::install(tracer_.get());

@@ -49,6 +49,10 @@ struct TelemetryConfig {
   // Collector's names (otelcol_receiver_accepted_spans...).
   bool metrics_collector_names = false;
   double traces_sampling_ratio = 1.0;  // for traces that start in otlpd
+  // The batch span processor's schedule_delay, max_queue_size, max_export_batch_size.
+  std::chrono::milliseconds traces_export_interval{1000};
+  size_t traces_max_queue = 2048;
+  size_t traces_max_batch = 512;
 };
 
 // A sender of otlpd's own telemetry (encoded OTLP requests) to an OTLP/HTTP endpoint; an endpoint

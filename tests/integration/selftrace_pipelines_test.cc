@@ -97,7 +97,10 @@ service:
     metrics: { address: "127.0.0.1:0" }
     traces:
       processors:
-        - batch: { exporter: { pipelines: { receiver: embedded/self } } }
+        - batch:
+            schedule_delay: 200
+            max_queue_size: 100
+            exporter: { pipelines: { receiver: embedded/self } }
   pipelines:
     traces/self: { receivers: [embedded/self], processors: [batch], exporters: [otlp_http] }
 )");
@@ -125,8 +128,8 @@ service:
   while (std::chrono::steady_clock::now() < deadline && count(names(), "GET /api/services") < 3) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  // Two more export intervals: a loop would keep sending spans of its own sends.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  // Five more export intervals (schedule_delay): a loop would keep sending spans of its sends.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const std::vector<std::string> seen = names();
   EXPECT_EQ(count(seen, "GET /api/services"), 3);
   EXPECT_EQ(count(seen, "export traces"), 0);
