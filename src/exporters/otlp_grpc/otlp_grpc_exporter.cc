@@ -19,6 +19,7 @@
 #include "exporters/helper/queued_exporter.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "pipeline/self_telemetry.h"
 #include "selftrace/tracer.h"
 
 #pragma GCC diagnostic push
@@ -214,8 +215,13 @@ class GrpcSender final : public helper::Sender {
     }
     for (const auto& [k, v] : credentials) ctx.AddMetadata(k, v);
     // A client span per attempt when otlpd traces itself; the downstream continues the trace.
-    auto span = selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
-                                             selftrace::SpanKind::kClient);
+    // Never for otlpd's own telemetry, which says so downstream too (no loops).
+    const bool self_telemetry = pipeline::isSelfTelemetry(batch.metadata());
+    if (self_telemetry) ctx.AddMetadata(std::string(pipeline::kSelfTelemetryKey), "1");
+    auto span = self_telemetry
+                    ? selftrace::ScopedSpan::none()
+                    : selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
+                                                   selftrace::SpanKind::kClient);
     if (span.recording()) {
       ctx.AddMetadata("traceparent", span.traceparent());
       if (!span.tracestate().empty()) ctx.AddMetadata("tracestate", span.tracestate());

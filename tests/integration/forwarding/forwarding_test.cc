@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "../otlpd_process_support.h"
 #include "absl/time/clock.h"
 #include "common/strings.h"
+#include "otlp/json_codec.h"
 #include "otlp/proto.h"
 
 #pragma GCC diagnostic push
@@ -368,6 +370,49 @@ TEST(Forwarding, DlqReplayDeliversEverythingAndEmptiesTheQueue) {
   auto ls = runOtlpd({"dlq", "ls", (*fwd)->path("dlq")});
   ASSERT_TRUE(ls.ok());
   EXPECT_TRUE(contains(ls->out, "0 dead letters")) << ls->out;
+}
+
+// With the SDKs' OTLP endpoint variable set, a replay is traced: a `dlq replay` span and, as its
+// child, a client span per send, exported to that endpoint.
+TEST(Forwarding, DlqReplayIsTracedWhenAnOtlpEndpointIsSet) {
+  ScriptedServer refusing;
+  refusing.service.always = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "schema mismatch");
+  auto fwd = OtlpdProcess::start(forwarderConfig(refusing.endpoint(), kFastRetry));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces("traced-replay-", 2)).ok());
+  ASSERT_EQ((*fwd)
+                ->waitForMetric("otlpd_exporter_dead_letter_spans_total",
+                                {{"exporter", "otlp"}, {"reason", "permanent"}}, 2, 10s)
+                .value_or(-1),
+            2);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfig());
+  ASSERT_TRUE(down.ok()) << down.status();
+  ::setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strCat("http://", (*down)->httpEndpoint()).c_str(), 1);
+  auto replay =
+      runOtlpd({"dlq", "replay", (*fwd)->path("dlq"), "--to", (*down)->grpcEndpoint()}, 30s);
+  ::unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->status.code, 0) << replay->out << replay->err;
+  // The tracer exports before the command exits: the spans are there once B wrote them.
+  std::string replay_span_id, export_parent_id;
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        for (const std::string& line : (*down)->readJsonLines("traces.jsonl")) {
+          otlp::TracesRequest request;
+          if (!otlp::parseOtlpJson(line, request).ok()) continue;
+          for (const auto& rs : request.resource_spans()) {
+            for (const auto& ss : rs.scope_spans()) {
+              for (const auto& span : ss.spans()) {
+                if (span.name() == "dlq replay") replay_span_id = span.span_id();
+                if (span.name() == "export traces") export_parent_id = span.parent_span_id();
+              }
+            }
+          }
+        }
+        return !replay_span_id.empty() && !export_parent_id.empty();
+      },
+      10s));
+  EXPECT_EQ(export_parent_id, replay_span_id);
 }
 
 }  // namespace
