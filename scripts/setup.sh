@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libboost-dev libsimdjson-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
-  libyaml-cpp-dev libcli11-dev zlib1g-dev libzstd-dev libre2-dev liblz4-dev libflatbuffers-dev flatbuffers-compiler libssl-dev
+  libyaml-cpp-dev libcli11-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libre2-dev liblz4-dev libflatbuffers-dev flatbuffers-compiler libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   nodejs npm curl procps

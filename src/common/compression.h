@@ -32,11 +32,14 @@ std::string_view compressionName(Compression c);
 // accepted too because some clients send that under the same name. kGzip accepts
 // concatenated members (RFC 1952 allows them). kZstd accepts concatenated and skippable
 // frames and limits the decoder window to 8 MiB (RFC 8878's recommendation for HTTP).
+// gzip and deflate decode through libdeflate (whole-buffer; a declared size is only a first
+// guess of the output space, never more than the limit); what it refuses is decoded again by
+// zlib's streaming inflate, which gives the verdict and its message.
 absl::Status decompress(Compression c, std::string_view input, size_t max_output_bytes,
                         std::string& out);
 
 // Compresses with gzip, deflate (zlib format) or zstd at the libraries' default levels,
-// which favour speed. kNone returns a copy.
+// which favour speed (gzip and deflate through ISA-L's igzip at level 1). kNone returns a copy.
 absl::StatusOr<std::string> compress(Compression c, std::string_view input);
 
 }  // namespace otlpd::common

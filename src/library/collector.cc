@@ -141,7 +141,7 @@ class Collector::Impl {
     auto root = loadSources();
     if (!root.ok()) return loadError(root.status());
     config::ConfigErrors errors;
-    service_ = server::Service::build(*root, factories_, errors);
+    service_ = server::Service::build(*root, factories_, errors, ingress_);
     if (!service_) return configError(errors);
     root_ = *root;
     if (options_.configure_logging) {
@@ -309,8 +309,9 @@ class Collector::Impl {
                     strCat("no receiver '", receiver, "' of type embedded is in a pipeline"));
     }
     return Status(StatusCode::kNotFound,
-                  "the config needs exactly one receiver of type embedded in its pipelines "
-                  "(or name the receiver in the call)");
+                  "the config needs exactly one receiver of type embedded in its pipelines, "
+                  "besides those otlpd's own telemetry enters by (or name the receiver in the "
+                  "call)");
   }
 
   CollectorOptions options_;

@@ -157,10 +157,25 @@ std::vector<Batch> splitMetrics(const pb::MetricsRequest& req, size_t max_items)
   return s.take();
 }
 
+Batch mergeRequests(const std::vector<Batch>& batches);
+
 }  // namespace
 
 Batch mergeBatches(const std::vector<Batch>& batches) {
   assert(!batches.empty());
+  Batch merged = mergeRequests(batches);
+  // Parts that share one metadata object (otlpd's own telemetry) keep it; mixed ones drop it.
+  const auto& metadata = batches.front().sharedMetadata();
+  if (metadata && std::all_of(batches.begin(), batches.end(),
+                              [&](const Batch& b) { return b.sharedMetadata() == metadata; })) {
+    merged.setMetadata(metadata);
+  }
+  return merged;
+}
+
+namespace {
+
+Batch mergeRequests(const std::vector<Batch>& batches) {
   // Serialized Export*ServiceRequests concatenated are the merged request (repeated fields
   // append), so batches still in wire form merge without decoding.
   if (std::all_of(batches.begin(), batches.end(), [](const Batch& b) { return b.wireBytes(); })) {
@@ -196,6 +211,8 @@ Batch mergeBatches(const std::vector<Batch>& batches) {
   }
   return out;
 }
+
+}  // namespace
 
 std::vector<Batch> splitBatch(const Batch& batch, size_t max_items) {
   assert(max_items > 0);

@@ -13,6 +13,9 @@ receivers:
         endpoint: localhost:4317
       http:
         endpoint: localhost:4318
+  # otlpd's own traces enter here, in-process (service.telemetry.traces below): the viewer shows
+  # them under service.name = otlpd. Remove the traces block to turn them off.
+  embedded/otlpd: {}
 
 exporters:
   debug:
@@ -39,6 +42,15 @@ service:
       encoding: json
     metrics:
       address: localhost:8888
+    # Spans of query/UI requests, OTLP ingest requests, exports and reloads; a bounded queue that
+    # drops (counted) rather than slow the data path. See docs/CONFIG.md, service.telemetry.
+    traces:
+      level: basic
+      processors:
+        - batch:
+            exporter:
+              pipelines:
+                receiver: embedded/otlpd
   pipelines:
     traces:
       receivers: [otlp]
@@ -49,6 +61,9 @@ service:
     logs:
       receivers: [otlp]
       exporters: [debug, store]
+    traces/otlpd:
+      receivers: [embedded/otlpd]
+      exporters: [store]
 )";
 
 }  // namespace otlpd::server

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -14,6 +15,8 @@
 #include "exporters/helper/dead_letter.h"
 #include "exporters/otlp_grpc/otlp_grpc_exporter.h"
 #include "exporters/otlp_http/otlp_http_exporter.h"
+#include "selftrace/tracer.h"
+#include "server/service.h"
 
 namespace otlpd::server {
 namespace {
@@ -28,6 +31,11 @@ struct ReplayOptions {
   std::string timeout = "10s";
   bool include_partial = false;
 };
+
+common::MetricsRegistry& replayMetrics() {
+  static common::MetricsRegistry metrics;
+  return metrics;
+}
 
 std::string reasonKind(const std::string& reason) {
   return reason.substr(0, reason.find(':'));
@@ -84,6 +92,30 @@ void progress(size_t done, size_t total, int64_t items, bool final) {
   std::fflush(stderr);
 }
 
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (a full URL), else OTEL_EXPORTER_OTLP_ENDPOINT (the base,
+// /v1/traces appended), as the OpenTelemetry SDKs read them; unset: not traced.
+std::unique_ptr<selftrace::Tracer> startReplayTracer() {
+  std::string endpoint;
+  if (const char* traces = std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); traces && *traces) {
+    endpoint = traces;
+  } else if (const char* base = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); base && *base) {
+    endpoint = base;
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    endpoint += "/v1/traces";
+  }
+  if (endpoint.empty()) return nullptr;
+  auto send = selfTelemetryHttpSender(endpoint, "/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (!send.ok()) {
+    std::cerr << "otlpd dlq replay: not traced: " << send.status().message() << "\n";
+    return nullptr;
+  }
+  selftrace::TracerOptions options;
+  options.send = *std::move(send);
+  auto tracer = std::make_unique<selftrace::Tracer>(std::move(options), replayMetrics());
+  selftrace::Tracer::install(tracer.get());
+  return tracer;
+}
+
 int replay(const ReplayOptions& o) {
   const common::Compression compression =
       common::parseContentEncoding(o.compression).value_or(common::Compression::kNone);
@@ -111,6 +143,12 @@ int replay(const ReplayOptions& o) {
     }
     todo.push_back(&l);
   }
+  // Traced when an OTLP traces endpoint is in the environment (the SDKs' variables): a span for
+  // the replay, a client span per send whose traceparent the destination continues.
+  std::unique_ptr<selftrace::Tracer> tracer = startReplayTracer();
+  auto span = selftrace::ScopedSpan::child("dlq replay");
+  span.setAttribute("otlpd.dlq.directory", o.directory);
+  span.setAttribute("otlpd.dlq.letters", static_cast<int64_t>(todo.size()));
   std::map<pipeline::Signal, std::shared_ptr<exporters::helper::Sender>> senders;
   size_t done = 0, failed = 0;
   int64_t items = 0;
@@ -156,6 +194,9 @@ int replay(const ReplayOptions& o) {
     items += l->header.items;
     progress(done, todo.size(), items, done == todo.size());
   }
+  span.setAttribute("otlpd.dlq.replayed", static_cast<int64_t>(done));
+  span.setAttribute("otlpd.items", items);
+  if (failed > 0) span.setError(strCat(failed, " dead letters not replayed"));
   std::cout << "replayed " << done << " of " << todo.size() << " dead letters (" << items
             << " items) to " << o.to;
   if (skipped_partial > 0) {

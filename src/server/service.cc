@@ -11,11 +11,15 @@
 #include "common/process_memory.h"
 #include "common/strings.h"
 #include "exporters/otlp_http/http_client.h"
+#include "pipeline/self_telemetry.h"
 
 namespace otlpd::server {
 namespace {
 
 namespace http = boost::beast::http;
+
+static_assert(selftrace::ScopedSpan::kSelfTelemetryHeader == pipeline::kSelfTelemetryKey,
+              "one mark for otlpd's own telemetry, on the network and in pipelines");
 
 class MetricsHandler final : public common::HttpHandler {
  public:
@@ -35,12 +39,53 @@ class MetricsHandler final : public common::HttpHandler {
   common::MetricsRegistry& metrics_;
 };
 
+// A time in milliseconds as the configuration schema writes it (an integer), or a Go duration.
+std::chrono::milliseconds readMillis(config::ConfigNode& node, std::string_view key,
+                                     std::chrono::milliseconds default_value) {
+  std::optional<YAML::Node> value = node.getYaml(key);
+  if (!value) return default_value;
+  if (value->IsScalar()) {
+    int64_t ms = 0;
+    if (YAML::convert<int64_t>::decode(*value, ms)) {
+      if (ms <= 0) node.addError(key, "must be positive");
+      return std::chrono::milliseconds(std::max<int64_t>(ms, 1));
+    }
+    if (auto d = config::parseDuration(value->as<std::string>(""));
+        d.ok() && *d > absl::ZeroDuration()) {
+      return std::chrono::milliseconds(absl::ToInt64Milliseconds(*d));
+    }
+  }
+  node.addError(key, "must be milliseconds (an integer) or a duration such as 10s");
+  return default_value;
+}
+
 // service.telemetry.traces in the Collector's shape (the OpenTelemetry configuration schema):
 //   level: none | basic | detailed
 //   sampler: always_on | always_off | trace_id_ratio_based | parent_based { root: ... }
 //   processors: [ { batch: { exporter: { otlp: { protocol: http/protobuf, endpoint } } } } ]
+//     or exporter: { pipelines: { receiver: embedded/<name> } } (otlpd's own pipelines)
 //   propagators: [ tracecontext ]
-void parseTraces(config::ConfigNode traces, TelemetryConfig& t) {
+// Whether `receiver` is an `embedded` receiver that a pipeline of `signal` in `root` lists.
+bool isEmbeddedReceiverOf(const YAML::Node& root, const std::string& receiver,
+                          std::string_view signal) {
+  if (receiver.substr(0, receiver.find('/')) != "embedded") return false;
+  const YAML::Node receivers = root["receivers"];
+  if (!receivers.IsMap() || !receivers[receiver]) return false;
+  const YAML::Node pipelines = root["service"]["pipelines"];
+  if (!pipelines.IsMap()) return false;
+  for (const auto& pipeline : pipelines) {
+    const std::string name = pipeline.first.as<std::string>("");
+    if (name.substr(0, name.find('/')) != signal) continue;
+    const YAML::Node listed = pipeline.second["receivers"];
+    if (!listed.IsSequence()) continue;
+    for (const auto& r : listed) {
+      if (r.as<std::string>("") == receiver) return true;
+    }
+  }
+  return false;
+}
+
+void parseTraces(config::ConfigNode traces, const YAML::Node& root, TelemetryConfig& t) {
   t.traces_level = traces.getString("level", t.traces_level);
   if (t.traces_level != "none" && t.traces_level != "basic" && t.traces_level != "detailed") {
     traces.addError("level", "must be none, basic or detailed");
@@ -80,6 +125,28 @@ void parseTraces(config::ConfigNode traces, TelemetryConfig& t) {
   for (config::ConfigNode processor : traces.getMappingList("processors")) {
     config::ConfigNode batch = processor.child(processor.has("simple") ? "simple" : "batch");
     config::ConfigNode exporter = batch.child("exporter");
+    if (exporter.has("pipelines")) {
+      config::ConfigNode pipelines = exporter.child("pipelines");
+      t.traces_receiver = pipelines.getString("receiver", "");
+      if (!isEmbeddedReceiverOf(root, t.traces_receiver, "traces")) {
+        pipelines.addError("receiver",
+                           "must name a receiver of type embedded that a traces pipeline lists");
+      }
+      pipelines.rejectUnknownKeys();
+    }
+    // The batch span processor's tuning (the configuration schema's keys and units).
+    t.traces_export_interval = readMillis(batch, "schedule_delay", t.traces_export_interval);
+    t.traces_max_queue = static_cast<size_t>(
+        batch.getInt("max_queue_size", static_cast<int64_t>(t.traces_max_queue), 1, 1 << 20));
+    t.traces_max_batch = static_cast<size_t>(batch.getInt(
+        "max_export_batch_size", static_cast<int64_t>(t.traces_max_batch), 1, 1 << 20));
+    (void)batch.getYaml("export_timeout");  // each export has its own 5 s deadline
+    if (exporter.has("pipelines") && !exporter.has("otlp")) {
+      exporter.rejectUnknownKeys();
+      batch.rejectUnknownKeys();
+      processor.rejectUnknownKeys();
+      continue;
+    }
     config::ConfigNode otlp = exporter.child("otlp");
     const std::string protocol = otlp.getString("protocol", "http/protobuf");
     if (protocol != "http/protobuf") {
@@ -90,17 +157,77 @@ void parseTraces(config::ConfigNode traces, TelemetryConfig& t) {
     t.traces_endpoint = endpoint;
     otlp.rejectUnknownKeys();
     exporter.rejectUnknownKeys();
-    (void)batch.getYaml("schedule_delay");
-    (void)batch.getYaml("max_queue_size");
-    (void)batch.getYaml("max_export_batch_size");
-    (void)batch.getYaml("export_timeout");
     batch.rejectUnknownKeys();
     processor.rejectUnknownKeys();
   }
   traces.rejectUnknownKeys();
 }
 
-TelemetryConfig parseTelemetry(config::ConfigNode node) {
+// service.telemetry.metrics.readers in the Collector's shape:
+//   - pull: { exporter: { prometheus: { host, port } } }  (the /metrics endpoint)
+//   - periodic: { interval, timeout, exporter: { otlp: { protocol: http/protobuf, endpoint } } }
+//     or exporter: { pipelines: { receiver: embedded/<name> } } (otlpd's own pipelines)
+// Given readers replace the default endpoint: /metrics listens only where a pull reader (or
+// `address`) says.
+void parseMetricsReaders(config::ConfigNode& metrics, const YAML::Node& root, bool address_given,
+                         TelemetryConfig& t) {
+  if (!metrics.has("readers")) return;
+  std::string pull_address;
+  for (config::ConfigNode reader : metrics.getMappingList("readers")) {
+    if (reader.has("pull")) {
+      config::ConfigNode pull = reader.child("pull");
+      config::ConfigNode exporter = pull.child("exporter");
+      config::ConfigNode prometheus = exporter.child("prometheus");
+      const std::string host = prometheus.getString("host", "localhost");
+      const int64_t port = prometheus.getInt("port", 8888, 0, 65535);
+      // Accepted for Collector configs; otlpd's exposition has no scope info, units or suffixes
+      // to leave out.
+      (void)prometheus.getYaml("without_scope_info");
+      (void)prometheus.getYaml("without_units");
+      (void)prometheus.getYaml("without_type_suffix");
+      prometheus.rejectUnknownKeys();
+      exporter.rejectUnknownKeys();
+      pull.rejectUnknownKeys();
+      pull_address = strCat(host, ":", port);
+    }
+    if (reader.has("periodic")) {
+      config::ConfigNode periodic = reader.child("periodic");
+      TelemetryConfig::MetricsReader r;
+      r.interval = readMillis(periodic, "interval", std::chrono::milliseconds(60000));
+      (void)readMillis(periodic, "timeout", std::chrono::milliseconds(30000));
+      config::ConfigNode exporter = periodic.child("exporter");
+      if (exporter.has("pipelines")) {
+        config::ConfigNode pipelines = exporter.child("pipelines");
+        r.receiver = pipelines.getString("receiver", "");
+        if (!isEmbeddedReceiverOf(root, r.receiver, "metrics")) {
+          pipelines.addError("receiver",
+                             "must name a receiver of type embedded that a metrics pipeline lists");
+        }
+        pipelines.rejectUnknownKeys();
+      } else {
+        config::ConfigNode otlp = exporter.child("otlp");
+        const std::string protocol = otlp.getString("protocol", "http/protobuf");
+        if (protocol != "http/protobuf") {
+          otlp.addError("protocol", "only http/protobuf is supported for otlpd's own metrics");
+        }
+        r.endpoint = otlp.getString("endpoint", "");
+        if (r.endpoint.empty()) otlp.addError("endpoint", "is required");
+        const std::string temporality = otlp.getString("temporality_preference", "cumulative");
+        if (temporality != "cumulative") {
+          otlp.addError("temporality_preference", "only cumulative is supported");
+        }
+        otlp.rejectUnknownKeys();
+      }
+      exporter.rejectUnknownKeys();
+      periodic.rejectUnknownKeys();
+      t.metrics_readers.push_back(std::move(r));
+    }
+    reader.rejectUnknownKeys();
+  }
+  if (!address_given) t.metrics_address = pull_address;
+}
+
+TelemetryConfig parseTelemetry(config::ConfigNode node, const YAML::Node& root) {
   TelemetryConfig t;
   config::ConfigNode logs = node.child("logs");
   const std::string level = logs.getString("level", "info");
@@ -117,16 +244,20 @@ TelemetryConfig parseTelemetry(config::ConfigNode node) {
   }
   logs.rejectUnknownKeys();
   config::ConfigNode metrics = node.child("metrics");
+  const bool address_given = metrics.has("address");
   t.metrics_address = metrics.getString("address", t.metrics_address);
+  parseMetricsReaders(metrics, root, address_given, t);
+  t.metrics_collector_names = metrics.getBool("collector_names", false);
   t.metrics_tls = common::readTlsServerConfig(metrics);
   const std::string metrics_level = metrics.getString("level", "normal");
   if (metrics_level == "none") {
     t.metrics_address.clear();
+    t.metrics_readers.clear();
   } else if (metrics_level != "basic" && metrics_level != "normal" && metrics_level != "detailed") {
     metrics.addError("level", "must be none, basic, normal or detailed");
   }
   metrics.rejectUnknownKeys();
-  parseTraces(node.child("traces"), t);
+  parseTraces(node.child("traces"), root, t);
   node.rejectUnknownKeys();
   return t;
 }
@@ -144,7 +275,7 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
                                                      TelemetryConfig& telemetry) {
   config::ConfigNode root_node(root, "", errors);
   config::ConfigNode service_node = root_node.child("service");
-  telemetry = parseTelemetry(service_node.child("telemetry"));
+  telemetry = parseTelemetry(service_node.child("telemetry"), root);
   // The limit comes from memory_limiter processors, if the new graph has any.
   const size_t previous_limit = memory_.limit();
   memory_.setLimit(0);
@@ -176,13 +307,24 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
   return graph;
 }
 
-std::unique_ptr<Service> Service::build(const YAML::Node& root,
-                                        const pipeline::FactoryRegistry& factories,
-                                        config::ConfigErrors& errors) {
+std::unique_ptr<Service> Service::build(
+    const YAML::Node& root, const pipeline::FactoryRegistry& factories,
+    config::ConfigErrors& errors, std::shared_ptr<receivers::embedded::EmbeddedIngress> ingress) {
   std::unique_ptr<Service> service(new Service());
+  service->ingress_ = std::move(ingress);
   service->metrics_ = std::make_unique<common::MetricsRegistry>();
   service->graph_ = service->buildGraph(root, factories, errors, service->telemetry_);
   if (!service->graph_) return nullptr;
+  if (service->ingress_) {
+    std::vector<std::string> self_receivers;
+    if (!service->telemetry_.traces_receiver.empty()) {
+      self_receivers.push_back(service->telemetry_.traces_receiver);
+    }
+    for (const auto& r : service->telemetry_.metrics_readers) {
+      if (!r.receiver.empty()) self_receivers.push_back(r.receiver);
+    }
+    service->ingress_->setSelfTelemetryReceivers(std::move(self_receivers));
+  }
   service->running_config_ = root;
   pipeline::MemoryBudget* memory = &service->memory_;
   service->metrics_->callbackGauge(
@@ -248,38 +390,101 @@ Service::~Service() {
   (void)shutdown();
 }
 
-absl::Status Service::startTracer() {
-  if (telemetry_.traces_endpoint.empty() || telemetry_.traces_level == "none")
-    return absl::OkStatus();
-  std::string endpoint = telemetry_.traces_endpoint;
+absl::StatusOr<Service::Sender> Service::otlpHttpSender(const std::string& endpoint,
+                                                        std::string_view default_path,
+                                                        std::string_view what) {
+  return selfTelemetryHttpSender(endpoint, default_path, what);
+}
+
+absl::StatusOr<std::function<absl::Status(const std::string&)>> selfTelemetryHttpSender(
+    const std::string& endpoint, std::string_view default_path, std::string_view what) {
+  using Sender = std::function<absl::Status(const std::string&)>;
   auto url = exporters::otlp_http::parseHttpUrl(endpoint);
   if (!url.ok()) {
-    return absl::InvalidArgumentError(
-        strCat("service.telemetry.traces endpoint: ", url.status().message()));
+    return absl::InvalidArgumentError(strCat(what, " endpoint: ", url.status().message()));
   }
   // An endpoint without a path is the OTLP/HTTP base URL.
-  if (url->target == "/") url->target = "/v1/traces";
+  if (url->target == "/") url->target = std::string(default_path);
   exporters::helper::TlsClientConfig tls;
   tls.insecure = !url->tls;
-  auto pool = exporters::otlp_http::ConnectionPool::shared("selftrace", *url, tls, 1);
+  auto pool = exporters::otlp_http::ConnectionPool::shared(std::string(what), *url, tls, 1);
   if (!pool.ok()) return pool.status();
-  selftrace::TracerOptions options;
-  options.sampling_ratio = telemetry_.traces_sampling_ratio;
-  options.send = [pool = *pool, target = url->target](const std::string& body) -> absl::Status {
+  logging::info("self-telemetry export", {{"what", what}, {"endpoint", url->toString()}});
+  return Sender([pool = *pool, target = url->target](const std::string& body) -> absl::Status {
+    // Marked, so that an otlpd receiving it does not trace its ingest (no loops).
     auto answer = pool->post(target,
                              {{"Content-Type", "application/x-protobuf"},
-                              {std::string(selftrace::ScopedSpan::kSelfTelemetryHeader), "1"}},
+                              {std::string(pipeline::kSelfTelemetryKey), "1"}},
                              body, absl::Now() + absl::Seconds(5));
     if (!answer.ok()) return answer.status();
     if (answer->status < 200 || answer->status > 299) {
       return absl::UnavailableError(strCat("HTTP ", answer->status));
     }
     return absl::OkStatus();
-  };
+  });
+}
+
+// Into otlpd's own pipelines through an `embedded` receiver: no network hop. The caller's thread
+// (the tracer's or a reader's, never the data path's) makes the call and may wait for the
+// pipeline. The batch carries the self-telemetry mark, so no component traces its handling (no
+// loops). While the receiver does not run (before start, during a reload) sends fail (counted).
+absl::StatusOr<Service::Sender> Service::pipelineSender(pipeline::Signal signal,
+                                                        const std::string& receiver) {
+  if (!ingress_) {
+    return absl::FailedPreconditionError(
+        "service.telemetry: this program has no embedded receivers");
+  }
+  logging::info("self-telemetry into pipelines",
+                {{"signal", pipeline::signalName(signal)}, {"receiver", receiver}});
+  return Sender([ingress = ingress_, signal, receiver](const std::string& body) -> absl::Status {
+    bool found = false;
+    receivers::otlp::ExportOutcome outcome =
+        ingress->exportRequest(signal, receiver, std::string(body),
+                               /*json=*/false, &found, pipeline::selfTelemetryMetadata());
+    if (!found) return absl::UnavailableError(strCat("receiver ", receiver, " is not running"));
+    if (outcome.kind != receivers::otlp::ExportOutcome::Kind::kOk) {
+      return absl::UnavailableError(outcome.message);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Service::startTracer() {
+  if (telemetry_.traces_level == "none") return absl::OkStatus();
+  absl::StatusOr<Sender> send =
+      !telemetry_.traces_receiver.empty()
+          ? pipelineSender(pipeline::Signal::kTraces, telemetry_.traces_receiver)
+      : !telemetry_.traces_endpoint.empty()
+          ? otlpHttpSender(telemetry_.traces_endpoint, "/v1/traces", "service.telemetry.traces")
+          : absl::StatusOr<Sender>(Sender());
+  if (!send.ok()) return send.status();
+  if (!*send) return absl::OkStatus();
+  selftrace::TracerOptions options;
+  options.sampling_ratio = telemetry_.traces_sampling_ratio;
+  options.export_interval = telemetry_.traces_export_interval;
+  options.max_queued_spans = telemetry_.traces_max_queue;
+  options.max_export_batch = std::min(telemetry_.traces_max_batch, telemetry_.traces_max_queue);
+  options.send = *std::move(send);
   tracer_ = std::make_unique<selftrace::Tracer>(std::move(options), *metrics_);
   selftrace::Tracer::install(tracer_.get());
-  logging::info("self-tracing on", {{"endpoint", url->toString()},
-                                    {"sampling_ratio", telemetry_.traces_sampling_ratio}});
+  logging::info("self-tracing on", {{"sampling_ratio", telemetry_.traces_sampling_ratio}});
+  return absl::OkStatus();
+}
+
+absl::Status Service::startMetricsReaders() {
+  for (const TelemetryConfig::MetricsReader& r : telemetry_.metrics_readers) {
+    absl::StatusOr<Sender> send =
+        r.receiver.empty()
+            ? otlpHttpSender(r.endpoint, "/v1/metrics", "service.telemetry.metrics.readers")
+            : pipelineSender(pipeline::Signal::kMetrics, r.receiver);
+    if (!send.ok()) return send.status();
+    selfmetrics::PeriodicReaderOptions options;
+    options.interval = r.interval;
+    options.collector_names = telemetry_.metrics_collector_names;
+    options.send = *std::move(send);
+    metrics_readers_.push_back(
+        std::make_unique<selfmetrics::PeriodicReader>(std::move(options), *metrics_));
+  }
   return absl::OkStatus();
 }
 
@@ -316,10 +521,16 @@ absl::Status Service::start(const std::string& ready_file) {
     (void)shutdown();
     return s;
   }
+  if (absl::Status s = startMetricsReaders(); !s.ok()) {
+    (void)shutdown();
+    return s;
+  }
   return absl::OkStatus();
 }
 
 absl::Status Service::shutdown() {
+  // First: each reader pushes its last values while its pipeline still runs.
+  metrics_readers_.clear();
   absl::Status s;
   if (graph_) s = graph_->shutdown();
   if (metrics_server_) {

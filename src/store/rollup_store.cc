@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -401,8 +402,10 @@ absl::Status RollupWriter::recover(const std::string& traces_dir) {
   return absl::OkStatus();
 }
 
-void RollupWriter::onBatchWritten(const ColumnTable& table, const std::string& file_name) {
-  std::lock_guard lock(mu_);
+void RollupWriter::onBatchWritten(const BatchLock& held, const ColumnTable& table,
+                                  const std::string& file_name) {
+  assert(held.owns_lock() && held.mutex() == &mu_);
+  (void)held;
   if (file_name != watermark_file_) {
     watermark_file_ = file_name;
     watermark_batches_ = 0;

@@ -59,9 +59,15 @@ class RollupWriter {
                                                             RollupOptions options, Clock* clock);
   ~RollupWriter();
 
+  // Held by the store from before a span batch reaches its file until the batch is accounted
+  // (onBatchWritten), so that a reader in this process never sees spans in the files whose rollups
+  // its snapshot lacks: read-your-writes across the span and the rollup queries.
+  using BatchLock = std::unique_lock<std::mutex>;
+  BatchLock lockForBatch() { return BatchLock(mu_); }
   // Record batch number `batch_in_file` (1, 2, ...) of span file `file_name` (base name) was
-  // written with the rows of `table`.
-  void onBatchWritten(const ColumnTable& table, const std::string& file_name);
+  // written with the rows of `table`. Called with the lock of lockForBatch.
+  void onBatchWritten(const BatchLock& held, const ColumnTable& table,
+                      const std::string& file_name);
   // Writes a frame when `interval` has passed since the last one (always when `force`), then
   // applies retention. The rollups stay in memory when the write fails.
   absl::Status maybeWrite(bool force);

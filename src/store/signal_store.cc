@@ -378,6 +378,8 @@ absl::Status SignalStore::flushLocked() {
     // Dictionaries are written with the batch, so a failed write must not count them as sent.
     std::vector<std::pair<size_t, bool>> dict_state;
     for (auto& d : table_.dictionaries()) dict_state.emplace_back(d->emitted, d->sent);
+    RollupWriter::BatchLock rollup_lock;
+    if (rollups_) rollup_lock = rollups_->lockForBatch();
     absl::Status st =
         encoder_->appendBatch(table_,
                               {{"otlpd:min_time_unix_nano", std::to_string(range_.min)},
@@ -397,7 +399,10 @@ absl::Status SignalStore::flushLocked() {
       return st;
     }
     index_builder_.addBatch(table_, range_);
-    if (rollups_) rollups_->onBatchWritten(table_, fs::path(path_).filename().string());
+    if (rollups_) {
+      rollups_->onBatchWritten(rollup_lock, table_, fs::path(path_).filename().string());
+      rollup_lock.unlock();
+    }
     table_.clearRows();
     range_ = TimeRange{};
     stats_.rows_written += rows;

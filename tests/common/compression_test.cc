@@ -272,5 +272,91 @@ TEST(CompressionNoneTest, LimitAppliesToIdentity) {
   EXPECT_TRUE(absl::IsResourceExhausted(decompress(Compression::kNone, "123456", 5, out)));
 }
 
+// gzip as zlib (and so most clients) writes it, at a level our own compressor does not use.
+std::string zlibGzip(std::string_view input, int level) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, input.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  zs.avail_in = static_cast<uInt>(input.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+void setDeclaredSize(std::string& gzip, uint32_t size) {
+  for (int i = 0; i < 4; ++i) gzip[gzip.size() - 4 + i] = static_cast<char>(size >> (8 * i));
+}
+
+TEST(CompressionGzipTest, ZlibWrittenBodiesDecode) {
+  const std::string data = sampleData(300000);
+  for (int level : {1, 6, 9}) {
+    std::string out;
+    ASSERT_TRUE(decompress(Compression::kGzip, zlibGzip(data, level), kMiB, out).ok()) << level;
+    EXPECT_EQ(out, data) << level;
+  }
+}
+
+// The decoder sizes its output from the last member's ISIZE; with two members that hint is
+// wrong for the first (600 KB declared as 10 bytes), and the output must grow, not truncate.
+TEST(CompressionGzipTest, UndersizedHintOfAnEarlierMemberGrows) {
+  const std::string big = sampleData(600000, 3);
+  const std::string small = "ten bytes!";
+  const std::string body =
+      mustCompress(Compression::kGzip, big) + mustCompress(Compression::kGzip, small);
+  std::string out;
+  ASSERT_TRUE(decompress(Compression::kGzip, body, kMiB, out).ok());
+  EXPECT_EQ(out, big + small);
+
+  const absl::Status over =
+      decompress(Compression::kGzip, body, big.size() + small.size() - 1, out);
+  EXPECT_TRUE(absl::IsResourceExhausted(over)) << over;
+  EXPECT_TRUE(out.empty());
+}
+
+// A declared size is never trusted: a body claiming 4 GiB gets no output space beyond what its
+// bytes could produce, and one claiming less than it holds is rejected (its check fails) rather
+// than cut short.
+TEST(CompressionGzipTest, LyingDeclaredSizeIsNeverTrusted) {
+  const std::string data = sampleData(20000);
+  std::string claims_huge = mustCompress(Compression::kGzip, data);
+  setDeclaredSize(claims_huge, 0xffffffffu);
+  std::string out;
+  absl::Status status = decompress(Compression::kGzip, claims_huge, 512 * kMiB, out);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(out.capacity(), claims_huge.size() * 1032 + 4096);
+
+  std::string claims_tiny = mustCompress(Compression::kGzip, data);
+  setDeclaredSize(claims_tiny, 3);
+  status = decompress(Compression::kGzip, claims_tiny, kMiB, out);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(out.empty());
+}
+
+// A bomb that declares a small size (ISIZE is only the size mod 2^32, or a lie) still stops at
+// the limit, with no more than the limit and a byte of output space.
+TEST(CompressionGzipTest, BombDeclaringASmallSizeStopsAtLimit) {
+  std::string bomb = mustCompress(Compression::kGzip, std::string(64 * kMiB, '\0'));
+  setDeclaredSize(bomb, 100);
+  std::string out;
+  const absl::Status status = decompress(Compression::kGzip, bomb, 2 * kMiB, out);
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(out.capacity(), 2 * kMiB + 1);
+}
+
+TEST(CompressionDeflateTest, ZlibFormatBombStopsAtLimit) {
+  const std::string bomb = mustCompress(Compression::kDeflate, std::string(64 * kMiB, 'a'));
+  std::string out;
+  const absl::Status status = decompress(Compression::kDeflate, bomb, kMiB, out);
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(out.capacity(), kMiB + 1);
+}
+
 }  // namespace
 }  // namespace otlpd::common

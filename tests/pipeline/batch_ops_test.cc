@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/memory_budget.h"
+#include "pipeline/self_telemetry.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -52,6 +53,19 @@ TEST(BatchOps, WireBatchesMergeByConcatenatingTheirBytes) {
       {decoded, Batch::fromWire(Signal::kLogs, WireBytes::fromString(b.SerializeAsString()), 2)});
   EXPECT_FALSE(mixed.wireBytes());
   EXPECT_EQ(mixed.itemCount(), 3u);
+}
+
+TEST(BatchOps, MergeKeepsMetadataOnlyWhenEveryPartSharesIt) {
+  // otlpd's own telemetry shares one metadata object: merged, it stays marked (no loops).
+  Batch a = tracesBatch("a", 1, 1), b = tracesBatch("b", 1, 1);
+  a.setMetadata(selfTelemetryMetadata());
+  b.setMetadata(selfTelemetryMetadata());
+  const Batch merged = mergeBatches({a, b});
+  EXPECT_TRUE(isSelfTelemetry(merged.metadata()));
+  // One unmarked part: the merged batch is not otlpd's own any more.
+  const Batch mixed = mergeBatches({a, tracesBatch("c", 1, 1)});
+  EXPECT_EQ(mixed.metadata(), nullptr);
+  EXPECT_FALSE(isSelfTelemetry(nullptr));
 }
 
 TEST(BatchOps, SplitKeepsResourceAndScopeOfEveryItem) {

@@ -10,6 +10,8 @@
 #include <mutex>
 
 #include "absl/strings/match.h"
+#include "common/compression.h"
+#include "common/grpc_raw_message.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "exporters/helper/config.h"
@@ -17,6 +19,7 @@
 #include "exporters/helper/queued_exporter.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "pipeline/self_telemetry.h"
 #include "selftrace/tracer.h"
 
 #pragma GCC diagnostic push
@@ -57,11 +60,11 @@ std::shared_ptr<grpc::Channel> sharedChannel(
     const GrpcExporterConfig& c, const std::shared_ptr<grpc::ChannelCredentials>& creds) {
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<grpc::Channel>> channels;
-  const std::string key = strCat(
-      c.target, "|", c.plaintext, "|", c.client.tls.identity(), "|",
-      absl::ToInt64Milliseconds(c.keepalive.time), "|",
-      absl::ToInt64Milliseconds(c.keepalive.timeout), "|", c.keepalive.permit_without_stream, "|",
-      c.client.tls.server_name_override);
+  const std::string key =
+      strCat(c.target, "|", c.plaintext, "|", c.client.tls.identity(), "|",
+             absl::ToInt64Milliseconds(c.keepalive.time), "|",
+             absl::ToInt64Milliseconds(c.keepalive.timeout), "|", c.keepalive.permit_without_stream,
+             "|", c.client.tls.server_name_override);
   std::lock_guard lock(mu);
   if (auto existing = channels[key].lock()) return existing;
   grpc::ChannelArguments args;
@@ -117,10 +120,10 @@ void rejectWhatGrpcCannotDo(config::ConfigNode& tls, const helper::TlsClientConf
   constexpr std::string_view kWhy =
       " is not possible with gRPC C++ 1.51, which always negotiates TLS 1.2 or 1.3 with its own "
       "cipher suites; the otlp_http exporter honours it";
-  if (c.min_version == common::TlsVersion::k13) tls.addError("min_version", strCat("\"1.3\"", kWhy));
+  if (c.min_version == common::TlsVersion::k13)
+    tls.addError("min_version", strCat("\"1.3\"", kWhy));
   if (c.max_version < common::TlsVersion::k13) {
-    tls.addError("max_version",
-                 strCat("\"", common::tlsVersionName(c.max_version), "\"", kWhy));
+    tls.addError("max_version", strCat("\"", common::tlsVersionName(c.max_version), "\"", kWhy));
   }
   if (!c.cipher_suites.empty()) tls.addError("cipher_suites", strCat("choosing suites", kWhy));
   if (!c.curve_preferences.empty()) {
@@ -212,8 +215,13 @@ class GrpcSender final : public helper::Sender {
     }
     for (const auto& [k, v] : credentials) ctx.AddMetadata(k, v);
     // A client span per attempt when otlpd traces itself; the downstream continues the trace.
-    auto span = selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
-                                             selftrace::SpanKind::kClient);
+    // Never for otlpd's own telemetry, which says so downstream too (no loops).
+    const bool self_telemetry = pipeline::isSelfTelemetry(batch.metadata());
+    if (self_telemetry) ctx.AddMetadata(std::string(pipeline::kSelfTelemetryKey), "1");
+    auto span = self_telemetry
+                    ? selftrace::ScopedSpan::none()
+                    : selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
+                                                   selftrace::SpanKind::kClient);
     if (span.recording()) {
       ctx.AddMetadata("traceparent", span.traceparent());
       if (!span.tracestate().empty()) ctx.AddMetadata("tracestate", span.tracestate());
@@ -222,7 +230,16 @@ class GrpcSender final : public helper::Sender {
     }
     helper::SendResult result;
     grpc::Status status;
-    const std::optional<std::string_view> wire = batch.wireBytes();
+    std::optional<std::string_view> wire = batch.wireBytes();
+    // Compressed messages are compressed here (libdeflate, several times zlib's speed) and sent
+    // marked as compressed, so gRPC's zlib never sees them: a decoded batch is serialized first.
+    std::string serialized;
+    if (!wire && compression_ != GRPC_COMPRESS_NONE) {
+      serialized = signal_ == Signal::kTraces    ? batch.traces().SerializeAsString()
+                   : signal_ == Signal::kMetrics ? batch.metrics().SerializeAsString()
+                                                 : batch.logs().SerializeAsString();
+      wire = serialized;
+    }
     switch (signal_) {
       case Signal::kTraces: {
         otlp::TracesResponse response;
@@ -283,6 +300,24 @@ class GrpcSender final : public helper::Sender {
   template <class Response>
   grpc::Status exportBytes(grpc::ClientContext* ctx, const pipeline::Batch& batch,
                            std::string_view bytes, Response* response) {
+    if (compression_ != GRPC_COMPRESS_NONE) {
+      absl::StatusOr<std::string> compressed =
+          common::compress(compression_ == GRPC_COMPRESS_GZIP ? common::Compression::kGzip
+                                                              : common::Compression::kDeflate,
+                           bytes);
+      if (!compressed.ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            strCat("compressing the request: ", compressed.status().message()));
+      }
+      auto* held = new std::string(*std::move(compressed));
+      grpc::Slice slice(
+          held->data(), held->size(), [](void* p) { delete static_cast<std::string*>(p); }, held);
+      grpc::ByteBuffer request(&slice, 1);
+      common::markCompressed(request, compression_);
+      return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, Response, grpc::ByteBuffer,
+                                               grpc::protobuf::MessageLite>(
+          channel_.get(), *export_method_, ctx, request, response);
+    }
     auto* keep_alive = new pipeline::Batch(batch);
     grpc::Slice slice(
         const_cast<char*>(bytes.data()), bytes.size(),

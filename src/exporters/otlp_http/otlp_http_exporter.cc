@@ -10,6 +10,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "pipeline/self_telemetry.h"
 #include "selftrace/tracer.h"
 
 namespace otlpd::exporters::otlp_http {
@@ -90,11 +91,19 @@ class HttpSender final : public helper::Sender {
       for (auto& header : credentials) with_credentials.push_back(std::move(header));
     }
     // A client span per attempt when otlpd traces itself; the downstream continues the trace.
-    auto span = selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
-                                             selftrace::SpanKind::kClient);
+    // Never for otlpd's own telemetry, which says so downstream too (no loops).
+    const bool self_telemetry = pipeline::isSelfTelemetry(batch.metadata());
+    auto span = self_telemetry
+                    ? selftrace::ScopedSpan::none()
+                    : selftrace::ScopedSpan::child(strCat("export ", pipeline::signalName(signal_)),
+                                                   selftrace::SpanKind::kClient);
     const HeaderList* headers = auth_ ? &with_credentials : &headers_;
     HeaderList traced;
-    if (span.recording()) {
+    if (self_telemetry) {
+      traced = *headers;
+      traced.emplace_back(std::string(pipeline::kSelfTelemetryKey), "1");
+      headers = &traced;
+    } else if (span.recording()) {
       traced = *headers;
       traced.emplace_back("traceparent", span.traceparent());
       if (!span.tracestate().empty()) traced.emplace_back("tracestate", span.tracestate());

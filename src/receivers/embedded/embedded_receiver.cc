@@ -1,5 +1,6 @@
 #include "receivers/embedded/embedded_receiver.h"
 
+#include <algorithm>
 #include <shared_mutex>
 
 #include "common/strings.h"
@@ -18,7 +19,8 @@ class EmbeddedIngress::Endpoint {
  public:
   explicit Endpoint(std::shared_ptr<otlp::Ingestor> ingestor) : ingestor_(std::move(ingestor)) {}
 
-  ExportOutcome exportRequest(Signal signal, std::string&& data, bool json, bool* running) {
+  ExportOutcome exportRequest(Signal signal, std::string&& data, bool json, bool* running,
+                              std::shared_ptr<const pipeline::RequestMetadata> metadata) {
     std::shared_lock lock(mu_);
     *running = !stopped_;
     if (stopped_) return {};
@@ -34,7 +36,8 @@ class EmbeddedIngress::Endpoint {
       // JSON is decoded into the batch's message; the text itself is not kept.
       return ingestor_->exportRequest(
           signal, Transport::kEmbedded, Encoding::kProtobuf, size,
-          [&](google::protobuf::Message& m) { return ::otlpd::otlp::parseOtlpJson(data, m); });
+          [&](google::protobuf::Message& m) { return ::otlpd::otlp::parseOtlpJson(data, m); },
+          std::nullopt, std::nullopt, std::move(metadata));
     }
     pipeline::WireBytes wire = pipeline::WireBytes::fromString(std::move(data));
     const std::string_view bytes = wire.bytes;
@@ -47,7 +50,7 @@ class EmbeddedIngress::Endpoint {
           }
           return absl::OkStatus();
         },
-        std::nullopt, std::move(wire));
+        std::nullopt, std::move(wire), std::move(metadata));
   }
 
   void stop() {
@@ -61,21 +64,38 @@ class EmbeddedIngress::Endpoint {
   bool stopped_ = false;
 };
 
-ExportOutcome EmbeddedIngress::exportRequest(Signal signal, std::string_view receiver_id,
-                                             std::string&& data, bool json, bool* found) const {
+ExportOutcome EmbeddedIngress::exportRequest(
+    Signal signal, std::string_view receiver_id, std::string&& data, bool json, bool* found,
+    std::shared_ptr<const pipeline::RequestMetadata> metadata) const {
   std::shared_ptr<Endpoint> endpoint;
   {
     std::lock_guard lock(mu_);
     if (receiver_id.empty()) {
-      if (endpoints_.size() == 1) endpoint = endpoints_.begin()->second;
+      // The only one the embedder can mean: otlpd's own telemetry receivers do not count.
+      size_t candidates = 0;
+      for (const auto& [id, e] : endpoints_) {
+        if (std::find(self_telemetry_receivers_.begin(), self_telemetry_receivers_.end(), id) !=
+            self_telemetry_receivers_.end()) {
+          continue;
+        }
+        ++candidates;
+        endpoint = e;
+      }
+      if (candidates != 1) endpoint.reset();
     } else if (auto it = endpoints_.find(receiver_id); it != endpoints_.end()) {
       endpoint = it->second;
     }
   }
   *found = false;
   if (!endpoint) return {};
-  ExportOutcome out = endpoint->exportRequest(signal, std::move(data), json, found);
+  ExportOutcome out =
+      endpoint->exportRequest(signal, std::move(data), json, found, std::move(metadata));
   return out;
+}
+
+void EmbeddedIngress::setSelfTelemetryReceivers(std::vector<std::string> ids) {
+  std::lock_guard lock(mu_);
+  self_telemetry_receivers_ = std::move(ids);
 }
 
 void EmbeddedIngress::attach(const std::string& id, std::shared_ptr<Endpoint> endpoint) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/factory.h"
 #include "receivers/otlp/ingest.h"
@@ -24,9 +25,15 @@ using Outcome = otlp::ExportOutcome;
 class EmbeddedIngress {
  public:
   // `receiver_id` empty: the only running embedded receiver. Encoded OTLP (`json` false) or
-  // OTLP/JSON. Found: `*found` true; otherwise nothing was done.
+  // OTLP/JSON. Found: `*found` true; otherwise nothing was done. `metadata` goes with the batch
+  // (otlpd's own telemetry carries pipeline::selfTelemetryMetadata()).
   Outcome exportRequest(pipeline::Signal signal, std::string_view receiver_id, std::string&& data,
-                        bool json, bool* found) const;
+                        bool json, bool* found,
+                        std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr) const;
+
+  // Receivers that otlpd's own telemetry enters by (service.telemetry): an export call without a
+  // receiver id never picks them, so an embedder's data does not land in the self pipelines.
+  void setSelfTelemetryReceivers(std::vector<std::string> ids);
 
   class Endpoint;
   void attach(const std::string& id, std::shared_ptr<Endpoint> endpoint);
@@ -35,6 +42,7 @@ class EmbeddedIngress {
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Endpoint>, std::less<>> endpoints_;
+  std::vector<std::string> self_telemetry_receivers_;
 };
 
 std::unique_ptr<pipeline::ReceiverFactory> makeEmbeddedReceiverFactory(

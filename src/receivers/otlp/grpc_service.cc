@@ -4,6 +4,9 @@
 
 #include <optional>
 
+#include "absl/strings/str_cat.h"
+#include "common/compression.h"
+#include "common/grpc_raw_message.h"
 #include "common/strings.h"
 #include "otlp/proto.h"
 #include "selftrace/tracer.h"
@@ -44,9 +47,11 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
   ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal,
                 pipeline::MemoryBudget::Reservation admitted,
                 std::shared_ptr<const pipeline::RequestMetadata> metadata,
-                std::optional<std::pair<std::string, std::string>> trace_headers)
+                std::optional<std::pair<std::string, std::string>> trace_headers,
+                size_t max_message_bytes)
       : ingestor_(std::move(ingestor)),
         signal_(signal),
+        max_message_bytes_(max_message_bytes),
         admitted_(std::move(admitted)),
         metadata_(std::move(metadata)),
         trace_headers_(std::move(trace_headers)) {
@@ -58,17 +63,33 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
     }
-    // One contiguous buffer the batch can keep: gRPC's own slice when the message arrived in
-    // one, else one copy of its slices.
-    grpc::Slice slice;
-    if (!request_.TrySingleSlice(&slice).ok() && !request_.DumpToSingleSlice(&slice).ok()) {
-      ingestor_->countMalformed(Transport::kGrpc);
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request message unreadable"));
-      return;
+    pipeline::WireBytes body;
+    const grpc_compression_algorithm compression = common::receivedCompression(request_);
+    if (compression != GRPC_COMPRESS_NONE) {
+      absl::StatusOr<pipeline::WireBytes> inflated = inflate(compression);
+      if (!inflated.ok()) {
+        ingestor_->countMalformed(Transport::kGrpc);
+        // The codes gRPC's own decompression answers with.
+        Finish(grpc::Status(absl::IsResourceExhausted(inflated.status())
+                                ? grpc::StatusCode::RESOURCE_EXHAUSTED
+                                : grpc::StatusCode::INTERNAL,
+                            std::string(inflated.status().message())));
+        return;
+      }
+      body = *std::move(inflated);
+    } else {
+      // One contiguous buffer the batch can keep: gRPC's own slice when the message arrived in
+      // one, else one copy of its slices.
+      grpc::Slice slice;
+      if (!request_.TrySingleSlice(&slice).ok() && !request_.DumpToSingleSlice(&slice).ok()) {
+        ingestor_->countMalformed(Transport::kGrpc);
+        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request message unreadable"));
+        return;
+      }
+      auto owner = std::make_shared<const grpc::Slice>(std::move(slice));
+      body = pipeline::WireBytes{
+          std::string_view(reinterpret_cast<const char*>(owner->begin()), owner->size()), owner};
     }
-    auto owner = std::make_shared<const grpc::Slice>(std::move(slice));
-    pipeline::WireBytes body{
-        std::string_view(reinterpret_cast<const char*>(owner->begin()), owner->size()), owner};
     auto span = !trace_headers_
                     ? selftrace::ScopedSpan::none()
                     : selftrace::ScopedSpan::server(
@@ -113,8 +134,36 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
   void OnDone() override { delete this; }
 
  private:
+  absl::StatusOr<pipeline::WireBytes> inflate(grpc_compression_algorithm algorithm) {
+    common::Compression codec;
+    switch (algorithm) {
+      case GRPC_COMPRESS_GZIP:
+        codec = common::Compression::kGzip;
+        break;
+      case GRPC_COMPRESS_DEFLATE:
+        codec = common::Compression::kDeflate;
+        break;
+      default:
+        return absl::InvalidArgumentError("unsupported message compression");
+    }
+    std::string scratch;
+    const std::string_view compressed = common::rawMessageBytes(request_, scratch);
+    std::string inflated;
+    absl::Status status = common::decompress(codec, compressed, max_message_bytes_, inflated);
+    if (!status.ok()) {
+      if (absl::IsResourceExhausted(status)) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "received message larger than max (", max_message_bytes_, " bytes) once decompressed"));
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected error decompressing data: ", status.message()));
+    }
+    return pipeline::WireBytes::fromString(std::move(inflated));
+  }
+
   std::shared_ptr<Ingestor> ingestor_;
   Signal signal_;
+  size_t max_message_bytes_;
   pipeline::MemoryBudget::Reservation admitted_;
   std::shared_ptr<const pipeline::RequestMetadata> metadata_;
   std::optional<std::pair<std::string, std::string>> trace_headers_;
@@ -183,7 +232,7 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
     trace_headers.emplace(value("traceparent"), value("tracestate"));
   }
   return new ExportReactor(ingestor_, *signal, *std::move(admitted), std::move(metadata),
-                           std::move(trace_headers));
+                           std::move(trace_headers), max_message_bytes_);
 }
 
 }  // namespace otlpd::receivers::otlp

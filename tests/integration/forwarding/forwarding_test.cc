@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "../otlpd_process_support.h"
 #include "absl/time/clock.h"
 #include "common/strings.h"
+#include "otlp/json_codec.h"
 #include "otlp/proto.h"
 
 #pragma GCC diagnostic push
@@ -83,10 +85,15 @@ bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds time
 // A trace service that answers from a script (then OK) and notes when each call came.
 class ScriptedTraceService final : public pb_collector_trace::TraceService::Service {
  public:
-  grpc::Status Export(grpc::ServerContext*, const otlp::TracesRequest*,
+  grpc::Status Export(grpc::ServerContext*, const otlp::TracesRequest* request,
                       otlp::TracesResponse*) override {
     std::lock_guard lock(mu);
     calls.push_back(std::chrono::steady_clock::now());
+    for (const auto& rs : request->resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& span : ss.spans()) span_names.push_back(span.name());
+      }
+    }
     if (script.empty()) return always;
     grpc::Status s = script.front();
     script.pop_front();
@@ -101,6 +108,7 @@ class ScriptedTraceService final : public pb_collector_trace::TraceService::Serv
   std::deque<grpc::Status> script;
   grpc::Status always = grpc::Status::OK;
   std::vector<std::chrono::steady_clock::time_point> calls;
+  std::vector<std::string> span_names;
 };
 
 struct ScriptedServer {
@@ -147,6 +155,69 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
   EXPECT_EQ(names.size(), 200u);
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 200u);
   EXPECT_EQ(metric(**fwd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 200);
+}
+
+// The exporter compresses with libdeflate and hands gRPC the message already compressed; gRPC's
+// own zlib on the other side (a plain gRPC C++ server) must read it, and so must otlpd's receiver,
+// which inflates compressed messages itself (issue #18).
+std::string withCompression(std::string config, std::string_view codec = "gzip") {
+  const std::string none = "compression: none";
+  config.replace(config.find(none), none.size(), strCat("compression: ", codec));
+  return config;
+}
+
+TEST(Forwarding, GzipForwardingIsReadByGrpcAndByOtlpd) {
+  ScriptedServer plain_grpc;
+  auto to_grpc =
+      OtlpdProcess::start(withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry)));
+  ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
+  ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("gz-grpc-", 25)).ok());
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(plain_grpc.service.mu);
+        return plain_grpc.service.span_names.size() >= 25;
+      },
+      10s));
+  {
+    std::lock_guard lock(plain_grpc.service.mu);
+    EXPECT_EQ(plain_grpc.service.span_names.size(), 25u);
+    EXPECT_EQ(plain_grpc.service.span_names.front().rfind("gz-grpc-", 0), 0u);
+  }
+
+  const int port = freeLoopbackPort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto to_otlpd = OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry)));
+  ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
+  ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("gz-otlpd-", 30)).ok());
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "gz-otlpd", 30, nullptr, 10s), 30u);
+  EXPECT_EQ(metric(**to_otlpd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 30);
+}
+
+// gRPC's "deflate" is the zlib format; both gRPC C++ and otlpd read what the exporter sends.
+TEST(Forwarding, DeflateForwardingIsReadByGrpcAndByOtlpd) {
+  ScriptedServer plain_grpc;
+  auto to_grpc = OtlpdProcess::start(
+      withCompression(forwarderConfig(plain_grpc.endpoint(), kFastRetry), "deflate"));
+  ASSERT_TRUE(to_grpc.ok()) << to_grpc.status();
+  ASSERT_TRUE(sendTraces((*to_grpc)->grpcEndpoint(), makeTraces("df-grpc-", 12)).ok());
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::lock_guard lock(plain_grpc.service.mu);
+        return plain_grpc.service.span_names.size() >= 12;
+      },
+      10s));
+
+  const int port = freeLoopbackPort();
+  const std::string target = strCat("127.0.0.1:", port);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("grpc", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto to_otlpd =
+      OtlpdProcess::start(withCompression(forwarderConfig(target, kFastRetry), "deflate"));
+  ASSERT_TRUE(to_otlpd.ok()) << to_otlpd.status();
+  ASSERT_TRUE(sendTraces((*to_otlpd)->grpcEndpoint(), makeTraces("df-otlpd-", 14)).ok());
+  EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "df-otlpd", 14, nullptr, 10s), 14u);
 }
 
 TEST(Forwarding, UnavailableWithRetryInfoWaitsAsToldAndInvalidArgumentGoesToTheDlq) {
@@ -299,6 +370,49 @@ TEST(Forwarding, DlqReplayDeliversEverythingAndEmptiesTheQueue) {
   auto ls = runOtlpd({"dlq", "ls", (*fwd)->path("dlq")});
   ASSERT_TRUE(ls.ok());
   EXPECT_TRUE(contains(ls->out, "0 dead letters")) << ls->out;
+}
+
+// With the SDKs' OTLP endpoint variable set, a replay is traced: a `dlq replay` span and, as its
+// child, a client span per send, exported to that endpoint.
+TEST(Forwarding, DlqReplayIsTracedWhenAnOtlpEndpointIsSet) {
+  ScriptedServer refusing;
+  refusing.service.always = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "schema mismatch");
+  auto fwd = OtlpdProcess::start(forwarderConfig(refusing.endpoint(), kFastRetry));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  ASSERT_TRUE(sendTraces((*fwd)->grpcEndpoint(), makeTraces("traced-replay-", 2)).ok());
+  ASSERT_EQ((*fwd)
+                ->waitForMetric("otlpd_exporter_dead_letter_spans_total",
+                                {{"exporter", "otlp"}, {"reason", "permanent"}}, 2, 10s)
+                .value_or(-1),
+            2);
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfig());
+  ASSERT_TRUE(down.ok()) << down.status();
+  ::setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strCat("http://", (*down)->httpEndpoint()).c_str(), 1);
+  auto replay =
+      runOtlpd({"dlq", "replay", (*fwd)->path("dlq"), "--to", (*down)->grpcEndpoint()}, 30s);
+  ::unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->status.code, 0) << replay->out << replay->err;
+  // The tracer exports before the command exits: the spans are there once B wrote them.
+  std::string replay_span_id, export_parent_id;
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        for (const std::string& line : (*down)->readJsonLines("traces.jsonl")) {
+          otlp::TracesRequest request;
+          if (!otlp::parseOtlpJson(line, request).ok()) continue;
+          for (const auto& rs : request.resource_spans()) {
+            for (const auto& ss : rs.scope_spans()) {
+              for (const auto& span : ss.spans()) {
+                if (span.name() == "dlq replay") replay_span_id = span.span_id();
+                if (span.name() == "export traces") export_parent_id = span.parent_span_id();
+              }
+            }
+          }
+        }
+        return !replay_span_id.empty() && !export_parent_id.empty();
+      },
+      10s));
+  EXPECT_EQ(export_parent_id, replay_span_id);
 }
 
 }  // namespace

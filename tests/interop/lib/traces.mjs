@@ -96,11 +96,13 @@ function produceSpans(tracer) {
   return sent;
 }
 
-export async function tracesInterop(protocol) {
+// `exporterOptions` go to the SDK exporter's constructor (e.g. { compression: 'gzip' }).
+export async function tracesInterop(protocol, exporterOptions = {}) {
   const { transport } = PROTOCOLS[protocol];
   const serviceName = `otlpd-interop-traces-${protocol.replace('/', '-')}`;
   await withOtlpd(async (otlpd) => {
-    const { exporter, calls } = recordingExporter(await createExporter('traces', protocol, otlpd));
+    const { exporter, calls } = recordingExporter(
+      await createExporter('traces', protocol, otlpd, exporterOptions));
     // Both processors are exercised: one request per span (simple) vs one batched request.
     const processor = protocol === 'http/protobuf'
       ? new SimpleSpanProcessor(exporter)
