@@ -20,6 +20,10 @@ class LiveSearch {
   // query string already checked by JaegerApi.
   LiveSearch(const JaegerApi* api, std::string filters, int64_t max_per_second,
              int64_t opened_unix_micros);
+  // Notes the traces already stored, so that only later ones are news. Called when the stream
+  // opens, before the client hears that it is open: a trace sent once the page shows the stream
+  // open is always news, however late the server's first poll.
+  void prime(int64_t now_unix_micros) { (void)poll(now_unix_micros); }
   // The events to send now ("" when none); called every poll interval.
   std::string poll(int64_t now_unix_micros);
 

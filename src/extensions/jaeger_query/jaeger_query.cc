@@ -103,6 +103,7 @@ class JaegerQueryHandler final : public common::HttpHandler {
     auto live = api_.openLive(query, nowMicros());
     auto* feed = std::get_if<std::unique_ptr<query::LiveSearch>>(&live);
     if (feed == nullptr) return std::nullopt;
+    (*feed)->prime(nowMicros());
     common::StreamingResponse out;
     out.head = common::makeResponse(request, http::status::ok, "text/event-stream", "");
     out.head.set(http::field::cache_control, "no-store");
