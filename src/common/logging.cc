@@ -251,9 +251,10 @@ bool enabled(Level level) {
 void setThreadTraceIds(std::string_view trace_id_hex, std::string_view span_id_hex) {
   const size_t t = std::min(trace_id_hex.size(), sizeof(t_trace_ids.trace_id) - 1);
   const size_t sp = std::min(span_id_hex.size(), sizeof(t_trace_ids.span_id) - 1);
-  std::memcpy(t_trace_ids.trace_id, trace_id_hex.data(), t);
+  // An empty view may have no data at all, which memcpy must not be given even for 0 bytes.
+  if (t > 0) std::memcpy(t_trace_ids.trace_id, trace_id_hex.data(), t);
   t_trace_ids.trace_id[t] = '\0';
-  std::memcpy(t_trace_ids.span_id, span_id_hex.data(), sp);
+  if (sp > 0) std::memcpy(t_trace_ids.span_id, span_id_hex.data(), sp);
   t_trace_ids.span_id[sp] = '\0';
 }
 

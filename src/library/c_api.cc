@@ -140,8 +140,13 @@ int otlpd_abi_version(void) {
 }
 
 const char* otlpd_status_name(otlpd_status status) {
-  if (status < OTLPD_OK || status > OTLPD_INTERNAL) return "unknown";
-  return otlpd::statusCodeName(static_cast<otlpd::StatusCode>(status));
+  // A C caller may pass any int; read it as one, since a C++ load of an enum outside its
+  // enumerators' range is undefined.
+  static_assert(sizeof(otlpd_status) == sizeof(int));
+  int code = 0;
+  std::memcpy(&code, &status, sizeof code);
+  if (code < OTLPD_OK || code > OTLPD_INTERNAL) return "unknown";
+  return otlpd::statusCodeName(static_cast<otlpd::StatusCode>(code));
 }
 
 void otlpd_buffer_free(otlpd_buffer* buffer) {

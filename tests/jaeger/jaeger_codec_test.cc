@@ -448,7 +448,9 @@ TEST(JaegerProto, PostSpansRequestTranslatesAndSpanProcessesWin) {
   own->mutable_process()->set_service_name("worker");
 
   Batch model;
-  absl::Status s = decodePostSpansRequest(request.SerializeAsString(), model);
+  // The model holds views of the bytes: they must outlive it.
+  const std::string wire = request.SerializeAsString();
+  absl::Status s = decodePostSpansRequest(wire, model);
   ASSERT_TRUE(s.ok()) << s;
   OtlpTranslator translator;
   std::string bytes;
@@ -478,7 +480,9 @@ TEST(JaegerProto, IdsOfTheWrongLengthAreRefused) {
   ::jaeger::api_v2::PostSpansRequest request;
   request.mutable_batch()->add_spans()->set_trace_id("short");
   Batch model;
-  absl::Status s = decodePostSpansRequest(request.SerializeAsString(), model);
+  // The model holds views of the bytes: they must outlive it.
+  const std::string wire = request.SerializeAsString();
+  absl::Status s = decodePostSpansRequest(wire, model);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("trace_id of 5 bytes"), std::string_view::npos);
   EXPECT_FALSE(decodePostSpansRequest("\x0a\x05\x0a", model).ok());
