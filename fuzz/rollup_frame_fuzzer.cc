@@ -34,8 +34,7 @@ const char* const kTargets[] = {
     "/api/otlpd/red/series?lookback=168h&step=1h",
     "/api/otlpd/red/series?start=0&step=1m",
     "/api/dependencies?endTs=1700000100000&lookback=604800000",
-    "/api/metrics/latencies?service=checkout&quantile=0.99&groupByOperation=true&lookback=86400000&"
-    "step=60000",
+    "/api/metrics/latencies?service=checkout&quantile=0.99&groupByOperation=true&step=60000",
     "/api/metrics/errors?service=checkout&spanKind=client&spanKind=server",
 };
 
