@@ -102,6 +102,7 @@ ApiResponse JaegerApi::handle(std::string_view target, int64_t now_us) const {
     if (rest == "metrics/series") return metricSeries(query, now_us);
     if (rest == "red") return red(query, now_us);
     if (rest == "red/series") return redSeries(query, now_us);
+    if (rest == "spanmetrics") return spanMetrics(query, now_us);
     if (rest == "live") {
       auto live = openLive(query, now_us);
       if (auto* error = std::get_if<ApiResponse>(&live)) return std::move(*error);

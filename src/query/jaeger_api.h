@@ -82,6 +82,8 @@ class JaegerApi {
   ApiResponse metricSeries(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse red(std::string_view query, int64_t now_unix_micros) const;
   ApiResponse redSeries(std::string_view query, int64_t now_unix_micros) const;
+  // The rollups as spanmetrics-named OTLP metrics (OTLP/JSON ExportMetricsServiceRequest).
+  ApiResponse spanMetrics(std::string_view query, int64_t now_unix_micros) const;
   // Every rollup row source that may hold `minutes` (store/rollup_store.h), counted in `budget`.
   void readRollupsInto(const MinuteRange& minutes, ScanBudget& budget,
                        const std::function<void(const store::RollupSegment&)>& fn,

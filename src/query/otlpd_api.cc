@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
+#include "otlp/json_codec.h"
 #include "query/analytics.h"
 #include "query/api_support.h"
 #include "query/jaeger_api.h"
@@ -24,6 +25,8 @@ constexpr size_t kMaxMetrics = 2000;
 constexpr size_t kMaxRedGroups = 1000;
 // Points per group of /red/series.
 constexpr int64_t kMaxSeriesSteps = 2000;
+// Data points (series × steps) of one /spanmetrics answer.
+constexpr size_t kMaxSpanMetricPoints = 100000;
 
 // `limit` of the otlpd endpoints: `fallback` when absent, at most `max`.
 int64_t readLimit(Params& params, int64_t fallback, int64_t max) {
@@ -187,6 +190,45 @@ ApiResponse JaegerApi::redSeries(std::string_view query_text, int64_t now_us) co
       minutes, b, [&](const store::RollupSegment& s) { series.add(s); },
       /*use_hours=*/step % 60 == 0);
   return otlpdOk(series.finish(), static_cast<int64_t>(kMaxRedGroups), series.truncated(), b);
+}
+
+ApiResponse JaegerApi::spanMetrics(std::string_view query_text, int64_t now_us) const {
+  Params params(query_text);
+  store::ScanQuery query;
+  const std::optional<std::string> service = params.text("service");
+  const TimeWindow window = readTimeWindowInto(params, now_us, kHourMicros, query);
+  const std::optional<int64_t> step_us = params.duration("step");
+  if (step_us && (*step_us < 60 * 1000000 || *step_us % (60 * 1000000) != 0)) {
+    params.fail("step", std::to_string(*step_us), "is not a whole number of minutes");
+  }
+  const std::optional<std::string> temporality = params.text("temporality");
+  if (temporality && *temporality != "delta" && *temporality != "cumulative") {
+    params.fail("temporality", *temporality, "is not delta or cumulative");
+  }
+  params.rejectUnknown();
+  if (!params.ok()) return otlpdError(400, params.error());
+  const MinuteRange minutes =
+      MinuteRange::of(window.start_unix_nano, std::min(window.end_unix_nano, now_us * 1000 + 1000));
+  // Without a step, one point per series for the whole window.
+  const int64_t span = std::max<int64_t>(minutes.last - minutes.first + 1, 1);
+  const int64_t step = step_us ? *step_us / (60 * 1000000) : span;
+  if (step_us && span / step > kMaxSeriesSteps) {
+    return otlpdError(400, strCat("more than ", kMaxSeriesSteps, " steps: raise step"));
+  }
+  store::SpanMetricsOptions options;
+  options.delta = temporality.value_or("delta") == "delta";
+  ScanBudget b = budget();
+  RollupSpanMetrics metrics(service, minutes, step, step_us ? 0 : minutes.first, options);
+  // Hourly rows fit only steps that are whole hours since the epoch (or one step for it all).
+  const bool use_hours = !step_us || step % 60 == 0;
+  readRollupsInto(
+      minutes, b, [&](const store::RollupSegment& s) { metrics.add(s); }, use_hours);
+  if (!b.error.empty()) return otlpdError(500, b.error);
+  if (metrics.points() > kMaxSpanMetricPoints) {
+    return otlpdError(400, strCat("more than ", kMaxSpanMetricPoints,
+                                  " data points: narrow the window, raise step or pick a service"));
+  }
+  return ApiResponse{200, otlp::toOtlpJson(metrics.finish(now_us * 1000))};
 }
 
 std::variant<std::unique_ptr<LiveSearch>, ApiResponse> JaegerApi::openLive(

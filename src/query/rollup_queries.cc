@@ -276,4 +276,61 @@ std::string protoJsonTimestamp(int64_t unix_nanos) {
   return out + "Z";
 }
 
+RollupSpanMetrics::RollupSpanMetrics(std::optional<std::string> service, MinuteRange minutes,
+                                     int64_t step_minutes, int64_t origin_minute,
+                                     store::SpanMetricsOptions options)
+    : service_(std::move(service)),
+      minutes_(minutes),
+      step_(std::max<int64_t>(step_minutes, 1)),
+      origin_(origin_minute),
+      options_(std::move(options)) {}
+
+void RollupSpanMetrics::add(const store::RollupSegment& segment) {
+  for (const store::SpanRollup& row : segment.spans) {
+    if (!minutes_.contains(row.minute)) continue;
+    if (row.service >= segment.strings.size() || row.operation >= segment.strings.size()) continue;
+    const std::string& service = segment.strings[row.service];
+    // As the spanmetrics connector: spans without a service.name are not counted.
+    if (service.empty() || (service_ && service != *service_)) continue;
+    store::SpanSeriesKey key{
+        service, options_.exclude_span_name ? "" : segment.strings[row.operation],
+        options_.exclude_span_kind ? 0 : row.kind, options_.exclude_status_code ? 0 : row.status};
+    const int64_t at = row.minute - origin_;
+    const int64_t q = at / step_;
+    const int64_t step_start = origin_ + (at % step_ < 0 ? q - 1 : q) * step_;
+    series_[std::move(key)][step_start].add(row, options_);
+  }
+}
+
+size_t RollupSpanMetrics::points() const {
+  size_t n = 0;
+  for (const auto& [key, steps] : series_) n += steps.size();
+  return n;
+}
+
+otlp::MetricsRequest RollupSpanMetrics::finish(int64_t now_unix_nano) const {
+  std::vector<store::SpanMetricPoint> points;
+  const int64_t window_start = minutes_.first * store::kNanosPerMinute;
+  for (const auto& [key, steps] : series_) {
+    store::SpanSeriesTotals running;
+    for (const auto& [step_start, totals] : steps) {
+      store::SpanMetricPoint p;
+      p.key = key;
+      const int64_t first = std::max(step_start, minutes_.first);
+      const int64_t end = std::min(step_start + step_, minutes_.last + 1);
+      p.time_unix_nano = std::min(end * store::kNanosPerMinute, now_unix_nano);
+      if (options_.delta) {
+        p.start_unix_nano = first * store::kNanosPerMinute;
+        p.totals = totals;
+      } else {
+        running.add(totals);
+        p.start_unix_nano = window_start;
+        p.totals = running;
+      }
+      points.push_back(std::move(p));
+    }
+  }
+  return store::spanMetricsRequest(points, options_);
+}
+
 }  // namespace otlpd::query

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/rollup.h"
+#include "store/rollup_metrics.h"
 
 namespace otlpd::query {
 
@@ -118,6 +119,30 @@ class RollupSpm {
   SpmQuery q_;
   // (service, operation or "") → minute → numbers.
   std::map<std::pair<std::string, std::string>, std::map<int64_t, Minute>> groups_;
+};
+
+// The rollups of a window as spanmetrics-named OTLP metrics (store/rollup_metrics.h), one point per
+// series and step: steps of `step_minutes` start at `origin_minute` + multiples of it (0: since
+// the epoch), cut to the window. Delta: a point holds its step; cumulative: the totals from the
+// window's start.
+class RollupSpanMetrics {
+ public:
+  RollupSpanMetrics(std::optional<std::string> service, MinuteRange minutes, int64_t step_minutes,
+                    int64_t origin_minute, store::SpanMetricsOptions options);
+  void add(const store::RollupSegment& segment);
+  // Series × steps with calls.
+  size_t points() const;
+  // Points end at `now` at the latest.
+  otlp::MetricsRequest finish(int64_t now_unix_nano) const;
+
+ private:
+  std::optional<std::string> service_;
+  MinuteRange minutes_;
+  int64_t step_;
+  int64_t origin_;
+  store::SpanMetricsOptions options_;
+  // key → step start minute → totals.
+  std::map<store::SpanSeriesKey, std::map<int64_t, store::SpanSeriesTotals>> series_;
 };
 
 // Protobuf JSON of a google.protobuf.Timestamp: RFC 3339 in UTC, with 0, 3, 6 or 9 fractional

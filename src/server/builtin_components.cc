@@ -31,6 +31,7 @@
 #include "receivers/jaeger/factory.h"
 #include "receivers/otlp/factory.h"
 #include "receivers/prometheus/factory.h"
+#include "receivers/store_rollups/store_rollups_receiver.h"
 #include "receivers/zipkin/factory.h"
 
 namespace otlpd::server {
@@ -40,6 +41,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(receivers::jaeger::makeJaegerReceiverFactory());
   registry.add(receivers::prometheus::makePrometheusReceiverFactory());
   registry.add(receivers::zipkin::makeZipkinReceiverFactory());
+  registry.add(receivers::store_rollups::makeStoreRollupsReceiverFactory());
   registry.add(processors::memory_limiter::makeMemoryLimiterFactory());
   registry.add(processors::batch::makeBatchProcessorFactory());
   registry.add(processors::resource::makeResourceProcessorFactory());

@@ -50,6 +50,18 @@ class LatencyHistogram {
   // The nearest-rank quantile (0 < q ≤ 1): the duration of rank ceil(q · count) in sorted order,
   // within kRelativeAccuracy; 0 when empty.
   int64_t quantile(double q) const;
+  // Calls fn(representative, count) for every non-empty bucket, smallest first: durations ≤ 0
+  // as 0, then each bucket's relative middle (every duration in it lies within
+  // kRelativeAccuracy of that value). The value depends on the bucket only, never on what else
+  // the histogram holds, so re-bucketing by it is additive: merged histograms re-bucket to the
+  // sum of their parts (spanmetrics-style exports rely on that, rollup_metrics.h).
+  template <typename Fn>
+  void forEachBucket(Fn&& fn) const {
+    if (zeros_ > 0) fn(int64_t{0}, zeros_);
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (counts_[i] != 0) fn(valueOf(first_ + static_cast<int32_t>(i)), counts_[i]);
+    }
+  }
 
   void encode(std::string& out) const;
   // Reads what encode() wrote from the front of `in` and advances it; false when malformed.

@@ -503,6 +503,47 @@ RollupWriter::Snapshot RollupWriter::snapshot() const {
   return Snapshot{builder_.peek(), seq_};
 }
 
+std::optional<RollupWriter::Snapshot> liveRollupSnapshot(const std::string& root) {
+  std::lock_guard lock(liveMutex());
+  auto it = liveWriters().find(rootKey(root));
+  if (it == liveWriters().end()) return std::nullopt;
+  return it->second->snapshot();
+}
+
+RollupFrameFollower::RollupFrameFollower(const std::string& root)
+    : dir_((fs::path(root) / std::string(kRollupDir)).string()) {}
+
+std::string RollupFrameFollower::poll(uint64_t up_to_seq,
+                                      const std::function<void(const RollupSegment&)>& fn) {
+  std::error_code ec;
+  const std::vector<std::string> files = listWithExt(dir_, kRollupExt, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return ec.message();
+  for (const std::string& f : files) {
+    // Names sort in write order; the file of the last frame may have grown since.
+    if (!file_.empty() && f < file_) continue;
+    bool gave = false;
+    const FrameWalk w = walkFrames(
+        f, /*check_all=*/false,
+        [&](const RollupFrameHeader& h) {
+          if (h.seq <= last_seq_ || h.seq > up_to_seq) return false;
+          if (fn) return true;
+          last_seq_ = h.seq;  // moving past only: headers are enough
+          gave = true;
+          return false;
+        },
+        [&](const RollupFrameHeader& h, RollupSegment& s) {
+          last_seq_ = h.seq;
+          gave = true;
+          ++frames_read_;
+          fn(s);
+        });
+    // The newest file may end in a frame still being written (by another process).
+    if (w.stopped_early && &f != &files.back()) ++corrupt_frames_;
+    if (gave) file_ = f;
+  }
+  return "";
+}
+
 std::string readRollups(const std::string& root, int64_t min_minute, int64_t max_minute,
                         const std::function<void(const RollupSegment&)>& fn, RollupReadStats* stats,
                         bool use_hours) {

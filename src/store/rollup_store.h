@@ -130,6 +130,33 @@ std::string readRollups(const std::string& root, int64_t min_minute, int64_t max
                         const std::function<void(const RollupSegment&)>& fn,
                         RollupReadStats* stats = nullptr, bool use_hours = true);
 
+// What the rollup writer of this process for the store at `root` holds (nullopt when this process
+// does not write that store).
+std::optional<RollupWriter::Snapshot> liveRollupSnapshot(const std::string& root);
+
+// Follows a store's rollup frames in write order, each frame once (by its number), the way a
+// reader that turns them into a stream (the store_rollups receiver) needs: every span batch the
+// store accounted is in exactly one frame, so adding the frames given up counts each span once.
+class RollupFrameFollower {
+ public:
+  explicit RollupFrameFollower(const std::string& root);
+  // Gives `fn` every whole frame numbered after the last one given and at most `up_to_seq`, in
+  // order; with `fn` null, only moves past them (headers only). Returns "" or what went wrong (a
+  // missing store is no error).
+  std::string poll(uint64_t up_to_seq, const std::function<void(const RollupSegment&)>& fn);
+  uint64_t lastSeq() const { return last_seq_; }
+  void setLastSeq(uint64_t seq) { last_seq_ = seq; }
+  uint64_t framesRead() const { return frames_read_; }
+  uint64_t corruptFrames() const { return corrupt_frames_; }
+
+ private:
+  std::string dir_;
+  std::string file_;  // the file of the last frame given: earlier files are not opened again
+  uint64_t last_seq_ = 0;
+  uint64_t frames_read_ = 0;
+  uint64_t corrupt_frames_ = 0;
+};
+
 // Feeds every record batch of the span files of `traces_dir` after (`file`, `batches`) to
 // `builder` (all when `file` is empty). `last_file`/`last_batches` get the position reached.
 absl::Status replaySpanBatches(const std::string& traces_dir, const std::string& file,
