@@ -18,7 +18,8 @@ using testing::spanMetricsRequests;
 constexpr int64_t kBase = 1'700'000'000'000'000'000;
 
 // What the spanmetrics connector computes for `requests` (cumulative, default buckets).
-std::map<SeriesName, SeriesNumbers> fromConnector(const std::vector<otlp::TracesRequest>& requests) {
+std::map<SeriesName, SeriesNumbers> fromConnector(
+    const std::vector<otlp::TracesRequest>& requests) {
   connectors::spanmetrics::Aggregator aggregator(connectors::spanmetrics::testing::configFrom(""));
   for (const auto& r : requests) {
     EXPECT_TRUE(aggregator.add(r.SerializeAsString(), absl::FromUnixNanos(kBase)).ok());
@@ -108,7 +109,8 @@ TEST(RollupMetrics, BucketsDifferOnlyBySpansWithinOnePercentOfABound) {
     ASSERT_EQ(g.buckets.size(), w.buckets.size());
     uint64_t diff = 0;
     for (size_t i = 0; i < w.buckets.size(); ++i) {
-      diff += g.buckets[i] > w.buckets[i] ? g.buckets[i] - w.buckets[i] : w.buckets[i] - g.buckets[i];
+      diff +=
+          g.buckets[i] > w.buckets[i] ? g.buckets[i] - w.buckets[i] : w.buckets[i] - g.buckets[i];
     }
     // A moved span is one too many in one bucket and one too few in its neighbour.
     EXPECT_LE(diff, 2 * near[name]);

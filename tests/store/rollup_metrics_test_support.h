@@ -75,7 +75,8 @@ inline std::vector<otlp::TracesRequest> spanMetricsRequests(uint64_t seed, int r
   const std::vector<uint64_t> bounds = SpanMetricsOptions::defaultBounds();
   auto nearBound = [&](uint64_t d) {
     for (uint64_t b : bounds) {
-      if (std::abs(static_cast<double>(d) - static_cast<double>(b)) <= 0.02 * static_cast<double>(b))
+      if (std::abs(static_cast<double>(d) - static_cast<double>(b)) <=
+          0.02 * static_cast<double>(b))
         return true;
     }
     return false;
@@ -106,9 +107,9 @@ inline std::vector<otlp::TracesRequest> spanMetricsRequests(uint64_t seed, int r
         d = static_cast<uint64_t>(latency(rng));
       } while (clear_of_bounds && nearBound(d));
       if (pick(rng) % 50 == 0) d = 0;  // zero-length spans
-      const auto start = static_cast<uint64_t>(base) +
-                         static_cast<uint64_t>(pick(rng)) * static_cast<uint64_t>(minutes) *
-                             60'000'000'000ull / (1u << 20);
+      const auto start = static_cast<uint64_t>(base) + static_cast<uint64_t>(pick(rng)) *
+                                                           static_cast<uint64_t>(minutes) *
+                                                           60'000'000'000ull / (1u << 20);
       span->set_start_time_unix_nano(start);
       span->set_end_time_unix_nano(start + d);
     }
