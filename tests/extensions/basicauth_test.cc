@@ -158,5 +158,33 @@ TEST(BasicAuth, ConfigErrors) {
             "extensions.auth.htpasswd.files (line 1:28): unknown key");
 }
 
+// A good password is checked with bcrypt once, then remembered; so is a wrong one. Only new
+// credentials cost a check (and those are limited in number at once, see ConcurrencyLimit).
+TEST(BasicAuth, EachCredentialIsCheckedOnce) {
+  common::MetricsRegistry metrics(common::MetricsRegistry::ProcessMetrics::kExclude);
+  config::ConfigErrors errors;
+  config::ConfigNode node(
+      YAML::Load("htpasswd:\n  inline: |\n    alice:" + bcrypt("wonderland") + "\n"),
+      "extensions.basicauth", errors);
+  auto made = makeBasicAuthFactory()->create(
+      pipeline::CreateSettings{pipeline::ComponentId{"basicauth", ""}, metrics}, node);
+  ASSERT_TRUE(made.ok());
+  ASSERT_TRUE(errors.empty()) << errors.toString();
+  testing::NullHost host;
+  ASSERT_TRUE((*made)->start(host).ok());
+  auto* server = dynamic_cast<pipeline::ServerAuthenticator*>(made->get());
+  ASSERT_NE(server, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(authenticate(*server, basic("alice", "wonderland")), "ok username=alice subject=alice");
+    EXPECT_EQ(authenticate(*server, basic("alice", "guess")), "refused");
+  }
+  const common::Labels labels = {{"extension", "basicauth"}};
+  EXPECT_EQ(metrics.counter("otlpd_extension_basicauth_password_checks_total", "", labels).value(),
+            2u);
+  EXPECT_EQ(metrics.counter("otlpd_extension_basicauth_checks_refused_total", "", labels).value(),
+            0u);
+  EXPECT_TRUE((*made)->shutdown().ok());
+}
+
 }  // namespace
 }  // namespace otlpd::extensions::basicauth

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,5 +56,42 @@ std::string basicAuthorization(std::string_view user, std::string_view password)
 // A token file: one token per line, surrounding whitespace removed, blank lines skipped (a
 // trailing newline is not an empty token that anyone could present).
 std::vector<std::string> parseTokenFile(std::string_view text);
+
+// At most `limit` holders at once. tryAcquire() never waits: it runs on server I/O threads, which
+// must answer (refuse) rather than queue behind expensive work such as bcrypt checks.
+class ConcurrencyLimit {
+ public:
+  explicit ConcurrencyLimit(int limit) : limit_(limit < 1 ? 1 : limit) {}
+
+  // Releases its place when destroyed.
+  class Slot {
+   public:
+    explicit Slot(std::atomic<int>* in_use) : in_use_(in_use) {}
+    Slot(Slot&& o) noexcept : in_use_(o.in_use_) { o.in_use_ = nullptr; }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (in_use_ != nullptr) in_use_->fetch_sub(1, std::memory_order_acq_rel);
+    }
+
+   private:
+    std::atomic<int>* in_use_;
+  };
+
+  std::optional<Slot> tryAcquire() {
+    int n = in_use_.load(std::memory_order_relaxed);
+    do {
+      if (n >= limit_) return std::nullopt;
+    } while (!in_use_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+    return Slot(&in_use_);
+  }
+  int inUse() const { return in_use_.load(std::memory_order_relaxed); }
+  int limit() const { return limit_; }
+
+ private:
+  const int limit_;
+  std::atomic<int> in_use_{0};
+};
 
 }  // namespace otlpd::extensions::auth

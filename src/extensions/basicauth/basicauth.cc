@@ -2,12 +2,15 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/metrics_registry.h"
 #include "common/strings.h"
 #include "extensions/auth/credentials.h"
 #include "extensions/auth/file_watcher.h"
@@ -23,6 +26,15 @@ constexpr absl::Duration kFilePollInterval = absl::Seconds(1);
 // misconfigured one retrying the same wrong password in a loop. Bounded; emptied when the
 // htpasswd changes (only a change can turn a verdict).
 constexpr size_t kMaxRememberedCredentials = 1024;
+
+// bcrypt checks running at once, per extension: half the cores (at least 1, at most 4). Checks run
+// on the listeners' I/O threads; a flood of new passwords (each unknown to the cache above) would
+// otherwise occupy every I/O thread for ~90 ms a request. Beyond the limit a new credential is
+// refused at once (401; a client retries), while remembered ones still pass without a check.
+int maxConcurrentChecks() {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(cores / 2, 1, 4);
+}
 
 // What a header's credentials are remembered by: a digest keyed with a secret of this process,
 // so memory holds nothing a password could be recovered from offline cheaply.
@@ -55,8 +67,20 @@ struct Users {
 
 class BasicAuthServer final : public pipeline::Extension, public pipeline::ServerAuthenticator {
  public:
-  BasicAuthServer(std::string id, std::string file, auth::Htpasswd inline_entries)
-      : id_(std::move(id)), file_(std::move(file)), inline_(std::move(inline_entries)) {
+  BasicAuthServer(const pipeline::CreateSettings& settings, std::string file,
+                  auth::Htpasswd inline_entries)
+      : id_(settings.id.toString()),
+        file_(std::move(file)),
+        inline_(std::move(inline_entries)),
+        checks_(&settings.metrics.counter(
+            "otlpd_extension_basicauth_password_checks_total",
+            "Passwords checked against the htpasswd hashes (credentials not remembered yet).",
+            {{"extension", id_}})),
+        checks_refused_(&settings.metrics.counter(
+            "otlpd_extension_basicauth_checks_refused_total",
+            "Credentials refused unchecked because the most password checks allowed at once "
+            "were running.",
+            {{"extension", id_}})) {
     auto users = std::make_shared<Users>();
     users->htpasswd = inline_;
     users_ = std::move(users);
@@ -106,7 +130,15 @@ class BasicAuthServer final : public pipeline::Extension, public pipeline::Serve
     }
     std::optional<auth::BasicCredentials> credentials = auth::parseBasicAuthorization(*value);
     if (!credentials) return absl::UnauthenticatedError("not a Basic credential");
-    if (!users->htpasswd.verify(credentials->user, credentials->password)) {
+    std::optional<auth::ConcurrencyLimit::Slot> slot = check_limit_.tryAcquire();
+    if (!slot) {
+      checks_refused_->add();
+      return absl::UnauthenticatedError("too many password checks at once; not checked");
+    }
+    checks_->add();
+    const bool verified = users->htpasswd.verify(credentials->user, credentials->password);
+    slot.reset();
+    if (!verified) {
       std::lock_guard lock(users->mu);
       if (users->refused.size() >= kMaxRememberedCredentials) users->refused.clear();
       users->refused.insert(key);
@@ -159,6 +191,9 @@ class BasicAuthServer final : public pipeline::Extension, public pipeline::Serve
   std::string file_;
   auth::Htpasswd inline_;
   CredentialKey key_;
+  common::Counter* checks_;
+  common::Counter* checks_refused_;
+  mutable auth::ConcurrencyLimit check_limit_{maxConcurrentChecks()};
   mutable std::mutex mu_;
   std::shared_ptr<const Users> users_;
   std::unique_ptr<auth::FileWatcher> watcher_;
@@ -214,8 +249,7 @@ class BasicAuthFactory final : public pipeline::ExtensionFactory {
       htpasswd.addError("inline", std::string(inline_entries.status().message()));
       inline_entries = auth::Htpasswd();
     }
-    return std::make_unique<BasicAuthServer>(settings.id.toString(), file,
-                                             *std::move(inline_entries));
+    return std::make_unique<BasicAuthServer>(settings, file, *std::move(inline_entries));
   }
 };
 

@@ -77,5 +77,27 @@ TEST(Credentials, TokenFileHasOneTokenPerLineAndNoEmptyOnes) {
   EXPECT_TRUE(parseTokenFile("\n \n").empty());
 }
 
+TEST(ConcurrencyLimit, RefusesBeyondTheLimitAndFreesOnRelease) {
+  ConcurrencyLimit limit(2);
+  auto a = limit.tryAcquire();
+  auto b = limit.tryAcquire();
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  EXPECT_FALSE(limit.tryAcquire().has_value());
+  EXPECT_EQ(limit.inUse(), 2);
+  a.reset();
+  EXPECT_EQ(limit.inUse(), 1);
+  auto c = limit.tryAcquire();
+  EXPECT_TRUE(c.has_value());
+  EXPECT_FALSE(limit.tryAcquire().has_value());
+  {
+    std::optional<ConcurrencyLimit::Slot> moved = std::move(c);  // a moved slot frees once
+  }
+  EXPECT_EQ(limit.inUse(), 1);
+  b.reset();
+  EXPECT_EQ(limit.inUse(), 0);
+  EXPECT_EQ(ConcurrencyLimit(0).limit(), 1);
+}
+
 }  // namespace
 }  // namespace otlpd::extensions::auth
