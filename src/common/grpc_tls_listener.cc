@@ -100,6 +100,7 @@ struct Handoff {
 struct ListenerCounters {
   Counter* handshake_timeouts = nullptr;
   Counter* handshake_failures = nullptr;
+  Counter* over_max_connections = nullptr;
   std::atomic<int64_t> open{0};
 };
 
@@ -247,7 +248,7 @@ struct GrpcTlsListener::Impl {
   Handoff handoff;
   BurstPool pool;
   ListenerCounters counters;
-  std::array<Counter, 2> own_counters;
+  std::array<Counter, 3> own_counters;
   uint64_t open_gauge = 0;
 
   asio::io_context ioc;
@@ -262,7 +263,12 @@ struct GrpcTlsListener::Impl {
     acceptor.async_accept(
         asio::make_strand(ioc), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-          if (!ec) {
+          if (!ec && static_cast<size_t>(counters.open.load()) >= options.max_connections) {
+            // Accepted and closed at once: a client cannot make the listener hold more.
+            counters.over_max_connections->add();
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else if (!ec) {
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
             std::make_shared<Pump>(std::move(socket), options.tls->current(), handoff, pool,
@@ -301,6 +307,14 @@ absl::StatusOr<std::unique_ptr<GrpcTlsListener>> GrpcTlsListener::bind(
                           "cipher outside the config, plaintext).",
                           {{"listener", options.listener}, {"reason", reasons[i]}});
   }
+  impl->counters.over_max_connections =
+      options.metrics == nullptr
+          ? &impl->own_counters[2]
+          : &options.metrics->counter(
+                "otlpd_grpc_tls_closed_connections_total",
+                "Connections a gRPC TLS listener closed at once, by reason (over_max_connections: "
+                "it held max_connections).",
+                {{"listener", options.listener}, {"reason", "over_max_connections"}});
   if (options.metrics != nullptr) {
     Impl* raw = impl.get();
     impl->open_gauge = options.metrics->callbackGauge(

@@ -29,7 +29,11 @@ struct GrpcTlsListenerOptions {
   // A connection must finish its handshake within this (the header deadline of HTTP listeners).
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   size_t io_threads = 1;
-  // otlpd_tls_handshake_failures_total{listener,reason} and otlpd_grpc_tls_open_connections.
+  // Connections held at once (handshaking or handed to gRPC); more are accepted and closed at
+  // once, as the HTTP listeners do. Each costs ~94 KB outside the memory budget (docs/SECURITY.md).
+  size_t max_connections = 10000;
+  // otlpd_tls_handshake_failures_total{listener,reason}, otlpd_grpc_tls_open_connections and
+  // otlpd_grpc_tls_closed_connections_total{listener,reason="over_max_connections"}.
   MetricsRegistry* metrics = nullptr;
   std::string listener;
 };

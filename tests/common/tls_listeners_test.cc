@@ -247,5 +247,57 @@ TEST_F(TlsListenersTest, GrpcListenerHandsHandshakenConnectionsToGrpc) {
   channel.reset();
 }
 
+TEST_F(TlsListenersTest, GrpcListenerHoldsAtMostMaxConnections) {
+  [[maybe_unused]] static const bool grpc_kept_up = (grpc_init(), true);
+  MetricsRegistry metrics(MetricsRegistry::ProcessMetrics::kExclude);
+  auto tls = TlsContextSource::create(serverConfig(), TlsAlpn::kH2);
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  GrpcTlsListenerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  options.tls = *tls;
+  options.handshake_timeout = 60s;  // the held connections stay until the test closes them
+  options.max_connections = 2;
+  options.metrics = &metrics;
+  options.listener = "test.grpc";
+  auto listener = GrpcTlsListener::bind(options);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  grpc::CallbackGenericService service;
+  grpc::ServerBuilder builder;
+  builder.RegisterCallbackGenericService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  (*listener)->start(server.get());
+  auto open = [&](int n) {
+    return metrics.renderPrometheus().find(
+               "otlpd_grpc_tls_open_connections{listener=\"test.grpc\"} " + std::to_string(n)) !=
+           std::string::npos;
+  };
+  const std::string refused =
+      "otlpd_grpc_tls_closed_connections_total{listener=\"test.grpc\",reason=\"over_max_"
+      "connections\"} ";
+
+  const int a = connectTo((*listener)->boundEndpoint());
+  const int b = connectTo((*listener)->boundEndpoint());
+  ASSERT_TRUE(eventually([&] { return open(2); }));
+  // The third is closed at once (long before any handshake deadline) and counted.
+  const int c = connectTo((*listener)->boundEndpoint());
+  EXPECT_TRUE(closedWithin(c, 5s));
+  ::close(c);
+  EXPECT_NE(metrics.renderPrometheus().find(refused + "1"), std::string::npos);
+  EXPECT_TRUE(open(2));
+  // A place frees up: the next connection is held again.
+  ::close(a);
+  ASSERT_TRUE(eventually([&] { return open(1); }));
+  const int d = connectTo((*listener)->boundEndpoint());
+  ASSERT_TRUE(eventually([&] { return open(2); }));
+  EXPECT_NE(metrics.renderPrometheus().find(refused + "1"), std::string::npos);
+  ::close(b);
+  ::close(d);
+
+  (*listener)->stopAccepting();
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
+  (*listener)->stop();
+}
+
 }  // namespace
 }  // namespace otlpd::common

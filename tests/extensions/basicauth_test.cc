@@ -175,7 +175,8 @@ TEST(BasicAuth, EachCredentialIsCheckedOnce) {
   auto* server = dynamic_cast<pipeline::ServerAuthenticator*>(made->get());
   ASSERT_NE(server, nullptr);
   for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(authenticate(*server, basic("alice", "wonderland")), "ok username=alice subject=alice");
+    EXPECT_EQ(authenticate(*server, basic("alice", "wonderland")),
+              "ok username=alice subject=alice");
     EXPECT_EQ(authenticate(*server, basic("alice", "guess")), "refused");
   }
   const common::Labels labels = {{"extension", "basicauth"}};

@@ -32,6 +32,8 @@ struct GrpcConfig {
   // The Collector's server settings that bound what a client holds (configgrpc); 0: gRPC's
   // default. Channel arguments by name, in milliseconds where they are durations.
   int64_t max_concurrent_streams = 0;
+  // With TLS (otlpd's termination, common/grpc_tls_listener.h): connections held at once.
+  int64_t max_connections = 10000;
   std::vector<std::pair<const char*, int>> channel_args;
   std::optional<common::TlsServerConfig> tls;
   pipeline::ServerAuthRef auth;  // `auth.authenticator`; null: no authentication
@@ -64,6 +66,7 @@ OtlpReceiverConfig parseConfig(config::ConfigNode& node, const pipeline::CreateS
         g.getInt("max_recv_msg_size_mib", grpc.max_recv_msg_size_mib, 1, 2047);
     grpc.include_metadata = g.getBool("include_metadata", false);
     grpc.max_concurrent_streams = g.getInt("max_concurrent_streams", 0, 0, INT32_MAX);
+    grpc.max_connections = g.getInt("max_connections", grpc.max_connections, 1, INT32_MAX);
     grpc.channel_args = common::readGrpcKeepalive(g);
     grpc.tls = common::readTlsServerConfig(g);
     grpc.auth = pipeline::readServerAuthenticator(g, settings);
@@ -194,6 +197,7 @@ class OtlpReceiver final : public pipeline::Receiver {
       options.tls = *std::move(tls);
       options.metrics = &metrics_;
       options.listener = id_ + ".grpc";
+      options.max_connections = static_cast<size_t>(config_.grpc->max_connections);
       auto listener = common::GrpcTlsListener::bind(options);
       if (!listener.ok()) return listener.status();
       grpc_tls_ = *std::move(listener);
