@@ -12,7 +12,9 @@
 #include <string>
 #include <thread>
 
+#include "../store/rollup_metrics_test_support.h"
 #include "../store/rollup_test_data.h"
+#include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "otlp_data_support.h"
 #include "otlpd_process_support.h"
@@ -179,6 +181,67 @@ TEST(RollupsTest, EqualAFullScanAcrossKillNineAndRestart) {
   ASSERT_EQ(calls["metrics"].size(), 1u) << calls.dump();
   EXPECT_NEAR(calls["metrics"][0]["metricPoints"][0]["gaugeValue"]["doubleValue"].get<double>(),
               static_cast<double>(expectedRed(all)["checkout"].first) / 600.0, 1e-9);
+}
+
+// The store's rollups as span metrics (the store_rollups receiver) beside the spanmetrics
+// connector, both fed by the same traces pipeline of the real binary: series by series the same
+// numbers.
+TEST(RollupsIntegration, StoreRollupsReceiverEqualsTheSpanmetricsConnector) {
+  auto process = OtlpdProcess::start(R"(receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" }
+  store_rollups:
+    directory: "@DIR@/store"
+    collection_interval: 1h
+exporters:
+  store:
+    directory: "@DIR@/store"
+    write_interval: 50ms
+  file/connector: { path: "@DIR@/connector.jsonl" }
+  file/rollups: { path: "@DIR@/rollups.jsonl" }
+connectors:
+  spanmetrics:
+    metrics_flush_interval: 1h
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [store, spanmetrics] }
+    metrics/connector: { receivers: [spanmetrics], exporters: [file/connector] }
+    metrics/rollups: { receivers: [store_rollups], exporters: [file/rollups] }
+)");
+  ASSERT_TRUE(process.ok()) << process.status();
+  const auto requests = store::testing::spanMetricsRequests(31, 16, 100, kT0, 5, true);
+  sendAll(**process, requests, 0, requests.size());
+  // Written (and so in the rollups) before the receivers stop and send their last totals.
+  auto written = (*process)->waitForMetric("otlpd_store_rows_written_total",
+                                           {{"exporter", "store"}, {"signal", "traces"}}, 1600);
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_EQ(*written, 1600);
+  const ExitStatus exit = (*process)->stop();
+  ASSERT_TRUE(exit.cleanExit()) << exit.toString() << (*process)->stderrContents();
+  auto last = [&](std::string_view file) {
+    const std::vector<std::string> lines = (*process)->readJsonLines(file);
+    otlp::MetricsRequest r;
+    EXPECT_FALSE(lines.empty()) << file;
+    if (!lines.empty()) {
+      EXPECT_TRUE(otlp::parseOtlpJson(lines.back(), r).ok());
+    }
+    return store::testing::readSpanMetrics(r);
+  };
+  const auto want = last("connector.jsonl");
+  const auto got = last("rollups.jsonl");
+  ASSERT_EQ(got.size(), want.size());
+  uint64_t calls = 0;
+  for (const auto& [name, w] : want) {
+    auto it = got.find(name);
+    ASSERT_NE(it, got.end());
+    EXPECT_EQ(it->second.calls, w.calls);
+    EXPECT_EQ(it->second.buckets, w.buckets);
+    EXPECT_NEAR(it->second.sum, w.sum, 1e-9 * w.sum + 1e-6);
+    calls += it->second.calls;
+  }
+  EXPECT_EQ(calls, 1600u);
 }
 
 }  // namespace
