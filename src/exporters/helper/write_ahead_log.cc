@@ -68,10 +68,23 @@ absl::StatusOr<std::unique_ptr<WriteAheadLog>> WriteAheadLog::open(std::string d
   std::unique_ptr<WriteAheadLog> log(new WriteAheadLog(std::move(directory), fsync, segment_bytes));
   if (absl::Status s = log->replay(); !s.ok()) return s;
   if (absl::Status s = log->rollSegment(); !s.ok()) return s;
+  if (fsync == FsyncPolicy::kInterval) {
+    log->interval_syncer_ = std::thread([raw = log.get()] { raw->intervalSyncLoop(); });
+  }
   return log;
 }
 
 WriteAheadLog::~WriteAheadLog() {
+  {
+    std::lock_guard lock(sync_mu_);
+    stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (interval_syncer_.joinable()) interval_syncer_.join();
+  if (fsync_ != FsyncPolicy::kNever) {
+    uint64_t through = 0;
+    (void)syncWritten(&through);
+  }
   for (auto& [id, seg] : segments_) {
     if (seg.fd >= 0) ::close(seg.fd);
     if (seg.ack_fd >= 0) ::close(seg.ack_fd);
@@ -142,6 +155,9 @@ absl::Status WriteAheadLog::rollSegment() {
   if (!segments_.empty()) {
     auto last = std::prev(segments_.end());
     if (last->second.active) {
+      // A segment closed here is never synced later: sync it now (syncWritten() covers only
+      // the active one).
+      if (fsync_ != FsyncPolicy::kNever) (void)::fdatasync(last->second.fd);
       ::close(last->second.fd);
       last->second.fd = -1;
       last->second.active = false;
@@ -179,7 +195,7 @@ std::vector<WriteAheadLog::Record> WriteAheadLog::takeRecovered() {
 absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   if (payload.size() > kMaxRecordBytes)
     return absl::InvalidArgumentError("request too large for the persistent queue");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Segment* seg = &std::prev(segments_.end())->second;
   if (seg->bytes >= segment_bytes_ && seg->records > 0) {
     if (absl::Status s = rollSegment(); !s.ok()) return s;
@@ -198,9 +214,6 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   buf.append(header, kHeaderBytes);
   buf.append(payload);
   absl::Status s = writeAll(seg->fd, buf);
-  if (s.ok() && fsync_ == FsyncPolicy::kAlways && ::fdatasync(seg->fd) != 0) {
-    s = absl::UnavailableError(strCat("write-ahead log fsync failed: ", std::strerror(errno)));
-  }
   if (!s.ok()) {
     // The tail may now hold a partial record; later records must not follow it.
     (void)rollSegment();
@@ -209,7 +222,73 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   ++next_id_;
   seg->bytes += static_cast<int64_t>(buf.size());
   ++seg->records;
+  lock.unlock();
+  if (fsync_ == FsyncPolicy::kAlways) {
+    // Not durable: the sender is told to retry, so the record is given up here (acknowledged
+    // in the log) rather than kept and sent twice.
+    if (absl::Status synced = syncThrough(id); !synced.ok()) {
+      ack(id);
+      return synced;
+    }
+  }
   return id;
+}
+
+absl::Status WriteAheadLog::syncWritten(uint64_t* through) {
+  int fd = -1;
+  {
+    std::lock_guard lock(mu_);
+    *through = next_id_ - 1;
+    if (segments_.empty()) return absl::OkStatus();
+    const Segment& active = std::prev(segments_.end())->second;
+    // A duplicate, so that a segment rolled (and closed) meanwhile is still synced.
+    if (active.active && active.fd >= 0) fd = ::dup(active.fd);
+  }
+  if (fd < 0) return absl::OkStatus();
+  const int rc = ::fdatasync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::UnavailableError(strCat("write-ahead log fsync failed: ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::syncThrough(uint64_t id) {
+  std::unique_lock lock(sync_mu_);
+  for (;;) {
+    if (synced_through_ >= id) return absl::OkStatus();
+    if (!sync_running_) break;
+    sync_cv_.wait(lock);
+    if (synced_through_ < id && failed_through_ >= id && !sync_running_) return sync_error_;
+  }
+  sync_running_ = true;
+  lock.unlock();
+  uint64_t through = 0;
+  absl::Status s = syncWritten(&through);
+  lock.lock();
+  sync_running_ = false;
+  if (s.ok()) {
+    synced_through_ = std::max(synced_through_, through);
+  } else {
+    failed_through_ = std::max(failed_through_, through);
+    sync_error_ = s;
+  }
+  sync_cv_.notify_all();
+  return s;
+}
+
+void WriteAheadLog::intervalSyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, absl::ToChronoMilliseconds(kQueueSyncInterval));
+    if (stopping_) break;
+    lock.unlock();
+    uint64_t through = 0;
+    absl::Status s = syncWritten(&through);
+    if (!s.ok()) logging::warn("persistent queue: periodic fsync failed", {{"error", s}});
+    lock.lock();
+  }
 }
 
 void WriteAheadLog::ack(uint64_t id) {

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
+#include "pipeline/exporter_queue.h"
 #include "store/signal_store.h"
 
 namespace otlpd::exporters::store {
@@ -18,14 +19,19 @@ using otlpd::store::SignalStore;
 using otlpd::store::StoreOptions;
 using otlpd::store::StoreStats;
 
+// When the client's OK is sent: `interval` once the rows are in memory (durable within
+// write_interval), `sync` once they are written and fdatasync'ed (group commit).
+enum class Durability { kInterval, kSync };
+
 class StoreExporter final : public pipeline::Exporter, public pipeline::Flushable {
  public:
   StoreExporter(const pipeline::CreateSettings& settings, pipeline::Signal signal,
-                StoreOptions options, absl::Duration write_interval)
+                StoreOptions options, absl::Duration write_interval, Durability durability)
       : id_(settings.id.toString()),
         signal_(signal),
         options_(std::move(options)),
-        write_interval_(write_interval) {
+        write_interval_(write_interval),
+        durability_(durability) {
     const common::Labels labels{{"exporter", id_},
                                 {"signal", std::string(pipeline::signalName(signal))}};
     auto& m = settings.metrics;
@@ -100,6 +106,16 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     absl::Status st = wire && signal_ != pipeline::Signal::kMetrics
                           ? store_->appendWire(*wire)
                           : store_->append(batch.request());
+    if (st.ok() && durability_ == Durability::kSync) {
+      // The receiver answers when this returns: only once the rows are on disk. Waiting here
+      // (instead of completing asynchronously) holds the receiving thread for one group commit.
+      st = store_->syncAppended();
+      if (!st.ok()) {
+        // The rows stay pending and are written later, but the client is told to retry: it may
+        // send them again (at-least-once), never lose them silently.
+        st = absl::UnavailableError(strCat("store: rows not durable: ", st.message()));
+      }
+    }
     if (!st.ok()) {
       refused_->add(batch.itemCount());
       noteResult(st);
@@ -164,6 +180,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   pipeline::Signal signal_;
   StoreOptions options_;
   absl::Duration write_interval_;
+  Durability durability_;
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
       *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_;
@@ -183,6 +200,9 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "store"; }
   bool supports(pipeline::Signal) const override { return true; }
+  // With `durability: interval` create() puts the pipeline's in-memory queue in front (its OK is
+  // the acknowledgement); with `sync` the receiver waits for the store itself.
+  bool queuesInternally() const override { return true; }
   absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
       const pipeline::CreateSettings& settings, config::ConfigNode& config,
       pipeline::Signal signal) const override {
@@ -236,7 +256,21 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
     o.rollups.max_join_spans =
         static_cast<size_t>(rollups.getInt("max_join_spans", 1'000'000, 1000, 100'000'000));
     rollups.rejectUnknownKeys();
-    return std::make_unique<StoreExporter>(settings, signal, std::move(o), interval);
+    Durability durability = Durability::kInterval;
+    const std::string durability_name = config.getString("durability", "interval");
+    if (durability_name == "sync") {
+      durability = Durability::kSync;
+      if (o.fsync == otlpd::store::FsyncPolicy::kNever) {
+        config.addError("durability", "sync needs fsync batch or rotate (fsync: never)");
+      }
+    } else if (durability_name != "interval") {
+      config.addError("durability", "must be interval or sync");
+    }
+    auto exporter =
+        std::make_unique<StoreExporter>(settings, signal, std::move(o), interval, durability);
+    if (durability == Durability::kSync) return exporter;
+    return pipeline::makeQueuedExporter(std::move(exporter), settings.id.toString(), signal,
+                                        settings.metrics);
   }
 };
 

@@ -1,0 +1,223 @@
+// Durability on request, against the real binary killed with SIGKILL under load, 20 times per
+// mode, on one store directory: clients send traces over OTLP/HTTP from several threads and
+// record every trace the server acknowledged (HTTP 200) and when. After the last restart every
+// store file must read to its end, and
+//   - `durability: sync`: every acknowledged trace is in the store, with all its spans;
+//   - `durability: interval`: only traces acknowledged within the documented window before a
+//     kill (write_interval, plus the time one write takes, bounded here by kIntervalSlack) may be
+//     missing.
+// Each cycle is ~0.3-0.6 s (start, load, kill), so a mode takes ~10 s.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otlp/proto.h"
+#include "otlpd/store/reader.h"
+#include "otlpd_process_support.h"
+
+namespace otlpd::integration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kKills = 20;
+constexpr int kClients = 4;
+constexpr int kSpansPerRequest = 50;
+constexpr auto kWriteInterval = std::chrono::milliseconds(200);
+// How much later than write_interval a write may end under this test's load on a shared machine.
+constexpr auto kIntervalSlack = std::chrono::seconds(2);
+
+std::string configFor(const std::string& store_dir, std::string_view durability) {
+  return "receivers:\n"
+         "  otlp:\n"
+         "    protocols:\n"
+         "      http: { endpoint: \"127.0.0.1:0\" }\n"
+         "exporters:\n"
+         "  store:\n"
+         "    directory: \"" +
+         store_dir +
+         "\"\n"
+         "    write_interval: 200ms\n"
+         "    durability: " +
+         std::string(durability) +
+         "\n"
+         "    rollups: { enabled: false }\n"
+         "service:\n"
+         "  telemetry: { metrics: { address: \"127.0.0.1:0\" }, logs: { level: error } }\n"
+         "  pipelines:\n"
+         "    traces: { receivers: [otlp], exporters: [store] }\n";
+}
+
+// Trace id: cycle, client, sequence: unique over the whole test.
+std::string traceId(uint32_t cycle, uint32_t client, uint64_t seq) {
+  std::string id(16, '\0');
+  std::memcpy(id.data(), &cycle, 4);
+  std::memcpy(id.data() + 4, &client, 4);
+  std::memcpy(id.data() + 8, &seq, 8);
+  return id;
+}
+
+std::string requestFor(const std::string& trace_id) {
+  otlp::TracesRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* attr = rs->mutable_resource()->add_attributes();
+  attr->set_key("service.name");
+  attr->mutable_value()->set_string_value("durability-test");
+  auto* ss = rs->add_scope_spans();
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  for (int i = 0; i < kSpansPerRequest; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(trace_id);
+    std::string span_id(8, '\0');
+    span_id[0] = static_cast<char>(i + 1);
+    span->set_span_id(span_id);
+    span->set_name("op");
+    span->set_start_time_unix_nano(now);
+    span->set_end_time_unix_nano(now + 1000);
+  }
+  return req.SerializeAsString();
+}
+
+struct Acked {
+  int cycle;
+  Clock::time_point at;
+};
+
+struct LoopResult {
+  std::map<std::string, Acked> acked;  // trace id → when it was acknowledged
+  std::vector<Clock::time_point> kill_times;
+  std::map<std::string, int> stored_spans;  // trace id → spans found
+  std::vector<std::string> unreadable;      // files that did not read to their end
+  size_t files = 0;
+};
+
+LoopResult killLoop(std::string_view durability) {
+  LoopResult result;
+  char tmpl[] = "/tmp/otlpd-durability-XXXXXX";
+  const char* root = ::mkdtemp(tmpl);
+  EXPECT_NE(root, nullptr);
+  if (root == nullptr) return result;
+  const std::string store_dir = std::string(root) + "/store";
+  const std::string config = configFor(store_dir, durability);
+  std::mt19937 rng(18);  // the same kill points every run
+  std::uniform_int_distribution<int> load_ms(150, 400);
+  std::mutex mu;
+
+  for (int cycle = 0; cycle < kKills; ++cycle) {
+    auto process = OtlpdProcess::start(config);
+    EXPECT_TRUE(process.ok()) << "cycle " << cycle << ": " << process.status();
+    if (!process.ok()) break;
+    const std::string endpoint = (*process)->httpEndpoint();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        auto conn = HttpConnection::open(endpoint, std::chrono::milliseconds(3000));
+        for (uint64_t seq = 0; conn.ok() && !stop.load(); ++seq) {
+          const std::string id =
+              traceId(static_cast<uint32_t>(cycle), static_cast<uint32_t>(c), seq);
+          auto res = (*conn)->request("POST", "/v1/traces",
+                                      {{"Content-Type", "application/x-protobuf"}}, requestFor(id));
+          if (!res.ok()) break;  // killed: this one was not acknowledged
+          if (res->status == 200) {
+            std::lock_guard lock(mu);
+            result.acked[id] = Acked{cycle, Clock::now()};
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(load_ms(rng)));
+    const Clock::time_point killed = Clock::now();
+    EXPECT_EQ(::kill((*process)->pid(), SIGKILL), 0);
+    const ExitStatus exit = (*process)->stop(std::chrono::seconds(5));
+    EXPECT_EQ(exit.signal, SIGKILL) << exit.toString();
+    stop = true;
+    for (std::thread& t : clients) t.join();
+    result.kill_times.push_back(killed);
+  }
+
+  // The last start repairs what the last kill left; a clean stop writes what it holds.
+  {
+    auto process = OtlpdProcess::start(config);
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (process.ok()) EXPECT_TRUE((*process)->stop().cleanExit());
+  }
+  store::StoreReader reader(store_dir);
+  for (const std::string& file : reader.files(store::StoredSignal::kTraces)) {
+    ++result.files;
+    const std::string error =
+        store::StoreReader::scanFile(file, {}, [&](std::string_view request_bytes) {
+          otlp::TracesRequest req;
+          EXPECT_TRUE(
+              req.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size())));
+          for (const auto& rs : req.resource_spans()) {
+            for (const auto& ss : rs.scope_spans()) {
+              for (const auto& span : ss.spans()) ++result.stored_spans[span.trace_id()];
+            }
+          }
+          return true;
+        });
+    if (!error.empty()) result.unreadable.push_back(file + ": " + error);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  return result;
+}
+
+TEST(DurabilityTest, SyncKeepsEveryAcknowledgedSpanAcrossTwentyKills) {
+  const LoopResult r = killLoop("sync");
+  ASSERT_EQ(r.kill_times.size(), static_cast<size_t>(kKills));
+  EXPECT_GT(r.acked.size(), static_cast<size_t>(kKills)) << "the load should get requests in";
+  EXPECT_TRUE(r.unreadable.empty()) << r.unreadable.front();
+  size_t missing = 0, partial = 0;
+  for (const auto& [id, acked] : r.acked) {
+    auto it = r.stored_spans.find(id);
+    if (it == r.stored_spans.end()) {
+      ++missing;
+    } else if (it->second < kSpansPerRequest) {
+      ++partial;
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << r.acked.size() << " acknowledged traces";
+  EXPECT_EQ(partial, 0u);
+}
+
+TEST(DurabilityTest, IntervalLosesOnlyTheWindowBeforeEachKill) {
+  const LoopResult r = killLoop("interval");
+  ASSERT_EQ(r.kill_times.size(), static_cast<size_t>(kKills));
+  EXPECT_GT(r.acked.size(), static_cast<size_t>(kKills));
+  EXPECT_TRUE(r.unreadable.empty()) << r.unreadable.front();
+  size_t lost = 0, lost_outside_window = 0, partial = 0;
+  for (const auto& [id, acked] : r.acked) {
+    auto it = r.stored_spans.find(id);
+    if (it != r.stored_spans.end()) {
+      // A request's rows are written in one record batch: all or nothing.
+      if (it->second < kSpansPerRequest) ++partial;
+      continue;
+    }
+    ++lost;
+    const Clock::time_point window_start =
+        r.kill_times[static_cast<size_t>(acked.cycle)] - kWriteInterval - kIntervalSlack;
+    if (acked.at < window_start) ++lost_outside_window;
+  }
+  EXPECT_EQ(lost_outside_window, 0u) << lost << " of " << r.acked.size() << " lost in all";
+  EXPECT_EQ(partial, 0u);
+  std::printf("interval: %zu of %zu acknowledged traces lost over %d kills (%zu files)\n", lost,
+              r.acked.size(), kKills, r.files);
+}
+
+}  // namespace
+}  // namespace otlpd::integration
