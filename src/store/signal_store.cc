@@ -486,7 +486,8 @@ absl::Status SignalStore::close() {
 // --- Durability on request: group commit -----------------------------------------------------
 // Kept apart from the write path: it only calls flushLocked() and syncs the file it wrote to.
 
-absl::Status SignalStore::syncAppended() {
+absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
+  const absl::Time deadline = absl::Now() + max_wait;
   uint64_t mine;
   {
     std::lock_guard lock(mu_);
@@ -496,7 +497,13 @@ absl::Status SignalStore::syncAppended() {
   for (;;) {
     if (synced_seq_ >= mine) return absl::OkStatus();
     if (!sync_running_) break;
-    sync_cv_.wait(lock);
+    if (max_wait == absl::InfiniteDuration()) {
+      sync_cv_.wait(lock);
+    } else if (sync_cv_.wait_until(lock, absl::ToChronoTime(deadline)) == std::cv_status::timeout &&
+               synced_seq_ < mine) {
+      return absl::DeadlineExceededError(
+          strCat("rows not synced within ", absl::FormatDuration(max_wait)));
+    }
     // The round that just ended may have covered us, or failed for us.
     if (synced_seq_ < mine && failed_through_seq_ >= mine && !sync_running_) return sync_error_;
   }

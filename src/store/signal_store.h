@@ -76,7 +76,9 @@ class SignalStore {
   // is written and fdatasync'ed. Group commit: callers arriving while a sync runs wait for the
   // next one, which covers all of them with one write and one fdatasync. The error of the write
   // or sync that should have covered the caller's rows (they stay pending, as with flush()).
-  absl::Status syncAppended();
+  // A caller waiting for another's sync gives up after `max_wait` (kDeadlineExceeded; its rows
+  // are written later all the same); the one doing the sync waits for the disk.
+  absl::Status syncAppended(absl::Duration max_wait = absl::InfiniteDuration());
 
   StoreStats stats() const;
   size_t pendingRows() const;

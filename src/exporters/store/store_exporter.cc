@@ -22,6 +22,8 @@ using otlpd::store::StoreStats;
 // When the client's OK is sent: `interval` once the rows are in memory (durable within
 // write_interval), `sync` once they are written and fdatasync'ed (group commit).
 enum class Durability { kInterval, kSync };
+// How long a request waits for the sync that covers it before the client is told to retry.
+constexpr absl::Duration kMaxSyncWait = absl::Seconds(5);
 
 class StoreExporter final : public pipeline::Exporter, public pipeline::Flushable {
  public:
@@ -108,8 +110,9 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                           : store_->append(batch.request());
     if (st.ok() && durability_ == Durability::kSync) {
       // The receiver answers when this returns: only once the rows are on disk. Waiting here
-      // (instead of completing asynchronously) holds the receiving thread for one group commit.
-      st = store_->syncAppended();
+      // (instead of completing asynchronously) holds the receiving thread for one group commit;
+      // bounded, so that a disk that hangs answers the client (retryable) instead of holding it.
+      st = store_->syncAppended(kMaxSyncWait);
       if (!st.ok()) {
         // The rows stay pending and are written later, but the client is told to retry: it may
         // send them again (at-least-once), never lose them silently.
