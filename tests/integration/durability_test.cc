@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "otlp/proto.h"
+#include "otlp_data_support.h"
 #include "otlpd/store/reader.h"
 #include "otlpd_process_support.h"
 
@@ -244,6 +245,72 @@ TEST(DurabilityTest, IntervalLosesOnlyTheWindowBeforeEachKill) {
       "interval: %zu of %zu acknowledged traces lost over %d kills (%zu acknowledged before the "
       "window, all kept; %zu files)\n",
       lost, r.acked.size(), kKills, outside_window, r.files);
+}
+
+// A Collector config with the file_storage extension serves: two exporters naming one extension
+// keep separate queues (a client directory each, named as the Collector names them), which hold
+// what the destination could not take, across a restart, until it can.
+TEST(FileStorageTest, TwoExportersKeepSeparateQueuesThatSurviveARestart) {
+  char tmpl[] = "/tmp/otlpd-file-storage-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string storage_dir = std::string(tmpl) + "/queues";
+  const int port = freeLoopbackPort();
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  std::string exporter = "    endpoint: \"http://" + target +
+                         "\"\n"
+                         "    sending_queue: { storage: file_storage/queues }\n"
+                         "    retry_on_failure: { initial_interval: 100ms, max_interval: 400ms, "
+                         "max_elapsed_time: 60s }\n";
+  const std::string config =
+      "extensions:\n"
+      "  file_storage/queues:\n"
+      "    directory: \"" +
+      storage_dir +
+      "\"\n"
+      "    create_directory: true\n"
+      "receivers:\n"
+      "  otlp:\n"
+      "    protocols:\n"
+      "      http: { endpoint: \"127.0.0.1:0\" }\n"
+      "exporters:\n"
+      "  otlp_http/a:\n" +
+      exporter + "  otlp_http/b:\n" + exporter +
+      "service:\n"
+      "  extensions: [file_storage/queues]\n"
+      "  telemetry: { metrics: { address: \"127.0.0.1:0\" } }\n"
+      "  pipelines:\n"
+      "    traces: { receivers: [otlp], exporters: [otlp_http/a, otlp_http/b] }\n";
+  {
+    auto fwd = OtlpdProcess::start(config);
+    ASSERT_TRUE(fwd.ok()) << fwd.status();
+    for (int i = 0; i < 5; ++i) {
+      auto res = httpRequest((*fwd)->httpEndpoint(), "POST", "/v1/traces",
+                             {{"Content-Type", "application/x-protobuf"}},
+                             makeTraces("fs-" + std::to_string(i), 10).SerializeAsString());
+      ASSERT_TRUE(res.ok()) << res.status();
+      ASSERT_EQ(res->status, 200) << res->body;
+    }
+    for (const char* client : {"exporter_otlp_http_a_traces", "exporter_otlp_http_b_traces"}) {
+      uint64_t wal_bytes = 0;
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(storage_dir + "/" + client, ec)) {
+        if (e.path().extension() == ".wal") wal_bytes += e.file_size();
+      }
+      EXPECT_GT(wal_bytes, 0u) << client << (ec ? ": " + ec.message() : "");
+    }
+    EXPECT_TRUE((*fwd)->stop().cleanExit());
+  }
+  auto down = OtlpdProcess::start(OtlpdProcess::standardConfigListeningOn("http", target));
+  ASSERT_TRUE(down.ok()) << down.status();
+  auto fwd = OtlpdProcess::start(config);
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  // Each exporter delivers its own copy of the 50 spans.
+  EXPECT_EQ(
+      waitForTaggedItems(**down, SignalFile::kTraces, "fs", 100, nullptr, std::chrono::seconds(15)),
+      100u)
+      << (*fwd)->stderrContents();
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
 }
 
 }  // namespace
