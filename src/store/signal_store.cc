@@ -524,6 +524,7 @@ absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
   }
   lock.lock();
   sync_running_ = false;
+  ++sync_rounds_;
   if (st.ok()) {
     synced_seq_ = std::max(synced_seq_, through);
   } else {
@@ -532,6 +533,11 @@ absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
   }
   sync_cv_.notify_all();
   return st;
+}
+
+uint64_t SignalStore::syncRounds() const {
+  std::lock_guard lock(sync_mu_);
+  return sync_rounds_;
 }
 
 StoreStats SignalStore::stats() const {

@@ -79,6 +79,8 @@ class SignalStore {
   // A caller waiting for another's sync gives up after `max_wait` (kDeadlineExceeded; its rows
   // are written later all the same); the one doing the sync waits for the disk.
   absl::Status syncAppended(absl::Duration max_wait = absl::InfiniteDuration());
+  // Rounds of syncAppended() that wrote and synced (each covered every caller waiting for it).
+  uint64_t syncRounds() const;
 
   StoreStats stats() const;
   size_t pendingRows() const;
@@ -126,11 +128,12 @@ class SignalStore {
   // Group commit (syncAppended). append_seq_ counts appends (under mu_); synced_seq_ is the
   // highest append known durable; one caller at a time (the leader) writes and syncs.
   uint64_t append_seq_ = 0;
-  std::mutex sync_mu_;
+  mutable std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   uint64_t synced_seq_ = 0;
   bool sync_running_ = false;
   uint64_t failed_through_seq_ = 0;  // appends up to here saw sync_error_
+  uint64_t sync_rounds_ = 0;
   absl::Status sync_error_;
 };
 

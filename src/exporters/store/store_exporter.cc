@@ -59,6 +59,10 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                               labels);
     refused_ = &m.counter("otlpd_store_refused_items_total",
                           "Items refused as retryable because writes were failing.", labels);
+    sync_rounds_ = &m.counter(
+        "otlpd_store_sync_rounds_total",
+        "durability: sync: rounds of write + fdatasync, each covering every request waiting.",
+        labels);
   }
 
   absl::Status start(pipeline::Host&) override {
@@ -177,6 +181,9 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
       logging::info("store rollup writes recovered", {{"exporter", id_}});
     }
     last_ = s;
+    const uint64_t rounds = store_->syncRounds();
+    sync_rounds_->add(rounds - last_sync_rounds_);
+    last_sync_rounds_ = rounds;
   }
 
   std::string id_;
@@ -186,7 +193,9 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   Durability durability_;
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
-      *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_;
+      *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_,
+      *sync_rounds_;
+  uint64_t last_sync_rounds_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;
