@@ -1,7 +1,7 @@
 // Durability on request, against the real binary killed with SIGKILL under load, 20 times per
-// mode, on one store directory: clients send traces over OTLP/HTTP from several threads and
-// record every trace the server acknowledged (HTTP 200) and when. After the last restart every
-// store file must read to its end, and
+// mode, on one store directory: clients send traces over OTLP/HTTP and gRPC from 4 threads and
+// record every trace the server acknowledged (HTTP 200, gRPC OK) and when. After the last restart
+// every store file must read to its end, and
 //   - `durability: sync`: every acknowledged trace is in the store, with all its spans (clients
 //     send as fast as they are answered);
 //   - `durability: interval`: only traces acknowledged within the documented window before a
@@ -9,6 +9,7 @@
 //     missing. Clients pause between requests so that the store keeps up: under overload what
 //     waits in the exporter's in-memory queue is lost too (docs/STORAGE.md).
 // A sync cycle is ~0.3-0.6 s (start, load, kill), an interval cycle ~1-1.3 s; ~35 s in all.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -30,8 +31,16 @@
 #include "otlpd/store/reader.h"
 #include "otlpd_process_support.h"
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#pragma GCC diagnostic pop
+
 namespace otlpd::integration {
 namespace {
+
+namespace pb_collector_trace = ::opentelemetry::proto::collector::trace::v1;
 
 using Clock = std::chrono::steady_clock;
 constexpr int kKills = 20;
@@ -45,6 +54,7 @@ std::string configFor(const std::string& store_dir, std::string_view durability)
   return "receivers:\n"
          "  otlp:\n"
          "    protocols:\n"
+         "      grpc: { endpoint: \"127.0.0.1:0\" }\n"
          "      http: { endpoint: \"127.0.0.1:0\" }\n"
          "exporters:\n"
          "  store:\n"
@@ -132,18 +142,40 @@ LoopResult killLoop(std::string_view durability, Load load) {
     EXPECT_TRUE(process.ok()) << "cycle " << cycle << ": " << process.status();
     if (!process.ok()) break;
     const std::string endpoint = (*process)->httpEndpoint();
+    const std::string grpc_endpoint = (*process)->grpcEndpoint();
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
     for (int c = 0; c < kClients; ++c) {
+      // Half the clients over OTLP/HTTP (whose handler waits for the sync in place), half over
+      // gRPC (whose answer waits for the sync without holding a thread).
       clients.emplace_back([&, c] {
+        const bool use_grpc = c % 2 == 1;
         auto conn = HttpConnection::open(endpoint, std::chrono::milliseconds(3000));
+        auto stub = pb_collector_trace::TraceService::NewStub(
+            grpc::CreateChannel(grpc_endpoint, grpc::InsecureChannelCredentials()));
         for (uint64_t seq = 0; conn.ok() && !stop.load(); ++seq) {
           const std::string id =
               traceId(static_cast<uint32_t>(cycle), static_cast<uint32_t>(c), seq);
-          auto res = (*conn)->request("POST", "/v1/traces",
-                                      {{"Content-Type", "application/x-protobuf"}}, requestFor(id));
-          if (!res.ok()) break;  // killed: this one was not acknowledged
-          if (res->status == 200) {
+          bool ok = false;
+          if (use_grpc) {
+            otlp::TracesRequest req;
+            req.ParseFromString(requestFor(id));
+            pb_collector_trace::ExportTraceServiceResponse response;
+            grpc::ClientContext ctx;
+            ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+            const grpc::Status st = stub->Export(&ctx, req, &response);
+            if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+              break;  // killed: this one was not acknowledged
+            }
+            ok = st.ok() && !response.has_partial_success();
+          } else {
+            auto res = (*conn)->request(
+                "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}}, requestFor(id));
+            if (!res.ok()) break;  // killed: this one was not acknowledged
+            ok = res->status == 200;
+          }
+          if (ok) {
             std::lock_guard lock(mu);
             result.acked[id] = Acked{cycle, Clock::now()};
           }

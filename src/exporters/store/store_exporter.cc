@@ -5,10 +5,12 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
+#include "pipeline/deferred_ack.h"
 #include "pipeline/exporter_queue.h"
 #include "store/signal_store.h"
 
@@ -71,6 +73,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     store_ = *std::move(s);
     syncMetrics();
     flusher_ = std::thread([this] { run(); });
+    if (durability_ == Durability::kSync) syncer_ = std::thread([this] { syncLoop(); });
     return absl::OkStatus();
   }
 
@@ -81,6 +84,12 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     }
     cv_.notify_all();
     if (flusher_.joinable()) flusher_.join();
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();  // answers every request still waiting first
     absl::Status st;
     if (store_) {
       st = store_->close();
@@ -113,6 +122,16 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                           ? store_->appendWire(*wire)
                           : store_->append(batch.request());
     if (st.ok() && durability_ == Durability::kSync) {
+      if (pipeline::DeferredAck* deferred = pipeline::DeferredAck::current()) {
+        // The receiver can answer later: the syncer thread releases the hold after the round
+        // that covers these rows, and no receiving thread waits meanwhile.
+        {
+          std::lock_guard lock(sync_mu_);
+          sync_waiters_.push_back({deferred->hold(), batch.itemCount()});
+        }
+        sync_cv_.notify_one();
+        return absl::OkStatus();
+      }
       // The receiver answers when this returns: only once the rows are on disk. Waiting here
       // (instead of completing asynchronously) holds the receiving thread for one group commit;
       // bounded, so that a disk that hangs answers the client (retryable) instead of holding it.
@@ -139,6 +158,27 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
       lock.unlock();
       noteResult(store_->flush());
       syncMetrics();
+      lock.lock();
+    }
+  }
+
+  // Group commit for receivers that answer later: every request appended before a round is
+  // released by it.
+  void syncLoop() {
+    std::unique_lock lock(sync_mu_);
+    for (;;) {
+      sync_cv_.wait(lock, [this] { return !sync_waiters_.empty() || sync_stopping_; });
+      if (sync_waiters_.empty()) return;  // stopping, nobody waiting
+      std::vector<SyncWaiter> round;
+      round.swap(sync_waiters_);
+      lock.unlock();
+      absl::Status st = store_->syncAppended();
+      if (!st.ok()) {
+        st = absl::UnavailableError(strCat("store: rows not durable: ", st.message()));
+        noteResult(st);
+        for (const SyncWaiter& w : round) refused_->add(w.items);
+      }
+      for (SyncWaiter& w : round) w.release(st);
       lock.lock();
     }
   }
@@ -201,6 +241,16 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread flusher_;
+
+  struct SyncWaiter {
+    pipeline::DeferredAck::Done release;
+    size_t items;
+  };
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<SyncWaiter> sync_waiters_;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
 
   std::mutex episode_mu_;
   bool failing_ = false;
