@@ -41,7 +41,7 @@ TEST(DeferredAck, AnswersOnceEveryHoldIsReleasedWithTheFirstError) {
   EXPECT_EQ(answer->code(), absl::StatusCode::kUnavailable);
 }
 
-TEST(DeferredAck, AHoldReleasedBeforeTheReceiverAsksIsAnsweredAtOnce) {
+TEST(DeferredAck, AHoldKeepsItAliveAfterTheReceiverLetGo) {
   auto ack = std::make_shared<DeferredAck>();
   DeferredAck::Done hold;
   {
