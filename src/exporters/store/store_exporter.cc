@@ -127,6 +127,8 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
         // that covers these rows, and no receiving thread waits meanwhile.
         {
           std::lock_guard lock(sync_mu_);
+          // The syncer is gone once shutdown began: nobody would release the hold.
+          if (sync_stopping_) return absl::UnavailableError("store: shutting down");
           sync_waiters_.push_back({deferred->hold(), batch.itemCount()});
         }
         sync_cv_.notify_one();
