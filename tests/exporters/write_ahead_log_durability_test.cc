@@ -71,6 +71,31 @@ TEST(WriteAheadLogDurability, ConcurrentSyncedAppendsAreAllKept) {
   EXPECT_EQ((*reopened)->takeRecovered().size(), size_t{kThreads * kEach});
 }
 
+TEST(WriteAheadLogDurability, DeferredSyncsCallBackOnceEachAfterTheirRound) {
+  WalDir dir;
+  constexpr int kRecords = 50;
+  std::atomic<int> synced{0}, failed{0};
+  {
+    auto wal = WriteAheadLog::open(dir.path(), FsyncPolicy::kAlways);
+    ASSERT_TRUE(wal.ok()) << wal.status();
+    for (int i = 0; i < kRecords; ++i) {
+      auto id = (*wal)->appendThenSyncLater("record",
+                                            [&](absl::Status s) { ++(s.ok() ? synced : failed); });
+      ASSERT_TRUE(id.ok()) << id.status();
+    }
+    // Closing the log answers every waiter still waiting.
+  }
+  EXPECT_EQ(synced.load(), kRecords);
+  EXPECT_EQ(failed.load(), 0);
+  auto reopened = WriteAheadLog::open(dir.path(), FsyncPolicy::kNever);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->takeRecovered().size(), size_t{kRecords});
+  // Without kAlways the callback comes at once, on the caller's thread.
+  bool called = false;
+  ASSERT_TRUE((*reopened)->appendThenSyncLater("x", [&](absl::Status s) { called = s.ok(); }).ok());
+  EXPECT_TRUE(called);
+}
+
 TEST(WriteAheadLogDurability, IntervalWritesBeforeAppendReturns) {
   WalDir dir;
   auto wal = WriteAheadLog::open(dir.path(), FsyncPolicy::kInterval);

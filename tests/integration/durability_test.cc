@@ -364,6 +364,7 @@ TEST(DurabilityTest, PersistentQueueDeliversEveryAcknowledgedRequestAcrossKills)
       "receivers:\n"
       "  otlp:\n"
       "    protocols:\n"
+      "      grpc: { endpoint: \"127.0.0.1:0\" }\n"
       "      http: { endpoint: \"127.0.0.1:0\" }\n"
       "exporters:\n"
       "  otlp_http:\n"
@@ -388,16 +389,34 @@ TEST(DurabilityTest, PersistentQueueDeliversEveryAcknowledgedRequestAcrossKills)
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
     for (int c = 0; c < 2; ++c) {
+      // One client over OTLP/HTTP (waits for the log's sync in place), one over gRPC (answered
+      // from the log's syncer thread).
       clients.emplace_back([&, c] {
         auto conn = HttpConnection::open((*fwd)->httpEndpoint(), std::chrono::milliseconds(3000));
+        auto stub = pb_collector_trace::TraceService::NewStub(
+            grpc::CreateChannel((*fwd)->grpcEndpoint(), grpc::InsecureChannelCredentials()));
         for (int seq = 0; conn.ok() && !stop.load(); ++seq) {
           const std::string tag =
               "pq-" + std::to_string(cycle) + "-" + std::to_string(c) + "-" + std::to_string(seq);
-          auto res =
-              (*conn)->request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
-                               makeTraces(tag, 5).SerializeAsString());
-          if (!res.ok()) break;
-          if (res->status == 200) {
+          bool ok = false;
+          if (c == 1) {
+            pb_collector_trace::ExportTraceServiceResponse response;
+            grpc::ClientContext ctx;
+            ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+            const grpc::Status st = stub->Export(&ctx, makeTraces(tag, 5), &response);
+            if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+              break;
+            }
+            ok = st.ok();
+          } else {
+            auto res =
+                (*conn)->request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                                 makeTraces(tag, 5).SerializeAsString());
+            if (!res.ok()) break;
+            ok = res->status == 200;
+          }
+          if (ok) {
             std::lock_guard lock(mu);
             acked.push_back(tag + "-0");
           }

@@ -17,6 +17,7 @@
 #include "exporters/helper/dead_letter.h"
 #include "exporters/helper/write_ahead_log.h"
 #include "pipeline/batch_ops.h"
+#include "pipeline/deferred_ack.h"
 #include "pipeline/extension_directory.h"
 
 namespace otlpd::exporters::helper {
@@ -192,7 +193,13 @@ class QueuedExporter final : public pipeline::Exporter,
     }
     uint64_t wal_id = 0;
     if (wal_) {
-      auto id = wal_->append(encodeBatch(batch));
+      // A receiver that answers later (OTLP/gRPC) gets its OK after the log's sync without a
+      // thread waiting for it here.
+      pipeline::DeferredAck* deferred = pipeline::DeferredAck::current();
+      pipeline::DeferredAck::Done hold = deferred != nullptr ? deferred->hold() : nullptr;
+      auto id = hold ? wal_->appendThenSyncLater(encodeBatch(batch), hold)
+                     : wal_->append(encodeBatch(batch));
+      if (!id.ok() && hold) hold(id.status());  // not taken by the log
       if (!id.ok()) {
         release(size);
         logging::error("persistent queue write failed",

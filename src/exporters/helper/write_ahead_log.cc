@@ -71,10 +71,19 @@ absl::StatusOr<std::unique_ptr<WriteAheadLog>> WriteAheadLog::open(std::string d
   if (fsync == FsyncPolicy::kInterval) {
     log->interval_syncer_ = std::thread([raw = log.get()] { raw->intervalSyncLoop(); });
   }
+  if (fsync == FsyncPolicy::kAlways) {
+    log->deferred_syncer_ = std::thread([raw = log.get()] { raw->deferredSyncLoop(); });
+  }
   return log;
 }
 
 WriteAheadLog::~WriteAheadLog() {
+  {
+    std::lock_guard lock(deferred_mu_);
+    deferred_stopping_ = true;
+  }
+  deferred_cv_.notify_all();
+  if (deferred_syncer_.joinable()) deferred_syncer_.join();  // answers every waiter first
   {
     std::lock_guard lock(sync_mu_);
     stopping_ = true;
@@ -192,7 +201,7 @@ std::vector<WriteAheadLog::Record> WriteAheadLog::takeRecovered() {
   return std::move(recovered_);
 }
 
-absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
+absl::StatusOr<uint64_t> WriteAheadLog::writeRecord(std::string_view payload) {
   if (payload.size() > kMaxRecordBytes)
     return absl::InvalidArgumentError("request too large for the persistent queue");
   std::unique_lock lock(mu_);
@@ -222,7 +231,13 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   ++next_id_;
   seg->bytes += static_cast<int64_t>(buf.size());
   ++seg->records;
-  lock.unlock();
+  return id;
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
+  absl::StatusOr<uint64_t> written = writeRecord(payload);
+  if (!written.ok()) return written;
+  const uint64_t id = *written;
   if (fsync_ == FsyncPolicy::kAlways) {
     // Not durable: the sender is told to retry, so the record is given up here (acknowledged
     // in the log) rather than kept and sent twice.
@@ -232,6 +247,40 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
     }
   }
   return id;
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::appendThenSyncLater(
+    std::string_view payload, std::function<void(absl::Status)> synced) {
+  absl::StatusOr<uint64_t> id = writeRecord(payload);
+  if (!id.ok()) return id;
+  if (fsync_ != FsyncPolicy::kAlways) {
+    synced(absl::OkStatus());  // as durable as append() makes it
+    return id;
+  }
+  {
+    std::lock_guard lock(deferred_mu_);
+    deferred_.push_back({*id, std::move(synced)});
+  }
+  deferred_cv_.notify_one();
+  return id;
+}
+
+void WriteAheadLog::deferredSyncLoop() {
+  std::unique_lock lock(deferred_mu_);
+  for (;;) {
+    deferred_cv_.wait(lock, [this] { return !deferred_.empty() || deferred_stopping_; });
+    if (deferred_.empty()) return;  // stopping, nobody waiting
+    std::vector<DeferredSync> round;
+    round.swap(deferred_);
+    lock.unlock();
+    uint64_t through = 0;
+    for (const DeferredSync& d : round) through = std::max(through, d.id);
+    // The record stays queued for delivery either way; a failed sync only tells the sender to
+    // retry (which may deliver it twice: at-least-once).
+    const absl::Status s = syncThrough(through);
+    for (DeferredSync& d : round) d.synced(s);
+    lock.lock();
+  }
 }
 
 absl::Status WriteAheadLog::syncWritten(uint64_t* through) {

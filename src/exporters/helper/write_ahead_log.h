@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,11 @@ class WriteAheadLog {
   // Durable (per the fsync policy) when it returns OK. With kAlways, concurrent appends share
   // one fdatasync (group commit).
   absl::StatusOr<uint64_t> append(std::string_view payload);
+  // The same without waiting for the sync (for receivers that answer later): `synced` is called
+  // from the log's syncer thread once the record is fdatasync'ed (kAlways; at once otherwise),
+  // with the sync's error if it failed. Not called when the write itself fails (returned).
+  absl::StatusOr<uint64_t> appendThenSyncLater(std::string_view payload,
+                                               std::function<void(absl::Status)> synced);
   // Deletes a segment once every record in it is acknowledged.
   void ack(uint64_t id);
   // Bytes of segment files on disk.
@@ -68,6 +74,9 @@ class WriteAheadLog {
   absl::Status rollSegment();
   // Group commit: returns once record `id` is fdatasync'ed (by this caller or another).
   absl::Status syncThrough(uint64_t id);
+  // Appends the record (no sync); its id.
+  absl::StatusOr<uint64_t> writeRecord(std::string_view payload);
+  void deferredSyncLoop();
   // fdatasync of everything written so far (the active segment; closed ones were synced when
   // they were closed). Called without mu_.
   absl::Status syncWritten(uint64_t* through);
@@ -92,6 +101,17 @@ class WriteAheadLog {
   bool sync_running_ = false;
   bool stopping_ = false;
   std::thread interval_syncer_;
+
+  // appendThenSyncLater()'s waiters, synced in rounds by deferred_syncer_ (kAlways).
+  struct DeferredSync {
+    uint64_t id;
+    std::function<void(absl::Status)> synced;
+  };
+  std::mutex deferred_mu_;
+  std::condition_variable deferred_cv_;
+  std::vector<DeferredSync> deferred_;
+  bool deferred_stopping_ = false;
+  std::thread deferred_syncer_;
 };
 
 }  // namespace otlpd::exporters::helper
