@@ -55,6 +55,14 @@ class Dictionary {
     return std::string_view(data_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   void clear();
+  // Whether `value` is one of the values (a linear scan: a reader's dictionaries are filled by
+  // add() and have no hash index).
+  bool contains(std::string_view value) const {
+    for (size_t i = 0; i < size(); ++i) {
+      if (at(i) == value) return true;
+    }
+    return false;
+  }
   // Appends values decoded from a dictionary batch.
   void add(std::string_view value);
   // How many values dictionary batches have already carried to the current file, and whether

@@ -318,12 +318,40 @@ bool nextRecordBatch(IpcDecoder& dec, const std::string& path, std::string_view 
       return false;
     }
     if (*ev != IpcDecoder::Event::kRecordBatch) continue;
-    if (dec.fields().size() != fieldsFor(toSignal(signal)).size()) {
+    if (storeLayoutOf(dec.fields(), toSignal(signal)) == 0) {
       error = strCat(path, ": not a ", dirName(signal), " file of this otlpd version");
       return false;
     }
     return true;
   }
+}
+
+bool dictionaryLacks(const Column& c, const std::string& value) {
+  return c.spec().dictionary && c.dictionary() != nullptr && !c.dictionary()->contains(value);
+}
+
+// Whether the dictionaries of a file (all of them decoded) allow a row matching `q`. Only
+// dictionary-encoded columns are tested: a row's value of such a column is in its dictionary.
+bool fileMayMatch(const ColumnTable& t, const Columns& cols, const ScanQuery& q) {
+  if (q.service && cols.service < t.columnCount() &&
+      dictionaryLacks(t.column(cols.service), *q.service)) {
+    return false;
+  }
+  if (q.name && cols.name && *cols.name < t.columnCount() &&
+      dictionaryLacks(t.column(*cols.name), *q.name)) {
+    return false;
+  }
+  if (!q.attributes.empty() && cols.attributes < t.columnCount()) {
+    const Column& list = t.column(cols.attributes);
+    if (list.spec().type == ColumnType::kList && list.childCount() == 1 &&
+        list.child(0).spec().type == ColumnType::kStruct && list.child(0).childCount() > 0) {
+      const Column& key = list.child(0).child(0);
+      for (const auto& [k, v] : q.attributes) {
+        if (dictionaryLacks(key, k)) return false;
+      }
+    }
+  }
+  return true;
 }
 
 // scanFile() over the bytes of a file already in memory (or mapped).
@@ -360,12 +388,36 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   std::vector<std::string> wanted_ids = trace_ids;
   if (query.trace_id && trace_id.size() == 16) wanted_ids.push_back(trace_id);
   std::sort(wanted_ids.begin(), wanted_ids.end());
-  const bool peek_ids = cols.trace_id && !wanted_ids.empty() &&
+  const bool peek_ids = !batches.empty() && cols.trace_id && !wanted_ids.empty() &&
                         std::all_of(wanted_ids.begin(), wanted_ids.end(),
                                     [](const std::string& id) { return id.size() == 16; });
-  const ColumnSlot id_slot =
-      peek_ids ? slotOf(fieldsFor(toSignal(query.signal)), *cols.trace_id) : ColumnSlot{};
+  const ColumnSlot id_slot = peek_ids ? slotOf(dec.fields(), *cols.trace_id) : ColumnSlot{};
   std::string peek_validity, peek_values;
+
+  // The dictionaries of the whole file are known now: a service, span name or (layout 2)
+  // attribute key that none of them holds is in no row of the file, so no batch is decoded.
+  if (!batches.empty() && !fileMayMatch(*dec.table(), cols, query)) {
+    st.batches_skipped += batches.size();
+    return "";
+  }
+
+  // The columns the row filters read are decoded first; the others only for batches with a
+  // matching row (a search that matches nothing reads only its filter columns).
+  std::vector<bool> filter_columns;
+  if (!batches.empty()) {
+    filter_columns.assign(dec.fields().size(), false);
+    auto need = [&](std::optional<size_t> c) {
+      if (c && *c < filter_columns.size()) filter_columns[*c] = true;
+    };
+    need(cols.time);
+    if (is_logs) need(1);  // observed_time stands in for a missing time
+    if (query.service) need(cols.service);
+    if (query.name) need(cols.name);
+    if (query.trace_id || !trace_ids.empty()) need(cols.trace_id);
+    if (query.min_duration_ns || query.max_duration_ns) need(cols.duration);
+    if (query.min_severity) need(cols.severity);
+    if (!query.attributes.empty()) need(cols.attributes);
+  }
 
   std::vector<uint8_t> selected;
   for (const BatchRef& batch : batches) {
@@ -386,7 +438,9 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     size_t at = batch.pos;
     auto ev = dec.next(data, at);
     if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
-    if (auto s = dec.decodePendingBody(); !s.ok()) return strCat(path, ": ", s.ToString());
+    if (auto s = dec.decodePendingColumns(filter_columns); !s.ok()) {
+      return strCat(path, ": ", s.ToString());
+    }
     ++st.batches_read;
     st.bytes_scanned += batch.size;
     const ColumnTable& t = *dec.table();
@@ -432,6 +486,7 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
       ++matched;
     }
     if (matched == 0) continue;
+    if (auto s = dec.decodePendingBody(); !s.ok()) return strCat(path, ": ", s.ToString());
     st.rows_matched += matched;
     if (!on_table(t, selected)) break;
   }

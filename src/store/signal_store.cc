@@ -324,7 +324,8 @@ absl::Status SignalStore::openFileLocked() {
   index_builder_.reset();
   encoder_ = std::make_unique<IpcEncoder>(
       &fieldsFor(signal_), options_.codec,
-      KeyValues{{"otlpd:signal", std::string(signalDir(signal_))}, {"otlpd:version", "1"}});
+      KeyValues{{"otlpd:signal", std::string(signalDir(signal_))},
+                {"otlpd:version", std::to_string(kStoreLayoutVersion)}});
   out_.clear();
   encoder_->appendSchema(out_);
   absl::Status st = writeAll(out_);

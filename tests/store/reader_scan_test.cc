@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "otlpd/store/reader.h"
 #include "query/store_queries.h"
 #include "store/file_index.h"
+#include "store/ipc.h"
+#include "store/otlp_columns.h"
 #include "store/signal_store.h"
 #include "store_test_support.h"
 
@@ -121,6 +124,94 @@ TEST(ReaderScanTest, ScanBytesCapStopsAfterAtLeastOneBatch) {
   ScanStats half;
   EXPECT_EQ(scanOrder(tmp.path(), q, &half).size(), 3u);
   EXPECT_TRUE(half.truncated);
+}
+
+// A traces file in the given on-disk layout, as the store writes it (schema, two batches of
+// trace 0 and 1, end of stream; no index): span 3 of each batch has `http.route`.
+void writeLayoutFile(const std::string& dir, int layout) {
+  fs::create_directories(fs::path(dir) / "traces");
+  const auto& fields = fieldsFor(Signal::kTraces, layout);
+  ColumnTable table(&fields);
+  IpcEncoder enc(&fields, BodyCodec::kZstd,
+                 {{"otlpd:signal", "traces"}, {"otlpd:version", std::to_string(layout)}});
+  std::string bytes;
+  enc.appendSchema(bytes);
+  for (int b = 0; b < 2; ++b) {
+    otlp::TracesRequest r = batch(b, "svc", b, 10);
+    auto* kv =
+        r.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(3)->add_attributes();
+    kv->set_key("http.route");
+    kv->mutable_value()->set_string_value(b == 1 ? "/found" : "/other");
+    TimeRange range;
+    appendTraces(r, table, range);
+    ASSERT_TRUE(enc.appendBatch(table,
+                                {{"otlpd:min_time_unix_nano", std::to_string(range.min)},
+                                 {"otlpd:max_time_unix_nano", std::to_string(range.max)}},
+                                bytes)
+                    .ok());
+    table.clearRows();
+  }
+  bytes.append(kEndOfStream);
+  std::ofstream(fs::path(dir) / "traces" / "20240101T000000Z-000001.arrow", std::ios::binary)
+      << bytes;
+}
+
+// Both layouts answer the same searches; the filter columns are decoded first and the rest only
+// for batches with a match, and layout 2's key dictionaries rule out a file without decoding.
+TEST(ReaderScanTest, BothLayoutsSearchByAttributeReadingFilterColumnsFirst) {
+  for (int layout : {1, 2}) {
+    SCOPED_TRACE(layout);
+    TempDir tmp("otlpd-reader");
+    writeLayoutFile(tmp.path(), layout);
+    ScanQuery q;
+    q.attributes = {{"http.route", "/found"}};
+    std::vector<otlp::TracesRequest> got;
+    ScanStats st;
+    EXPECT_EQ(StoreReader(tmp.path()).scan(
+                  q,
+                  [&](std::string_view bytes) {
+                    got.emplace_back();
+                    EXPECT_TRUE(got.back().ParseFromArray(bytes.data(),
+                                                          static_cast<int>(bytes.size())));
+                    return true;
+                  },
+                  &st),
+              "");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(st.batches_read, 2u);
+    EXPECT_EQ(st.rows_matched, 1u);
+    // The matching row comes back whole: every column, not only those the filter read.
+    const auto& rs = got[0].resource_spans(0);
+    EXPECT_EQ(rs.resource().attributes(0).value().string_value(), "svc");
+    const auto& span = rs.scope_spans(0).spans(0);
+    EXPECT_EQ(span.trace_id(), traceId(1));
+    EXPECT_EQ(span.name(), "op-child");
+    EXPECT_EQ(span.span_id(), std::string(7, '\x01') + '\x03');
+    EXPECT_EQ(span.end_time_unix_nano() - span.start_time_unix_nano(), 1000u);
+    ASSERT_EQ(span.attributes_size(), 1);
+    EXPECT_EQ(span.attributes(0).value().string_value(), "/found");
+
+    // A key no span has: layout 2 knows from the file's key dictionary.
+    ScanQuery none;
+    none.attributes = {{"no.such", "x"}};
+    ScanStats st_none;
+    EXPECT_TRUE(scanOrder(tmp.path(), none, &st_none).empty());
+    EXPECT_EQ(st_none.batches_read, layout == 2 ? 0u : 2u);
+    EXPECT_EQ(st_none.batches_skipped, layout == 2 ? 2u : 0u);
+    // A value no span has, and a service no file holds (its dictionary in both layouts).
+    none.attributes = {{"http.route", "/nowhere"}};
+    EXPECT_TRUE(scanOrder(tmp.path(), none).empty());
+    ScanQuery other;
+    other.service = "nobody";
+    ScanStats st_other;
+    EXPECT_TRUE(scanOrder(tmp.path(), other, &st_other).empty());
+    EXPECT_EQ(st_other.batches_read, 0u);
+    // Service and key filters together, both present.
+    ScanQuery both;
+    both.service = "svc";
+    both.attributes = {{"http.route", "/other"}};
+    EXPECT_EQ(scanOrder(tmp.path(), both), std::vector<int>{0});
+  }
 }
 
 TEST(ReaderScanTest, AnyTraceIdsUseTheBloomFilters) {
