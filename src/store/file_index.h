@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,10 @@ absl::Status writeFileIndex(const std::string& arrow_path, FileIndex index, bool
 // Reads the index of `arrow_path` and checks it against the file: NotFound when there is none,
 // DataLoss when it is corrupt or describes another file or another state of the file (stale).
 absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline::Signal signal);
+// The same, shared: decoded indexes are kept (bounded) in memory for as long as the index file
+// keeps its size, mtime and inode, so repeated queries stat the files instead of reading them.
+absl::StatusOr<std::shared_ptr<const FileIndex>> loadFileIndexShared(const std::string& arrow_path,
+                                                                     pipeline::Signal signal);
 
 // Accumulates a file's index from the batches written to it.
 class FileIndexBuilder {
