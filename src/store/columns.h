@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 namespace otlpd::store {
 
 enum class ColumnType : uint8_t {
@@ -71,11 +73,9 @@ class Dictionary {
   bool sent = false;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> index_;
+  // absl's map and hash: a lookup per attribute key of every row (layout 2) made std's
+  // unordered_map and _Hash_bytes ~10% of converting a span.
+  absl::flat_hash_map<std::string, int32_t> index_;
   std::vector<uint32_t> offsets_{0};
   std::string data_;
 };
