@@ -164,6 +164,24 @@ void bloomProbes(uint64_t hash, uint32_t hashes, uint64_t bits, F f) {
 }
 }  // namespace
 
+namespace {
+// ~10 bits per distinct hash (at least `min_bytes`, at most kMaxBloomBytes) and kBloomHashes
+// probes: about 1% false positives.
+std::string bloomOf(std::vector<uint64_t> h, size_t min_bytes) {
+  std::sort(h.begin(), h.end());
+  h.erase(std::unique(h.begin(), h.end()), h.end());
+  const size_t bytes = std::clamp<size_t>((h.size() * 10 + 7) / 8, min_bytes, kMaxBloomBytes);
+  std::string bloom(bytes, '\0');
+  for (uint64_t v : h) {
+    bloomProbes(v, kBloomHashes, bytes * 8, [&](uint64_t bit) {
+      bloom[bit >> 3] =
+          static_cast<char>(static_cast<uint8_t>(bloom[bit >> 3]) | (1u << (bit & 7)));
+    });
+  }
+  return bloom;
+}
+}  // namespace
+
 bool bloomMayContain(const std::string& bloom, uint32_t hashes, uint64_t hash) {
   if (bloom.empty()) return true;
   bool all = true;
@@ -591,21 +609,30 @@ FileIndex FileIndexBuilder::finish(const ColumnTable& t) {
     x.operations = operationsUsed(t);
   }
   if (traceColumn(signal_) && !trace_overflow_) {
-    std::vector<uint64_t> h = trace_hashes_;
-    std::sort(h.begin(), h.end());
-    h.erase(std::unique(h.begin(), h.end()), h.end());
-    // ~10 bits per trace id and 7 probes: about 1% false positives.
-    size_t bytes = std::clamp<size_t>((h.size() * 10 + 7) / 8, 64, kMaxBloomBytes);
-    x.trace_bloom.assign(bytes, '\0');
+    x.trace_bloom = bloomOf(trace_hashes_, 64);
     x.trace_bloom_hashes = kBloomHashes;
-    for (uint64_t v : h) {
-      bloomProbes(v, kBloomHashes, bytes * 8, [&](uint64_t bit) {
-        x.trace_bloom[bit >> 3] =
-            static_cast<char>(static_cast<uint8_t>(x.trace_bloom[bit >> 3]) | (1u << (bit & 7)));
-      });
-    }
   }
   return x;
+}
+
+std::string batchTraceBloom(const ColumnTable& t, pipeline::Signal signal) {
+  const auto c = traceColumn(signal);
+  if (!c || *c >= t.columnCount()) return {};
+  const Column& col = t.column(*c);
+  std::vector<uint64_t> hashes;
+  hashes.reserve(t.rows());
+  uint64_t last = 0;
+  bool have_last = false;
+  for (size_t row = 0; row < t.rows(); ++row) {
+    if (col.isNull(row)) continue;
+    const uint64_t h = traceIdHash(col.bytesAt(row));
+    if (have_last && h == last) continue;  // spans of one trace come together
+    hashes.push_back(h);
+    last = h;
+    have_last = true;
+  }
+  if (hashes.empty()) return {};
+  return bloomOf(std::move(hashes), 16);
 }
 
 }  // namespace otlpd::store

@@ -60,6 +60,14 @@ absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes);
 uint64_t traceIdHash(std::string_view trace_id);
 bool bloomMayContain(const std::string& bloom, uint32_t hashes, uint64_t hash);
 
+// One record batch's trace ids as a bloom filter (the file index's hashing, ~10 bits per
+// distinct id, kBatchBloomHashes probes), written base64 in the batch's metadata under
+// kBatchBloomKey so that a trace by id skips a file's other batches without decompressing their
+// trace id columns. Empty when the signal has no trace ids or no row has one.
+inline constexpr std::string_view kBatchBloomKey = "otlpd:trace_id_bloom";
+inline constexpr uint32_t kBatchBloomHashes = 7;
+std::string batchTraceBloom(const ColumnTable& table, pipeline::Signal signal);
+
 // Stamps `index` with the file's name, size, mtime and inode and writes it next to the file as a
 // temporary that is renamed into place (fsync'ed first when `sync`).
 absl::Status writeFileIndex(const std::string& arrow_path, FileIndex index, bool sync);

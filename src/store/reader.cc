@@ -421,14 +421,26 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     size_t pos;
     size_t size;
     int64_t min, max;
+    std::string trace_bloom;  // the batch's trace id bloom filter, when the query looks for ids
   };
+  const bool by_trace_id = query.trace_id || !trace_ids.empty();
   std::vector<BatchRef> batches;
   size_t pos = 0, at = 0;
   std::string error;
   while (nextRecordBatch(dec, path, data, query.signal, pos, at, error)) {
-    batches.push_back({at, pos - at,
+    batches.push_back({at,
+                       pos - at,
                        metaInt(dec.batchMetadata(), "otlpd:min_time_unix_nano", INT64_MIN),
-                       metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX)});
+                       metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX),
+                       {}});
+    if (by_trace_id) {
+      for (const auto& [k, v] : dec.batchMetadata()) {
+        // A value that is not base64 leaves the bloom empty: the batch is then looked at.
+        if (k == kBatchBloomKey && !absl::Base64Unescape(v, &batches.back().trace_bloom)) {
+          batches.back().trace_bloom.clear();
+        }
+      }
+    }
   }
   if (!error.empty()) return error;
   if (query.newest_first) std::reverse(batches.begin(), batches.end());
@@ -482,6 +494,13 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   std::vector<uint8_t> selected;
   for (const BatchRef& batch : batches) {
     if (batch.max < query.start_unix_nano || batch.min >= query.end_unix_nano) {
+      ++st.batches_skipped;
+      continue;
+    }
+    if (peek_ids && !batch.trace_bloom.empty() &&
+        std::none_of(wanted_ids.begin(), wanted_ids.end(), [&](const std::string& id) {
+          return bloomMayContain(batch.trace_bloom, kBatchBloomHashes, traceIdHash(id));
+        })) {
       ++st.batches_skipped;
       continue;
     }
