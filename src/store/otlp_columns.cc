@@ -39,7 +39,9 @@ FieldSpec valueStruct(std::string name) {
                {f("type", CT::kUInt8), f("str", CT::kUtf8), f("int", CT::kInt64),
                 f("double", CT::kFloat64), f("bool", CT::kBool), f("bytes", CT::kBinary)});
 }
-// Which on-disk layout a schema is built for (docs/STORAGE.md, "Layout versions").
+// Which on-disk layout the schema being built is for (docs/STORAGE.md, "Layout versions"). Set
+// only by makeFields(), which runs inside fieldsFor()'s function-static initialisers (one thread
+// at a time), so that the make*Fields() builders stay one definition per signal.
 int g_layout = kStoreLayoutVersion;
 
 // Layout 2 dictionary-encodes every attribute key (a file holds a few hundred distinct keys, and
