@@ -131,6 +131,20 @@ TEST(ZipkinToOtlp, EscapedStringsAreUnescaped) {
   EXPECT_EQ(attribute(span, "plain"), "x");
 }
 
+// Strings are taken as views up to their closing quote, which is the token's last non-blank
+// byte: blanks after it, empty strings and a quote escaped right before the end all read right.
+TEST(ZipkinToOtlp, StringsFollowedByBlanksEmptyOrEndingInAnEscapeReadRight) {
+  auto request = fromJson(
+      "[ {\"traceId\" : \"1\" \n, \"id\":\"2\"\t,\"name\" : \"n\\\"\" \r\n ,"
+      " \"tags\" : { \"a\" : \"\" , \"b\" : \"x y\"\n\t} , \"kind\":\"SERVER\" } ]");
+  ASSERT_TRUE(request.ok()) << request.status();
+  const auto& span = request->resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(span.name(), "n\"");
+  EXPECT_EQ(attribute(span, "a"), "");
+  EXPECT_EQ(attribute(span, "b"), "x y");
+  EXPECT_EQ(span.kind(), otlp::pb_trace::Span::SPAN_KIND_SERVER);
+}
+
 TEST(ZipkinToOtlp, ParseStringTagsTypesTheValues) {
   auto request =
       fromJson(R"([{"traceId":"1","id":"2","tags":{"i":"12","d":"1.5","b":"TRUE","s":"x1"}}])",
