@@ -1,7 +1,8 @@
 // service.telemetry.traces at `level: detailed`, exported over OTLP/gRPC (`protocol: grpc`) to a
-// second otlpd: a sampled ingest request's trace holds a span per processor and exporter it went
-// through, each under the one before; a query request's trace holds its phases. The level-basic
-// side of the comparison is selftrace_test.cc (no stage spans there).
+// second otlpd (self-metrics too, by a periodic reader over gRPC): a sampled ingest request's trace
+// holds a span per processor and exporter it went through, each under the one before; a query
+// request's trace holds its phases. The level-basic side of the comparison is selftrace_test.cc (no
+// stage spans there).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -84,6 +85,7 @@ TEST(SelfTracingDetailed, StagesAndQueryPhasesAreSpansExportedOverGrpc) {
   otlp:
     protocols:
       http: { endpoint: "127.0.0.1:0" }
+  zipkin: { endpoint: "127.0.0.1:0" }
 processors:
   resource:
     attributes: [ { key: deployment.environment, value: test, action: upsert } ]
@@ -94,7 +96,14 @@ extensions:
 service:
   extensions: [jaeger_query]
   telemetry:
-    metrics: { address: "127.0.0.1:0" }
+    metrics:
+      address: "127.0.0.1:0"
+      readers:
+        - periodic:
+            interval: 200
+            exporter:
+              otlp: { protocol: grpc, endpoint: ")",
+                                      (*b)->grpcEndpoint(), R"(", insecure: true }
     traces:
       level: detailed
       sampler: { parent_based: { root: { always_on: {} } } }
@@ -105,7 +114,7 @@ service:
               otlp: { protocol: grpc, endpoint: ")",
                                       (*b)->grpcEndpoint(), R"(", insecure: true }
   pipelines:
-    traces: { receivers: [otlp], processors: [resource], exporters: [nop] }
+    traces: { receivers: [otlp, zipkin], processors: [resource], exporters: [nop] }
 )");
   auto a = OtlpdProcess::start(a_config);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -137,6 +146,24 @@ service:
   EXPECT_EQ(processor->parent_span_id, server->span_id);
   EXPECT_EQ(exporter->parent_span_id, processor->span_id);
 
+  // The zipkin receiver's ingest continues its client's trace too, with the stages below it.
+  constexpr std::string_view kZipkinTrace = "11111111111111112222222222222222";
+  auto zipkin = httpRequest(
+      (*a)->endpoint("zipkin.http"), "POST", "/api/v2/spans",
+      {{"Content-Type", "application/json"},
+       {"traceparent", strCat("00-", kZipkinTrace, "-", kIngestParent, "-01")}},
+      R"([{"traceId":"5b8efff798038103d269b633813fc60d","id":"eee19b7ec3c1b174","name":"z",)"
+      R"("timestamp":1700000000000000,"duration":1000,"localEndpoint":{"serviceName":"zk"}}])");
+  ASSERT_TRUE(zipkin.ok()) << zipkin.status();
+  EXPECT_EQ(zipkin->status, 202) << zipkin->body;
+  const std::vector<SeenSpan> zipkin_trace = waitForTrace(**b, kZipkinTrace, 3);
+  const SeenSpan* zipkin_ingest = named(zipkin_trace, "ingest traces");
+  ASSERT_NE(zipkin_ingest, nullptr) << "no ingest span of the zipkin receiver";
+  EXPECT_EQ(zipkin_ingest->parent_span_id, kIngestParent);
+  const SeenSpan* zipkin_processor = named(zipkin_trace, "processor resource");
+  ASSERT_NE(zipkin_processor, nullptr);
+  EXPECT_EQ(zipkin_processor->parent_span_id, zipkin_ingest->span_id);
+
   // A query: the request's span and its phases below it.
   constexpr std::string_view kQueryTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
   auto answer = httpRequest((*a)->endpoint("jaeger_query"), "GET",
@@ -152,6 +179,17 @@ service:
     ASSERT_NE(s, nullptr) << "no span of the phase " << phase;
     EXPECT_EQ(s->parent_span_id, request->span_id) << phase;
   }
+
+  // Self-metrics over gRPC too: B's file exporter has A's counters.
+  bool metrics_arrived = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!metrics_arrived && std::chrono::steady_clock::now() < deadline) {
+    for (const std::string& line : (*b)->readJsonLines("metrics.jsonl")) {
+      if (line.find("otlpd_receiver_accepted_spans") != std::string::npos) metrics_arrived = true;
+    }
+    if (!metrics_arrived) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(metrics_arrived) << "A's self-metrics did not arrive over gRPC";
 }
 
 }  // namespace
