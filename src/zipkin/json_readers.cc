@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "zipkin/limits.h"
 #include "zipkin/readers.h"
+#include "zipkin/v1_span.h"
 
 namespace otlpd::zipkin {
 namespace {
@@ -372,18 +373,6 @@ absl::Status readList(std::string_view json, size_t capacity, ReadSpan read) {
 
 // ---- v1 ----------------------------------------------------------------------------------------
 
-struct V1BinaryAnnotation {
-  std::string_view key, value;
-  bool bool_true = false;  // the address annotations ("ca", "sa", "ma") are booleans
-  Endpoint endpoint;
-};
-
-struct V1Span {
-  Span base;  // ids, name, timestamp, duration, debug
-  std::vector<std::pair<Annotation, Endpoint>> annotations;
-  std::vector<V1BinaryAnnotation> binary;
-};
-
 absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
   od::object object;
   if (v.get_object().get(object) != SUCCESS) {
@@ -486,6 +475,8 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
   if (!has_id) return bad(index, "id is required");
   return absl::OkStatus();
 }
+
+}  // namespace
 
 // v1 → v2 as Zipkin's V1SpanConverter does: the core annotations (cs/cr, sr/ss, ms, mr) say the
 // kind, the local endpoint and the timing; a span with both client and server sides becomes two
@@ -590,8 +581,6 @@ void convertV1(const V1Span& v1, SpanList& out) {
     emit(Kind::kUnset, nullptr, Endpoint{}, v1.base.timestamp_us, v1.base.duration_us, false, true);
   }
 }
-
-}  // namespace
 
 absl::Status readJsonV2(std::string_view json, size_t capacity, SpanList& out) {
   out.clear();

@@ -21,7 +21,7 @@ namespace zk = ::otlpd::zipkin;
 // most), as the OTLP receiver does.
 constexpr size_t kFirstBodyReservation = 1 << 20;
 
-enum class Format { kJsonV2, kProtoV2, kJsonV1 };
+enum class Format { kJsonV2, kProtoV2, kJsonV1, kThriftV1 };
 
 common::HttpResponse text(const common::HttpRequest& request, http::status status,
                           std::string message) {
@@ -251,11 +251,14 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
     format = v2 ? Format::kJsonV2 : Format::kJsonV1;
   } else if (v2 && absl::EqualsIgnoreCase(toAbsl(media), "application/x-protobuf")) {
     format = Format::kProtoV2;
+  } else if (v1 && absl::EqualsIgnoreCase(toAbsl(media), "application/x-thrift")) {
+    format = Format::kThriftV1;
   } else {
     ingestor_->countMalformed(otlp::Transport::kHttp);
     return text(request, http::status::unsupported_media_type,
                 strCat("unsupported Content-Type '", media, "' for ", path, ", use ",
-                       v2 ? "application/json or application/x-protobuf" : "application/json"));
+                       v2 ? "application/json or application/x-protobuf"
+                          : "application/json or application/x-thrift"));
   }
 
   auto ce = request.find(http::field::content_encoding);
@@ -289,6 +292,9 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
       break;
     case Format::kJsonV1:
       read = zk::readJsonV1(*body, body->capacity(), spans);
+      break;
+    case Format::kThriftV1:
+      read = zk::readThriftV1(*body, spans);
       break;
     case Format::kProtoV2:
       read = zk::readProto(*body, spans);
