@@ -8,7 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/compression.h"
 #include "common/strings.h"
-#include "otlp/json_codec.h"
+#include "otlp/json_wire.h"
+#include "otlp/proto.h"
 #include "selftrace/tracer.h"
 
 namespace otlpd::receivers::otlp {
@@ -25,6 +26,18 @@ constexpr int kInvalidArgument = 3;
 constexpr int kResourceExhausted = 8;
 constexpr int kUnimplemented = 12;
 constexpr int kUnavailable = 14;
+
+const google::protobuf::Descriptor& requestDescriptor(Signal signal) {
+  switch (signal) {
+    case Signal::kTraces:
+      return *::otlpd::otlp::TracesRequest::descriptor();
+    case Signal::kMetrics:
+      return *::otlpd::otlp::MetricsRequest::descriptor();
+    case Signal::kLogs:
+      break;
+  }
+  return *::otlpd::otlp::LogsRequest::descriptor();
+}
 
 std::optional<Encoding> encodingOf(std::string_view content_type) {
   // Parameters such as "; charset=utf-8" do not change the encoding.
@@ -284,6 +297,7 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     // The body (or its decompressed form) moves into the batch: a valid protobuf request is
     // kept as it arrived, never copied.
     pipeline::WireBytes body;
+    size_t request_bytes = 0;  // as received (decompressed): what the memory budget counts
     if (*compression != common::Compression::kNone) {
       std::string decompressed;
       absl::Status s =
@@ -300,6 +314,15 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
       body = pipeline::WireBytes::fromString(std::move(request.body()));
     }
 
+    // OTLP/JSON is decoded straight into protobuf wire bytes, which then take the protobuf path
+    // (the wire view); a decoding error is reported by the ingestor as a malformed request.
+    request_bytes = body.bytes.size();
+    absl::Status json_status;
+    if (*encoding == Encoding::kJson) {
+      std::string wire;
+      json_status = ::otlpd::otlp::otlpJsonToWire(requestDescriptor(*signal), body.bytes, wire);
+      body = pipeline::WireBytes::fromString(json_status.ok() ? std::move(wire) : std::string());
+    }
     const std::string_view bytes = body.bytes;
     // A server span per request when otlpd traces itself, continuing the client's trace; never
     // for otlpd's own span exports (no loops).
@@ -310,17 +333,16 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
                           strCat("ingest ", pipeline::signalName(*signal)),
                           [&](std::string_view name) { return findHeader(request, name); });
     ExportOutcome outcome = ingestor_->exportRequest(
-        *signal, Transport::kHttp, *encoding, bytes.size(),
+        *signal, Transport::kHttp, *encoding, request_bytes,
         [&](google::protobuf::Message& message) -> absl::Status {
-          if (*encoding == Encoding::kJson) return ::otlpd::otlp::parseOtlpJson(bytes, message);
+          if (!json_status.ok()) return json_status;
           if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
             return absl::InvalidArgumentError("request body is not a valid protobuf message");
           }
           return absl::OkStatus();
         },
         std::move(admitted),
-        *encoding == Encoding::kProtobuf ? std::optional<pipeline::WireBytes>(std::move(body))
-                                         : std::nullopt,
+        json_status.ok() ? std::optional<pipeline::WireBytes>(std::move(body)) : std::nullopt,
         requestMetadata(request, *auth));
     if (span.recording()) {
       span.setAttribute("otlpd.transport", std::string("http"));
