@@ -49,6 +49,9 @@ namespace ondemand = simdjson::ondemand;
 
 // The same limits as the reflection codec (json_codec.cc), for the same reasons.
 constexpr int kMaxMessageDepth = 100;
+// simdjson's DOM parser (the reference's) refuses documents nested deeper than this; On-Demand
+// checks it only in debug builds, so the decoder counts itself.
+constexpr int kMaxJsonDepth = 1024;
 constexpr size_t kRetainedParserCapacity = size_t{16} << 20;
 
 absl::string_view av(std::string_view s) {
@@ -428,6 +431,32 @@ uint64_t zigzag64(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 
+// A JSON number as simdjson's DOM parser reads it. simdjson 3.0's On-Demand get_number() gives 0
+// for a fraction of more than 19 significant digits (its slow path), so fractions are read with
+// get_double(); integers keep get_number(), which refuses those past 64 bits as the DOM does.
+simdjson::error_code readNumber(ondemand::value& value, ondemand::number_type& type, int64_t& i,
+                                uint64_t& u, double& d) {
+  if (auto e = value.get_number_type().get(type); e != simdjson::SUCCESS) return e;
+  if (type == ondemand::number_type::floating_point_number) return value.get_double().get(d);
+  ondemand::number n;
+  if (auto e = value.get_number().get(n); e != simdjson::SUCCESS) return e;
+  type = n.get_number_type();
+  switch (type) {
+    case ondemand::number_type::signed_integer:
+      i = n.get_int64();
+      d = static_cast<double>(i);
+      break;
+    case ondemand::number_type::unsigned_integer:
+      u = n.get_uint64();
+      d = static_cast<double>(u);
+      break;
+    case ondemand::number_type::floating_point_number:
+      d = n.get_double();  // "-0", which get_number() reads as a double
+      break;
+  }
+  return simdjson::SUCCESS;
+}
+
 // Thrown nowhere: decoding stops by returning false; this says why.
 enum class Fault : uint8_t { kNone, kSemantic, kSyntax, kFallback };
 
@@ -448,6 +477,7 @@ class JsonToWire {
     }
     ondemand::object object;
     if (auto e = doc.get_object().get(object); e != simdjson::SUCCESS) return syntaxStatus(e);
+    json_depth_ = 1;
     if (!readMessage(object, root, 1)) return faultStatus();
     if (!atEnd(doc)) return syntaxStatus(simdjson::TRAILING_CONTENT);
     return absl::OkStatus();
@@ -483,6 +513,12 @@ class JsonToWire {
     return false;
   }
 
+  // Counts a container opened; false past the DOM parser's depth limit.
+  bool enter() {
+    if (++json_depth_ > kMaxJsonDepth) return syntax(simdjson::DEPTH_ERROR);
+    return true;
+  }
+
   bool fail(std::string_view what) {
     fault_ = Fault::kSemantic;
     std::string path;
@@ -513,7 +549,7 @@ class JsonToWire {
         for (auto item : array) {
           ondemand::value v;
           if (auto e = item.get(v); e != simdjson::SUCCESS) return e;
-          if (auto e = validateValue(v, 2); e != simdjson::SUCCESS) return e;
+          if (auto e = validateValue(v, 1); e != simdjson::SUCCESS) return e;
         }
         break;
       }
@@ -550,6 +586,10 @@ class JsonToWire {
   static simdjson::error_code validateValue(ondemand::value& value, int depth) {
     ondemand::json_type type;
     if (auto e = value.type().get(type); e != simdjson::SUCCESS) return e;
+    if ((type == ondemand::json_type::object || type == ondemand::json_type::array) &&
+        depth + 1 > kMaxJsonDepth) {
+      return simdjson::DEPTH_ERROR;
+    }
     switch (type) {
       case ondemand::json_type::object: {
         ondemand::object object;
@@ -578,8 +618,11 @@ class JsonToWire {
         return value.get_string().get(s);
       }
       case ondemand::json_type::number: {
-        ondemand::number n;
-        return value.get_number().get(n);
+        ondemand::number_type t;
+        int64_t i;
+        uint64_t u;
+        double d;
+        return readNumber(value, t, i, u, d);
       }
       case ondemand::json_type::boolean: {
         bool b;
@@ -659,7 +702,7 @@ class JsonToWire {
       ondemand::value& value = field.value();
       if (f == nullptr) {
         // Unknown keys are skipped so that newer senders can talk to us.
-        if (auto e = validateValue(value, depth); e != simdjson::SUCCESS) return syntax(e);
+        if (auto e = validateValue(value, json_depth_); e != simdjson::SUCCESS) return syntax(e);
         continue;
       }
       ondemand::json_type type;
@@ -703,6 +746,7 @@ class JsonToWire {
     if (type != ondemand::json_type::array) return failType("array", type);
     ondemand::array array;
     if (auto e = value.get_array().get(array); e != simdjson::SUCCESS) return syntax(e);
+    if (!enter()) return false;
     size_t packed_start = 0;
     const size_t before = out_.size();
     if (f.packed) packed_start = beginNested(f.number);
@@ -727,14 +771,17 @@ class JsonToWire {
         if (item_type != ondemand::json_type::object) return failType("object", item_type);
         ondemand::object object;
         if (auto e = item.get_object().get(object); e != simdjson::SUCCESS) return syntax(e);
+        if (!enter()) return false;
         const size_t start = beginNested(f.number);
         if (!readMessage(object, *f.child, depth + 1)) return false;
         endNested(start);
+        --json_depth_;
       } else if (!readScalar(item, item_type, f, /*write_tag=*/true, /*skip_default=*/false)) {
         return false;
       }
       path_.pop_back();
     }
+    --json_depth_;
     if (f.packed) {
       if (index == 0) {
         out_.resize(before);  // no values: no field, as protobuf writes it
@@ -751,9 +798,11 @@ class JsonToWire {
       if (type != ondemand::json_type::object) return failType("object", type);
       ondemand::object object;
       if (auto e = value.get_object().get(object); e != simdjson::SUCCESS) return syntax(e);
+      if (!enter()) return false;
       const size_t start = beginNested(f.number);
       if (!readMessage(object, *f.child, depth + 1)) return false;
       endNested(start);
+      --json_depth_;
       return true;
     }
     // A default value is not written (as protobuf serialises the message), unless it overrides
@@ -772,11 +821,14 @@ class JsonToWire {
   bool readSigned(ondemand::value& value, ondemand::json_type type, int64_t min, int64_t max,
                   int64_t& out) {
     if (type == ondemand::json_type::number) {
-      ondemand::number n;
-      if (auto e = value.get_number().get(n); e != simdjson::SUCCESS) return syntax(e);
-      switch (n.get_number_type()) {
+      ondemand::number_type t;
+      int64_t i = 0;
+      uint64_t u = 0;
+      double d = 0;
+      if (auto e = readNumber(value, t, i, u, d); e != simdjson::SUCCESS) return syntax(e);
+      switch (t) {
         case ondemand::number_type::signed_integer: {
-          const int64_t v = n.get_int64();
+          const int64_t v = i;
           if (v < min || v > max) return fail("integer out of range");
           out = v;
           return true;
@@ -784,7 +836,6 @@ class JsonToWire {
         case ondemand::number_type::unsigned_integer:
           return fail("integer out of range");
         case ondemand::number_type::floating_point_number: {
-          const double d = n.get_double();
           if (std::trunc(d) != d) return fail("expected an integer, got a fraction");
           if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) ||
               d >= 9223372036854775808.0) {
@@ -811,23 +862,25 @@ class JsonToWire {
 
   bool readUnsigned(ondemand::value& value, ondemand::json_type type, uint64_t max, uint64_t& out) {
     if (type == ondemand::json_type::number) {
-      ondemand::number n;
-      if (auto e = value.get_number().get(n); e != simdjson::SUCCESS) return syntax(e);
-      switch (n.get_number_type()) {
+      ondemand::number_type t;
+      int64_t i = 0;
+      uint64_t u = 0;
+      double d = 0;
+      if (auto e = readNumber(value, t, i, u, d); e != simdjson::SUCCESS) return syntax(e);
+      switch (t) {
         case ondemand::number_type::signed_integer: {
-          const int64_t v = n.get_int64();
+          const int64_t v = i;
           if (v < 0 || static_cast<uint64_t>(v) > max) return fail("integer out of range");
           out = static_cast<uint64_t>(v);
           return true;
         }
         case ondemand::number_type::unsigned_integer: {
-          const uint64_t v = n.get_uint64();
+          const uint64_t v = u;
           if (v > max) return fail("integer out of range");
           out = v;
           return true;
         }
         case ondemand::number_type::floating_point_number: {
-          const double d = n.get_double();
           if (std::trunc(d) != d) return fail("expected an integer, got a fraction");
           if (!(d >= 0) || d >= 18446744073709551616.0 || static_cast<uint64_t>(d) > max) {
             return fail("integer out of range");
@@ -853,9 +906,10 @@ class JsonToWire {
 
   bool readDouble(ondemand::value& value, ondemand::json_type type, double& out) {
     if (type == ondemand::json_type::number) {
-      ondemand::number n;
-      if (auto e = value.get_number().get(n); e != simdjson::SUCCESS) return syntax(e);
-      out = n.as_double();
+      ondemand::number_type t;
+      int64_t i = 0;
+      uint64_t u = 0;
+      if (auto e = readNumber(value, t, i, u, out); e != simdjson::SUCCESS) return syntax(e);
       return true;
     }
     if (type == ondemand::json_type::string) {
@@ -1010,6 +1064,7 @@ class JsonToWire {
   std::vector<PathSegment> path_;
   std::string error_;
   Fault fault_ = Fault::kNone;
+  int json_depth_ = 0;  // containers open around the current value
   simdjson::error_code syntax_error_ = simdjson::SUCCESS;
 };
 

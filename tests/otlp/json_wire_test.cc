@@ -647,6 +647,8 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
       R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"k","value":{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"stringValue":"x"},{}]}}}]}}}]}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"bucketCounts":["1",2],"explicitBounds":[1.5,"2"],"sum":0}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{},"sum":{}}]}]}]})",
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"sum":1829.63500000000000000002,"min":1.00000000000000000000001e5,"max":1e400}]}}]}]}]})",
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asInt":12345678901234567890.0,"timeUnixNano":1.0000000000000000000001e3}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":[{"scale":-3,"positive":{"offset":-7,"bucketCounts":[]}}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"aggregationTemporality":"AGGREGATION_TEMPORALITY_DELTA","isMonotonic":true}}]}]}]})",
       R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"SEVERITY_NUMBER_WARN","body":{"stringValue":"x"}}]}]}]})",
@@ -668,6 +670,18 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
   for (int i = 0; i < 120; ++i) deep += "]}}";
   deep += "}]}]}]}";
   expectSameDecoding(*LogsRequest::descriptor(), deep, tally);
+  // JSON nested past the DOM parser's limit (1024), in an unknown field and in known ones.
+  for (int levels : {1020, 1021, 1022, 1023, 1030}) {
+    std::string unknown = R"({"resourceLogs":[{"x":)" +
+                          std::string(static_cast<size_t>(levels), '[') +
+                          std::string(static_cast<size_t>(levels), ']') + "}]}";
+    expectSameDecoding(*LogsRequest::descriptor(), unknown, tally);
+  }
+  std::string known = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)";
+  for (int i = 0; i < 400; ++i) known += R"({"arrayValue":{"values":[)";
+  for (int i = 0; i < 400; ++i) known += "]}}";
+  known += "}]}]}]}";
+  expectSameDecoding(*LogsRequest::descriptor(), known, tally);
 }
 
 TEST(JsonWire, LoadgenRequestsRoundTrip) {
