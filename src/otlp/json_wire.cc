@@ -17,6 +17,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -99,6 +100,22 @@ struct FieldTable {
   int oneof = -1;  // index of its real oneof in the message, or -1
   uint16_t index = 0;
   const MessageTable* child = nullptr;
+  // Bytes the length of this field's last nested message took: the guess for the next one
+  // (shared by threads; a stale value only costs a move).
+  mutable std::atomic<uint8_t> length_guess{1};
+
+  FieldTable() = default;
+  FieldTable(FieldTable&& other) noexcept { *this = std::move(other); }
+  FieldTable& operator=(FieldTable&& other) noexcept {
+    descriptor = other.descriptor, json_name = other.json_name, proto_name = other.proto_name;
+    quoted_key = std::move(other.quoted_key), number = other.number;
+    tag_varint = other.tag_varint, encoding = other.encoding, range = other.range;
+    wire_type = other.wire_type, repeated = other.repeated, packed = other.packed;
+    presence = other.presence, hex = other.hex, is_enum = other.is_enum;
+    is_bool = other.is_bool, oneof = other.oneof, index = other.index, child = other.child;
+    length_guess.store(other.length_guess.load());
+    return *this;
+  }
 };
 
 struct MessageTable {
@@ -322,6 +339,19 @@ bool appendDecodedHex(std::string_view in, std::string& out) {
   return true;
 }
 
+// Decodes hex of even length into in.size() / 2 bytes at `out`; false on a non-hex digit.
+bool decodeHexInto(std::string_view in, char* out) {
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  int bad = 0;
+  for (size_t i = 0; i < in.size(); i += 2) {
+    const int hi = kHex.v[s[i]];
+    const int lo = kHex.v[s[i + 1]];
+    bad |= hi | lo;
+    *out++ = static_cast<char>((hi << 4) | lo);
+  }
+  return bad >= 0;
+}
+
 int base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -354,20 +384,18 @@ bool appendDecodedBase64(std::string_view in, std::string& out) {
   return true;
 }
 
-void appendHex(std::string_view in, std::string& out) {
-  const size_t start = out.size();
-  out.resize(start + 2 * in.size());
-  char* p = out.data() + start;
+template <class Out>
+void appendHex(std::string_view in, Out& out) {
+  char* p = out.grow(2 * in.size());
   for (unsigned char c : in) {
     *p++ = kHexDigits[c >> 4];
     *p++ = kHexDigits[c & 0xF];
   }
 }
 
-void appendBase64(std::string_view in, std::string& out) {
-  const size_t start = out.size();
-  out.resize(start + (in.size() + 2) / 3 * 4);
-  char* p = out.data() + start;
+template <class Out>
+void appendBase64(std::string_view in, Out& out) {
+  char* p = out.grow((in.size() + 2) / 3 * 4);
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
@@ -431,6 +459,54 @@ uint64_t zigzag64(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 
+// The decoder's output: a std::string grown ahead and written through a pointer, its final size
+// set by finish() (std::string's own push_back and append are not inlined, and were a tenth of the
+// decoder's time).
+class WireOut {
+ public:
+  explicit WireOut(std::string& s, size_t expected) : s_(s), len_(s.size()) {
+    s_.resize(len_ + expected + kSlack);
+  }
+  void finish() { s_.resize(len_); }
+
+  size_t size() const { return len_; }
+  char* at(size_t offset) { return s_.data() + offset; }
+  void truncate(size_t n) { len_ = n; }
+  // Makes room for `n` more bytes and returns where they go; they count from then on.
+  [[gnu::always_inline]] char* grow(size_t n) {
+    if (len_ + n + kSlack > s_.size()) [[unlikely]]
+      expand(n);
+    char* p = s_.data() + len_;
+    len_ += n;
+    return p;
+  }
+  void push_back(char c) { *grow(1) = c; }
+  void append(std::string_view v) { std::memcpy(grow(v.size()), v.data(), v.size()); }
+  [[gnu::always_inline]] void varint(uint64_t v) {
+    if (len_ + 10 + kSlack > s_.size()) [[unlikely]]
+      expand(10);
+    char* p = s_.data() + len_;
+    char* start = p;
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    len_ += static_cast<size_t>(p - start);
+  }
+  void fixed64(uint64_t v) { std::memcpy(grow(8), &v, 8); }
+  void fixed32(uint32_t v) { std::memcpy(grow(4), &v, 4); }
+
+ private:
+  static constexpr size_t kSlack = 16;
+  [[gnu::noinline]] void expand(size_t n) {
+    s_.resize(std::max(s_.size() * 2, len_ + n + kSlack + 256));
+  }
+
+  std::string& s_;
+  size_t len_;
+};
+
 // A JSON number as simdjson's DOM parser reads it. simdjson 3.0's On-Demand get_number() gives 0
 // for a fraction of more than 19 significant digits (its slow path), so fractions are read with
 // get_double(); integers keep get_number(), which refuses those past 64 bits as the DOM does.
@@ -462,7 +538,9 @@ enum class Fault : uint8_t { kNone, kSemantic, kSyntax, kFallback };
 
 class JsonToWire {
  public:
-  explicit JsonToWire(std::string& out) : out_(out) {}
+  JsonToWire(std::string& out, size_t expected) : out_(out, expected) {}
+  // Sets the output's final size; call once, after run().
+  void finish() { out_.finish(); }
 
   absl::Status run(ondemand::document& doc, const MessageTable& root) {
     ondemand::json_type type;
@@ -640,6 +718,9 @@ class JsonToWire {
   // The key of `field` without copying when it has no escapes.
   bool keyOf(ondemand::field& field, std::string_view& key) {
     const char* raw = field.key().raw();
+    // Stage 1 indexed the whole document before this walk began, so for a large request the
+    // text ahead has left the nearer caches: fetch it before the walk gets there.
+    __builtin_prefetch(raw + 1024);
     const char* p = raw;
     while (*p != '"' && *p != '\\') ++p;  // the closing quote is always there (stage 1)
     if (*p == '"') {
@@ -650,7 +731,23 @@ class JsonToWire {
     return true;
   }
 
-  static const FieldTable* findField(const MessageTable& m, std::string_view key) {
+  // Senders write a message's keys in the same order every time (mostly the declaration order),
+  // so the field after the last one found is tried first.
+  static const FieldTable* findField(const MessageTable& m, std::string_view key, size_t& hint) {
+    if (hint < m.fields.size()) {
+      const FieldTable& f = m.fields[hint];
+      if (f.json_name.size() == key.size() &&
+          std::memcmp(f.json_name.data(), key.data(), key.size()) == 0) {
+        ++hint;
+        return &f;
+      }
+    }
+    const FieldTable* found = findFieldSlow(m, key);
+    if (found != nullptr) hint = found->index + 1u;
+    return found;
+  }
+
+  static const FieldTable* findFieldSlow(const MessageTable& m, std::string_view key) {
     for (const FieldTable& f : m.fields) {
       if (f.json_name.size() == key.size() &&
           std::memcmp(f.json_name.data(), key.data(), key.size()) == 0) {
@@ -663,28 +760,36 @@ class JsonToWire {
     return nullptr;
   }
 
-  size_t beginNested(uint32_t number) {
-    wire::appendTag(number, wire::kLengthDelimited, out_);
-    out_.push_back('\0');
+  // Starts a length-delimited field whose content follows; its length is written by
+  // endNested(), in the `guess` bytes kept for it here (moving the content when that was wrong).
+  size_t beginNested(uint32_t number, uint8_t guess = 1) {
+    out_.varint((static_cast<uint64_t>(number) << 3) | wire::kLengthDelimited);
+    out_.grow(guess);
     return out_.size();
   }
 
-  void endNested(size_t start) {
+  // Returns the number of bytes the length took, the guess for the next field like this one.
+  uint8_t endNested(size_t start, uint8_t guess = 1) {
     const size_t length = out_.size() - start;
-    if (length < 0x80) {
-      out_[start - 1] = static_cast<char>(length);
-      return;
+    if (length < 0x80 && guess == 1) {
+      *out_.at(start - 1) = static_cast<char>(length);
+      return 1;
     }
     const size_t n = wire::varintSize(length);
-    out_.resize(out_.size() + n - 1);
-    char* base = out_.data() + start - 1;
-    std::memmove(base + n, base + 1, length);
+    if (n != guess) {
+      if (n > guess) out_.grow(n - guess);
+      char* content = out_.at(start);
+      std::memmove(content + n - guess, content, length);
+      if (n < guess) out_.truncate(out_.size() - (guess - n));
+    }
+    char* base = out_.at(start - guess);
     uint64_t v = length;
     for (size_t i = 0; i + 1 < n; ++i) {
       base[i] = static_cast<char>(v | 0x80);
       v >>= 7;
     }
     base[n - 1] = static_cast<char>(v);
+    return static_cast<uint8_t>(n);
   }
 
   bool readMessage(ondemand::object& object, const MessageTable& m, int depth) {
@@ -693,12 +798,13 @@ class JsonToWire {
     }
     uint64_t written = 0;  // fields written by this object, by index (OTLP messages have < 64)
     int oneof_set[4] = {-1, -1, -1, -1};
+    size_t hint = 0;
     for (auto field_result : object) {
       ondemand::field field;
       if (auto e = std::move(field_result).get(field); e != simdjson::SUCCESS) return syntax(e);
       std::string_view key;
       if (!keyOf(field, key)) return false;
-      const FieldTable* f = findField(m, key);
+      const FieldTable* f = findField(m, key, hint);
       ondemand::value& value = field.value();
       if (f == nullptr) {
         // Unknown keys are skipped so that newer senders can talk to us.
@@ -772,9 +878,12 @@ class JsonToWire {
         ondemand::object object;
         if (auto e = item.get_object().get(object); e != simdjson::SUCCESS) return syntax(e);
         if (!enter()) return false;
-        const size_t start = beginNested(f.number);
+        const uint8_t guess = f.length_guess.load(std::memory_order_relaxed);
+        const size_t start = beginNested(f.number, guess);
         if (!readMessage(object, *f.child, depth + 1)) return false;
-        endNested(start);
+        if (const uint8_t used = endNested(start, guess); used != guess) {
+          f.length_guess.store(used, std::memory_order_relaxed);
+        }
         --json_depth_;
       } else if (!readScalar(item, item_type, f, /*write_tag=*/true, /*skip_default=*/false)) {
         return false;
@@ -784,7 +893,7 @@ class JsonToWire {
     --json_depth_;
     if (f.packed) {
       if (index == 0) {
-        out_.resize(before);  // no values: no field, as protobuf writes it
+        out_.truncate(before);  // no values: no field, as protobuf writes it
       } else {
         endNested(packed_start);
       }
@@ -799,9 +908,12 @@ class JsonToWire {
       ondemand::object object;
       if (auto e = value.get_object().get(object); e != simdjson::SUCCESS) return syntax(e);
       if (!enter()) return false;
-      const size_t start = beginNested(f.number);
+      const uint8_t guess = f.length_guess.load(std::memory_order_relaxed);
+      const size_t start = beginNested(f.number, guess);
       if (!readMessage(object, *f.child, depth + 1)) return false;
-      endNested(start);
+      if (const uint8_t used = endNested(start, guess); used != guess) {
+        f.length_guess.store(used, std::memory_order_relaxed);
+      }
       --json_depth_;
       return true;
     }
@@ -811,8 +923,26 @@ class JsonToWire {
                       /*skip_default=*/!f.presence && !written_before);
   }
 
+  // Strings without escapes (nearly all) are views of the input; others are unescaped into the
+  // parser's buffer. Either view lasts until the next document.
   bool readString(ondemand::value& value, ondemand::json_type type, std::string_view& s) {
     if (type != ondemand::json_type::string) return failType("string", type);
+    const std::string_view token = value.raw_json_token();
+    if (token.size() >= 2) {
+      const char* begin = token.data() + 1;
+      const void* quote = std::memchr(begin, '"', token.size() - 1);
+      if (quote != nullptr) {
+        const size_t n = static_cast<size_t>(static_cast<const char*>(quote) - begin);
+        if (std::memchr(begin, '\\', n) == nullptr) {
+          ondemand::raw_json_string raw;
+          if (auto e = value.get_raw_json_string().get(raw); e != simdjson::SUCCESS) {
+            return syntax(e);
+          }
+          s = std::string_view(begin, n);
+          return true;
+        }
+      }
+    }
     if (auto e = value.get_string().get(s); e != simdjson::SUCCESS) return syntax(e);
     return true;
   }
@@ -940,8 +1070,8 @@ class JsonToWire {
         std::string_view s;
         if (!readString(value, type, s)) return false;
         if (skip_default && s.empty()) return true;
-        wire::appendVarint(f.tag_varint, out_);
-        wire::appendVarint(s.size(), out_);
+        out_.varint(f.tag_varint);
+        out_.varint(s.size());
         out_.append(s);
         return true;
       }
@@ -950,19 +1080,35 @@ class JsonToWire {
         if (!readString(value, type, s)) return false;
         if (skip_default && s.empty()) return true;
         const size_t before = out_.size();
-        const size_t start = beginNested(f.number);
         if (f.hex) {
-          if (!appendDecodedHex(s, out_))
+          // Ids: 16 or 8 bytes, a one-byte length.
+          if (s.size() % 2 != 0 || s.size() / 2 >= 0x80) {
+            if (!appendDecodedHex(s, scratch_)) {
+              return fail(absl::StrCat("invalid hex id \"", av(s), "\""));
+            }
+            out_.varint(f.tag_varint);
+            out_.varint(scratch_.size());
+            out_.append(scratch_);
+            scratch_.clear();
+            return true;
+          }
+          out_.varint(f.tag_varint);
+          out_.push_back(static_cast<char>(s.size() / 2));
+          if (!decodeHexInto(s, out_.grow(s.size() / 2))) {
             return fail(absl::StrCat("invalid hex id \"", av(s), "\""));
-        } else if (!appendDecodedBase64(s, out_)) {
-          return fail("invalid base64");
-        }
-        // Base64 of one or two characters decodes to no bytes.
-        if (skip_default && out_.size() == start) {
-          out_.resize(before);
+          }
           return true;
         }
-        endNested(start);
+        scratch_.clear();
+        if (!appendDecodedBase64(s, scratch_)) return fail("invalid base64");
+        // Base64 of one or two characters decodes to no bytes.
+        if (skip_default && scratch_.empty()) {
+          out_.truncate(before);
+          return true;
+        }
+        out_.varint(f.tag_varint);
+        out_.varint(scratch_.size());
+        out_.append(scratch_);
         return true;
       }
       case Encoding::kDouble:
@@ -975,13 +1121,13 @@ class JsonToWire {
           }
           const auto v = static_cast<float>(d);
           if (skip_default && std::bit_cast<uint32_t>(v) == 0) return true;
-          if (write_tag) wire::appendVarint(f.tag_varint, out_);
-          wire::appendFixed32(std::bit_cast<uint32_t>(v), out_);
+          if (write_tag) out_.varint(f.tag_varint);
+          out_.fixed32(std::bit_cast<uint32_t>(v));
           return true;
         }
         if (skip_default && std::bit_cast<uint64_t>(d) == 0) return true;
-        if (write_tag) wire::appendVarint(f.tag_varint, out_);
-        wire::appendFixed64(std::bit_cast<uint64_t>(d), out_);
+        if (write_tag) out_.varint(f.tag_varint);
+        out_.fixed64(std::bit_cast<uint64_t>(d));
         return true;
       }
       default:
@@ -1045,22 +1191,23 @@ class JsonToWire {
       }
     }
     if (skip_default && bits == 0) return true;
-    if (write_tag) wire::appendVarint(f.tag_varint, out_);
+    if (write_tag) out_.varint(f.tag_varint);
     switch (f.encoding) {
       case Encoding::kFixed64:
-        wire::appendFixed64(bits, out_);
+        out_.fixed64(bits);
         break;
       case Encoding::kFixed32:
-        wire::appendFixed32(static_cast<uint32_t>(bits), out_);
+        out_.fixed32(static_cast<uint32_t>(bits));
         break;
       default:
-        wire::appendVarint(bits, out_);
+        out_.varint(bits);
         break;
     }
     return true;
   }
 
-  std::string& out_;
+  WireOut out_;
+  std::string scratch_;  // base64 and unusual ids, decoded before their length is known
   std::vector<PathSegment> path_;
   std::string error_;
   Fault fault_ = Fault::kNone;
@@ -1084,25 +1231,25 @@ absl::Status fallbackToWire(const Descriptor& type, std::string_view json, std::
 // ---------------------------------------------------------------------------------------------
 // Encoding: wire -> JSON.
 
-template <typename T>
-void appendNumber(T v, std::string& out) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  (void)ec;
-  out.append(buf, end);
+template <typename T, class Out>
+void appendNumber(T v, Out& out) {
+  char* p = out.grow(32);
+  auto [end, ec] = std::to_chars(p, p + 32, v);
+  (void)ec;  // 32 bytes always fit an integer or a shortest-form double
+  out.truncate(out.size() - 32 + static_cast<size_t>(end - p));
 }
 
-template <typename T>
-void appendFloating(T v, std::string& out) {
+template <typename T, class Out>
+void appendFloating(T v, Out& out) {
   if (std::isnan(v)) {
     out.append("\"NaN\"");
   } else if (std::isinf(v)) {
     out.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
   } else if (std::fabs(v) >= 1e18) {
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+    char* p = out.grow(32);
+    auto [end, ec] = std::to_chars(p, p + 32, v, std::chars_format::scientific);
     (void)ec;
-    out.append(buf, end);
+    out.truncate(out.size() - 32 + static_cast<size_t>(end - p));
   } else {
     appendNumber(v, out);
   }
@@ -1116,13 +1263,40 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-void appendEscaped(std::string_view s, std::string& out) {
+// Whether any of the 8 bytes needs escaping in JSON (< 0x20, '"' or '\\').
+inline bool needsEscape8(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t control = (x - kOnes * 0x20) & ~x;
+  const uint64_t q = x ^ (kOnes * '"');
+  const uint64_t quote = (q - kOnes) & ~q;
+  const uint64_t b = x ^ (kOnes * '\\');
+  const uint64_t backslash = (b - kOnes) & ~b;
+  return ((control | quote | backslash) & kHigh) != 0;
+}
+
+// Appends valid UTF-8 `s` JSON-escaped (without quotes).
+template <class Out>
+void appendEscaped(std::string_view s, Out& out) {
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // Most strings need no escape at all: skip eight bytes at a time.
+    if (i + 8 <= s.size()) {
+      uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      if (!needsEscape8(x)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
-    if (!kEscape.escape[c]) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+    if (!kEscape.escape[c]) {
+      ++i;
+      continue;
+    }
+    out.append(std::string_view(s.data() + run, i - run));
+    run = ++i;
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -1147,40 +1321,20 @@ void appendEscaped(std::string_view s, std::string& out) {
         break;
       default: {
         const char esc[] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
-        out.append(esc, sizeof(esc));
+        out.append(std::string_view(esc, sizeof(esc)));
         break;
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(std::string_view(s.data() + run, s.size() - run));
 }
 
-void appendEscapedRepairingUtf8(std::string_view s, std::string& out) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || i + len > s.size() || !simdjson::validate_utf8(s.data() + i, len)) {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-      continue;
-    }
-    appendEscaped(s.substr(i, len), out);
-    i += len;
-  }
-}
-
-void appendJsonString(std::string_view s, std::string& out) {
+// A string field's value: the encoder took only bytes that are valid UTF-8 (as protobuf's parser
+// requires of proto3 strings), so nothing needs repairing here.
+template <class Out>
+void appendJsonString(std::string_view s, Out& out) {
   out.push_back('"');
-  if (simdjson::validate_utf8(s.data(), s.size())) {
-    appendEscaped(s, out);
-  } else {
-    appendEscapedRepairingUtf8(s, out);
-  }
+  appendEscaped(s, out);
   out.push_back('"');
 }
 
@@ -1194,8 +1348,11 @@ class WireToJson {
  public:
   using Entry = WireEntry;
   // `entries` holds one reusable vector per nesting level (kMaxMessageDepth + 2 of them).
-  WireToJson(std::string& out, std::vector<std::vector<Entry>>& entries)
-      : out_(out), entries_(entries) {}
+  WireToJson(std::string& out, std::vector<std::vector<Entry>>& entries, size_t expected)
+      : out_(out, expected), entries_(entries) {}
+  // Sets the output's final size; call once, at the end.
+  void finish() { out_.finish(); }
+  size_t size() const { return out_.size(); }
 
   bool writeMessage(std::string_view bytes, const MessageTable& m, size_t depth) {
     // Protobuf's parser stops at 100 levels; so does this writer (never reached by OTLP data
@@ -1251,7 +1408,7 @@ class WireToJson {
           if (f.encoding == Encoding::kMessage) {
             const size_t mark = out_.size();
             const bool ok = writeMessage(last.field.bytes, *f.child, depth + 1);
-            out_.resize(mark);
+            out_.truncate(mark);
             if (!ok) return false;
           }
           i = j;
@@ -1429,7 +1586,7 @@ class WireToJson {
     return true;
   }
 
-  std::string& out_;
+  WireOut out_;
   std::vector<std::vector<Entry>>& entries_;
 };
 
@@ -1445,7 +1602,6 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, std::
     padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
     padded.assign(json);
     const size_t start = out.size();
-    out.reserve(start + json.size() / 2);
     absl::Status status;
     bool fallback = false;
     {
@@ -1455,8 +1611,10 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, std::
         status = absl::InvalidArgumentError(
             absl::StrCat("malformed JSON: ", simdjson::error_message(e)));
       } else {
-        JsonToWire decoder(out);
+        // Wire bytes take about half the JSON's size.
+        JsonToWire decoder(out, json.size() / 2);
         status = decoder.run(doc, tableOf(type));
+        decoder.finish();
         fallback = decoder.needsFallback();
       }
     }
@@ -1479,8 +1637,11 @@ bool appendOtlpJsonFromWire(const Descriptor& type, std::string_view wire, std::
   const size_t start = out.size();
   try {
     thread_local std::vector<std::vector<WireEntry>> entries(kMaxMessageDepth + 2);
-    WireToJson writer(out, entries);
-    if (writer.writeMessage(wire, tableOf(type), 1)) return true;
+    // JSON takes about twice the wire size.
+    WireToJson writer(out, entries, 2 * wire.size() + 64);
+    const bool ok = writer.writeMessage(wire, tableOf(type), 1);
+    writer.finish();
+    if (ok) return true;
   } catch (const std::bad_alloc&) {
   }
   out.resize(start);
