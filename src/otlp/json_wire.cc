@@ -124,6 +124,8 @@ struct MessageTable {
   std::vector<int16_t> by_number;  // field number -> index in `fields`, or -1
   std::vector<std::string_view> oneof_names;
   bool supported = true;  // false for shapes this codec leaves to reflection (maps)
+  // Declaration order is field-number order: canonical bytes are in JSON output order.
+  bool number_ordered = true;
 };
 
 bool isHexBytesField(const FieldDescriptor& field) {
@@ -253,6 +255,9 @@ class Tables {
       }
       ft.packed = ft.repeated && ft.wire_type != wire::kLengthDelimited;
       ft.tag_varint = (ft.number << 3) | ft.wire_type;
+    }
+    for (size_t i = 1; i < t.fields.size(); ++i) {
+      if (t.fields[i].number < t.fields[i - 1].number) t.number_ordered = false;
     }
     // Children after the table is complete: messages refer to each other in cycles (AnyValue).
     for (FieldTable& ft : t.fields) {
@@ -1358,6 +1363,18 @@ class WireToJson {
     // Protobuf's parser stops at 100 levels; so does this writer (never reached by OTLP data
     // that came through a receiver).
     if (depth > static_cast<size_t>(kMaxMessageDepth)) return false;
+    if (m.number_ordered) {
+      const size_t mark = out_.size();
+      switch (writeStreaming(bytes, m, depth)) {
+        case Streamed::kDone:
+          return true;
+        case Streamed::kDeclined:
+          return false;
+        case Streamed::kUnordered:
+          out_.truncate(mark);  // written again below, in declaration order
+          break;
+      }
+    }
     std::vector<Entry>& entries = entries_[depth];
     entries.clear();
     wire::Reader reader(bytes);
@@ -1365,6 +1382,8 @@ class WireToJson {
     bool sorted = true;
     uint16_t last_index = 0;
     while (!reader.done()) {
+      // Batches wait in queues and leave the caches before an exporter encodes them.
+      __builtin_prefetch(reader.position() + 512);
       if (reader.next(field) != wire::Stop::kNone) return false;
       if (field.number >= m.by_number.size()) continue;  // unknown: dropped, as by protobuf
       const int16_t index = m.by_number[field.number];
@@ -1423,6 +1442,81 @@ class WireToJson {
   }
 
  private:
+  enum class Streamed { kDone, kDeclined, kUnordered };
+
+  // The fast path for messages whose declaration order is their field numbers' order (KeyValue,
+  // AnyValue, Resource...): bytes written by a canonical serialiser are then already in output
+  // order, and are written as they are read. Anything else (fields out of order, a singular
+  // field or a oneof set twice) is left to the general path.
+  Streamed writeStreaming(std::string_view bytes, const MessageTable& m, size_t depth) {
+    wire::Reader reader(bytes);
+    wire::Field field;
+    out_.push_back('{');
+    bool first = true;
+    bool any = false;
+    uint16_t last = 0;
+    int open = -1;  // the repeated field whose array is open
+    bool open_first = true;
+    uint8_t oneofs_seen = 0;
+    while (!reader.done()) {
+      if (reader.next(field) != wire::Stop::kNone) return Streamed::kDeclined;
+      if (field.number >= m.by_number.size()) continue;
+      const int16_t index = m.by_number[field.number];
+      if (index < 0) continue;
+      const FieldTable& f = m.fields[static_cast<size_t>(index)];
+      if (field.type != f.wire_type && !(f.packed && field.type == wire::kLengthDelimited)) {
+        continue;
+      }
+      if (f.encoding == Encoding::kString && !wire::validUtf8(field.bytes)) {
+        return Streamed::kDeclined;
+      }
+      if (any && (f.index < last || (f.index == last && !f.repeated))) return Streamed::kUnordered;
+      if (f.oneof >= 0 && f.index != last) {
+        const auto bit = static_cast<uint8_t>(1u << (f.oneof & 7));
+        if ((oneofs_seen & bit) != 0) return Streamed::kUnordered;
+        oneofs_seen |= bit;
+      }
+      any = true;
+      last = f.index;
+      if (open >= 0 && open != f.index) {
+        out_.push_back(']');
+        open = -1;
+      }
+      if (!f.repeated) {
+        if (!f.presence && isDefault(f, field)) continue;
+        key(f, first);
+        if (!writeValue(f, field.type, field.value, field.bytes, depth)) return Streamed::kDeclined;
+        continue;
+      }
+      auto openArray = [&] {
+        if (open != f.index) {
+          key(f, first);
+          out_.push_back('[');
+          open = f.index;
+          open_first = true;
+        }
+      };
+      auto one = [&](uint64_t v) {
+        openArray();
+        if (!open_first) out_.push_back(',');
+        open_first = false;
+        writeValue(f, f.wire_type, v, {}, depth);
+      };
+      if (f.packed && field.type == wire::kLengthDelimited) {
+        if (!forEachPacked(f, field.bytes, [](uint64_t) {})) return Streamed::kDeclined;
+        forEachPacked(f, field.bytes, one);
+        continue;
+      }
+      openArray();
+      if (!open_first) out_.push_back(',');
+      open_first = false;
+      if (!writeValue(f, field.type, field.value, field.bytes, depth)) return Streamed::kDeclined;
+    }
+    if (open >= 0) out_.push_back(']');
+    out_.push_back('}');
+    return Streamed::kDone;
+  }
+
   void key(const FieldTable& f, bool& first) {
     if (!first) out_.push_back(',');
     first = false;
