@@ -1712,20 +1712,31 @@ class WireToJson {
 }  // namespace
 
 absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, std::string& out) {
+  return otlpJsonToWire(type, json, json.size(), out);
+}
+
+absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_t readable,
+                            std::string& out) {
   if (!isSupported(type)) return fallbackToWire(type, json, out);
   try {
     thread_local std::unique_ptr<ondemand::parser> parser;
     thread_local std::string padded;
     if (parser == nullptr) parser = std::make_unique<ondemand::parser>();
-    // On-Demand reads up to SIMDJSON_PADDING bytes past the end of the input.
-    padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-    padded.assign(json);
+    // On-Demand reads up to SIMDJSON_PADDING bytes past the end of the input: the text is read
+    // in place when its buffer has them, else from a copy.
+    simdjson::padded_string_view view;
+    if (readable >= json.size() + simdjson::SIMDJSON_PADDING) {
+      view = simdjson::padded_string_view(json.data(), json.size(), readable);
+    } else {
+      padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+      padded.assign(json);
+      view = simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity());
+    }
     const size_t start = out.size();
     absl::Status status;
     bool fallback = false;
     {
       ondemand::document doc;
-      simdjson::padded_string_view view(padded.data(), padded.size(), padded.capacity());
       if (auto e = parser->iterate(view).get(doc); e != simdjson::SUCCESS) {
         status = absl::InvalidArgumentError(
             absl::StrCat("malformed JSON: ", simdjson::error_message(e)));

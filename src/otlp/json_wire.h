@@ -27,6 +27,10 @@ namespace otlpd::otlp {
 // decoded through parseOtlpJson(). On error `out` holds a partial result.
 absl::Status otlpJsonToWire(const google::protobuf::Descriptor& type, std::string_view json,
                             std::string& out);
+// As above, for text in a buffer of which `readable` bytes (from json.data(), at least json.size())
+// may be read: with SIMDJSON_PADDING (64) bytes to spare the text is read in place, not copied.
+absl::Status otlpJsonToWire(const google::protobuf::Descriptor& type, std::string_view json,
+                            size_t readable, std::string& out);
 
 // Appends the OTLP/JSON of the wire-encoded message `wire` of type `type` to `out`, exactly as
 // appendOtlpJson() would write the parsed message. Returns false (and leaves `out` as it was)

@@ -298,6 +298,7 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     // kept as it arrived, never copied.
     pipeline::WireBytes body;
     size_t request_bytes = 0;  // as received (decompressed): what the memory budget counts
+    size_t body_capacity = 0;  // bytes allocated for the body: the JSON decoder may read them
     if (*compression != common::Compression::kNone) {
       std::string decompressed;
       absl::Status s =
@@ -309,8 +310,10 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
             request, too_large ? http::status::payload_too_large : http::status::bad_request,
             too_large ? kResourceExhausted : kInvalidArgument, toStd(s.message()), encoding);
       }
+      body_capacity = decompressed.capacity();
       body = pipeline::WireBytes::fromString(std::move(decompressed));
     } else {
+      body_capacity = request.body().capacity();
       body = pipeline::WireBytes::fromString(std::move(request.body()));
     }
 
@@ -320,7 +323,8 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     absl::Status json_status;
     if (*encoding == Encoding::kJson) {
       std::string wire;
-      json_status = ::otlpd::otlp::otlpJsonToWire(requestDescriptor(*signal), body.bytes, wire);
+      json_status = ::otlpd::otlp::otlpJsonToWire(requestDescriptor(*signal), body.bytes,
+                                                  body_capacity, wire);
       body = pipeline::WireBytes::fromString(json_status.ok() ? std::move(wire) : std::string());
     }
     const std::string_view bytes = body.bytes;
