@@ -1422,10 +1422,6 @@ class WireToJson {
       last_index = f.index;
       entries.push_back({f.index, static_cast<uint32_t>(entries.size() + 1), field});
     }
-    if (!sorted) {
-      std::stable_sort(entries.begin(), entries.end(),
-                       [](const Entry& a, const Entry& b) { return a.index < b.index; });
-    }
     // Oneofs: only the member set last survives, as when protobuf parses the bytes.
     uint32_t oneof_last[4] = {0, 0, 0, 0};
     if (!m.oneof_names.empty()) {
@@ -1436,30 +1432,41 @@ class WireToJson {
     }
     out_.push_back('{');
     bool first = true;
+    if (!sorted) {
+      // Canonical bytes of a message declared out of number order (Span, LogRecord, data
+      // points): each field's occurrences are adjacent, so the groups are written in declaration
+      // order from where they are, without sorting. Otherwise they are sorted first.
+      uint16_t group_start[64];
+      uint16_t group_size[64] = {};
+      bool adjacent = m.fields.size() <= 64 && entries.size() < 0xFFFF;
+      for (size_t k = 0; adjacent && k < entries.size(); ++k) {
+        const uint16_t index = entries[k].index;
+        if (group_size[index] == 0) {
+          group_start[index] = static_cast<uint16_t>(k);
+        } else if (group_start[index] + group_size[index] != k) {
+          adjacent = false;
+        }
+        ++group_size[index];
+      }
+      if (adjacent) {
+        for (size_t index = 0; index < m.fields.size(); ++index) {
+          if (group_size[index] == 0) continue;
+          if (!writeGroup(m, entries, group_start[index], group_start[index] + group_size[index],
+                          oneof_last, first, depth)) {
+            return false;
+          }
+        }
+        out_.push_back('}');
+        return true;
+      }
+      std::stable_sort(entries.begin(), entries.end(),
+                       [](const Entry& a, const Entry& b) { return a.index < b.index; });
+    }
     size_t i = 0;
     while (i < entries.size()) {
       size_t j = i + 1;
       while (j < entries.size() && entries[j].index == entries[i].index) ++j;
-      const FieldTable& f = m.fields[entries[i].index];
-      if (f.repeated) {
-        if (!writeRepeated(f, entries, i, j, first, depth)) return false;
-      } else {
-        const Entry& last = entries[j - 1];
-        if (f.encoding == Encoding::kMessage && j - i > 1) return false;  // protobuf merges
-        if (f.oneof >= 0 && oneof_last[f.oneof & 3] != last.seq) {
-          // Another member of the oneof came later and cleared this one; protobuf still parses
-          // it, so malformed bytes in it must decline here too.
-          if (f.encoding == Encoding::kMessage) {
-            const size_t mark = out_.size();
-            const bool ok = writeMessage(last.field.bytes, *f.child, depth + 1);
-            out_.truncate(mark);
-            if (!ok) return false;
-          }
-          i = j;
-          continue;
-        }
-        if (!writeSingular(f, last.field, first, depth)) return false;
-      }
+      if (!writeGroup(m, entries, i, j, oneof_last, first, depth)) return false;
       i = j;
     }
     out_.push_back('}');
@@ -1467,6 +1474,27 @@ class WireToJson {
   }
 
  private:
+  // Writes the occurrences entries[i, j) of one field.
+  bool writeGroup(const MessageTable& m, const std::vector<Entry>& entries, size_t i, size_t j,
+                  const uint32_t* oneof_last, bool& first, size_t depth) {
+    const FieldTable& f = m.fields[entries[i].index];
+    if (f.repeated) return writeRepeated(f, entries, i, j, first, depth);
+    const Entry& last = entries[j - 1];
+    if (f.encoding == Encoding::kMessage && j - i > 1) return false;  // protobuf merges
+    if (f.oneof >= 0 && oneof_last[f.oneof & 3] != last.seq) {
+      // Another member of the oneof came later and cleared this one; protobuf still parses it,
+      // so malformed bytes in it must decline here too.
+      if (f.encoding == Encoding::kMessage) {
+        const size_t mark = out_.size();
+        const bool ok = writeMessage(last.field.bytes, *f.child, depth + 1);
+        out_.truncate(mark);
+        if (!ok) return false;
+      }
+      return true;
+    }
+    return writeSingular(f, last.field, first, depth);
+  }
+
   enum class Streamed { kDone, kDeclined, kUnordered };
 
   // The fast path for messages whose declaration order is their field numbers' order (KeyValue,
