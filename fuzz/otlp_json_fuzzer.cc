@@ -8,11 +8,13 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "fuzz_support.h"
 #include "otlp/json_codec.h"
 #include "otlp/json_wire.h"
+#include "otlp/wire_view.h"
 
 using namespace otlpd;
 
@@ -41,7 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto first = newRequest(signal);
   const absl::Status parsed = otlp::parseOtlpJson(json, *first);
   std::string wire;
-  const absl::Status direct = otlp::otlpJsonToWire(*first->GetDescriptor(), json, wire);
+  std::optional<size_t> vouched;
+  const absl::Status direct =
+      otlp::otlpJsonToWire(*first->GetDescriptor(), json, json.size(), wire, &vouched);
   OTLPD_FUZZ_CHECK(parsed.ok() == direct.ok(), "verdicts differ: reflection " + parsed.ToString() +
                                                    ", direct " + direct.ToString());
   if (!parsed.ok()) {
@@ -65,6 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string diff;
   differ.ReportDifferencesToString(&diff);
   OTLPD_FUZZ_CHECK(differ.Compare(*first, *second), diff);
+
+  // A vouch for a traces request must be right: the wire view finds the bytes valid.
+  if (vouched) {
+    const otlp::WireSummary view = otlp::inspectTracesWire(wire);
+    OTLPD_FUZZ_CHECK(signal == pipeline::Signal::kTraces && view.valid() && view.items == *vouched,
+                     "the decoder vouched for bytes the wire view doubts");
+  }
 
   auto from_wire = newRequest(signal);
   OTLPD_FUZZ_CHECK(from_wire->ParseFromString(wire), "direct decoder wrote bytes protobuf refuses");

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -118,8 +119,12 @@ struct FieldTable {
   }
 };
 
+// Messages whose validation rules the decoder checks itself (see JsonToWire::vouched()).
+enum class MessageKind : uint8_t { kOther, kTracesRequest, kSpan, kLink };
+
 struct MessageTable {
   const Descriptor* descriptor = nullptr;
+  MessageKind kind = MessageKind::kOther;
   std::vector<FieldTable> fields;  // declaration order (the JSON output order)
   std::vector<int16_t> by_number;  // field number -> index in `fields`, or -1
   std::vector<std::string_view> oneof_names;
@@ -149,6 +154,14 @@ class Tables {
  private:
   void build(const Descriptor* d, MessageTable& t) {
     t.descriptor = d;
+    const std::string& name = d->full_name();
+    if (name == "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest") {
+      t.kind = MessageKind::kTracesRequest;
+    } else if (name == "opentelemetry.proto.trace.v1.Span") {
+      t.kind = MessageKind::kSpan;
+    } else if (name == "opentelemetry.proto.trace.v1.Span.Link") {
+      t.kind = MessageKind::kLink;
+    }
     t.fields.resize(static_cast<size_t>(d->field_count()));
     int max_number = 0;
     for (int i = 0; i < d->field_count(); ++i)
@@ -582,12 +595,20 @@ class JsonToWire {
     ondemand::object object;
     if (auto e = doc.get_object().get(object); e != simdjson::SUCCESS) return syntaxStatus(e);
     json_depth_ = 1;
+    vouch_ = root.kind == MessageKind::kTracesRequest;
     if (!readMessage(object, root, 1)) return faultStatus();
     if (!atEnd(doc)) return syntaxStatus(simdjson::TRAILING_CONTENT);
     return absl::OkStatus();
   }
 
   bool needsFallback() const { return fault_ == Fault::kFallback; }
+  // After a successful run() of a traces request: its span count when the decoder can vouch that
+  // the wire view would find the bytes valid (every span passes validation.h's rules, nothing
+  // nested deeper than the view reads), so the receiver may skip the view's walk.
+  std::optional<size_t> vouched() const {
+    if (!vouch_ || !vouchable_) return std::nullopt;
+    return spans_;
+  }
   bool syntaxFault() const { return fault_ == Fault::kSyntax; }
 
  private:
@@ -836,6 +857,15 @@ class JsonToWire {
     uint64_t written = 0;  // fields written by this object, by index (OTLP messages have < 64)
     int oneof_set[4] = {-1, -1, -1, -1};
     size_t hint = 0;
+    const MessageKind outer_kind = kind_;
+    IdFacts* outer_facts = facts_;
+    IdFacts facts;
+    if (vouch_) {
+      // The wire view calls anything nested past its depth limit (90) unusual.
+      if (depth > kVouchDepth) vouchable_ = false;
+      kind_ = m.kind;
+      if (m.kind == MessageKind::kSpan || m.kind == MessageKind::kLink) facts_ = &facts;
+    }
     for (auto field_result : object) {
       // Used in place: moving it out costs a store-to-load stall on every member.
       if (auto e = field_result.error(); e != simdjson::SUCCESS) return syntax(e);
@@ -881,6 +911,16 @@ class JsonToWire {
         written |= bit;
       }
       path_.pop_back();
+    }
+    if (vouch_) {
+      if (m.kind == MessageKind::kSpan) {
+        ++spans_;
+        if (!facts.validSpan()) vouchable_ = false;
+      } else if (m.kind == MessageKind::kLink && !facts.validLink()) {
+        vouchable_ = false;
+      }
+      kind_ = outer_kind;
+      facts_ = outer_facts;
     }
     return true;
   }
@@ -1108,6 +1148,7 @@ class JsonToWire {
       case Encoding::kBytes: {
         std::string_view s;
         if (!readString(value, type, s)) return false;
+        if (f.hex && vouch_ && s.empty()) noteId(f, nullptr, 0);
         if (skip_default && s.empty()) return true;
         const size_t before = out_.size();
         if (f.hex) {
@@ -1116,6 +1157,7 @@ class JsonToWire {
             if (!appendDecodedHex(s, scratch_)) {
               return fail(absl::StrCat("invalid hex id \"", av(s), "\""));
             }
+            if (vouch_) noteId(f, scratch_.data(), scratch_.size());
             out_.varint(f.tag_varint);
             out_.varint(scratch_.size());
             out_.append(scratch_);
@@ -1124,9 +1166,11 @@ class JsonToWire {
           }
           out_.varint(f.tag_varint);
           out_.push_back(static_cast<char>(s.size() / 2));
-          if (!decodeHexInto(s, out_.grow(s.size() / 2))) {
+          char* id = out_.grow(s.size() / 2);
+          if (!decodeHexInto(s, id)) {
             return fail(absl::StrCat("invalid hex id \"", av(s), "\""));
           }
+          if (vouch_) noteId(f, id, s.size() / 2);
           return true;
         }
         scratch_.clear();
@@ -1220,6 +1264,10 @@ class JsonToWire {
           return fail("unsupported field type");
       }
     }
+    if (facts_ != nullptr && kind_ == MessageKind::kSpan) {
+      if (f.number == 7) facts_->start = bits;
+      if (f.number == 8) facts_->end = bits;
+    }
     if (skip_default && bits == 0) return true;
     if (write_tag) out_.varint(f.tag_varint);
     switch (f.encoding) {
@@ -1235,6 +1283,45 @@ class JsonToWire {
     }
     return true;
   }
+
+  // What validation.h checks of a span or link, as its JSON object is read (the last occurrence
+  // of a key counts, as on the wire).
+  struct IdFacts {
+    size_t trace_id = 0, span_id = 0, parent_span_id = 0;  // decoded sizes
+    bool trace_id_zero = true, span_id_zero = true;
+    uint64_t start = 0, end = 0;
+    bool validSpan() const {
+      return trace_id == 16 && !trace_id_zero && span_id == 8 && !span_id_zero &&
+             (parent_span_id == 0 || parent_span_id == 8) && end >= start;
+    }
+    bool validLink() const { return trace_id == 16 && span_id == 8; }
+  };
+
+  void noteId(const FieldTable& f, const char* bytes, size_t size) {
+    if (facts_ == nullptr || (kind_ != MessageKind::kSpan && kind_ != MessageKind::kLink)) return;
+    bool zero = true;
+    for (size_t i = 0; i < size; ++i) zero = zero && bytes[i] == 0;
+    switch (f.number) {
+      case 1:
+        facts_->trace_id = size, facts_->trace_id_zero = zero;
+        break;
+      case 2:
+        facts_->span_id = size, facts_->span_id_zero = zero;
+        break;
+      case 4:
+        facts_->parent_span_id = size;
+        break;
+      default:
+        break;
+    }
+  }
+
+  static constexpr int kVouchDepth = 60;
+  bool vouch_ = false;     // a traces request: checking what the wire view would
+  bool vouchable_ = true;  // nothing seen yet that the wire view would doubt
+  size_t spans_ = 0;
+  MessageKind kind_ = MessageKind::kOther;  // of the message being read
+  IdFacts* facts_ = nullptr;                // of the span or link being read
 
   WireOut out_;
   std::string scratch_;  // base64 and unusual ids, decoded before their length is known
@@ -1745,6 +1832,12 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, std::
 
 absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_t readable,
                             std::string& out) {
+  return otlpJsonToWire(type, json, readable, out, nullptr);
+}
+
+absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_t readable,
+                            std::string& out, std::optional<size_t>* vouched_items) {
+  if (vouched_items != nullptr) vouched_items->reset();
   if (!isSupported(type)) return fallbackToWire(type, json, out);
   try {
     thread_local std::unique_ptr<ondemand::parser> parser;
@@ -1774,6 +1867,7 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_
         status = decoder.run(doc, tableOf(type));
         decoder.finish();
         fallback = decoder.needsFallback();
+        if (status.ok() && vouched_items != nullptr) *vouched_items = decoder.vouched();
       }
     }
     if (parser->capacity() > kRetainedParserCapacity) parser.reset();

@@ -11,6 +11,7 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,13 @@ absl::Status otlpJsonToWire(const google::protobuf::Descriptor& type, std::strin
 // may be read: with SIMDJSON_PADDING (64) bytes to spare the text is read in place, not copied.
 absl::Status otlpJsonToWire(const google::protobuf::Descriptor& type, std::string_view json,
                             size_t readable, std::string& out);
+// As above; for a traces request, sets `vouched_items` to its span count when the decoder can vouch
+// that the wire view (wire_view.h) would find the bytes valid: every span passes validation.h's
+// rules and nothing is nested deeper than the view reads. The receiver then skips the view's walk
+// (Ingestor::exportRequest's `vouched_items`). Left empty otherwise (and for other signals).
+absl::Status otlpJsonToWire(const google::protobuf::Descriptor& type, std::string_view json,
+                            size_t readable, std::string& out,
+                            std::optional<size_t>* vouched_items);
 
 // Appends the OTLP/JSON of the wire-encoded message `wire` of type `type` to `out`, exactly as
 // appendOtlpJson() would write the parsed message. Returns false (and leaves `out` as it was)

@@ -321,10 +321,12 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     // (the wire view); a decoding error is reported by the ingestor as a malformed request.
     request_bytes = body.bytes.size();
     absl::Status json_status;
+    // Traces the decoder vouches for skip the wire view's walk, as the Zipkin receiver's do.
+    std::optional<size_t> vouched_items;
     if (*encoding == Encoding::kJson) {
       std::string wire;
       json_status = ::otlpd::otlp::otlpJsonToWire(requestDescriptor(*signal), body.bytes,
-                                                  body_capacity, wire);
+                                                  body_capacity, wire, &vouched_items);
       body = pipeline::WireBytes::fromString(json_status.ok() ? std::move(wire) : std::string());
     }
     const std::string_view bytes = body.bytes;
@@ -347,7 +349,7 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
         },
         std::move(admitted),
         json_status.ok() ? std::optional<pipeline::WireBytes>(std::move(body)) : std::nullopt,
-        requestMetadata(request, *auth));
+        requestMetadata(request, *auth), vouched_items);
     if (span.recording()) {
       span.setAttribute("otlpd.transport", std::string("http"));
       span.setAttribute("otlpd.items", static_cast<int64_t>(outcome.accepted_items));
