@@ -1862,8 +1862,9 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_
         status = absl::InvalidArgumentError(
             absl::StrCat("malformed JSON: ", simdjson::error_message(e)));
       } else {
-        // Wire bytes take about half the JSON's size.
-        JsonToWire decoder(out, json.size() / 2);
+        // Wire bytes take up to ~60% of the JSON's size (loadgen's spans: 59%; metrics and logs
+        // less): room for that up front, since growing the buffer later copies and zero-fills.
+        JsonToWire decoder(out, json.size() / 8 * 5 + 64);
         status = decoder.run(doc, tableOf(type));
         decoder.finish();
         fallback = decoder.needsFallback();
