@@ -31,16 +31,21 @@ batch=${BATCH:-1000}
 [[ -x "$bench_bin" ]] || { echo "e2e_scenarios: no benchmark binary at $bench_bin" >&2; exit 2; }
 
 # name: signal protocol input-compression topology
-#   topology: nop | store | fwd-<none|gzip>-<memory|persistent>
+#   topology: nop | store | store-sync | fwd-<none|gzip>-<memory|persistent>[-interval]
+#   an optional sixth field sets loadgen's concurrency for that scenario (else CONCURRENCY)
 all_scenarios=(
   "traces-grpc-nop traces grpc none nop"
   "logs-grpc-nop logs grpc none nop"
   "metrics-grpc-nop metrics grpc none nop"
   "traces-grpc-store-zstd traces grpc none store"
+  "traces-grpc-store-zstd-c8 traces grpc none store 8"
+  "traces-grpc-store-zstd-sync-c8 traces grpc none store-sync 8"
   "traces-grpc-otlp_grpc traces grpc none fwd-none-memory"
   "traces-grpc-otlp_grpc-gzip traces grpc none fwd-gzip-memory"
   "traces-grpc-otlp_grpc-persistent traces grpc none fwd-none-persistent"
   "traces-grpc-otlp_grpc-persistent-gzip traces grpc none fwd-gzip-persistent"
+  "traces-grpc-otlp_grpc-persistent-c8 traces grpc none fwd-none-persistent 8"
+  "traces-grpc-otlp_grpc-persistent-interval-c8 traces grpc none fwd-none-persistent-interval 8"
   "traces-http_proto-nop traces http/protobuf none nop"
   "traces-http_json-nop traces http/json none nop"
   "traces-zipkin_json-nop traces zipkin/json none nop"
@@ -125,7 +130,7 @@ run_load() {
   local out=$1 rate=$2 duration=$3 lpid r
   timeout 120 taskset -c "$client_cpu" "$bin" loadgen --signal "$signal" --protocol "$protocol" \
     --endpoint "$endpoint" --compression "$compression" --rate "$rate" --duration "$duration" \
-    --batch "$batch" --concurrency "$concurrency" --json --quiet >"$out" 2>"$out.err" &
+    --batch "$batch" --concurrency "${scenario_concurrency:-$concurrency}" --json --quiet >"$out" 2>"$out.err" &
   lpid=$!
   max_rss_kib=0
   while kill -0 "$lpid" 2>/dev/null; do
@@ -225,10 +230,15 @@ run_scenario() {
       settle_window=1.2  # the store writes every write_interval (1 s)
       write_config "$dir/a" "$signal" \
         "  store: { directory: \"$dir/a/store\", compression: zstd }" store ;;
+    store-sync)  # issue #18: the OK only once the rows are fdatasync'ed (group commit)
+      settle_window=1.2
+      write_config "$dir/a" "$signal" \
+        "  store: { directory: \"$dir/a/store\", compression: zstd, durability: sync }" store ;;
     fwd-*)
-      local fwd_compression fwd_queue storage=""
-      IFS=- read -r _ fwd_compression fwd_queue <<<"$topology"
+      local fwd_compression fwd_queue fwd_durability storage=""
+      IFS=- read -r _ fwd_compression fwd_queue fwd_durability <<<"$topology"
       [[ "$fwd_queue" == persistent ]] && storage=", storage: \"$dir/a/queue\""
+      [[ -n "$fwd_durability" ]] && storage="$storage, durability: $fwd_durability"
       write_config "$dir/b" "$signal" "  nop:" nop
       start_otlpd "$dir/b" "$client_cpu" || { rows+=("| $name | otlpd B did not start |"); stop_all; return; }
       local downstream
@@ -331,7 +341,7 @@ run_scenario() {
 
 started=$(date +%s)
 for spec in "${all_scenarios[@]}"; do
-  read -r name sig proto comp topo <<<"$spec"
+  read -r name sig proto comp topo scenario_concurrency <<<"$spec"
   if [[ -n "${SCENARIOS:-}" && " $SCENARIOS " != *" $name "* ]]; then continue; fi
   run_scenario "$name" "$sig" "$proto" "$comp" "$topo"
 done

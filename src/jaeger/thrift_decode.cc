@@ -291,7 +291,7 @@ class ThriftBatchDecoder {
     in_.structEnd();
     // Microseconds since the epoch, made nanoseconds with the Collector's unsigned arithmetic.
     s.start_unix_nano = static_cast<uint64_t>(start) * 1000;
-    s.end_unix_nano = static_cast<uint64_t>(start + duration) * 1000;
+    s.end_unix_nano = (static_cast<uint64_t>(start) + static_cast<uint64_t>(duration)) * 1000;
     s.blank = !lists && s.trace_id_low == 0 && s.trace_id_high == 0 && s.span_id == 0 &&
               s.parent_span_id == 0 && s.operation_name.empty() && s.flags == 0 && start == 0 &&
               duration == 0;

@@ -15,6 +15,7 @@
 #include "exporters/zipkin/zipkin_exporter.h"
 #include "extensions/basicauth/basicauth.h"
 #include "extensions/bearertokenauth/bearertokenauth.h"
+#include "extensions/file_storage/file_storage.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
 #include "processors/attributes/attributes_processor.h"
@@ -65,6 +66,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(extensions::jaeger_query::makeJaegerQueryFactory());
   registry.add(extensions::bearertokenauth::makeBearerTokenAuthFactory());
   registry.add(extensions::basicauth::makeBasicAuthFactory());
+  registry.add(extensions::file_storage::makeFileStorageFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());

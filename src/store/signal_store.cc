@@ -235,6 +235,7 @@ absl::Status SignalStore::append(const google::protobuf::Message& request) {
     if (auto st = flushLocked(); !st.ok()) return st;
   }
   appendLocked(request);
+  ++append_seq_;
   if (table_.rows() >= options_.max_rows_per_batch) {
     // The rows are taken either way; a failed write keeps them pending for the next flush.
     (void)flushLocked();
@@ -265,6 +266,7 @@ absl::Status SignalStore::appendWire(std::string_view request_bytes) {
     range_ = range_before;
     if (auto st = decodeAndAppendLocked(request_bytes); !st.ok()) return st;
   }
+  ++append_seq_;
   if (table_.rows() >= options_.max_rows_per_batch) (void)flushLocked();
   return absl::OkStatus();
 }
@@ -479,6 +481,63 @@ absl::Status SignalStore::close() {
   absl::Status seal = sealLocked();
   if (rollups_) (void)rollups_->maybeWrite(/*force=*/true);
   return st.ok() ? seal : st;
+}
+
+// --- Durability on request: group commit -----------------------------------------------------
+// Kept apart from the write path: it only calls flushLocked() and syncs the file it wrote to.
+
+absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
+  const absl::Time deadline = absl::Now() + max_wait;
+  uint64_t mine;
+  {
+    std::lock_guard lock(mu_);
+    mine = append_seq_;
+  }
+  std::unique_lock lock(sync_mu_);
+  for (;;) {
+    if (synced_seq_ >= mine) return absl::OkStatus();
+    if (!sync_running_) break;
+    if (max_wait == absl::InfiniteDuration()) {
+      sync_cv_.wait(lock);
+    } else if (sync_cv_.wait_until(lock, absl::ToChronoTime(deadline)) == std::cv_status::timeout &&
+               synced_seq_ < mine) {
+      return absl::DeadlineExceededError(
+          strCat("rows not synced within ", absl::FormatDuration(max_wait)));
+    }
+    // The round that just ended may have covered us, or failed for us.
+    if (synced_seq_ < mine && failed_through_seq_ >= mine && !sync_running_) return sync_error_;
+  }
+  sync_running_ = true;
+  lock.unlock();
+  uint64_t through;
+  absl::Status st;
+  {
+    std::lock_guard store_lock(mu_);
+    through = append_seq_;  // everything appended so far goes into this round
+    st = flushLocked();
+    // flushLocked() syncs with `fsync: batch`; with `rotate` the rows it wrote are synced here.
+    // A file sealed on the way was synced by the seal (the policy is never `never` here).
+    if (st.ok() && fd_ >= 0 && options_.fsync != FsyncPolicy::kBatch && ::fdatasync(fd_) != 0) {
+      st = errnoStatus("fsync", path_, errno);
+      ++stats_.write_failures;
+    }
+  }
+  lock.lock();
+  sync_running_ = false;
+  ++sync_rounds_;
+  if (st.ok()) {
+    synced_seq_ = std::max(synced_seq_, through);
+  } else {
+    failed_through_seq_ = std::max(failed_through_seq_, through);
+    sync_error_ = st;
+  }
+  sync_cv_.notify_all();
+  return st;
+}
+
+uint64_t SignalStore::syncRounds() const {
+  std::lock_guard lock(sync_mu_);
+  return sync_rounds_;
 }
 
 StoreStats SignalStore::stats() const {

@@ -4,6 +4,7 @@
 // retention limits.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -71,6 +72,16 @@ class SignalStore {
   // Flushes and seals the current file.
   absl::Status close();
 
+  // Durability on request (`durability: sync`): returns once every row appended before the call
+  // is written and fdatasync'ed. Group commit: callers arriving while a sync runs wait for the
+  // next one, which covers all of them with one write and one fdatasync. The error of the write
+  // or sync that should have covered the caller's rows (they stay pending, as with flush()).
+  // A caller waiting for another's sync gives up after `max_wait` (kDeadlineExceeded; its rows
+  // are written later all the same); the one doing the sync waits for the disk.
+  absl::Status syncAppended(absl::Duration max_wait = absl::InfiniteDuration());
+  // Rounds of syncAppended() that wrote and synced (each covered every caller waiting for it).
+  uint64_t syncRounds() const;
+
   StoreStats stats() const;
   size_t pendingRows() const;
   std::string currentFile() const;
@@ -113,6 +124,17 @@ class SignalStore {
   absl::Status failure_;
   StoreStats stats_;
   std::unique_ptr<RollupWriter> rollups_;  // traces with rollups enabled
+
+  // Group commit (syncAppended). append_seq_ counts appends (under mu_); synced_seq_ is the
+  // highest append known durable; one caller at a time (the leader) writes and syncs.
+  uint64_t append_seq_ = 0;
+  mutable std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t synced_seq_ = 0;
+  bool sync_running_ = false;
+  uint64_t failed_through_seq_ = 0;  // appends up to here saw sync_error_
+  uint64_t sync_rounds_ = 0;
+  absl::Status sync_error_;
 };
 
 }  // namespace otlpd::store

@@ -38,6 +38,19 @@ HelperConfig parseHelperConfig(config::ConfigNode& node) {
   c.queue.block_on_overflow = q.getBool("blocking", c.queue.block_on_overflow);
   c.queue.block_on_overflow = q.getBool("block_on_overflow", c.queue.block_on_overflow);
   c.queue.storage = q.getString("storage", "");
+  // The Collector names a storage extension (`file_storage`, `file_storage/queue`); anything
+  // else is a directory, otlpd's shorthand.
+  if (c.queue.storage == "file_storage" || c.queue.storage.starts_with("file_storage/")) {
+    auto id = pipeline::ComponentId::parse(c.queue.storage);
+    if (!id.ok()) {
+      q.addError("storage", std::string(id.status().message()));
+    } else {
+      c.queue.storage_extension = std::make_shared<pipeline::StorageRef>();
+      c.queue.storage_extension->id = *id;
+      c.queue.storage_node = q;
+      c.queue.storage.clear();
+    }
+  }
   const std::string fsync = q.getString("fsync", "always");
   if (fsync == "always") {
     c.queue.fsync = FsyncPolicy::kAlways;
@@ -45,6 +58,23 @@ HelperConfig parseHelperConfig(config::ConfigNode& node) {
     c.queue.fsync = FsyncPolicy::kNever;
   } else {
     q.addError("fsync", "must be always or never");
+  }
+  if (c.queue.storage_extension && q.has("fsync")) {
+    q.addError("fsync",
+               "is set by the storage extension's fsync (or durability) when storage names one");
+  }
+  if (q.has("durability")) {
+    const std::string durability = q.getString("durability", "");
+    if (durability == "sync") {
+      c.queue.durability = FsyncPolicy::kAlways;
+      if (c.queue.fsync == FsyncPolicy::kNever) {
+        q.addError("durability", "sync needs fsync (fsync: never is set)");
+      }
+    } else if (durability == "interval") {
+      c.queue.durability = FsyncPolicy::kInterval;
+    } else {
+      q.addError("durability", "must be sync or interval");
+    }
   }
   config::ConfigNode b = q.child("batch");
   c.queue.batch_min_size = b.getInt("min_size", c.queue.batch_min_size, 0);
@@ -54,7 +84,7 @@ HelperConfig parseHelperConfig(config::ConfigNode& node) {
     b.addError("max_size", "must not be below min_size");
   }
   b.rejectUnknownKeys();
-  if (!c.queue.enabled && !c.queue.storage.empty()) {
+  if (!c.queue.enabled && (!c.queue.storage.empty() || c.queue.storage_extension)) {
     q.addError("storage", "needs the queue enabled");
   }
   q.rejectUnknownKeys();

@@ -4,16 +4,25 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
 #include "config/config_node.h"
 #include "exporters/helper/policy.h"
+#include "pipeline/storage.h"
 
 namespace otlpd::exporters::helper {
 
 enum class Sizer { kRequests, kItems, kBytes };
-enum class FsyncPolicy { kAlways, kNever };
+// When the persistent queue's records reach the disk. kAlways (`durability: sync`): fdatasync'ed
+// before the request is acknowledged, one fdatasync covering every request waiting meanwhile
+// (group commit). kInterval (`durability: interval`): written before the acknowledgement (a crash
+// of the process loses nothing) and fdatasync'ed within kQueueSyncInterval (what a power loss
+// can take). kNever (`fsync: never`): written, never synced.
+enum class FsyncPolicy { kAlways, kNever, kInterval };
+inline constexpr absl::Duration kQueueSyncInterval = absl::Seconds(1);
 
 struct QueueConfig {
   bool enabled = true;
@@ -21,9 +30,18 @@ struct QueueConfig {
   int64_t queue_size = 1000;
   Sizer sizer = Sizer::kRequests;
   bool block_on_overflow = false;
-  // Persistent queue: a write-ahead log in this directory; empty keeps the queue in memory.
+  // Persistent queue: a write-ahead log in this directory (otlpd's shorthand), or in the client
+  // directory of the storage extension named by `storage: file_storage[/name]` (the Collector's
+  // form; bound by the graph). Neither keeps the queue in memory.
   std::string storage;
+  std::shared_ptr<pipeline::StorageRef> storage_extension;
+  // The sending_queue node, kept until makeQueuedExporter() asks the graph for the extension
+  // (reference errors are reported at its `storage` key).
+  std::optional<config::ConfigNode> storage_node;
+  // `fsync` (shorthand form: always, never), or `durability: sync | interval`; with an extension
+  // and no `durability`, its `fsync` decides (true: sync, false: interval). Settled in start().
   FsyncPolicy fsync = FsyncPolicy::kAlways;
+  std::optional<FsyncPolicy> durability;
   // Batching inside the queue: a consumer merges queued requests until min_size (in the
   // sizer's unit) or flush_timeout, and never beyond max_size (0: no limit). min_size 0 is off.
   int64_t batch_min_size = 0;

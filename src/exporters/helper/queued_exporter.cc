@@ -17,6 +17,8 @@
 #include "exporters/helper/dead_letter.h"
 #include "exporters/helper/write_ahead_log.h"
 #include "pipeline/batch_ops.h"
+#include "pipeline/deferred_ack.h"
+#include "pipeline/extension_directory.h"
 
 namespace otlpd::exporters::helper {
 namespace {
@@ -60,6 +62,7 @@ class QueuedExporter final : public pipeline::Exporter,
   QueuedExporter(const pipeline::CreateSettings& settings, Signal signal, HelperConfig config,
                  SenderFactory sender_factory, HelperHooks hooks)
       : id_(settings.id.toString()),
+        settings_id_(settings.id),
         signal_(signal),
         cfg_(std::move(config)),
         sender_factory_(std::move(sender_factory)),
@@ -105,10 +108,25 @@ class QueuedExporter final : public pipeline::Exporter,
       if (!dlq.ok()) return dlq.status();
       dlq_ = *std::move(dlq);
     }
-    if (cfg_.queue.enabled && !cfg_.queue.storage.empty()) {
-      const std::string dir =
-          strCat(cfg_.queue.storage, "/", pathSafe(id_), "/", pipeline::signalName(signal_));
-      auto wal = WriteAheadLog::open(dir, cfg_.queue.fsync);
+    if (cfg_.queue.enabled && (!cfg_.queue.storage.empty() || cfg_.queue.storage_extension)) {
+      std::string dir;
+      FsyncPolicy fsync = cfg_.queue.fsync;
+      if (const auto& ref = cfg_.queue.storage_extension) {
+        if (!ref->storage) {
+          return absl::FailedPreconditionError(
+              strCat("sending_queue.storage: extension ", ref->id.toString(), " is not bound"));
+        }
+        // Named as the Collector names the queue's client: one per exporter and signal.
+        auto client = ref->storage->clientDirectory(pipeline::ComponentKind::kExporter,
+                                                    settings_id_, pipeline::signalName(signal_));
+        if (!client.ok()) return client.status();
+        dir = *std::move(client);
+        fsync = ref->storage->fsyncEachWrite() ? FsyncPolicy::kAlways : FsyncPolicy::kInterval;
+      } else {
+        dir = strCat(cfg_.queue.storage, "/", pathSafe(id_), "/", pipeline::signalName(signal_));
+      }
+      if (cfg_.queue.durability) fsync = *cfg_.queue.durability;
+      auto wal = WriteAheadLog::open(dir, fsync);
       if (!wal.ok()) return wal.status();
       wal_ = *std::move(wal);
       recover();
@@ -175,7 +193,13 @@ class QueuedExporter final : public pipeline::Exporter,
     }
     uint64_t wal_id = 0;
     if (wal_) {
-      auto id = wal_->append(encodeBatch(batch));
+      // A receiver that answers later (OTLP/gRPC) gets its OK after the log's sync without a
+      // thread waiting for it here.
+      pipeline::DeferredAck* deferred = pipeline::DeferredAck::current();
+      pipeline::DeferredAck::Done hold = deferred != nullptr ? deferred->hold() : nullptr;
+      auto id = hold ? wal_->appendThenSyncLater(encodeBatch(batch), hold)
+                     : wal_->append(encodeBatch(batch));
+      if (!id.ok() && hold) hold(id.status());  // not taken by the log
       if (!id.ok()) {
         release(size);
         logging::error("persistent queue write failed",
@@ -594,6 +618,7 @@ class QueuedExporter final : public pipeline::Exporter,
   }
 
   const std::string id_;
+  const pipeline::ComponentId settings_id_;  // the id as parsed, for storage client names
   const Signal signal_;
   const HelperConfig cfg_;
   SenderFactory sender_factory_;
@@ -642,6 +667,18 @@ std::unique_ptr<pipeline::Exporter> makeQueuedExporter(const pipeline::CreateSet
                                                        pipeline::Signal signal, HelperConfig config,
                                                        SenderFactory sender_factory,
                                                        HelperHooks hooks) {
+  if (config.queue.storage_extension && config.queue.storage_node && settings.extensions) {
+    std::shared_ptr<pipeline::StorageRef> ref = config.queue.storage_extension;
+    settings.extensions->use(
+        ref->id, *config.queue.storage_node, "storage", "storage extension",
+        [ref](const std::shared_ptr<pipeline::Extension>& extension) {
+          auto* typed = dynamic_cast<pipeline::StorageExtension*>(extension.get());
+          if (typed == nullptr) return false;
+          ref->storage = std::shared_ptr<pipeline::StorageExtension>(extension, typed);
+          return true;
+        });
+  }
+  config.queue.storage_node.reset();  // its error list lives only while the graph is built
   return std::make_unique<QueuedExporter>(settings, signal, std::move(config),
                                           std::move(sender_factory), std::move(hooks));
 }

@@ -68,10 +68,32 @@ absl::StatusOr<std::unique_ptr<WriteAheadLog>> WriteAheadLog::open(std::string d
   std::unique_ptr<WriteAheadLog> log(new WriteAheadLog(std::move(directory), fsync, segment_bytes));
   if (absl::Status s = log->replay(); !s.ok()) return s;
   if (absl::Status s = log->rollSegment(); !s.ok()) return s;
+  if (fsync == FsyncPolicy::kInterval) {
+    log->interval_syncer_ = std::thread([raw = log.get()] { raw->intervalSyncLoop(); });
+  }
+  if (fsync == FsyncPolicy::kAlways) {
+    log->deferred_syncer_ = std::thread([raw = log.get()] { raw->deferredSyncLoop(); });
+  }
   return log;
 }
 
 WriteAheadLog::~WriteAheadLog() {
+  {
+    std::lock_guard lock(deferred_mu_);
+    deferred_stopping_ = true;
+  }
+  deferred_cv_.notify_all();
+  if (deferred_syncer_.joinable()) deferred_syncer_.join();  // answers every waiter first
+  {
+    std::lock_guard lock(sync_mu_);
+    stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (interval_syncer_.joinable()) interval_syncer_.join();
+  if (fsync_ != FsyncPolicy::kNever) {
+    uint64_t through = 0;
+    (void)syncWritten(&through);
+  }
   for (auto& [id, seg] : segments_) {
     if (seg.fd >= 0) ::close(seg.fd);
     if (seg.ack_fd >= 0) ::close(seg.ack_fd);
@@ -142,6 +164,9 @@ absl::Status WriteAheadLog::rollSegment() {
   if (!segments_.empty()) {
     auto last = std::prev(segments_.end());
     if (last->second.active) {
+      // A segment closed here is never synced later: sync it now (syncWritten() covers only
+      // the active one).
+      if (fsync_ != FsyncPolicy::kNever) (void)::fdatasync(last->second.fd);
       ::close(last->second.fd);
       last->second.fd = -1;
       last->second.active = false;
@@ -176,10 +201,10 @@ std::vector<WriteAheadLog::Record> WriteAheadLog::takeRecovered() {
   return std::move(recovered_);
 }
 
-absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
+absl::StatusOr<uint64_t> WriteAheadLog::writeRecord(std::string_view payload) {
   if (payload.size() > kMaxRecordBytes)
     return absl::InvalidArgumentError("request too large for the persistent queue");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Segment* seg = &std::prev(segments_.end())->second;
   if (seg->bytes >= segment_bytes_ && seg->records > 0) {
     if (absl::Status s = rollSegment(); !s.ok()) return s;
@@ -198,9 +223,6 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   buf.append(header, kHeaderBytes);
   buf.append(payload);
   absl::Status s = writeAll(seg->fd, buf);
-  if (s.ok() && fsync_ == FsyncPolicy::kAlways && ::fdatasync(seg->fd) != 0) {
-    s = absl::UnavailableError(strCat("write-ahead log fsync failed: ", std::strerror(errno)));
-  }
   if (!s.ok()) {
     // The tail may now hold a partial record; later records must not follow it.
     (void)rollSegment();
@@ -210,6 +232,112 @@ absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
   seg->bytes += static_cast<int64_t>(buf.size());
   ++seg->records;
   return id;
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::append(std::string_view payload) {
+  absl::StatusOr<uint64_t> written = writeRecord(payload);
+  if (!written.ok()) return written;
+  const uint64_t id = *written;
+  if (fsync_ == FsyncPolicy::kAlways) {
+    // Not durable: the sender is told to retry, so the record is given up here (acknowledged
+    // in the log) rather than kept and sent twice.
+    if (absl::Status synced = syncThrough(id); !synced.ok()) {
+      ack(id);
+      return synced;
+    }
+  }
+  return id;
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::appendThenSyncLater(
+    std::string_view payload, std::function<void(absl::Status)> synced) {
+  absl::StatusOr<uint64_t> id = writeRecord(payload);
+  if (!id.ok()) return id;
+  if (fsync_ != FsyncPolicy::kAlways) {
+    synced(absl::OkStatus());  // as durable as append() makes it
+    return id;
+  }
+  {
+    std::lock_guard lock(deferred_mu_);
+    deferred_.push_back({*id, std::move(synced)});
+  }
+  deferred_cv_.notify_one();
+  return id;
+}
+
+void WriteAheadLog::deferredSyncLoop() {
+  std::unique_lock lock(deferred_mu_);
+  for (;;) {
+    deferred_cv_.wait(lock, [this] { return !deferred_.empty() || deferred_stopping_; });
+    if (deferred_.empty()) return;  // stopping, nobody waiting
+    std::vector<DeferredSync> round;
+    round.swap(deferred_);
+    lock.unlock();
+    uint64_t through = 0;
+    for (const DeferredSync& d : round) through = std::max(through, d.id);
+    // The record stays queued for delivery either way; a failed sync only tells the sender to
+    // retry (which may deliver it twice: at-least-once).
+    const absl::Status s = syncThrough(through);
+    for (DeferredSync& d : round) d.synced(s);
+    lock.lock();
+  }
+}
+
+absl::Status WriteAheadLog::syncWritten(uint64_t* through) {
+  int fd = -1;
+  {
+    std::lock_guard lock(mu_);
+    *through = next_id_ - 1;
+    if (segments_.empty()) return absl::OkStatus();
+    const Segment& active = std::prev(segments_.end())->second;
+    // A duplicate, so that a segment rolled (and closed) meanwhile is still synced.
+    if (active.active && active.fd >= 0) fd = ::dup(active.fd);
+  }
+  if (fd < 0) return absl::OkStatus();
+  const int rc = ::fdatasync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::UnavailableError(strCat("write-ahead log fsync failed: ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::syncThrough(uint64_t id) {
+  std::unique_lock lock(sync_mu_);
+  for (;;) {
+    if (synced_through_ >= id) return absl::OkStatus();
+    if (!sync_running_) break;
+    sync_cv_.wait(lock);
+    if (synced_through_ < id && failed_through_ >= id && !sync_running_) return sync_error_;
+  }
+  sync_running_ = true;
+  lock.unlock();
+  uint64_t through = 0;
+  absl::Status s = syncWritten(&through);
+  lock.lock();
+  sync_running_ = false;
+  if (s.ok()) {
+    synced_through_ = std::max(synced_through_, through);
+  } else {
+    failed_through_ = std::max(failed_through_, through);
+    sync_error_ = s;
+  }
+  sync_cv_.notify_all();
+  return s;
+}
+
+void WriteAheadLog::intervalSyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, absl::ToChronoMilliseconds(kQueueSyncInterval));
+    if (stopping_) break;
+    lock.unlock();
+    uint64_t through = 0;
+    absl::Status s = syncWritten(&through);
+    if (!s.ok()) logging::warn("persistent queue: periodic fsync failed", {{"error", s}});
+    lock.lock();
+  }
 }
 
 void WriteAheadLog::ack(uint64_t id) {

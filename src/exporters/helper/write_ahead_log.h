@@ -9,12 +9,15 @@
 // mid-write) fails its length or CRC check and ends the segment's replay.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,8 +43,14 @@ class WriteAheadLog {
   WriteAheadLog& operator=(const WriteAheadLog&) = delete;
 
   std::vector<Record> takeRecovered();
-  // Durable (per the fsync policy) when it returns OK.
+  // Durable (per the fsync policy) when it returns OK. With kAlways, concurrent appends share
+  // one fdatasync (group commit).
   absl::StatusOr<uint64_t> append(std::string_view payload);
+  // The same without waiting for the sync (for receivers that answer later): `synced` is called
+  // from the log's syncer thread once the record is fdatasync'ed (kAlways; at once otherwise),
+  // with the sync's error if it failed. Not called when the write itself fails (returned).
+  absl::StatusOr<uint64_t> appendThenSyncLater(std::string_view payload,
+                                               std::function<void(absl::Status)> synced);
   // Deletes a segment once every record in it is acknowledged.
   void ack(uint64_t id);
   // Bytes of segment files on disk.
@@ -63,6 +72,15 @@ class WriteAheadLog {
       : directory_(std::move(directory)), fsync_(fsync), segment_bytes_(segment_bytes) {}
   absl::Status replay();
   absl::Status rollSegment();
+  // Group commit: returns once record `id` is fdatasync'ed (by this caller or another).
+  absl::Status syncThrough(uint64_t id);
+  // Appends the record (no sync); its id.
+  absl::StatusOr<uint64_t> writeRecord(std::string_view payload);
+  void deferredSyncLoop();
+  // fdatasync of everything written so far (the active segment; closed ones were synced when
+  // they were closed). Called without mu_.
+  absl::Status syncWritten(uint64_t* through);
+  void intervalSyncLoop();
   void removeIfDone(std::map<uint64_t, Segment>::iterator it);
 
   const std::string directory_;
@@ -73,6 +91,27 @@ class WriteAheadLog {
   std::map<uint64_t, Segment> segments_;
   uint64_t next_id_ = 1;
   std::vector<Record> recovered_;
+
+  // Group commit (kAlways) and the interval syncer (kInterval).
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t synced_through_ = 0;
+  uint64_t failed_through_ = 0;
+  absl::Status sync_error_;
+  bool sync_running_ = false;
+  bool stopping_ = false;
+  std::thread interval_syncer_;
+
+  // appendThenSyncLater()'s waiters, synced in rounds by deferred_syncer_ (kAlways).
+  struct DeferredSync {
+    uint64_t id;
+    std::function<void(absl::Status)> synced;
+  };
+  std::mutex deferred_mu_;
+  std::condition_variable deferred_cv_;
+  std::vector<DeferredSync> deferred_;
+  bool deferred_stopping_ = false;
+  std::thread deferred_syncer_;
 };
 
 }  // namespace otlpd::exporters::helper

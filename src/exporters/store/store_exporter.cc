@@ -5,10 +5,13 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
+#include "pipeline/deferred_ack.h"
+#include "pipeline/exporter_queue.h"
 #include "store/signal_store.h"
 
 namespace otlpd::exporters::store {
@@ -18,14 +21,21 @@ using otlpd::store::SignalStore;
 using otlpd::store::StoreOptions;
 using otlpd::store::StoreStats;
 
+// When the client's OK is sent: `interval` once the rows are in memory (durable within
+// write_interval), `sync` once they are written and fdatasync'ed (group commit).
+enum class Durability { kInterval, kSync };
+// How long a request waits for the sync that covers it before the client is told to retry.
+constexpr absl::Duration kMaxSyncWait = absl::Seconds(5);
+
 class StoreExporter final : public pipeline::Exporter, public pipeline::Flushable {
  public:
   StoreExporter(const pipeline::CreateSettings& settings, pipeline::Signal signal,
-                StoreOptions options, absl::Duration write_interval)
+                StoreOptions options, absl::Duration write_interval, Durability durability)
       : id_(settings.id.toString()),
         signal_(signal),
         options_(std::move(options)),
-        write_interval_(write_interval) {
+        write_interval_(write_interval),
+        durability_(durability) {
     const common::Labels labels{{"exporter", id_},
                                 {"signal", std::string(pipeline::signalName(signal))}};
     auto& m = settings.metrics;
@@ -51,6 +61,10 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                               labels);
     refused_ = &m.counter("otlpd_store_refused_items_total",
                           "Items refused as retryable because writes were failing.", labels);
+    sync_rounds_ = &m.counter(
+        "otlpd_store_sync_rounds_total",
+        "durability: sync: rounds of write + fdatasync, each covering every request waiting.",
+        labels);
   }
 
   absl::Status start(pipeline::Host&) override {
@@ -59,6 +73,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     store_ = *std::move(s);
     syncMetrics();
     flusher_ = std::thread([this] { run(); });
+    if (durability_ == Durability::kSync) syncer_ = std::thread([this] { syncLoop(); });
     return absl::OkStatus();
   }
 
@@ -69,6 +84,12 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     }
     cv_.notify_all();
     if (flusher_.joinable()) flusher_.join();
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();  // answers every request still waiting first
     absl::Status st;
     if (store_) {
       st = store_->close();
@@ -100,6 +121,29 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     absl::Status st = wire && signal_ != pipeline::Signal::kMetrics
                           ? store_->appendWire(*wire)
                           : store_->append(batch.request());
+    if (st.ok() && durability_ == Durability::kSync) {
+      if (pipeline::DeferredAck* deferred = pipeline::DeferredAck::current()) {
+        // The receiver can answer later: the syncer thread releases the hold after the round
+        // that covers these rows, and no receiving thread waits meanwhile.
+        {
+          std::lock_guard lock(sync_mu_);
+          // The syncer is gone once shutdown began: nobody would release the hold.
+          if (sync_stopping_) return absl::UnavailableError("store: shutting down");
+          sync_waiters_.push_back({deferred->hold(), batch.itemCount()});
+        }
+        sync_cv_.notify_one();
+        return absl::OkStatus();
+      }
+      // The receiver answers when this returns: only once the rows are on disk. Waiting here
+      // (instead of completing asynchronously) holds the receiving thread for one group commit;
+      // bounded, so that a disk that hangs answers the client (retryable) instead of holding it.
+      st = store_->syncAppended(kMaxSyncWait);
+      if (!st.ok()) {
+        // The rows stay pending and are written later, but the client is told to retry: it may
+        // send them again (at-least-once), never lose them silently.
+        st = absl::UnavailableError(strCat("store: rows not durable: ", st.message()));
+      }
+    }
     if (!st.ok()) {
       refused_->add(batch.itemCount());
       noteResult(st);
@@ -116,6 +160,27 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
       lock.unlock();
       noteResult(store_->flush());
       syncMetrics();
+      lock.lock();
+    }
+  }
+
+  // Group commit for receivers that answer later: every request appended before a round is
+  // released by it.
+  void syncLoop() {
+    std::unique_lock lock(sync_mu_);
+    for (;;) {
+      sync_cv_.wait(lock, [this] { return !sync_waiters_.empty() || sync_stopping_; });
+      if (sync_waiters_.empty()) return;  // stopping, nobody waiting
+      std::vector<SyncWaiter> round;
+      round.swap(sync_waiters_);
+      lock.unlock();
+      absl::Status st = store_->syncAppended();
+      if (!st.ok()) {
+        st = absl::UnavailableError(strCat("store: rows not durable: ", st.message()));
+        noteResult(st);
+        for (const SyncWaiter& w : round) refused_->add(w.items);
+      }
+      for (SyncWaiter& w : round) w.release(st);
       lock.lock();
     }
   }
@@ -158,20 +223,36 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
       logging::info("store rollup writes recovered", {{"exporter", id_}});
     }
     last_ = s;
+    const uint64_t rounds = store_->syncRounds();
+    sync_rounds_->add(rounds - last_sync_rounds_);
+    last_sync_rounds_ = rounds;
   }
 
   std::string id_;
   pipeline::Signal signal_;
   StoreOptions options_;
   absl::Duration write_interval_;
+  Durability durability_;
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
-      *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_;
+      *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_,
+      *sync_rounds_;
+  uint64_t last_sync_rounds_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread flusher_;
+
+  struct SyncWaiter {
+    pipeline::DeferredAck::Done release;
+    size_t items;
+  };
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<SyncWaiter> sync_waiters_;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
 
   std::mutex episode_mu_;
   bool failing_ = false;
@@ -183,6 +264,9 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "store"; }
   bool supports(pipeline::Signal) const override { return true; }
+  // With `durability: interval` create() puts the pipeline's in-memory queue in front (its OK is
+  // the acknowledgement); with `sync` the receiver waits for the store itself.
+  bool queuesInternally() const override { return true; }
   absl::StatusOr<std::unique_ptr<pipeline::Exporter>> create(
       const pipeline::CreateSettings& settings, config::ConfigNode& config,
       pipeline::Signal signal) const override {
@@ -236,7 +320,21 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
     o.rollups.max_join_spans =
         static_cast<size_t>(rollups.getInt("max_join_spans", 1'000'000, 1000, 100'000'000));
     rollups.rejectUnknownKeys();
-    return std::make_unique<StoreExporter>(settings, signal, std::move(o), interval);
+    Durability durability = Durability::kInterval;
+    const std::string durability_name = config.getString("durability", "interval");
+    if (durability_name == "sync") {
+      durability = Durability::kSync;
+      if (o.fsync == otlpd::store::FsyncPolicy::kNever) {
+        config.addError("durability", "sync needs fsync batch or rotate (fsync: never)");
+      }
+    } else if (durability_name != "interval") {
+      config.addError("durability", "must be interval or sync");
+    }
+    auto exporter =
+        std::make_unique<StoreExporter>(settings, signal, std::move(o), interval, durability);
+    if (durability == Durability::kSync) return exporter;
+    return pipeline::makeQueuedExporter(std::move(exporter), settings.id.toString(), signal,
+                                        settings.metrics);
   }
 };
 

@@ -9,6 +9,7 @@
 #include "common/grpc_raw_message.h"
 #include "common/strings.h"
 #include "otlp/proto.h"
+#include "pipeline/deferred_ack.h"
 #include "selftrace/tracer.h"
 
 namespace otlpd::receivers::otlp {
@@ -100,15 +101,22 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
                             if (v.empty()) return std::nullopt;
                             return v;
                           });
-    ExportOutcome outcome = ingestor_->exportRequest(
-        signal_, Transport::kGrpc, Encoding::kProtobuf, body.bytes.size(),
-        [&body](google::protobuf::Message& message) -> absl::Status {
-          if (!message.ParseFromArray(body.bytes.data(), static_cast<int>(body.bytes.size()))) {
-            return absl::InvalidArgumentError("request is not a valid protobuf Export request");
-          }
-          return absl::OkStatus();
-        },
-        std::move(admitted_), body, std::move(metadata_));
+    // A consumer that must wait before the OK (the store with `durability: sync`) takes a hold
+    // instead of blocking this callback thread; the answer is sent when it is released.
+    auto deferred = std::make_shared<pipeline::DeferredAck>();
+    ExportOutcome outcome;
+    {
+      pipeline::DeferredAck::Scope scope(*deferred);
+      outcome = ingestor_->exportRequest(
+          signal_, Transport::kGrpc, Encoding::kProtobuf, body.bytes.size(),
+          [&body](google::protobuf::Message& message) -> absl::Status {
+            if (!message.ParseFromArray(body.bytes.data(), static_cast<int>(body.bytes.size()))) {
+              return absl::InvalidArgumentError("request is not a valid protobuf Export request");
+            }
+            return absl::OkStatus();
+          },
+          std::move(admitted_), body, std::move(metadata_));
+    }
     request_.Clear();
     if (span.recording()) {
       span.setAttribute("otlpd.transport", std::string("grpc"));
@@ -117,6 +125,20 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     }
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk: {
+        if (deferred->held()) {
+          // Called on the releasing thread (or here, if already released); the reactor lives
+          // until Finish completes.
+          deferred->whenReleased([this, body = std::move(outcome.body)](absl::Status status) {
+            if (!status.ok()) {
+              Finish(retryableStatus(std::string(status.message())));
+              return;
+            }
+            grpc::Slice slice(body);
+            response_ = grpc::ByteBuffer(&slice, 1);
+            StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+          });
+          return;
+        }
         grpc::Slice slice(outcome.body);
         response_ = grpc::ByteBuffer(&slice, 1);
         StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);

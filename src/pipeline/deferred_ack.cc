@@ -1,0 +1,63 @@
+#include "pipeline/deferred_ack.h"
+
+namespace otlpd::pipeline {
+namespace {
+thread_local DeferredAck* current_scope = nullptr;
+}  // namespace
+
+DeferredAck* DeferredAck::current() {
+  return current_scope;
+}
+
+DeferredAck::Scope::Scope(DeferredAck& ack) : previous_(current_scope) {
+  current_scope = &ack;
+}
+
+DeferredAck::Scope::~Scope() {
+  current_scope = previous_;
+}
+
+DeferredAck::Done DeferredAck::hold() {
+  {
+    std::lock_guard lock(mu_);
+    ++holds_taken_;
+    ++pending_;
+  }
+  // Keeps this alive until released, even after the receiver has answered (e.g. another
+  // consumer failed and the client was told to retry).
+  return [self = shared_from_this()](absl::Status status) { self->release(status); };
+}
+
+bool DeferredAck::held() const {
+  std::lock_guard lock(mu_);
+  return holds_taken_ > 0;
+}
+
+void DeferredAck::whenReleased(Done done) {
+  absl::Status status;
+  {
+    std::lock_guard lock(mu_);
+    if (pending_ > 0) {
+      done_ = std::move(done);
+      return;
+    }
+    status = error_;
+  }
+  done(status);
+}
+
+void DeferredAck::release(const absl::Status& status) {
+  Done done;
+  absl::Status result;
+  {
+    std::lock_guard lock(mu_);
+    if (!status.ok() && error_.ok()) error_ = status;
+    if (--pending_ > 0 || !done_) return;
+    done = std::move(done_);
+    done_ = nullptr;
+    result = error_;
+  }
+  done(result);
+}
+
+}  // namespace otlpd::pipeline
