@@ -160,11 +160,13 @@ class Factory final : public pipeline::ExtensionFactory {
     const std::string file = source.getString("file", "");
     const absl::Duration reload = source.getDuration("reload_interval", absl::ZeroDuration());
     if (source.has("remote")) {
+      (void)source.getYaml("remote");  // reported once, below, not also as an unknown key
       source.addError("remote", "a remote source is not supported by otlpd; use file");
     }
     if (file.empty() && !source.has("remote")) source.addError("file", "is required");
     source.rejectUnknownKeys();
     if (config.has("grpc")) {
+      (void)config.getYaml("grpc");
       config.addError("grpc", "otlpd serves the sampling strategies over http only");
     }
     config::ConfigNode http_node = config.child("http");
