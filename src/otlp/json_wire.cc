@@ -2,19 +2,6 @@
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
-// The build keeps assert() on (CMakeLists.txt drops -DNDEBUG); simdjson then turns its On-Demand
-// development checks into out-of-line calls on every token, which cost this decoder a third of
-// its time. Its own checks are not ours to keep: they are switched off for this header only.
-#ifndef NDEBUG
-#define NDEBUG
-#define OTLPD_JSON_WIRE_RESTORE_ASSERT
-#endif
-#include <simdjson.h>
-#ifdef OTLPD_JSON_WIRE_RESTORE_ASSERT
-#undef NDEBUG
-#undef OTLPD_JSON_WIRE_RESTORE_ASSERT
-#include <cassert>
-#endif
 
 #include <algorithm>
 #include <atomic>
@@ -36,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/simdjson.h"
 #include "otlp/json_codec.h"
 #include "otlp/wire_reader.h"
 #include "otlp/wire_writer.h"

@@ -1,12 +1,12 @@
 // Zipkin JSON (v2 and v1) with simdjson's On Demand API: one pass over the bytes, strings kept as
 // views into the parser's buffer, no DOM.
-#include <simdjson.h>
 
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <vector>
 
+#include "common/simdjson.h"
 #include "common/strings.h"
 #include "zipkin/limits.h"
 #include "zipkin/readers.h"

@@ -9,7 +9,6 @@
 #include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
-#include <simdjson.h>
 
 #include <cmath>
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "common/simdjson.h"
 #include "loadgen/payloads.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
