@@ -5,9 +5,7 @@
 #include "otlp/proto.h"
 
 namespace otlpd::pipeline {
-namespace {
-
-const google::protobuf::Descriptor& requestDescriptor(Signal signal) {
+const google::protobuf::Descriptor& exportRequestDescriptor(Signal signal) {
   switch (signal) {
     case Signal::kTraces:
       return *otlp::TracesRequest::descriptor();
@@ -19,10 +17,8 @@ const google::protobuf::Descriptor& requestDescriptor(Signal signal) {
   return *otlp::LogsRequest::descriptor();
 }
 
-}  // namespace
-
 void appendBatchJson(const Batch& batch, std::string& out) {
-  const google::protobuf::Descriptor& type = requestDescriptor(batch.signal());
+  const google::protobuf::Descriptor& type = exportRequestDescriptor(batch.signal());
   if (auto wire = batch.wireBytes()) {
     if (otlp::appendOtlpJsonFromWire(type, *wire, out)) return;
   } else {

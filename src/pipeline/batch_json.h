@@ -8,7 +8,14 @@
 
 #include "pipeline/batch.h"
 
+namespace google::protobuf {
+class Descriptor;
+}
+
 namespace otlpd::pipeline {
+
+// The Export*ServiceRequest message of a signal, which the JSON codecs are driven by.
+const google::protobuf::Descriptor& exportRequestDescriptor(Signal signal);
 
 // Appends the batch's request as OTLP/JSON to `out`.
 void appendBatchJson(const Batch& batch, std::string& out);

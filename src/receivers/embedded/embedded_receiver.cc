@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "otlp/json_wire.h"
 #include "otlp/proto.h"
+#include "pipeline/batch_json.h"
 
 namespace otlpd::receivers::embedded {
 
@@ -13,18 +14,6 @@ using otlp::Encoding;
 using otlp::ExportOutcome;
 using otlp::Transport;
 using pipeline::Signal;
-
-const google::protobuf::Descriptor& requestDescriptor(Signal signal) {
-  switch (signal) {
-    case Signal::kTraces:
-      return *::otlpd::otlp::TracesRequest::descriptor();
-    case Signal::kMetrics:
-      return *::otlpd::otlp::MetricsRequest::descriptor();
-    case Signal::kLogs:
-      break;
-  }
-  return *::otlpd::otlp::LogsRequest::descriptor();
-}
 
 // A running receiver as the ingress sees it: calls in flight hold `mu_` shared, so shutdown
 // (exclusive) waits for them and no call reaches a pipeline that is stopping.
@@ -49,8 +38,8 @@ class EmbeddedIngress::Endpoint {
       // JSON is decoded straight into wire bytes, which take the protobuf path; the text itself
       // is not kept.
       std::string decoded;
-      absl::Status status =
-          ::otlpd::otlp::otlpJsonToWire(requestDescriptor(signal), data, data.capacity(), decoded);
+      absl::Status status = ::otlpd::otlp::otlpJsonToWire(pipeline::exportRequestDescriptor(signal),
+                                                          data, data.capacity(), decoded);
       if (!status.ok()) {
         return ingestor_->exportRequest(
             signal, Transport::kEmbedded, Encoding::kProtobuf, size,

@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "otlp/json_wire.h"
 #include "otlp/proto.h"
+#include "pipeline/batch_json.h"
 #include "selftrace/tracer.h"
 
 namespace otlpd::receivers::otlp {
@@ -26,18 +27,6 @@ constexpr int kInvalidArgument = 3;
 constexpr int kResourceExhausted = 8;
 constexpr int kUnimplemented = 12;
 constexpr int kUnavailable = 14;
-
-const google::protobuf::Descriptor& requestDescriptor(Signal signal) {
-  switch (signal) {
-    case Signal::kTraces:
-      return *::otlpd::otlp::TracesRequest::descriptor();
-    case Signal::kMetrics:
-      return *::otlpd::otlp::MetricsRequest::descriptor();
-    case Signal::kLogs:
-      break;
-  }
-  return *::otlpd::otlp::LogsRequest::descriptor();
-}
 
 std::optional<Encoding> encodingOf(std::string_view content_type) {
   // Parameters such as "; charset=utf-8" do not change the encoding.
@@ -325,8 +314,8 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     std::optional<size_t> vouched_items;
     if (*encoding == Encoding::kJson) {
       std::string wire;
-      json_status = ::otlpd::otlp::otlpJsonToWire(requestDescriptor(*signal), body.bytes,
-                                                  body_capacity, wire, &vouched_items);
+      json_status = ::otlpd::otlp::otlpJsonToWire(pipeline::exportRequestDescriptor(*signal),
+                                                  body.bytes, body_capacity, wire, &vouched_items);
       body = pipeline::WireBytes::fromString(json_status.ok() ? std::move(wire) : std::string());
     }
     const std::string_view bytes = body.bytes;
