@@ -3,7 +3,7 @@
 // InvalidArgument or read into spans whose OTLP request the wire view accepts with exactly that
 // many spans — the receiver vouches for that request and skips the wire view, so this is the
 // property that keeps invalid spans out of the pipeline. Input: a selector byte (0: v2 JSON,
-// 1: v1 JSON, 2: zipkin.proto), then the body.
+// 1: v1 JSON, 2: zipkin.proto, 3: v1 Thrift), then the body.
 #include "fuzz_support.h"
 #include "otlp/wire_view.h"
 #include "zipkin/readers.h"
@@ -17,15 +17,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   static zipkin::SpanList spans;  // reused, as the receiver's per-thread list is
   absl::Status s;
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       s = zipkin::readJsonV2(body, body.size(), spans);
       break;
     case 1:
       s = zipkin::readJsonV1(body, body.size(), spans);
       break;
-    default:
+    case 2:
       s = zipkin::readProto(body, spans);
+      break;
+    default:
+      s = zipkin::readThriftV1(body, spans);
       break;
   }
   std::string otlp;

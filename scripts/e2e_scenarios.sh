@@ -49,6 +49,9 @@ all_scenarios=(
   "traces-http_proto-nop traces http/protobuf none nop"
   "traces-http_json-nop traces http/json none nop"
   "traces-zipkin_json-nop traces zipkin/json none nop"
+  "traces-zipkin_proto-nop traces zipkin/proto none nop"
+  "traces-jaeger_thrift_http-nop traces jaeger/thrift_http none nop"
+  "traces-jaeger_grpc-nop traces jaeger/grpc none nop"
   "traces-grpc-gzip_in-nop traces grpc gzip nop"
   "traces-http_proto-zstd_in-nop traces http/protobuf zstd nop"
   "traces-grpc-processors-nop traces grpc none processors"
@@ -159,6 +162,20 @@ ceiling[metrics]=$(ceiling_of Metrics)
 for s in traces logs metrics; do printf '  %-8s %.0f items/s\n' "$s" "${ceiling[$s]:-0}"; done
 
 # --- configs ----------------------------------------------------------------------------------
+# The Zipkin and Jaeger protocols of loadgen need their receiver beside otlp.
+extra_receiver_yaml() {
+  case "$protocol" in
+    zipkin/*) echo '  zipkin: { endpoint: "127.0.0.1:0" }' ;;
+    jaeger/*) printf '  jaeger:\n    protocols:\n      thrift_http: { endpoint: "127.0.0.1:0" }\n      grpc: { endpoint: "127.0.0.1:0" }\n' ;;
+  esac
+}
+extra_receiver_id() {
+  case "$protocol" in
+    zipkin/*) echo ", zipkin" ;;
+    jaeger/*) echo ", jaeger" ;;
+  esac
+}
+
 write_config() {  # write_config DIR SIGNAL EXPORTER_YAML EXPORTER_ID [PROCESSORS_YAML PROCESSOR_IDS]
   cat >"$1/config.yaml" <<YAML
 receivers:
@@ -166,7 +183,7 @@ receivers:
     protocols:
       grpc: { endpoint: "127.0.0.1:0" }
       http: { endpoint: "127.0.0.1:0" }
-$([[ $protocol == zipkin/json ]] && echo '  zipkin: { endpoint: "127.0.0.1:0" }')
+$(extra_receiver_yaml)
 processors:
 ${5:-  {\}}
 exporters:
@@ -174,7 +191,7 @@ $3
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" }, logs: { level: warn } }
   pipelines:
-    $2: { receivers: [otlp$([[ $protocol == zipkin/json ]] && echo ", zipkin")], processors: [${6:-}], exporters: [$4] }
+    $2: { receivers: [otlp$(extra_receiver_id)], processors: [${6:-}], exporters: [$4] }
 YAML
 }
 
@@ -238,8 +255,12 @@ run_scenario() {
   metrics_ep=$(ready_value "$dir/a" 'telemetry\.metrics')
   if [[ "$protocol" == grpc ]]; then
     endpoint=$(ready_value "$dir/a" 'otlp\.grpc')
-  elif [[ "$protocol" == zipkin/json ]]; then
+  elif [[ "$protocol" == zipkin/* ]]; then
     endpoint="http://$(ready_value "$dir/a" 'zipkin\.http')"
+  elif [[ "$protocol" == jaeger/thrift_http ]]; then
+    endpoint="http://$(ready_value "$dir/a" 'jaeger\.thrift_http')"
+  elif [[ "$protocol" == jaeger/grpc ]]; then
+    endpoint=$(ready_value "$dir/a" 'jaeger\.grpc')
   else
     endpoint="http://$(ready_value "$dir/a" 'otlp\.http')"
   fi

@@ -223,19 +223,33 @@ void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std:
   }
   const size_t kv_size =
       1 + wire::varintSize(key.size()) + key.size() + 1 + wire::varintSize(any_size) + any_size;
-  char head[32];
+  // The KeyValue goes out in one append when its key and value are short (nearly all keys, most
+  // values): they are copied into a stack buffer by a loop rather than by a call per piece (the
+  // appends of small pieces were a tenth of the receiver's time). Around the two strings at most
+  // 4 varints of 10 bytes and 3 tag bytes.
+  constexpr size_t kShortKey = 64, kShortValue = 64;
+  char head[64 + kShortKey + kShortValue];
   char* p = putVarint(head, (field << 3) | wire::kLengthDelimited);
   p = putVarint(p, kv_size);
   *p++ = static_cast<char>((f::kKey << 3) | wire::kLengthDelimited);
   p = putVarint(p, key.size());
-  out.append(head, static_cast<size_t>(p - head));
-  out.append(key);
-  p = head;
+  if (key.size() <= kShortKey) {
+    for (char c : key) *p++ = c;
+  } else {
+    out.append(head, static_cast<size_t>(p - head));
+    out.append(key);
+    p = head;
+  }
   *p++ = static_cast<char>((f::kValue << 3) | wire::kLengthDelimited);
   p = putVarint(p, any_size);
   *p++ = static_cast<char>((value_field << 3) | value_type);
   if (value_type == wire::kLengthDelimited) {
     p = putVarint(p, bytes.size());
+    if (bytes.size() <= kShortValue) {
+      for (char c : bytes) *p++ = c;
+      out.append(head, static_cast<size_t>(p - head));
+      return;
+    }
     out.append(head, static_cast<size_t>(p - head));
     out.append(bytes);
     return;

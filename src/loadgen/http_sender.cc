@@ -60,6 +60,30 @@ absl::StatusOr<HttpTarget> parseHttpEndpoint(std::string_view endpoint) {
   return t;
 }
 
+std::string pathFor(const SenderOptions& o, std::string_view prefix) {
+  switch (o.protocol) {
+    case Protocol::kZipkinJson:
+    case Protocol::kZipkinProto:
+      return strCat(prefix, "/api/v2/spans");
+    case Protocol::kJaegerThriftHttp:
+      return strCat(prefix, "/api/traces");
+    default:
+      return strCat(prefix, "/v1/", pipeline::signalName(o.signal));
+  }
+}
+
+std::string_view contentTypeFor(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kHttpProtobuf:
+    case Protocol::kZipkinProto:
+      return "application/x-protobuf";
+    case Protocol::kJaegerThriftHttp:
+      return "application/x-thrift";
+    default:
+      return "application/json";
+  }
+}
+
 class HttpSender;
 
 class Connection {
@@ -87,9 +111,7 @@ class HttpSender final : public Sender {
       : options_(o),
         target_(std::move(target)),
         endpoints_(std::move(endpoints)),
-        path_(o.protocol == Protocol::kZipkinJson
-                  ? strCat(target_.path_prefix, "/api/v2/spans")
-                  : strCat(target_.path_prefix, "/v1/", pipeline::signalName(o.signal))),
+        path_(pathFor(o, target_.path_prefix)),
         host_header_(strCat(target_.host, ":", target_.port)),
         work_(asio::make_work_guard(ioc_)),
         thread_([this] { ioc_.run(); }) {}
@@ -148,9 +170,7 @@ void Connection::start(const EncodedRequest& request, std::function<void(SendRes
   request_.target(owner_.path());
   request_.version(11);
   request_.set(http::field::host, owner_.hostHeader());
-  request_.set(http::field::content_type, o.protocol == Protocol::kHttpProtobuf
-                                              ? "application/x-protobuf"
-                                              : "application/json");
+  request_.set(http::field::content_type, contentTypeFor(o.protocol));
   if (o.compression != common::Compression::kNone) {
     request_.set(http::field::content_encoding, common::compressionName(o.compression));
   }
@@ -186,8 +206,8 @@ void Connection::onRead(beast::error_code ec) {
   r.answered = true;
   const int status = static_cast<int>(res.result_int());
   r.outcome = classifyHttpStatus(status);
-  // Zipkin answers 202 with no body: nothing to read.
-  if (r.outcome == Outcome::kAcknowledged && owner_.options().protocol == Protocol::kZipkinJson) {
+  // Zipkin answers 202 with no body, Jaeger 202 or 200: no partial success to read.
+  if (r.outcome == Outcome::kAcknowledged && isForeignTraceFormat(owner_.options().protocol)) {
     // acknowledged as it is
   } else if (r.outcome == Outcome::kAcknowledged) {
     auto rejected = rejectedItems(owner_.options().signal,

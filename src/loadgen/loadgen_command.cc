@@ -48,6 +48,23 @@ int usage(std::string_view message) {
   return 2;
 }
 
+// The receivers' default ports.
+std::string defaultEndpoint(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kGrpc:
+      return "localhost:4317";
+    case Protocol::kZipkinJson:
+    case Protocol::kZipkinProto:
+      return "http://localhost:9411";
+    case Protocol::kJaegerThriftHttp:
+      return "http://localhost:14268";
+    case Protocol::kJaegerGrpc:
+      return "localhost:14250";
+    default:
+      return "http://localhost:4318";
+  }
+}
+
 int runLoadgen(const CommandOptions& o) {
   // CLI11 has checked the spellings already; these only convert.
   auto signal = pipeline::parseSignal(o.signal);
@@ -84,10 +101,7 @@ int runLoadgen(const CommandOptions& o) {
     run_options.duration = absl::ToChronoNanoseconds(*d);
   }
 
-  const std::string endpoint = !o.endpoint.empty()                  ? o.endpoint
-                               : *protocol == Protocol::kGrpc       ? "localhost:4317"
-                               : *protocol == Protocol::kZipkinJson ? "http://localhost:9411"
-                                                                    : "http://localhost:4318";
+  const std::string endpoint = !o.endpoint.empty() ? o.endpoint : defaultEndpoint(*protocol);
   RequestSetOptions request_options;
   request_options.signal = *signal;
   request_options.shape = *shape;
@@ -108,13 +122,12 @@ int runLoadgen(const CommandOptions& o) {
   sender_options.concurrency = run_options.concurrency;
   sender_options.timeout = absl::ToChronoMilliseconds(*timeout);
   if (!o.ca_file.empty()) {
-    if (*protocol != Protocol::kGrpc) return usage("--ca-file is for --protocol grpc");
+    if (!isGrpc(*protocol)) return usage("--ca-file is for the gRPC protocols");
     auto pem = common::readSmallFile(o.ca_file);
     if (!pem.ok()) return usage(toStd(pem.status().message()));
     sender_options.tls_ca_pem = *std::move(pem);
   }
-  auto sender = *protocol == Protocol::kGrpc ? makeGrpcSender(sender_options)
-                                             : makeHttpSender(sender_options);
+  auto sender = isGrpc(*protocol) ? makeGrpcSender(sender_options) : makeHttpSender(sender_options);
   if (!sender.ok()) return usage(toStd(sender.status().message()));
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
@@ -171,9 +184,14 @@ void registerLoadgenCommand(CLI::App& app) {
   cmd->add_option("--signal", o->signal, "traces | metrics | logs")
       ->check(CLI::IsMember({"traces", "metrics", "logs"}))
       ->capture_default_str();
+  std::vector<std::string> protocols;
+  for (Protocol p : kAllProtocols) protocols.emplace_back(protocolName(p));
   cmd->add_option("--protocol", o->protocol,
-                  "grpc | http/protobuf | http/json | zipkin/json (traces to /api/v2/spans)")
-      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json", "zipkin/json"}))
+                  "grpc | http/protobuf | http/json (OTLP); traces only: zipkin/json | "
+                  "zipkin/proto (/api/v2/spans, default http://localhost:9411) | "
+                  "jaeger/thrift_http (/api/traces, default http://localhost:14268) | "
+                  "jaeger/grpc (PostSpans, default localhost:14250)")
+      ->check(CLI::IsMember(protocols))
       ->capture_default_str();
   cmd->add_option("--endpoint", o->endpoint,
                   "host:port for grpc (default localhost:4317); http://host:port[/prefix] for "

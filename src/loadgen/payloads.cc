@@ -1,16 +1,28 @@
 #include "loadgen/payloads.h"
 
+#include <initializer_list>
 #include <random>
 
 #include "common/strings.h"
+#include "jaeger/from_otlp.h"
+#include "jaeger/model.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "zipkin/from_otlp.h"
+
+// Generated code is not held to our warning flags (see otlp/proto.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wshadow"
+#include "jaeger/api_v2/collector.pb.h"
+#pragma GCC diagnostic pop
 
 namespace otlpd::loadgen {
 namespace {
 
 using pipeline::Signal;
+namespace pb_jaeger = ::jaeger::api_v2;
 using Attributes = google::protobuf::RepeatedPtrField<otlp::pb_common::KeyValue>;
 
 void addString(Attributes* attrs, std::string_view key, std::string_view value) {
@@ -295,6 +307,104 @@ std::unique_ptr<otlp::MetricsRequest> makeMetrics(Shape shape, size_t items, uin
   return req;
 }
 
+std::string bigEndian(std::initializer_list<uint64_t> words) {
+  std::string out;
+  for (uint64_t w : words) {
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(w >> shift));
+  }
+  return out;
+}
+
+void fillKeyValue(const jaeger::Tag& tag, pb_jaeger::KeyValue* kv) {
+  kv->set_key(std::string(tag.key));
+  switch (static_cast<jaeger::TagType>(tag.type)) {
+    case jaeger::TagType::kDouble:
+      kv->set_v_type(pb_jaeger::FLOAT64);
+      kv->set_v_float64(tag.dbl);
+      break;
+    case jaeger::TagType::kBool:
+      kv->set_v_type(pb_jaeger::BOOL);
+      kv->set_v_bool(tag.b);
+      break;
+    case jaeger::TagType::kLong:
+      kv->set_v_type(pb_jaeger::INT64);
+      kv->set_v_int64(tag.i64);
+      break;
+    case jaeger::TagType::kBinary:
+      kv->set_v_type(pb_jaeger::BINARY);
+      kv->set_v_binary(std::string(tag.str));
+      break;
+    default:
+      kv->set_v_type(pb_jaeger::STRING);
+      kv->set_v_str(std::string(tag.str));
+      break;
+  }
+}
+
+void fillTimestamp(uint64_t unix_nano, google::protobuf::Timestamp* t) {
+  t->set_seconds(static_cast<int64_t>(unix_nano / 1'000'000'000));
+  t->set_nanos(static_cast<int32_t>(unix_nano % 1'000'000'000));
+}
+
+// The spans as a Jaeger SDK's gRPC reporter sends them: the OpenTelemetry mapping to Jaeger
+// (jaeger/from_otlp.h, written as Thrift and read back into the model) carried over to
+// jaeger.api_v2's messages, the parent as a CHILD_OF reference as Jaeger's proto model has it.
+absl::StatusOr<std::string> toJaegerPostSpans(const otlp::TracesRequest& request) {
+  pb_jaeger::PostSpansRequest out;
+  auto* batch = out.mutable_batch();
+  for (const auto& rs : request.resource_spans()) {
+    const std::string thrift = jaeger::encodeThriftBatch(rs, false);
+    jaeger::Batch model;
+    if (absl::Status s = jaeger::decodeThriftBatch(thrift, false, model); !s.ok()) return s;
+    auto* process = batch->mutable_process();
+    process->set_service_name(std::string(model.process.service_name));
+    for (uint32_t i = 0; i < model.process.tags.count; ++i) {
+      fillKeyValue(model.tags[model.process.tags.begin + i], process->add_tags());
+    }
+    for (const jaeger::Span& span : model.spans) {
+      auto* ps = batch->add_spans();
+      ps->set_trace_id(bigEndian({span.trace_id_high, span.trace_id_low}));
+      ps->set_span_id(bigEndian({span.span_id}));
+      ps->set_operation_name(std::string(span.operation_name));
+      ps->set_flags(span.flags);
+      fillTimestamp(span.start_unix_nano, ps->mutable_start_time());
+      const uint64_t duration = span.end_unix_nano - span.start_unix_nano;
+      ps->mutable_duration()->set_seconds(static_cast<int64_t>(duration / 1'000'000'000));
+      ps->mutable_duration()->set_nanos(static_cast<int32_t>(duration % 1'000'000'000));
+      if (span.parent_span_id != 0) {
+        auto* ref = ps->add_references();
+        ref->set_trace_id(ps->trace_id());
+        ref->set_span_id(bigEndian({span.parent_span_id}));
+        ref->set_ref_type(pb_jaeger::CHILD_OF);
+      }
+      for (uint32_t i = 0; i < span.refs.count; ++i) {
+        const jaeger::SpanRef& r = model.refs[span.refs.begin + i];
+        auto* ref = ps->add_references();
+        ref->set_trace_id(bigEndian({r.trace_id_high, r.trace_id_low}));
+        ref->set_span_id(bigEndian({r.span_id}));
+        ref->set_ref_type(r.follows_from ? pb_jaeger::FOLLOWS_FROM : pb_jaeger::CHILD_OF);
+      }
+      for (uint32_t i = 0; i < span.tags.count; ++i) {
+        fillKeyValue(model.tags[span.tags.begin + i], ps->add_tags());
+      }
+      for (uint32_t l = 0; l < span.logs.count; ++l) {
+        const jaeger::Log& log = model.logs[span.logs.begin + l];
+        auto* pl = ps->add_logs();
+        fillTimestamp(log.time_unix_nano, pl->mutable_timestamp());
+        for (uint32_t i = 0; i < log.fields.count; ++i) {
+          fillKeyValue(model.tags[log.fields.begin + i], pl->add_fields());
+        }
+      }
+    }
+    if (request.resource_spans_size() > 1) {
+      return absl::InvalidArgumentError("a Jaeger batch carries one process (resource)");
+    }
+  }
+  std::string bytes;
+  if (!out.SerializeToString(&bytes)) return absl::InternalError("cannot serialise PostSpans");
+  return bytes;
+}
+
 absl::StatusOr<EncodedRequest> encode(const RequestSetOptions& o, size_t items, uint64_t seed) {
   std::unique_ptr<google::protobuf::Message> message =
       makeRequest(o.signal, o.shape, items, seed, o.base_time_unix_nano);
@@ -302,16 +412,36 @@ absl::StatusOr<EncodedRequest> encode(const RequestSetOptions& o, size_t items, 
   r.items = items;
   if (o.protocol == Protocol::kHttpJson) {
     r.body = otlp::toOtlpJson(*message);
-  } else if (o.protocol == Protocol::kZipkinJson) {
-    if (o.signal != Signal::kTraces)
-      return absl::InvalidArgumentError("zipkin/json sends traces only");
-    r.body = zipkin::toZipkinJson(static_cast<const otlp::TracesRequest&>(*message),
-                                  zipkin::FromOtlpOptions());
+  } else if (isForeignTraceFormat(o.protocol)) {
+    if (o.signal != Signal::kTraces) {
+      return absl::InvalidArgumentError(strCat(protocolName(o.protocol), " sends traces only"));
+    }
+    const auto& traces = static_cast<const otlp::TracesRequest&>(*message);
+    switch (o.protocol) {
+      case Protocol::kZipkinJson:
+        r.body = zipkin::toZipkinJson(traces, zipkin::FromOtlpOptions());
+        break;
+      case Protocol::kZipkinProto:
+        r.body = zipkin::toZipkinProto(traces, zipkin::FromOtlpOptions());
+        break;
+      case Protocol::kJaegerThriftHttp:
+        if (traces.resource_spans_size() != 1) {
+          return absl::InvalidArgumentError("a Jaeger batch carries one process (resource)");
+        }
+        r.body = jaeger::encodeThriftBatch(traces.resource_spans(0), false);
+        break;
+      default: {
+        auto bytes = toJaegerPostSpans(traces);
+        if (!bytes.ok()) return bytes.status();
+        r.body = *std::move(bytes);
+        break;
+      }
+    }
   } else if (!message->SerializeToString(&r.body)) {
     return absl::InternalError("cannot serialise a generated request");
   }
   r.encoded_bytes = r.body.size();
-  if (o.protocol != Protocol::kGrpc && o.compression != common::Compression::kNone) {
+  if (!isGrpc(o.protocol) && o.compression != common::Compression::kNone) {
     auto compressed = common::compress(o.compression, r.body);
     if (!compressed.ok()) return compressed.status();
     r.body = std::move(*compressed);
@@ -331,13 +461,18 @@ std::string_view protocolName(Protocol p) {
       return "http/json";
     case Protocol::kZipkinJson:
       return "zipkin/json";
+    case Protocol::kZipkinProto:
+      return "zipkin/proto";
+    case Protocol::kJaegerThriftHttp:
+      return "jaeger/thrift_http";
+    case Protocol::kJaegerGrpc:
+      return "jaeger/grpc";
   }
   return "?";
 }
 
 std::optional<Protocol> parseProtocol(std::string_view name) {
-  for (Protocol p :
-       {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson, Protocol::kZipkinJson}) {
+  for (Protocol p : kAllProtocols) {
     if (protocolName(p) == name) return p;
   }
   return std::nullopt;
@@ -386,7 +521,7 @@ double RequestSet::bodyBytesPerItem() const {
 
 absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& o) {
   if (o.batch == 0) return absl::InvalidArgumentError("batch must be at least 1 item");
-  if (o.protocol == Protocol::kGrpc && o.compression == common::Compression::kZstd) {
+  if (isGrpc(o.protocol) && o.compression == common::Compression::kZstd) {
     return absl::InvalidArgumentError("gRPC supports gzip and deflate compression, not zstd");
   }
   RequestSet set;

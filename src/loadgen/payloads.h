@@ -19,12 +19,39 @@
 
 namespace otlpd::loadgen {
 
-// kZipkinJson: traces as Zipkin v2 JSON to a zipkin receiver's /api/v2/spans.
-enum class Protocol { kGrpc, kHttpProtobuf, kHttpJson, kZipkinJson };
+// The other trace formats carry the same spans as their clients send them, mapped as the
+// OpenTelemetry specification maps OTLP to Zipkin and Jaeger:
+//   kZipkinJson / kZipkinProto: Zipkin v2 JSON / zipkin.proto3 ListOfSpans to /api/v2/spans;
+//   kJaegerThriftHttp: a Thrift binary `jaeger.Batch` to /api/traces (jaeger-client's HTTP sender);
+//   kJaegerGrpc: `jaeger.api_v2.CollectorService/PostSpans`.
+enum class Protocol {
+  kGrpc,
+  kHttpProtobuf,
+  kHttpJson,
+  kZipkinJson,
+  kZipkinProto,
+  kJaegerThriftHttp,
+  kJaegerGrpc
+};
 
-// "grpc", "http/protobuf", "http/json": the OTEL_EXPORTER_OTLP_PROTOCOL spellings.
+// "grpc", "http/protobuf", "http/json": the OTEL_EXPORTER_OTLP_PROTOCOL spellings; the others
+// "zipkin/json", "zipkin/proto", "jaeger/thrift_http" (the receiver's protocol key), "jaeger/grpc".
 std::string_view protocolName(Protocol p);
 std::optional<Protocol> parseProtocol(std::string_view name);
+// Every protocol, in the order of the enum (for --help and tests).
+inline constexpr Protocol kAllProtocols[] = {Protocol::kGrpc,        Protocol::kHttpProtobuf,
+                                             Protocol::kHttpJson,    Protocol::kZipkinJson,
+                                             Protocol::kZipkinProto, Protocol::kJaegerThriftHttp,
+                                             Protocol::kJaegerGrpc};
+// Sent over gRPC (OTLP or Jaeger's CollectorService) rather than HTTP/1.1.
+inline bool isGrpc(Protocol p) {
+  return p == Protocol::kGrpc || p == Protocol::kJaegerGrpc;
+}
+// Not OTLP: traces only, and an acknowledgement carries no partial success.
+inline bool isForeignTraceFormat(Protocol p) {
+  return p == Protocol::kZipkinJson || p == Protocol::kZipkinProto ||
+         p == Protocol::kJaegerThriftHttp || p == Protocol::kJaegerGrpc;
+}
 
 // kRealistic is what an instrumented service sends: spans ~800 bytes on the wire (service
 // resource, 12 attributes of mixed types, an exception event on every 4th span), log records

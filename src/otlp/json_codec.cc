@@ -1,7 +1,6 @@
 #include "otlp/json_codec.h"
 
 #include <google/protobuf/descriptor.h>
-#include <simdjson.h>
 
 #include <charconv>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/simdjson.h"
 
 namespace otlpd::otlp {
 namespace {

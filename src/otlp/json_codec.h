@@ -1,7 +1,10 @@
 // OTLP/JSON: the OTLP specification's JSON encoding of the protobuf messages. It is proto3 JSON
 // with OTLP's own rules (hex trace/span ids, integer enums), so protobuf's JsonStringToMessage
 // cannot be used as is. The codec works over reflection, so one implementation serves every
-// signal and every message of the protocol.
+// signal and every message of the protocol. The hot paths (the OTLP/HTTP and embedded receivers,
+// the JSON exporters) use the direct codec of json_wire.h instead, which is proven equal to this
+// one (tests/otlp/json_wire_test.cc, fuzz/otlp_json_fuzzer.cc); this one remains the reference,
+// the fallback for the inputs json_wire.h names, and the codec of cold paths.
 #pragma once
 
 #include <google/protobuf/message.h>

@@ -2,12 +2,12 @@
 
 #include <openssl/evp.h>
 #include <re2/re2.h>
-#include <simdjson.h>
 
 #include <array>
 #include <cmath>
 #include <vector>
 
+#include "common/simdjson.h"
 #include "common/strings.h"
 
 namespace otlpd::ottl {

@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "pipeline/exporter_queue.h"
 #include "pipeline/fanout.h"
+#include "pipeline/traced_consumer.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -202,7 +203,8 @@ std::optional<std::vector<size_t>> buildOrder(const std::vector<PipelineSpec>& p
 
 std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode& service,
                                     const FactoryRegistry& factories,
-                                    common::MetricsRegistry& metrics, MemoryBudget* memory) {
+                                    common::MetricsRegistry& metrics, MemoryBudget* memory,
+                                    bool trace_stages) {
   config::ConfigErrors& errors = root.errors();
   const size_t errors_before = errors.size();
   std::unique_ptr<Graph> graph(new Graph());
@@ -334,6 +336,11 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
     return instance.get();
   };
 
+  auto traced = [trace_stages](std::string name,
+                               std::shared_ptr<Consumer> consumer) -> std::shared_ptr<Consumer> {
+    if (!trace_stages) return consumer;
+    return std::make_shared<TracedConsumer>(std::move(name), std::move(consumer));
+  };
   for (size_t index : *order) {
     const PipelineSpec& p = pipelines[index];
     std::vector<std::shared_ptr<Consumer>> sinks;
@@ -367,7 +374,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
             {strCat("exporter ", id.toString(), " (", signalName(p.signal), ")"), instance});
         ++graph->exporter_count_;
       }
-      sinks.push_back(instance);
+      sinks.push_back(traced(strCat("exporter ", id.toString()), instance));
     }
     if (sinks.empty()) continue;
 
@@ -387,7 +394,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       graph->pipeline_nodes_.push_back(
           {strCat("processor ", it->id.toString(), " in ", p.name), processor});
       ++graph->processor_count_;
-      head = processor;
+      head = traced(strCat("processor ", it->id.toString()), processor);
     }
     heads[index] = head;
     for (const IdRef& ref : p.receivers) {

@@ -23,10 +23,12 @@ class Graph {
  public:
   // Reads receivers/processors/exporters/extensions from `root` and pipelines/extensions from
   // `service`. Every problem is added to root.errors(); the result is null when there was any.
+  // `trace_stages` (service.telemetry.traces.level: detailed) puts a TracedConsumer in front of
+  // every processor and exporter.
   static std::unique_ptr<Graph> build(config::ConfigNode& root, config::ConfigNode& service,
                                       const FactoryRegistry& factories,
                                       common::MetricsRegistry& metrics,
-                                      MemoryBudget* memory = nullptr);
+                                      MemoryBudget* memory = nullptr, bool trace_stages = false);
 
   absl::Status start(Host& host);
   absl::Status shutdown();

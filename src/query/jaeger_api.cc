@@ -11,6 +11,7 @@
 #include "query/analytics.h"
 #include "query/api_support.h"
 #include "query/jaeger_json.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::query {
 namespace {
@@ -184,7 +185,10 @@ ApiResponse JaegerApi::traceById(std::string_view id_text) const {
                                     "' is not a hexadecimal trace id of 1 to 32 digits"));
   }
   ScanBudget b = budget();
+  std::optional<selftrace::ScopedSpan> phase(selftrace::ScopedSpan::detail("query read trace"));
   otlp::TracesRequest all = store_.traceById(*id, b);
+  phase.reset();
+  phase.emplace(selftrace::ScopedSpan::detail("query encode"));
   json traces = toJaegerTraces(all);
   if (traces.empty() && b.error.empty()) return classicError(404, "trace not found");
   return classicOk(std::move(traces), 1, b);
@@ -211,8 +215,15 @@ ApiResponse JaegerApi::search(std::string_view query_text, int64_t now_us) const
   if (!params.ok()) return classicError(400, params.error());
 
   ScanBudget b = budget();
+  // The phases are spans of `level: detailed` (nothing is recorded otherwise).
+  std::optional<selftrace::ScopedSpan> phase(selftrace::ScopedSpan::detail("query find traces"));
   const auto found = store_.findTraces(query, static_cast<size_t>(limit), b);
+  phase->setAttribute("otlpd.traces", static_cast<int64_t>(found.size()));
+  phase.reset();
+  phase.emplace(selftrace::ScopedSpan::detail("query fetch traces"));
   const auto traces = store_.fetchTraces(found, b);
+  phase.reset();
+  phase.emplace(selftrace::ScopedSpan::detail("query encode"));
   json data = json::array();
   for (const auto& f : found) {
     auto it = traces.find(f.id);

@@ -130,9 +130,9 @@ std::set<std::string> StoreQueries::services(ScanBudget& budget) const {
   const std::vector<std::string> files = reader_.files(store::StoredSignal::kTraces);
   forgetDeletedFiles(files);
   for (const std::string& path : files) {
-    auto index = store::loadFileIndex(path, pipeline::Signal::kTraces);
-    if (index.ok() && index->services) {
-      out.insert(index->services->begin(), index->services->end());
+    auto index = store::loadFileIndexShared(path, pipeline::Signal::kTraces);
+    if (index.ok() && (*index)->services) {
+      out.insert((*index)->services->begin(), (*index)->services->end());
     } else if (auto catalog = catalogOf(path, index.ok(), budget)) {
       for (const auto& [service, ops] : catalog->operations) out.insert(service);
     }
@@ -149,13 +149,13 @@ std::set<Operation> StoreQueries::operations(const std::string& service, ScanBud
   const std::vector<std::string> files = reader_.files(store::StoredSignal::kTraces);
   forgetDeletedFiles(files);
   for (const std::string& path : files) {
-    auto index = store::loadFileIndex(path, pipeline::Signal::kTraces);
-    if (index.ok() && index->services &&
-        !std::binary_search(index->services->begin(), index->services->end(), service)) {
+    auto index = store::loadFileIndexShared(path, pipeline::Signal::kTraces);
+    if (index.ok() && (*index)->services &&
+        !std::binary_search((*index)->services->begin(), (*index)->services->end(), service)) {
       continue;
     }
-    if (index.ok() && index->operations) {
-      for (const store::IndexedOperation& op : *index->operations) {
+    if (index.ok() && (*index)->operations) {
+      for (const store::IndexedOperation& op : *(*index)->operations) {
         if (op.service == service) out.insert(Operation{op.name, op.kind});
       }
     } else if (auto catalog = catalogOf(path, index.ok(), budget)) {

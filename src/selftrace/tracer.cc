@@ -219,6 +219,14 @@ ScopedSpan ScopedSpan::child(std::string_view name, SpanKind kind) {
   return span;
 }
 
+ScopedSpan ScopedSpan::detail(std::string_view name) {
+  Tracer* tracer = Tracer::installed();
+  if (tracer == nullptr || !tracer->detailed() || t_current == nullptr || !t_current->sampled()) {
+    return ScopedSpan();
+  }
+  return child(name);
+}
+
 void ScopedSpan::activate() {
   previous_ = t_current;
   t_current = &data_->context;

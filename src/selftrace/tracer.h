@@ -48,6 +48,9 @@ std::string encodeSpans(const std::vector<SpanData>& spans, std::string_view ser
 
 struct TracerOptions {
   double sampling_ratio = 1.0;  // for traces that start here; a parent's flag decides otherwise
+  // `level: detailed`: ScopedSpan::detail() records too (spans inside sampled operations: each
+  // processor and exporter of an ingest request, the phases of a query). `basic` leaves them out.
+  bool detailed = false;
   size_t max_queued_spans = 2048;
   size_t max_export_batch = 512;
   std::chrono::milliseconds export_interval{1000};
@@ -70,6 +73,7 @@ class Tracer {
   // sampled at the ratio.
   SpanContext newContext(const SpanContext* parent);
   void finish(SpanData&& span);  // queues a sampled span; never blocks
+  bool detailed() const { return options_.detailed; }
 
  private:
   void exportLoop();
@@ -104,6 +108,10 @@ class ScopedSpan {
   static constexpr std::string_view kSelfTelemetryHeader = "x-otlpd-self-telemetry";
   // An internal or client span, a child of the thread's current span (or a new trace).
   static ScopedSpan child(std::string_view name, SpanKind kind = SpanKind::kInternal);
+  // A span of `level: detailed` only: an internal child of the thread's current span when that
+  // one is sampled and the tracer is detailed; otherwise nothing is recorded and nothing is
+  // allocated (a pointer check and a flag), so hot paths may open one per stage.
+  static ScopedSpan detail(std::string_view name);
 
   ScopedSpan(ScopedSpan&& other) noexcept;
   ScopedSpan& operator=(ScopedSpan&&) = delete;

@@ -18,6 +18,7 @@
 #include "extensions/file_storage/file_storage.h"
 #include "extensions/health_check/health_check.h"
 #include "extensions/jaeger_query/jaeger_query.h"
+#include "extensions/jaegerremotesampling/jaegerremotesampling.h"
 #include "processors/attributes/attributes_processor.h"
 #include "processors/batch/batch_processor.h"
 #include "processors/filter/filter_processor.h"
@@ -69,6 +70,7 @@ void registerBuiltinComponents(pipeline::FactoryRegistry& registry) {
   registry.add(extensions::bearertokenauth::makeBearerTokenAuthFactory());
   registry.add(extensions::basicauth::makeBasicAuthFactory());
   registry.add(extensions::file_storage::makeFileStorageFactory());
+  registry.add(extensions::jaegerremotesampling::makeJaegerRemoteSamplingFactory());
   registry.add(connectors::forward::makeForwardConnectorFactory());
   registry.add(connectors::routing::makeRoutingConnectorFactory());
   registry.add(connectors::spanmetrics::makeSpanMetricsFactory());

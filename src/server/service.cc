@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "exporters/otlp_http/http_client.h"
 #include "pipeline/self_telemetry.h"
+#include "server/self_telemetry_grpc.h"
 
 namespace otlpd::server {
 namespace {
@@ -85,6 +86,17 @@ bool isEmbeddedReceiverOf(const YAML::Node& root, const std::string& receiver,
   return false;
 }
 
+// The configuration schema's otlp exporter `protocol`: http/protobuf or grpc (http/json, which
+// the schema also names, is refused: otlpd encodes its own telemetry as protobuf).
+std::string readOtlpProtocol(config::ConfigNode& otlp) {
+  std::string protocol = otlp.getString("protocol", "http/protobuf");
+  if (protocol != "http/protobuf" && protocol != "grpc") {
+    otlp.addError("protocol", "must be http/protobuf or grpc");
+    protocol = "http/protobuf";
+  }
+  return protocol;
+}
+
 void parseTraces(config::ConfigNode traces, const YAML::Node& root, TelemetryConfig& t) {
   t.traces_level = traces.getString("level", t.traces_level);
   if (t.traces_level != "none" && t.traces_level != "basic" && t.traces_level != "detailed") {
@@ -148,10 +160,8 @@ void parseTraces(config::ConfigNode traces, const YAML::Node& root, TelemetryCon
       continue;
     }
     config::ConfigNode otlp = exporter.child("otlp");
-    const std::string protocol = otlp.getString("protocol", "http/protobuf");
-    if (protocol != "http/protobuf") {
-      otlp.addError("protocol", "only http/protobuf is supported for otlpd's own traces");
-    }
+    t.traces_protocol = readOtlpProtocol(otlp);
+    t.traces_insecure = otlp.getBool("insecure", false);
     std::string endpoint = otlp.getString("endpoint", "");
     if (endpoint.empty()) otlp.addError("endpoint", "is required");
     t.traces_endpoint = endpoint;
@@ -206,10 +216,8 @@ void parseMetricsReaders(config::ConfigNode& metrics, const YAML::Node& root, bo
         pipelines.rejectUnknownKeys();
       } else {
         config::ConfigNode otlp = exporter.child("otlp");
-        const std::string protocol = otlp.getString("protocol", "http/protobuf");
-        if (protocol != "http/protobuf") {
-          otlp.addError("protocol", "only http/protobuf is supported for otlpd's own metrics");
-        }
+        r.protocol = readOtlpProtocol(otlp);
+        r.insecure = otlp.getBool("insecure", false);
         r.endpoint = otlp.getString("endpoint", "");
         if (r.endpoint.empty()) otlp.addError("endpoint", "is required");
         const std::string temporality = otlp.getString("temporality_preference", "cumulative");
@@ -279,7 +287,8 @@ std::unique_ptr<pipeline::Graph> Service::buildGraph(const YAML::Node& root,
   // The limit comes from memory_limiter processors, if the new graph has any.
   const size_t previous_limit = memory_.limit();
   memory_.setLimit(0);
-  auto graph = pipeline::Graph::build(root_node, service_node, factories, *metrics_, &memory_);
+  auto graph = pipeline::Graph::build(root_node, service_node, factories, *metrics_, &memory_,
+                                      /*trace_stages=*/telemetry.traces_level == "detailed");
   // Without a memory_limiter the budget still holds (a client must not be able to drive the
   // service out of memory): service.memory_budget, or a share of what the process may use.
   config::ConfigNode budget = service_node.child("memory_budget");
@@ -454,13 +463,17 @@ absl::Status Service::startTracer() {
   absl::StatusOr<Sender> send =
       !telemetry_.traces_receiver.empty()
           ? pipelineSender(pipeline::Signal::kTraces, telemetry_.traces_receiver)
-      : !telemetry_.traces_endpoint.empty()
-          ? otlpHttpSender(telemetry_.traces_endpoint, "/v1/traces", "service.telemetry.traces")
-          : absl::StatusOr<Sender>(Sender());
+      : telemetry_.traces_endpoint.empty() ? absl::StatusOr<Sender>(Sender())
+      : telemetry_.traces_protocol == "grpc"
+          ? selfTelemetryGrpcSender(telemetry_.traces_endpoint, telemetry_.traces_insecure,
+                                    pipeline::Signal::kTraces, std::chrono::seconds(5),
+                                    "service.telemetry.traces")
+          : otlpHttpSender(telemetry_.traces_endpoint, "/v1/traces", "service.telemetry.traces");
   if (!send.ok()) return send.status();
   if (!*send) return absl::OkStatus();
   selftrace::TracerOptions options;
   options.sampling_ratio = telemetry_.traces_sampling_ratio;
+  options.detailed = telemetry_.traces_level == "detailed";
   options.export_interval = telemetry_.traces_export_interval;
   options.max_queued_spans = telemetry_.traces_max_queue;
   options.max_export_batch = std::min(telemetry_.traces_max_batch, telemetry_.traces_max_queue);
@@ -474,9 +487,11 @@ absl::Status Service::startTracer() {
 absl::Status Service::startMetricsReaders() {
   for (const TelemetryConfig::MetricsReader& r : telemetry_.metrics_readers) {
     absl::StatusOr<Sender> send =
-        r.receiver.empty()
-            ? otlpHttpSender(r.endpoint, "/v1/metrics", "service.telemetry.metrics.readers")
-            : pipelineSender(pipeline::Signal::kMetrics, r.receiver);
+        !r.receiver.empty() ? pipelineSender(pipeline::Signal::kMetrics, r.receiver)
+        : r.protocol == "grpc"
+            ? selfTelemetryGrpcSender(r.endpoint, r.insecure, pipeline::Signal::kMetrics,
+                                      std::chrono::seconds(5), "service.telemetry.metrics.readers")
+            : otlpHttpSender(r.endpoint, "/v1/metrics", "service.telemetry.metrics.readers");
     if (!send.ok()) return send.status();
     selfmetrics::PeriodicReaderOptions options;
     options.interval = r.interval;

@@ -34,6 +34,10 @@ struct TelemetryConfig {
   // service.telemetry.traces: otlpd's own spans (selftrace/), off unless an exporter is named.
   std::string traces_level = "basic";  // none | basic | detailed
   std::string traces_endpoint;         // OTLP/HTTP URL of /v1/traces; empty: off
+  // The otlp exporter's `protocol`: http/protobuf (the default) or grpc (traces_endpoint is then
+  // host:port), and `insecure` (gRPC: plaintext even for an https:// endpoint).
+  std::string traces_protocol = "http/protobuf";
+  bool traces_insecure = false;
   // Or an `embedded` receiver of otlpd's own pipelines (exporter `pipelines`, an otlpd
   // addition): spans enter there without a network hop. Empty: not this way.
   std::string traces_receiver;
@@ -41,7 +45,9 @@ struct TelemetryConfig {
   // endpoint or into an `embedded` receiver of a metrics pipeline.
   struct MetricsReader {
     std::chrono::milliseconds interval{60000};
-    std::string endpoint;  // OTLP/HTTP URL of /v1/metrics
+    std::string endpoint;                    // OTLP/HTTP URL of /v1/metrics, or host:port with grpc
+    std::string protocol = "http/protobuf";  // or grpc
+    bool insecure = false;
     std::string receiver;  // or an embedded receiver
   };
   std::vector<MetricsReader> metrics_readers;

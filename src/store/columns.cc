@@ -29,7 +29,7 @@ size_t fixedWidth(const FieldSpec& spec) {
 }
 
 int32_t Dictionary::indexOf(std::string_view value) {
-  auto it = index_.find(value);
+  auto it = index_.find(absl::string_view(value.data(), value.size()));
   if (it != index_.end()) return it->second;
   const auto i = static_cast<int32_t>(size());
   index_.emplace(std::string(value), i);

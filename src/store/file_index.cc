@@ -9,6 +9,9 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "common/fnv1a.h"
 #include "common/strings.h"
@@ -158,6 +161,24 @@ template <class F>
 void bloomProbes(uint64_t hash, uint32_t hashes, uint64_t bits, F f) {
   const uint64_t h2 = mix64(hash) | 1;
   for (uint32_t i = 0; i < hashes; ++i) f((hash + i * h2) % bits);
+}
+}  // namespace
+
+namespace {
+// ~10 bits per distinct hash (at least `min_bytes`, at most kMaxBloomBytes) and kBloomHashes
+// probes: about 1% false positives.
+std::string bloomOf(std::vector<uint64_t> h, size_t min_bytes) {
+  std::sort(h.begin(), h.end());
+  h.erase(std::unique(h.begin(), h.end()), h.end());
+  const size_t bytes = std::clamp<size_t>((h.size() * 10 + 7) / 8, min_bytes, kMaxBloomBytes);
+  std::string bloom(bytes, '\0');
+  for (uint64_t v : h) {
+    bloomProbes(v, kBloomHashes, bytes * 8, [&](uint64_t bit) {
+      bloom[bit >> 3] =
+          static_cast<char>(static_cast<uint8_t>(bloom[bit >> 3]) | (1u << (bit & 7)));
+    });
+  }
+  return bloom;
 }
 }  // namespace
 
@@ -315,16 +336,102 @@ absl::Status writeFileIndex(const std::string& arrow_path, FileIndex index, bool
   return absl::OkStatus();
 }
 
-absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline::Signal signal) {
-  const std::string path = indexPathFor(arrow_path);
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::NotFoundError(strCat("no index ", path));
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+namespace {
+
+// Decoded indexes by index path, with the index file's identity when it was read: a query over a
+// store of thousands of files (a week of 10-minute files) otherwise reads and decodes every
+// index again on every request (~50 µs each). Sealed files and their indexes never change in
+// place (a repair removes the index, retention deletes both), and an entry is used only while
+// the index file still has the size, mtime and inode it had.
+class IndexCache {
+ public:
+  std::shared_ptr<const FileIndex> find(const std::string& path, const struct stat& st) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(path);
+    if (it == entries_.end() || it->second.size != static_cast<uint64_t>(st.st_size) ||
+        it->second.mtime_ns != mtimeNs(st) ||
+        it->second.inode != static_cast<uint64_t>(st.st_ino)) {
+      return nullptr;
+    }
+    return it->second.index;
   }
-  auto x = decodeFileIndex(bytes);
-  if (!x.ok()) return absl::DataLossError(strCat(path, ": ", x.status().message()));
+  void put(const std::string& path, const struct stat& st, std::shared_ptr<const FileIndex> x) {
+    const size_t bytes = x->trace_bloom.size() + 512 + path.size();
+    std::lock_guard lock(mu_);
+    // Bounded: forgets everything past the limit (entries of deleted files go then too).
+    if (bytes_ + bytes > kMaxBytes || entries_.size() >= kMaxEntries) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+    auto [it, inserted] = entries_.insert_or_assign(
+        path, Entry{static_cast<uint64_t>(st.st_size), mtimeNs(st),
+                    static_cast<uint64_t>(st.st_ino), std::move(x), bytes});
+    (void)it;
+    (void)inserted;
+    bytes_ += bytes;
+  }
+
+ private:
+  static constexpr size_t kMaxBytes = 64u << 20;
+  static constexpr size_t kMaxEntries = 16384;
+  struct Entry {
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t inode;
+    std::shared_ptr<const FileIndex> index;
+    size_t bytes;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  size_t bytes_ = 0;
+};
+
+IndexCache& indexCache() {
+  static IndexCache* cache = new IndexCache();  // never destroyed: used until exit
+  return *cache;
+}
+
+// The whole file in one read() (an istreambuf_iterator copy goes byte by byte).
+bool readSmallFile(int fd, size_t size, std::string& out) {
+  out.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const FileIndex>> loadFileIndexShared(const std::string& arrow_path,
+                                                                     pipeline::Signal signal) {
+  const std::string path = indexPathFor(arrow_path);
+  struct stat ist;
+  std::shared_ptr<const FileIndex> x;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::NotFoundError(strCat("no index ", path));
+    if (::fstat(fd, &ist) != 0) {
+      ::close(fd);
+      return absl::NotFoundError(strCat("cannot stat ", path));
+    }
+    x = indexCache().find(path, ist);
+    if (x == nullptr) {
+      std::string bytes;
+      const bool read = readSmallFile(fd, static_cast<size_t>(ist.st_size), bytes);
+      ::close(fd);
+      if (!read) return absl::DataLossError(strCat(path, ": cannot read"));
+      auto decoded = decodeFileIndex(bytes);
+      if (!decoded.ok()) return absl::DataLossError(strCat(path, ": ", decoded.status().message()));
+      x = std::make_shared<const FileIndex>(*std::move(decoded));
+      indexCache().put(path, ist, x);
+    } else {
+      ::close(fd);
+    }
+  }
   struct stat st;
   if (::stat(arrow_path.c_str(), &st) != 0) {
     return absl::NotFoundError(strCat("cannot stat ", arrow_path));
@@ -335,6 +442,12 @@ absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline:
     return absl::DataLossError(strCat(path, ": stale (the file changed after it was indexed)"));
   }
   return x;
+}
+
+absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline::Signal signal) {
+  auto x = loadFileIndexShared(arrow_path, signal);
+  if (!x.ok()) return x.status();
+  return **x;
 }
 
 FileIndexBuilder::FileIndexBuilder(pipeline::Signal signal) : signal_(signal) {
@@ -496,21 +609,30 @@ FileIndex FileIndexBuilder::finish(const ColumnTable& t) {
     x.operations = operationsUsed(t);
   }
   if (traceColumn(signal_) && !trace_overflow_) {
-    std::vector<uint64_t> h = trace_hashes_;
-    std::sort(h.begin(), h.end());
-    h.erase(std::unique(h.begin(), h.end()), h.end());
-    // ~10 bits per trace id and 7 probes: about 1% false positives.
-    size_t bytes = std::clamp<size_t>((h.size() * 10 + 7) / 8, 64, kMaxBloomBytes);
-    x.trace_bloom.assign(bytes, '\0');
+    x.trace_bloom = bloomOf(trace_hashes_, 64);
     x.trace_bloom_hashes = kBloomHashes;
-    for (uint64_t v : h) {
-      bloomProbes(v, kBloomHashes, bytes * 8, [&](uint64_t bit) {
-        x.trace_bloom[bit >> 3] =
-            static_cast<char>(static_cast<uint8_t>(x.trace_bloom[bit >> 3]) | (1u << (bit & 7)));
-      });
-    }
   }
   return x;
+}
+
+std::string batchTraceBloom(const ColumnTable& t, pipeline::Signal signal) {
+  const auto c = traceColumn(signal);
+  if (!c || *c >= t.columnCount()) return {};
+  const Column& col = t.column(*c);
+  std::vector<uint64_t> hashes;
+  hashes.reserve(t.rows());
+  uint64_t last = 0;
+  bool have_last = false;
+  for (size_t row = 0; row < t.rows(); ++row) {
+    if (col.isNull(row)) continue;
+    const uint64_t h = traceIdHash(col.bytesAt(row));
+    if (have_last && h == last) continue;  // spans of one trace come together
+    hashes.push_back(h);
+    last = h;
+    have_last = true;
+  }
+  if (hashes.empty()) return {};
+  return bloomOf(std::move(hashes), 16);
 }
 
 }  // namespace otlpd::store

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,12 +60,24 @@ absl::StatusOr<FileIndex> decodeFileIndex(std::string_view bytes);
 uint64_t traceIdHash(std::string_view trace_id);
 bool bloomMayContain(const std::string& bloom, uint32_t hashes, uint64_t hash);
 
+// One record batch's trace ids as a bloom filter (the file index's hashing, ~10 bits per
+// distinct id, kBatchBloomHashes probes), written base64 in the batch's metadata under
+// kBatchBloomKey so that a trace by id skips a file's other batches without decompressing their
+// trace id columns. Empty when the signal has no trace ids or no row has one.
+inline constexpr std::string_view kBatchBloomKey = "otlpd:trace_id_bloom";
+inline constexpr uint32_t kBatchBloomHashes = 7;
+std::string batchTraceBloom(const ColumnTable& table, pipeline::Signal signal);
+
 // Stamps `index` with the file's name, size, mtime and inode and writes it next to the file as a
 // temporary that is renamed into place (fsync'ed first when `sync`).
 absl::Status writeFileIndex(const std::string& arrow_path, FileIndex index, bool sync);
 // Reads the index of `arrow_path` and checks it against the file: NotFound when there is none,
 // DataLoss when it is corrupt or describes another file or another state of the file (stale).
 absl::StatusOr<FileIndex> loadFileIndex(const std::string& arrow_path, pipeline::Signal signal);
+// The same, shared: decoded indexes are kept (bounded) in memory for as long as the index file
+// keeps its size, mtime and inode, so repeated queries stat the files instead of reading them.
+absl::StatusOr<std::shared_ptr<const FileIndex>> loadFileIndexShared(const std::string& arrow_path,
+                                                                     pipeline::Signal signal);
 
 // Accumulates a file's index from the batches written to it.
 class FileIndexBuilder {

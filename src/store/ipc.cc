@@ -608,6 +608,28 @@ class BodyReader {
     return decompressBuffer(codec_, raw, static_cast<size_t>(n), out);
   }
 
+  // Steps over a column's field nodes and buffers without reading them: nodes and buffers are
+  // laid out depth-first, so the columns after it are found as if it had been read.
+  void skip(const FieldSpec& f) {
+    ++node_;
+    ++buffer_;  // validity
+    switch (f.type) {
+      case ColumnType::kStruct:
+        for (const FieldSpec& c : f.children) skip(c);
+        break;
+      case ColumnType::kList:
+        ++buffer_;  // offsets
+        skip(f.children[0]);
+        break;
+      case ColumnType::kUtf8:
+      case ColumnType::kBinary:
+        buffer_ += f.dictionary ? 1 : 2;  // indices, or offsets + data
+        break;
+      default:
+        ++buffer_;  // values
+    }
+  }
+
   absl::Status column(Column& c) {
     auto n = node();
     if (!n.ok()) return n.status();
@@ -692,12 +714,16 @@ absl::Status IpcDecoder::decodeSchema(const void* p) {
   return absl::OkStatus();
 }
 
-absl::Status IpcDecoder::decodeRecordBatch(const void* p, std::string_view body,
-                                           ColumnTable& table) {
+absl::Status IpcDecoder::decodeRecordBatch(const void* p, std::string_view body, ColumnTable& table,
+                                           const std::vector<bool>* columns, bool selected) {
   const auto* rb = static_cast<const fb::RecordBatch*>(p);
-  table.clearRows();
+  if (columns == nullptr || selected) table.clearRows();
   BodyReader r(rb, body);
   for (size_t i = 0; i < table.columnCount(); ++i) {
+    if (columns != nullptr && i < columns->size() && (*columns)[i] != selected) {
+      r.skip(table.fields()[i]);
+      continue;
+    }
     if (auto s = r.column(table.column(i)); !s.ok()) return s;
     if (table.column(i).length() != static_cast<size_t>(rb->length())) {
       return absl::InvalidArgumentError("column length differs from the batch length");
@@ -759,10 +785,11 @@ absl::StatusOr<IpcDecoder::Event> IpcDecoder::next(std::string_view data, size_t
       if (!table_) return absl::InvalidArgumentError("record batch before the schema");
       batch_metadata_ = keyValuesFromFb(msg->custom_metadata());
       if (skip_bodies_) {
+        pending_columns_.clear();
         pending_metadata_.assign(m.metadata);
         pending_body_ = m.body;
       } else {
-        s = decodeRecordBatch(msg->header_as_RecordBatch(), m.body, *table_);
+        s = decodeRecordBatch(msg->header_as_RecordBatch(), m.body, *table_, nullptr, false);
       }
       e = Event::kRecordBatch;
       break;
@@ -777,8 +804,25 @@ absl::StatusOr<IpcDecoder::Event> IpcDecoder::next(std::string_view data, size_t
 absl::Status IpcDecoder::decodePendingBody() {
   if (pending_metadata_.empty()) return absl::FailedPreconditionError("no pending record batch");
   const auto* msg = fb::GetMessage(pending_metadata_.data());
-  absl::Status s = decodeRecordBatch(msg->header_as_RecordBatch(), pending_body_, *table_);
+  absl::Status s = decodeRecordBatch(msg->header_as_RecordBatch(), pending_body_, *table_,
+                                     pending_columns_.empty() ? nullptr : &pending_columns_,
+                                     /*selected=*/false);
   pending_metadata_.clear();
+  pending_columns_.clear();
+  return s;
+}
+
+absl::Status IpcDecoder::decodePendingColumns(const std::vector<bool>& columns) {
+  if (pending_metadata_.empty()) return absl::FailedPreconditionError("no pending record batch");
+  const auto* msg = fb::GetMessage(pending_metadata_.data());
+  pending_columns_.clear();
+  absl::Status s = decodeRecordBatch(msg->header_as_RecordBatch(), pending_body_, *table_, &columns,
+                                     /*selected=*/true);
+  if (s.ok()) {
+    pending_columns_ = columns;
+  } else {
+    table_->clearRows();
+  }
   return s;
 }
 

@@ -84,6 +84,10 @@ class IpcDecoder {
   // skip its body; call decodeBody() to decode it.
   void setSkipBodies(bool skip) { skip_bodies_ = skip; }
   absl::Status decodePendingBody();
+  // Decodes only the top-level columns whose flag is set (the others are left empty) and keeps
+  // the batch pending: a reader filters on these first, and calls decodePendingBody() for the
+  // rest only when a row matches (it then decodes just the columns not decoded here).
+  absl::Status decodePendingColumns(const std::vector<bool>& columns);
 
   const std::vector<FieldSpec>& fields() const { return *fields_; }
   ColumnTable* table() { return table_.get(); }
@@ -92,7 +96,10 @@ class IpcDecoder {
 
  private:
   absl::Status decodeSchema(const void* schema);
-  absl::Status decodeRecordBatch(const void* batch, std::string_view body, ColumnTable& table);
+  // With `columns`, decodes only the columns whose flag equals `selected` (the rows of the
+  // others are cleared first when `selected`, kept otherwise).
+  absl::Status decodeRecordBatch(const void* batch, std::string_view body, ColumnTable& table,
+                                 const std::vector<bool>* columns, bool selected);
   absl::Status decodeDictionary(const void* dict, std::string_view body);
 
   std::unique_ptr<std::vector<FieldSpec>> fields_;
@@ -103,6 +110,7 @@ class IpcDecoder {
   bool skip_bodies_ = false;
   std::string pending_metadata_;
   std::string_view pending_body_;
+  std::vector<bool> pending_columns_;  // decoded by decodePendingColumns()
 };
 
 }  // namespace otlpd::store

@@ -39,19 +39,33 @@ FieldSpec valueStruct(std::string name) {
                {f("type", CT::kUInt8), f("str", CT::kUtf8), f("int", CT::kInt64),
                 f("double", CT::kFloat64), f("bool", CT::kBool), f("bytes", CT::kBinary)});
 }
-FieldSpec attrs(std::string name) {
+// Which on-disk layout the schema being built is for (docs/STORAGE.md, "Layout versions"). Set
+// only by makeFields(), which runs inside fieldsFor()'s function-static initialisers (one thread
+// at a time), so that the make*Fields() builders stay one definition per signal.
+int g_layout = kStoreLayoutVersion;
+
+// Layout 2 dictionary-encodes every attribute key (a file holds a few hundred distinct keys, and
+// a query for a key the dictionary lacks skips the file's batches without decoding them), and
+// the string values of resource and scope attributes (one resource per process, repeated on
+// each of its rows). Layout 1 stored both as plain strings: ~3x the wire bytes per span.
+FieldSpec attrs(std::string name, bool dictionary_values = false) {
   FieldSpec v = valueStruct("item");
-  v.children.insert(v.children.begin(), f("key", CT::kUtf8, false));
+  FieldSpec key = f("key", CT::kUtf8, false);
+  if (g_layout >= 2) {
+    key.dictionary = true;
+    if (dictionary_values) v.children[1].dictionary = true;  // str
+  }
+  v.children.insert(v.children.begin(), std::move(key));
   return list(std::move(name), std::move(v));
 }
 void addResourceScope(std::vector<FieldSpec>& v) {
-  v.push_back(attrs("resource_attributes"));
+  v.push_back(attrs("resource_attributes", /*dictionary_values=*/true));
   v.push_back(f("resource_dropped_attributes_count", CT::kUInt32));
   v.push_back(list("resource_entity_refs", f("item", CT::kUtf8)));
   v.push_back(f("resource_schema_url", CT::kUtf8));
   v.push_back(dict("scope_name"));
   v.push_back(f("scope_version", CT::kUtf8));
-  v.push_back(attrs("scope_attributes"));
+  v.push_back(attrs("scope_attributes", /*dictionary_values=*/true));
   v.push_back(f("scope_dropped_attributes_count", CT::kUInt32));
   v.push_back(f("scope_schema_url", CT::kUtf8));
 }
@@ -283,19 +297,55 @@ void appendAnyValue(Column& value_struct, const AnyValue& value, size_t first) {
   appendValue(value_struct, value, first);
 }
 
-const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
-  static const std::vector<FieldSpec> spans = makeSpanFields();
-  static const std::vector<FieldSpec> logs = makeLogFields();
-  static const std::vector<FieldSpec> metrics = makeMetricFields();
+namespace {
+struct SignalFields {
+  std::vector<FieldSpec> spans, logs, metrics;
+};
+SignalFields makeFields(int layout) {
+  g_layout = layout;
+  SignalFields out{makeSpanFields(), makeLogFields(), makeMetricFields()};
+  g_layout = kStoreLayoutVersion;
+  return out;
+}
+}  // namespace
+
+const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal, int layout) {
+  static const SignalFields v1 = makeFields(1);
+  static const SignalFields v2 = makeFields(2);
+  const SignalFields& x = layout == 1 ? v1 : v2;
   switch (signal) {
     case pipeline::Signal::kTraces:
-      return spans;
+      return x.spans;
     case pipeline::Signal::kLogs:
-      return logs;
+      return x.logs;
     case pipeline::Signal::kMetrics:
       break;
   }
-  return metrics;
+  return x.metrics;
+}
+
+namespace {
+bool sameShape(const std::vector<FieldSpec>& a, const std::vector<FieldSpec>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].type != b[i].type || a[i].byte_width != b[i].byte_width ||
+        a[i].dictionary != b[i].dictionary || !sameShape(a[i].children, b[i].children)) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+int storeLayoutOf(const std::vector<FieldSpec>& fields, pipeline::Signal signal) {
+  for (int layout = kStoreLayoutVersion; layout >= 1; --layout) {
+    if (sameShape(fields, fieldsFor(signal, layout))) return layout;
+  }
+  return 0;
+}
+
+const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal) {
+  return fieldsFor(signal, kStoreLayoutVersion);
 }
 
 void appendTraces(const otlp::TracesRequest& request, ColumnTable& t, TimeRange& range) {

@@ -15,7 +15,17 @@
 
 namespace otlpd::store {
 
+// The on-disk layout this otlpd writes (schema metadata `otlpd:version`). Files of every layout
+// from 1 on are read: the decoder takes each file's own schema, and the two layouts differ only
+// in which strings are dictionary-encoded, which Column::bytesAt hides.
+inline constexpr int kStoreLayoutVersion = 2;
+
+// The schema written now.
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal);
+// The schema of layout `layout` (1 or 2).
+const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal, int layout);
+// The layout whose schema `fields` is (same types, widths and dictionary encodings), 0 for none.
+int storeLayoutOf(const std::vector<FieldSpec>& fields, pipeline::Signal signal);
 
 // Column positions shared by every signal's schema (the first columns of each).
 inline constexpr size_t kTimeColumn = 0;  // spans: start time; logs and metrics: time

@@ -197,6 +197,14 @@ bool readBuffer(const fb::RecordBatch* rb, std::string_view body, size_t index, 
   return decompressBuffer(codec, raw, static_cast<size_t>(n), out).ok();
 }
 
+using IdWords = std::pair<uint64_t, uint64_t>;
+IdWords idWords(const char* p) {
+  IdWords w;
+  std::memcpy(&w.first, p, 8);
+  std::memcpy(&w.second, p + 8, 8);
+  return w;
+}
+
 // Whether the record batch at `pos` may hold one of `ids` (sorted 16-byte ids) in its trace id
 // column, found by decompressing that column alone. True whenever it cannot tell.
 bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slot,
@@ -216,6 +224,17 @@ bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slo
   }
   if (values.size() < rows * 16) return true;
   const bool has_nulls = node->null_count() > 0 && validity.size() >= (rows + 7) / 8;
+  if (ids.size() == 1) {
+    // The common case (a trace by id): two 8-byte compares per row instead of a memcmp call.
+    const IdWords want = idWords(ids[0].data());
+    for (size_t row = 0; row < rows; ++row) {
+      if (idWords(values.data() + row * 16) != want) continue;
+      if (has_nulls && (static_cast<uint8_t>(validity[row >> 3]) & (1u << (row & 7))) == 0)
+        continue;
+      return true;
+    }
+    return false;
+  }
   for (size_t row = 0; row < rows; ++row) {
     if (has_nulls && (static_cast<uint8_t>(validity[row >> 3]) & (1u << (row & 7))) == 0) continue;
     const std::string_view id(values.data() + row * 16, 16);
@@ -225,6 +244,37 @@ bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slo
     }
   }
   return false;
+}
+
+// Where the attribute keys of a batch's attribute list column `column` are, when they are plain
+// strings (layout 1): the buffer index of the key strings' data. nullopt for dictionary keys.
+std::optional<size_t> plainKeyDataBuffer(const std::vector<FieldSpec>& fields, size_t column) {
+  if (column >= fields.size()) return std::nullopt;
+  const FieldSpec& list = fields[column];
+  if (list.type != ColumnType::kList || list.children.size() != 1) return std::nullopt;
+  const FieldSpec& item = list.children[0];
+  if (item.type != ColumnType::kStruct || item.children.empty()) return std::nullopt;
+  const FieldSpec& key = item.children[0];
+  if (key.type != ColumnType::kUtf8 || key.dictionary) return std::nullopt;
+  // list validity, list offsets, struct validity, key validity, key offsets, then key data.
+  return slotOf(fields, column).buffer + 5;
+}
+
+// Whether every key of `keys` occurs in the batch's attribute key strings (a substring test on
+// their data buffer, decompressed alone). True whenever it cannot tell.
+bool batchMayHoldKeys(std::string_view data, size_t pos, size_t key_data_buffer,
+                      const std::vector<std::pair<std::string, std::string>>& keys,
+                      std::string& buffer, uint64_t& encoded_bytes) {
+  const MessageSpan m = nextMessage(data, pos);
+  if (m.kind != MessageSpan::Kind::kMessage) return true;
+  const fb::RecordBatch* rb = fb::GetMessage(m.metadata.data())->header_as_RecordBatch();
+  if (rb == nullptr || !readBuffer(rb, m.body, key_data_buffer, buffer, encoded_bytes)) {
+    return true;
+  }
+  for (const auto& [k, v] : keys) {
+    if (!k.empty() && buffer.find(k) == std::string::npos) return false;
+  }
+  return true;
 }
 
 // The file as it is now (a file being written may grow meanwhile: what was there is read).
@@ -318,12 +368,40 @@ bool nextRecordBatch(IpcDecoder& dec, const std::string& path, std::string_view 
       return false;
     }
     if (*ev != IpcDecoder::Event::kRecordBatch) continue;
-    if (dec.fields().size() != fieldsFor(toSignal(signal)).size()) {
+    if (storeLayoutOf(dec.fields(), toSignal(signal)) == 0) {
       error = strCat(path, ": not a ", dirName(signal), " file of this otlpd version");
       return false;
     }
     return true;
   }
+}
+
+bool dictionaryLacks(const Column& c, const std::string& value) {
+  return c.spec().dictionary && c.dictionary() != nullptr && !c.dictionary()->contains(value);
+}
+
+// Whether the dictionaries of a file (all of them decoded) allow a row matching `q`. Only
+// dictionary-encoded columns are tested: a row's value of such a column is in its dictionary.
+bool fileMayMatch(const ColumnTable& t, const Columns& cols, const ScanQuery& q) {
+  if (q.service && cols.service < t.columnCount() &&
+      dictionaryLacks(t.column(cols.service), *q.service)) {
+    return false;
+  }
+  if (q.name && cols.name && *cols.name < t.columnCount() &&
+      dictionaryLacks(t.column(*cols.name), *q.name)) {
+    return false;
+  }
+  if (!q.attributes.empty() && cols.attributes < t.columnCount()) {
+    const Column& list = t.column(cols.attributes);
+    if (list.spec().type == ColumnType::kList && list.childCount() == 1 &&
+        list.child(0).spec().type == ColumnType::kStruct && list.child(0).childCount() > 0) {
+      const Column& key = list.child(0).child(0);
+      for (const auto& [k, v] : q.attributes) {
+        if (dictionaryLacks(key, k)) return false;
+      }
+    }
+  }
+  return true;
 }
 
 // scanFile() over the bytes of a file already in memory (or mapped).
@@ -343,14 +421,26 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     size_t pos;
     size_t size;
     int64_t min, max;
+    std::string trace_bloom;  // the batch's trace id bloom filter, when the query looks for ids
   };
+  const bool by_trace_id = query.trace_id || !trace_ids.empty();
   std::vector<BatchRef> batches;
   size_t pos = 0, at = 0;
   std::string error;
   while (nextRecordBatch(dec, path, data, query.signal, pos, at, error)) {
-    batches.push_back({at, pos - at,
+    batches.push_back({at,
+                       pos - at,
                        metaInt(dec.batchMetadata(), "otlpd:min_time_unix_nano", INT64_MIN),
-                       metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX)});
+                       metaInt(dec.batchMetadata(), "otlpd:max_time_unix_nano", INT64_MAX),
+                       {}});
+    if (by_trace_id) {
+      for (const auto& [k, v] : dec.batchMetadata()) {
+        // A value that is not base64 leaves the bloom empty: the batch is then looked at.
+        if (k == kBatchBloomKey && !absl::Base64Unescape(v, &batches.back().trace_bloom)) {
+          batches.back().trace_bloom.clear();
+        }
+      }
+    }
   }
   if (!error.empty()) return error;
   if (query.newest_first) std::reverse(batches.begin(), batches.end());
@@ -360,12 +450,46 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   std::vector<std::string> wanted_ids = trace_ids;
   if (query.trace_id && trace_id.size() == 16) wanted_ids.push_back(trace_id);
   std::sort(wanted_ids.begin(), wanted_ids.end());
-  const bool peek_ids = cols.trace_id && !wanted_ids.empty() &&
+  const bool peek_ids = !batches.empty() && cols.trace_id && !wanted_ids.empty() &&
                         std::all_of(wanted_ids.begin(), wanted_ids.end(),
                                     [](const std::string& id) { return id.size() == 16; });
-  const ColumnSlot id_slot =
-      peek_ids ? slotOf(fieldsFor(toSignal(query.signal)), *cols.trace_id) : ColumnSlot{};
+  const ColumnSlot id_slot = peek_ids ? slotOf(dec.fields(), *cols.trace_id) : ColumnSlot{};
   std::string peek_validity, peek_values;
+
+  // The dictionaries of the whole file are known now: a service, span name or (layout 2)
+  // attribute key that none of them holds is in no row of the file, so no batch is decoded.
+  if (!batches.empty() && !fileMayMatch(*dec.table(), cols, query)) {
+    st.batches_skipped += batches.size();
+    return "";
+  }
+
+  // The columns the row filters read are decoded first; the others only for batches with a
+  // matching row (a search that matches nothing reads only its filter columns).
+  std::vector<bool> filter_columns;
+  if (!batches.empty()) {
+    filter_columns.assign(dec.fields().size(), false);
+    auto need = [&](std::optional<size_t> c) {
+      if (c && *c < filter_columns.size()) filter_columns[*c] = true;
+    };
+    need(cols.time);
+    if (is_logs) need(1);  // observed_time stands in for a missing time
+    if (query.service) need(cols.service);
+    if (query.name) need(cols.name);
+    if (query.trace_id || !trace_ids.empty()) need(cols.trace_id);
+    if (query.min_duration_ns || query.max_duration_ns) need(cols.duration);
+    if (query.min_severity) need(cols.severity);
+    if (!query.attributes.empty()) need(cols.attributes);
+  }
+
+  // Layout 1 keeps attribute keys as plain strings: a batch whose key strings lack a wanted key
+  // is ruled out from that one buffer.
+  const std::optional<size_t> key_data_buffer =
+      batches.empty() || query.attributes.empty()
+          ? std::nullopt
+          : plainKeyDataBuffer(dec.fields(), cols.attributes);
+  std::string key_data;
+
+  const IdWords want_id = trace_id.size() == 16 ? idWords(trace_id.data()) : IdWords{};
 
   std::vector<uint8_t> selected;
   for (const BatchRef& batch : batches) {
@@ -373,8 +497,20 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
       ++st.batches_skipped;
       continue;
     }
+    if (peek_ids && !batch.trace_bloom.empty() &&
+        std::none_of(wanted_ids.begin(), wanted_ids.end(), [&](const std::string& id) {
+          return bloomMayContain(batch.trace_bloom, kBatchBloomHashes, traceIdHash(id));
+        })) {
+      ++st.batches_skipped;
+      continue;
+    }
     if (peek_ids && !batchMayHoldTraces(data, batch.pos, id_slot, wanted_ids, peek_validity,
                                         peek_values, st.bytes_scanned)) {
+      ++st.batches_skipped;
+      continue;
+    }
+    if (key_data_buffer && !batchMayHoldKeys(data, batch.pos, *key_data_buffer, query.attributes,
+                                             key_data, st.bytes_scanned)) {
       ++st.batches_skipped;
       continue;
     }
@@ -386,7 +522,9 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
     size_t at = batch.pos;
     auto ev = dec.next(data, at);
     if (!ev.ok()) return strCat(path, ": ", ev.status().ToString());
-    if (auto s = dec.decodePendingBody(); !s.ok()) return strCat(path, ": ", s.ToString());
+    if (auto s = dec.decodePendingColumns(filter_columns); !s.ok()) {
+      return strCat(path, ": ", s.ToString());
+    }
     ++st.batches_read;
     st.bytes_scanned += batch.size;
     const ColumnTable& t = *dec.table();
@@ -399,9 +537,14 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
       if (query.service && !cellEquals(t.column(cols.service), row, *query.service)) continue;
       if (query.name && (!cols.name || !cellEquals(t.column(*cols.name), row, *query.name)))
         continue;
-      if (query.trace_id &&
-          (!cols.trace_id || !cellEquals(t.column(*cols.trace_id), row, trace_id))) {
-        continue;
+      if (query.trace_id) {
+        if (!cols.trace_id) continue;
+        const Column& ids = t.column(*cols.trace_id);
+        if (trace_id.size() == 16 && ids.spec().byte_width == 16) {
+          if (idWords(ids.valuesView().data() + row * 16) != want_id || ids.isNull(row)) continue;
+        } else if (!cellEquals(ids, row, trace_id)) {
+          continue;
+        }
       }
       if (!trace_ids.empty()) {
         if (!cols.trace_id || t.column(*cols.trace_id).isNull(row)) continue;
@@ -432,6 +575,7 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
       ++matched;
     }
     if (matched == 0) continue;
+    if (auto s = dec.decodePendingBody(); !s.ok()) return strCat(path, ": ", s.ToString());
     st.rows_matched += matched;
     if (!on_table(t, selected)) break;
   }
@@ -592,10 +736,10 @@ std::string scanTables(const std::string& directory, const ScanQuery& query,
   const std::vector<std::string> trace_ids = traceIdSet(query);
   bool stop = false;
   for (const std::string& f : files) {
-    auto index = loadFileIndex(f, toSignal(query.signal));
+    auto index = loadFileIndexShared(f, toSignal(query.signal));
     if (index.ok()) {
       ++st.indexes_used;
-      if (!mayMatch(*index, query, trace_id, trace_ids)) {
+      if (!mayMatch(**index, query, trace_id, trace_ids)) {
         ++st.files_skipped_by_index;
         continue;
       }

@@ -214,17 +214,6 @@ absl::Status compactByHour(const std::string& path) {
   return absl::OkStatus();
 }
 
-bool sameFields(const std::vector<FieldSpec>& a, const std::vector<FieldSpec>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].type != b[i].type || a[i].byte_width != b[i].byte_width ||
-        a[i].dictionary != b[i].dictionary || !sameFields(a[i].children, b[i].children)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The [min, max] minute of an hourly summary from its frame header; nullopt without a valid one.
 std::optional<std::pair<int64_t, int64_t>> hourlyRange(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -282,7 +271,7 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
       }
       if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
       if (*ev == IpcDecoder::Event::kSchema &&
-          !sameFields(decoder.fields(), fieldsFor(pipeline::Signal::kTraces))) {
+          storeLayoutOf(decoder.fields(), pipeline::Signal::kTraces) == 0) {
         // Not a span file of this version (the rollups read columns by position): left out.
         foreign = true;
         break;

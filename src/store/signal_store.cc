@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/civil_time.h"
 #include "common/strings.h"
@@ -326,7 +327,8 @@ absl::Status SignalStore::openFileLocked() {
   index_builder_.reset();
   encoder_ = std::make_unique<IpcEncoder>(
       &fieldsFor(signal_), options_.codec,
-      KeyValues{{"otlpd:signal", std::string(signalDir(signal_))}, {"otlpd:version", "1"}});
+      KeyValues{{"otlpd:signal", std::string(signalDir(signal_))},
+                {"otlpd:version", std::to_string(kStoreLayoutVersion)}});
   out_.clear();
   encoder_->appendSchema(out_);
   absl::Status st = writeAll(out_);
@@ -382,11 +384,12 @@ absl::Status SignalStore::flushLocked() {
     for (auto& d : table_.dictionaries()) dict_state.emplace_back(d->emitted, d->sent);
     RollupWriter::BatchLock rollup_lock;
     if (rollups_) rollup_lock = rollups_->lockForBatch();
-    absl::Status st =
-        encoder_->appendBatch(table_,
-                              {{"otlpd:min_time_unix_nano", std::to_string(range_.min)},
-                               {"otlpd:max_time_unix_nano", std::to_string(range_.max)}},
-                              out_);
+    KeyValues batch_metadata{{"otlpd:min_time_unix_nano", std::to_string(range_.min)},
+                             {"otlpd:max_time_unix_nano", std::to_string(range_.max)}};
+    if (std::string bloom = batchTraceBloom(table_, signal_); !bloom.empty()) {
+      batch_metadata.emplace_back(std::string(kBatchBloomKey), absl::Base64Escape(bloom));
+    }
+    absl::Status st = encoder_->appendBatch(table_, batch_metadata, out_);
     if (st.ok()) st = writeAll(out_);
     if (st.ok() && options_.fsync == FsyncPolicy::kBatch && ::fdatasync(fd_) != 0) {
       st = errnoStatus("fsync", path_, errno);

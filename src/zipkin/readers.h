@@ -21,5 +21,8 @@ namespace otlpd::zipkin {
 absl::Status readJsonV2(std::string_view json, size_t capacity, SpanList& out);
 absl::Status readJsonV1(std::string_view json, size_t capacity, SpanList& out);
 absl::Status readProto(std::string_view bytes, SpanList& out);
+// v1 spans in Thrift's binary protocol (zipkinCore.thrift): a list<Span>, or one Span; converted
+// to v2 spans as readJsonV1 does. Lengths and counts are checked against the bytes that remain.
+absl::Status readThriftV1(std::string_view bytes, SpanList& out);
 
 }  // namespace otlpd::zipkin

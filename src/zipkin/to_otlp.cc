@@ -1,7 +1,5 @@
 #include "zipkin/to_otlp.h"
 
-#include <simdjson.h>
-
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/simdjson.h"
 #include "common/strings.h"
 #include "otlp/value.h"
 #include "otlp/wire_writer.h"

@@ -3,13 +3,13 @@
 // as failures with a non-zero exit.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "common/simdjson.h"
 #include "common/strings.h"
 #include "otlpd_process_support.h"
 

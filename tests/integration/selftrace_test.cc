@@ -212,6 +212,13 @@ service:
   const size_t b_ingests = bIngests();
   EXPECT_GE(b_ingests, 1u);
   EXPECT_LE(b_ingests, 2u);
+  // Level basic: no spans of pipeline stages or query phases (selftrace_detailed_test.cc has
+  // them at level detailed).
+  for (const SeenSpan& s : readSpans(**b)) {
+    EXPECT_FALSE(s.name.starts_with("exporter ") || s.name.starts_with("processor ") ||
+                 s.name.starts_with("query "))
+        << s.name;
+  }
 
   // 4. A log line written inside a span carries its ids: A logs each query at debug level.
   (*a)->stop();

@@ -50,6 +50,17 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.equal(attrs.find((a) => a.key === 'app.ratio').double, 0.5);
     assert.equal(attrs.find((a) => a.key === 'app.cached').bool, true);
     assert.equal(spans.getChild('events').get(0).toArray()[0].name, 'exception');
+    // Layout 2 (docs/STORAGE.md): attribute keys, and resource / scope string values, are
+    // dictionary-encoded inside the attribute structs; apache-arrow resolves them.
+    assert.equal(spans.schema.metadata.get('otlpd:version'), '2');
+    const keyType = (table, column) =>
+      String(table.schema.fields.find((f) => f.name === column).type.children[0].type.children[0].type);
+    assert.match(keyType(spans, 'attributes'), /^Dictionary<Int32, Utf8>$/);
+    assert.equal(attrs.find((a) => a.key === 'url.path').str, '/orders/0');
+    const serviceAttr = (table, row) =>
+      table.getChild('resource_attributes').get(row).toArray().find((a) => a.key === 'service.name');
+    for (const row of [0, 1, 2]) assert.equal(serviceAttr(spans, row).str, 'checkout');
+    assert.equal(serviceAttr(spans, 0).type, 1);
 
     const logs = readTable(arrowFiles(storeDir, 'logs')[0]);
     assert.equal(logs.numRows, 2);
@@ -59,6 +70,9 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.deepEqual(JSON.parse(logs.getChild('body').get(1).str),
       { kvlistValue: { values: [{ key: 'k', value: { intValue: '7' } }] } });
     assert.equal(hex(logs.getChild('trace_id').get(1)), TRACE_ID);
+    assert.equal(logs.schema.metadata.get('otlpd:version'), '2');
+    assert.match(keyType(logs, 'resource_attributes'), /^Dictionary<Int32, Utf8>$/);
+    for (const row of [0, 1]) assert.equal(serviceAttr(logs, row).str, 'checkout');
 
     const metrics = readTable(arrowFiles(storeDir, 'metrics')[0]);
     assert.equal(metrics.numRows, 2);
@@ -68,6 +82,9 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.deepEqual(Array.from(metrics.getChild('bucket_counts').get(1).toArray(), Number), [1, 2, 0]);
     assert.deepEqual(Array.from(metrics.getChild('explicit_bounds').get(1).toArray()), [1, 5]);
     assert.equal(metrics.getChild('sum').get(1), 7.5);
+    assert.equal(metrics.schema.metadata.get('otlpd:version'), '2');
+    assert.match(keyType(metrics, 'attributes'), /^Dictionary<Int32, Utf8>$/);
+    for (const row of [0, 1]) assert.equal(serviceAttr(metrics, row).str, 'checkout');
 
     // A second request in the same file: a later batch with a delta dictionary.
     await postJson(otlpd, 'traces', tracesBody(base + 1000000000n));
@@ -83,5 +100,9 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
   const spans = readTable(files[0]);
   assert.equal(spans.numRows, 6);
   assert.equal(spans.getChild('name').get(4), 'SELECT orders');
+  // Rows of the second batch resolve through the delta dictionaries too.
+  assert.equal(spans.getChild('attributes').get(4).toArray().find((a) => a.key === 'url.path').str,
+    '/orders/1');
+  assert.equal(spans.getChild('resource_attributes').get(5).toArray()[0].str, 'checkout');
   fs.rmSync(dir, { recursive: true, force: true });
 });

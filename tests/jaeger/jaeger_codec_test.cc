@@ -295,6 +295,29 @@ TEST(JaegerToOtlp, ErrorTagMakesAnErrorStatusWithTheHttpMessage) {
   EXPECT_EQ(attr(span.attributes(), "http.status_message"), "string_value: \"Bad Gateway\"");
 }
 
+// Keys and values on both sides of the writer's short-string bound (64 bytes) and of one-byte
+// varint lengths (128 bytes) come out byte for byte.
+TEST(JaegerToOtlp, KeysAndValuesOfEveryLengthAroundTheShortBound) {
+  std::vector<std::string> texts;
+  for (size_t n : {0, 1, 63, 64, 65, 127, 128, 300}) texts.push_back(std::string(n, 'a' + n % 26));
+  // One tag per key length (keys must differ: a repeated key is one attribute), each with a
+  // value of another length, and a long-typed tag with a 100-byte key.
+  std::vector<Tag> distinct;
+  for (size_t k = 1; k < texts.size(); ++k) {
+    Tag t = stringTag(texts[k], texts[(k * 3) % texts.size()]);
+    distinct.push_back(t);
+  }
+  distinct.push_back(longTag(std::string_view(texts[7]).substr(0, 100), -5));
+  const v1::Span span = translated(oneSpan(distinct)).scope_spans(0).spans(0);
+  ASSERT_EQ(span.attributes_size(), static_cast<int>(distinct.size()));
+  for (size_t k = 1; k < texts.size(); ++k) {
+    EXPECT_EQ(span.attributes(static_cast<int>(k - 1)).key(), texts[k]);
+    EXPECT_EQ(span.attributes(static_cast<int>(k - 1)).value().string_value(),
+              texts[(k * 3) % texts.size()]);
+  }
+  EXPECT_EQ(span.attributes(static_cast<int>(distinct.size() - 1)).value().int_value(), -5);
+}
+
 TEST(JaegerToOtlp, ErrorTagThatIsNotATrueBoolStaysAnAttribute) {
   const v1::Span span = translated(oneSpan({stringTag("error", "true")})).scope_spans(0).spans(0);
   EXPECT_EQ(span.status().code(), v1::Status::STATUS_CODE_UNSET);

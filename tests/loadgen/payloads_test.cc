@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jaeger/model.h"
+#include "jaeger/to_otlp.h"
 #include "otlp/counts.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
@@ -160,10 +162,8 @@ TEST(PayloadsTest, RejectedItemsReadsPartialSuccessInBothEncodings) {
 }
 
 TEST(PayloadsTest, ProtocolAndShapeNamesRoundTrip) {
-  for (Protocol p :
-       {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson, Protocol::kZipkinJson}) {
-    EXPECT_EQ(parseProtocol(protocolName(p)), p);
-  }
+  for (Protocol p : kAllProtocols) EXPECT_EQ(parseProtocol(protocolName(p)), p);
+  EXPECT_EQ(parseProtocol("jaeger/thrift_http"), Protocol::kJaegerThriftHttp);
   EXPECT_EQ(parseShape("minimal"), Shape::kMinimal);
   EXPECT_FALSE(parseProtocol("http").has_value());
 }
@@ -183,6 +183,64 @@ TEST(PayloadsTest, ZipkinJsonCarriesTheSpans) {
   EXPECT_EQ(spans.spans.size(), 50u);
   o.signal = Signal::kLogs;
   EXPECT_FALSE(buildRequestSet(o).ok());
+}
+
+TEST(PayloadsTest, ZipkinProtoCarriesTheSpans) {
+  RequestSetOptions o;
+  o.protocol = Protocol::kZipkinProto;
+  o.batch = 50;
+  o.variants = 1;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok()) << set.status();
+  zipkin::SpanList spans;
+  ASSERT_TRUE(zipkin::readProto(set->variants[0].body, spans).ok());
+  EXPECT_EQ(spans.spans.size(), 50u);
+}
+
+// The realistic spans through each Jaeger format and the receiver's translation back to OTLP:
+// the same span count, the same parents (from parentSpanId in Thrift, a CHILD_OF reference in
+// proto) and the same attributes as the OTLP request loadgen would send.
+TEST(PayloadsTest, JaegerFormatsCarryTheSpansAndTheirParents) {
+  constexpr size_t kSpans = 40;
+  auto original = makeRequest(Signal::kTraces, Shape::kRealistic, kSpans, 0x5eed0000, kBase);
+  const auto& expected =
+      static_cast<const otlp::TracesRequest&>(*original).resource_spans(0).scope_spans(0);
+  for (Protocol protocol : {Protocol::kJaegerThriftHttp, Protocol::kJaegerGrpc}) {
+    SCOPED_TRACE(std::string(protocolName(protocol)));
+    RequestSetOptions o;
+    o.protocol = protocol;
+    o.batch = kSpans;
+    o.variants = 1;
+    o.base_time_unix_nano = kBase;
+    auto set = buildRequestSet(o);
+    ASSERT_TRUE(set.ok()) << set.status();
+    jaeger::Batch batch;
+    const std::string& body = set->variants[0].body;
+    ASSERT_TRUE((protocol == Protocol::kJaegerGrpc ? jaeger::decodePostSpansRequest(body, batch)
+                                                   : jaeger::decodeThriftBatch(body, false, batch))
+                    .ok());
+    jaeger::OtlpTranslator translator;
+    std::string wire;
+    ASSERT_EQ(translator.translate(batch, wire), kSpans);
+    EXPECT_EQ(translator.invalidSpans(), 0u);
+    otlp::TracesRequest got;
+    ASSERT_TRUE(got.ParseFromString(wire));
+    ASSERT_EQ(otlp::countSpans(got), kSpans);
+    const auto& spans = got.resource_spans(0).scope_spans(0).spans();
+    for (int i = 0; i < static_cast<int>(kSpans); ++i) {
+      const auto& want = expected.spans(i);
+      EXPECT_EQ(spans[i].span_id(), want.span_id());
+      EXPECT_EQ(spans[i].trace_id(), want.trace_id());
+      EXPECT_EQ(spans[i].parent_span_id(), want.parent_span_id()) << i;
+      EXPECT_EQ(spans[i].name(), want.name());
+      EXPECT_EQ(spans[i].kind(), want.kind());
+      EXPECT_EQ(spans[i].start_time_unix_nano(), want.start_time_unix_nano());
+      // Jaeger's Thrift model has microseconds (the documented loss).
+      EXPECT_EQ(spans[i].end_time_unix_nano(), want.end_time_unix_nano() / 1000 * 1000);
+      EXPECT_EQ(spans[i].attributes_size(), want.attributes_size());
+      EXPECT_EQ(spans[i].events_size(), want.events_size());
+    }
+  }
 }
 
 }  // namespace

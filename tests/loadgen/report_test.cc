@@ -1,7 +1,8 @@
 #include "loadgen/report.h"
 
 #include <gtest/gtest.h>
-#include <simdjson.h>
+
+#include "common/simdjson.h"
 
 namespace otlpd::loadgen {
 namespace {

@@ -3,9 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "common/metrics_registry.h"
 #include "config/loader.h"
+#include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "selftrace/tracer.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -178,12 +182,12 @@ class GraphTest : public ::testing::Test {
     factories_.add(std::move(c));
   }
 
-  std::unique_ptr<Graph> build(const std::string& yaml) {
+  std::unique_ptr<Graph> build(const std::string& yaml, bool trace_stages = false) {
     auto root = config::parseYaml(yaml, "test");
     EXPECT_TRUE(root.ok()) << root.status();
     config::ConfigNode root_node(*root, "", errors_);
     config::ConfigNode service = root_node.child("service");
-    auto graph = Graph::build(root_node, service, factories_, metrics_);
+    auto graph = Graph::build(root_node, service, factories_, metrics_, nullptr, trace_stages);
     service.rejectUnknownKeys();
     root_node.rejectUnknownKeys();
     return graph;
@@ -226,6 +230,68 @@ service:
   for (auto* e : exporters_->created) total += e->received;
   // Two pipelines reach rec/a (2 spans each) and one reaches rec/b/traces.
   EXPECT_EQ(total, 6u);
+}
+
+// service.telemetry.traces.level: detailed — a sampled request's trace shows every exporter (and
+// processor) it passed, each a child of the request's span, with the items it took. Built
+// without trace_stages (level basic), the same request yields only its own span.
+TEST_F(GraphTest, TracedStagesAreSpansInsideASampledRequest) {
+  constexpr std::string_view kConfig = R"(
+receivers: {src: {}}
+exporters: {rec/a: {}, rec/b: {}}
+service:
+  pipelines:
+    traces: {receivers: [src], exporters: [rec/a, rec/b]}
+)";
+  auto run = [&](bool trace_stages) {
+    std::vector<::opentelemetry::proto::trace::v1::Span> spans;
+    std::mutex mu;
+    selftrace::TracerOptions options;
+    options.detailed = true;
+    options.send = [&](const std::string& body) {
+      otlp::TracesRequest request;
+      EXPECT_TRUE(request.ParseFromString(body));
+      std::lock_guard lock(mu);
+      for (const auto& s : request.resource_spans(0).scope_spans(0).spans()) spans.push_back(s);
+      return absl::OkStatus();
+    };
+    receivers_->created.clear();
+    auto graph = build(std::string(kConfig), trace_stages);
+    EXPECT_NE(graph, nullptr) << errors_.toString();
+    if (graph == nullptr) return spans;
+    {
+      selftrace::Tracer tracer(std::move(options), metrics_);
+      selftrace::Tracer::install(&tracer);
+      {
+        auto request = selftrace::ScopedSpan::server(
+            "ingest traces",
+            [](std::string_view) -> std::optional<std::string_view> { return std::nullopt; });
+        Batch batch = Batch::create(Signal::kTraces);
+        auto* ss = batch.mutableTraces().add_resource_spans()->add_scope_spans();
+        ss->add_spans();
+        ss->add_spans();
+        EXPECT_TRUE(receivers_->created.back()->next.traces->consume(std::move(batch)).ok());
+      }
+      selftrace::Tracer::install(nullptr);
+    }  // exports what is queued
+    return spans;
+  };
+  auto basic = run(false);
+  ASSERT_EQ(basic.size(), 1u);
+  EXPECT_EQ(basic[0].name(), "ingest traces");
+
+  auto detailed = run(true);
+  ASSERT_EQ(detailed.size(), 3u);
+  EXPECT_EQ(detailed[0].name(), "exporter rec/a");
+  EXPECT_EQ(detailed[1].name(), "exporter rec/b");
+  EXPECT_EQ(detailed[2].name(), "ingest traces");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(detailed[i].parent_span_id(), detailed[2].span_id());
+    EXPECT_EQ(detailed[i].trace_id(), detailed[2].trace_id());
+    ASSERT_EQ(detailed[i].attributes_size(), 1);
+    EXPECT_EQ(detailed[i].attributes(0).key(), "otlpd.items");
+    EXPECT_EQ(detailed[i].attributes(0).value().int_value(), 2);
+  }
 }
 
 TEST_F(GraphTest, StartsDownstreamFirstAndStopsInReverse) {

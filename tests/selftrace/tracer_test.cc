@@ -19,9 +19,11 @@ struct Captured {
 };
 
 std::unique_ptr<Tracer> captureTracer(Captured& out, common::MetricsRegistry& metrics,
-                                      double ratio = 1.0, size_t queue = 2048) {
+                                      double ratio = 1.0, size_t queue = 2048,
+                                      bool detailed = false) {
   TracerOptions options;
   options.sampling_ratio = ratio;
+  options.detailed = detailed;
   options.max_queued_spans = queue;
   options.export_interval = std::chrono::milliseconds(10);
   options.send = [&out](const std::string& body) {
@@ -94,6 +96,44 @@ TEST(ScopedSpan, ServerSpanContinuesTheCallersTraceAndChildrenNest) {
   EXPECT_EQ(child.trace_id(), server.trace_id());
   EXPECT_EQ(child.parent_span_id(), server.span_id());
   EXPECT_GE(server.end_time_unix_nano(), server.start_time_unix_nano());
+}
+
+// `level: detailed` traces the stages inside a sampled operation; `basic` does not, and neither
+// level starts a trace for a stage on its own or records one under an unsampled request.
+TEST(ScopedSpan, DetailSpansOnlyAtLevelDetailedInsideSampledSpans) {
+  auto run = [](bool detailed) {
+    common::MetricsRegistry metrics;
+    Captured captured;
+    {
+      auto tracer = captureTracer(captured, metrics, /*ratio=*/1.0, 2048, detailed);
+      Tracer::install(tracer.get());
+      {
+        auto lone = ScopedSpan::detail("stage without a request");
+        EXPECT_FALSE(lone.recording());
+      }
+      {
+        auto unsampled =
+            ScopedSpan::server("x", [](std::string_view n) -> std::optional<std::string_view> {
+              if (n == "traceparent")
+                return "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+              return std::nullopt;
+            });
+        auto stage = ScopedSpan::detail("stage of an unsampled request");
+        EXPECT_FALSE(stage.recording());
+      }
+      {
+        auto request = ScopedSpan::server("ingest traces", noHeaders);
+        auto stage = ScopedSpan::detail("processor batch");
+        EXPECT_EQ(stage.recording(), detailed);
+      }
+      Tracer::install(nullptr);
+    }
+    std::vector<std::string> names;
+    for (const auto& s : captured.spans) names.push_back(s.name());
+    return names;
+  };
+  EXPECT_EQ(run(false), std::vector<std::string>{"ingest traces"});
+  EXPECT_EQ(run(true), (std::vector<std::string>{"processor batch", "ingest traces"}));
 }
 
 TEST(ScopedSpan, NewTracesFollowTheRatioAndUnsampledParentsAreHonoured) {

@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "otlpd/store/reader.h"
 #include "query/store_queries.h"
 #include "store/file_index.h"
+#include "store/ipc.h"
+#include "store/otlp_columns.h"
 #include "store/signal_store.h"
 #include "store_test_support.h"
 
@@ -121,6 +125,145 @@ TEST(ReaderScanTest, ScanBytesCapStopsAfterAtLeastOneBatch) {
   ScanStats half;
   EXPECT_EQ(scanOrder(tmp.path(), q, &half).size(), 3u);
   EXPECT_TRUE(half.truncated);
+}
+
+// A traces file in the given on-disk layout, as the store writes it (schema, two batches of
+// trace 0 and 1, end of stream; no index): span 3 of each batch has `http.route`.
+void writeLayoutFile(const std::string& dir, int layout) {
+  fs::create_directories(fs::path(dir) / "traces");
+  const auto& fields = fieldsFor(Signal::kTraces, layout);
+  ColumnTable table(&fields);
+  IpcEncoder enc(&fields, BodyCodec::kZstd,
+                 {{"otlpd:signal", "traces"}, {"otlpd:version", std::to_string(layout)}});
+  std::string bytes;
+  enc.appendSchema(bytes);
+  for (int b = 0; b < 2; ++b) {
+    otlp::TracesRequest r = batch(b, "svc", b, 10);
+    auto* kv =
+        r.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(3)->add_attributes();
+    kv->set_key("http.route");
+    kv->mutable_value()->set_string_value(b == 1 ? "/found" : "/other");
+    TimeRange range;
+    appendTraces(r, table, range);
+    ASSERT_TRUE(enc.appendBatch(table,
+                                {{"otlpd:min_time_unix_nano", std::to_string(range.min)},
+                                 {"otlpd:max_time_unix_nano", std::to_string(range.max)}},
+                                bytes)
+                    .ok());
+    table.clearRows();
+  }
+  bytes.append(kEndOfStream);
+  std::ofstream(fs::path(dir) / "traces" / "20240101T000000Z-000001.arrow", std::ios::binary)
+      << bytes;
+}
+
+// Both layouts answer the same searches; the filter columns are decoded first and the rest only
+// for batches with a match, and layout 2's key dictionaries rule out a file without decoding.
+TEST(ReaderScanTest, BothLayoutsSearchByAttributeReadingFilterColumnsFirst) {
+  for (int layout : {1, 2}) {
+    SCOPED_TRACE(layout);
+    TempDir tmp("otlpd-reader");
+    writeLayoutFile(tmp.path(), layout);
+    ScanQuery q;
+    q.attributes = {{"http.route", "/found"}};
+    std::vector<otlp::TracesRequest> got;
+    ScanStats st;
+    EXPECT_EQ(StoreReader(tmp.path())
+                  .scan(
+                      q,
+                      [&](std::string_view bytes) {
+                        got.emplace_back();
+                        EXPECT_TRUE(got.back().ParseFromArray(bytes.data(),
+                                                              static_cast<int>(bytes.size())));
+                        return true;
+                      },
+                      &st),
+              "");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(st.batches_read, 2u);
+    EXPECT_EQ(st.rows_matched, 1u);
+    // The matching row comes back whole: every column, not only those the filter read.
+    const auto& rs = got[0].resource_spans(0);
+    EXPECT_EQ(rs.resource().attributes(0).value().string_value(), "svc");
+    const auto& span = rs.scope_spans(0).spans(0);
+    EXPECT_EQ(span.trace_id(), traceId(1));
+    EXPECT_EQ(span.name(), "op-child");
+    EXPECT_EQ(span.span_id(), std::string(7, '\x01') + '\x03');
+    EXPECT_EQ(span.end_time_unix_nano() - span.start_time_unix_nano(), 1000u);
+    ASSERT_EQ(span.attributes_size(), 1);
+    EXPECT_EQ(span.attributes(0).value().string_value(), "/found");
+
+    // A key no span has: layout 2 knows from the file's key dictionary, layout 1 from each
+    // batch's key strings; no batch is decoded.
+    ScanQuery none;
+    none.attributes = {{"no.such", "x"}};
+    ScanStats st_none;
+    EXPECT_TRUE(scanOrder(tmp.path(), none, &st_none).empty());
+    EXPECT_EQ(st_none.batches_read, 0u);
+    EXPECT_EQ(st_none.batches_skipped, 2u);
+    // A value no span has: the filter columns of both batches are read, nothing matches.
+    none.attributes = {{"http.route", "/nowhere"}};
+    ScanStats st_value;
+    EXPECT_TRUE(scanOrder(tmp.path(), none, &st_value).empty());
+    EXPECT_EQ(st_value.batches_read, 2u);
+    EXPECT_EQ(st_value.rows_matched, 0u);
+    // A service no file holds (its dictionary, in both layouts).
+    ScanQuery other;
+    other.service = "nobody";
+    ScanStats st_other;
+    EXPECT_TRUE(scanOrder(tmp.path(), other, &st_other).empty());
+    EXPECT_EQ(st_other.batches_read, 0u);
+    // Service and key filters together, both present.
+    ScanQuery both;
+    both.service = "svc";
+    both.attributes = {{"http.route", "/other"}};
+    EXPECT_EQ(scanOrder(tmp.path(), both), std::vector<int>{0});
+  }
+}
+
+// Each record batch carries a bloom filter of its trace ids in its metadata: a trace by id
+// skips the other batches of a file without decompressing their trace id columns.
+TEST(ReaderScanTest, EveryBatchCarriesABloomFilterOfItsTraceIds) {
+  TempDir tmp("otlpd-reader");
+  writeStore(tmp.path());
+  int batches = 0;
+  for (const std::string& f : StoreReader(tmp.path()).files(StoredSignal::kTraces)) {
+    std::ifstream in(f, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    IpcDecoder dec;
+    size_t pos = 0;
+    for (;;) {
+      auto ev = dec.next(bytes, pos);
+      ASSERT_TRUE(ev.ok()) << ev.status();
+      if (*ev == IpcDecoder::Event::kEndOfStream || *ev == IpcDecoder::Event::kEndOfData) break;
+      if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+      const ColumnTable& t = *dec.table();
+      const int trace = static_cast<unsigned char>(t.column(span_col::kTraceId).bytesAt(0)[15]);
+      std::string bloom;
+      for (const auto& [k, v] : dec.batchMetadata()) {
+        if (k == kBatchBloomKey) {
+          ASSERT_TRUE(absl::Base64Unescape(v, &bloom));
+        }
+      }
+      ASSERT_FALSE(bloom.empty());
+      EXPECT_EQ(bloom, batchTraceBloom(t, Signal::kTraces));
+      for (int other = 0; other < 6; ++other) {
+        // Ids of these tests never collide in a filter this sparse (1 id, 128 bits, 7 probes).
+        EXPECT_EQ(bloomMayContain(bloom, kBatchBloomHashes, traceIdHash(traceId(other))),
+                  other == trace)
+            << trace << " " << other;
+      }
+      ++batches;
+    }
+  }
+  EXPECT_EQ(batches, 6);
+  // A trace by id reads its one batch; the other batch of its file is ruled out by its filter.
+  ScanQuery q;
+  q.trace_id = traceId(3);
+  ScanStats st;
+  EXPECT_EQ(scanOrder(tmp.path(), q, &st), std::vector<int>{3});
+  EXPECT_EQ(st.batches_read, 1u);
+  EXPECT_EQ(st.batches_skipped, 1u);
 }
 
 TEST(ReaderScanTest, AnyTraceIdsUseTheBloomFilters) {

@@ -31,9 +31,10 @@ std::string readFile(const std::string& path) {
 
 // OTLP → columns → IPC bytes (several batches) → decoder → columns → OTLP.
 template <class Req, class Append, class Back>
-void roundTrip(Signal signal, const Req& in, Append append, Back back, BodyCodec codec) {
-  ColumnTable table(&fieldsFor(signal));
-  IpcEncoder enc(&fieldsFor(signal), codec, {});
+void roundTrip(Signal signal, const Req& in, Append append, Back back, BodyCodec codec,
+               int layout = kStoreLayoutVersion) {
+  ColumnTable table(&fieldsFor(signal, layout));
+  IpcEncoder enc(&fieldsFor(signal, layout), codec, {});
   std::string bytes;
   enc.appendSchema(bytes);
   TimeRange range;
@@ -55,6 +56,7 @@ void roundTrip(Signal signal, const Req& in, Append append, Back back, BodyCodec
     ASSERT_NE(*ev, IpcDecoder::Event::kEndOfData);
     if (*ev != IpcDecoder::Event::kRecordBatch) continue;
     ++batches;
+    EXPECT_EQ(storeLayoutOf(dec.fields(), signal), layout);
     Req out;
     back(*dec.table(), nullptr, out);
     EXPECT_TRUE(MessageDifferencer::Equals(in, out)) << "in:\n"
@@ -77,6 +79,42 @@ TEST_P(StoreRoundTripTest, EveryMetricType) {
   roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns,
             GetParam());
 }
+// Files written by otlpd before layout 2 (attribute keys and resource / scope string values as
+// plain strings) read back the same.
+TEST_P(StoreRoundTripTest, Layout1SpansLogsMetrics) {
+  roundTrip(Signal::kTraces, testing::richTraces(), appendTraces, tracesFromColumns, GetParam(),
+            1);
+  roundTrip(Signal::kLogs, testing::richLogs(), appendLogs, logsFromColumns, GetParam(), 1);
+  roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns,
+            GetParam(), 1);
+}
+
+TEST(StoreLayoutTest, Layout2DictionaryEncodesAttributeKeysAndResourceValues) {
+  for (Signal signal : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+    const auto& v1 = fieldsFor(signal, 1);
+    const auto& v2 = fieldsFor(signal);
+    ASSERT_EQ(v1.size(), v2.size());
+    EXPECT_EQ(storeLayoutOf(v1, signal), 1);
+    EXPECT_EQ(storeLayoutOf(v2, signal), 2);
+    int attribute_columns = 0;
+    for (size_t i = 0; i < v2.size(); ++i) {
+      const std::string& name = v2[i].name;
+      if (name.find("attributes") == std::string::npos && name != "metadata") continue;
+      if (v2[i].type != ColumnType::kList) continue;
+      ++attribute_columns;
+      const FieldSpec& item = v2[i].children[0];
+      EXPECT_EQ(item.children[0].name, "key");
+      EXPECT_TRUE(item.children[0].dictionary) << name;
+      EXPECT_FALSE(v1[i].children[0].children[0].dictionary) << name;
+      EXPECT_EQ(item.children[2].name, "str");
+      EXPECT_EQ(item.children[2].dictionary,
+                name == "resource_attributes" || name == "scope_attributes")
+          << name;
+    }
+    EXPECT_GE(attribute_columns, 3);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(StoreCodecs, StoreRoundTripTest,
                          ::testing::Values(BodyCodec::kNone, BodyCodec::kZstd,
                                            BodyCodec::kLz4Frame));

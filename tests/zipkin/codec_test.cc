@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "jaeger/thrift_protocol.h"
 #include "otlp/proto.h"
 #include "otlp/wire_view.h"
 #include "zipkin/from_otlp.h"
@@ -129,6 +130,20 @@ TEST(ZipkinToOtlp, EscapedStringsAreUnescaped) {
   EXPECT_EQ(span.name(), "a\"b");
   EXPECT_EQ(attribute(span, "k\xc3\xa9y"), "v\\al\n");
   EXPECT_EQ(attribute(span, "plain"), "x");
+}
+
+// Strings are taken as views up to their closing quote, which is the token's last non-blank
+// byte: blanks after it, empty strings and a quote escaped right before the end all read right.
+TEST(ZipkinToOtlp, StringsFollowedByBlanksEmptyOrEndingInAnEscapeReadRight) {
+  auto request = fromJson(
+      "[ {\"traceId\" : \"1\" \n, \"id\":\"2\"\t,\"name\" : \"n\\\"\" \r\n ,"
+      " \"tags\" : { \"a\" : \"\" , \"b\" : \"x y\"\n\t} , \"kind\":\"SERVER\" } ]");
+  ASSERT_TRUE(request.ok()) << request.status();
+  const auto& span = request->resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(span.name(), "n\"");
+  EXPECT_EQ(attribute(span, "a"), "");
+  EXPECT_EQ(attribute(span, "b"), "x y");
+  EXPECT_EQ(span.kind(), otlp::pb_trace::Span::SPAN_KIND_SERVER);
 }
 
 TEST(ZipkinToOtlp, ParseStringTagsTypesTheValues) {
@@ -386,6 +401,147 @@ TEST(ZipkinHostile, MutatedBodiesAreRefusedOrValid) {
       EXPECT_TRUE(otlp::inspectTracesWire(out).valid()) << body;
     }
   }
+}
+
+// ---- v1 Thrift (zipkinCore.thrift) -----------------------------------------------------------
+
+namespace th = jaeger::thrift;
+
+// Writes what Zipkin's Thrift codec (and the old Zipkin clients) send, field ids and types from
+// zipkinCore.thrift. The writer has no i16, so the port is written by hand (binary protocol:
+// big-endian).
+void writeEndpoint(th::Writer& w, std::string& out, int32_t ipv4, int16_t port,
+                   std::string_view service) {
+  w.structBegin();
+  w.field(th::kI32, 1);
+  w.i32(ipv4);
+  w.field(th::kI16, 2);
+  out.push_back(static_cast<char>(static_cast<uint16_t>(port) >> 8));
+  out.push_back(static_cast<char>(port & 0xff));
+  w.field(th::kString, 3);
+  w.binary(service);
+  w.structEnd();
+}
+
+void writeBinaryAnnotation(th::Writer& w, std::string& out, std::string_view key,
+                           std::string_view value, int32_t type, bool with_endpoint = false) {
+  w.structBegin();
+  w.field(th::kString, 1);
+  w.binary(key);
+  w.field(th::kString, 2);
+  w.binary(value);
+  w.field(th::kI32, 3);
+  w.i32(type);
+  if (with_endpoint) {
+    w.field(th::kStruct, 4);
+    writeEndpoint(w, out, 0x0a090909, 9000, "backend");
+  }
+  w.structEnd();
+}
+
+// One client span (cs/cr with the frontend's endpoint), an "sa" address annotation, a string,
+// an i64, a double and a bytes tag; `as_list` wraps it in list<Span>.
+std::string thriftV1Body(bool as_list) {
+  std::string out;
+  th::Writer w(out, th::Protocol::kBinary);
+  if (as_list) w.listBegin(th::kStruct, 1);
+  w.structBegin();
+  w.field(th::kI64, 1);
+  w.i64(static_cast<int64_t>(0x80f1da5e10147517ULL));
+  w.field(th::kString, 3);
+  w.binary("get /api");
+  w.field(th::kI64, 4);
+  w.i64(0x67fae42571535f60);
+  w.field(th::kI64, 5);
+  w.i64(0x5b4185666d50f68b);
+  w.field(th::kList, 6);
+  w.listBegin(th::kStruct, 3);
+  for (auto [ts, value] : {std::pair<int64_t, std::string_view>{1472470996199000, "cs"},
+                           {1472470996406000, "cr"},
+                           {1472470996238000, "ws"}}) {
+    w.structBegin();
+    w.field(th::kI64, 1);
+    w.i64(ts);
+    w.field(th::kString, 2);
+    w.binary(value);
+    w.field(th::kStruct, 3);
+    writeEndpoint(w, out, 0x0a010203, 8080, "frontend");
+    w.structEnd();
+  }
+  w.field(th::kList, 8);
+  w.listBegin(th::kStruct, 5);
+  writeBinaryAnnotation(w, out, "http.path", "/api", 6);
+  writeBinaryAnnotation(w, out, "sa", std::string_view("\x01", 1), 0, /*with_endpoint=*/true);
+  writeBinaryAnnotation(w, out, "n", std::string_view("\0\0\0\0\0\0\0\x0c", 8), 4);
+  writeBinaryAnnotation(w, out, "d", std::string_view("\x3f\xf8\0\0\0\0\0\0", 8), 5);
+  writeBinaryAnnotation(w, out, "b", std::string_view("\x01\x02", 2), 1);
+  w.field(th::kI64, 12);
+  w.i64(0x5982fe77008310cc);
+  w.structEnd();
+  return out;
+}
+
+// The same span in v1 JSON, as Zipkin's JSON codec writes it.
+constexpr const char* kThriftV1AsJson = R"([{"traceId":"5982fe77008310cc80f1da5e10147517",
+  "name":"get /api","id":"67fae42571535f60","parentId":"5b4185666d50f68b",
+  "annotations":[
+    {"timestamp":1472470996199000,"value":"cs","endpoint":{"serviceName":"frontend","ipv4":"10.1.2.3","port":8080}},
+    {"timestamp":1472470996406000,"value":"cr","endpoint":{"serviceName":"frontend","ipv4":"10.1.2.3","port":8080}},
+    {"timestamp":1472470996238000,"value":"ws","endpoint":{"serviceName":"frontend","ipv4":"10.1.2.3","port":8080}}],
+  "binaryAnnotations":[
+    {"key":"http.path","value":"/api"},
+    {"key":"sa","value":true,"endpoint":{"serviceName":"backend","ipv4":"10.9.9.9","port":9000}},
+    {"key":"n","value":12},{"key":"d","value":1.5},{"key":"b","value":"AQI="}]}])";
+
+std::string otlpOf(const SpanList& spans) {
+  std::string bytes;
+  EXPECT_TRUE(appendOtlpTraces(spans, {}, bytes).ok());
+  EXPECT_TRUE(otlp::inspectTracesWire(bytes).valid());
+  return bytes;
+}
+
+TEST(ZipkinThriftV1, ReadsAsTheSameSpanInV1Json) {
+  SpanList from_json;
+  const std::string json = kThriftV1AsJson;
+  ASSERT_TRUE(readJsonV1(json, json.size(), from_json).ok());
+  const std::string want = otlpOf(from_json);
+  for (bool as_list : {true, false}) {
+    SpanList from_thrift;
+    const std::string body = thriftV1Body(as_list);  // the spans are views into it
+    absl::Status s = readThriftV1(body, from_thrift);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(otlpOf(from_thrift), want) << (as_list ? "list<Span>" : "one Span");
+  }
+  TracesRequest request;
+  ASSERT_TRUE(request.ParseFromString(want));
+  const auto& span = request.resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(hex(span.trace_id()), "5982fe77008310cc80f1da5e10147517");
+  EXPECT_EQ(span.kind(), otlp::pb_trace::Span::SPAN_KIND_CLIENT);
+  EXPECT_EQ(attribute(span, "n"), "12");
+  EXPECT_EQ(attribute(span, "d"), "1.5");
+  EXPECT_EQ(attribute(span, "b"), "AQI=");
+  EXPECT_EQ(attribute(span, "network.peer.address"), "10.9.9.9");
+}
+
+TEST(ZipkinThriftV1, TruncatedLyingAndWrongBodiesAreRefused) {
+  const std::string body = thriftV1Body(true);
+  SpanList spans;
+  for (size_t n = 1; n < body.size(); n += 7) {
+    EXPECT_FALSE(readThriftV1(body.substr(0, n), spans).ok()) << n;
+  }
+  // list<Span> declaring 100 million elements in a few bytes.
+  EXPECT_FALSE(readThriftV1(std::string("\x0c\x05\xf5\xe1\x00\x0a\x00\x01", 8), spans).ok());
+  // A span without an id.
+  std::string no_id;
+  th::Writer w(no_id, th::Protocol::kBinary);
+  w.structBegin();
+  w.field(th::kI64, 1);
+  w.i64(1);
+  w.structEnd();
+  absl::Status s = readThriftV1(no_id, spans);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("id is required"), std::string::npos) << s;
+  EXPECT_FALSE(readThriftV1(body + "x", spans).ok()) << "data after the spans";
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include "common/strings.h"
 #include "exporters/helper/dead_letter.h"
 #include "exporters/helper/queued_exporter.h"
-#include "otlp/json_codec.h"
+#include "pipeline/batch_json.h"
 
 namespace otlpd::exporters::callback {
 namespace {
@@ -22,7 +22,7 @@ class CallbackSender final : public helper::Sender {
     std::string encoded;
     std::string_view data;
     if (json_) {
-      otlp::appendOtlpJson(batch.request(), encoded);
+      pipeline::appendBatchJson(batch, encoded);
       data = encoded;
     } else if (auto wire = batch.wireBytes()) {
       data = *wire;  // the bytes as received: nothing re-encoded

@@ -10,7 +10,7 @@
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
-#include "otlp/json_codec.h"
+#include "pipeline/batch_json.h"
 
 namespace otlpd::exporters::file {
 namespace {
@@ -71,7 +71,7 @@ class FileExporter final : public pipeline::Exporter {
 
   absl::Status consume(pipeline::Batch&& batch) override {
     std::string line;
-    ::otlpd::otlp::appendOtlpJson(batch.request(), line);
+    pipeline::appendBatchJson(batch, line);
     line.push_back('\n');
     absl::Status s = file_->appendLine(line);
     if (!s.ok()) {

@@ -1,7 +1,6 @@
 #include "exporters/helper/dead_letter.h"
 
 #include <fcntl.h>
-#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "common/json_escape.h"
+#include "common/simdjson.h"
 #include "common/strings.h"
 
 namespace otlpd::exporters::helper {

@@ -7,9 +7,9 @@
 #include "common/strings.h"
 #include "exporters/helper/queued_exporter.h"
 #include "exporters/otlp_http/http_client.h"
-#include "otlp/json_codec.h"
 #include "otlp/proto.h"
 #include "pipeline/authenticator.h"
+#include "pipeline/batch_json.h"
 #include "pipeline/self_telemetry.h"
 #include "selftrace/tracer.h"
 
@@ -59,7 +59,7 @@ class HttpSender final : public helper::Sender {
     helper::SendResult result;
     std::string payload;
     if (encoding_ == Encoding::kJson) {
-      otlp::appendOtlpJson(requestOf(batch), payload);
+      pipeline::appendBatchJson(batch, payload);
     } else if (auto wire = batch.wireBytes()) {
       payload.assign(*wire);  // still the bytes the client sent: no re-encoding
     } else if (!requestOf(batch).SerializeToString(&payload)) {

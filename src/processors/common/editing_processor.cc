@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "common/strings.h"
+#include "pipeline/traced_consumer.h"
 
 namespace otlpd::processors {
 namespace {
@@ -117,9 +118,9 @@ absl::Status EditingProcessor::consume(pipeline::Batch&& batch) {
   // The run of editing processors that starts here walks the request once.
   std::vector<EditingProcessor*> run{this};
   if (editsInOneWalk()) {
-    for (auto* p = dynamic_cast<EditingProcessor*>(next_.get());
+    for (auto* p = dynamic_cast<EditingProcessor*>(pipeline::untraced(next_.get()));
          p != nullptr && p->editsInOneWalk() && p->signal_ == signal_;
-         p = dynamic_cast<EditingProcessor*>(p->next_.get())) {
+         p = dynamic_cast<EditingProcessor*>(pipeline::untraced(p->next_.get()))) {
       run.push_back(p);
     }
   }

@@ -4,7 +4,9 @@
 #include <shared_mutex>
 
 #include "common/strings.h"
-#include "otlp/json_codec.h"
+#include "otlp/json_wire.h"
+#include "otlp/proto.h"
+#include "pipeline/batch_json.h"
 
 namespace otlpd::receivers::embedded {
 
@@ -33,11 +35,19 @@ class EmbeddedIngress::Endpoint {
     }
     const size_t size = data.size();
     if (json) {
-      // JSON is decoded into the batch's message; the text itself is not kept.
-      return ingestor_->exportRequest(
-          signal, Transport::kEmbedded, Encoding::kProtobuf, size,
-          [&](google::protobuf::Message& m) { return ::otlpd::otlp::parseOtlpJson(data, m); },
-          std::nullopt, std::nullopt, std::move(metadata));
+      // JSON is decoded straight into wire bytes, which take the protobuf path; the text itself
+      // is not kept.
+      std::string decoded;
+      absl::Status status = ::otlpd::otlp::otlpJsonToWire(pipeline::exportRequestDescriptor(signal),
+                                                          data, data.capacity(), decoded);
+      if (!status.ok()) {
+        return ingestor_->exportRequest(
+            signal, Transport::kEmbedded, Encoding::kProtobuf, size,
+            [&](google::protobuf::Message&) { return status; }, std::nullopt, std::nullopt,
+            std::move(metadata));
+      }
+      std::string().swap(data);
+      data = std::move(decoded);
     }
     pipeline::WireBytes wire = pipeline::WireBytes::fromString(std::move(data));
     const std::string_view bytes = wire.bytes;

@@ -8,6 +8,7 @@
 #include "common/endpoint.h"
 #include "common/grpc_server_config.h"
 #include "common/grpc_tls_listener.h"
+#include "common/http_cors.h"
 #include "common/http_server.h"
 #include "common/http_server_config.h"
 #include "common/logging.h"
@@ -40,6 +41,7 @@ struct HttpConfig {
   common::HttpServerOptions limits;
   int64_t max_request_body_size = 20 << 20;  // confighttp's default
   bool include_metadata = false;
+  common::CorsPolicy cors;  // confighttp's `cors`
   std::optional<common::TlsServerConfig> tls;
   pipeline::ServerAuthRef auth;
 };
@@ -89,6 +91,7 @@ JaegerReceiverConfig parseConfig(config::ConfigNode& node,
     http.max_request_body_size =
         h.getInt("max_request_body_size", http.max_request_body_size, 1, int64_t{1} << 34);
     http.include_metadata = h.getBool("include_metadata", false);
+    http.cors = common::CorsPolicy::read(h);
     common::readHttpServerLimits(h, http.limits);
     http.tls = common::readTlsServerConfig(h);
     http.auth = pipeline::readServerAuthenticator(h, settings);
@@ -191,7 +194,7 @@ class JaegerReceiver final : public pipeline::Receiver {
       options.tls = *std::move(tls);
     }
     auto handler = std::make_shared<ThriftHttpHandler>(ingestor_, options.max_body_bytes,
-                                                       cfg.include_metadata);
+                                                       cfg.include_metadata, cfg.cors);
     auto server = common::HttpServer::start(options, handler);
     if (!server.ok()) return server.status();
     http_server_ = std::move(*server);

@@ -43,16 +43,29 @@ bool thriftContentType(std::string_view content_type) {
 }  // namespace
 
 ThriftHttpHandler::ThriftHttpHandler(std::shared_ptr<Ingestor> ingestor, size_t max_body_bytes,
-                                     bool include_metadata)
+                                     bool include_metadata, common::CorsPolicy cors)
     : ingestor_(std::move(ingestor)),
       max_body_bytes_(max_body_bytes),
-      include_metadata_(include_metadata) {}
+      include_metadata_(include_metadata),
+      cors_(std::move(cors)) {}
+
+common::HttpResponse ThriftHttpHandler::withCors(std::string_view origin,
+                                                 common::HttpResponse response) const {
+  if (!origin.empty() && cors_.originAllowed(origin)) {
+    response.set(http::field::access_control_allow_origin, origin);
+    response.set(http::field::vary, "Origin");
+  }
+  return response;
+}
 
 common::HttpResponse ThriftHttpHandler::bodyTooLarge(const common::HttpRequest& request,
                                                      size_t limit) {
   ingestor_->countMalformed(Transport::kHttp);
-  return textResponse(request, http::status::payload_too_large,
-                      strCat("request body exceeds the limit of ", limit, " bytes"));
+  common::HttpResponse res =
+      textResponse(request, http::status::payload_too_large,
+                   strCat("request body exceeds the limit of ", limit, " bytes"));
+  cors_.addHeaders(request, res);
+  return res;
 }
 
 common::HttpResponse ThriftHttpHandler::unavailable(const common::HttpRequest& request,
@@ -64,6 +77,13 @@ common::HttpResponse ThriftHttpHandler::unavailable(const common::HttpRequest& r
 
 std::optional<common::HttpResponse> ThriftHttpHandler::admit(const common::HttpRequest& headers,
                                                              std::shared_ptr<void>& admission) {
+  std::optional<common::HttpResponse> refused = admitChecked(headers, admission);
+  if (refused) cors_.addHeaders(headers, *refused);
+  return refused;
+}
+
+std::optional<common::HttpResponse> ThriftHttpHandler::admitChecked(
+    const common::HttpRequest& headers, std::shared_ptr<void>& admission) {
   if (headers.method() != http::verb::post) return std::nullopt;
   std::optional<size_t> length;
   if (auto cl = headers.find(http::field::content_length); cl != headers.end()) {
@@ -94,7 +114,9 @@ std::optional<common::HttpResponse> ThriftHttpHandler::growAdmission(
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
   std::string refusal;
   ingestor_->refuseForMemory(Transport::kHttp, &refusal);
-  return unavailable(headers, refusal);
+  common::HttpResponse res = unavailable(headers, refusal);
+  cors_.addHeaders(headers, res);
+  return res;
 }
 
 common::HttpResponse ThriftHttpHandler::handleAdmitted(common::HttpRequest&& request,
@@ -106,11 +128,13 @@ common::HttpResponse ThriftHttpHandler::handleAdmitted(common::HttpRequest&& req
     admitted = std::move(a.memory);
     auth = std::move(a.auth);
   }
-  return post(std::move(request), std::move(admitted), std::move(auth));
+  const std::string origin(findHeader(request, "origin").value_or(""));
+  return withCors(origin, post(std::move(request), std::move(admitted), std::move(auth)));
 }
 
 common::HttpResponse ThriftHttpHandler::handle(common::HttpRequest&& request) {
-  return post(std::move(request), std::nullopt, std::nullopt);
+  const std::string origin(findHeader(request, "origin").value_or(""));
+  return withCors(origin, post(std::move(request), std::nullopt, std::nullopt));
 }
 
 common::HttpResponse ThriftHttpHandler::post(
@@ -122,6 +146,7 @@ common::HttpResponse ThriftHttpHandler::post(
     return textResponse(request, http::status::not_found,
                         strCat("no Jaeger endpoint at ", path, " (use ", kTracesPath, ")"));
   }
+  if (request.method() == http::verb::options) return cors_.preflight(request, "POST");
   if (request.method() != http::verb::post) {
     common::HttpResponse r =
         textResponse(request, http::status::method_not_allowed, "method not allowed, use POST");

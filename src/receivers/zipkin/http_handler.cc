@@ -8,6 +8,7 @@
 #include "common/compression.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "selftrace/tracer.h"
 #include "zipkin/readers.h"
 
 namespace otlpd::receivers::zipkin {
@@ -20,7 +21,7 @@ namespace zk = ::otlpd::zipkin;
 // most), as the OTLP receiver does.
 constexpr size_t kFirstBodyReservation = 1 << 20;
 
-enum class Format { kJsonV2, kProtoV2, kJsonV1 };
+enum class Format { kJsonV2, kProtoV2, kJsonV1, kThriftV1 };
 
 common::HttpResponse text(const common::HttpRequest& request, http::status status,
                           std::string message) {
@@ -250,11 +251,14 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
     format = v2 ? Format::kJsonV2 : Format::kJsonV1;
   } else if (v2 && absl::EqualsIgnoreCase(toAbsl(media), "application/x-protobuf")) {
     format = Format::kProtoV2;
+  } else if (v1 && absl::EqualsIgnoreCase(toAbsl(media), "application/x-thrift")) {
+    format = Format::kThriftV1;
   } else {
     ingestor_->countMalformed(otlp::Transport::kHttp);
     return text(request, http::status::unsupported_media_type,
                 strCat("unsupported Content-Type '", media, "' for ", path, ", use ",
-                       v2 ? "application/json or application/x-protobuf" : "application/json"));
+                       v2 ? "application/json or application/x-protobuf"
+                          : "application/json or application/x-thrift"));
   }
 
   auto ce = request.find(http::field::content_encoding);
@@ -289,6 +293,9 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
     case Format::kJsonV1:
       read = zk::readJsonV1(*body, body->capacity(), spans);
       break;
+    case Format::kThriftV1:
+      read = zk::readThriftV1(*body, spans);
+      break;
     case Format::kProtoV2:
       read = zk::readProto(*body, spans);
       break;
@@ -310,6 +317,14 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
   const size_t wire_size = otlp_bytes.size();
   auto wire = pipeline::WireBytes::fromString(std::move(otlp_bytes));
   const std::string_view bytes = wire.bytes;
+  // A server span when otlpd traces itself, continuing the client's trace (W3C traceparent;
+  // Zipkin's B3 headers are not read); never for otlpd's own exports (no loops).
+  auto span = selftrace::Tracer::installed() == nullptr ||
+                      request.find(selftrace::ScopedSpan::kSelfTelemetryHeader) != request.end()
+                  ? selftrace::ScopedSpan::none()
+                  : selftrace::ScopedSpan::server("ingest traces", [&](std::string_view name) {
+                      return findHeader(request, name);
+                    });
   otlp::ExportOutcome outcome = ingestor_->exportRequest(
       pipeline::Signal::kTraces, otlp::Transport::kHttp, otlp::Encoding::kProtobuf, wire_size,
       [&](google::protobuf::Message& message) -> absl::Status {
@@ -323,6 +338,11 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
       // sizes and never zero, end after start, UTF-8 strings: tests/zipkin/codec_test.cc checks
       // every body it accepts, hostile ones included, against the wire view).
       spans.spans.size());
+  if (span.recording()) {
+    span.setAttribute("otlpd.transport", std::string(v2 ? "zipkin.v2" : "zipkin.v1"));
+    span.setAttribute("otlpd.items", static_cast<int64_t>(outcome.accepted_items));
+    if (outcome.kind != otlp::ExportOutcome::Kind::kOk) span.setError(outcome.message);
+  }
   switch (outcome.kind) {
     case otlp::ExportOutcome::Kind::kOk:
       return common::makeResponse(request, http::status::accepted, "text/plain", "");
