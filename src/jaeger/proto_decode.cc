@@ -244,7 +244,8 @@ class ProtoBatchDecoder {
     });
     s.logs.count = static_cast<uint32_t>(out_.logs.size()) - s.logs.begin;
     s.start_unix_nano = static_cast<uint64_t>(start);
-    // Unsigned, as the Collector's arithmetic: a hostile start + duration wraps instead of overflowing.
+    // Unsigned, as the Collector's arithmetic: a hostile start + duration wraps instead of
+    // overflowing.
     s.end_unix_nano = static_cast<uint64_t>(start) + static_cast<uint64_t>(duration);
     out_.spans.push_back(s);
     return status;

@@ -82,11 +82,10 @@ TEST_P(StoreRoundTripTest, EveryMetricType) {
 // Files written by otlpd before layout 2 (attribute keys and resource / scope string values as
 // plain strings) read back the same.
 TEST_P(StoreRoundTripTest, Layout1SpansLogsMetrics) {
-  roundTrip(Signal::kTraces, testing::richTraces(), appendTraces, tracesFromColumns, GetParam(),
-            1);
+  roundTrip(Signal::kTraces, testing::richTraces(), appendTraces, tracesFromColumns, GetParam(), 1);
   roundTrip(Signal::kLogs, testing::richLogs(), appendLogs, logsFromColumns, GetParam(), 1);
-  roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns,
-            GetParam(), 1);
+  roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns, GetParam(),
+            1);
 }
 
 TEST(StoreLayoutTest, Layout2DictionaryEncodesAttributeKeysAndResourceValues) {
