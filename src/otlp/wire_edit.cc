@@ -660,26 +660,30 @@ size_t countField(std::string_view message, uint32_t field) {
   return n;
 }
 
+// The points a metric's data holds as the rewrite edits them (MetricsHooks::editSubItems): the
+// data member metricTypeOf picks, its last occurrence. Counting every occurrence of every member
+// instead made a metric whose last data message was empty look emptied by a read-only editor, and
+// it was removed (found by the otlp_wire_edit fuzz target).
 size_t countMetricPoints(std::string_view metric) {
+  constexpr uint32_t kMembers[] = {fields::kMetricGauge, fields::kMetricSum,
+                                   fields::kMetricHistogram, fields::kMetricExponentialHistogram,
+                                   fields::kMetricSummary};
+  std::string_view last_of[std::size(kMembers)];
+  bool present[std::size(kMembers)] = {};
   Reader reader(metric);
   Field f;
-  size_t n = 0;
-  while (!reader.done()) {
-    if (reader.next(f) != Stop::kNone) return n;
-    if (f.type != wire::kLengthDelimited) continue;
-    switch (f.number) {
-      case fields::kMetricGauge:
-      case fields::kMetricSum:
-      case fields::kMetricHistogram:
-      case fields::kMetricExponentialHistogram:
-      case fields::kMetricSummary:
-        n += countField(f.bytes, fields::kDataPoints);
-        break;
-      default:
-        break;
+  while (!reader.done() && reader.next(f) == Stop::kNone) {
+    for (size_t m = 0; m < std::size(kMembers); ++m) {
+      if (f.number != kMembers[m]) continue;
+      // MessageEdit::has counts an occurrence of any wire type; lengthDelimited only this one.
+      present[m] = true;
+      last_of[m] = f.type == wire::kLengthDelimited ? f.bytes : std::string_view();
     }
   }
-  return n;
+  for (size_t m = 0; m < std::size(kMembers); ++m) {
+    if (present[m]) return countField(last_of[m], fields::kDataPoints);
+  }
+  return 0;
 }
 
 // Items in one ScopeSpans / ScopeLogs / ScopeMetrics.
