@@ -35,6 +35,9 @@ constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 // A body is read into memory that grows as its bytes arrive, doubling from this size: memory held
 // for a body is at most about twice what the client actually sent, whatever it announced.
 constexpr size_t kInitialBodyBytes = 1 << 20;
+// Allocated behind a body of known length and never read into: JSON decoders (simdjson needs 64
+// bytes of padding) then parse the body where it lies instead of copying it into a padded buffer.
+constexpr size_t kBodyTailRoom = 64;
 constexpr size_t kFirstReadBytes = 16 * 1024;
 
 using Clock = std::chrono::steady_clock;
@@ -217,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const size_t buffered = std::min(length, buffer_.size());
     const size_t first = std::max(buffered, std::min(length, kInitialBodyBytes));
     if (!admitGrowth(first)) return;
+    body.reserve(first + kBodyTailRoom);
     body.resize(first);
     asio::buffer_copy(asio::buffer(body.data(), buffered), buffer_.data());
     buffer_.consume(buffered);
@@ -233,6 +237,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (body_filled_ == body.size()) {
       const size_t next = std::min(body_length_, std::max(body.size() * 2, kInitialBodyBytes));
       if (!admitGrowth(next)) return;
+      body.reserve(next + kBodyTailRoom);
       body.resize(next);
     }
     expireAt(bodyDeadline(body_filled_ + 1));
