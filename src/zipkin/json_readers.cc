@@ -265,6 +265,41 @@ absl::Status readMicrosField(od::value& v, size_t index, std::string_view field,
   return absl::OkStatus();
 }
 
+// The span fields v1 and v2 spell and read alike. False for any other key; `s` holds the verdict.
+bool readSharedField(std::string_view key, od::value& value, size_t index, Span& span,
+                     bool& has_trace_id, bool& has_id, absl::Status& s) {
+  if (key == "traceId") {
+    s = readHex(value, index, "traceId", span.trace_id.data(), 16);
+    has_trace_id = true;
+  } else if (key == "id") {
+    s = readHex(value, index, "id", span.id.data(), 8);
+    has_id = true;
+  } else if (key == "parentId") {
+    if (!isNull(value)) {
+      s = readHex(value, index, "parentId", span.parent_id.data(), 8);
+      span.has_parent = true;
+    }
+  } else if (key == "name") {
+    if (!isNull(value)) {
+      auto name = readString(value);
+      if (!name) {
+        s = bad(index, "name must be a string");
+      } else {
+        span.name = *name;
+      }
+    }
+  } else if (key == "timestamp") {
+    s = readMicrosField(value, index, "timestamp", span.timestamp_us);
+  } else if (key == "duration") {
+    s = readMicrosField(value, index, "duration", span.duration_us);
+  } else if (key == "debug") {
+    s = readBool(value, index, "debug", span.debug);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
   od::object object;
   if (item.get_object().get(object) != SUCCESS) return bad(index, "not a JSON object");
@@ -280,31 +315,10 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
     }
     od::value value = f.value();
     absl::Status s;
-    if (key == "traceId") {
-      s = readHex(value, index, "traceId", span.trace_id.data(), 16);
-      has_trace_id = true;
-    } else if (key == "id") {
-      s = readHex(value, index, "id", span.id.data(), 8);
-      has_id = true;
-    } else if (key == "parentId") {
-      if (!isNull(value)) {
-        s = readHex(value, index, "parentId", span.parent_id.data(), 8);
-        span.has_parent = true;
-      }
-    } else if (key == "name") {
-      if (!isNull(value)) {
-        auto name = readString(value);
-        if (!name) return bad(index, "name must be a string");
-        span.name = *name;
-      }
+    if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
+      // read: s holds the verdict
     } else if (key == "kind") {
       s = readKind(value, index, span.kind);
-    } else if (key == "timestamp") {
-      s = readMicrosField(value, index, "timestamp", span.timestamp_us);
-    } else if (key == "duration") {
-      s = readMicrosField(value, index, "duration", span.duration_us);
-    } else if (key == "debug") {
-      s = readBool(value, index, "debug", span.debug);
     } else if (key == "shared") {
       s = readBool(value, index, "shared", span.shared);
     } else if (key == "localEndpoint") {
@@ -425,29 +439,8 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
     }
     od::value value = f.value();
     absl::Status s;
-    if (key == "traceId") {
-      s = readHex(value, index, "traceId", span.trace_id.data(), 16);
-      has_trace_id = true;
-    } else if (key == "id") {
-      s = readHex(value, index, "id", span.id.data(), 8);
-      has_id = true;
-    } else if (key == "parentId") {
-      if (!isNull(value)) {
-        s = readHex(value, index, "parentId", span.parent_id.data(), 8);
-        span.has_parent = true;
-      }
-    } else if (key == "name") {
-      if (!isNull(value)) {
-        auto name = readString(value);
-        if (!name) return bad(index, "name must be a string");
-        span.name = *name;
-      }
-    } else if (key == "timestamp") {
-      s = readMicrosField(value, index, "timestamp", span.timestamp_us);
-    } else if (key == "duration") {
-      s = readMicrosField(value, index, "duration", span.duration_us);
-    } else if (key == "debug") {
-      s = readBool(value, index, "debug", span.debug);
+    if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
+      // read: s holds the verdict
     } else if (key == "annotations" || key == "binaryAnnotations") {
       if (!isNull(value)) {
         od::array array;
