@@ -10,6 +10,19 @@
 #include "Schema_generated.h"
 #pragma GCC diagnostic pop
 
+#include <cstring>
+
 namespace otlpd::store {
 namespace fb = ::org::apache::arrow::flatbuf;
+
+// The i-th struct of a record batch's nodes or buffers, copied out. Flatbuffers' verifier checks
+// only the 4-byte alignment of a vector, so in a corrupt file these 8-byte structs may lie
+// misaligned and must not be read in place (found by the store_file fuzz target under UBSan).
+// The caller has checked `i` against the vector's size.
+template <class Struct>
+Struct structAt(const flatbuffers::Vector<const Struct*>& vector, size_t i) {
+  Struct out;
+  std::memcpy(static_cast<void*>(&out), vector.Data() + i * sizeof(Struct), sizeof(Struct));
+  return out;
+}
 }  // namespace otlpd::store

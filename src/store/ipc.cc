@@ -572,11 +572,11 @@ class BodyReader {
     }
   }
 
-  absl::StatusOr<const fb::FieldNode*> node() {
+  absl::StatusOr<fb::FieldNode> node() {
     if (rb_->nodes() == nullptr || node_ >= rb_->nodes()->size()) {
       return absl::InvalidArgumentError("record batch has too few field nodes");
     }
-    return rb_->nodes()->Get(node_++);
+    return structAt(*rb_->nodes(), node_++);
   }
 
   absl::Status buffer(std::string& out) {
@@ -584,13 +584,13 @@ class BodyReader {
     if (rb_->buffers() == nullptr || buffer_ >= rb_->buffers()->size()) {
       return absl::InvalidArgumentError("record batch has too few buffers");
     }
-    const fb::Buffer* b = rb_->buffers()->Get(buffer_++);
-    if (b->offset() < 0 || b->length() < 0 ||
-        static_cast<uint64_t>(b->offset()) + static_cast<uint64_t>(b->length()) > body_.size()) {
+    const fb::Buffer b = structAt(*rb_->buffers(), buffer_++);
+    if (b.offset() < 0 || b.length() < 0 ||
+        static_cast<uint64_t>(b.offset()) + static_cast<uint64_t>(b.length()) > body_.size()) {
       return absl::InvalidArgumentError("buffer outside the message body");
     }
     std::string_view raw =
-        body_.substr(static_cast<size_t>(b->offset()), static_cast<size_t>(b->length()));
+        body_.substr(static_cast<size_t>(b.offset()), static_cast<size_t>(b.length()));
     if (codec_ == BodyCodec::kNone || raw.empty()) {
       out.assign(raw);
       return absl::OkStatus();
@@ -633,8 +633,8 @@ class BodyReader {
   absl::Status column(Column& c) {
     auto n = node();
     if (!n.ok()) return n.status();
-    const int64_t length = (*n)->length();
-    const int64_t nulls = (*n)->null_count();
+    const int64_t length = n->length();
+    const int64_t nulls = n->null_count();
     if (length < 0 || nulls < 0 || nulls > length || length > (int64_t{1} << 31)) {
       return absl::InvalidArgumentError("bad field node");
     }
@@ -764,6 +764,14 @@ absl::StatusOr<IpcDecoder::Event> IpcDecoder::next(std::string_view data, size_t
       return Event::kEndOfStream;
     case MessageSpan::Kind::kMessage:
       break;
+  }
+  // Flatbuffers reads structs (FieldNode, Buffer: 8-byte members) where they lie, and its
+  // verifier checks alignment only relative to the message. A well-formed file keeps every message
+  // 8-byte aligned; a corrupt length can shift one (found by the store_file fuzz target: UBSan,
+  // misaligned FieldNode), so such a message is read from an aligned copy.
+  if (reinterpret_cast<uintptr_t>(m.metadata.data()) % 8 != 0) {
+    aligned_metadata_.assign(m.metadata);
+    m.metadata = aligned_metadata_;
   }
   const auto* msg = fb::GetMessage(m.metadata.data());
   // The verifier accepts a union whose table is absent (found by the store_file fuzz replay: a

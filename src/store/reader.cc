@@ -170,13 +170,13 @@ bool readBuffer(const fb::RecordBatch* rb, std::string_view body, size_t index, 
                 uint64_t& encoded_bytes) {
   out.clear();
   if (rb->buffers() == nullptr || index >= rb->buffers()->size()) return false;
-  const fb::Buffer* b = rb->buffers()->Get(static_cast<flatbuffers::uoffset_t>(index));
-  if (b->offset() < 0 || b->length() < 0 ||
-      static_cast<uint64_t>(b->offset()) + static_cast<uint64_t>(b->length()) > body.size()) {
+  const fb::Buffer b = structAt(*rb->buffers(), index);
+  if (b.offset() < 0 || b.length() < 0 ||
+      static_cast<uint64_t>(b.offset()) + static_cast<uint64_t>(b.length()) > body.size()) {
     return false;
   }
   std::string_view raw =
-      body.substr(static_cast<size_t>(b->offset()), static_cast<size_t>(b->length()));
+      body.substr(static_cast<size_t>(b.offset()), static_cast<size_t>(b.length()));
   encoded_bytes += raw.size();
   if (rb->compression() == nullptr || raw.empty()) {
     out.assign(raw);
@@ -215,15 +215,15 @@ bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slo
   const fb::Message* msg = fb::GetMessage(m.metadata.data());
   const fb::RecordBatch* rb = msg->header_as_RecordBatch();
   if (rb == nullptr || rb->nodes() == nullptr || slot.node >= rb->nodes()->size()) return true;
-  const fb::FieldNode* node = rb->nodes()->Get(static_cast<flatbuffers::uoffset_t>(slot.node));
-  if (node->length() < 0 || node->null_count() < 0) return true;
-  const auto rows = static_cast<size_t>(node->length());
+  const fb::FieldNode node = structAt(*rb->nodes(), slot.node);
+  if (node.length() < 0 || node.null_count() < 0) return true;
+  const auto rows = static_cast<size_t>(node.length());
   if (!readBuffer(rb, m.body, slot.buffer, validity, encoded_bytes) ||
       !readBuffer(rb, m.body, slot.buffer + 1, values, encoded_bytes)) {
     return true;
   }
   if (values.size() < rows * 16) return true;
-  const bool has_nulls = node->null_count() > 0 && validity.size() >= (rows + 7) / 8;
+  const bool has_nulls = node.null_count() > 0 && validity.size() >= (rows + 7) / 8;
   if (ids.size() == 1) {
     // The common case (a trace by id): two 8-byte compares per row instead of a memcmp call.
     const IdWords want = idWords(ids[0].data());
