@@ -669,6 +669,10 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"bucketCounts":["1",2],"explicitBounds":[1.5,"2"],"sum":0}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{},"sum":{}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"sum":1829.63500000000000000002,"min":1.00000000000000000000001e5,"max":1e400}]}}]}]}]})",
+      // simdjson 3.0's On-Demand get_double() misreads fractions of about 90 digits (found by
+      // otlp_json_fuzzer); the direct decoder must read them as the DOM does.
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"explicitBounds":[0.055555555555555555555555555555555555555555555555555555555555555555555555555555555555505,0.01]}]}}]}]}]})",
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":-1234567890123456789012345678901234567890.123456789012345678901234567890e-5}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asInt":12345678901234567890.0,"timeUnixNano":1.0000000000000000000001e3}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":[{"scale":-3,"positive":{"offset":-7,"bucketCounts":[]}}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"aggregationTemporality":"AGGREGATION_TEMPORALITY_DELTA","isMonotonic":true}}]}]}]})",
