@@ -37,6 +37,7 @@ TSAN_BUILD_DIR ?= build-tsan
 FUZZ_BUILD_DIR ?= $(ASAN_BUILD_DIR)
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
+FUZZ_SEED ?=
 # Sanitizer runs leave out the interop tests (node clients against the binary: slow under ASan,
 # and they exercise no code path the integration tests do not) and the three tests that measure
 # the process's resident memory against a limit (ASan's shadow memory and quarantine triple it by
@@ -71,7 +72,7 @@ fuzz-build: setup $(FUZZ_BUILD_DIR)/build.ninja
 	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target otlpd_fuzzers
 
 fuzz: fuzz-build
-	@FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_SEED=$(FUZZ_SEED) scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -4,7 +4,9 @@
 # leak, timeout or out-of-memory; the input that caused it is kept in <build>/fuzz-artifacts/.
 # Usage: scripts/fuzz.sh <build dir> <seconds per target>
 # Environment: FUZZ_TARGETS (space-separated names, default all), FUZZ_JOBS (targets run at once,
-# default 1), FUZZ_CORPUS_OUT (keep the grown corpora there instead of deleting them).
+# default 1), FUZZ_CORPUS_OUT (keep the grown corpora there instead of deleting them), FUZZ_SEED
+# (libFuzzer's -seed; unset, each run picks its own). With a seed the inputs come in a fixed
+# sequence, so a shorter run tries a prefix of what a longer run with that seed tried.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir}
@@ -33,10 +35,11 @@ run_one() {
   fi
   mkdir -p "$corpus"
   [[ -d fuzz/corpus/$t ]] && cp -r "fuzz/corpus/$t/." "$corpus/"
-  local rc=0
+  local rc=0 seed=()
+  [[ -n ${FUZZ_SEED:-} ]] && seed=(-seed="$FUZZ_SEED")
   # A single input may take 10 s (sanitizers, a 256 KiB body), and 2 GiB at most.
   "$bin" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
-    -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+    -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${seed[@]}" \
     >"$log" 2>&1 || rc=$?
   local execs rate files
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
