@@ -560,7 +560,8 @@ simdjson::error_code readNumber(ondemand::value& value, ondemand::number_type& t
   if (auto e = value.get_number_type().get(type); e != simdjson::SUCCESS) return e;
   if (type == ondemand::number_type::floating_point_number) {
     const std::string_view token = value.raw_json_token();
-    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS) return readNumberAsDom(token, d);
+    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS)
+      return readNumberAsDom(token, d);
     const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
     (void)end;  // the token runs on to the next structural character; simdjson checked it
     (void)ec;   // a number get_double() accepted is one from_chars reads
