@@ -1753,6 +1753,23 @@ class WireToJson {
   Streamed writeStreaming(std::string_view bytes, const MessageTable& m, size_t depth) {
     wire::Reader reader(bytes);
     wire::Field field;
+    {
+      // A message of one singular field (every AnyValue) needs none of the bookkeeping below.
+      wire::Reader probe = reader;
+      if (!probe.done() && probe.next(field) == wire::Stop::kNone && probe.done() &&
+          field.number < m.by_number.size() && m.by_number[field.number] >= 0) {
+        const FieldTable& f = m.fields[static_cast<size_t>(m.by_number[field.number])];
+        if (field.type == f.wire_type && !f.repeated) {
+          out_.push_back('{');
+          if (f.presence || !isDefault(f, field)) {
+            writeKey(m, f, false);
+            if (!writeValue(f, field.value, field.bytes, depth)) return Streamed::kDeclined;
+          }
+          out_.push_back('}');
+          return Streamed::kDone;
+        }
+      }
+    }
     out_.push_back('{');
     uint64_t seen = 0;     // fields read, by index
     uint64_t written = 0;  // fields with text in the object, by index
