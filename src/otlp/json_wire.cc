@@ -1397,11 +1397,10 @@ absl::Status fallbackToWire(const Descriptor& type, std::string_view json, std::
 static_assert(std::endian::native == std::endian::little, "the encoder reads words little-endian");
 
 // The encoder's output, like the decoder's WireOut: a std::string written through a pointer. Room
-// for the whole text is reserved up front, but the string is resized into it kStep bytes at a time,
-// so that the zero-filling that resize() does stays just ahead of the writes, in the cache (one
-// resize to the whole estimate was 3% of the encoder's time, and its zeros left the cache before
-// the text was written over them). Up to kSlack bytes past what grow() counted may be written:
-// keys are copied 32 bytes at a time, strings, numbers and hex digits 8.
+// for the whole text is reserved up front, but the string is resized into it kStep bytes at a time:
+// resize() zero-fills, and this way it fills about the text's size (not twice the wire's), just
+// ahead of the writes, while the lines are in the cache. Up to kSlack bytes past what grow()
+// counted may be written: keys are copied 32 bytes at a time, strings, numbers and hex digits 8.
 class JsonOut {
  public:
   static constexpr size_t kSlack = 64;
@@ -1415,7 +1414,6 @@ class JsonOut {
   void finish() { s_.resize(len_); }
 
   size_t size() const { return len_; }
-  char* at(size_t offset) { return base_ + offset; }
   void truncate(size_t n) { len_ = n; }
   // Makes room for `n` more bytes and returns where they go; they count from then on.
   [[gnu::always_inline]] char* grow(size_t n) {
