@@ -536,6 +536,21 @@ inline const char* plainStringEnd(const char* p) {
   }
 }
 
+// On-Demand's get_double() refuses some numbers the DOM parser reads (a zero with a 100-digit
+// exponent; found by otlp_json_fuzzer), so a refused token gets the DOM's verdict and value. Rare:
+// the cost of a parser here does not matter.
+simdjson::error_code readNumberAsDom(std::string_view token, double& d) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(token);
+  simdjson::dom::element element;
+  if (auto e = parser.parse(padded).get(element); e != simdjson::SUCCESS) return e;
+  return element.get_double().get(d);
+}
+
 // A JSON number as simdjson's DOM parser reads it. simdjson 3.0's On-Demand get_number() gives 0
 // for a fraction of more than 19 significant digits (its slow path), and its get_double() misreads
 // some of those too (a 90-digit fraction came back as 4e-69; found by otlp_json_fuzzer). So for a
@@ -547,7 +562,8 @@ simdjson::error_code readNumber(ondemand::value& value, ondemand::number_type& t
   if (auto e = value.get_number_type().get(type); e != simdjson::SUCCESS) return e;
   if (type == ondemand::number_type::floating_point_number) {
     const std::string_view token = value.raw_json_token();
-    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS) return e;
+    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS)
+      return readNumberAsDom(token, d);
     const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
     (void)end;  // the token runs on to the next structural character; simdjson checked it
     (void)ec;   // a number get_double() accepted is one from_chars reads
