@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/simdjson.h"
+#include "common/string_buffer.h"
 #include "otlp/json_codec.h"
 #include "otlp/wire_reader.h"
 #include "otlp/wire_writer.h"
@@ -502,8 +503,9 @@ uint64_t zigzag64(int64_t v) {
 // decoder's time).
 class WireOut {
  public:
+  // The room ahead is not zero-filled (common/string_buffer.h): every byte below len_ is written.
   explicit WireOut(std::string& s, size_t expected) : s_(s), len_(s.size()) {
-    s_.resize(len_ + expected + kSlack);
+    common::resizeUninitialized(s_, len_ + expected + kSlack);
   }
   void finish() { s_.resize(len_); }
 
@@ -538,7 +540,7 @@ class WireOut {
  private:
   static constexpr size_t kSlack = 16;
   [[gnu::noinline]] void expand(size_t n) {
-    s_.resize(std::max(s_.size() * 2, len_ + n + kSlack + 256));
+    common::resizeUninitialized(s_, std::max(s_.size() * 2, len_ + n + kSlack + 256));
   }
 
   std::string& s_;
