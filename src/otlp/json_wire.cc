@@ -1398,18 +1398,16 @@ absl::Status fallbackToWire(const Descriptor& type, std::string_view json, std::
 
 static_assert(std::endian::native == std::endian::little, "the encoder reads words little-endian");
 
-// The encoder's output, like the decoder's WireOut: a std::string written through a pointer. Room
-// for the whole text is reserved up front, but the string is resized into it kStep bytes at a time:
-// resize() zero-fills, and this way it fills about the text's size (not twice the wire's), just
-// ahead of the writes, while the lines are in the cache. Up to kSlack bytes past what grow()
-// counted may be written: keys are copied 32 bytes at a time, strings, numbers and hex digits 8.
+// The encoder's output, like the decoder's WireOut: a std::string written through a pointer, its
+// room ahead not zero-filled (common/string_buffer.h; zero-filling was ~4% of the encoder's time):
+// every byte below len_ is written. Up to kSlack bytes past what grow() counted may be written:
+// keys are copied 32 bytes at a time, strings, numbers and hex digits 8.
 class JsonOut {
  public:
   static constexpr size_t kSlack = 64;
 
   JsonOut(std::string& s, size_t expected) : s_(s), len_(s.size()) {
-    s_.reserve(len_ + expected + kSlack);
-    s_.resize(len_ + std::min(expected, kStep) + kSlack);
+    common::resizeUninitialized(s_, len_ + expected + kSlack);
     base_ = s_.data();
     end_ = s_.size();
   }
@@ -1453,11 +1451,8 @@ class JsonOut {
   }
 
  private:
-  static constexpr size_t kStep = size_t{64} << 10;
-
   [[gnu::noinline]] void expand(size_t n) {
-    // Past the capacity, std::string grows it geometrically.
-    s_.resize(std::max(end_ + kStep, len_ + n + kSlack));
+    common::resizeUninitialized(s_, std::max(end_ * 2, len_ + n + kSlack + 256));
     base_ = s_.data();
     end_ = s_.size();
   }
