@@ -127,7 +127,8 @@ void BM_OtlpJsonInSmallRequests(benchmark::State& state) {
     std::string wire;
     std::optional<size_t> vouched;
     const std::string& text = json[i++ % json.size()];
-    if (!otlp::otlpJsonToWire(*otlp::TracesRequest::descriptor(), text, text.capacity(), wire, &vouched)
+    if (!otlp::otlpJsonToWire(*otlp::TracesRequest::descriptor(), text, text.capacity(), wire,
+                              &vouched)
              .ok() ||
         !vouched) {
       state.SkipWithError("decode failed");

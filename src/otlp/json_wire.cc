@@ -91,6 +91,11 @@ struct FieldTable {
   int oneof = -1;  // index of its real oneof in the message, or -1
   uint16_t index = 0;
   const MessageTable* child = nullptr;
+  // `jsonName"` (the key's raw text with its closing quote) in little-endian words, the last one
+  // masked to its length: a raw key is this field's when its first bytes equal these.
+  uint64_t raw_key[4] = {};
+  uint64_t raw_key_last_mask = 0;
+  uint8_t raw_key_words = 0;  // 0: the name is too long to be matched this way
   // Bytes the length of this field's last nested message took: the guess for the next one
   // (shared by threads; a stale value only costs a move).
   mutable std::atomic<uint8_t> length_guess{1};
@@ -104,6 +109,8 @@ struct FieldTable {
     wire_type = other.wire_type, repeated = other.repeated, packed = other.packed;
     presence = other.presence, hex = other.hex, is_enum = other.is_enum;
     is_bool = other.is_bool, oneof = other.oneof, index = other.index, child = other.child;
+    std::memcpy(raw_key, other.raw_key, sizeof(raw_key));
+    raw_key_last_mask = other.raw_key_last_mask, raw_key_words = other.raw_key_words;
     length_guess.store(other.length_guess.load());
     return *this;
   }
@@ -177,6 +184,15 @@ class Tables {
       ft.json_name = f->json_name();
       ft.proto_name = f->name();
       ft.quoted_key = absl::StrCat("\"", f->json_name(), "\":");
+      if (const std::string raw = absl::StrCat(f->json_name(), "\""); raw.size() <= 32) {
+        char padded[32] = {};
+        std::memcpy(padded, raw.data(), raw.size());
+        std::memcpy(ft.raw_key, padded, sizeof(padded));
+        ft.raw_key_words = static_cast<uint8_t>((raw.size() + 7) / 8);
+        const size_t last_bytes = raw.size() - (ft.raw_key_words - 1u) * 8;
+        ft.raw_key_last_mask =
+            last_bytes == 8 ? ~uint64_t{0} : (uint64_t{1} << (last_bytes * 8)) - 1;
+      }
       ft.number = static_cast<uint32_t>(f->number());
       ft.repeated = f->is_repeated();
       ft.presence = !ft.repeated && f->has_presence();
@@ -568,6 +584,29 @@ inline const char* plainStringEnd(const char* p) {
   }
 }
 
+// Whether n bytes at p hold a backslash; reads whole 8-byte words (the input is padded), with
+// no early exit: strings are short and the loop has no dependency between its loads.
+inline bool hasBackslash(const char* p, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t hits = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    const uint64_t b = x ^ (kOnes * '\\');
+    hits |= (b - kOnes) & ~b;
+  }
+  if (i < n) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    const uint64_t b = x ^ (kOnes * '\\');
+    // Only the bytes below n count; a false hit past a true zero byte is a hit anyway.
+    hits |= ((b - kOnes) & ~b) & ((uint64_t{1} << ((n - i) * 8)) - 1);
+  }
+  return (hits & kHigh) != 0;
+}
+
 // On-Demand's get_double() refuses some numbers the DOM parser reads (a zero with a 100-digit
 // exponent; found by otlp_json_fuzzer), so a refused token gets the DOM's verdict and value. Rare:
 // the cost of a parser here does not matter.
@@ -821,6 +860,36 @@ class JsonToWire {
     return true;
   }
 
+  // Whether the raw key text at `raw` (after its opening quote) is exactly `f`'s JSON name: its
+  // bytes equal `jsonName"`, whose quote must then close it (names hold no escapes). The input is
+  // padded, so the 32 bytes compared at most are readable.
+  static bool rawKeyIs(const FieldTable& f, const char* raw) {
+    const unsigned words = f.raw_key_words;
+    if (words == 0) return false;
+    for (unsigned i = 0; i + 1 < words; ++i) {
+      uint64_t w;
+      std::memcpy(&w, raw + 8 * i, 8);
+      if (w != f.raw_key[i]) return false;
+    }
+    uint64_t w;
+    std::memcpy(&w, raw + 8 * (words - 1), 8);
+    return (w & f.raw_key_last_mask) == f.raw_key[words - 1];
+  }
+
+  // The field whose JSON name the raw key is, compared in place (no scan for the key's end, no
+  // copy), the field after the last one found first; nullptr leaves escaped keys, proto names
+  // and unknown keys to keyOf() and findField().
+  static const FieldTable* findRawKey(const MessageTable& m, const char* raw, size_t& hint) {
+    if (hint < m.fields.size() && rawKeyIs(m.fields[hint], raw)) return &m.fields[hint++];
+    for (const FieldTable& f : m.fields) {
+      if (rawKeyIs(f, raw)) {
+        hint = f.index + 1u;
+        return &f;
+      }
+    }
+    return nullptr;
+  }
+
   // Senders write a message's keys in the same order every time (mostly the declaration order),
   // so the field after the last one found is tried first.
   static const FieldTable* findField(const MessageTable& m, std::string_view key, size_t& hint) {
@@ -918,9 +987,12 @@ class JsonToWire {
       // Used in place: moving it out costs a store-to-load stall on every member.
       if (auto e = field_result.error(); e != simdjson::SUCCESS) return syntax(e);
       ondemand::field& field = field_result.value_unsafe();
-      std::string_view key;
-      if (!keyOf(field, key)) return false;
-      const FieldTable* f = findField(m, key, hint);
+      const FieldTable* f = findRawKey(m, field.key().raw(), hint);
+      if (f == nullptr) {
+        std::string_view key;
+        if (!keyOf(field, key)) return false;
+        f = findField(m, key, hint);
+      }
       ondemand::value& value = field.value();
       if (f == nullptr) {
         // Unknown keys are skipped so that newer senders can talk to us.
@@ -1053,9 +1125,13 @@ class JsonToWire {
   // parser's buffer. Either view lasts until the next document.
   bool readString(ondemand::value& value, ondemand::json_type type, std::string_view& s) {
     if (type != ondemand::json_type::string) return failType("string", type);
-    // The token starts at the opening quote; stage 1 saw the closing one, so the scan ends.
-    const char* begin = value.raw_json_token().data() + 1;
-    if (const char* end = plainStringEnd(begin); end != nullptr) {
+    // The token runs from the opening quote to the next structural character: the closing quote
+    // is its last byte but white space, so no scan looks for it; only escapes are looked for.
+    const std::string_view token = value.raw_json_token();
+    const char* begin = token.data() + 1;
+    const char* end = token.data() + token.size() - 1;
+    while (end > begin && *end != '"') --end;  // white space after the string
+    if (end >= begin && *end == '"' && !hasBackslash(begin, static_cast<size_t>(end - begin))) {
       ondemand::raw_json_string raw;
       if (auto e = value.get_raw_json_string().get(raw); e != simdjson::SUCCESS) return syntax(e);
       s = std::string_view(begin, static_cast<size_t>(end - begin));
@@ -1097,7 +1173,7 @@ class JsonToWire {
     }
     if (type == ondemand::json_type::string) {
       std::string_view s;
-      if (auto e = value.get_string().get(s); e != simdjson::SUCCESS) return syntax(e);
+      if (!readString(value, type, s)) return false;
       if (!isDecimal(s))
         return fail(absl::StrCat("expected a decimal integer, got \"", av(s), "\""));
       int64_t v = 0;
@@ -1141,7 +1217,7 @@ class JsonToWire {
     }
     if (type == ondemand::json_type::string) {
       std::string_view s;
-      if (auto e = value.get_string().get(s); e != simdjson::SUCCESS) return syntax(e);
+      if (!readString(value, type, s)) return false;
       if (!isDecimal(s))
         return fail(absl::StrCat("expected a decimal integer, got \"", av(s), "\""));
       uint64_t v = 0;
