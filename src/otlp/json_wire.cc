@@ -500,6 +500,20 @@ bool isDecimal(std::string_view s) {
   return true;
 }
 
+// The value of 1 to 19 decimal digits (no sign), which cannot overflow; false for anything else,
+// which isDecimal() and parseDecimal() then judge. Timestamps are such strings, one or two a span.
+inline bool parseShortDigits(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    const auto digit = static_cast<unsigned char>(c - '0');
+    if (digit > 9) return false;
+    v = v * 10 + digit;
+  }
+  out = v;
+  return true;
+}
+
 template <typename T>
 bool parseDecimal(std::string_view s, T& out) {
   if (s.empty()) return false;
@@ -1174,6 +1188,14 @@ class JsonToWire {
     if (type == ondemand::json_type::string) {
       std::string_view s;
       if (!readString(value, type, s)) return false;
+      if (uint64_t digits = 0; parseShortDigits(s, digits)) {
+        // 19 digits may pass int64_t's maximum: compared unsigned.
+        if (digits > static_cast<uint64_t>(max) || static_cast<int64_t>(digits) < min) {
+          return fail("integer out of range");
+        }
+        out = static_cast<int64_t>(digits);
+        return true;
+      }
       if (!isDecimal(s))
         return fail(absl::StrCat("expected a decimal integer, got \"", av(s), "\""));
       int64_t v = 0;
@@ -1218,9 +1240,14 @@ class JsonToWire {
     if (type == ondemand::json_type::string) {
       std::string_view s;
       if (!readString(value, type, s)) return false;
+      uint64_t v = 0;
+      if (parseShortDigits(s, v)) {
+        if (v > max) return fail("integer out of range");
+        out = v;
+        return true;
+      }
       if (!isDecimal(s))
         return fail(absl::StrCat("expected a decimal integer, got \"", av(s), "\""));
-      uint64_t v = 0;
       if (!parseDecimal(s, v) || v > max) return fail("integer out of range");
       out = v;
       return true;
