@@ -375,13 +375,52 @@ bool appendDecodedHex(std::string_view in, std::string& out) {
   return true;
 }
 
+// Per byte of x, 0x80 where the byte lies in [lo, hi], else 0; every byte of x below 0x80 (so
+// that no sum carries into the next byte).
+constexpr uint64_t bytesInRange(uint64_t x, uint8_t lo, uint8_t hi) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t at_least_lo = x + kOnes * (0x80u - lo);
+  const uint64_t above_hi = x + kOnes * (0x7fu - hi);
+  return at_least_lo & ~above_hi & kHigh;
+}
+
+// Decodes 8 hex digits (as read little-endian from the text) into 4 bytes at `out`; false, with
+// `out` written, when one is not a hex digit. The table's verdicts, eight digits at a time.
+inline bool decodeHex8(uint64_t x, char* out) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  if ((x & kHigh) != 0) return false;
+  const uint64_t digit = bytesInRange(x, '0', '9');
+  const uint64_t letter = bytesInRange(x, 'a', 'f') | bytesInRange(x, 'A', 'F');
+  if ((digit | letter) != kHigh) return false;
+  // '0'-'9' are 0x30-0x39, 'a'-'f' and 'A'-'F' end in 1-6: the low nibble, plus 9 for letters.
+  const uint64_t nibbles = (x & 0x0f0f0f0f0f0f0f0fULL) + (letter >> 7) * 9;
+  // Byte 2k becomes (first digit << 4) | second digit; then the even bytes are packed.
+  uint64_t w = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff00ff00ff00ffULL;
+  w = (w | (w >> 8)) & 0x0000ffff0000ffffULL;
+  w = (w | (w >> 16)) & 0x00000000ffffffffULL;
+  const auto four = static_cast<uint32_t>(w);
+  std::memcpy(out, &four, 4);
+  return true;
+}
+
 // Decodes hex of even length into in.size() / 2 bytes at `out`; false on a non-hex digit.
 bool decodeHexInto(std::string_view in, char* out) {
+  size_t i = 0;
+  bool good = true;
+  for (; i + 8 <= in.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, in.data() + i, 8);
+    good &= decodeHex8(x, out);
+    out += 4;
+  }
+  if (!good) return false;
+  in.remove_prefix(i);
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   int bad = 0;
-  for (size_t i = 0; i < in.size(); i += 2) {
-    const int hi = kHex.v[s[i]];
-    const int lo = kHex.v[s[i + 1]];
+  for (size_t j = 0; j < in.size(); j += 2) {
+    const int hi = kHex.v[s[j]];
+    const int lo = kHex.v[s[j + 1]];
     bad |= hi | lo;
     *out++ = static_cast<char>((hi << 4) | lo);
   }

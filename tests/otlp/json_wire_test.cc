@@ -25,6 +25,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/simdjson.h"
 #include "loadgen/payloads.h"
 #include "otlp/json_codec.h"
@@ -714,6 +716,57 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
   for (int i = 0; i < 400; ++i) known += "]}}";
   known += "}]}]}]}";
   expectSameDecoding(*LogsRequest::descriptor(), known, tally);
+}
+
+// The decoder's fast paths (ids decoded eight hex digits at a time, keys matched in place,
+// strings ended by their token, short decimal strings read directly) against the reference on
+// every byte value and the edges around them.
+TEST(JsonWire, FastPathsAsTheReflectionCodec) {
+  Tally tally;
+  const auto span = [](const std::string& members) {
+    return R"({"resourceSpans":[{"scopeSpans":[{"spans":[{)" + members + "}]}]}]}";
+  };
+  // Every byte value at every place of a trace id and a span id (escaped where JSON needs it).
+  for (int byte = 1; byte < 256; ++byte) {
+    const std::string digit = byte < 0x20 || byte >= 0x7f || byte == '"' || byte == '\\'
+                                  ? absl::StrFormat("\\u%04x", byte)
+                                  : std::string(1, static_cast<char>(byte));
+    for (size_t at = 0; at < 32; at += 5) {
+      std::string trace_id(32, 'a');
+      trace_id.replace(at, 1, digit);
+      std::string span_id = "0123456789ABCDEF";
+      span_id.replace(at % 16, 1, digit);
+      expectSameDecoding(*TracesRequest::descriptor(),
+                         span(R"("traceId":")" + trace_id + R"(","spanId":")" + span_id + "\""),
+                         tally);
+    }
+  }
+  // Decimal strings of every length around 19 digits, with leading zeros and past the ranges.
+  for (const char* digits :
+       {"0", "00", "7", "0000000000000000001", "999999999999999999", "9223372036854775807",
+        "9223372036854775808", "9999999999999999999", "18446744073709551615",
+        "18446744073709551616", "00000000000000000000001", "-0", "-1", "1x", "", "+1", " 1",
+        "1\\u0030", "\\u0031"}) {
+    expectSameDecoding(*TracesRequest::descriptor(),
+                       span(absl::StrCat(R"("startTimeUnixNano":")", digits, "\"")), tally);
+    expectSameDecoding(
+        *MetricsRequest::descriptor(),
+        absl::StrCat(
+            R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asInt":")",
+            digits, R"("}]}}]}]}]})"),
+        tally);
+  }
+  // Keys: escaped, proto names, prefixes and extensions of names, white space around them.
+  for (const char* members :
+       {R"("na\u006de":"x")", R"("name":"x","name":"y")", R"("nam":"x")", R"("namex":"x")",
+        R"("start_time_unix_nano":"5")", R"( "name" : "x" , "kind" : 2 )", R"("name" :"a\"b")",
+        R"("name":"a\\")", R"("name":"")", R"("name":"" )", R"("traceState":"k=v\n")",
+        R"("droppedAttributesCount":1,"droppedEventsCount":2,"droppedLinksCount":3)",
+        R"("droppedAttributesCountX":1)", R"("name":"\u00e9\ud83d\ude00")"}) {
+    expectSameDecoding(*TracesRequest::descriptor(), span(members), tally);
+  }
+  EXPECT_GT(tally.ok, 100);
+  EXPECT_GT(tally.same_error, 100);
 }
 
 // The fields of the wire-encoded message `bytes` of type `type` in a random order, at every
