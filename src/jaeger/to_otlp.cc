@@ -327,47 +327,63 @@ void appendAttributes(uint32_t field, const std::vector<const Tag*>& tags, WireB
   }
 }
 
-// The span tags the translation reads, by key; the last of a key wins, as in a map.
-struct SpecialTags {
-  const Tag* span_kind = nullptr;
-  const Tag* error = nullptr;
-  const Tag* status_code = nullptr;
-  const Tag* status_description = nullptr;
-  const Tag* http_status_code = nullptr;
-  const Tag* http_status_message = nullptr;
-  const Tag* trace_state = nullptr;
-  const Tag* scope_name = nullptr;
-  const Tag* scope_version = nullptr;
-  const Tag* library_name = nullptr;
-  const Tag* library_version = nullptr;
+// The span tags the translation reads.
+enum Special : uint8_t {
+  kNotSpecial = 0,
+  kSpanKind,
+  kErrorTag,
+  kStatusCodeTag,
+  kStatusDescription,
+  kHttpStatusCode,
+  kHttpStatusMessage,
+  kTraceState,
+  kScopeName,
+  kScopeVersion,
+  kLibraryName,
+  kLibraryVersion,
+  kSpecialCount,
 };
 
-// Which special key, if any (lengths first: most keys are none of these).
-const Tag** specialSlot(SpecialTags& s, std::string_view key) {
-  switch (key.size()) {
-    case 5:
-      return key == "error" ? &s.error : nullptr;
-    case 9:
-      return key == "span.kind" ? &s.span_kind : nullptr;
-    case 14:
-      return key == "w3c.tracestate" ? &s.trace_state : nullptr;
-    case 15:
-      return key == "otel.scope.name" ? &s.scope_name : nullptr;
-    case 16:
-      if (key == "otel.status_code") return &s.status_code;
-      return key == "http.status_code" ? &s.http_status_code : nullptr;
-    case 17:
-      return key == "otel.library.name" ? &s.library_name : nullptr;
-    case 18:
-      return key == "otel.scope.version" ? &s.scope_version : nullptr;
-    case 19:
-      return key == "http.status_message" ? &s.http_status_message : nullptr;
-    case 20:
-      return key == "otel.library.version" ? &s.library_version : nullptr;
-    case 23:
-      return key == "otel.status_description" ? &s.status_description : nullptr;
+template <size_t N>
+inline bool keyIs(std::string_view key, const char (&literal)[N]) {
+  return std::memcmp(key.data(), literal, N - 1) == 0;  // the lengths are equal already
+}
+
+// Which special key, if any: by length and first byte, then the bytes (most keys are none).
+Special classify(std::string_view key) {
+  if (key.size() < 5 || key.size() > 23) return kNotSpecial;
+  switch (key[0]) {
+    case 'e':
+      return key.size() == 5 && keyIs(key, "error") ? kErrorTag : kNotSpecial;
+    case 's':
+      return key.size() == 9 && keyIs(key, "span.kind") ? kSpanKind : kNotSpecial;
+    case 'w':
+      return key.size() == 14 && keyIs(key, "w3c.tracestate") ? kTraceState : kNotSpecial;
+    case 'h':
+      if (key.size() == 16) return keyIs(key, "http.status_code") ? kHttpStatusCode : kNotSpecial;
+      if (key.size() == 19) {
+        return keyIs(key, "http.status_message") ? kHttpStatusMessage : kNotSpecial;
+      }
+      return kNotSpecial;
+    case 'o':
+      switch (key.size()) {
+        case 15:
+          return keyIs(key, "otel.scope.name") ? kScopeName : kNotSpecial;
+        case 16:
+          return keyIs(key, "otel.status_code") ? kStatusCodeTag : kNotSpecial;
+        case 17:
+          return keyIs(key, "otel.library.name") ? kLibraryName : kNotSpecial;
+        case 18:
+          return keyIs(key, "otel.scope.version") ? kScopeVersion : kNotSpecial;
+        case 20:
+          return keyIs(key, "otel.library.version") ? kLibraryVersion : kNotSpecial;
+        case 23:
+          return keyIs(key, "otel.status_description") ? kStatusDescription : kNotSpecial;
+        default:
+          return kNotSpecial;
+      }
     default:
-      return nullptr;
+      return kNotSpecial;
   }
 }
 
@@ -466,23 +482,27 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
       span.end_unix_nano < span.start_unix_nano) {
     ++invalid_spans_;
   }
-  SpecialTags special;
+  // The special tags by kind (the last of a key wins, as in a map), and each tag's kind.
+  const Tag* special[kSpecialCount] = {};
   kept_.clear();
+  special_of_.resize(span.tags.count);
   for (uint32_t i = 0; i < span.tags.count; ++i) {
     const Tag& tag = batch.tags[span.tags.begin + i];
-    if (const Tag** slot = specialSlot(special, tag.key)) *slot = &tag;
+    const Special kind_of_key = classify(tag.key);
+    special_of_[i] = kind_of_key;
+    special[kind_of_key] = &tag;
   }
 
   // The scope: otel.scope.name / version (otel.library.* from older exporters when absent).
   std::string_view scope_name, scope_version;
   bool scope_from_library = false;
-  if (special.scope_name != nullptr) {
-    scope_name = strOf(special.scope_name);
-    if (special.scope_version != nullptr) scope_version = strOf(special.scope_version);
-  } else if (special.library_name != nullptr) {
+  if (special[kScopeName] != nullptr) {
+    scope_name = strOf(special[kScopeName]);
+    if (special[kScopeVersion] != nullptr) scope_version = strOf(special[kScopeVersion]);
+  } else if (special[kLibraryName] != nullptr) {
     scope_from_library = true;
-    scope_name = strOf(special.library_name);
-    if (special.library_version != nullptr) scope_version = strOf(special.library_version);
+    scope_name = strOf(special[kLibraryName]);
+    if (special[kLibraryVersion] != nullptr) scope_version = strOf(special[kLibraryVersion]);
   }
 
   // Straight into its scope's buffer, behind a length that is two bytes for spans of 128 bytes
@@ -511,13 +531,13 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
     if (parent == 0 && follows != nullptr) parent = follows->span_id;
   }
   if (parent != 0) appendId64(f::kParentSpanId, parent, out);
-  if (special.trace_state != nullptr && !strOf(special.trace_state).empty()) {
-    appendString(f::kTraceState, strOf(special.trace_state), out);
+  if (special[kTraceState] != nullptr && !strOf(special[kTraceState]).empty()) {
+    appendString(f::kTraceState, strOf(special[kTraceState]), out);
   }
   if (!span.operation_name.empty()) appendString(f::kName, span.operation_name, out);
 
   uint32_t kind = kUnspecified;
-  if (special.span_kind != nullptr) kind = kindFromTag(strOf(special.span_kind));
+  if (special[kSpanKind] != nullptr) kind = kindFromTag(strOf(special[kSpanKind]));
   if (kind != kUnspecified) {
     putSmallVarintField(f::kKind, kind, out);
   }
@@ -533,32 +553,32 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
   bool status_exists = false, remove_error = false, remove_description = false;
   uint32_t code = kUnset;
   std::string_view message;
-  if (special.error != nullptr && special.error->type == static_cast<int32_t>(TagType::kBool) &&
-      special.error->b) {
+  if (special[kErrorTag] != nullptr &&
+      special[kErrorTag]->type == static_cast<int32_t>(TagType::kBool) && special[kErrorTag]->b) {
     code = kError;
     remove_error = true;
     status_exists = true;
-    if (special.status_description != nullptr) {
-      message = strOf(special.status_description);
+    if (special[kStatusDescription] != nullptr) {
+      message = strOf(special[kStatusDescription]);
       remove_description = true;
-    } else if (special.http_status_message != nullptr) {
-      message = strOf(special.http_status_message);
+    } else if (special[kHttpStatusMessage] != nullptr) {
+      message = strOf(special[kHttpStatusMessage]);
     }
   }
-  if (special.status_code != nullptr) {
+  if (special[kStatusCodeTag] != nullptr) {
     if (!status_exists) {
       status_exists = true;
-      const std::string upper = absl::AsciiStrToUpper(toAbsl(strOf(special.status_code)));
+      const std::string upper = absl::AsciiStrToUpper(toAbsl(strOf(special[kStatusCodeTag])));
       if (upper == "OK") code = kOk;
       if (upper == "ERROR") code = kError;
-      if (special.status_description != nullptr) {
-        message = strOf(special.status_description);
+      if (special[kStatusDescription] != nullptr) {
+        message = strOf(special[kStatusDescription]);
         remove_description = true;
       }
     }
-  } else if (!status_exists && special.http_status_code != nullptr) {
+  } else if (!status_exists && special[kHttpStatusCode] != nullptr) {
     int64_t http = 0;
-    if (httpCode(*special.http_status_code, http)) {
+    if (httpCode(*special[kHttpStatusCode], http)) {
       uint32_t from_http = http >= 100 && http < 399 ? kUnset : kError;
       // 4xx: an error of the client, not of a server.
       if (http >= 400 && http < 500 && kind == kServer) from_http = kUnset;
@@ -567,26 +587,19 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
         status_exists = true;
         code = from_http;
       }
-      if (special.http_status_message != nullptr) message = strOf(special.http_status_message);
+      if (special[kHttpStatusMessage] != nullptr) message = strOf(special[kHttpStatusMessage]);
     }
   }
 
+  // Which special tags are left out of the attributes (by kind).
+  bool dropped[kSpecialCount] = {};
+  dropped[kSpanKind] = dropped[kStatusCodeTag] = dropped[kTraceState] = dropped[kScopeName] = true;
+  dropped[kScopeVersion] = special[kScopeName] != nullptr;
+  dropped[kLibraryName] = dropped[kLibraryVersion] = scope_from_library;
+  dropped[kErrorTag] = remove_error;
+  dropped[kStatusDescription] = remove_description;
   for (uint32_t i = 0; i < span.tags.count; ++i) {
-    const Tag& tag = batch.tags[span.tags.begin + i];
-    SpecialTags probe;
-    if (const Tag** slot = specialSlot(probe, tag.key)) {
-      if (slot == &probe.span_kind || slot == &probe.status_code || slot == &probe.trace_state ||
-          slot == &probe.scope_name) {
-        continue;
-      }
-      if (slot == &probe.scope_version && special.scope_name != nullptr) continue;
-      if ((slot == &probe.library_name || slot == &probe.library_version) && scope_from_library) {
-        continue;
-      }
-      if (slot == &probe.error && remove_error) continue;
-      if (slot == &probe.status_description && remove_description) continue;
-    }
-    kept_.push_back(&tag);
+    if (!dropped[special_of_[i]]) kept_.push_back(&batch.tags[span.tags.begin + i]);
   }
   appendAttributes(f::kAttributes, kept_, out);
 
