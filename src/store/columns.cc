@@ -28,12 +28,18 @@ size_t fixedWidth(const FieldSpec& spec) {
   }
 }
 
-int32_t Dictionary::indexOf(std::string_view value) {
+int32_t Dictionary::indexOfSlow(std::string_view value) {
+  if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
+  int32_t i;
   auto it = index_.find(absl::string_view(value.data(), value.size()));
-  if (it != index_.end()) return it->second;
-  const auto i = static_cast<int32_t>(size());
-  index_.emplace(std::string(value), i);
-  add(value);
+  if (it != index_.end()) {
+    i = it->second;
+  } else {
+    i = static_cast<int32_t>(size());
+    index_.emplace(std::string(value), i);
+    add(value);
+  }
+  cache_[cacheSlot(value)] = static_cast<uint32_t>(i) + 1;
   return i;
 }
 
@@ -44,6 +50,7 @@ void Dictionary::add(std::string_view value) {
 
 void Dictionary::clear() {
   index_.clear();
+  cache_.reset();
   offsets_.assign(1, 0);
   data_.clear();
   emitted = 0;
