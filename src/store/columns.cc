@@ -376,6 +376,25 @@ ColumnTable::ColumnTable(const std::vector<FieldSpec>* fields) : fields_(fields)
   for (const FieldSpec& f : *fields) columns_.emplace_back(f, &dictionaries_);
 }
 
+void Column::swapRows(Column& other) {
+  std::swap(length_, other.length_);
+  std::swap(null_count_, other.null_count_);
+  validity_.swap(other.validity_);
+  values_.swap(other.values_);
+  offsets_.swap(other.offsets_);
+  data_.swap(other.data_);
+  for (size_t i = 0; i < children_.size(); ++i) children_[i].swapRows(other.children_[i]);
+}
+
+void ColumnTable::swapRowsInto(ColumnTable& other) {
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].swapRows(other.columns_[i]);
+  for (size_t i = 0; i < dictionaries_.size(); ++i) {
+    const Dictionary& mine = *dictionaries_[i];
+    Dictionary& theirs = *other.dictionaries_[i];
+    for (size_t v = theirs.size(); v < mine.size(); ++v) theirs.add(mine.at(v));
+  }
+}
+
 void ColumnTable::clearRows() {
   for (Column& c : columns_) c.clear();
 }

@@ -193,6 +193,10 @@ class Column {
   // `rows` rows had been appended: a conversion that gives up half-way is undone.
   void truncate(size_t rows);
   void clear();
+  // Exchanges the rows (buffers, lengths, children's rows) with `other`, a column of the same
+  // spec in another table; each keeps its dictionary. O(1) per column: the store hands a full
+  // batch to its writer thread this way (double buffering).
+  void swapRows(Column& other);
 
   // --- reading
   bool isNull(size_t i) const {
@@ -305,6 +309,12 @@ class ColumnTable {
   std::vector<std::unique_ptr<Dictionary>>& dictionaries() { return dictionaries_; }
   // Rows go, dictionaries stay: the next batch of the same file refers to them.
   void clearRows();
+  // Double buffering (the store's writer thread): exchanges the rows with `other`, a table of
+  // the same fields, and appends to `other`'s dictionaries the values this table's gained since
+  // the last call, so that its dictionaries stay an exact prefix-copy of these and the indices
+  // in the swapped rows mean the same there. `other`'s dictionaries must never be cleared on
+  // their own (startNewFile() on it only marks them unsent while it holds rows).
+  void swapRowsInto(ColumnTable& other);
   // Drops the rows from `rows` on. Dictionaries keep the values those rows added (unreferenced,
   // and harmless to readers).
   void truncateRows(size_t rows);
