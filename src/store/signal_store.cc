@@ -346,6 +346,7 @@ uint64_t SignalStore::startPassLocked(bool hand_off) {
 }
 
 void SignalStore::handOffLocked(std::unique_lock<std::mutex>& lock) {
+  if (pass_requested_ || pass_running_) writer_waits_.fetch_add(1, std::memory_order_relaxed);
   waitIdleLocked(lock);  // backpressure: at most one batch in flight
   // Another thread may have handed the rows over while this one waited; and a failed write's
   // rows still held: the next append retries in place.
@@ -635,6 +636,7 @@ uint64_t SignalStore::syncRounds() const {
 StoreStats SignalStore::stats() const {
   std::lock_guard lock(write_mu_);
   StoreStats s = stats_;
+  s.writer_waits = writer_waits_.load(std::memory_order_relaxed);
   if (rollups_) s.rollups = rollups_->stats();
   return s;
 }

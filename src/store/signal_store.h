@@ -4,6 +4,7 @@
 // retention limits.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -51,6 +52,9 @@ struct StoreStats {
   uint64_t files_recovered = 0;
   uint64_t indexes_written = 0;
   uint64_t write_failures = 0;
+  // Full batches that had to wait for the writer thread to finish the previous one
+  // (backpressure: writing is slower than converting).
+  uint64_t writer_waits = 0;
   RollupStats rollups = {};
 };
 
@@ -151,6 +155,7 @@ class SignalStore {
   bool written_held_ = false;
   size_t written_rows_ = 0;
   std::thread writer_;
+  std::atomic<uint64_t> writer_waits_{0};
 
   mutable std::mutex write_mu_;
   ColumnTable written_;  // the batch being written; dictionaries mirror table_'s
