@@ -84,6 +84,20 @@ class Reader {
         p_ += 3;
         return static_cast<Type>(header);
       }
+    } else if (protocol_ == Protocol::kCompact && remaining() >= 1) {
+      // A short-form header (the id a delta from the last one) of a type other than bool.
+      const uint8_t header = p_[0];
+      const uint8_t t = header & 0x0f;
+      if (t == 0) {
+        ++p_;
+        return kStop;
+      }
+      if ((header >> 4) != 0 && t >= 3 && t <= 12) {
+        ++p_;
+        id = static_cast<int16_t>(last_field_id_ + (header >> 4));
+        last_field_id_ = id;
+        return kCompactTypes[t];
+      }
     }
     return readFieldSlow(id);
   }
@@ -100,6 +114,8 @@ class Reader {
       p_ += 4;
       return v;
     }
+    uint64_t v;
+    if (protocol_ == Protocol::kCompact && fastVarint(v)) return static_cast<int32_t>(unzigzag(v));
     return readI32Slow();
   }
   int64_t readI64() {
@@ -108,6 +124,8 @@ class Reader {
       p_ += 8;
       return v;
     }
+    uint64_t v;
+    if (protocol_ == Protocol::kCompact && fastVarint(v)) return unzigzag(v);
     return readI64Slow();
   }
   double readDouble() {
@@ -129,6 +147,11 @@ class Reader {
         p_ += 4 + n;
         return s;
       }
+    } else if (protocol_ == Protocol::kCompact && remaining() >= 1 && p_[0] < 0x80 &&
+               p_[0] <= remaining() - 1) {
+      std::string_view s(reinterpret_cast<const char*>(p_ + 1), p_[0]);
+      p_ += 1 + p_[0];
+      return s;
     }
     return readBinarySlow();
   }
@@ -161,6 +184,29 @@ class Reader {
     uint64_t v;
     std::memcpy(&v, p, 8);
     return __builtin_bswap64(v);
+  }
+  // The compact protocol's type ids 3..12 (byte to struct) as Type.
+  static constexpr Type kCompactTypes[13] = {kStop,   kStop,   kStop, kByte, kI16, kI32,   kI64,
+                                             kDouble, kString, kList, kSet,  kMap, kStruct};
+  static int64_t unzigzag(uint64_t v) {
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+  // A varint with at least 10 bytes left to read from; false (nothing consumed) otherwise, or
+  // when it runs past 10 bytes: the out-of-line reader then reads it or reports the fault.
+  bool fastVarint(uint64_t& v) {
+    if (remaining() < 10) return false;
+    const uint8_t* p = p_;
+    uint64_t result = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      const uint8_t byte = *p++;
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        p_ = p;
+        v = result;
+        return true;
+      }
+    }
+    return false;
   }
   void compactStructBegin();
   void compactStructEnd();
