@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/simdjson.h"
+#include "common/string_buffer.h"
 #include "common/strings.h"
 #include "otlp/value.h"
 #include "otlp/wire_writer.h"
@@ -111,6 +112,65 @@ void appendString(uint32_t field, std::string_view value, std::string& out) {
   out.append(value);
 }
 
+// Writing into bytes already allocated behind `p` (RawWriter below reserves an upper bound first):
+// a span's fixed fields and string attributes are most of the output, and std::string's
+// append-per-field pays a capacity check and a call for each of its many small pieces.
+char* putVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// Fields below 16: their tag is one byte.
+constexpr char tagByte(uint32_t field, w::WireType type) {
+  return static_cast<char>((field << 3) | type);
+}
+
+char* putBytes(char* p, char tag, std::string_view value) {
+  *p++ = tag;
+  p = putVarint(p, value.size());
+  std::memcpy(p, value.data(), value.size());
+  return p + value.size();
+}
+
+char* putFixed64(char* p, char tag, uint64_t v) {
+  *p++ = tag;
+  std::memcpy(p, &v, 8);
+  return p + 8;
+}
+
+// KeyValue{key, AnyValue{string_value}} as field `field`: at most kStringKvOverhead bytes besides
+// the key and the value (four tags, four lengths of at most 5 bytes: requests are far below 4 GiB).
+constexpr size_t kStringKvOverhead = 24;
+
+char* putStringKv(char* p, char tag, std::string_view key, std::string_view value) {
+  const size_t any = 1 + w::varintSize(value.size()) + value.size();
+  const size_t kv = 1 + w::varintSize(key.size()) + key.size() + 1 + w::varintSize(any) + any;
+  *p++ = tag;
+  p = putVarint(p, kv);
+  p = putBytes(p, tagByte(1, w::kLengthDelimited), key);
+  *p++ = tagByte(2, w::kLengthDelimited);
+  p = putVarint(p, any);
+  return putBytes(p, tagByte(1, w::kLengthDelimited), value);
+}
+
+// A stretch of output written through a pointer: begin() grows `out` by an upper bound of what
+// follows, without writing it; end() takes the bytes back that were not used.
+class RawWriter {
+ public:
+  static char* begin(std::string& out, size_t bound) {
+    const size_t at = out.size();
+    common::resizeUninitialized(out, at + bound);
+    return out.data() + at;
+  }
+  static void end(std::string& out, const char* p) {
+    out.resize(static_cast<size_t>(p - out.data()));
+  }
+};
+
 // KeyValue{key, AnyValue{string_value}} as field `field`.
 void appendStringKv(uint32_t field, std::string_view key, std::string_view value,
                     std::string& out) {
@@ -137,6 +197,13 @@ void appendValueKv(uint32_t field, std::string_view key, const Value& value, std
 
 void appendIntKv(uint32_t field, std::string_view key, int64_t value, std::string& out) {
   appendValueKv(field, key, Value::ofInt(value), out);
+}
+
+// An attribute `key` = true as field 9 of a span.
+std::string boolKv(std::string_view key) {
+  std::string out;
+  appendValueKv(9, key, Value::ofBool(true), out);
+  return out;
 }
 
 std::optional<int64_t> parseInt(std::string_view text) {
@@ -461,16 +528,16 @@ class Encoder {
 
   void writeSpan(const Span& span, std::string& out) {
     OpenMessage message(2, 2, out);
-    appendString(1, std::string_view(reinterpret_cast<const char*>(span.trace_id.data()), 16), out);
-    appendString(2, std::string_view(reinterpret_cast<const char*>(span.id.data()), 8), out);
 
     std::string_view trace_state, status_code_text, status_description, error_text, kind_tag;
     bool has_status_code = false, has_error = false, has_kind_tag = false, has_peer_service = false;
     bool start_absent_tag = false;
     uint32_t dropped_attributes = 0, dropped_events = 0, dropped_links = 0;
+    size_t tag_bytes = 0;  // an upper bound of the tags written as string attributes
     const size_t tags_end = span.tags_first + span.tags_count;
     for (size_t t = span.tags_first; t < tags_end; ++t) {
       const auto& [key, value] = list_.tags[t];
+      tag_bytes += key.size() + value.size() + kStringKvOverhead;
       switch (classes_[t]) {
         case TagClass::kTraceState:
           trace_state = value;
@@ -509,12 +576,6 @@ class Encoder {
           break;
       }
     }
-    if (!trace_state.empty()) appendString(3, trace_state, out);
-    if (span.has_parent && span.parent_id != span.id) {
-      appendString(4, std::string_view(reinterpret_cast<const char*>(span.parent_id.data()), 8),
-                   out);
-    }
-    if (!span.name.empty()) appendString(5, span.name, out);
     int kind = otlpKind(span.kind);
     bool kind_tag_used = false;
     if (kind == 0 && has_kind_tag) {
@@ -523,20 +584,6 @@ class Encoder {
         kind = from_tag;
         kind_tag_used = true;
       }
-    }
-    if (kind != 0) {
-      w::appendTag(6, w::kVarint, out);
-      w::appendVarint(static_cast<uint64_t>(kind), out);
-    }
-    const uint64_t start = span.timestamp_us * 1000;
-    const uint64_t end = start + span.duration_us * 1000;
-    if (start != 0) {
-      w::appendTag(7, w::kFixed64, out);
-      w::appendFixed64(start, out);
-    }
-    if (end != 0) {
-      w::appendTag(8, w::kFixed64, out);
-      w::appendFixed64(end, out);
     }
 
     // Status: otel.status_code says it; without it, an `error` tag (Zipkin's only notion of a
@@ -556,31 +603,67 @@ class Encoder {
       error_tag_used = true;
       if (error_text != "true") status_message = error_text;
     }
+    auto is_attribute = [&](TagClass c) {
+      return c == TagClass::kAttribute || (c == TagClass::kError && !error_tag_used) ||
+             (c == TagClass::kSpanKind && !kind_tag_used) ||
+             (c == TagClass::kStatusDescription && !has_status_code);
+    };
 
-    for (size_t t = span.tags_first; t < tags_end; ++t) {
-      const auto& [key, value] = list_.tags[t];
-      const TagClass c = classes_[t];
-      const bool attribute = c == TagClass::kAttribute ||
-                             (c == TagClass::kError && !error_tag_used) ||
-                             (c == TagClass::kSpanKind && !kind_tag_used) ||
-                             (c == TagClass::kStatusDescription && !has_status_code);
-      if (c == TagClass::kLink) {
-        LinkParts link;
-        if (!parseLink(value, link)) appendStringKv(9, key, value, out);
-        continue;
+    // Ids, trace state, parent, name, kind, times (at most 2 × 10 + 6 + 6 + 10 + 2 + 2 × 9 bytes
+    // besides the texts) and, unless they are typed, the string attributes: through a pointer.
+    const bool raw_attributes = !options_.parse_string_tags;
+    char* p = RawWriter::begin(
+        out, 80 + trace_state.size() + span.name.size() + (raw_attributes ? tag_bytes : 0));
+    p = putBytes(p, tagByte(1, w::kLengthDelimited),
+                 std::string_view(reinterpret_cast<const char*>(span.trace_id.data()), 16));
+    p = putBytes(p, tagByte(2, w::kLengthDelimited),
+                 std::string_view(reinterpret_cast<const char*>(span.id.data()), 8));
+    if (!trace_state.empty()) p = putBytes(p, tagByte(3, w::kLengthDelimited), trace_state);
+    if (span.has_parent && span.parent_id != span.id) {
+      p = putBytes(p, tagByte(4, w::kLengthDelimited),
+                   std::string_view(reinterpret_cast<const char*>(span.parent_id.data()), 8));
+    }
+    if (!span.name.empty()) p = putBytes(p, tagByte(5, w::kLengthDelimited), span.name);
+    if (kind != 0) {
+      *p++ = tagByte(6, w::kVarint);
+      *p++ = static_cast<char>(kind);
+    }
+    const uint64_t start = span.timestamp_us * 1000;
+    const uint64_t end = start + span.duration_us * 1000;
+    if (start != 0) p = putFixed64(p, tagByte(7, w::kFixed64), start);
+    if (end != 0) p = putFixed64(p, tagByte(8, w::kFixed64), end);
+    if (raw_attributes) {
+      for (size_t t = span.tags_first; t < tags_end; ++t) {
+        const auto& [key, value] = list_.tags[t];
+        const TagClass c = classes_[t];
+        if (c == TagClass::kLink) {
+          LinkParts link;
+          if (!parseLink(value, link))
+            p = putStringKv(p, tagByte(9, w::kLengthDelimited), key, value);
+        } else if (is_attribute(c)) {
+          p = putStringKv(p, tagByte(9, w::kLengthDelimited), key, value);
+        }
       }
-      if (!attribute) continue;
-      if (options_.parse_string_tags) {
-        appendValueKv(9, key, typedTag(value), out);
-      } else {
-        appendStringKv(9, key, value, out);
+    }
+    RawWriter::end(out, p);
+    if (!raw_attributes) {
+      for (size_t t = span.tags_first; t < tags_end; ++t) {
+        const auto& [key, value] = list_.tags[t];
+        const TagClass c = classes_[t];
+        if (c == TagClass::kLink) {
+          LinkParts link;
+          if (!parseLink(value, link)) appendStringKv(9, key, value, out);
+        } else if (is_attribute(c)) {
+          appendValueKv(9, key, typedTag(value), out);
+        }
       }
     }
     writeEndpointAttributes(span, has_peer_service, out);
-    if (span.timestamp_us == 0 || start_absent_tag) {
-      appendValueKv(9, kStartTimeAbsentAttribute, Value::ofBool(true), out);
-    }
-    if (span.shared) appendValueKv(9, kSharedAttribute, Value::ofBool(true), out);
+    // Encoded once: nearly every span of some clients lacks a timestamp.
+    static const std::string kStartTimeAbsentKv = boolKv(kStartTimeAbsentAttribute);
+    static const std::string kSharedKv = boolKv(kSharedAttribute);
+    if (span.timestamp_us == 0 || start_absent_tag) out.append(kStartTimeAbsentKv);
+    if (span.shared) out.append(kSharedKv);
     if (dropped_attributes != 0) {
       w::appendTag(10, w::kVarint, out);
       w::appendVarint(dropped_attributes, out);
