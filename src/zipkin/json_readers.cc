@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -66,6 +67,30 @@ std::optional<uint64_t> readMicros(od::value& v) {
   return std::nullopt;
 }
 
+// The offset of the first '"' or '\\' in [p, p + limit), or `limit` when there is none. Eight bytes
+// at a time: the bytes behind a token are the document's or its padding (SIMDJSON_PADDING), so
+// reading up to 7 past `limit` stays inside the buffer. Strings and keys are short and mostly
+// without escapes: this beats a call to memchr and a byte loop.
+size_t quoteOrBackslash(const char* p, size_t limit) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  for (size_t i = 0; i < limit; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    const uint64_t quote = word ^ (kOnes * '"');
+    const uint64_t backslash = word ^ (kOnes * '\\');
+    // A zero byte of either sets its high bit here; the lowest set bit is exact (borrows only
+    // run upwards from a true zero).
+    const uint64_t hits =
+        ((quote - kOnes) & ~quote & kHighs) | ((backslash - kOnes) & ~backslash & kHighs);
+    if (hits != 0) {
+      const size_t at = i + static_cast<size_t>(__builtin_ctzll(hits)) / 8;
+      return at < limit ? at : limit;
+    }
+  }
+  return limit;
+}
+
 // Strings without escapes (nearly all of them) are taken as views of the request itself instead
 // of being copied into the parser's string buffer; the rest are unescaped as usual.
 // A string token runs to the next structural character, so its closing quote is its last
@@ -75,7 +100,11 @@ std::optional<std::string_view> readString(od::value& v) {
   while (token.size() > 2 && isJsonBlank(token.back())) token.remove_suffix(1);
   if (token.size() >= 2 && token.front() == '"' && token.back() == '"') {
     const std::string_view text = token.substr(1, token.size() - 2);
-    if (std::memchr(text.data(), '\\', text.size()) == nullptr) {
+    // Short texts (keys, ids, most values) are checked inline; memchr pays off on longer ones.
+    const bool escaped = text.size() <= 16
+                             ? quoteOrBackslash(text.data(), text.size()) < text.size()
+                             : std::memchr(text.data(), '\\', text.size()) != nullptr;
+    if (!escaped) {
       od::raw_json_string raw;
       if (v.get_raw_json_string().get(raw) != SUCCESS) return std::nullopt;
       return text;
@@ -86,13 +115,13 @@ std::optional<std::string_view> readString(od::value& v) {
   return s;
 }
 
-// A member's key, as readString does it.
+// A member's key, as readString does it. The key's closing quote is followed by its colon, and
+// the document's padding after that: the scan's limit is only a formality.
 bool keyOf(od::field& f, std::string_view& out) {
   const char* begin = f.key().raw();
-  const char* p = begin;
-  while (*p != '"' && *p != '\\') ++p;
-  if (*p == '"') {
-    out = std::string_view(begin, static_cast<size_t>(p - begin));
+  const size_t end = quoteOrBackslash(begin, std::numeric_limits<size_t>::max() / 2);
+  if (begin[end] == '"') {
+    out = std::string_view(begin, end);
     return true;
   }
   return f.unescaped_key().get(out) == SUCCESS;
@@ -139,7 +168,7 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
 absl::Status readTagValue(od::value& v, size_t index, std::string_view key,
                           std::optional<std::string_view>& out) {
   // Nearly every tag is a string: its first byte says so without asking for the type.
-  if (const std::string_view token = v.raw_json_token(); !token.empty() && token[0] == '"') {
+  if (const char* first = v.raw_json_token().data(); *first == '"') {
     auto s = readString(v);
     if (!s) return bad(index, "tags is not valid JSON");
     out = *s;
@@ -162,10 +191,7 @@ absl::Status readTagValue(od::value& v, size_t index, std::string_view key,
     }
     case od::json_type::number: {
       std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                              raw.back() == '\t')) {
-        raw.remove_suffix(1);
-      }
+      while (!raw.empty() && isJsonBlank(raw.back())) raw.remove_suffix(1);
       out = raw;
       return absl::OkStatus();
     }
