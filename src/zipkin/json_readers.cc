@@ -115,16 +115,20 @@ std::optional<std::string_view> readString(od::value& v) {
   return s;
 }
 
-// A member's key, as readString does it. The key's closing quote is followed by its colon, and
-// the document's padding after that: the scan's limit is only a formality.
-bool keyOf(od::field& f, std::string_view& out) {
+// A member's field, its key read as readString does it (the key's closing quote is followed by
+// its colon, and the document's padding after that: the scan needs no limit); nullptr when the
+// member is not valid JSON. The field is used where the iterator holds it: copying it out costs a
+// store-forwarding stall per member.
+od::field* fieldOf(simdjson::simdjson_result<od::field>& member, std::string_view& key) {
+  if (member.error() != SUCCESS) return nullptr;
+  od::field& f = member.value_unsafe();
   const char* begin = f.key().raw();
   const size_t end = quoteOrBackslash(begin, std::numeric_limits<size_t>::max() / 2);
   if (begin[end] == '"') {
-    out = std::string_view(begin, end);
-    return true;
+    key = std::string_view(begin, end);
+    return &f;
   }
-  return f.unescaped_key().get(out) == SUCCESS;
+  return f.unescaped_key().get(key) == SUCCESS ? &f : nullptr;
 }
 
 absl::Status readHex(od::value& v, size_t index, std::string_view field, uint8_t* out,
@@ -142,12 +146,12 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
   if (v.get_object().get(object) != SUCCESS) return bad(index, strCat(field, " must be an object"));
   out.present = true;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, strCat(field, " is not valid JSON"));
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     if (isNull(value)) continue;
     if (key == "serviceName" || key == "ipv4" || key == "ipv6") {
       auto s = readString(value);
@@ -207,12 +211,12 @@ absl::Status readTags(od::value& v, size_t index, SpanList& out) {
   od::object object;
   if (v.get_object().get(object) != SUCCESS) return bad(index, "tags must be an object");
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "tags is not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     std::optional<std::string_view> text;
     if (absl::Status s = readTagValue(value, index, key, text); !s.ok()) return s;
     if (text) out.tags.emplace_back(key, *text);
@@ -229,12 +233,12 @@ absl::Status readAnnotation(od::value& v, size_t index, Annotation& out,
   }
   bool has_value = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "annotations is not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     if (key == "timestamp") {
       auto us = readMicros(value);
       if (!us || *us > kMaxMicros) {
@@ -334,12 +338,12 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
   span.annotations_first = static_cast<uint32_t>(out.annotations.size());
   bool has_trace_id = false, has_id = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
@@ -419,12 +423,12 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
     return bad(index, "binaryAnnotations must be a list of objects");
   }
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "binaryAnnotations is not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     if (key == "key") {
       auto s = readString(value);
       if (!s) return bad(index, "binaryAnnotation key must be a string");
@@ -458,12 +462,12 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
   Span& span = out.base;
   bool has_trace_id = false, has_id = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
