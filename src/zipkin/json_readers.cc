@@ -10,6 +10,7 @@
 #include "common/simdjson.h"
 #include "common/strings.h"
 #include "zipkin/limits.h"
+#include "zipkin/literal.h"
 #include "zipkin/readers.h"
 #include "zipkin/v1_span.h"
 
@@ -153,11 +154,13 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
     }
     od::value& value = f->value();
     if (isNull(value)) continue;
-    if (key == "serviceName" || key == "ipv4" || key == "ipv6") {
+    if (equals(key, "serviceName") || equals(key, "ipv4") || equals(key, "ipv6")) {
       auto s = readString(value);
       if (!s) return bad(index, strCat(field, ".", key, " must be a string"));
-      (key == "serviceName" ? out.service_name : key == "ipv4" ? out.ipv4 : out.ipv6) = *s;
-    } else if (key == "port") {
+      (equals(key, "serviceName") ? out.service_name
+       : equals(key, "ipv4")      ? out.ipv4
+                                  : out.ipv6) = *s;
+    } else if (equals(key, "port")) {
       int64_t port;
       if (value.get_int64().get(port) != SUCCESS || port < 0 || port > 65535) {
         return bad(index, strCat(field, ".port must be an integer from 0 to 65535"));
@@ -239,18 +242,18 @@ absl::Status readAnnotation(od::value& v, size_t index, Annotation& out,
       return bad(index, "annotations is not valid JSON");
     }
     od::value& value = f->value();
-    if (key == "timestamp") {
+    if (equals(key, "timestamp")) {
       auto us = readMicros(value);
       if (!us || *us > kMaxMicros) {
         return bad(index, "annotation timestamp must be epoch microseconds");
       }
       out.timestamp_us = *us;
-    } else if (key == "value") {
+    } else if (equals(key, "value")) {
       auto s = readString(value);
       if (!s) return bad(index, "annotation value must be a string");
       out.value = *s;
       has_value = true;
-    } else if (key == "endpoint" && endpoint != nullptr) {
+    } else if (equals(key, "endpoint") && endpoint != nullptr) {
       if (absl::Status s = readEndpoint(value, index, "annotation endpoint", *endpoint); !s.ok()) {
         return s;
       }
@@ -298,18 +301,18 @@ absl::Status readMicrosField(od::value& v, size_t index, std::string_view field,
 // The span fields v1 and v2 spell and read alike. False for any other key; `s` holds the verdict.
 bool readSharedField(std::string_view key, od::value& value, size_t index, Span& span,
                      bool& has_trace_id, bool& has_id, absl::Status& s) {
-  if (key == "traceId") {
+  if (equals(key, "traceId")) {
     s = readHex(value, index, "traceId", span.trace_id.data(), 16);
     has_trace_id = true;
-  } else if (key == "id") {
+  } else if (equals(key, "id")) {
     s = readHex(value, index, "id", span.id.data(), 8);
     has_id = true;
-  } else if (key == "parentId") {
+  } else if (equals(key, "parentId")) {
     if (!isNull(value)) {
       s = readHex(value, index, "parentId", span.parent_id.data(), 8);
       span.has_parent = true;
     }
-  } else if (key == "name") {
+  } else if (equals(key, "name")) {
     if (!isNull(value)) {
       auto name = readString(value);
       if (!name) {
@@ -318,11 +321,11 @@ bool readSharedField(std::string_view key, od::value& value, size_t index, Span&
         span.name = *name;
       }
     }
-  } else if (key == "timestamp") {
+  } else if (equals(key, "timestamp")) {
     s = readMicrosField(value, index, "timestamp", span.timestamp_us);
-  } else if (key == "duration") {
+  } else if (equals(key, "duration")) {
     s = readMicrosField(value, index, "duration", span.duration_us);
-  } else if (key == "debug") {
+  } else if (equals(key, "debug")) {
     s = readBool(value, index, "debug", span.debug);
   } else {
     return false;
@@ -347,15 +350,15 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
-    } else if (key == "kind") {
+    } else if (equals(key, "kind")) {
       s = readKind(value, index, span.kind);
-    } else if (key == "shared") {
+    } else if (equals(key, "shared")) {
       s = readBool(value, index, "shared", span.shared);
-    } else if (key == "localEndpoint") {
+    } else if (equals(key, "localEndpoint")) {
       s = readEndpoint(value, index, "localEndpoint", span.local);
-    } else if (key == "remoteEndpoint") {
+    } else if (equals(key, "remoteEndpoint")) {
       s = readEndpoint(value, index, "remoteEndpoint", span.remote);
-    } else if (key == "annotations") {
+    } else if (equals(key, "annotations")) {
       if (!isNull(value)) {
         od::array array;
         if (value.get_array().get(array) != SUCCESS) {
@@ -369,7 +372,7 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
           out.annotations.push_back(annotation);
         }
       }
-    } else if (key == "tags") {
+    } else if (equals(key, "tags")) {
       s = readTags(value, index, out);
     }
     if (!s.ok()) return s;
@@ -429,11 +432,11 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
       return bad(index, "binaryAnnotations is not valid JSON");
     }
     od::value& value = f->value();
-    if (key == "key") {
+    if (equals(key, "key")) {
       auto s = readString(value);
       if (!s) return bad(index, "binaryAnnotation key must be a string");
       out.key = *s;
-    } else if (key == "value") {
+    } else if (equals(key, "value")) {
       od::json_type type;
       if (value.type().get(type) == SUCCESS && type == od::json_type::boolean) {
         bool b = false;
@@ -446,7 +449,7 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
         if (absl::Status s = readTagValue(value, index, out.key, text); !s.ok()) return s;
         out.value = text.value_or("");
       }
-    } else if (key == "endpoint") {
+    } else if (equals(key, "endpoint")) {
       if (absl::Status s = readEndpoint(value, index, "binaryAnnotation endpoint", out.endpoint);
           !s.ok()) {
         return s;
@@ -471,7 +474,7 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
-    } else if (key == "annotations" || key == "binaryAnnotations") {
+    } else if (equals(key, "annotations") || equals(key, "binaryAnnotations")) {
       if (!isNull(value)) {
         od::array array;
         if (value.get_array().get(array) != SUCCESS)
@@ -479,7 +482,7 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
         for (auto element : array) {
           od::value a;
           if (element.get(a) != SUCCESS) return bad(index, strCat(key, " is not valid JSON"));
-          if (key == "annotations") {
+          if (equals(key, "annotations")) {
             auto& [annotation, endpoint] = out.annotations.emplace_back();
             if (absl::Status as = readAnnotation(a, index, annotation, &endpoint); !as.ok()) {
               return as;
@@ -539,8 +542,9 @@ void convertV1(const V1Span& v1, SpanList& out) {
   const bool server = sr || ss;
   Endpoint ca, sa, ma, fallback;
   for (const auto& b : v1.binary) {
-    if (b.bool_true && b.endpoint.present && (b.key == "ca" || b.key == "sa" || b.key == "ma")) {
-      (b.key == "ca" ? ca : b.key == "sa" ? sa : ma) = b.endpoint;
+    if (b.bool_true && b.endpoint.present &&
+        (equals(b.key, "ca") || equals(b.key, "sa") || equals(b.key, "ma"))) {
+      (equals(b.key, "ca") ? ca : equals(b.key, "sa") ? sa : ma) = b.endpoint;
     } else if (b.endpoint.present && !fallback.present) {
       fallback = b.endpoint;
     }
@@ -574,7 +578,8 @@ void convertV1(const V1Span& v1, SpanList& out) {
         out.annotations.push_back(a);
       }
       for (const auto& b : v1.binary) {
-        if (b.bool_true && (b.key == "ca" || b.key == "sa" || b.key == "ma")) continue;
+        if (b.bool_true && (equals(b.key, "ca") || equals(b.key, "sa") || equals(b.key, "ma")))
+          continue;
         out.tags.emplace_back(b.key, b.value);
       }
     }

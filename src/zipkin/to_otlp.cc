@@ -14,6 +14,7 @@
 #include "otlp/value.h"
 #include "otlp/wire_writer.h"
 #include "zipkin/limits.h"
+#include "zipkin/literal.h"
 
 namespace otlpd::zipkin {
 namespace {
@@ -24,6 +25,7 @@ using otlp::Value;
 // What a tag carries back into OTLP.
 enum class TagClass : uint8_t {
   kAttribute,
+  kPeerService,  // an attribute; its presence keeps the remote endpoint's name from being one
   kResource,
   kScopeName,
   kScopeVersion,
@@ -44,28 +46,55 @@ TagClass classify(std::string_view key) {
   if (key.empty()) return TagClass::kAttribute;
   switch (key[0]) {
     case 'o':
-      if (key.starts_with("otel.")) {
+      if (startsWith(key, "otel.")) {
         const std::string_view rest = key.substr(5);
-        if (rest == "scope.name" || rest == "library.name") return TagClass::kScopeName;
-        if (rest == "scope.version" || rest == "library.version") return TagClass::kScopeVersion;
-        if (rest == "status_code") return TagClass::kStatusCode;
-        if (rest == "status_description") return TagClass::kStatusDescription;
-        if (rest == "dropped_attributes_count") return TagClass::kDroppedAttributes;
-        if (rest == "dropped_events_count") return TagClass::kDroppedEvents;
-        if (rest == "dropped_links_count") return TagClass::kDroppedLinks;
-        if (key == kStartTimeAbsentAttribute) return TagClass::kStartTimeAbsent;
+        switch (rest.size()) {
+          case 10:
+            if (equals(rest, "scope.name")) return TagClass::kScopeName;
+            break;
+          case 11:
+            if (equals(rest, "status_code")) return TagClass::kStatusCode;
+            break;
+          case 12:
+            if (equals(rest, "library.name")) return TagClass::kScopeName;
+            break;
+          case 13:
+            if (equals(rest, "scope.version")) return TagClass::kScopeVersion;
+            break;
+          case 15:
+            if (equals(rest, "library.version")) return TagClass::kScopeVersion;
+            break;
+          case 18:
+            if (equals(rest, "status_description")) return TagClass::kStatusDescription;
+            break;
+          case 19:
+            if (equals(rest, "dropped_links_count")) return TagClass::kDroppedLinks;
+            break;
+          case 20:
+            if (equals(rest, "dropped_events_count")) return TagClass::kDroppedEvents;
+            break;
+          case 24:
+            if (equals(rest, "dropped_attributes_count")) return TagClass::kDroppedAttributes;
+            break;
+          default:
+            if (key == kStartTimeAbsentAttribute) return TagClass::kStartTimeAbsent;
+            break;
+        }
         return TagClass::kAttribute;
       }
-      if (key.starts_with("otlp.link.")) return TagClass::kLink;
+      if (startsWith(key, "otlp.link.")) return TagClass::kLink;
       break;
     case 'e':
-      if (key == "error") return TagClass::kError;
+      if (equals(key, "error")) return TagClass::kError;
+      break;
+    case 'p':
+      if (equals(key, "peer.service")) return TagClass::kPeerService;
       break;
     case 's':
-      if (key == "span.kind") return TagClass::kSpanKind;
+      if (equals(key, "span.kind")) return TagClass::kSpanKind;
       break;
     case 'w':
-      if (key == "w3c.tracestate") return TagClass::kTraceState;
+      if (equals(key, "w3c.tracestate")) return TagClass::kTraceState;
       break;
     default:
       break;
@@ -132,7 +161,8 @@ constexpr char tagByte(uint32_t field, w::WireType type) {
 char* putBytes(char* p, char tag, std::string_view value) {
   *p++ = tag;
   p = putVarint(p, value.size());
-  std::memcpy(p, value.data(), value.size());
+  // An empty view may have no data at all: memcpy must not see its null pointer.
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   return p + value.size();
 }
 
@@ -569,8 +599,8 @@ class Encoder {
         case TagClass::kStartTimeAbsent:
           start_absent_tag = true;
           break;
-        case TagClass::kAttribute:
-          if (key == "peer.service") has_peer_service = true;
+        case TagClass::kPeerService:
+          has_peer_service = true;
           break;
         default:
           break;
@@ -604,7 +634,8 @@ class Encoder {
       if (error_text != "true") status_message = error_text;
     }
     auto is_attribute = [&](TagClass c) {
-      return c == TagClass::kAttribute || (c == TagClass::kError && !error_tag_used) ||
+      return c == TagClass::kAttribute || c == TagClass::kPeerService ||
+             (c == TagClass::kError && !error_tag_used) ||
              (c == TagClass::kSpanKind && !kind_tag_used) ||
              (c == TagClass::kStatusDescription && !has_status_code);
     };
@@ -754,34 +785,35 @@ bool isResourceAttribute(std::string_view key) {
   if (key.size() < 3) return false;
   switch (key[0]) {
     case 'a':
-      return key.starts_with("aws.ecs.") || key.starts_with("aws.eks.") ||
-             key.starts_with("aws.log.");
+      return startsWith(key, "aws.ecs.") || startsWith(key, "aws.eks.") ||
+             startsWith(key, "aws.log.");
     case 'b':
-      return key.starts_with("browser.");
+      return startsWith(key, "browser.");
     case 'c':
-      return key.starts_with("cloud.") || key.starts_with("container.");
+      return startsWith(key, "cloud.") || startsWith(key, "container.");
     case 'd':
-      return key.starts_with("deployment.") || key.starts_with("device.");
+      return startsWith(key, "deployment.") || startsWith(key, "device.");
     case 'f':
-      return key == "faas.name" || key == "faas.version" || key == "faas.instance" ||
-             key == "faas.max_memory" || key == "faas.id";
+      return equals(key, "faas.name") || equals(key, "faas.version") ||
+             equals(key, "faas.instance") || equals(key, "faas.max_memory") ||
+             equals(key, "faas.id");
     case 'g':
-      return key.starts_with("gcp.cloud_run.") || key.starts_with("gcp.gce.");
+      return startsWith(key, "gcp.cloud_run.") || startsWith(key, "gcp.gce.");
     case 'h':
-      return key.starts_with("host.") || key.starts_with("heroku.");
+      return startsWith(key, "host.") || startsWith(key, "heroku.");
     case 'k':
-      return key.starts_with("k8s.");
+      return startsWith(key, "k8s.");
     case 'o':
-      return key.starts_with("os.");
+      return startsWith(key, "os.");
     case 'p':
-      return key.starts_with("process.");
+      return startsWith(key, "process.");
     case 's':
       // service.peer.* names the other side of a call: a span attribute.
-      return key.starts_with("service.") && !key.starts_with("service.peer.");
+      return startsWith(key, "service.") && !startsWith(key, "service.peer.");
     case 't':
-      return key.starts_with("telemetry.");
+      return startsWith(key, "telemetry.");
     case 'w':
-      return key.starts_with("webengine.");
+      return startsWith(key, "webengine.");
     default:
       return false;
   }
