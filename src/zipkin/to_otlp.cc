@@ -841,6 +841,17 @@ bool parseHexId(std::string_view hex, uint8_t* out, size_t out_bytes) {
     return table;
   }();
   if (hex.empty() || hex.size() > out_bytes * 2) return false;
+  if (hex.size() == out_bytes * 2) {
+    // Full-length ids (nearly all of them): two digits per byte, no padding.
+    uint8_t bad = 0;
+    for (size_t i = 0; i < out_bytes; ++i) {
+      const uint8_t high = kNibble[static_cast<unsigned char>(hex[2 * i])];
+      const uint8_t low = kNibble[static_cast<unsigned char>(hex[2 * i + 1])];
+      bad |= high | low;
+      out[i] = static_cast<uint8_t>((high << 4) | (low & 15));
+    }
+    return (bad & 0xf0) == 0;
+  }
   std::memset(out, 0, out_bytes);
   // Right-aligned: the last digit is the low nibble of the last byte.
   size_t nibble = out_bytes * 2 - hex.size();
