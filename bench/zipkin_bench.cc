@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/payloads.h"
+#include "loadgen/payloads.h"
 #include "otlp/wire_view.h"
 #include "zipkin/from_otlp.h"
 #include "zipkin/readers.h"
@@ -28,9 +29,23 @@ const std::string& zipkinProto() {
   return bytes;
 }
 
-void receive(benchmark::State& state, bool json) {
+// The body `otlpd loadgen --protocol zipkin/json` sends (the end-to-end scenario's spans: ~1,280
+// JSON bytes each against ~950 for bench/payloads.h's), so that this benchmark and
+// traces-zipkin_json-nop measure the same work.
+const std::string& loadgenZipkinJson() {
+  static const std::string body = [] {
+    loadgen::RequestSetOptions options;
+    options.protocol = loadgen::Protocol::kZipkinJson;
+    options.variants = 1;
+    auto set = loadgen::buildRequestSet(options);
+    return set.ok() && !set->variants.empty() ? set->variants[0].body : std::string();
+  }();
+  return body;
+}
+
+void receive(benchmark::State& state, bool json, bool loadgen_body = false) {
   // The body as the HTTP server hands it over: a string with room behind it.
-  std::string body = json ? zipkinJson() : zipkinProto();
+  std::string body = loadgen_body ? loadgenZipkinJson() : json ? zipkinJson() : zipkinProto();
   body.reserve(body.size() + 64);
   zipkin::SpanList spans;
   std::string otlp;
@@ -54,6 +69,11 @@ void BM_ZipkinJsonReceive(benchmark::State& state) {
   receive(state, true);
 }
 BENCHMARK(BM_ZipkinJsonReceive);
+
+void BM_ZipkinJsonReceiveLoadgen(benchmark::State& state) {
+  receive(state, true, true);
+}
+BENCHMARK(BM_ZipkinJsonReceiveLoadgen);
 
 void BM_ZipkinProtoReceive(benchmark::State& state) {
   receive(state, false);

@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/simdjson.h"
+#include "common/string_buffer.h"
 #include "otlp/json_codec.h"
 #include "otlp/wire_reader.h"
 #include "otlp/wire_writer.h"
@@ -470,8 +471,9 @@ uint64_t zigzag64(int64_t v) {
 // decoder's time).
 class WireOut {
  public:
+  // The room ahead is not zero-filled (common/string_buffer.h): every byte below len_ is written.
   explicit WireOut(std::string& s, size_t expected) : s_(s), len_(s.size()) {
-    s_.resize(len_ + expected + kSlack);
+    common::resizeUninitialized(s_, len_ + expected + kSlack);
   }
   void finish() { s_.resize(len_); }
 
@@ -506,7 +508,7 @@ class WireOut {
  private:
   static constexpr size_t kSlack = 16;
   [[gnu::noinline]] void expand(size_t n) {
-    s_.resize(std::max(s_.size() * 2, len_ + n + kSlack + 256));
+    common::resizeUninitialized(s_, std::max(s_.size() * 2, len_ + n + kSlack + 256));
   }
 
   std::string& s_;
@@ -534,6 +536,21 @@ inline const char* plainStringEnd(const char* p) {
   }
 }
 
+// On-Demand's get_double() refuses some numbers the DOM parser reads (a zero with a 100-digit
+// exponent; found by otlp_json_fuzzer), so a refused token gets the DOM's verdict and value. Rare:
+// the cost of a parser here does not matter.
+simdjson::error_code readNumberAsDom(std::string_view token, double& d) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(token);
+  simdjson::dom::element element;
+  if (auto e = parser.parse(padded).get(element); e != simdjson::SUCCESS) return e;
+  return element.get_double().get(d);
+}
+
 // A JSON number as simdjson's DOM parser reads it. simdjson 3.0's On-Demand get_number() gives 0
 // for a fraction of more than 19 significant digits (its slow path), and its get_double() misreads
 // some of those too (a 90-digit fraction came back as 4e-69; found by otlp_json_fuzzer). So for a
@@ -545,7 +562,8 @@ simdjson::error_code readNumber(ondemand::value& value, ondemand::number_type& t
   if (auto e = value.get_number_type().get(type); e != simdjson::SUCCESS) return e;
   if (type == ondemand::number_type::floating_point_number) {
     const std::string_view token = value.raw_json_token();
-    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS) return e;
+    if (auto e = value.get_double().get(d); e != simdjson::SUCCESS)
+      return readNumberAsDom(token, d);
     const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
     (void)end;  // the token runs on to the next structural character; simdjson checked it
     (void)ec;   // a number get_double() accepted is one from_chars reads

@@ -277,6 +277,48 @@ TEST(HttpServerLimitsTest, BodyMemoryIsAdmittedAsItGrows) {
   EXPECT_EQ(handler->asked, (std::vector<size_t>{5000}));
 }
 
+// The handler sees exactly the bytes sent, for bodies that take several growth steps of the
+// buffer (which is not zero-filled ahead of the reads) and arrive in pieces.
+class ChecksumHandler final : public HttpHandler {
+ public:
+  HttpResponse handle(HttpRequest&& request) override {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < request.body().size(); ++i) {
+      sum = sum * 31 + static_cast<unsigned char>(request.body()[i]);
+    }
+    return makeResponse(request, boost::beast::http::status::ok, "text/plain",
+                        std::to_string(request.body().size()) + " " + std::to_string(sum));
+  }
+};
+
+TEST(HttpServerLimitsTest, LargeBodiesArriveIntactAcrossGrowthSteps) {
+  auto handler = std::make_shared<ChecksumHandler>();
+  HttpServerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  auto server = HttpServer::start(options, handler);
+  ASSERT_TRUE(server.ok());
+  Client c((*server)->boundEndpoint());
+  // Requests on one connection: bodies across one and several growth steps, and exactly 1 MiB.
+  for (const size_t size : {size_t{(1u << 20) + 123}, size_t{3'500'001}, size_t{1u << 20}}) {
+    std::string body(size, '\0');
+    uint64_t want = 0;
+    for (size_t i = 0; i < size; ++i) {
+      body[i] = static_cast<char>((i * 7919 + i / 4096) & 0xff);
+      want = want * 31 + static_cast<unsigned char>(body[i]);
+    }
+    const std::string request = post(size, body);
+    // In pieces, so that the server reads part of a step, waits, and reads on.
+    for (size_t at = 0; at < request.size(); at += 700'000) {
+      c.send(std::string_view(request).substr(at, 700'000));
+      std::this_thread::sleep_for(2ms);
+    }
+    const std::string response = c.readResponse(5s);
+    EXPECT_NE(response.find("\r\n\r\n" + std::to_string(size) + " " + std::to_string(want)),
+              std::string::npos)
+        << response.substr(0, 300);
+  }
+}
+
 TEST(HttpServerLimitsTest, LimitsAreCountedPerListenerInSelfMetrics) {
   MetricsRegistry registry{MetricsRegistry::ProcessMetrics::kExclude};
   HttpServerOptions options;

@@ -672,6 +672,10 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
       // simdjson 3.0's On-Demand get_double() misreads fractions of about 90 digits (found by
       // otlp_json_fuzzer); the direct decoder must read them as the DOM does.
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"explicitBounds":[0.055555555555555555555555555555555555555555555555555555555555555555555555555555555555505,0.01]}]}}]}]}]})",
+      // ... and refuses a zero with a 100-digit exponent, which the DOM reads as 0.
+      R"({"": 0e3000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 })",
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":0e3000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}]}}]}]}]})",
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":1e3000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":-1234567890123456789012345678901234567890.123456789012345678901234567890e-5}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asInt":12345678901234567890.0,"timeUnixNano":1.0000000000000000000001e3}]}}]}]}]})",
       R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":[{"scale":-3,"positive":{"offset":-7,"bucketCounts":[]}}]}}]}]}]})",
