@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/string_buffer.h"
 #include "common/strings.h"
 #include "store/arrow_fbs.h"
 
@@ -400,11 +401,14 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
   }
   const bool one_call = declared <= plausibleLength(compressed.size());
   // Doubled while the decoder keeps producing, up to one byte past the declared length (which
-  // shows a buffer longer than declared).
-  out.resize(one_call ? declared : 4 * compressed.size() + 64 * 1024);
+  // shows a buffer longer than declared). Not zero-filled: the decoder writes what is kept, and a
+  // buffer that does not decode is cleared.
+  common::resizeUninitialized(out, one_call ? declared : 4 * compressed.size() + 64 * 1024);
   size_t produced = 0, consumed = 0;
   auto grow = [&] {
-    if (produced == out.size()) out.resize(std::min(declared + 1, out.size() * 2));
+    if (produced == out.size()) {
+      common::resizeUninitialized(out, std::min(declared + 1, out.size() * 2));
+    }
   };
   if (codec == BodyCodec::kZstd) {
     ZSTD_DCtx* ctx = zstdContext();
