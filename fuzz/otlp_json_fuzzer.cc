@@ -2,7 +2,8 @@
 // JSON the codec writes for it parses again to the same message. And the direct codec
 // (src/otlp/json_wire.h) must agree with the reflection codec: the same verdict and error
 // message (where the text is not malformed JSON, which the two may find at different places),
-// wire bytes that parse to the same message, and the same JSON written back from them. Input: a
+// wire bytes that parse to the same message, and the same JSON written back from them (from the
+// canonical bytes and from the direct decoder's, in the text's key order). Input: a
 // selector byte (which export request), then the JSON text.
 #include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -87,5 +88,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   OTLPD_FUZZ_CHECK(otlp::appendOtlpJsonFromWire(*first->GetDescriptor(), canonical, rewritten),
                    "direct encoder declined canonical bytes");
   OTLPD_FUZZ_CHECK(rewritten == written, "direct encoder differs: " + rewritten + " vs " + written);
+  // So it does from the direct decoder's bytes, whose fields follow the text's key order rather
+  // than field numbers (what a JSON -> JSON pipeline encodes); it may only decline them.
+  std::string from_decoder;
+  if (otlp::appendOtlpJsonFromWire(*first->GetDescriptor(), wire, from_decoder)) {
+    OTLPD_FUZZ_CHECK(from_decoder == written, "direct encoder differs on the decoder's bytes: " +
+                                                  from_decoder + " vs " + written);
+  }
   return 0;
 }

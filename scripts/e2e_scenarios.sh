@@ -17,6 +17,7 @@
 #
 #   scripts/e2e_scenarios.sh BUILD_DIR
 #   env: SAT_DURATION=4s (or DURATION) FIXED_DURATION=3s CONCURRENCY=4 BATCH=1000
+#        FILE_PATH=/dev/null (the file scenario's output; default: a file in its scratch directory)
 #        SCENARIOS="traces-grpc-nop logs-grpc-nop"   (a subset; default: all, see `all_scenarios`)
 set -uo pipefail
 
@@ -31,7 +32,7 @@ batch=${BATCH:-1000}
 [[ -x "$bench_bin" ]] || { echo "e2e_scenarios: no benchmark binary at $bench_bin" >&2; exit 2; }
 
 # name: signal protocol input-compression topology
-#   topology: nop | store | store-sync | fwd-<none|gzip>-<memory|persistent>[-interval]
+#   topology: nop | processors | file | store | store-sync | fwd-<none|gzip>-<memory|persistent>[-interval]
 #   an optional sixth field sets loadgen's concurrency for that scenario (else CONCURRENCY)
 all_scenarios=(
   "traces-grpc-nop traces grpc none nop"
@@ -55,6 +56,7 @@ all_scenarios=(
   "traces-grpc-gzip_in-nop traces grpc gzip nop"
   "traces-http_proto-zstd_in-nop traces http/protobuf zstd nop"
   "traces-grpc-processors-nop traces grpc none processors"
+  "traces-grpc-file traces grpc none file"
 )
 
 server_cpu=0
@@ -226,6 +228,8 @@ run_scenario() {
   case "$topology" in
     nop) write_config "$dir/a" "$signal" "  nop:" nop ;;
     processors) write_config "$dir/a" "$signal" "  nop:" nop "$processors_yaml" "$processor_ids" ;;
+    file)  # issue #18: every batch one line of OTLP/JSON (the direct encoder), to FILE_PATH
+      write_config "$dir/a" "$signal" "  file: { path: \"${FILE_PATH:-$dir/a/out.json}\" }" file ;;
     store)
       settle_window=1.2  # the store writes every write_interval (1 s)
       write_config "$dir/a" "$signal" \
@@ -318,7 +322,7 @@ run_scenario() {
   p99_half=$(json_number "$dir/half.json" p99)
 
   stop_all
-  rm -rf "$dir/a/store" "$dir/a/queue"
+  rm -rf "$dir/a/store" "$dir/a/queue" "$dir/a/out.json"
 
   local ceil=${ceiling[$signal]:-0}
   local r_half

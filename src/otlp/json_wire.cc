@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -111,15 +112,20 @@ struct FieldTable {
 // Messages whose validation rules the decoder checks itself (see JsonToWire::vouched()).
 enum class MessageKind : uint8_t { kOther, kTracesRequest, kSpan, kLink };
 
+// A field's `,"jsonName":` for the encoder, padded so that it is copied 32 bytes at a time.
+struct JsonKey {
+  char text[40] = {};
+  uint32_t size = 0;  // with the comma; over 32: written from FieldTable::quoted_key instead
+};
+
 struct MessageTable {
   const Descriptor* descriptor = nullptr;
   MessageKind kind = MessageKind::kOther;
   std::vector<FieldTable> fields;  // declaration order (the JSON output order)
   std::vector<int16_t> by_number;  // field number -> index in `fields`, or -1
   std::vector<std::string_view> oneof_names;
-  bool supported = true;  // false for shapes this codec leaves to reflection (maps)
-  // Declaration order is field-number order: canonical bytes are in JSON output order.
-  bool number_ordered = true;
+  bool supported = true;           // false for shapes this codec leaves to reflection (maps)
+  std::vector<JsonKey> json_keys;  // by field index
 };
 
 bool isHexBytesField(const FieldDescriptor& field) {
@@ -258,8 +264,15 @@ class Tables {
       ft.packed = ft.repeated && ft.wire_type != wire::kLengthDelimited;
       ft.tag_varint = (ft.number << 3) | ft.wire_type;
     }
-    for (size_t i = 1; i < t.fields.size(); ++i) {
-      if (t.fields[i].number < t.fields[i - 1].number) t.number_ordered = false;
+    t.json_keys.resize(t.fields.size());
+    for (size_t i = 0; i < t.fields.size(); ++i) {
+      JsonKey& key = t.json_keys[i];
+      const std::string& quoted = t.fields[i].quoted_key;
+      key.size = static_cast<uint32_t>(quoted.size() + 1);
+      if (key.size <= 32) {
+        key.text[0] = ',';
+        std::memcpy(key.text + 1, quoted.data(), quoted.size());
+      }
     }
     // Children after the table is complete: messages refer to each other in cycles (AnyValue).
     for (FieldTable& ft : t.fields) {
@@ -391,12 +404,31 @@ bool appendDecodedBase64(std::string_view in, std::string& out) {
   return true;
 }
 
+// The 8 lowercase hex digits of 4 bytes (first in memory first), as a little-endian word: the
+// bytes spread to every other byte, their nibbles interleaved, then all 8 made digits at once.
+inline uint64_t hexDigits8(uint32_t four) {
+  uint64_t x = four;
+  x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
+  x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
+  const uint64_t nibbles = ((x >> 4) & 0x000F000F000F000FULL) | ((x & 0x000F000F000F000FULL) << 8);
+  const uint64_t letters = ((nibbles + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+  return nibbles + 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+}
+
 template <class Out>
 void appendHex(std::string_view in, Out& out) {
   char* p = out.grow(2 * in.size());
-  for (unsigned char c : in) {
-    *p++ = kHexDigits[c >> 4];
-    *p++ = kHexDigits[c & 0xF];
+  size_t i = 0;
+  for (; i + 4 <= in.size(); i += 4) {
+    uint32_t four;
+    std::memcpy(&four, in.data() + i, 4);
+    const uint64_t digits = hexDigits8(four);
+    std::memcpy(p + 2 * i, &digits, 8);
+  }
+  for (; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    p[2 * i] = kHexDigits[c >> 4];
+    p[2 * i + 1] = kHexDigits[c & 0xF];
   }
 }
 
@@ -1364,12 +1396,142 @@ absl::Status fallbackToWire(const Descriptor& type, std::string_view json, std::
 // ---------------------------------------------------------------------------------------------
 // Encoding: wire -> JSON.
 
+static_assert(std::endian::native == std::endian::little, "the encoder reads words little-endian");
+
+// The encoder's output, like the decoder's WireOut: a std::string written through a pointer, its
+// room ahead not zero-filled (common/string_buffer.h; zero-filling was ~4% of the encoder's time):
+// every byte below len_ is written. Up to kSlack bytes past what grow() counted may be written:
+// keys are copied 32 bytes at a time, strings, numbers and hex digits 8.
+class JsonOut {
+ public:
+  static constexpr size_t kSlack = 64;
+
+  JsonOut(std::string& s, size_t expected) : s_(s), len_(s.size()) {
+    common::resizeUninitialized(s_, len_ + expected + kSlack);
+    base_ = s_.data();
+    end_ = s_.size();
+  }
+  void finish() { s_.resize(len_); }
+
+  size_t size() const { return len_; }
+  void truncate(size_t n) { len_ = n; }
+  // Makes room for `n` more bytes and returns where they go; they count from then on.
+  [[gnu::always_inline]] char* grow(size_t n) {
+    if (len_ + n + kSlack > end_) [[unlikely]]
+      expand(n);
+    char* p = base_ + len_;
+    len_ += n;
+    return p;
+  }
+  // Makes room for up to `n` more bytes; the caller counts those it wrote with setEnd().
+  [[gnu::always_inline]] char* room(size_t n) {
+    if (len_ + n + kSlack > end_) [[unlikely]]
+      expand(n);
+    return base_ + len_;
+  }
+  void setEnd(const char* end) { len_ = static_cast<size_t>(end - base_); }
+  void push_back(char c) { *grow(1) = c; }
+  void append(std::string_view v) { std::memcpy(grow(v.size()), v.data(), v.size()); }
+
+  // Moves the text from `from` to the end so that it starts at `to` (< from), and the text that
+  // was at [to, from) after it.
+  void moveTailTo(size_t to, size_t from) {
+    const size_t moved = len_ - from;
+    char small[128];
+    std::string large;
+    char* keep = small;
+    if (moved > sizeof(small)) {
+      large.assign(base_ + from, moved);
+      keep = large.data();
+    } else {
+      std::memcpy(small, base_ + from, moved);
+    }
+    std::memmove(base_ + to + moved, base_ + to, from - to);
+    std::memcpy(base_ + to, keep, moved);
+  }
+
+ private:
+  [[gnu::noinline]] void expand(size_t n) {
+    common::resizeUninitialized(s_, std::max(end_ * 2, len_ + n + kSlack + 256));
+    base_ = s_.data();
+    end_ = s_.size();
+  }
+
+  std::string& s_;
+  char* base_ = nullptr;
+  size_t len_;
+  size_t end_ = 0;
+};
+
+// The eight decimal digits of x < 10^8, most significant first, as byte values 0-9 of a
+// little-endian word: two lanes of four digits, split into four of two, then eight of one, each
+// step one multiplication for all lanes (a reciprocal exact over the lane's range).
+inline uint64_t decimalDigits8(uint32_t x) {
+  const uint64_t fours = (x / 10000) | (uint64_t{x % 10000} << 32);
+  const uint64_t high2 = ((fours * 10486) >> 20) & ((uint64_t{0x7F} << 32) | 0x7F);  // / 100
+  const uint64_t twos = ((fours - 100 * high2) << 16) + high2;
+  constexpr uint64_t kLow4 = 0x000F000F000F000FULL;
+  const uint64_t high1 = ((twos * 103) >> 10) & kLow4;  // / 10
+  return high1 + ((twos - 10 * high1) << 8);
+}
+
+constexpr uint64_t kAsciiZeros = 0x3030303030303030ULL;
+
+// Writes 1 <= v < 10^8 without leading zeros at `p` (8 bytes may be written); returns the end.
+inline char* writeDecimalUpTo8(uint32_t v, char* p) {
+  const uint64_t digits = decimalDigits8(v);
+  const int leading_zeros = std::countr_zero(digits) / 8;  // digits != 0 since v != 0
+  const uint64_t text = (digits + kAsciiZeros) >> (8 * leading_zeros);
+  std::memcpy(p, &text, 8);
+  return p + 8 - leading_zeros;
+}
+
+inline char* writeDecimalExactly8(uint32_t v, char* p) {
+  const uint64_t text = decimalDigits8(v) + kAsciiZeros;
+  std::memcpy(p, &text, 8);
+  return p + 8;
+}
+
+// Writes v in decimal at `p` (at most 20 digits, and up to 7 scratch bytes past them); returns
+// the end. Timestamps (19 digits) are three words of digits rather than ten divisions by 100.
+inline char* writeDecimal(uint64_t v, char* p) {
+  constexpr uint64_t k1e8 = 100'000'000;
+  if (v < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  if (v < k1e8) return writeDecimalUpTo8(static_cast<uint32_t>(v), p);
+  if (v < k1e8 * k1e8) {
+    p = writeDecimalUpTo8(static_cast<uint32_t>(v / k1e8), p);
+    return writeDecimalExactly8(static_cast<uint32_t>(v % k1e8), p);
+  }
+  const uint64_t low16 = v % (k1e8 * k1e8);
+  p = writeDecimalUpTo8(static_cast<uint32_t>(v / (k1e8 * k1e8)), p);
+  p = writeDecimalExactly8(static_cast<uint32_t>(low16 / k1e8), p);
+  return writeDecimalExactly8(static_cast<uint32_t>(low16 % k1e8), p);
+}
+
+inline char* writeDecimal(int64_t v, char* p) {
+  if (v >= 0) return writeDecimal(static_cast<uint64_t>(v), p);
+  *p++ = '-';
+  return writeDecimal(0 - static_cast<uint64_t>(v), p);
+}
+
 template <typename T, class Out>
 void appendNumber(T v, Out& out) {
-  char* p = out.grow(32);
-  auto [end, ec] = std::to_chars(p, p + 32, v);
-  (void)ec;  // 32 bytes always fit an integer or a shortest-form double
-  out.truncate(out.size() - 32 + static_cast<size_t>(end - p));
+  if constexpr (std::is_integral_v<T>) {
+    char* p = out.room(32);
+    if constexpr (std::is_signed_v<T>) {
+      out.setEnd(writeDecimal(static_cast<int64_t>(v), p));
+    } else {
+      out.setEnd(writeDecimal(static_cast<uint64_t>(v), p));
+    }
+  } else {
+    char* p = out.room(32);
+    auto [end, ec] = std::to_chars(p, p + 32, v);
+    (void)ec;  // 32 bytes always fit a shortest-form double
+    out.setEnd(end);
+  }
 }
 
 template <typename T, class Out>
@@ -1379,10 +1541,10 @@ void appendFloating(T v, Out& out) {
   } else if (std::isinf(v)) {
     out.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
   } else if (std::fabs(v) >= 1e18) {
-    char* p = out.grow(32);
+    char* p = out.room(32);
     auto [end, ec] = std::to_chars(p, p + 32, v, std::chars_format::scientific);
     (void)ec;
-    out.truncate(out.size() - 32 + static_cast<size_t>(end - p));
+    out.setEnd(end);
   } else {
     appendNumber(v, out);
   }
@@ -1396,8 +1558,9 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-// Whether any of the 8 bytes needs escaping in JSON (< 0x20, '"' or '\\').
-inline bool needsEscape8(uint64_t x) {
+// Bit 7 of each of the 8 bytes that needs escaping in JSON (< 0x20, '"' or '\\'). Exact up to the
+// first such byte: borrows only run upwards, from a byte that is itself flagged.
+inline uint64_t escapedBytes8(uint64_t x) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   const uint64_t control = (x - kOnes * 0x20) & ~x;
@@ -1405,7 +1568,41 @@ inline bool needsEscape8(uint64_t x) {
   const uint64_t quote = (q - kOnes) & ~q;
   const uint64_t b = x ^ (kOnes * '\\');
   const uint64_t backslash = (b - kOnes) & ~b;
-  return ((control | quote | backslash) & kHigh) != 0;
+  return (control | quote | backslash) & kHigh;
+}
+
+// As escapedBytes8, and the bytes that are not ASCII (the UTF-8 check's business).
+inline uint64_t specialBytes8(uint64_t x) {
+  return escapedBytes8(x) | (x & 0x8080808080808080ULL);
+}
+
+// Copies `s` to `to` for as long as it is ASCII that needs no escape, and returns how many bytes
+// that is (s.size() for most telemetry strings). Reads and writes 8 bytes at a time: it may read
+// past s's end up to `readable_end`, and write up to 7 bytes past what it counts.
+inline size_t copyPlainAscii(std::string_view s, const char* readable_end, char* to) {
+  const char* in = s.data();
+  const size_t n = s.size();
+  size_t i = 0;
+  uint64_t x;
+  for (; i + 8 <= n; i += 8) {
+    std::memcpy(&x, in + i, 8);
+    if (specialBytes8(x) != 0) return i;
+    std::memcpy(to + i, &x, 8);
+  }
+  if (i == n) return n;
+  if (readable_end - (in + i) >= 8) {
+    std::memcpy(&x, in + i, 8);
+    const uint64_t mine = (uint64_t{1} << (8 * (n - i))) - 1;  // the bytes that are s's
+    if ((specialBytes8(x) & mine) != 0) return i;
+    std::memcpy(to + i, &x, 8);
+    return n;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c >= 0x80 || kEscape.escape[c]) return i;
+    to[i] = in[i];
+  }
+  return n;
 }
 
 // Appends valid UTF-8 `s` JSON-escaped (without quotes).
@@ -1414,11 +1611,11 @@ void appendEscaped(std::string_view s, Out& out) {
   size_t run = 0;
   size_t i = 0;
   while (i < s.size()) {
-    // Most strings need no escape at all: skip eight bytes at a time.
+    // Skip eight bytes at a time while none needs an escape (non-ASCII ones need none).
     if (i + 8 <= s.size()) {
       uint64_t x;
       std::memcpy(&x, s.data() + i, 8);
-      if (!needsEscape8(x)) {
+      if (escapedBytes8(x) == 0) {
         i += 8;
         continue;
       }
@@ -1462,15 +1659,6 @@ void appendEscaped(std::string_view s, Out& out) {
   out.append(std::string_view(s.data() + run, s.size() - run));
 }
 
-// A string field's value: the encoder took only bytes that are valid UTF-8 (as protobuf's parser
-// requires of proto3 strings), so nothing needs repairing here.
-template <class Out>
-void appendJsonString(std::string_view s, Out& out) {
-  out.push_back('"');
-  appendEscaped(s, out);
-  out.push_back('"');
-}
-
 struct WireEntry {
   uint16_t index;  // in the message table
   uint32_t seq;    // order on the wire, from 1
@@ -1480,9 +1668,11 @@ struct WireEntry {
 class WireToJson {
  public:
   using Entry = WireEntry;
-  // `entries` holds one reusable vector per nesting level (kMaxMessageDepth + 2 of them).
-  WireToJson(std::string& out, std::vector<std::vector<Entry>>& entries, size_t expected)
-      : out_(out, expected), entries_(entries) {}
+  // `entries` holds one reusable vector per nesting level (kMaxMessageDepth + 2 of them). `wire`
+  // is the whole message being encoded: every string is a slice of it, and may be read 8 bytes at
+  // a time up to its end.
+  WireToJson(std::string& out, std::vector<std::vector<Entry>>& entries, std::string_view wire)
+      : out_(out, 2 * wire.size() + 64), entries_(entries), wire_end_(wire.data() + wire.size()) {}
   // Sets the output's final size; call once, at the end.
   void finish() { out_.finish(); }
   size_t size() const { return out_.size(); }
@@ -1491,17 +1681,15 @@ class WireToJson {
     // Protobuf's parser stops at 100 levels; so does this writer (never reached by OTLP data
     // that came through a receiver).
     if (depth > static_cast<size_t>(kMaxMessageDepth)) return false;
-    if (m.number_ordered) {
-      const size_t mark = out_.size();
-      switch (writeStreaming(bytes, m, depth)) {
-        case Streamed::kDone:
-          return true;
-        case Streamed::kDeclined:
-          return false;
-        case Streamed::kUnordered:
-          out_.truncate(mark);  // written again below, in declaration order
-          break;
-      }
+    const size_t mark = out_.size();
+    switch (writeStreaming(bytes, m, depth)) {
+      case Streamed::kDone:
+        return true;
+      case Streamed::kDeclined:
+        return false;
+      case Streamed::kUnordered:
+        out_.truncate(mark);  // written again below, field by field
+        break;
     }
     std::vector<Entry>& entries = entries_[depth];
     entries.clear();
@@ -1510,8 +1698,6 @@ class WireToJson {
     bool sorted = true;
     uint16_t last_index = 0;
     while (!reader.done()) {
-      // Batches wait in queues and leave the caches before an exporter encodes them.
-      __builtin_prefetch(reader.position() + 512);
       if (reader.next(field) != wire::Stop::kNone) return false;
       if (field.number >= m.by_number.size()) continue;  // unknown: dropped, as by protobuf
       const int16_t index = m.by_number[field.number];
@@ -1536,32 +1722,6 @@ class WireToJson {
     out_.push_back('{');
     bool first = true;
     if (!sorted) {
-      // Canonical bytes of a message declared out of number order (Span, LogRecord, data
-      // points): each field's occurrences are adjacent, so the groups are written in declaration
-      // order from where they are, without sorting. Otherwise they are sorted first.
-      uint16_t group_start[64];
-      uint16_t group_size[64] = {};
-      bool adjacent = m.fields.size() <= 64 && entries.size() < 0xFFFF;
-      for (size_t k = 0; adjacent && k < entries.size(); ++k) {
-        const uint16_t index = entries[k].index;
-        if (group_size[index] == 0) {
-          group_start[index] = static_cast<uint16_t>(k);
-        } else if (group_start[index] + group_size[index] != k) {
-          adjacent = false;
-        }
-        ++group_size[index];
-      }
-      if (adjacent) {
-        for (size_t index = 0; index < m.fields.size(); ++index) {
-          if (group_size[index] == 0) continue;
-          if (!writeGroup(m, entries, group_start[index], group_start[index] + group_size[index],
-                          oneof_last, first, depth)) {
-            return false;
-          }
-        }
-        out_.push_back('}');
-        return true;
-      }
       std::stable_sort(entries.begin(), entries.end(),
                        [](const Entry& a, const Entry& b) { return a.index < b.index; });
     }
@@ -1577,11 +1737,155 @@ class WireToJson {
   }
 
  private:
+  enum class Streamed { kDone, kDeclined, kUnordered };
+
+  // The fast path, taken by every message a serialiser wrote: the fields are written as they are
+  // read. Each field's occurrences must be adjacent, a singular field or a oneof set once;
+  // anything else is left to the general path (writeMessage's). Fields that come after fields
+  // declared after them (canonical bytes are in field-number order, JSON is in declaration order:
+  // a Span's flags, a LogRecord's observedTimeUnixNano, a data point's attributes) are written at
+  // the end and then moved to where they belong.
+  Streamed writeStreaming(std::string_view bytes, const MessageTable& m, size_t depth) {
+    wire::Reader reader(bytes);
+    wire::Field field;
+    {
+      // A message of one singular field (every AnyValue) needs none of the bookkeeping below.
+      wire::Reader probe = reader;
+      if (!probe.done() && probe.next(field) == wire::Stop::kNone && probe.done() &&
+          field.number < m.by_number.size() && m.by_number[field.number] >= 0) {
+        const FieldTable& f = m.fields[static_cast<size_t>(m.by_number[field.number])];
+        if (field.type == f.wire_type && !f.repeated) {
+          out_.push_back('{');
+          if (f.presence || !isDefault(f, field)) {
+            writeKey(m, f, false);
+            if (!writeValue(f, field.value, field.bytes, depth)) return Streamed::kDeclined;
+          }
+          out_.push_back('}');
+          return Streamed::kDone;
+        }
+      }
+    }
+    out_.push_back('{');
+    uint64_t seen = 0;     // fields read, by index
+    uint64_t written = 0;  // fields with text in the object, by index
+    size_t key_at[64];     // where the key of each written field starts
+    int previous = -1;     // the index of the field read last
+    int open = -1;         // the repeated field whose array is open
+    bool open_first = true;
+    uint8_t oneofs_seen = 0;
+    // The field being written at the end, to be moved before the text of later-declared fields.
+    static constexpr size_t kNoMove = ~size_t{0};
+    size_t move_to = kNoMove;
+    size_t move_from = 0;
+    uint64_t move_bit = 0;
+
+    // A field's key, where the field's text goes.
+    auto startField = [&](const FieldTable& f) {
+      const uint64_t bit = uint64_t{1} << f.index;
+      const uint64_t later = written & ~((bit << 1) - 1);  // written fields declared after f
+      if (later == 0) [[likely]] {
+        writeKey(m, f, written != 0);
+        key_at[f.index] = out_.size() - m.json_keys[f.index].size + 1;
+      } else {
+        move_to = key_at[std::countr_zero(later)];
+        move_from = out_.size();
+        move_bit = bit;
+        key_at[f.index] = move_to;
+        writeKey(m, f, false);
+      }
+      written |= bit;
+    };
+    // Ends the field read last: closes its array, moves its text where it belongs.
+    auto endField = [&] {
+      if (open >= 0) {
+        out_.push_back(']');
+        open = -1;
+      }
+      if (move_to != kNoMove) [[unlikely]] {
+        out_.push_back(',');  // it goes before a key
+        out_.moveTailTo(move_to, move_from);
+        const size_t moved = out_.size() - move_from;
+        for (uint64_t later = written & ~((move_bit << 1) - 1); later != 0; later &= later - 1) {
+          key_at[std::countr_zero(later)] += moved;
+        }
+        move_to = kNoMove;
+      }
+    };
+
+    while (!reader.done()) {
+      if (reader.next(field) != wire::Stop::kNone) return Streamed::kDeclined;
+      if (field.number >= m.by_number.size()) continue;  // unknown: dropped, as by protobuf
+      const int16_t index = m.by_number[field.number];
+      if (index < 0) continue;
+      const FieldTable& f = m.fields[static_cast<size_t>(index)];
+      if (field.type != f.wire_type && !(f.packed && field.type == wire::kLengthDelimited)) {
+        continue;  // another wire type: protobuf keeps it as an unknown field
+      }
+      if (f.index != previous) {
+        endField();
+        const uint64_t bit = uint64_t{1} << f.index;
+        if ((seen & bit) != 0) return Streamed::kUnordered;  // its occurrences apart
+        seen |= bit;
+        if (f.oneof >= 0) {
+          const auto oneof_bit = static_cast<uint8_t>(1u << (f.oneof & 7));
+          if ((oneofs_seen & oneof_bit) != 0) return Streamed::kUnordered;  // the last one wins
+          oneofs_seen |= oneof_bit;
+        }
+        previous = f.index;
+      } else if (!f.repeated) {
+        return Streamed::kUnordered;  // a singular field twice: the last one wins
+      }
+      if (!f.repeated) {
+        if (!f.presence && isDefault(f, field)) continue;
+        startField(f);
+        if (!writeValue(f, field.value, field.bytes, depth)) return Streamed::kDeclined;
+        continue;
+      }
+      auto openArray = [&] {
+        if (open != f.index) {
+          startField(f);
+          out_.push_back('[');
+          open = f.index;
+          open_first = true;
+        }
+      };
+      if (f.packed && field.type == wire::kLengthDelimited) {
+        if (!forEachPacked(f, field.bytes, [](uint64_t) {})) return Streamed::kDeclined;
+        forEachPacked(f, field.bytes, [&](uint64_t v) {
+          openArray();
+          if (!open_first) out_.push_back(',');
+          open_first = false;
+          writeValue(f, v, {}, depth);
+        });
+        continue;
+      }
+      openArray();
+      if (!open_first) out_.push_back(',');
+      open_first = false;
+      if (!writeValue(f, field.value, field.bytes, depth)) return Streamed::kDeclined;
+    }
+    endField();
+    out_.push_back('}');
+    return Streamed::kDone;
+  }
+
+  // Writes `"jsonName":`, after a comma if `comma`.
+  [[gnu::always_inline]] void writeKey(const MessageTable& m, const FieldTable& f, bool comma) {
+    const JsonKey& key = m.json_keys[f.index];
+    if (key.size <= 32) [[likely]] {
+      const char* text = key.text + (comma ? 0 : 1);
+      std::memcpy(out_.grow(key.size - (comma ? 0 : 1)), text, 32);
+    } else {
+      if (comma) out_.push_back(',');
+      out_.append(f.quoted_key);
+    }
+  }
+
   // Writes the occurrences entries[i, j) of one field.
   bool writeGroup(const MessageTable& m, const std::vector<Entry>& entries, size_t i, size_t j,
                   const uint32_t* oneof_last, bool& first, size_t depth) {
     const FieldTable& f = m.fields[entries[i].index];
-    if (f.repeated) return writeRepeated(f, entries, i, j, first, depth);
+    if (f.repeated) return writeRepeated(m, f, entries, i, j, first, depth);
     const Entry& last = entries[j - 1];
     if (f.encoding == Encoding::kMessage && j - i > 1) return false;  // protobuf merges
     if (f.oneof >= 0 && oneof_last[f.oneof & 3] != last.seq) {
@@ -1595,88 +1899,10 @@ class WireToJson {
       }
       return true;
     }
-    return writeSingular(f, last.field, first, depth);
-  }
-
-  enum class Streamed { kDone, kDeclined, kUnordered };
-
-  // The fast path for messages whose declaration order is their field numbers' order (KeyValue,
-  // AnyValue, Resource...): bytes written by a canonical serialiser are then already in output
-  // order, and are written as they are read. Anything else (fields out of order, a singular
-  // field or a oneof set twice) is left to the general path.
-  Streamed writeStreaming(std::string_view bytes, const MessageTable& m, size_t depth) {
-    wire::Reader reader(bytes);
-    wire::Field field;
-    out_.push_back('{');
-    bool first = true;
-    bool any = false;
-    uint16_t last = 0;
-    int open = -1;  // the repeated field whose array is open
-    bool open_first = true;
-    uint8_t oneofs_seen = 0;
-    while (!reader.done()) {
-      if (reader.next(field) != wire::Stop::kNone) return Streamed::kDeclined;
-      if (field.number >= m.by_number.size()) continue;
-      const int16_t index = m.by_number[field.number];
-      if (index < 0) continue;
-      const FieldTable& f = m.fields[static_cast<size_t>(index)];
-      if (field.type != f.wire_type && !(f.packed && field.type == wire::kLengthDelimited)) {
-        continue;
-      }
-      if (f.encoding == Encoding::kString && !wire::validUtf8(field.bytes)) {
-        return Streamed::kDeclined;
-      }
-      if (any && (f.index < last || (f.index == last && !f.repeated))) return Streamed::kUnordered;
-      if (f.oneof >= 0 && f.index != last) {
-        const auto bit = static_cast<uint8_t>(1u << (f.oneof & 7));
-        if ((oneofs_seen & bit) != 0) return Streamed::kUnordered;
-        oneofs_seen |= bit;
-      }
-      any = true;
-      last = f.index;
-      if (open >= 0 && open != f.index) {
-        out_.push_back(']');
-        open = -1;
-      }
-      if (!f.repeated) {
-        if (!f.presence && isDefault(f, field)) continue;
-        key(f, first);
-        if (!writeValue(f, field.type, field.value, field.bytes, depth)) return Streamed::kDeclined;
-        continue;
-      }
-      auto openArray = [&] {
-        if (open != f.index) {
-          key(f, first);
-          out_.push_back('[');
-          open = f.index;
-          open_first = true;
-        }
-      };
-      auto one = [&](uint64_t v) {
-        openArray();
-        if (!open_first) out_.push_back(',');
-        open_first = false;
-        writeValue(f, f.wire_type, v, {}, depth);
-      };
-      if (f.packed && field.type == wire::kLengthDelimited) {
-        if (!forEachPacked(f, field.bytes, [](uint64_t) {})) return Streamed::kDeclined;
-        forEachPacked(f, field.bytes, one);
-        continue;
-      }
-      openArray();
-      if (!open_first) out_.push_back(',');
-      open_first = false;
-      if (!writeValue(f, field.type, field.value, field.bytes, depth)) return Streamed::kDeclined;
-    }
-    if (open >= 0) out_.push_back(']');
-    out_.push_back('}');
-    return Streamed::kDone;
-  }
-
-  void key(const FieldTable& f, bool& first) {
-    if (!first) out_.push_back(',');
+    if (!f.presence && isDefault(f, last.field)) return true;
+    writeKey(m, f, !first);
     first = false;
-    out_.append(f.quoted_key);
+    return writeValue(f, last.field.value, last.field.bytes, depth);
   }
 
   bool isDefault(const FieldTable& f, const wire::Field& field) {
@@ -1702,21 +1928,32 @@ class WireToJson {
     }
   }
 
-  bool writeSingular(const FieldTable& f, const wire::Field& field, bool& first, size_t depth) {
-    if (!f.presence && isDefault(f, field)) return true;
-    key(f, first);
-    return writeValue(f, field.type, field.value, field.bytes, depth);
+  // A string field's value, quoted; false if it is not valid UTF-8 (protobuf's parser refuses
+  // such proto3 strings).
+  bool writeString(std::string_view s) {
+    const size_t start = out_.size();
+    char* p = out_.grow(s.size() + 2);
+    *p = '"';
+    const size_t plain = copyPlainAscii(s, wire_end_, p + 1);
+    if (plain == s.size()) [[likely]] {
+      p[1 + plain] = '"';
+      return true;
+    }
+    // Escapes or non-ASCII text from `plain` on (a character boundary: all before is ASCII).
+    const std::string_view rest = s.substr(plain);
+    if (!wire::validUtf8(rest)) return false;
+    out_.truncate(start + 1 + plain);
+    appendEscaped(rest, out_);
+    out_.push_back('"');
+    return true;
   }
 
-  bool writeValue(const FieldTable& f, wire::WireType type, uint64_t v, std::string_view bytes,
-                  size_t depth) {
-    (void)type;
+  bool writeValue(const FieldTable& f, uint64_t v, std::string_view bytes, size_t depth) {
     switch (f.encoding) {
       case Encoding::kMessage:
         return writeMessage(bytes, *f.child, depth + 1);
       case Encoding::kString:
-        appendJsonString(bytes, out_);
-        return true;
+        return writeString(bytes);
       case Encoding::kBytes:
         out_.push_back('"');
         f.hex ? appendHex(bytes, out_) : appendBase64(bytes, out_);
@@ -1732,7 +1969,7 @@ class WireToJson {
         break;
     }
     if (f.is_bool) {
-      out_.append(v != 0 ? "true" : "false");
+      out_.append(v != 0 ? std::string_view("true") : std::string_view("false"));
       return true;
     }
     switch (f.range) {
@@ -1754,16 +1991,21 @@ class WireToJson {
         const int64_t x = f.encoding == Encoding::kZigZag64
                               ? static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1))
                               : static_cast<int64_t>(v);
-        out_.push_back('"');
-        appendNumber(x, out_);
-        out_.push_back('"');
+        char* p = out_.room(32);
+        *p = '"';
+        p = writeDecimal(x, p + 1);
+        *p = '"';
+        out_.setEnd(p + 1);
         return true;
       }
-      case Range::kUInt64:
-        out_.push_back('"');
-        appendNumber(v, out_);
-        out_.push_back('"');
+      case Range::kUInt64: {
+        char* p = out_.room(32);
+        *p = '"';
+        p = writeDecimal(v, p + 1);
+        *p = '"';
+        out_.setEnd(p + 1);
         return true;
+      }
       case Range::kNone:
         break;
     }
@@ -1792,8 +2034,8 @@ class WireToJson {
     return true;
   }
 
-  bool writeRepeated(const FieldTable& f, const std::vector<Entry>& entries, size_t from, size_t to,
-                     bool& first, size_t depth) {
+  bool writeRepeated(const MessageTable& m, const FieldTable& f, const std::vector<Entry>& entries,
+                     size_t from, size_t to, bool& first, size_t depth) {
     if (f.packed) {
       // Count first: a field of empty packed runs has no values and is not written.
       size_t count = 0;
@@ -1806,7 +2048,8 @@ class WireToJson {
         }
       }
       if (count == 0) return true;
-      key(f, first);
+      writeKey(m, f, !first);
+      first = false;
       out_.push_back('[');
       bool first_value = true;
       for (size_t k = from; k < to; ++k) {
@@ -1814,7 +2057,7 @@ class WireToJson {
         auto one = [&](uint64_t v) {
           if (!first_value) out_.push_back(',');
           first_value = false;
-          writeValue(f, f.wire_type, v, {}, depth);
+          writeValue(f, v, {}, depth);
         };
         if (field.type != wire::kLengthDelimited) {
           one(field.value);
@@ -1825,19 +2068,21 @@ class WireToJson {
       out_.push_back(']');
       return true;
     }
-    key(f, first);
+    writeKey(m, f, !first);
+    first = false;
     out_.push_back('[');
     for (size_t k = from; k < to; ++k) {
       if (k > from) out_.push_back(',');
       const wire::Field& field = entries[k].field;
-      if (!writeValue(f, field.type, field.value, field.bytes, depth)) return false;
+      if (!writeValue(f, field.value, field.bytes, depth)) return false;
     }
     out_.push_back(']');
     return true;
   }
 
-  WireOut out_;
+  JsonOut out_;
   std::vector<std::vector<Entry>>& entries_;
+  const char* wire_end_;
 };
 
 }  // namespace
@@ -1906,8 +2151,7 @@ bool appendOtlpJsonFromWire(const Descriptor& type, std::string_view wire, std::
   const size_t start = out.size();
   try {
     thread_local std::vector<std::vector<WireEntry>> entries(kMaxMessageDepth + 2);
-    // JSON takes about twice the wire size.
-    WireToJson writer(out, entries, 2 * wire.size() + 64);
+    WireToJson writer(out, entries, wire);
     const bool ok = writer.writeMessage(wire, tableOf(type), 1);
     writer.finish();
     if (ok) return true;

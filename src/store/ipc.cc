@@ -198,6 +198,14 @@ void appendMessage(const flatbuffers::FlatBufferBuilder& b, const Body& body, st
 
 }  // namespace
 
+char* IpcEncoder::scratchOf(size_t size) {
+  if (size > scratch_size_) {
+    scratch_size_ = std::max(size, scratch_size_ * 2);
+    scratch_.reset(new char[scratch_size_]);  // uninitialised: the codec writes it
+  }
+  return scratch_.get();
+}
+
 void IpcEncoder::compressInto(std::string_view raw) {
   std::string& body = compressed_;
   // An empty buffer may be written as zero bytes, without the length prefix.
@@ -205,18 +213,18 @@ void IpcEncoder::compressInto(std::string_view raw) {
   size_t n = 0;
   bool ok = false;
   if (codec_ == BodyCodec::kZstd) {
-    scratch_.resize(ZSTD_compressBound(raw.size()));
-    n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), scratch_.data(), scratch_.size(),
-                          raw.data(), raw.size(), 1);
+    const size_t bound = ZSTD_compressBound(raw.size());
+    n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), scratchOf(bound), bound, raw.data(),
+                          raw.size(), 1);
     ok = !ZSTD_isError(n);
   } else {
-    scratch_.resize(LZ4F_compressFrameBound(raw.size(), nullptr));
-    n = LZ4F_compressFrame(scratch_.data(), scratch_.size(), raw.data(), raw.size(), nullptr);
+    const size_t bound = LZ4F_compressFrameBound(raw.size(), nullptr);
+    n = LZ4F_compressFrame(scratchOf(bound), bound, raw.data(), raw.size(), nullptr);
     ok = !LZ4F_isError(n);
   }
   if (ok && n < raw.size()) {
     appendLe(body, static_cast<int64_t>(raw.size()));
-    body.append(scratch_.data(), n);
+    body.append(scratch_.get(), n);
   } else {
     // Incompressible: -1 says the bytes that follow are stored as they are.
     appendLe(body, int64_t{-1});

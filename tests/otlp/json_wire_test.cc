@@ -19,6 +19,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -27,6 +29,7 @@
 #include "loadgen/payloads.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
+#include "otlp/wire_reader.h"
 #include "otlp/wire_view.h"
 #include "otlp/wire_writer.h"
 
@@ -711,6 +714,74 @@ TEST(JsonWire, EdgeCasesAsTheReflectionCodec) {
   for (int i = 0; i < 400; ++i) known += "]}}";
   known += "}]}]}]}";
   expectSameDecoding(*LogsRequest::descriptor(), known, tally);
+}
+
+// The fields of the wire-encoded message `bytes` of type `type` in a random order, at every
+// nesting level: with `groups`, the occurrences of each field stay together (a serialiser that
+// writes fields in declaration order, or any other); without, every occurrence goes anywhere.
+std::string reorderFields(const Descriptor& type, std::string_view bytes, Generator& g,
+                          bool groups) {
+  struct Piece {
+    uint32_t number;
+    std::string bytes;
+  };
+  std::vector<Piece> pieces;
+  wire::Reader reader(bytes);
+  wire::Field field;
+  while (!reader.done()) {
+    const char* start = reader.position();
+    if (reader.next(field) != wire::Stop::kNone) return std::string(bytes);
+    const FieldDescriptor* f = type.FindFieldByNumber(static_cast<int>(field.number));
+    Piece piece{field.number, {}};
+    if (f != nullptr && f->type() == FieldDescriptor::TYPE_MESSAGE &&
+        field.type == wire::kLengthDelimited) {
+      wire::appendLengthDelimited(
+          field.number, reorderFields(*f->message_type(), field.bytes, g, groups), piece.bytes);
+    } else {
+      piece.bytes.assign(start, reader.position());
+    }
+    pieces.push_back(std::move(piece));
+  }
+  std::vector<std::vector<size_t>> runs;  // pieces written together
+  std::map<uint32_t, size_t> run_of_number;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (!groups) {
+      runs.push_back({i});
+      continue;
+    }
+    auto [it, added] = run_of_number.emplace(pieces[i].number, runs.size());
+    if (added) runs.emplace_back();
+    runs[it->second].push_back(i);
+  }
+  for (size_t i = runs.size(); i > 1; --i) {
+    std::swap(runs[i - 1], runs[static_cast<size_t>(g.below(static_cast<int>(i)))]);
+  }
+  std::string out;
+  for (const auto& run : runs) {
+    for (size_t i : run) out += pieces[i].bytes;
+  }
+  return out;
+}
+
+TEST(JsonWire, EncodesFieldsInAnyOrderAsTheReflectionCodec) {
+  // Canonical bytes are in field-number order, the direct decoder's in the text's key order, and
+  // other writers' in any: a field that comes after fields declared after it is moved into place
+  // (its occurrences together), and split occurrences take the general path.
+  for (const Descriptor* type : kTypes) {
+    Generator g(7);
+    for (int i = 0; i < 200; ++i) {
+      auto m = newMessage(*type);
+      g.fill(*m, 0);
+      for (bool groups : {true, false}) {
+        const std::string wire = reorderFields(*type, m->SerializeAsString(), g, groups);
+        auto parsed = newMessage(*type);
+        ASSERT_TRUE(parsed->ParseFromString(wire));
+        std::string direct = "prefix:";
+        ASSERT_TRUE(appendOtlpJsonFromWire(*type, wire, direct)) << groups;
+        ASSERT_EQ("prefix:" + toOtlpJson(*parsed), direct) << groups;
+      }
+    }
+  }
 }
 
 TEST(JsonWire, LoadgenRequestsRoundTrip) {
