@@ -34,9 +34,6 @@ uint64_t loadBigEndian(const uint8_t* p, int n) {
   return v;
 }
 
-int64_t unzigzag(uint64_t v) {
-  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
 uint64_t zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
@@ -139,21 +136,19 @@ bool Reader::readMessageBegin(std::string_view& name, MessageType& type, int32_t
   return ok();
 }
 
-void Reader::structBegin() {
-  if (protocol_ == Protocol::kCompact) {
-    field_id_stack_.push_back(last_field_id_);
-    last_field_id_ = 0;
-  }
+void Reader::compactStructBegin() {
+  field_id_stack_.push_back(last_field_id_);
+  last_field_id_ = 0;
 }
 
-void Reader::structEnd() {
-  if (protocol_ == Protocol::kCompact && !field_id_stack_.empty()) {
+void Reader::compactStructEnd() {
+  if (!field_id_stack_.empty()) {
     last_field_id_ = field_id_stack_.back();
     field_id_stack_.pop_back();
   }
 }
 
-Type Reader::readField(int16_t& id) {
+Type Reader::readFieldSlow(int16_t& id) {
   if (!ok() || !need(1)) return kStop;
   const uint8_t header = *p_++;
   if (protocol_ == Protocol::kBinary) {
@@ -193,7 +188,7 @@ Type Reader::readField(int16_t& id) {
   return ok() ? type : kStop;
 }
 
-bool Reader::readBool() {
+bool Reader::readBoolSlow() {
   if (protocol_ == Protocol::kCompact && pending_bool_ >= 0) {
     const bool v = pending_bool_ == 1;
     pending_bool_ = -1;
@@ -217,7 +212,7 @@ int16_t Reader::readI16() {
   return v;
 }
 
-int32_t Reader::readI32() {
+int32_t Reader::readI32Slow() {
   if (protocol_ == Protocol::kCompact) return static_cast<int32_t>(unzigzag(readVarint()));
   if (!need(4)) return 0;
   const auto v = static_cast<int32_t>(loadBigEndian(p_, 4));
@@ -225,7 +220,7 @@ int32_t Reader::readI32() {
   return v;
 }
 
-int64_t Reader::readI64() {
+int64_t Reader::readI64Slow() {
   if (protocol_ == Protocol::kCompact) return unzigzag(readVarint());
   if (!need(8)) return 0;
   const auto v = static_cast<int64_t>(loadBigEndian(p_, 8));
@@ -233,7 +228,7 @@ int64_t Reader::readI64() {
   return v;
 }
 
-double Reader::readDouble() {
+double Reader::readDoubleSlow() {
   if (!need(8)) return 0;
   uint64_t bits;
   if (protocol_ == Protocol::kCompact) {
@@ -246,7 +241,7 @@ double Reader::readDouble() {
   return std::bit_cast<double>(bits);
 }
 
-std::string_view Reader::readBinary() {
+std::string_view Reader::readBinarySlow() {
   uint64_t length;
   if (protocol_ == Protocol::kCompact) {
     length = readVarint();

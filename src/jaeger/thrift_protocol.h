@@ -6,6 +6,7 @@
 // Pure.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -41,6 +42,9 @@ enum MessageType : uint8_t { kCall = 1, kReply = 2, kException = 3, kOneway = 4 
 // may nest a few more, and a hostile packet must not recurse without bound.
 constexpr int kMaxDepth = 32;
 
+// The reader's inline loads swap bytes unconditionally.
+static_assert(std::endian::native == std::endian::little, "a little-endian host");
+
 class Reader {
  public:
   Reader(std::string_view bytes, Protocol protocol)
@@ -59,19 +63,98 @@ class Reader {
   bool readMessageBegin(std::string_view& name, MessageType& type, int32_t& seqid);
 
   // Structs: call structBegin(), then readField() until it yields kStop, then structEnd().
-  void structBegin();
-  void structEnd();
+  void structBegin() {
+    if (protocol_ == Protocol::kCompact) compactStructBegin();
+  }
+  void structEnd() {
+    if (protocol_ == Protocol::kCompact) compactStructEnd();
+  }
   // The next field's type and id; kStop at the struct's end (or on error).
-  Type readField(int16_t& id);
+  Type readField(int16_t& id) {
+    // The binary protocol's common case inline (decoding is most of a receiver's time); the
+    // rest, and every error, out of line.
+    if (protocol_ == Protocol::kBinary && remaining() >= 3) {
+      const uint8_t header = p_[0];
+      if (header == kStop) {
+        ++p_;
+        return kStop;
+      }
+      if (header < 16 && ((kBinaryFieldTypes >> header) & 1) != 0) {
+        id = static_cast<int16_t>(load16(p_ + 1));
+        p_ += 3;
+        return static_cast<Type>(header);
+      }
+    } else if (protocol_ == Protocol::kCompact && remaining() >= 1) {
+      // A short-form header (the id a delta from the last one) of a type other than bool.
+      const uint8_t header = p_[0];
+      const uint8_t t = header & 0x0f;
+      if (t == 0) {
+        ++p_;
+        return kStop;
+      }
+      if ((header >> 4) != 0 && t >= 3 && t <= 12) {
+        ++p_;
+        id = static_cast<int16_t>(last_field_id_ + (header >> 4));
+        last_field_id_ = id;
+        return kCompactTypes[t];
+      }
+    }
+    return readFieldSlow(id);
+  }
 
-  bool readBool();
+  bool readBool() {
+    if (protocol_ == Protocol::kBinary && remaining() >= 1) return *p_++ != 0;
+    return readBoolSlow();
+  }
   int8_t readByte();
   int16_t readI16();
-  int32_t readI32();
-  int64_t readI64();
-  double readDouble();
+  int32_t readI32() {
+    if (protocol_ == Protocol::kBinary && remaining() >= 4) {
+      const auto v = static_cast<int32_t>(load32(p_));
+      p_ += 4;
+      return v;
+    }
+    uint64_t v;
+    if (protocol_ == Protocol::kCompact && fastVarint(v)) return static_cast<int32_t>(unzigzag(v));
+    return readI32Slow();
+  }
+  int64_t readI64() {
+    if (protocol_ == Protocol::kBinary && remaining() >= 8) {
+      const auto v = static_cast<int64_t>(load64(p_));
+      p_ += 8;
+      return v;
+    }
+    uint64_t v;
+    if (protocol_ == Protocol::kCompact && fastVarint(v)) return unzigzag(v);
+    return readI64Slow();
+  }
+  double readDouble() {
+    if (protocol_ == Protocol::kBinary && remaining() >= 8) {
+      const uint64_t bits = load64(p_);
+      p_ += 8;
+      double v;
+      std::memcpy(&v, &bits, 8);
+      return v;
+    }
+    return readDoubleSlow();
+  }
   // string and binary: a slice of the input.
-  std::string_view readBinary();
+  std::string_view readBinary() {
+    if (protocol_ == Protocol::kBinary && remaining() >= 4) {
+      const auto n = static_cast<int32_t>(load32(p_));
+      if (n >= 0 && static_cast<size_t>(n) <= remaining() - 4) {
+        std::string_view s(reinterpret_cast<const char*>(p_ + 4), static_cast<size_t>(n));
+        p_ += 4 + n;
+        return s;
+      }
+    } else if (protocol_ == Protocol::kCompact && remaining() >= 1 && p_[0] < 0x80 &&
+               p_[0] <= remaining() - 1) {
+      std::string_view s(reinterpret_cast<const char*>(p_ + 1), p_[0]);
+      p_ += 1 + p_[0];
+      return s;
+    }
+    return readBinarySlow();
+  }
   // A list's or set's element type and count; the count is checked against what remains.
   bool readListBegin(Type& element, uint32_t& count);
   // Skips a value of any type, nested at most kMaxDepth.
@@ -86,6 +169,53 @@ class Reader {
   }
 
  private:
+  // The binary protocol's field types (a bit per type id).
+  static constexpr uint32_t kBinaryFieldTypes =
+      1u << kBool | 1u << kByte | 1u << kDouble | 1u << kI16 | 1u << kI32 | 1u << kI64 |
+      1u << kString | 1u << kStruct | 1u << kMap | 1u << kSet | 1u << kList;
+  // Big-endian loads (the binary protocol's byte order).
+  static uint32_t load16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) << 8 | p[1]; }
+  static uint32_t load32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return __builtin_bswap32(v);
+  }
+  static uint64_t load64(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+  }
+  // The compact protocol's type ids 3..12 (byte to struct) as Type.
+  static constexpr Type kCompactTypes[13] = {kStop,   kStop,   kStop, kByte, kI16, kI32,   kI64,
+                                             kDouble, kString, kList, kSet,  kMap, kStruct};
+  static int64_t unzigzag(uint64_t v) {
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+  // A varint with at least 10 bytes left to read from; false (nothing consumed) otherwise, or
+  // when it runs past 10 bytes: the out-of-line reader then reads it or reports the fault.
+  bool fastVarint(uint64_t& v) {
+    if (remaining() < 10) return false;
+    const uint8_t* p = p_;
+    uint64_t result = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      const uint8_t byte = *p++;
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        p_ = p;
+        v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  void compactStructBegin();
+  void compactStructEnd();
+  Type readFieldSlow(int16_t& id);
+  bool readBoolSlow();
+  int32_t readI32Slow();
+  int64_t readI64Slow();
+  double readDoubleSlow();
+  std::string_view readBinarySlow();
   bool need(size_t n) {
     if (static_cast<size_t>(end_ - p_) >= n) return true;
     fail("truncated");

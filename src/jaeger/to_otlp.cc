@@ -62,19 +62,68 @@ enum SpanKind : uint32_t {
 };
 enum StatusCode : uint32_t { kUnset = 0, kOk = 1, kError = 2 };
 
+// Small writes go straight into the buffer's room, a byte at a time for the short pieces.
+inline char* putVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline char* putBigEndian64(char* p, uint64_t v) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+  return p + 8;
+}
+inline char* putBytes(char* p, std::string_view s) {
+  if (s.size() <= 32) {
+    for (char c : s) *p++ = c;
+    return p;
+  }
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+// The tag of a field below 16 (every field written here) is one byte.
+inline char fieldTag(uint32_t field, wire::WireType type) {
+  return static_cast<char>((field << 3) | type);
+}
+inline void putFixed64Field(uint32_t field, uint64_t v, WireBuffer& out) {
+  char* p = out.room(9);
+  *p++ = fieldTag(field, wire::kFixed64);
+  std::memcpy(p, &v, 8);  // little-endian, as the wire wants
+  out.commit(p + 8);
+}
+inline void putSmallVarintField(uint32_t field, uint32_t v, WireBuffer& out) {
+  char* p = out.room(2);
+  *p++ = fieldTag(field, wire::kVarint);
+  *p++ = static_cast<char>(v);  // v < 128
+  out.commit(p);
+}
+inline void putLengthDelimited(uint32_t field, std::string_view s, WireBuffer& out) {
+  char* p = out.room(11 + s.size());
+  *p++ = fieldTag(field, wire::kLengthDelimited);
+  p = putVarint(p, s.size());
+  out.commit(putBytes(p, s));
+}
+
 // Starts a length-delimited field whose length is not known yet: `reserve` bytes are kept for
 // it and fixed up by endNested (moving the contents when the guess was wrong).
-size_t beginNested(std::string& out, uint32_t field, size_t reserve) {
-  wire::appendTag(field, wire::kLengthDelimited, out);
-  const size_t at = out.size();
-  out.append(reserve, '\0');
-  return at;
+size_t beginNested(WireBuffer& out, uint32_t field, size_t reserve) {
+  char* p = out.room(1 + reserve);
+  *p = fieldTag(field, wire::kLengthDelimited);
+  out.commit(p + 1 + reserve);
+  return out.size() - reserve;
 }
-void endNested(std::string& out, size_t at, size_t reserve) {
+void endNested(WireBuffer& out, size_t at, size_t reserve) {
   const size_t length = out.size() - at - reserve;
   const size_t n = wire::varintSize(length);
-  if (n < reserve) out.erase(at, reserve - n);
-  if (n > reserve) out.insert(at, n - reserve, '\0');
+  if (n != reserve) {
+    out.room(n);  // may move the bytes: positions only from here on
+    char* body = out.data() + at + reserve;
+    std::memmove(out.data() + at + n, body, length);
+    out.commit(out.data() + at + n + length);
+  }
   char* p = out.data() + at;
   uint64_t v = length;
   while (v >= 0x80) {
@@ -120,44 +169,27 @@ inline bool utf8(std::string_view s) {
   return (high & 0x8080808080808080ULL) == 0 || wire::validUtf8(s);
 }
 
-void appendString(uint32_t field, std::string_view s, std::string& out) {
+void appendString(uint32_t field, std::string_view s, WireBuffer& out) {
   if (utf8(s)) {
-    wire::appendLengthDelimited(field, s, out);
+    putLengthDelimited(field, s, out);
   } else {
-    wire::appendLengthDelimited(field, sanitizeUtf8(s), out);
+    putLengthDelimited(field, sanitizeUtf8(s), out);
   }
 }
 
-// Small writes go through a stack buffer and one append: the hot path writes a few bytes at a
-// time, and std::string::push_back per byte was a tenth of the translation.
-inline char* putVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-inline char* putBigEndian64(char* p, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<char>(v >> shift);
-  return p;
-}
-
-void appendId64(uint32_t field, uint64_t id, std::string& out) {
-  char buf[16];
-  char* p = putVarint(buf, (field << 3) | wire::kLengthDelimited);
+void appendId64(uint32_t field, uint64_t id, WireBuffer& out) {
+  char* p = out.room(10);
+  *p++ = fieldTag(field, wire::kLengthDelimited);
   *p++ = 8;
-  p = putBigEndian64(p, id);
-  out.append(buf, static_cast<size_t>(p - buf));
+  out.commit(putBigEndian64(p, id));
 }
 
-void appendTraceId(uint32_t field, uint64_t high, uint64_t low, std::string& out) {
-  char buf[24];
-  char* p = putVarint(buf, (field << 3) | wire::kLengthDelimited);
+void appendTraceId(uint32_t field, uint64_t high, uint64_t low, WireBuffer& out) {
+  char* p = out.room(18);
+  *p++ = fieldTag(field, wire::kLengthDelimited);
   *p++ = 16;
   p = putBigEndian64(p, high);
-  p = putBigEndian64(p, low);
-  out.append(buf, static_cast<size_t>(p - buf));
+  out.commit(putBigEndian64(p, low));
 }
 
 // pcommon's Value.Str(): a string value, or empty for any other type.
@@ -167,7 +199,7 @@ std::string_view strOf(const Tag* tag) {
 }
 
 // A KeyValue written with its sizes computed up front (no length fix-ups).
-void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std::string& out) {
+void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, WireBuffer& out) {
   std::string fixed_key, fixed_value;
   if (!utf8(key)) {
     fixed_key = sanitizeUtf8(key);
@@ -223,44 +255,26 @@ void appendKeyValue(uint32_t field, std::string_view key, const Tag& value, std:
   }
   const size_t kv_size =
       1 + wire::varintSize(key.size()) + key.size() + 1 + wire::varintSize(any_size) + any_size;
-  // The KeyValue goes out in one append when its key and value are short (nearly all keys, most
-  // values): they are copied into a stack buffer by a loop rather than by a call per piece (the
-  // appends of small pieces were a tenth of the receiver's time). Around the two strings at most
-  // 4 varints of 10 bytes and 3 tag bytes.
-  constexpr size_t kShortKey = 64, kShortValue = 64;
-  char head[64 + kShortKey + kShortValue];
-  char* p = putVarint(head, (field << 3) | wire::kLengthDelimited);
+  // The whole KeyValue in the room made for it: its sizes are known, so nothing is fixed up.
+  char* p = out.room(1 + wire::varintSize(kv_size) + kv_size);
+  *p++ = fieldTag(field, wire::kLengthDelimited);
   p = putVarint(p, kv_size);
-  *p++ = static_cast<char>((f::kKey << 3) | wire::kLengthDelimited);
+  *p++ = fieldTag(f::kKey, wire::kLengthDelimited);
   p = putVarint(p, key.size());
-  if (key.size() <= kShortKey) {
-    for (char c : key) *p++ = c;
-  } else {
-    out.append(head, static_cast<size_t>(p - head));
-    out.append(key);
-    p = head;
-  }
-  *p++ = static_cast<char>((f::kValue << 3) | wire::kLengthDelimited);
+  p = putBytes(p, key);
+  *p++ = fieldTag(f::kValue, wire::kLengthDelimited);
   p = putVarint(p, any_size);
-  *p++ = static_cast<char>((value_field << 3) | value_type);
+  *p++ = fieldTag(value_field, value_type);
   if (value_type == wire::kLengthDelimited) {
     p = putVarint(p, bytes.size());
-    if (bytes.size() <= kShortValue) {
-      for (char c : bytes) *p++ = c;
-      out.append(head, static_cast<size_t>(p - head));
-      return;
-    }
-    out.append(head, static_cast<size_t>(p - head));
-    out.append(bytes);
-    return;
-  }
-  if (value_type == wire::kVarint) {
+    p = putBytes(p, bytes);
+  } else if (value_type == wire::kVarint) {
     p = putVarint(p, scalar);
   } else {
     std::memcpy(p, &scalar, 8);  // little-endian, as the wire wants
     p += 8;
   }
-  out.append(head, static_cast<size_t>(p - head));
+  out.commit(p);
 }
 
 // A cheap fingerprint of a key: keys with different fingerprints differ.
@@ -274,19 +288,27 @@ inline uint32_t keyPrint(std::string_view key) {
 
 // Attributes as a map: a key written twice keeps its first place and its last value (pcommon's
 // Map.Put*). Keys are compared only when their fingerprints collide.
-void appendAttributes(uint32_t field, const std::vector<const Tag*>& tags, std::string& out) {
+void appendAttributes(uint32_t field, const std::vector<const Tag*>& tags, WireBuffer& out) {
   const size_t n = tags.size();
   constexpr size_t kPrints = 64;
   uint32_t prints[kPrints];
+  // A 256-bit filter of the fingerprints seen: the earlier ones are searched only on a hit.
+  uint64_t seen[4] = {0, 0, 0, 0};
   bool maybe_duplicates = n > kPrints;
   for (size_t i = 0; i < n && !maybe_duplicates; ++i) {
-    prints[i] = keyPrint(tags[i]->key);
-    for (size_t j = 0; j < i; ++j) {
-      if (prints[j] == prints[i]) {
-        maybe_duplicates = true;
-        break;
+    const uint32_t print = keyPrint(tags[i]->key);
+    prints[i] = print;
+    const uint32_t bit = (print * 0x9E3779B1u) >> 24;
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    if ((seen[bit >> 6] & mask) != 0) {
+      for (size_t j = 0; j < i; ++j) {
+        if (prints[j] == print) {
+          maybe_duplicates = true;
+          break;
+        }
       }
     }
+    seen[bit >> 6] |= mask;
   }
   if (!maybe_duplicates) {
     for (const Tag* tag : tags) appendKeyValue(field, tag->key, *tag, out);
@@ -305,47 +327,63 @@ void appendAttributes(uint32_t field, const std::vector<const Tag*>& tags, std::
   }
 }
 
-// The span tags the translation reads, by key; the last of a key wins, as in a map.
-struct SpecialTags {
-  const Tag* span_kind = nullptr;
-  const Tag* error = nullptr;
-  const Tag* status_code = nullptr;
-  const Tag* status_description = nullptr;
-  const Tag* http_status_code = nullptr;
-  const Tag* http_status_message = nullptr;
-  const Tag* trace_state = nullptr;
-  const Tag* scope_name = nullptr;
-  const Tag* scope_version = nullptr;
-  const Tag* library_name = nullptr;
-  const Tag* library_version = nullptr;
+// The span tags the translation reads.
+enum Special : uint8_t {
+  kNotSpecial = 0,
+  kSpanKind,
+  kErrorTag,
+  kStatusCodeTag,
+  kStatusDescription,
+  kHttpStatusCode,
+  kHttpStatusMessage,
+  kTraceState,
+  kScopeName,
+  kScopeVersion,
+  kLibraryName,
+  kLibraryVersion,
+  kSpecialCount,
 };
 
-// Which special key, if any (lengths first: most keys are none of these).
-const Tag** specialSlot(SpecialTags& s, std::string_view key) {
-  switch (key.size()) {
-    case 5:
-      return key == "error" ? &s.error : nullptr;
-    case 9:
-      return key == "span.kind" ? &s.span_kind : nullptr;
-    case 14:
-      return key == "w3c.tracestate" ? &s.trace_state : nullptr;
-    case 15:
-      return key == "otel.scope.name" ? &s.scope_name : nullptr;
-    case 16:
-      if (key == "otel.status_code") return &s.status_code;
-      return key == "http.status_code" ? &s.http_status_code : nullptr;
-    case 17:
-      return key == "otel.library.name" ? &s.library_name : nullptr;
-    case 18:
-      return key == "otel.scope.version" ? &s.scope_version : nullptr;
-    case 19:
-      return key == "http.status_message" ? &s.http_status_message : nullptr;
-    case 20:
-      return key == "otel.library.version" ? &s.library_version : nullptr;
-    case 23:
-      return key == "otel.status_description" ? &s.status_description : nullptr;
+template <size_t N>
+inline bool keyIs(std::string_view key, const char (&literal)[N]) {
+  return std::memcmp(key.data(), literal, N - 1) == 0;  // the lengths are equal already
+}
+
+// Which special key, if any: by length and first byte, then the bytes (most keys are none).
+Special classify(std::string_view key) {
+  if (key.size() < 5 || key.size() > 23) return kNotSpecial;
+  switch (key[0]) {
+    case 'e':
+      return key.size() == 5 && keyIs(key, "error") ? kErrorTag : kNotSpecial;
+    case 's':
+      return key.size() == 9 && keyIs(key, "span.kind") ? kSpanKind : kNotSpecial;
+    case 'w':
+      return key.size() == 14 && keyIs(key, "w3c.tracestate") ? kTraceState : kNotSpecial;
+    case 'h':
+      if (key.size() == 16) return keyIs(key, "http.status_code") ? kHttpStatusCode : kNotSpecial;
+      if (key.size() == 19) {
+        return keyIs(key, "http.status_message") ? kHttpStatusMessage : kNotSpecial;
+      }
+      return kNotSpecial;
+    case 'o':
+      switch (key.size()) {
+        case 15:
+          return keyIs(key, "otel.scope.name") ? kScopeName : kNotSpecial;
+        case 16:
+          return keyIs(key, "otel.status_code") ? kStatusCodeTag : kNotSpecial;
+        case 17:
+          return keyIs(key, "otel.library.name") ? kLibraryName : kNotSpecial;
+        case 18:
+          return keyIs(key, "otel.scope.version") ? kScopeVersion : kNotSpecial;
+        case 20:
+          return keyIs(key, "otel.library.version") ? kLibraryVersion : kNotSpecial;
+        case 23:
+          return keyIs(key, "otel.status_description") ? kStatusDescription : kNotSpecial;
+        default:
+          return kNotSpecial;
+      }
     default:
-      return nullptr;
+      return kNotSpecial;
   }
 }
 
@@ -386,7 +424,7 @@ OtlpTranslator::ScopeGroup& OtlpTranslator::scopeGroup(std::string_view name,
   return g;
 }
 
-void OtlpTranslator::writeResource(const Batch& batch, const Process* process, std::string& out) {
+void OtlpTranslator::writeResource(const Batch& batch, const Process* process, WireBuffer& out) {
   out.clear();
   if (process == nullptr || !process->present) return;
   if (process->service_name.empty() && process->tags.count == 0) return;
@@ -444,28 +482,32 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
       span.end_unix_nano < span.start_unix_nano) {
     ++invalid_spans_;
   }
-  SpecialTags special;
+  // The special tags by kind (the last of a key wins, as in a map), and each tag's kind.
+  const Tag* special[kSpecialCount] = {};
   kept_.clear();
+  special_of_.resize(span.tags.count);
   for (uint32_t i = 0; i < span.tags.count; ++i) {
     const Tag& tag = batch.tags[span.tags.begin + i];
-    if (const Tag** slot = specialSlot(special, tag.key)) *slot = &tag;
+    const Special kind_of_key = classify(tag.key);
+    special_of_[i] = kind_of_key;
+    special[kind_of_key] = &tag;
   }
 
   // The scope: otel.scope.name / version (otel.library.* from older exporters when absent).
   std::string_view scope_name, scope_version;
   bool scope_from_library = false;
-  if (special.scope_name != nullptr) {
-    scope_name = strOf(special.scope_name);
-    if (special.scope_version != nullptr) scope_version = strOf(special.scope_version);
-  } else if (special.library_name != nullptr) {
+  if (special[kScopeName] != nullptr) {
+    scope_name = strOf(special[kScopeName]);
+    if (special[kScopeVersion] != nullptr) scope_version = strOf(special[kScopeVersion]);
+  } else if (special[kLibraryName] != nullptr) {
     scope_from_library = true;
-    scope_name = strOf(special.library_name);
-    if (special.library_version != nullptr) scope_version = strOf(special.library_version);
+    scope_name = strOf(special[kLibraryName]);
+    if (special[kLibraryVersion] != nullptr) scope_version = strOf(special[kLibraryVersion]);
   }
 
   // Straight into its scope's buffer, behind a length that is two bytes for spans of 128 bytes
   // to 16 KiB (moved only for the others).
-  std::string& out = scopeGroup(scope_name, scope_version).spans;
+  WireBuffer& out = scopeGroup(scope_name, scope_version).spans;
   const size_t span_at = beginNested(out, f::kSpans, 2);
 
   appendTraceId(f::kTraceId, span.trace_id_high, span.trace_id_low, out);
@@ -489,24 +531,21 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
     if (parent == 0 && follows != nullptr) parent = follows->span_id;
   }
   if (parent != 0) appendId64(f::kParentSpanId, parent, out);
-  if (special.trace_state != nullptr && !strOf(special.trace_state).empty()) {
-    appendString(f::kTraceState, strOf(special.trace_state), out);
+  if (special[kTraceState] != nullptr && !strOf(special[kTraceState]).empty()) {
+    appendString(f::kTraceState, strOf(special[kTraceState]), out);
   }
   if (!span.operation_name.empty()) appendString(f::kName, span.operation_name, out);
 
   uint32_t kind = kUnspecified;
-  if (special.span_kind != nullptr) kind = kindFromTag(strOf(special.span_kind));
+  if (special[kSpanKind] != nullptr) kind = kindFromTag(strOf(special[kSpanKind]));
   if (kind != kUnspecified) {
-    wire::appendTag(f::kKind, wire::kVarint, out);
-    out.push_back(static_cast<char>(kind));
+    putSmallVarintField(f::kKind, kind, out);
   }
   if (span.start_unix_nano != 0) {
-    wire::appendTag(f::kStart, wire::kFixed64, out);
-    wire::appendFixed64(span.start_unix_nano, out);
+    putFixed64Field(f::kStart, span.start_unix_nano, out);
   }
   if (span.end_unix_nano != 0) {
-    wire::appendTag(f::kEnd, wire::kFixed64, out);
-    wire::appendFixed64(span.end_unix_nano, out);
+    putFixed64Field(f::kEnd, span.end_unix_nano, out);
   }
 
   // Status, exactly in the Collector's order of precedence: an `error` tag that is true, then
@@ -514,32 +553,32 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
   bool status_exists = false, remove_error = false, remove_description = false;
   uint32_t code = kUnset;
   std::string_view message;
-  if (special.error != nullptr && special.error->type == static_cast<int32_t>(TagType::kBool) &&
-      special.error->b) {
+  if (special[kErrorTag] != nullptr &&
+      special[kErrorTag]->type == static_cast<int32_t>(TagType::kBool) && special[kErrorTag]->b) {
     code = kError;
     remove_error = true;
     status_exists = true;
-    if (special.status_description != nullptr) {
-      message = strOf(special.status_description);
+    if (special[kStatusDescription] != nullptr) {
+      message = strOf(special[kStatusDescription]);
       remove_description = true;
-    } else if (special.http_status_message != nullptr) {
-      message = strOf(special.http_status_message);
+    } else if (special[kHttpStatusMessage] != nullptr) {
+      message = strOf(special[kHttpStatusMessage]);
     }
   }
-  if (special.status_code != nullptr) {
+  if (special[kStatusCodeTag] != nullptr) {
     if (!status_exists) {
       status_exists = true;
-      const std::string upper = absl::AsciiStrToUpper(toAbsl(strOf(special.status_code)));
+      const std::string upper = absl::AsciiStrToUpper(toAbsl(strOf(special[kStatusCodeTag])));
       if (upper == "OK") code = kOk;
       if (upper == "ERROR") code = kError;
-      if (special.status_description != nullptr) {
-        message = strOf(special.status_description);
+      if (special[kStatusDescription] != nullptr) {
+        message = strOf(special[kStatusDescription]);
         remove_description = true;
       }
     }
-  } else if (!status_exists && special.http_status_code != nullptr) {
+  } else if (!status_exists && special[kHttpStatusCode] != nullptr) {
     int64_t http = 0;
-    if (httpCode(*special.http_status_code, http)) {
+    if (httpCode(*special[kHttpStatusCode], http)) {
       uint32_t from_http = http >= 100 && http < 399 ? kUnset : kError;
       // 4xx: an error of the client, not of a server.
       if (http >= 400 && http < 500 && kind == kServer) from_http = kUnset;
@@ -548,26 +587,19 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
         status_exists = true;
         code = from_http;
       }
-      if (special.http_status_message != nullptr) message = strOf(special.http_status_message);
+      if (special[kHttpStatusMessage] != nullptr) message = strOf(special[kHttpStatusMessage]);
     }
   }
 
+  // Which special tags are left out of the attributes (by kind).
+  bool dropped[kSpecialCount] = {};
+  dropped[kSpanKind] = dropped[kStatusCodeTag] = dropped[kTraceState] = dropped[kScopeName] = true;
+  dropped[kScopeVersion] = special[kScopeName] != nullptr;
+  dropped[kLibraryName] = dropped[kLibraryVersion] = scope_from_library;
+  dropped[kErrorTag] = remove_error;
+  dropped[kStatusDescription] = remove_description;
   for (uint32_t i = 0; i < span.tags.count; ++i) {
-    const Tag& tag = batch.tags[span.tags.begin + i];
-    SpecialTags probe;
-    if (const Tag** slot = specialSlot(probe, tag.key)) {
-      if (slot == &probe.span_kind || slot == &probe.status_code || slot == &probe.trace_state ||
-          slot == &probe.scope_name) {
-        continue;
-      }
-      if (slot == &probe.scope_version && special.scope_name != nullptr) continue;
-      if ((slot == &probe.library_name || slot == &probe.library_version) && scope_from_library) {
-        continue;
-      }
-      if (slot == &probe.error && remove_error) continue;
-      if (slot == &probe.status_description && remove_description) continue;
-    }
-    kept_.push_back(&tag);
+    if (!dropped[special_of_[i]]) kept_.push_back(&batch.tags[span.tags.begin + i]);
   }
   appendAttributes(f::kAttributes, kept_, out);
 
@@ -576,8 +608,7 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
     const Log& log = batch.logs[span.logs.begin + i];
     const size_t at = beginNested(out, f::kEvents, 1);
     if (log.time_unix_nano != 0) {
-      wire::appendTag(f::kEventTime, wire::kFixed64, out);
-      wire::appendFixed64(log.time_unix_nano, out);
+      putFixed64Field(f::kEventTime, log.time_unix_nano, out);
     }
     const Tag* name = nullptr;
     kept_.clear();
@@ -612,8 +643,7 @@ void OtlpTranslator::writeSpan(const Batch& batch, const Span& span) {
     const size_t at = beginNested(out, f::kStatus, 1);
     if (!message.empty()) appendString(f::kStatusMessage, message, out);
     if (code != kUnset) {
-      wire::appendTag(f::kStatusCode, wire::kVarint, out);
-      out.push_back(static_cast<char>(code));
+      putSmallVarintField(f::kStatusCode, code, out);
     }
     endNested(out, at, 1);
   }
@@ -679,7 +709,7 @@ size_t OtlpTranslator::translate(const Batch& batch, std::string& out) {
     scope_headers_.resize(std::max(scope_headers_.size(), scopes_used_));
     scope_sizes_.assign(scopes_used_, 0);
     for (size_t s = 0; s < scopes_used_; ++s) {
-      std::string& header = scope_headers_[s];
+      WireBuffer& header = scope_headers_[s];
       header.clear();
       if (!scopes_[s].name.empty()) appendString(f::kScopeName, scopes_[s].name, header);
       if (!scopes_[s].version.empty()) appendString(f::kScopeVersion, scopes_[s].version, header);
@@ -688,15 +718,16 @@ size_t OtlpTranslator::translate(const Batch& batch, std::string& out) {
       scope_sizes_[s] = size;
       resource_spans_size += wire::lengthDelimitedSize(f::kScopeSpans, size);
     }
+    out.reserve(out.size() + wire::lengthDelimitedSize(f::kResourceSpans, resource_spans_size));
     wire::appendTag(f::kResourceSpans, wire::kLengthDelimited, out);
     wire::appendVarint(resource_spans_size, out);
-    if (!resource_.empty()) wire::appendLengthDelimited(f::kResource, resource_, out);
+    if (!resource_.empty()) wire::appendLengthDelimited(f::kResource, resource_.view(), out);
     for (size_t s = 0; s < scopes_used_; ++s) {
       wire::appendTag(f::kScopeSpans, wire::kLengthDelimited, out);
       wire::appendVarint(scope_sizes_[s], out);
       if (!scope_headers_[s].empty())
-        wire::appendLengthDelimited(f::kScope, scope_headers_[s], out);
-      out.append(scopes_[s].spans);
+        wire::appendLengthDelimited(f::kScope, scope_headers_[s].view(), out);
+      out.append(scopes_[s].spans.view());
     }
   }
   return written;

@@ -28,12 +28,18 @@ size_t fixedWidth(const FieldSpec& spec) {
   }
 }
 
-int32_t Dictionary::indexOf(std::string_view value) {
+int32_t Dictionary::indexOfSlow(std::string_view value) {
+  if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
+  int32_t i;
   auto it = index_.find(absl::string_view(value.data(), value.size()));
-  if (it != index_.end()) return it->second;
-  const auto i = static_cast<int32_t>(size());
-  index_.emplace(std::string(value), i);
-  add(value);
+  if (it != index_.end()) {
+    i = it->second;
+  } else {
+    i = static_cast<int32_t>(size());
+    index_.emplace(std::string(value), i);
+    add(value);
+  }
+  cache_[cacheSlot(value)] = static_cast<uint32_t>(i) + 1;
   return i;
 }
 
@@ -44,6 +50,7 @@ void Dictionary::add(std::string_view value) {
 
 void Dictionary::clear() {
   index_.clear();
+  cache_.reset();
   offsets_.assign(1, 0);
   data_.clear();
   emitted = 0;
@@ -367,6 +374,25 @@ std::string_view Column::bytesAt(size_t i) const {
 ColumnTable::ColumnTable(const std::vector<FieldSpec>* fields) : fields_(fields) {
   columns_.reserve(fields->size());
   for (const FieldSpec& f : *fields) columns_.emplace_back(f, &dictionaries_);
+}
+
+void Column::swapRows(Column& other) {
+  std::swap(length_, other.length_);
+  std::swap(null_count_, other.null_count_);
+  validity_.swap(other.validity_);
+  values_.swap(other.values_);
+  offsets_.swap(other.offsets_);
+  data_.swap(other.data_);
+  for (size_t i = 0; i < children_.size(); ++i) children_[i].swapRows(other.children_[i]);
+}
+
+void ColumnTable::swapRowsInto(ColumnTable& other) {
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].swapRows(other.columns_[i]);
+  for (size_t i = 0; i < dictionaries_.size(); ++i) {
+    const Dictionary& mine = *dictionaries_[i];
+    Dictionary& theirs = *other.dictionaries_[i];
+    for (size_t v = theirs.size(); v < mine.size(); ++v) theirs.add(mine.at(v));
+  }
 }
 
 void ColumnTable::clearRows() {

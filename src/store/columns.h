@@ -51,7 +51,24 @@ size_t fixedWidth(const FieldSpec& spec);
 // The distinct strings of one dictionary-encoded column, in first-seen order.
 class Dictionary {
  public:
-  int32_t indexOf(std::string_view value);
+  // The index of `value`, added when new. Most lookups hit a small direct-mapped cache on a
+  // cheap hash of the length and the first and last 8 bytes (one compare of the bytes), so
+  // that only the first sight of a value hashes it in full: a lookup per attribute key of every
+  // row made the full hash map lookup ~20% of the store's CPU (issue #18).
+  int32_t indexOf(std::string_view value) {
+    if (cache_ != nullptr) {
+      const uint32_t slot = cache_[cacheSlot(value)];
+      if (slot != 0) {
+        const uint32_t i = slot - 1;
+        const uint32_t begin = offsets_[i];
+        if (offsets_[i + 1] - begin == value.size() &&
+            std::memcmp(data_.data() + begin, value.data(), value.size()) == 0) {
+          return static_cast<int32_t>(i);
+        }
+      }
+    }
+    return indexOfSlow(value);
+  }
   size_t size() const { return offsets_.size() - 1; }
   std::string_view at(size_t i) const {
     return std::string_view(data_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
@@ -73,6 +90,34 @@ class Dictionary {
   bool sent = false;
 
  private:
+  static constexpr size_t kCacheSlots = 1024;
+  static size_t cacheSlot(std::string_view v) {
+    // Fixed-size loads only: a copy of a variable length into a local and a load of it back
+    // stalls on store forwarding (that made this cache no faster than the map).
+    const char* p = v.data();
+    const size_t n = v.size();
+    uint64_t head = 0, tail = 0;
+    if (n >= 8) {
+      std::memcpy(&head, p, 8);
+      std::memcpy(&tail, p + n - 8, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      head = a;
+      tail = b;
+    } else if (n > 0) {
+      head = static_cast<uint8_t>(p[0]) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+             (uint64_t{static_cast<uint8_t>(p[n - 1])} << 16);
+    }
+    const uint64_t h = (head * 0x9e3779b97f4a7c15ull) ^ ((tail + n) * 0xc2b2ae3d27d4eb4full);
+    return static_cast<size_t>((h ^ (h >> 29)) >> 54);  // top 10 bits
+  }
+  int32_t indexOfSlow(std::string_view value);
+
+  // Index + 1 of a value whose cacheSlot() is the slot; 0 = empty. Allocated by the first
+  // lookup (a reader's dictionaries, filled by add(), never need it).
+  std::unique_ptr<uint32_t[]> cache_;
   // absl's map and hash: a lookup per attribute key of every row (layout 2) made std's
   // unordered_map and _Hash_bytes ~10% of converting a span.
   absl::flat_hash_map<std::string, int32_t> index_;
@@ -148,6 +193,10 @@ class Column {
   // `rows` rows had been appended: a conversion that gives up half-way is undone.
   void truncate(size_t rows);
   void clear();
+  // Exchanges the rows (buffers, lengths, children's rows) with `other`, a column of the same
+  // spec in another table; each keeps its dictionary. O(1) per column: the store hands a full
+  // batch to its writer thread this way (double buffering).
+  void swapRows(Column& other);
 
   // --- reading
   bool isNull(size_t i) const {
@@ -260,6 +309,12 @@ class ColumnTable {
   std::vector<std::unique_ptr<Dictionary>>& dictionaries() { return dictionaries_; }
   // Rows go, dictionaries stay: the next batch of the same file refers to them.
   void clearRows();
+  // Double buffering (the store's writer thread): exchanges the rows with `other`, a table of
+  // the same fields, and appends to `other`'s dictionaries the values this table's gained since
+  // the last call, so that its dictionaries stay an exact prefix-copy of these and the indices
+  // in the swapped rows mean the same there. `other`'s dictionaries must never be cleared on
+  // their own (startNewFile() on it only marks them unsent while it holds rows).
+  void swapRowsInto(ColumnTable& other);
   // Drops the rows from `rows` on. Dictionaries keep the values those rows added (unreferenced,
   // and harmless to readers).
   void truncateRows(size_t rows);

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
+#include "common/string_buffer.h"
 #include "common/strings.h"
 #include "store/arrow_fbs.h"
 
@@ -196,6 +198,14 @@ void appendMessage(const flatbuffers::FlatBufferBuilder& b, const Body& body, st
 
 }  // namespace
 
+char* IpcEncoder::scratchOf(size_t size) {
+  if (size > scratch_size_) {
+    scratch_size_ = std::max(size, scratch_size_ * 2);
+    scratch_.reset(new char[scratch_size_]);  // uninitialised: the codec writes it
+  }
+  return scratch_.get();
+}
+
 void IpcEncoder::compressInto(std::string_view raw) {
   std::string& body = compressed_;
   // An empty buffer may be written as zero bytes, without the length prefix.
@@ -203,18 +213,18 @@ void IpcEncoder::compressInto(std::string_view raw) {
   size_t n = 0;
   bool ok = false;
   if (codec_ == BodyCodec::kZstd) {
-    scratch_.resize(ZSTD_compressBound(raw.size()));
-    n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), scratch_.data(), scratch_.size(),
-                          raw.data(), raw.size(), 1);
+    const size_t bound = ZSTD_compressBound(raw.size());
+    n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), scratchOf(bound), bound, raw.data(),
+                          raw.size(), 1);
     ok = !ZSTD_isError(n);
   } else {
-    scratch_.resize(LZ4F_compressFrameBound(raw.size(), nullptr));
-    n = LZ4F_compressFrame(scratch_.data(), scratch_.size(), raw.data(), raw.size(), nullptr);
+    const size_t bound = LZ4F_compressFrameBound(raw.size(), nullptr);
+    n = LZ4F_compressFrame(scratchOf(bound), bound, raw.data(), raw.size(), nullptr);
     ok = !LZ4F_isError(n);
   }
   if (ok && n < raw.size()) {
     appendLe(body, static_cast<int64_t>(raw.size()));
-    body.append(scratch_.data(), n);
+    body.append(scratch_.get(), n);
   } else {
     // Incompressible: -1 says the bytes that follow are stored as they are.
     appendLe(body, int64_t{-1});
@@ -333,6 +343,54 @@ size_t plausibleLength(size_t compressed) {
   return 64 * compressed + 64 * 1024;
 }
 
+// One decompression context per thread, reused for every buffer: creating one costs more than
+// decoding a small buffer (zstd's probes the CPU with cpuid, which traps to the hypervisor on a
+// virtual machine, and allocates ~100 KiB; a file holds dozens of buffers). A context that a large
+// frame grew (streaming keeps a window buffer) is dropped after use, so a thread keeps little.
+constexpr size_t kKeptContextBytes = 1 << 20;
+
+struct ZstdContextFree {
+  void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
+};
+struct Lz4ContextFree {
+  void operator()(LZ4F_dctx* ctx) const { LZ4F_freeDecompressionContext(ctx); }
+};
+thread_local std::unique_ptr<ZSTD_DCtx, ZstdContextFree> t_zstd;
+thread_local std::unique_ptr<LZ4F_dctx, Lz4ContextFree> t_lz4;
+
+// The thread's zstd context, with no frame in progress; null if none can be made.
+ZSTD_DCtx* zstdContext() {
+  if (t_zstd == nullptr) {
+    t_zstd.reset(ZSTD_createDCtx());
+  } else {
+    (void)ZSTD_DCtx_reset(t_zstd.get(), ZSTD_reset_session_only);
+  }
+  return t_zstd.get();
+}
+
+void releaseZstdContext() {
+  if (t_zstd != nullptr && ZSTD_sizeof_DCtx(t_zstd.get()) > kKeptContextBytes) t_zstd.reset();
+}
+
+// lz4 sizes a context's buffers by the frame's declared block size (up to 4 MiB, plus 128 KiB for
+// linked blocks); our writer's frames declare 64 KiB (block size id 4, bits 4-6 of the byte after
+// the magic number and the flags).
+bool keepsLz4Context(std::string_view frame) {
+  return frame.size() > 5 && ((static_cast<uint8_t>(frame[5]) >> 4) & 7) <= 4;
+}
+
+// The thread's lz4 frame context, with no frame in progress; null if none can be made.
+LZ4F_dctx* lz4Context() {
+  if (t_lz4 == nullptr) {
+    LZ4F_dctx* ctx = nullptr;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return nullptr;
+    t_lz4.reset(ctx);
+  } else {
+    LZ4F_resetDecompressionContext(t_lz4.get());
+  }
+  return t_lz4.get();
+}
+
 absl::Status corrupt(BodyCodec codec, std::string& out) {
   out.clear();
   return absl::InvalidArgumentError(codec == BodyCodec::kZstd ? "corrupt zstd buffer"
@@ -351,21 +409,24 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
   }
   const bool one_call = declared <= plausibleLength(compressed.size());
   // Doubled while the decoder keeps producing, up to one byte past the declared length (which
-  // shows a buffer longer than declared).
-  out.resize(one_call ? declared : 4 * compressed.size() + 64 * 1024);
+  // shows a buffer longer than declared). Not zero-filled: the decoder writes what is kept, and a
+  // buffer that does not decode is cleared.
+  common::resizeUninitialized(out, one_call ? declared : 4 * compressed.size() + 64 * 1024);
   size_t produced = 0, consumed = 0;
   auto grow = [&] {
-    if (produced == out.size()) out.resize(std::min(declared + 1, out.size() * 2));
+    if (produced == out.size()) {
+      common::resizeUninitialized(out, std::min(declared + 1, out.size() * 2));
+    }
   };
   if (codec == BodyCodec::kZstd) {
+    ZSTD_DCtx* ctx = zstdContext();
+    if (ctx == nullptr) return absl::InternalError("zstd context");
     if (one_call) {
       const size_t r =
-          ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
+          ZSTD_decompressDCtx(ctx, out.data(), out.size(), compressed.data(), compressed.size());
       if (ZSTD_isError(r) || r != declared) return corrupt(codec, out);
       return absl::OkStatus();
     }
-    ZSTD_DCtx* ctx = ZSTD_createDCtx();
-    if (ctx == nullptr) return absl::InternalError("zstd context");
     bool ok = false;
     for (;;) {
       grow();
@@ -382,15 +443,13 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
       }
       if (!progress) break;  // truncated
     }
-    ZSTD_freeDCtx(ctx);
+    releaseZstdContext();
     if (!ok) return corrupt(codec, out);
     out.resize(produced);
     return absl::OkStatus();
   }
-  LZ4F_dctx* ctx = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) {
-    return absl::InternalError("lz4 context");
-  }
+  LZ4F_dctx* ctx = lz4Context();
+  if (ctx == nullptr) return absl::InternalError("lz4 context");
   bool ok = false;
   for (;;) {
     if (!one_call) grow();
@@ -406,7 +465,7 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
     }
     if (one_call || (dst == 0 && src == 0)) break;  // longer than declared, or truncated
   }
-  LZ4F_freeDecompressionContext(ctx);
+  if (!keepsLz4Context(compressed)) t_lz4.reset();
   if (!ok) return corrupt(codec, out);
   out.resize(produced);
   return absl::OkStatus();

@@ -46,7 +46,11 @@ class IpcEncoder {
   BodyCodec codec_;
   KeyValues schema_metadata_;
   void* zstd_ = nullptr;  // ZSTD_CCtx, reused across buffers
-  std::string scratch_;
+  // Compression output, grown (never shrunk, never zero-filled: std::string's resize zeroed it
+  // again whenever a buffer was larger than the one before).
+  std::unique_ptr<char[]> scratch_;
+  size_t scratch_size_ = 0;
+  char* scratchOf(size_t size);
   // The compressed body of the message being encoded; a member so its capacity is reused.
   std::string compressed_;
 };

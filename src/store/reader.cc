@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "common/string_buffer.h"
 #include "common/strings.h"
 #include "store/arrow_fbs.h"
 #include "store/file_index.h"
@@ -289,7 +290,7 @@ std::string readWholeFile(const std::string& path, std::string& data) {
     ::close(fd);
     return strCat("cannot stat ", path, ": ", std::strerror(e));
   }
-  data.resize(static_cast<size_t>(st.st_size));
+  common::resizeUninitialized(data, static_cast<size_t>(st.st_size));  // read() fills it
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::read(fd, data.data() + done, data.size() - done);

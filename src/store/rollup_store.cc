@@ -39,6 +39,15 @@ std::string rootKey(const std::string& root) {
   return ec ? root : p.string();
 }
 
+// The writer of `root` in this process, if any; liveMutex() held. The root is resolved (a stat
+// per path component) only when some writer is registered: a process that only reads (the query
+// API over another process's store) looks up nothing.
+RollupWriter* liveWriterLocked(const std::string& root) {
+  if (liveWriters().empty()) return nullptr;
+  auto it = liveWriters().find(rootKey(root));
+  return it == liveWriters().end() ? nullptr : it->second;
+}
+
 std::string baseName(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -494,9 +503,9 @@ RollupWriter::Snapshot RollupWriter::snapshot() const {
 
 std::optional<RollupWriter::Snapshot> liveRollupSnapshot(const std::string& root) {
   std::lock_guard lock(liveMutex());
-  auto it = liveWriters().find(rootKey(root));
-  if (it == liveWriters().end()) return std::nullopt;
-  return it->second->snapshot();
+  RollupWriter* writer = liveWriterLocked(root);
+  if (writer == nullptr) return std::nullopt;
+  return writer->snapshot();
 }
 
 RollupFrameFollower::RollupFrameFollower(const std::string& root)
@@ -546,8 +555,7 @@ std::string readRollups(const std::string& root, int64_t min_minute, int64_t max
   std::optional<RollupWriter::Snapshot> live;
   {
     std::lock_guard lock(liveMutex());
-    auto it = liveWriters().find(rootKey(root));
-    if (it != liveWriters().end()) live = it->second->snapshot();
+    if (RollupWriter* writer = liveWriterLocked(root)) live = writer->snapshot();
   }
   st.live = live.has_value();
   const std::string dir = (fs::path(root) / std::string(kRollupDir)).string();

@@ -127,10 +127,19 @@ SignalStore::SignalStore(pipeline::Signal signal, StoreOptions options, Clock* c
       clock_(clock),
       dir_((fs::path(options_.directory) / std::string(signalDir(signal))).string()),
       table_(&fieldsFor(signal)),
+      written_(&fieldsFor(signal)),
       index_builder_(signal) {}
 
 SignalStore::~SignalStore() {
+  // Without a writer thread, open() failed before any row could be appended.
+  if (!writer_.joinable()) return;
   (void)close();
+  {
+    std::lock_guard lock(mu_);
+    writer_stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
 }
 
 absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::open(pipeline::Signal signal,
@@ -147,8 +156,11 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::open(pipeline::Signal 
     if (!rollups.ok()) return rollups.status();
     s->rollups_ = *std::move(rollups);
   }
-  std::lock_guard lock(s->mu_);
-  s->retentionLocked();
+  {
+    std::lock_guard lock(s->write_mu_);
+    s->retentionLocked();
+  }
+  s->writer_ = std::thread([store = s.get()] { store->writerLoop(); });
   return s;
 }
 
@@ -229,25 +241,23 @@ absl::Status SignalStore::recoverAll() {
 }
 
 absl::Status SignalStore::append(const google::protobuf::Message& request) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!failure_.ok()) {
     // While writes fail, try again only when the pending rows are written: refusing here
     // keeps memory bounded and tells senders to retry.
-    if (auto st = flushLocked(); !st.ok()) return st;
+    if (auto st = flushAllLocked(lock); !st.ok()) return st;
   }
   appendLocked(request);
   ++append_seq_;
-  if (table_.rows() >= options_.max_rows_per_batch) {
-    // The rows are taken either way; a failed write keeps them pending for the next flush.
-    (void)flushLocked();
-  }
+  // The rows are taken either way; a failed write keeps them pending for the next flush.
+  if (table_.rows() >= options_.max_rows_per_batch) handOffLocked(lock);
   return absl::OkStatus();
 }
 
 absl::Status SignalStore::appendWire(std::string_view request_bytes) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!failure_.ok()) {
-    if (auto st = flushLocked(); !st.ok()) return st;
+    if (auto st = flushAllLocked(lock); !st.ok()) return st;
   }
   const size_t rows_before = table_.rows();
   const TimeRange range_before = range_;
@@ -268,7 +278,7 @@ absl::Status SignalStore::appendWire(std::string_view request_bytes) {
     if (auto st = decodeAndAppendLocked(request_bytes); !st.ok()) return st;
   }
   ++append_seq_;
-  if (table_.rows() >= options_.max_rows_per_batch) (void)flushLocked();
+  if (table_.rows() >= options_.max_rows_per_batch) handOffLocked(lock);
   return absl::OkStatus();
 }
 
@@ -309,8 +319,84 @@ void SignalStore::appendLocked(const google::protobuf::Message& request) {
 }
 
 absl::Status SignalStore::flush() {
-  std::lock_guard lock(mu_);
-  return flushLocked();
+  std::unique_lock lock(mu_);
+  return flushAllLocked(lock);
+}
+
+// --- double buffering: the hand-over between the consuming side and the writer thread -------
+
+void SignalStore::waitIdleLocked(std::unique_lock<std::mutex>& lock) {
+  idle_cv_.wait(lock, [this] { return !pass_requested_ && !pass_running_; });
+}
+
+uint64_t SignalStore::startPassLocked(bool hand_off) {
+  if (hand_off && !written_held_ && table_.rows() > 0) {
+    // The writer is idle, so written_ is free; write_mu_ still guards it against stats() and
+    // the like. Swapping is O(columns); only new dictionary values are copied.
+    std::lock_guard write_lock(write_mu_);
+    written_rows_ = table_.rows();
+    table_.swapRowsInto(written_);
+    written_range_ = range_;
+    range_ = TimeRange{};
+    written_held_ = true;
+  }
+  pass_requested_ = true;
+  writer_cv_.notify_one();
+  return ++passes_started_;
+}
+
+void SignalStore::handOffLocked(std::unique_lock<std::mutex>& lock) {
+  if (pass_requested_ || pass_running_) writer_waits_.fetch_add(1, std::memory_order_relaxed);
+  waitIdleLocked(lock);  // backpressure: at most one batch in flight
+  // Another thread may have handed the rows over while this one waited; and a failed write's
+  // rows still held: the next append retries in place.
+  if (written_held_ || table_.rows() < options_.max_rows_per_batch) return;
+  startPassLocked(/*hand_off=*/true);
+}
+
+absl::Status SignalStore::flushAllLocked(std::unique_lock<std::mutex>& lock) {
+  waitIdleLocked(lock);
+  if (written_held_) {
+    // Rows a failed write kept go first, in their own batch, so that rows stay in order.
+    startPassLocked(/*hand_off=*/false);
+    waitIdleLocked(lock);
+    if (written_held_) return failure_;
+  }
+  const uint64_t pass = startPassLocked(/*hand_off=*/true);
+  waitIdleLocked(lock);
+  if (passes_done_ == pass) return last_pass_status_;
+  return written_held_ ? failure_ : absl::OkStatus();  // a later pass ran as well
+}
+
+void SignalStore::writerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    writer_cv_.wait(lock, [this] { return pass_requested_ || writer_stopping_; });
+    if (!pass_requested_) return;  // stopping, nothing asked for
+    pass_requested_ = false;
+    pass_running_ = true;
+    lock.unlock();
+    bool write_failed = false;
+    absl::Status st;
+    size_t still_held;
+    {
+      std::lock_guard write_lock(write_mu_);
+      st = writePassLocked(write_failed);
+      still_held = written_.rows();
+    }
+    lock.lock();
+    pass_running_ = false;
+    ++passes_done_;
+    last_pass_status_ = st;
+    written_held_ = still_held > 0;
+    written_rows_ = still_held;
+    if (write_failed) {
+      failure_ = st;
+    } else if (st.ok()) {
+      failure_ = absl::OkStatus();
+    }
+    idle_cv_.notify_all();
+  }
 }
 
 absl::Status SignalStore::openFileLocked() {
@@ -323,7 +409,9 @@ absl::Status SignalStore::openFileLocked() {
     return st;
   }
   file_bytes_ = 0;
-  table_.startNewFile();
+  // written_ holds the rows about to be written, so its dictionaries are only marked unsent
+  // (never cleared: they mirror table_'s).
+  written_.startNewFile();
   index_builder_.reset();
   encoder_ = std::make_unique<IpcEncoder>(
       &fieldsFor(signal_), options_.codec,
@@ -363,60 +451,59 @@ absl::Status SignalStore::writeAll(std::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::Status SignalStore::flushLocked() {
+absl::Status SignalStore::writePassLocked(bool& write_failed) {
   const absl::Time now = clock_->now();
   if (fd_ >= 0 &&
       (file_bytes_ >= options_.max_file_bytes || now - file_start_ >= options_.max_file_age)) {
     if (auto st = sealLocked(); !st.ok()) return st;
   }
-  if (table_.rows() > 0) {
+  if (written_.rows() > 0) {
     if (fd_ < 0) {
       if (auto st = openFileLocked(); !st.ok()) {
         ++stats_.write_failures;
-        failure_ = st;
+        write_failed = true;
         return st;
       }
     }
     out_.clear();
-    const size_t rows = table_.rows();
+    const size_t rows = written_.rows();
     // Dictionaries are written with the batch, so a failed write must not count them as sent.
     std::vector<std::pair<size_t, bool>> dict_state;
-    for (auto& d : table_.dictionaries()) dict_state.emplace_back(d->emitted, d->sent);
+    for (auto& d : written_.dictionaries()) dict_state.emplace_back(d->emitted, d->sent);
     RollupWriter::BatchLock rollup_lock;
     if (rollups_) rollup_lock = rollups_->lockForBatch();
-    KeyValues batch_metadata{{"otlpd:min_time_unix_nano", std::to_string(range_.min)},
-                             {"otlpd:max_time_unix_nano", std::to_string(range_.max)}};
-    if (std::string bloom = batchTraceBloom(table_, signal_); !bloom.empty()) {
+    KeyValues batch_metadata{{"otlpd:min_time_unix_nano", std::to_string(written_range_.min)},
+                             {"otlpd:max_time_unix_nano", std::to_string(written_range_.max)}};
+    if (std::string bloom = batchTraceBloom(written_, signal_); !bloom.empty()) {
       batch_metadata.emplace_back(std::string(kBatchBloomKey), absl::Base64Escape(bloom));
     }
-    absl::Status st = encoder_->appendBatch(table_, batch_metadata, out_);
+    absl::Status st = encoder_->appendBatch(written_, batch_metadata, out_);
     if (st.ok()) st = writeAll(out_);
     if (st.ok() && options_.fsync == FsyncPolicy::kBatch && ::fdatasync(fd_) != 0) {
       st = errnoStatus("fsync", path_, errno);
     }
     if (!st.ok()) {
       for (size_t i = 0; i < dict_state.size(); ++i) {
-        table_.dictionaries()[i]->emitted = dict_state[i].first;
-        table_.dictionaries()[i]->sent = dict_state[i].second;
+        written_.dictionaries()[i]->emitted = dict_state[i].first;
+        written_.dictionaries()[i]->sent = dict_state[i].second;
       }
       ++stats_.write_failures;
-      failure_ = st;
+      write_failed = true;
       return st;
     }
-    index_builder_.addBatch(table_, range_);
+    index_builder_.addBatch(written_, written_range_);
     if (rollups_) {
-      rollups_->onBatchWritten(rollup_lock, table_, fs::path(path_).filename().string());
+      rollups_->onBatchWritten(rollup_lock, written_, fs::path(path_).filename().string());
       rollup_lock.unlock();
     }
-    table_.clearRows();
-    range_ = TimeRange{};
+    written_.clearRows();
+    written_range_ = TimeRange{};
     stats_.rows_written += rows;
     ++stats_.batches_written;
     if (file_bytes_ >= options_.max_file_bytes) {
       if (auto s2 = sealLocked(); !s2.ok()) return s2;
     }
   }
-  failure_ = absl::OkStatus();
   retentionLocked();
   // A failed rollup write keeps its rows in memory for the next interval; it is counted, and
   // refuses no data (the span files are the truth the rollups are rebuilt from).
@@ -437,7 +524,8 @@ absl::Status SignalStore::sealLocked() {
     ++stats_.files_sealed;
     // Only now, after the seal: an index never describes a file that may still change. A
     // failed index write leaves a file that readers read in full.
-    if (writeFileIndex(path_, index_builder_.finish(table_), options_.fsync != FsyncPolicy::kNever)
+    if (writeFileIndex(path_, index_builder_.finish(written_),
+                       options_.fsync != FsyncPolicy::kNever)
             .ok()) {
       ++stats_.indexes_written;
     }
@@ -479,15 +567,16 @@ void SignalStore::retentionLocked() {
 }
 
 absl::Status SignalStore::close() {
-  std::lock_guard lock(mu_);
-  absl::Status st = flushLocked();
+  std::unique_lock lock(mu_);
+  absl::Status st = flushAllLocked(lock);
+  std::lock_guard write_lock(write_mu_);
   absl::Status seal = sealLocked();
   if (rollups_) (void)rollups_->maybeWrite(/*force=*/true);
   return st.ok() ? seal : st;
 }
 
 // --- Durability on request: group commit -----------------------------------------------------
-// Kept apart from the write path: it only calls flushLocked() and syncs the file it wrote to.
+// Kept apart from the write path: it only calls flushAllLocked() and syncs the file written to.
 
 absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
   const absl::Time deadline = absl::Now() + max_wait;
@@ -515,11 +604,12 @@ absl::Status SignalStore::syncAppended(absl::Duration max_wait) {
   uint64_t through;
   absl::Status st;
   {
-    std::lock_guard store_lock(mu_);
+    std::unique_lock store_lock(mu_);
     through = append_seq_;  // everything appended so far goes into this round
-    st = flushLocked();
-    // flushLocked() syncs with `fsync: batch`; with `rotate` the rows it wrote are synced here.
+    st = flushAllLocked(store_lock);
+    // The writer syncs with `fsync: batch`; with `rotate` the rows it wrote are synced here.
     // A file sealed on the way was synced by the seal (the policy is never `never` here).
+    std::lock_guard write_lock(write_mu_);
     if (st.ok() && fd_ >= 0 && options_.fsync != FsyncPolicy::kBatch && ::fdatasync(fd_) != 0) {
       st = errnoStatus("fsync", path_, errno);
       ++stats_.write_failures;
@@ -544,19 +634,20 @@ uint64_t SignalStore::syncRounds() const {
 }
 
 StoreStats SignalStore::stats() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(write_mu_);
   StoreStats s = stats_;
+  s.writer_waits = writer_waits_.load(std::memory_order_relaxed);
   if (rollups_) s.rollups = rollups_->stats();
   return s;
 }
 
 size_t SignalStore::pendingRows() const {
   std::lock_guard lock(mu_);
-  return table_.rows();
+  return table_.rows() + (written_held_ ? written_rows_ : 0);
 }
 
 std::string SignalStore::currentFile() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(write_mu_);
   return path_;
 }
 

@@ -4,12 +4,14 @@
 // retention limits.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,6 +52,9 @@ struct StoreStats {
   uint64_t files_recovered = 0;
   uint64_t indexes_written = 0;
   uint64_t write_failures = 0;
+  // Full batches that had to wait for the writer thread to finish the previous one
+  // (backpressure: writing is slower than converting).
+  uint64_t writer_waits = 0;
   RollupStats rollups = {};
 };
 
@@ -99,7 +104,29 @@ class SignalStore {
   absl::Status recoverAll();
   void appendLocked(const google::protobuf::Message& request);
   absl::Status decodeAndAppendLocked(std::string_view request_bytes);
-  absl::Status flushLocked();
+
+  // --- the consuming side (mu_ held) -------------------------------------------------------
+  // Double buffering: appends convert into table_ while the writer thread encodes, compresses,
+  // writes and syncs the previous batch from written_. At most one batch is in flight: a full
+  // table_ waits for the writer (backpressure) before it is handed over.
+  // Hands table_'s rows to the writer once it is idle (waiting for it meanwhile) and returns
+  // without waiting for the write. Rows the writer still holds after a failed write stay where
+  // they are (the next append retries synchronously, refusing while writes fail).
+  void handOffLocked(std::unique_lock<std::mutex>& lock);
+  // Writes every pending row (rows a failed write left with the writer first), rotates and
+  // applies retention, and returns once done: what flush() was before double buffering.
+  absl::Status flushAllLocked(std::unique_lock<std::mutex>& lock);
+  // Asks the writer for one pass (handing table_'s rows over when `hand_off`); returns its
+  // number. The writer must be idle.
+  uint64_t startPassLocked(bool hand_off);
+  void waitIdleLocked(std::unique_lock<std::mutex>& lock);
+  void writerLoop();
+
+  // --- the writer's side (write_mu_ held) --------------------------------------------------
+  // One pass: seals a file due for rotation, writes written_'s rows as a record batch (kept
+  // there when the write fails: `write_failed` is then set), applies retention and writes due
+  // rollup frames.
+  absl::Status writePassLocked(bool& write_failed);
   absl::Status openFileLocked();
   absl::Status sealLocked();
   absl::Status writeAll(std::string_view bytes);
@@ -110,9 +137,29 @@ class SignalStore {
   Clock* const clock_;
   std::string dir_;
 
+  // Lock order: mu_, then write_mu_. The writer thread never holds write_mu_ while it takes
+  // mu_.
   mutable std::mutex mu_;
-  ColumnTable table_;
+  ColumnTable table_;  // rows being appended; its dictionaries are the master copies
   TimeRange range_;
+  absl::Status failure_;
+  std::condition_variable writer_cv_;  // a pass was requested, or stopping
+  std::condition_variable idle_cv_;    // a pass ended
+  bool pass_requested_ = false;
+  bool pass_running_ = false;
+  bool writer_stopping_ = false;
+  uint64_t passes_started_ = 0;
+  uint64_t passes_done_ = 0;
+  absl::Status last_pass_status_;  // of pass number passes_done_
+  // written_ holds rows the writer has not written yet (in flight, or kept by a failed write).
+  bool written_held_ = false;
+  size_t written_rows_ = 0;
+  std::thread writer_;
+  std::atomic<uint64_t> writer_waits_{0};
+
+  mutable std::mutex write_mu_;
+  ColumnTable written_;  // the batch being written; dictionaries mirror table_'s
+  TimeRange written_range_;
   FileIndexBuilder index_builder_;  // of the file being written
   std::unique_ptr<IpcEncoder> encoder_;
   int fd_ = -1;
@@ -121,7 +168,6 @@ class SignalStore {
   absl::Time file_start_;
   uint64_t seq_ = 0;
   std::string out_;
-  absl::Status failure_;
   StoreStats stats_;
   std::unique_ptr<RollupWriter> rollups_;  // traces with rollups enabled
 

@@ -3,12 +3,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
 #include "common/simdjson.h"
 #include "common/strings.h"
 #include "zipkin/limits.h"
+#include "zipkin/literal.h"
 #include "zipkin/readers.h"
 #include "zipkin/v1_span.h"
 
@@ -66,6 +68,30 @@ std::optional<uint64_t> readMicros(od::value& v) {
   return std::nullopt;
 }
 
+// The offset of the first '"' or '\\' in [p, p + limit), or `limit` when there is none. Eight bytes
+// at a time: the bytes behind a token are the document's or its padding (SIMDJSON_PADDING), so
+// reading up to 7 past `limit` stays inside the buffer. Strings and keys are short and mostly
+// without escapes: this beats a call to memchr and a byte loop.
+size_t quoteOrBackslash(const char* p, size_t limit) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  for (size_t i = 0; i < limit; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    const uint64_t quote = word ^ (kOnes * '"');
+    const uint64_t backslash = word ^ (kOnes * '\\');
+    // A zero byte of either sets its high bit here; the lowest set bit is exact (borrows only
+    // run upwards from a true zero).
+    const uint64_t hits =
+        ((quote - kOnes) & ~quote & kHighs) | ((backslash - kOnes) & ~backslash & kHighs);
+    if (hits != 0) {
+      const size_t at = i + static_cast<size_t>(__builtin_ctzll(hits)) / 8;
+      return at < limit ? at : limit;
+    }
+  }
+  return limit;
+}
+
 // Strings without escapes (nearly all of them) are taken as views of the request itself instead
 // of being copied into the parser's string buffer; the rest are unescaped as usual.
 // A string token runs to the next structural character, so its closing quote is its last
@@ -75,7 +101,11 @@ std::optional<std::string_view> readString(od::value& v) {
   while (token.size() > 2 && isJsonBlank(token.back())) token.remove_suffix(1);
   if (token.size() >= 2 && token.front() == '"' && token.back() == '"') {
     const std::string_view text = token.substr(1, token.size() - 2);
-    if (std::memchr(text.data(), '\\', text.size()) == nullptr) {
+    // Short texts (keys, ids, most values) are checked inline; memchr pays off on longer ones.
+    const bool escaped = text.size() <= 16
+                             ? quoteOrBackslash(text.data(), text.size()) < text.size()
+                             : std::memchr(text.data(), '\\', text.size()) != nullptr;
+    if (!escaped) {
       od::raw_json_string raw;
       if (v.get_raw_json_string().get(raw) != SUCCESS) return std::nullopt;
       return text;
@@ -86,16 +116,20 @@ std::optional<std::string_view> readString(od::value& v) {
   return s;
 }
 
-// A member's key, as readString does it.
-bool keyOf(od::field& f, std::string_view& out) {
+// A member's field, its key read as readString does it (the key's closing quote is followed by
+// its colon, and the document's padding after that: the scan needs no limit); nullptr when the
+// member is not valid JSON. The field is used where the iterator holds it: copying it out costs a
+// store-forwarding stall per member.
+od::field* fieldOf(simdjson::simdjson_result<od::field>& member, std::string_view& key) {
+  if (member.error() != SUCCESS) return nullptr;
+  od::field& f = member.value_unsafe();
   const char* begin = f.key().raw();
-  const char* p = begin;
-  while (*p != '"' && *p != '\\') ++p;
-  if (*p == '"') {
-    out = std::string_view(begin, static_cast<size_t>(p - begin));
-    return true;
+  const size_t end = quoteOrBackslash(begin, std::numeric_limits<size_t>::max() / 2);
+  if (begin[end] == '"') {
+    key = std::string_view(begin, end);
+    return &f;
   }
-  return f.unescaped_key().get(out) == SUCCESS;
+  return f.unescaped_key().get(key) == SUCCESS ? &f : nullptr;
 }
 
 absl::Status readHex(od::value& v, size_t index, std::string_view field, uint8_t* out,
@@ -113,18 +147,20 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
   if (v.get_object().get(object) != SUCCESS) return bad(index, strCat(field, " must be an object"));
   out.present = true;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, strCat(field, " is not valid JSON"));
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     if (isNull(value)) continue;
-    if (key == "serviceName" || key == "ipv4" || key == "ipv6") {
+    if (equals(key, "serviceName") || equals(key, "ipv4") || equals(key, "ipv6")) {
       auto s = readString(value);
       if (!s) return bad(index, strCat(field, ".", key, " must be a string"));
-      (key == "serviceName" ? out.service_name : key == "ipv4" ? out.ipv4 : out.ipv6) = *s;
-    } else if (key == "port") {
+      (equals(key, "serviceName") ? out.service_name
+       : equals(key, "ipv4")      ? out.ipv4
+                                  : out.ipv6) = *s;
+    } else if (equals(key, "port")) {
       int64_t port;
       if (value.get_int64().get(port) != SUCCESS || port < 0 || port > 65535) {
         return bad(index, strCat(field, ".port must be an integer from 0 to 65535"));
@@ -139,7 +175,7 @@ absl::Status readEndpoint(od::value& v, size_t index, std::string_view field, En
 absl::Status readTagValue(od::value& v, size_t index, std::string_view key,
                           std::optional<std::string_view>& out) {
   // Nearly every tag is a string: its first byte says so without asking for the type.
-  if (const std::string_view token = v.raw_json_token(); !token.empty() && token[0] == '"') {
+  if (const char* first = v.raw_json_token().data(); *first == '"') {
     auto s = readString(v);
     if (!s) return bad(index, "tags is not valid JSON");
     out = *s;
@@ -162,10 +198,7 @@ absl::Status readTagValue(od::value& v, size_t index, std::string_view key,
     }
     case od::json_type::number: {
       std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                              raw.back() == '\t')) {
-        raw.remove_suffix(1);
-      }
+      while (!raw.empty() && isJsonBlank(raw.back())) raw.remove_suffix(1);
       out = raw;
       return absl::OkStatus();
     }
@@ -181,12 +214,12 @@ absl::Status readTags(od::value& v, size_t index, SpanList& out) {
   od::object object;
   if (v.get_object().get(object) != SUCCESS) return bad(index, "tags must be an object");
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "tags is not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     std::optional<std::string_view> text;
     if (absl::Status s = readTagValue(value, index, key, text); !s.ok()) return s;
     if (text) out.tags.emplace_back(key, *text);
@@ -203,24 +236,24 @@ absl::Status readAnnotation(od::value& v, size_t index, Annotation& out,
   }
   bool has_value = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "annotations is not valid JSON");
     }
-    od::value value = f.value();
-    if (key == "timestamp") {
+    od::value& value = f->value();
+    if (equals(key, "timestamp")) {
       auto us = readMicros(value);
       if (!us || *us > kMaxMicros) {
         return bad(index, "annotation timestamp must be epoch microseconds");
       }
       out.timestamp_us = *us;
-    } else if (key == "value") {
+    } else if (equals(key, "value")) {
       auto s = readString(value);
       if (!s) return bad(index, "annotation value must be a string");
       out.value = *s;
       has_value = true;
-    } else if (key == "endpoint" && endpoint != nullptr) {
+    } else if (equals(key, "endpoint") && endpoint != nullptr) {
       if (absl::Status s = readEndpoint(value, index, "annotation endpoint", *endpoint); !s.ok()) {
         return s;
       }
@@ -268,18 +301,18 @@ absl::Status readMicrosField(od::value& v, size_t index, std::string_view field,
 // The span fields v1 and v2 spell and read alike. False for any other key; `s` holds the verdict.
 bool readSharedField(std::string_view key, od::value& value, size_t index, Span& span,
                      bool& has_trace_id, bool& has_id, absl::Status& s) {
-  if (key == "traceId") {
+  if (equals(key, "traceId")) {
     s = readHex(value, index, "traceId", span.trace_id.data(), 16);
     has_trace_id = true;
-  } else if (key == "id") {
+  } else if (equals(key, "id")) {
     s = readHex(value, index, "id", span.id.data(), 8);
     has_id = true;
-  } else if (key == "parentId") {
+  } else if (equals(key, "parentId")) {
     if (!isNull(value)) {
       s = readHex(value, index, "parentId", span.parent_id.data(), 8);
       span.has_parent = true;
     }
-  } else if (key == "name") {
+  } else if (equals(key, "name")) {
     if (!isNull(value)) {
       auto name = readString(value);
       if (!name) {
@@ -288,11 +321,11 @@ bool readSharedField(std::string_view key, od::value& value, size_t index, Span&
         span.name = *name;
       }
     }
-  } else if (key == "timestamp") {
+  } else if (equals(key, "timestamp")) {
     s = readMicrosField(value, index, "timestamp", span.timestamp_us);
-  } else if (key == "duration") {
+  } else if (equals(key, "duration")) {
     s = readMicrosField(value, index, "duration", span.duration_us);
-  } else if (key == "debug") {
+  } else if (equals(key, "debug")) {
     s = readBool(value, index, "debug", span.debug);
   } else {
     return false;
@@ -308,24 +341,24 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
   span.annotations_first = static_cast<uint32_t>(out.annotations.size());
   bool has_trace_id = false, has_id = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
-    } else if (key == "kind") {
+    } else if (equals(key, "kind")) {
       s = readKind(value, index, span.kind);
-    } else if (key == "shared") {
+    } else if (equals(key, "shared")) {
       s = readBool(value, index, "shared", span.shared);
-    } else if (key == "localEndpoint") {
+    } else if (equals(key, "localEndpoint")) {
       s = readEndpoint(value, index, "localEndpoint", span.local);
-    } else if (key == "remoteEndpoint") {
+    } else if (equals(key, "remoteEndpoint")) {
       s = readEndpoint(value, index, "remoteEndpoint", span.remote);
-    } else if (key == "annotations") {
+    } else if (equals(key, "annotations")) {
       if (!isNull(value)) {
         od::array array;
         if (value.get_array().get(array) != SUCCESS) {
@@ -339,7 +372,7 @@ absl::Status readV2Span(od::value& item, size_t index, SpanList& out) {
           out.annotations.push_back(annotation);
         }
       }
-    } else if (key == "tags") {
+    } else if (equals(key, "tags")) {
       s = readTags(value, index, out);
     }
     if (!s.ok()) return s;
@@ -393,17 +426,17 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
     return bad(index, "binaryAnnotations must be a list of objects");
   }
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "binaryAnnotations is not valid JSON");
     }
-    od::value value = f.value();
-    if (key == "key") {
+    od::value& value = f->value();
+    if (equals(key, "key")) {
       auto s = readString(value);
       if (!s) return bad(index, "binaryAnnotation key must be a string");
       out.key = *s;
-    } else if (key == "value") {
+    } else if (equals(key, "value")) {
       od::json_type type;
       if (value.type().get(type) == SUCCESS && type == od::json_type::boolean) {
         bool b = false;
@@ -416,7 +449,7 @@ absl::Status readV1Binary(od::value& v, size_t index, V1BinaryAnnotation& out) {
         if (absl::Status s = readTagValue(value, index, out.key, text); !s.ok()) return s;
         out.value = text.value_or("");
       }
-    } else if (key == "endpoint") {
+    } else if (equals(key, "endpoint")) {
       if (absl::Status s = readEndpoint(value, index, "binaryAnnotation endpoint", out.endpoint);
           !s.ok()) {
         return s;
@@ -432,16 +465,16 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
   Span& span = out.base;
   bool has_trace_id = false, has_id = false;
   for (auto member : object) {
-    od::field f;
     std::string_view key;
-    if (std::move(member).get(f) != SUCCESS || !keyOf(f, key)) {
+    od::field* f = fieldOf(member, key);
+    if (f == nullptr) {
       return bad(index, "not valid JSON");
     }
-    od::value value = f.value();
+    od::value& value = f->value();
     absl::Status s;
     if (readSharedField(key, value, index, span, has_trace_id, has_id, s)) {
       // read: s holds the verdict
-    } else if (key == "annotations" || key == "binaryAnnotations") {
+    } else if (equals(key, "annotations") || equals(key, "binaryAnnotations")) {
       if (!isNull(value)) {
         od::array array;
         if (value.get_array().get(array) != SUCCESS)
@@ -449,7 +482,7 @@ absl::Status readV1(od::value& item, size_t index, V1Span& out) {
         for (auto element : array) {
           od::value a;
           if (element.get(a) != SUCCESS) return bad(index, strCat(key, " is not valid JSON"));
-          if (key == "annotations") {
+          if (equals(key, "annotations")) {
             auto& [annotation, endpoint] = out.annotations.emplace_back();
             if (absl::Status as = readAnnotation(a, index, annotation, &endpoint); !as.ok()) {
               return as;
@@ -509,8 +542,9 @@ void convertV1(const V1Span& v1, SpanList& out) {
   const bool server = sr || ss;
   Endpoint ca, sa, ma, fallback;
   for (const auto& b : v1.binary) {
-    if (b.bool_true && b.endpoint.present && (b.key == "ca" || b.key == "sa" || b.key == "ma")) {
-      (b.key == "ca" ? ca : b.key == "sa" ? sa : ma) = b.endpoint;
+    if (b.bool_true && b.endpoint.present &&
+        (equals(b.key, "ca") || equals(b.key, "sa") || equals(b.key, "ma"))) {
+      (equals(b.key, "ca") ? ca : equals(b.key, "sa") ? sa : ma) = b.endpoint;
     } else if (b.endpoint.present && !fallback.present) {
       fallback = b.endpoint;
     }
@@ -544,7 +578,8 @@ void convertV1(const V1Span& v1, SpanList& out) {
         out.annotations.push_back(a);
       }
       for (const auto& b : v1.binary) {
-        if (b.bool_true && (b.key == "ca" || b.key == "sa" || b.key == "ma")) continue;
+        if (b.bool_true && (equals(b.key, "ca") || equals(b.key, "sa") || equals(b.key, "ma")))
+          continue;
         out.tags.emplace_back(b.key, b.value);
       }
     }

@@ -9,10 +9,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/simdjson.h"
+#include "common/string_buffer.h"
 #include "common/strings.h"
 #include "otlp/value.h"
 #include "otlp/wire_writer.h"
 #include "zipkin/limits.h"
+#include "zipkin/literal.h"
 
 namespace otlpd::zipkin {
 namespace {
@@ -23,6 +25,7 @@ using otlp::Value;
 // What a tag carries back into OTLP.
 enum class TagClass : uint8_t {
   kAttribute,
+  kPeerService,  // an attribute; its presence keeps the remote endpoint's name from being one
   kResource,
   kScopeName,
   kScopeVersion,
@@ -43,28 +46,55 @@ TagClass classify(std::string_view key) {
   if (key.empty()) return TagClass::kAttribute;
   switch (key[0]) {
     case 'o':
-      if (key.starts_with("otel.")) {
+      if (startsWith(key, "otel.")) {
         const std::string_view rest = key.substr(5);
-        if (rest == "scope.name" || rest == "library.name") return TagClass::kScopeName;
-        if (rest == "scope.version" || rest == "library.version") return TagClass::kScopeVersion;
-        if (rest == "status_code") return TagClass::kStatusCode;
-        if (rest == "status_description") return TagClass::kStatusDescription;
-        if (rest == "dropped_attributes_count") return TagClass::kDroppedAttributes;
-        if (rest == "dropped_events_count") return TagClass::kDroppedEvents;
-        if (rest == "dropped_links_count") return TagClass::kDroppedLinks;
-        if (key == kStartTimeAbsentAttribute) return TagClass::kStartTimeAbsent;
+        switch (rest.size()) {
+          case 10:
+            if (equals(rest, "scope.name")) return TagClass::kScopeName;
+            break;
+          case 11:
+            if (equals(rest, "status_code")) return TagClass::kStatusCode;
+            break;
+          case 12:
+            if (equals(rest, "library.name")) return TagClass::kScopeName;
+            break;
+          case 13:
+            if (equals(rest, "scope.version")) return TagClass::kScopeVersion;
+            break;
+          case 15:
+            if (equals(rest, "library.version")) return TagClass::kScopeVersion;
+            break;
+          case 18:
+            if (equals(rest, "status_description")) return TagClass::kStatusDescription;
+            break;
+          case 19:
+            if (equals(rest, "dropped_links_count")) return TagClass::kDroppedLinks;
+            break;
+          case 20:
+            if (equals(rest, "dropped_events_count")) return TagClass::kDroppedEvents;
+            break;
+          case 24:
+            if (equals(rest, "dropped_attributes_count")) return TagClass::kDroppedAttributes;
+            break;
+          default:
+            if (key == kStartTimeAbsentAttribute) return TagClass::kStartTimeAbsent;
+            break;
+        }
         return TagClass::kAttribute;
       }
-      if (key.starts_with("otlp.link.")) return TagClass::kLink;
+      if (startsWith(key, "otlp.link.")) return TagClass::kLink;
       break;
     case 'e':
-      if (key == "error") return TagClass::kError;
+      if (equals(key, "error")) return TagClass::kError;
+      break;
+    case 'p':
+      if (equals(key, "peer.service")) return TagClass::kPeerService;
       break;
     case 's':
-      if (key == "span.kind") return TagClass::kSpanKind;
+      if (equals(key, "span.kind")) return TagClass::kSpanKind;
       break;
     case 'w':
-      if (key == "w3c.tracestate") return TagClass::kTraceState;
+      if (equals(key, "w3c.tracestate")) return TagClass::kTraceState;
       break;
     default:
       break;
@@ -111,6 +141,66 @@ void appendString(uint32_t field, std::string_view value, std::string& out) {
   out.append(value);
 }
 
+// Writing into bytes already allocated behind `p` (RawWriter below reserves an upper bound first):
+// a span's fixed fields and string attributes are most of the output, and std::string's
+// append-per-field pays a capacity check and a call for each of its many small pieces.
+char* putVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// Fields below 16: their tag is one byte.
+constexpr char tagByte(uint32_t field, w::WireType type) {
+  return static_cast<char>((field << 3) | type);
+}
+
+char* putBytes(char* p, char tag, std::string_view value) {
+  *p++ = tag;
+  p = putVarint(p, value.size());
+  // An empty view may have no data at all: memcpy must not see its null pointer.
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  return p + value.size();
+}
+
+char* putFixed64(char* p, char tag, uint64_t v) {
+  *p++ = tag;
+  std::memcpy(p, &v, 8);
+  return p + 8;
+}
+
+// KeyValue{key, AnyValue{string_value}} as field `field`: at most kStringKvOverhead bytes besides
+// the key and the value (four tags, four lengths of at most 5 bytes: requests are far below 4 GiB).
+constexpr size_t kStringKvOverhead = 24;
+
+char* putStringKv(char* p, char tag, std::string_view key, std::string_view value) {
+  const size_t any = 1 + w::varintSize(value.size()) + value.size();
+  const size_t kv = 1 + w::varintSize(key.size()) + key.size() + 1 + w::varintSize(any) + any;
+  *p++ = tag;
+  p = putVarint(p, kv);
+  p = putBytes(p, tagByte(1, w::kLengthDelimited), key);
+  *p++ = tagByte(2, w::kLengthDelimited);
+  p = putVarint(p, any);
+  return putBytes(p, tagByte(1, w::kLengthDelimited), value);
+}
+
+// A stretch of output written through a pointer: begin() grows `out` by an upper bound of what
+// follows, without writing it; end() takes the bytes back that were not used.
+class RawWriter {
+ public:
+  static char* begin(std::string& out, size_t bound) {
+    const size_t at = out.size();
+    common::resizeUninitialized(out, at + bound);
+    return out.data() + at;
+  }
+  static void end(std::string& out, const char* p) {
+    out.resize(static_cast<size_t>(p - out.data()));
+  }
+};
+
 // KeyValue{key, AnyValue{string_value}} as field `field`.
 void appendStringKv(uint32_t field, std::string_view key, std::string_view value,
                     std::string& out) {
@@ -137,6 +227,13 @@ void appendValueKv(uint32_t field, std::string_view key, const Value& value, std
 
 void appendIntKv(uint32_t field, std::string_view key, int64_t value, std::string& out) {
   appendValueKv(field, key, Value::ofInt(value), out);
+}
+
+// An attribute `key` = true as field 9 of a span.
+std::string boolKv(std::string_view key) {
+  std::string out;
+  appendValueKv(9, key, Value::ofBool(true), out);
+  return out;
 }
 
 std::optional<int64_t> parseInt(std::string_view text) {
@@ -461,16 +558,16 @@ class Encoder {
 
   void writeSpan(const Span& span, std::string& out) {
     OpenMessage message(2, 2, out);
-    appendString(1, std::string_view(reinterpret_cast<const char*>(span.trace_id.data()), 16), out);
-    appendString(2, std::string_view(reinterpret_cast<const char*>(span.id.data()), 8), out);
 
     std::string_view trace_state, status_code_text, status_description, error_text, kind_tag;
     bool has_status_code = false, has_error = false, has_kind_tag = false, has_peer_service = false;
     bool start_absent_tag = false;
     uint32_t dropped_attributes = 0, dropped_events = 0, dropped_links = 0;
+    size_t tag_bytes = 0;  // an upper bound of the tags written as string attributes
     const size_t tags_end = span.tags_first + span.tags_count;
     for (size_t t = span.tags_first; t < tags_end; ++t) {
       const auto& [key, value] = list_.tags[t];
+      tag_bytes += key.size() + value.size() + kStringKvOverhead;
       switch (classes_[t]) {
         case TagClass::kTraceState:
           trace_state = value;
@@ -502,19 +599,13 @@ class Encoder {
         case TagClass::kStartTimeAbsent:
           start_absent_tag = true;
           break;
-        case TagClass::kAttribute:
-          if (key == "peer.service") has_peer_service = true;
+        case TagClass::kPeerService:
+          has_peer_service = true;
           break;
         default:
           break;
       }
     }
-    if (!trace_state.empty()) appendString(3, trace_state, out);
-    if (span.has_parent && span.parent_id != span.id) {
-      appendString(4, std::string_view(reinterpret_cast<const char*>(span.parent_id.data()), 8),
-                   out);
-    }
-    if (!span.name.empty()) appendString(5, span.name, out);
     int kind = otlpKind(span.kind);
     bool kind_tag_used = false;
     if (kind == 0 && has_kind_tag) {
@@ -523,20 +614,6 @@ class Encoder {
         kind = from_tag;
         kind_tag_used = true;
       }
-    }
-    if (kind != 0) {
-      w::appendTag(6, w::kVarint, out);
-      w::appendVarint(static_cast<uint64_t>(kind), out);
-    }
-    const uint64_t start = span.timestamp_us * 1000;
-    const uint64_t end = start + span.duration_us * 1000;
-    if (start != 0) {
-      w::appendTag(7, w::kFixed64, out);
-      w::appendFixed64(start, out);
-    }
-    if (end != 0) {
-      w::appendTag(8, w::kFixed64, out);
-      w::appendFixed64(end, out);
     }
 
     // Status: otel.status_code says it; without it, an `error` tag (Zipkin's only notion of a
@@ -556,31 +633,68 @@ class Encoder {
       error_tag_used = true;
       if (error_text != "true") status_message = error_text;
     }
+    auto is_attribute = [&](TagClass c) {
+      return c == TagClass::kAttribute || c == TagClass::kPeerService ||
+             (c == TagClass::kError && !error_tag_used) ||
+             (c == TagClass::kSpanKind && !kind_tag_used) ||
+             (c == TagClass::kStatusDescription && !has_status_code);
+    };
 
-    for (size_t t = span.tags_first; t < tags_end; ++t) {
-      const auto& [key, value] = list_.tags[t];
-      const TagClass c = classes_[t];
-      const bool attribute = c == TagClass::kAttribute ||
-                             (c == TagClass::kError && !error_tag_used) ||
-                             (c == TagClass::kSpanKind && !kind_tag_used) ||
-                             (c == TagClass::kStatusDescription && !has_status_code);
-      if (c == TagClass::kLink) {
-        LinkParts link;
-        if (!parseLink(value, link)) appendStringKv(9, key, value, out);
-        continue;
+    // Ids, trace state, parent, name, kind, times (at most 2 × 10 + 6 + 6 + 10 + 2 + 2 × 9 bytes
+    // besides the texts) and, unless they are typed, the string attributes: through a pointer.
+    const bool raw_attributes = !options_.parse_string_tags;
+    char* p = RawWriter::begin(
+        out, 80 + trace_state.size() + span.name.size() + (raw_attributes ? tag_bytes : 0));
+    p = putBytes(p, tagByte(1, w::kLengthDelimited),
+                 std::string_view(reinterpret_cast<const char*>(span.trace_id.data()), 16));
+    p = putBytes(p, tagByte(2, w::kLengthDelimited),
+                 std::string_view(reinterpret_cast<const char*>(span.id.data()), 8));
+    if (!trace_state.empty()) p = putBytes(p, tagByte(3, w::kLengthDelimited), trace_state);
+    if (span.has_parent && span.parent_id != span.id) {
+      p = putBytes(p, tagByte(4, w::kLengthDelimited),
+                   std::string_view(reinterpret_cast<const char*>(span.parent_id.data()), 8));
+    }
+    if (!span.name.empty()) p = putBytes(p, tagByte(5, w::kLengthDelimited), span.name);
+    if (kind != 0) {
+      *p++ = tagByte(6, w::kVarint);
+      *p++ = static_cast<char>(kind);
+    }
+    const uint64_t start = span.timestamp_us * 1000;
+    const uint64_t end = start + span.duration_us * 1000;
+    if (start != 0) p = putFixed64(p, tagByte(7, w::kFixed64), start);
+    if (end != 0) p = putFixed64(p, tagByte(8, w::kFixed64), end);
+    if (raw_attributes) {
+      for (size_t t = span.tags_first; t < tags_end; ++t) {
+        const auto& [key, value] = list_.tags[t];
+        const TagClass c = classes_[t];
+        if (c == TagClass::kLink) {
+          LinkParts link;
+          if (!parseLink(value, link))
+            p = putStringKv(p, tagByte(9, w::kLengthDelimited), key, value);
+        } else if (is_attribute(c)) {
+          p = putStringKv(p, tagByte(9, w::kLengthDelimited), key, value);
+        }
       }
-      if (!attribute) continue;
-      if (options_.parse_string_tags) {
-        appendValueKv(9, key, typedTag(value), out);
-      } else {
-        appendStringKv(9, key, value, out);
+    }
+    RawWriter::end(out, p);
+    if (!raw_attributes) {
+      for (size_t t = span.tags_first; t < tags_end; ++t) {
+        const auto& [key, value] = list_.tags[t];
+        const TagClass c = classes_[t];
+        if (c == TagClass::kLink) {
+          LinkParts link;
+          if (!parseLink(value, link)) appendStringKv(9, key, value, out);
+        } else if (is_attribute(c)) {
+          appendValueKv(9, key, typedTag(value), out);
+        }
       }
     }
     writeEndpointAttributes(span, has_peer_service, out);
-    if (span.timestamp_us == 0 || start_absent_tag) {
-      appendValueKv(9, kStartTimeAbsentAttribute, Value::ofBool(true), out);
-    }
-    if (span.shared) appendValueKv(9, kSharedAttribute, Value::ofBool(true), out);
+    // Encoded once: nearly every span of some clients lacks a timestamp.
+    static const std::string kStartTimeAbsentKv = boolKv(kStartTimeAbsentAttribute);
+    static const std::string kSharedKv = boolKv(kSharedAttribute);
+    if (span.timestamp_us == 0 || start_absent_tag) out.append(kStartTimeAbsentKv);
+    if (span.shared) out.append(kSharedKv);
     if (dropped_attributes != 0) {
       w::appendTag(10, w::kVarint, out);
       w::appendVarint(dropped_attributes, out);
@@ -671,34 +785,35 @@ bool isResourceAttribute(std::string_view key) {
   if (key.size() < 3) return false;
   switch (key[0]) {
     case 'a':
-      return key.starts_with("aws.ecs.") || key.starts_with("aws.eks.") ||
-             key.starts_with("aws.log.");
+      return startsWith(key, "aws.ecs.") || startsWith(key, "aws.eks.") ||
+             startsWith(key, "aws.log.");
     case 'b':
-      return key.starts_with("browser.");
+      return startsWith(key, "browser.");
     case 'c':
-      return key.starts_with("cloud.") || key.starts_with("container.");
+      return startsWith(key, "cloud.") || startsWith(key, "container.");
     case 'd':
-      return key.starts_with("deployment.") || key.starts_with("device.");
+      return startsWith(key, "deployment.") || startsWith(key, "device.");
     case 'f':
-      return key == "faas.name" || key == "faas.version" || key == "faas.instance" ||
-             key == "faas.max_memory" || key == "faas.id";
+      return equals(key, "faas.name") || equals(key, "faas.version") ||
+             equals(key, "faas.instance") || equals(key, "faas.max_memory") ||
+             equals(key, "faas.id");
     case 'g':
-      return key.starts_with("gcp.cloud_run.") || key.starts_with("gcp.gce.");
+      return startsWith(key, "gcp.cloud_run.") || startsWith(key, "gcp.gce.");
     case 'h':
-      return key.starts_with("host.") || key.starts_with("heroku.");
+      return startsWith(key, "host.") || startsWith(key, "heroku.");
     case 'k':
-      return key.starts_with("k8s.");
+      return startsWith(key, "k8s.");
     case 'o':
-      return key.starts_with("os.");
+      return startsWith(key, "os.");
     case 'p':
-      return key.starts_with("process.");
+      return startsWith(key, "process.");
     case 's':
       // service.peer.* names the other side of a call: a span attribute.
-      return key.starts_with("service.") && !key.starts_with("service.peer.");
+      return startsWith(key, "service.") && !startsWith(key, "service.peer.");
     case 't':
-      return key.starts_with("telemetry.");
+      return startsWith(key, "telemetry.");
     case 'w':
-      return key.starts_with("webengine.");
+      return startsWith(key, "webengine.");
     default:
       return false;
   }
@@ -726,6 +841,17 @@ bool parseHexId(std::string_view hex, uint8_t* out, size_t out_bytes) {
     return table;
   }();
   if (hex.empty() || hex.size() > out_bytes * 2) return false;
+  if (hex.size() == out_bytes * 2) {
+    // Full-length ids (nearly all of them): two digits per byte, no padding.
+    uint8_t bad = 0;
+    for (size_t i = 0; i < out_bytes; ++i) {
+      const uint8_t high = kNibble[static_cast<unsigned char>(hex[2 * i])];
+      const uint8_t low = kNibble[static_cast<unsigned char>(hex[2 * i + 1])];
+      bad |= high | low;
+      out[i] = static_cast<uint8_t>((high << 4) | (low & 15));
+    }
+    return (bad & 0xf0) == 0;
+  }
   std::memset(out, 0, out_bytes);
   // Right-aligned: the last digit is the low nibble of the last byte.
   size_t nibble = out_bytes * 2 - hex.size();

@@ -110,3 +110,35 @@ TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
 
 }  // namespace
 }  // namespace otlpd::store
+
+namespace otlpd::store {
+namespace {
+
+// The lookup cache (direct-mapped on a hash of length and edge bytes) must never answer with
+// another value's index: many values share slots and edges (same length, same first and last
+// 8 bytes, short and empty ones), and each keeps its first-seen index however they interleave.
+TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
+  std::vector<std::string> values = {"", "a", "ab", "abc", "abcd", "abcde"};
+  for (int i = 0; i < 3000; ++i) {
+    values.push_back(absl::StrCat("http.request.", i % 10, ".", i, ".method"));  // same edges
+    values.push_back(absl::StrCat("k", i));
+  }
+  Dictionary d;
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(d.indexOf(values[i]), static_cast<int32_t>(i)) << values[i];
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = values.size(); i-- > 0;) {
+      ASSERT_EQ(d.indexOf(values[i]), static_cast<int32_t>(i)) << values[i];
+      ASSERT_EQ(d.at(static_cast<size_t>(d.indexOf(values[i]))), values[i]);
+    }
+  }
+  EXPECT_EQ(d.size(), values.size());
+  d.clear();
+  EXPECT_EQ(d.indexOf("k7"), 0);
+  EXPECT_EQ(d.indexOf("abc"), 1);
+  EXPECT_EQ(d.indexOf("k7"), 0);
+}
+
+}  // namespace
+}  // namespace otlpd::store

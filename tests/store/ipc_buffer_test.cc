@@ -66,5 +66,50 @@ TEST(StoreIpcBuffer, ADeclaredLengthTheDataDoesNotHaveIsCorruptWithoutBeingAlloc
   }
 }
 
+std::string lz4WithBlocks(const std::string& raw, LZ4F_blockSizeID_t block_size) {
+  LZ4F_preferences_t prefs{};
+  prefs.frameInfo.blockSizeID = block_size;
+  std::string out(LZ4F_compressFrameBound(raw.size(), &prefs), '\0');
+  out.resize(LZ4F_compressFrame(out.data(), out.size(), raw.data(), raw.size(), &prefs));
+  return out;
+}
+
+// A thread reuses one decompression context per codec: a buffer left half-decoded (truncated,
+// corrupt, longer than declared) must not leak into the next one.
+TEST(StoreIpcBuffer, EachBufferDecodesAloneWhateverTheOneBeforeItLeftBehind) {
+  const std::string raw = sample();
+  const std::string zeros(1 << 20, '\0');
+  for (BodyCodec codec : {BodyCodec::kZstd, BodyCodec::kLz4Frame}) {
+    const std::string compressed = codec == BodyCodec::kZstd ? zstd(raw) : lz4(raw);
+    const std::string runs = codec == BodyCodec::kZstd ? zstd(zeros) : lz4(zeros);
+    const std::string broken[] = {
+        compressed.substr(0, compressed.size() / 2),       // truncated mid-frame
+        compressed.substr(0, compressed.size() - 1),       // truncated at the end
+        compressed + compressed.substr(0, 9),              // a second frame begun
+        compressed.substr(0, 40) + std::string(200, 'x'),  // corrupt after the header
+    };
+    for (const std::string& bad : broken) {
+      std::string out;
+      EXPECT_FALSE(decompressBuffer(codec, bad, raw.size(), out).ok());
+      // Both paths: one call (a plausible length) and the growing one (long runs).
+      EXPECT_FALSE(
+          decompressBuffer(codec, runs.substr(0, runs.size() / 2), zeros.size(), out).ok());
+      ASSERT_TRUE(decompressBuffer(codec, compressed, raw.size(), out).ok()) << bad.size();
+      EXPECT_EQ(out, raw);
+      ASSERT_TRUE(decompressBuffer(codec, runs, zeros.size(), out).ok());
+      EXPECT_EQ(out, zeros);
+    }
+  }
+  // A frame of 4 MiB blocks (a context sized for them is not kept), then our writer's 64 KiB.
+  const std::string big(5 << 20, 'a');
+  std::string out;
+  ASSERT_TRUE(
+      decompressBuffer(BodyCodec::kLz4Frame, lz4WithBlocks(big, LZ4F_max4MB), big.size(), out)
+          .ok());
+  EXPECT_EQ(out, big);
+  ASSERT_TRUE(decompressBuffer(BodyCodec::kLz4Frame, lz4(raw), raw.size(), out).ok());
+  EXPECT_EQ(out, raw);
+}
+
 }  // namespace
 }  // namespace otlpd::store

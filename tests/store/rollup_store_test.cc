@@ -117,6 +117,33 @@ TEST(RollupStore, EqualFullScanLiveAndAfterCloseAcrossRotation) {
   }
 }
 
+// Readers find this process's writer by the store root resolved, so another spelling of the
+// root (a trailing "/.", a symlink) still sees the rows not in files yet.
+TEST(RollupStore, ALiveWriterIsFoundUnderAnySpellingOfItsRoot) {
+  TempDir dir("rollups");
+  FakeClock clock;
+  const std::string link = dir.path() + "-link";
+  fs::create_directory_symlink(dir.path(), link);
+  const auto requests = distributedTraces(20, 3, kBase, 5);
+  auto store = SignalStore::open(pipeline::Signal::kTraces, options(dir.path()), &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  feed(**store, clock, requests, 0, requests.size());
+  for (const std::string& root : {dir.path(), dir.path() + "/.", link}) {
+    SCOPED_TRACE(root);
+    RollupReadStats st;
+    (void)readAll(root, &st);
+    EXPECT_TRUE(st.live);
+    EXPECT_TRUE(liveRollupSnapshot(root).has_value());
+  }
+  ASSERT_TRUE((*store)->close().ok());
+  store->reset();
+  RollupReadStats st;
+  (void)readAll(link, &st);
+  EXPECT_FALSE(st.live);
+  EXPECT_FALSE(liveRollupSnapshot(link).has_value());
+  fs::remove(link);
+}
+
 TEST(RollupStore, EqualFullScanAcrossRestarts) {
   TempDir dir("rollups");
   FakeClock clock;

@@ -194,6 +194,67 @@ TEST(StoreSignalStoreTest, WritesReadableSealedFilesAndRotatesByAge) {
   EXPECT_EQ(stats.batches_read, 3u);
 }
 
+// Double buffering: full batches go to the writer thread while appends go on, with new
+// dictionary values (span names, attribute keys) arriving while a batch is in flight and files
+// rotating by size under it. Every row comes back, in order, with its own strings.
+TEST(StoreSignalStoreTest, HandsFullBatchesToTheWriterAndKeepsEveryRowInOrder) {
+  TempDir tmp("otlpd-store");
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.max_rows_per_batch = 10;
+  o.max_file_bytes = 16 << 10;
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  constexpr int kRequests = 60;
+  size_t per_request = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    otlp::TracesRequest req = testing::richTraces();
+    per_request = 0;
+    for (auto& rs : *req.mutable_resource_spans()) {
+      for (auto& ss : *rs.mutable_scope_spans()) {
+        for (auto& span : *ss.mutable_spans()) {
+          span.set_name("op-" + std::to_string(i));
+          auto* kv = span.add_attributes();
+          kv->set_key("key-" + std::to_string(i));
+          kv->mutable_value()->set_int_value(i);
+          ++per_request;
+        }
+      }
+    }
+    ASSERT_TRUE((*s)->appendWire(req.SerializeAsString()).ok());
+  }
+  ASSERT_TRUE((*s)->flush().ok());
+  EXPECT_EQ((*s)->pendingRows(), 0u);
+  EXPECT_EQ((*s)->stats().rows_written, per_request * kRequests);
+  EXPECT_GT((*s)->stats().files_sealed, 0u);
+  ASSERT_TRUE((*s)->close().ok());
+
+  std::vector<std::string> names;
+  std::vector<std::string> keys;
+  StoreReader reader(tmp.path());
+  EXPECT_EQ(
+      reader.scan({},
+                  [&](std::string_view bytes) {
+                    otlp::TracesRequest r;
+                    EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                    for (const auto& rs : r.resource_spans())
+                      for (const auto& ss : rs.scope_spans())
+                        for (const auto& span : ss.spans()) {
+                          names.push_back(span.name());
+                          keys.push_back(
+                              span.attributes().empty() ? "" : span.attributes().rbegin()->key());
+                        }
+                    return true;
+                  }),
+      "");
+  ASSERT_EQ(names.size(), per_request * kRequests);
+  for (size_t row = 0; row < names.size(); ++row) {
+    const std::string i = std::to_string(row / per_request);
+    ASSERT_EQ(names[row], "op-" + i) << row;
+    ASSERT_EQ(keys[row], "key-" + i) << row;
+  }
+}
+
 TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
   TempDir tmp("otlpd-store");
   FakeClock clock;

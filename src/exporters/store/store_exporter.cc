@@ -61,6 +61,11 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                               labels);
     refused_ = &m.counter("otlpd_store_refused_items_total",
                           "Items refused as retryable because writes were failing.", labels);
+    writer_waits_ = &m.counter(
+        "otlpd_store_writer_waits_total",
+        "Full batches that waited for the store's writer thread (backpressure: writing is "
+        "slower than converting).",
+        labels);
     sync_rounds_ = &m.counter(
         "otlpd_store_sync_rounds_total",
         "durability: sync: rounds of write + fdatasync, each covering every request waiting.",
@@ -209,6 +214,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     deleted_->add(s.files_deleted - last_.files_deleted);
     recovered_->add(s.files_recovered - last_.files_recovered);
     failures_->add(s.write_failures - last_.write_failures);
+    writer_waits_->add(s.writer_waits - last_.writer_waits);
     rollup_frames_->add(s.rollups.frames_written - last_.rollups.frames_written);
     rollup_failures_->add(s.rollups.write_failures - last_.rollups.write_failures);
     rollup_replayed_->add(s.rollups.batches_replayed - last_.rollups.batches_replayed);
@@ -236,7 +242,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
       *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_,
-      *sync_rounds_;
+      *sync_rounds_, *writer_waits_;
   uint64_t last_sync_rounds_ = 0;
 
   std::mutex mu_;
