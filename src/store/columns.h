@@ -61,8 +61,9 @@ class Dictionary {
       if (slot != 0) {
         const uint32_t i = slot - 1;
         const uint32_t begin = offsets_[i];
+        // An empty value may be a view of nullptr, which memcmp must not be given.
         if (offsets_[i + 1] - begin == value.size() &&
-            std::memcmp(data_.data() + begin, value.data(), value.size()) == 0) {
+            (value.empty() || std::memcmp(data_.data() + begin, value.data(), value.size()) == 0)) {
           return static_cast<int32_t>(i);
         }
       }

@@ -448,8 +448,10 @@ TEST_F(ScrapeManagerTest, FileSdIsWatchedAndRemovedTargetsGoStale) {
   ASSERT_EQ(from_a[0].attributes_size(), 1);
   EXPECT_EQ(from_a[0].attributes(0).key(), "env");
 
-  // A broken file keeps the previous targets.
-  std::ofstream(targets) << "[{not json";
+  // A broken file keeps the previous targets. Replaced atomically too: written in place, the
+  // watcher may read it truncated, and an empty file is a valid list of no targets.
+  std::ofstream(targets + ".tmp") << "[{not json";
+  std::filesystem::rename(targets + ".tmp", targets);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const uint64_t b_scrapes = scrapes("files", b.endpoint());
   ASSERT_TRUE(waitFor([&] { return scrapes("files", b.endpoint()) >= b_scrapes + 2; }));
