@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/simdjson.h"
 
@@ -101,7 +102,6 @@ const MessageInfo& childInfo(const FieldInfo& fi) {
 // Encodings of bytes.
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-constexpr char kBase64Chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -168,26 +168,7 @@ bool decodeBase64(std::string_view in, std::string& out) {
 }
 
 void appendBase64(std::string_view in, std::string& out) {
-  const size_t start = out.size();
-  out.resize(start + (in.size() + 2) / 3 * 4);
-  char* p = out.data() + start;
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
-    *p++ = kBase64Chars[(v >> 18) & 63];
-    *p++ = kBase64Chars[(v >> 12) & 63];
-    *p++ = kBase64Chars[(v >> 6) & 63];
-    *p++ = kBase64Chars[v & 63];
-  }
-  if (const size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = uint32_t{s[i]} << 16;
-    if (rest == 2) v |= uint32_t{s[i + 1]} << 8;
-    *p++ = kBase64Chars[(v >> 18) & 63];
-    *p++ = kBase64Chars[(v >> 12) & 63];
-    *p++ = rest == 2 ? kBase64Chars[(v >> 6) & 63] : '=';
-    *p++ = '=';
-  }
+  out += absl::Base64Escape(absl::string_view(in.data(), in.size()));
 }
 
 // ---------------------------------------------------------------------------------------------
