@@ -29,14 +29,7 @@ const std::string& thriftBatch(bool compact) {
 // The body `otlpd loadgen --protocol jaeger/thrift_http` sends (the end-to-end scenario's spans:
 // ~1,160 Thrift bytes each against ~890 for bench/payloads.h's).
 const std::string& loadgenThriftBatch() {
-  static const std::string body = [] {
-    loadgen::RequestSetOptions options;
-    options.protocol = loadgen::Protocol::kJaegerThriftHttp;
-    options.variants = 1;
-    auto set = loadgen::buildRequestSet(options);
-    return set.ok() && !set->variants.empty() ? set->variants[0].body : std::string();
-  }();
-  return body;
+  return loadgenBody(loadgen::Protocol::kJaegerThriftHttp);
 }
 
 void receive(benchmark::State& state, bool compact, bool loadgen_body = false) {

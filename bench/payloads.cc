@@ -1,5 +1,7 @@
 #include "bench/payloads.h"
 
+#include <map>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -129,6 +131,21 @@ otlp::TracesRequest makeTracesRequest800(size_t spans, uint64_t seed) {
     addString(attrs, "http.request.header.x-request-id", request_id);
   }
   return req;
+}
+
+const std::string& loadgenBody(loadgen::Protocol protocol) {
+  static std::mutex mu;
+  static std::map<loadgen::Protocol, std::string> bodies;
+  std::lock_guard lock(mu);
+  auto [it, added] = bodies.try_emplace(protocol);
+  if (added) {
+    loadgen::RequestSetOptions options;
+    options.protocol = protocol;
+    options.variants = 1;
+    auto set = loadgen::buildRequestSet(options);
+    if (set.ok() && !set->variants.empty()) it->second = set->variants[0].body;
+  }
+  return it->second;
 }
 
 }  // namespace otlpd::bench

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
+#include "loadgen/payloads.h"
 #include "otlp/proto.h"
 
 namespace otlpd::bench {
@@ -17,5 +19,10 @@ otlp::TracesRequest makeTracesRequest(size_t spans, uint64_t seed = 1);
 // for: 4 more attributes per span (route, thread, code function, a random request id), and a
 // resource of realistic size (SDK, process, host, Kubernetes and cloud attributes: 20 in all).
 otlp::TracesRequest makeTracesRequest800(size_t spans, uint64_t seed = 1);
+
+// The first request body `otlpd loadgen --protocol <protocol>` sends (built once per protocol),
+// so that a decoder benchmark and its end-to-end scenario measure the same spans. Empty if
+// loadgen cannot build it.
+const std::string& loadgenBody(loadgen::Protocol protocol);
 
 }  // namespace otlpd::bench

@@ -33,14 +33,7 @@ const std::string& zipkinProto() {
 // JSON bytes each against ~950 for bench/payloads.h's), so that this benchmark and
 // traces-zipkin_json-nop measure the same work.
 const std::string& loadgenZipkinJson() {
-  static const std::string body = [] {
-    loadgen::RequestSetOptions options;
-    options.protocol = loadgen::Protocol::kZipkinJson;
-    options.variants = 1;
-    auto set = loadgen::buildRequestSet(options);
-    return set.ok() && !set->variants.empty() ? set->variants[0].body : std::string();
-  }();
-  return body;
+  return loadgenBody(loadgen::Protocol::kZipkinJson);
 }
 
 void receive(benchmark::State& state, bool json, bool loadgen_body = false) {
