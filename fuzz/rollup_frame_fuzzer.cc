@@ -1,8 +1,9 @@
 // Rollup files (`rollups/*.rollup` and their `.hourly` summaries, src/store/rollup.h and
 // rollup_store.h) are read back by the query API: any bytes found there must never crash it.
 // Frames decode or are refused; what decodes re-encodes to an equal segment; the bytes as a
-// rollup file (and as an hourly summary) feed RED, its series, dependencies and Jaeger's
+// rollup file (and as an hourly summary) feed one of RED, its series, dependencies and Jaeger's
 // Monitor tab. Input: a selector byte (bit 0: also as the hourly summary), then the file's bytes.
+#include <iterator>
 #include <memory>
 
 #include "fuzz_support.h"
@@ -66,7 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::writeFile(minute_file, bytes);
   fuzz::writeFile(newest, bytes);
   if ((selector & 1) != 0) fuzz::writeFile(minute_file + ".hourly", bytes);
-  for (const char* target : kTargets) (void)store_instance.api->handle(target, kNowMicros);
+  // One endpoint per input (the input's length picks it): every endpoint still sees every kind of
+  // file, and a run is several times faster than answering all seven each time.
+  (void)store_instance.api->handle(kTargets[size % std::size(kTargets)], kNowMicros);
   std::error_code ec;
   std::filesystem::remove(minute_file + ".hourly", ec);
   return 0;
