@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <new>
 
 namespace otlpd::store {
 
@@ -41,6 +42,14 @@ int32_t Dictionary::indexOfSlow(std::string_view value) {
   }
   cache_[cacheSlot(value)] = static_cast<uint32_t>(i) + 1;
   return i;
+}
+
+void ColumnBuffer::grow(size_t need) {
+  size_t capacity = std::max<size_t>({need, capacity_ * 2, 64});
+  void* p = std::realloc(data_, capacity);
+  if (p == nullptr) throw std::bad_alloc();  // as std::string's growth would
+  data_ = static_cast<char*>(p);
+  capacity_ = capacity;
 }
 
 void Dictionary::add(std::string_view value) {
@@ -153,12 +162,12 @@ void Column::appendNullValue() {
 
 namespace {
 
-bool bitAt(const std::string& bits, size_t i) {
+bool bitAt(const ColumnBuffer& bits, size_t i) {
   return (static_cast<uint8_t>(bits[i >> 3]) & (1u << (i & 7))) != 0;
 }
 
 // Appends `n` bytes that start at `offset` of `buffer` itself (reserved first: no aliasing).
-void appendSelf(std::string& buffer, size_t offset, size_t n) {
+void appendSelf(ColumnBuffer& buffer, size_t offset, size_t n) {
   buffer.reserve(buffer.size() + n);
   buffer.append(buffer.data() + offset, n);
 }
@@ -174,7 +183,7 @@ constexpr auto kOnes = [] {
 // (repeated rows copy a validity bit per attribute member). Returns how many of them are zero.
 // The copied bits all lie below `length`, and only bits from `length` on are written, so the
 // byte the two may share is read correctly.
-size_t appendBitsOfSelf(std::string& bitmap, size_t length, size_t begin, size_t n) {
+size_t appendBitsOfSelf(ColumnBuffer& bitmap, size_t length, size_t begin, size_t n) {
   bitmap.resize((length + n + 7) / 8, '\0');
   auto* p = reinterpret_cast<uint8_t*>(bitmap.data());
   const size_t bytes = bitmap.size();
@@ -253,7 +262,7 @@ namespace {
 
 // Keeps the first `bits` bits of a bitmap: whole bytes, the partial last byte's bits past the end
 // cleared (appending sets bits by OR).
-void truncateBits(std::string& bitmap, size_t bits) {
+void truncateBits(ColumnBuffer& bitmap, size_t bits) {
   bitmap.resize((bits + 7) / 8);
   if ((bits & 7) != 0) {
     reinterpret_cast<uint8_t&>(bitmap.back()) &= static_cast<uint8_t>((1u << (bits & 7)) - 1);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -47,6 +48,97 @@ struct FieldSpec {
 
 // Bytes per value of a fixed-width type; 0 for variable-width and nested types and bool.
 size_t fixedWidth(const FieldSpec& spec);
+
+// A growable byte buffer of column data: the part of std::string's interface the store uses,
+// with appends that inline to a capacity check and a store. std::string's append(ptr, n) is an
+// out-of-line call (libstdc++'s explicit instantiation keeps it so) with a variable-length
+// memcpy, and converting a span makes ~10 of them per attribute (issue #18).
+class ColumnBuffer {
+ public:
+  ColumnBuffer() = default;
+  ColumnBuffer(const ColumnBuffer& other) { append(other.data_, other.size_); }
+  ColumnBuffer(ColumnBuffer&& other) noexcept { swap(other); }
+  ColumnBuffer& operator=(const ColumnBuffer& other) {
+    if (this != &other) assign(other.view());
+    return *this;
+  }
+  ColumnBuffer& operator=(ColumnBuffer&& other) noexcept {
+    swap(other);
+    return *this;
+  }
+  ~ColumnBuffer() { std::free(data_); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t capacity() const { return capacity_; }
+  char* data() { return data_; }
+  const char* data() const { return data_; }
+  std::string_view view() const { return {data_, size_}; }
+  operator std::string_view() const { return view(); }  // NOLINT: used as a std::string was
+  char& operator[](size_t i) { return data_[i]; }
+  const char& operator[](size_t i) const { return data_[i]; }
+  char& back() { return data_[size_ - 1]; }
+
+  void clear() { size_ = 0; }
+  void reserve(size_t n) {
+    if (n > capacity_) grow(n);
+  }
+  // New bytes are `fill`.
+  void resize(size_t n, char fill = '\0') {
+    if (n > size_) {
+      reserve(n);
+      std::memset(data_ + size_, fill, n - size_);
+    }
+    size_ = n;
+  }
+  // New bytes are left unwritten: the caller writes them before reading them.
+  void resizeUninitialized(size_t n) {
+    reserve(n);
+    size_ = n;
+  }
+  void assign(std::string_view v) {
+    size_ = 0;
+    append(v);
+  }
+  void assign(size_t n, char fill) {
+    size_ = 0;
+    resize(n, fill);
+  }
+  void append(const char* p, size_t n) {
+    if (size_ + n > capacity_) grow(size_ + n);
+    if (n != 0) std::memcpy(data_ + size_, p, n);  // data_ is null before the first growth
+    size_ += n;
+  }
+  void append(std::string_view v) { append(v.data(), v.size()); }
+  void append(size_t n, char fill) { resize(size_ + n, fill); }
+  void push_back(char c) {
+    if (size_ == capacity_) grow(size_ + 1);
+    data_[size_++] = c;
+  }
+  // Appends the bytes of a trivially copyable value.
+  template <class T>
+  void appendValue(T v) {
+    if (size_ + sizeof(T) > capacity_) grow(size_ + sizeof(T));
+    std::memcpy(data_ + size_, &v, sizeof(T));
+    size_ += sizeof(T);
+  }
+  void swap(ColumnBuffer& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
+  friend bool operator==(const ColumnBuffer& a, const ColumnBuffer& b) {
+    return a.view() == b.view();
+  }
+
+ private:
+  // Out of line: the rare path. At least doubles, so appends are amortised O(1).
+  [[gnu::noinline]] void grow(size_t need);
+
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
 
 // The distinct strings of one dictionary-encoded column, in first-seen order.
 class Dictionary {
@@ -218,11 +310,11 @@ class Column {
   std::pair<size_t, size_t> listRange(size_t i) const { return {offsetAt(i), offsetAt(i + 1)}; }
 
   // --- raw Arrow buffers. validity is empty while no row is null; offsets hold int32s.
-  std::string& validityBuffer() { return validity_; }
-  std::string& valuesBuffer() { return values_; }
+  ColumnBuffer& validityBuffer() { return validity_; }
+  ColumnBuffer& valuesBuffer() { return values_; }
   std::string_view valuesView() const { return values_; }
-  std::string& offsetsBuffer() { return offsets_; }
-  std::string& dataBuffer() { return data_; }
+  ColumnBuffer& offsetsBuffer() { return offsets_; }
+  ColumnBuffer& dataBuffer() { return data_; }
   // Used by the decoder after it filled the buffers.
   void setDecoded(size_t length, size_t null_count) {
     length_ = length;
@@ -232,16 +324,9 @@ class Column {
  private:
   template <class T>
   void appendRaw(T v) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &v, sizeof(T));
-    values_.append(bytes, sizeof(T));
+    values_.appendValue(v);
   }
-  void appendOffset(size_t v) {
-    const int32_t o = static_cast<int32_t>(v);
-    char bytes[4];
-    std::memcpy(bytes, &o, 4);
-    offsets_.append(bytes, 4);
-  }
+  void appendOffset(size_t v) { offsets_.appendValue(static_cast<int32_t>(v)); }
   size_t offsetAt(size_t i) const {
     int32_t o;
     std::memcpy(&o, offsets_.data() + i * 4, 4);
@@ -287,10 +372,10 @@ class Column {
   uint32_t width_;
   size_t length_ = 0;
   size_t null_count_ = 0;
-  std::string validity_;
-  std::string values_;
-  std::string offsets_;
-  std::string data_;
+  ColumnBuffer validity_;
+  ColumnBuffer values_;
+  ColumnBuffer offsets_;
+  ColumnBuffer data_;
   std::vector<Column> children_;
 };
 

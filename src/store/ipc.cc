@@ -391,16 +391,24 @@ LZ4F_dctx* lz4Context() {
   return t_lz4.get();
 }
 
-absl::Status corrupt(BodyCodec codec, std::string& out) {
+template <class Out>
+absl::Status corrupt(BodyCodec codec, Out& out) {
   out.clear();
   return absl::InvalidArgumentError(codec == BodyCodec::kZstd ? "corrupt zstd buffer"
                                                               : "corrupt lz4 buffer");
 }
 
-}  // namespace
+void resizeOutput(std::string& out, size_t n) {
+  common::resizeUninitialized(out, n);
+}
+void resizeOutput(ColumnBuffer& out, size_t n) {
+  out.resizeUninitialized(n);
+}
 
-absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
-                              std::string& out) {
+// Into a std::string or a column's buffer (the decoder fills columns in place).
+template <class Out>
+absl::Status decompressInto(BodyCodec codec, std::string_view compressed, size_t declared,
+                            Out& out) {
   out.clear();
   if (codec == BodyCodec::kNone) {
     if (compressed.size() != declared) return absl::InvalidArgumentError("buffer length differs");
@@ -411,11 +419,11 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
   // Doubled while the decoder keeps producing, up to one byte past the declared length (which
   // shows a buffer longer than declared). Not zero-filled: the decoder writes what is kept, and a
   // buffer that does not decode is cleared.
-  common::resizeUninitialized(out, one_call ? declared : 4 * compressed.size() + 64 * 1024);
+  resizeOutput(out, one_call ? declared : 4 * compressed.size() + 64 * 1024);
   size_t produced = 0, consumed = 0;
   auto grow = [&] {
     if (produced == out.size()) {
-      common::resizeUninitialized(out, std::min(declared + 1, out.size() * 2));
+      resizeOutput(out, std::min(declared + 1, out.size() * 2));
     }
   };
   if (codec == BodyCodec::kZstd) {
@@ -469,6 +477,17 @@ absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size
   if (!ok) return corrupt(codec, out);
   out.resize(produced);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
+                              std::string& out) {
+  return decompressInto(codec, compressed, declared, out);
+}
+absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
+                              ColumnBuffer& out) {
+  return decompressInto(codec, compressed, declared, out);
 }
 
 MessageSpan nextMessage(std::string_view data, size_t pos) {
@@ -638,7 +657,7 @@ class BodyReader {
     return structAt(*rb_->nodes(), node_++);
   }
 
-  absl::Status buffer(std::string& out) {
+  absl::Status buffer(ColumnBuffer& out) {
     out.clear();
     if (rb_->buffers() == nullptr || buffer_ >= rb_->buffers()->size()) {
       return absl::InvalidArgumentError("record batch has too few buffers");
@@ -706,7 +725,7 @@ class BodyReader {
     }
     const FieldSpec& s = c.spec();
     auto checkOffsets = [&](size_t limit) -> absl::Status {
-      const std::string& o = c.offsetsBuffer();
+      const ColumnBuffer& o = c.offsetsBuffer();
       if (o.size() < (len + 1) * 4)
         return absl::InvalidArgumentError(strCat(s.name, ": offsets too short"));
       int32_t prev;

@@ -61,6 +61,8 @@ class IpcEncoder {
 // or does not decompress to exactly `declared` bytes.
 absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
                               std::string& out);
+absl::Status decompressBuffer(BodyCodec codec, std::string_view compressed, size_t declared,
+                              ColumnBuffer& out);
 
 // One message of a stream as found in a byte range.
 struct MessageSpan {
