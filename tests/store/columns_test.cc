@@ -140,5 +140,53 @@ TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
   EXPECT_EQ(d.indexOf("k7"), 0);
 }
 
+TEST(StoreColumnBufferTest, BehavesAsTheStringItReplaced) {
+  ColumnBuffer b;
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.view(), "");
+  b.append(nullptr, 0);  // nothing to copy, before any allocation
+  b.appendValue(int32_t{0x01020304});
+  b.push_back('x');
+  b.append(std::string_view("yz"));
+  b.append(2, '\x7f');
+  const std::string want = std::string("\x04\x03\x02\x01", 4) + "xyz\x7f\x7f";
+  EXPECT_EQ(b.view(), want);
+  EXPECT_EQ(b.back(), '\x7f');
+
+  // Growth keeps the bytes (many doublings).
+  std::string expected = want;
+  for (int i = 0; i < 10000; ++i) {
+    b.appendValue(static_cast<uint64_t>(i));
+    const auto v = static_cast<uint64_t>(i);
+    expected.append(reinterpret_cast<const char*>(&v), 8);
+  }
+  EXPECT_EQ(b.view(), expected);
+
+  ColumnBuffer copy(b);
+  EXPECT_TRUE(copy == b);
+  b.resize(3);
+  EXPECT_EQ(b.view(), want.substr(0, 3));
+  b.resize(5, 'q');
+  EXPECT_EQ(b.view(), want.substr(0, 3) + "qq");
+  b.resize(7);  // zero-filled
+  EXPECT_EQ(b.view(), want.substr(0, 3) + "qq" + std::string(2, '\0'));
+  b.assign(4, '\xff');
+  EXPECT_EQ(b.view(), std::string(4, '\xff'));
+  b.assign(std::string_view("abc"));
+  b.resizeUninitialized(2);
+  EXPECT_EQ(b.view(), "ab");
+
+  ColumnBuffer moved(std::move(copy));
+  EXPECT_EQ(moved.view(), expected);
+  b.swap(moved);
+  EXPECT_EQ(b.view(), expected);
+  EXPECT_EQ(moved.view(), "ab");
+  moved = b;
+  EXPECT_EQ(moved.view(), expected);
+  b.clear();
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(moved.view(), expected);
+}
+
 }  // namespace
 }  // namespace otlpd::store
