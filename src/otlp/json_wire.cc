@@ -125,9 +125,18 @@ struct JsonKey {
   uint32_t size = 0;  // with the comma; over 32: written from FieldTable::quoted_key instead
 };
 
+// The wire tags of a KeyValue's fields and of the AnyValue kinds read in place (see
+// JsonToWire::readKeyValueInPlace()), taken from the descriptors.
+struct KeyValueTags {
+  uint8_t key = 0, value = 0;                               // KeyValue
+  uint8_t string_value = 0, bool_value = 0, int_value = 0;  // AnyValue
+};
+
 struct MessageTable {
   const Descriptor* descriptor = nullptr;
   MessageKind kind = MessageKind::kOther;
+  // Set for KeyValue when its fields and AnyValue's are as OTLP declares them.
+  std::optional<KeyValueTags> key_value;
   std::vector<FieldTable> fields;  // declaration order (the JSON output order)
   std::vector<int16_t> by_number;  // field number -> index in `fields`, or -1
   std::vector<std::string_view> oneof_names;
@@ -294,6 +303,43 @@ class Tables {
     for (FieldTable& ft : t.fields) {
       if (ft.encoding == Encoding::kMessage) ft.child = &get(ft.descriptor->message_type());
     }
+    if (name == "opentelemetry.proto.common.v1.KeyValue") t.key_value = keyValueTags(t);
+  }
+
+  // The tags readKeyValueInPlace() writes, if KeyValue and AnyValue have the fields, types and
+  // presence it assumes (one-byte tags; `key` skipped when empty, the AnyValue kinds, members of
+  // a oneof, written even when they hold their default).
+  static std::optional<KeyValueTags> keyValueTags(const MessageTable& kv) {
+    auto field = [](const MessageTable& m, std::string_view json_name) -> const FieldTable* {
+      for (const FieldTable& f : m.fields) {
+        if (f.json_name == json_name && !f.repeated && f.tag_varint < 0x80) return &f;
+      }
+      return nullptr;
+    };
+    const FieldTable* key = field(kv, "key");
+    const FieldTable* value = field(kv, "value");
+    if (key == nullptr || value == nullptr || key->encoding != Encoding::kString || key->presence ||
+        value->encoding != Encoding::kMessage || value->child == nullptr ||
+        value->child->descriptor->full_name() != "opentelemetry.proto.common.v1.AnyValue") {
+      return std::nullopt;
+    }
+    const MessageTable& any = *value->child;
+    const FieldTable* string_value = field(any, "stringValue");
+    const FieldTable* bool_value = field(any, "boolValue");
+    const FieldTable* int_value = field(any, "intValue");
+    if (string_value == nullptr || bool_value == nullptr || int_value == nullptr ||
+        string_value->encoding != Encoding::kString || !string_value->presence ||
+        !bool_value->is_bool || !bool_value->presence || int_value->range != Range::kInt64 ||
+        int_value->encoding != Encoding::kVarint || int_value->is_enum || !int_value->presence) {
+      return std::nullopt;
+    }
+    KeyValueTags tags;
+    tags.key = static_cast<uint8_t>(key->tag_varint);
+    tags.value = static_cast<uint8_t>(value->tag_varint);
+    tags.string_value = static_cast<uint8_t>(string_value->tag_varint);
+    tags.bool_value = static_cast<uint8_t>(bool_value->tag_varint);
+    tags.int_value = static_cast<uint8_t>(int_value->tag_varint);
+    return tags;
   }
 
   absl::flat_hash_map<const Descriptor*, std::unique_ptr<MessageTable>> tables_;
@@ -1111,6 +1157,13 @@ class JsonToWire {
     for (auto item_result : array) {
       ondemand::value item;
       if (auto e = item_result.get(item); e != simdjson::SUCCESS) return syntax(e);
+      // Attributes in the form nearly every sender writes are read straight from the text; the
+      // array's iterator then skips the item's tokens.
+      if (f.child != nullptr && f.child->key_value && depth + 2 <= kVouchDepth &&
+          readKeyValueInPlace(item.raw_json_token().data(), f, *f.child->key_value)) {
+        ++index;
+        continue;
+      }
       path_.push_back({{}, index++});
       ondemand::json_type item_type;
       if (auto e = item.type().get(item_type); e != simdjson::SUCCESS) return syntax(e);
@@ -1150,6 +1203,83 @@ class JsonToWire {
       }
     }
     return true;
+  }
+
+  // Reads one attribute written exactly as `{"key":"K","value":{"stringValue":"S"}}` (or with
+  // `"intValue":"D"`, D of at most 19 digits within int64, or `"boolValue":true|false`), K and S
+  // without escapes, with no white space, and writes its KeyValue as readMessage() would; false
+  // (having written nothing) for anything else, which readMessage() then reads. `p` is the item's
+  // opening brace in the padded input. Every byte this form allows is one the general path reads
+  // the same way (the text in place, no escapes to undo), its structure is complete, and its
+  // nesting (two messages, two objects) stays within every depth limit (the caller's check), so
+  // the verdict and the bytes are the general path's.
+  bool readKeyValueInPlace(const char* p, const FieldTable& f, const KeyValueTags& tags) {
+    if (!hasBytes(p, "{\"key\":\"")) return false;
+    const char* key = p + 8;
+    const char* key_end = plainStringEnd(key);
+    if (key_end == nullptr || !hasBytes(key_end, "\",\"value\":{\"")) return false;
+    const char* kind = key_end + 12;
+    uint8_t value_bytes[10];  // the AnyValue's bytes, except a string's text
+    size_t value_size = 0;
+    std::string_view text;
+    if (hasBytes(kind, "stringValue\":\"")) {
+      const char* begin = kind + 14;
+      const char* end = plainStringEnd(begin);
+      if (end == nullptr || end[1] != '}' || end[2] != '}') return false;
+      text = std::string_view(begin, static_cast<size_t>(end - begin));
+      value_bytes[0] = tags.string_value;
+      value_size = 1 + writeVarint(text.size(), value_bytes + 1);
+    } else if (hasBytes(kind, "intValue\":\"")) {
+      const char* begin = kind + 11;
+      const char* end = plainStringEnd(begin);
+      if (end == nullptr || end[1] != '}' || end[2] != '}') return false;
+      uint64_t digits = 0;
+      if (!parseShortDigits(std::string_view(begin, static_cast<size_t>(end - begin)), digits) ||
+          digits > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return false;
+      }
+      value_bytes[0] = tags.int_value;
+      value_size = 1 + writeVarint(digits, value_bytes + 1);
+    } else if (hasBytes(kind, "boolValue\":true}}")) {
+      value_bytes[0] = tags.bool_value, value_bytes[1] = 1, value_size = 2;
+    } else if (hasBytes(kind, "boolValue\":false}}")) {
+      value_bytes[0] = tags.bool_value, value_bytes[1] = 0, value_size = 2;
+    } else {
+      return false;
+    }
+    const size_t key_size = static_cast<size_t>(key_end - key);
+    const size_t any_size = value_size + text.size();
+    const size_t kv_size = (key_size == 0 ? 0 : 1 + wire::varintSize(key_size) + key_size) + 1 +
+                           wire::varintSize(any_size) + any_size;
+    out_.varint(f.tag_varint);
+    out_.varint(kv_size);
+    if (key_size != 0) {
+      out_.push_back(static_cast<char>(tags.key));
+      out_.varint(key_size);
+      out_.append(std::string_view(key, key_size));
+    }
+    out_.push_back(static_cast<char>(tags.value));
+    out_.varint(any_size);
+    std::memcpy(out_.grow(value_size), value_bytes, value_size);
+    out_.append(text);
+    return true;
+  }
+
+  // Whether the bytes at `p` begin with the literal `s` (p is in the padded input, so that as
+  // many bytes can be read).
+  template <size_t N>
+  static bool hasBytes(const char* p, const char (&s)[N]) {
+    return std::memcmp(p, s, N - 1) == 0;
+  }
+
+  static size_t writeVarint(uint64_t v, uint8_t* out) {
+    size_t n = 0;
+    while (v >= 0x80) {
+      out[n++] = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    out[n++] = static_cast<uint8_t>(v);
+    return n;
   }
 
   bool readSingular(ondemand::value& value, ondemand::json_type type, const FieldTable& f,
