@@ -1,5 +1,9 @@
 #include "otlp/json_wire.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
@@ -663,9 +667,25 @@ class WireOut {
 };
 
 // The closing quote of the JSON string whose text starts at `p`, or nullptr if an escape comes
-// first. The padded input can be read 8 bytes at a time past any string: its closing quote is
-// followed by at least SIMDJSON_PADDING bytes.
+// first. The padded input can be read 16 bytes at a time past any string: its closing quote is
+// followed by at least SIMDJSON_PADDING (64) bytes.
 inline const char* plainStringEnd(const char* p) {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time where SSE2 is there (every x86-64); attribute values such as URLs,
+  // user agents and statements run to 100 bytes and more.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (;;) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto hits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash))));
+    if (hits != 0) {
+      const char* at = p + std::countr_zero(hits);
+      return *at == '"' ? at : nullptr;
+    }
+    p += 16;
+  }
+#else
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   for (;;) {
@@ -681,6 +701,7 @@ inline const char* plainStringEnd(const char* p) {
     }
     p += 8;
   }
+#endif
 }
 
 // Whether n bytes at p hold a backslash; reads whole 8-byte words (the input is padded), with
