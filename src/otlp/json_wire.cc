@@ -677,8 +677,8 @@ inline const char* plainStringEnd(const char* p) {
   const __m128i backslash = _mm_set1_epi8('\\');
   for (;;) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto hits = static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash))));
+    const auto hits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash))));
     if (hits != 0) {
       const char* at = p + std::countr_zero(hits);
       return *at == '"' ? at : nullptr;
