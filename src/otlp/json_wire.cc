@@ -1282,7 +1282,7 @@ class JsonToWire {
     out_.push_back(static_cast<char>(tags.value));
     out_.varint(any_size);
     std::memcpy(out_.grow(value_size), value_bytes, value_size);
-    out_.append(text);
+    if (!text.empty()) out_.append(text);  // (empty for ints and bools: no data pointer)
     return true;
   }
 
