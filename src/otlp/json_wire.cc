@@ -784,7 +784,9 @@ enum class Fault : uint8_t { kNone, kSemantic, kSyntax, kFallback };
 
 class JsonToWire {
  public:
-  JsonToWire(std::string& out, size_t expected) : out_(out, expected) {}
+  // `text_end`: the end of the JSON text (the padding after it is not part of it).
+  JsonToWire(std::string& out, size_t expected, const char* text_end)
+      : out_(out, expected), text_end_(text_end) {}
   // Sets the output's final size; call once, after run().
   void finish() { out_.finish(); }
 
@@ -1235,25 +1237,26 @@ class JsonToWire {
   // nesting (two messages, two objects) stays within every depth limit (the caller's check), so
   // the verdict and the bytes are the general path's.
   bool readKeyValueInPlace(const char* p, const FieldTable& f, const KeyValueTags& tags) {
-    if (!hasBytes(p, "{\"key\":\"")) return false;
+    if (!inText(p, "{\"key\":\"")) return false;
+    // Each string below opens with a quote in the text, so stage 1 found it closed in the text.
     const char* key = p + 8;
     const char* key_end = plainStringEnd(key);
-    if (key_end == nullptr || !hasBytes(key_end, "\",\"value\":{\"")) return false;
+    if (key_end == nullptr || !inText(key_end, "\",\"value\":{\"")) return false;
     const char* kind = key_end + 12;
     uint8_t value_bytes[10];  // the AnyValue's bytes, except a string's text
     size_t value_size = 0;
     std::string_view text;
-    if (hasBytes(kind, "stringValue\":\"")) {
+    if (inText(kind, "stringValue\":\"")) {
       const char* begin = kind + 14;
       const char* end = plainStringEnd(begin);
-      if (end == nullptr || end[1] != '}' || end[2] != '}') return false;
+      if (end == nullptr || !inText(end, "\"}}")) return false;
       text = std::string_view(begin, static_cast<size_t>(end - begin));
       value_bytes[0] = tags.string_value;
       value_size = 1 + writeVarint(text.size(), value_bytes + 1);
-    } else if (hasBytes(kind, "intValue\":\"")) {
+    } else if (inText(kind, "intValue\":\"")) {
       const char* begin = kind + 11;
       const char* end = plainStringEnd(begin);
-      if (end == nullptr || end[1] != '}' || end[2] != '}') return false;
+      if (end == nullptr || !inText(end, "\"}}")) return false;
       uint64_t digits = 0;
       if (!parseShortDigits(std::string_view(begin, static_cast<size_t>(end - begin)), digits) ||
           digits > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -1261,9 +1264,9 @@ class JsonToWire {
       }
       value_bytes[0] = tags.int_value;
       value_size = 1 + writeVarint(digits, value_bytes + 1);
-    } else if (hasBytes(kind, "boolValue\":true}}")) {
+    } else if (inText(kind, "boolValue\":true}}")) {
       value_bytes[0] = tags.bool_value, value_bytes[1] = 1, value_size = 2;
-    } else if (hasBytes(kind, "boolValue\":false}}")) {
+    } else if (inText(kind, "boolValue\":false}}")) {
       value_bytes[0] = tags.bool_value, value_bytes[1] = 0, value_size = 2;
     } else {
       return false;
@@ -1286,17 +1289,29 @@ class JsonToWire {
     return true;
   }
 
-  // Whether the bytes at `p` begin with the literal `s` (p is in the padded input, so that as
-  // many bytes can be read).
-  // (Eight bytes at a time, the last word overlapping the one before: memcmp() is a call for
-  // these lengths.)
+  // Whether the text at `p` (in it) begins with the literal `s`: nothing past the text's end
+  // counts, whatever its buffer holds there.
+  template <size_t N>
+  bool inText(const char* p, const char (&s)[N]) const {
+    return static_cast<size_t>(text_end_ - p) >= N - 1 && hasBytes(p, s);
+  }
+
+  // Whether the bytes at `p` begin with the literal `s`; reads max(8, N - 1) bytes (the input is
+  // padded). Eight bytes at a time, the last word overlapping the one before: memcmp() is a call
+  // for these lengths.
   template <size_t N>
   static bool hasBytes(const char* p, const char (&s)[N]) {
     constexpr size_t n = N - 1;
-    static_assert(n >= 8);
-    uint64_t differ = 0;
-    for (size_t i = 0; i + 8 < n; i += 8) differ |= word(p + i) ^ word(s + i);
-    return (differ | (word(p + n - 8) ^ word(s + n - 8))) == 0;
+    if constexpr (n < 8) {
+      uint64_t word_of_s = 0;  // s and its terminating zero, zero-extended
+      std::memcpy(&word_of_s, s, N);
+      constexpr uint64_t kMask = (uint64_t{1} << (8 * n)) - 1;
+      return ((word(p) ^ word_of_s) & kMask) == 0;
+    } else {
+      uint64_t differ = 0;
+      for (size_t i = 0; i + 8 < n; i += 8) differ |= word(p + i) ^ word(s + i);
+      return (differ | (word(p + n - 8) ^ word(s + n - 8))) == 0;
+    }
   }
 
   static uint64_t word(const char* p) {
@@ -1677,6 +1692,7 @@ class JsonToWire {
   IdFacts* facts_ = nullptr;                // of the span or link being read
 
   WireOut out_;
+  const char* text_end_;
   std::string scratch_;  // base64 and unusual ids, decoded before their length is known
   std::vector<PathSegment> path_;
   std::string error_;
@@ -2430,7 +2446,7 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_
       } else {
         // Wire bytes take up to ~60% of the JSON's size (loadgen's spans: 59%; metrics and logs
         // less): room for that up front, since growing the buffer later copies and zero-fills.
-        JsonToWire decoder(out, json.size() / 8 * 5 + 64);
+        JsonToWire decoder(out, json.size() / 8 * 5 + 64, view.data() + view.size());
         status = decoder.run(doc, tableOf(type));
         decoder.finish();
         fallback = decoder.needsFallback();
