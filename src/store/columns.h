@@ -3,6 +3,7 @@
 // decoded from a file, so the reader walks the very structure the writer fills.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -251,6 +252,27 @@ class Column {
     }
     ++length_;
   }
+  // appendNull() for a column whose layout the caller knows (the members of an attribute value
+  // struct): no dispatch on the layout, which varies from member to member.
+  template <size_t kWidth>
+  [[gnu::always_inline]] void appendFixedNull() {
+    assert(layout_ == Layout::kFixed && width_ == kWidth);
+    nullSlot();
+    values_.appendValue(FixedZero<kWidth>{});
+    ++length_;
+  }
+  [[gnu::always_inline]] void appendBoolNull() {
+    assert(layout_ == Layout::kBool);
+    if ((length_ & 7) == 0) values_.push_back('\0');
+    nullSlot();
+    ++length_;
+  }
+  [[gnu::always_inline]] void appendBytesNull() {
+    assert(layout_ == Layout::kBytes);
+    nullSlot();
+    appendOffset(data_.size());
+    ++length_;
+  }
   void appendInt(int64_t v) {
     switch (width_) {
       case 1:
@@ -357,6 +379,16 @@ class Column {
       default:
         values_.append(width_, '\0');
     }
+  }
+  template <size_t kWidth>
+  struct FixedZero {
+    char bytes[kWidth] = {};
+  };
+  // The validity part of a null row.
+  [[gnu::always_inline]] void nullSlot() {
+    if (validity_.empty()) materializeValidity();
+    pushValidityBit(false);
+    ++null_count_;
   }
   void materializeValidity();
   void appendNullValue();

@@ -77,9 +77,13 @@ inline bool takeFixed32(const Field& f, uint64_t& out) {
 
 // The five members that a value of type `present` does not use are null.
 inline void appendNullsExcept(Column& v, size_t first, size_t present) {
-  for (size_t m = first + 1; m < first + 6; ++m) {
-    if (m != present) v.child(m).appendNull();
-  }
+  // str may be dictionary-encoded (resource and scope attributes); the others are int64,
+  // float64, bool and binary in every value struct.
+  if (present != first + 1) v.child(first + 1).appendNull();
+  if (present != first + 2) v.child(first + 2).appendFixedNull<8>();
+  if (present != first + 3) v.child(first + 3).appendFixedNull<8>();
+  if (present != first + 4) v.child(first + 4).appendBoolNull();
+  if (present != first + 5) v.child(first + 5).appendBytesNull();
 }
 
 // One AnyValue, given by its encoded bytes, into the members [first, first + 6) of `v`.
