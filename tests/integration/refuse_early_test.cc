@@ -91,7 +91,7 @@ TEST(RefuseEarly, AFullQueueRefusesBeforeReadingOverHttpAndGrpcUntilItDrains) {
   // the server did not wait for the body (it would until its body deadline, tens of seconds, and
   // then close without one); the connection is closed after it, since the body was not read.
   {
-    auto connection = HttpConnection::open(fwd.httpEndpoint(), 60s);
+    auto connection = HttpConnection::open(fwd.httpEndpoint(), 30s);
     ASSERT_TRUE(connection.ok()) << connection.status();
     auto result =
         (*connection)
