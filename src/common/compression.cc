@@ -15,6 +15,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/string_buffer.h"
 
 namespace otlpd::common {
 namespace {
@@ -298,12 +299,66 @@ absl::Status inflateDeflate(std::string_view input, size_t limit, std::string& o
   return zlib_status;
 }
 
+// zstd's contexts are kept per thread: creating one per request allocated and freed their
+// buffers (about the frame's window, ~1 MiB for a 1 MiB body) each time. The decompressor's
+// window limit is set once, when it is made. A context that grew past kMaxRetainedZstdContext
+// (a large frame, up to the 8 MiB window we accept) is freed after its call, so that what a
+// thread keeps between requests stays small.
+constexpr size_t kMaxRetainedZstdContext = size_t{4} << 20;
+
+class ThreadZstdContexts {
+ public:
+  ThreadZstdContexts() = default;
+  ThreadZstdContexts(const ThreadZstdContexts&) = delete;
+  ThreadZstdContexts& operator=(const ThreadZstdContexts&) = delete;
+  ~ThreadZstdContexts() {
+    ZSTD_freeDCtx(decompressor_);
+    ZSTD_freeCCtx(compressor_);
+  }
+  ZSTD_DCtx* decompressor() {
+    if (decompressor_ == nullptr) {
+      decompressor_ = ZSTD_createDCtx();
+      if (decompressor_ != nullptr && ZSTD_isError(ZSTD_DCtx_setParameter(
+                                          decompressor_, ZSTD_d_windowLogMax, kZstdWindowLogMax))) {
+        ZSTD_freeDCtx(decompressor_);
+        decompressor_ = nullptr;
+      }
+    }
+    return decompressor_;
+  }
+  ZSTD_CCtx* compressor() {
+    if (compressor_ == nullptr) compressor_ = ZSTD_createCCtx();
+    return compressor_;
+  }
+  void trim() {
+    if (decompressor_ != nullptr && ZSTD_sizeof_DCtx(decompressor_) > kMaxRetainedZstdContext) {
+      ZSTD_freeDCtx(decompressor_);
+      decompressor_ = nullptr;
+    }
+    if (compressor_ != nullptr && ZSTD_sizeof_CCtx(compressor_) > kMaxRetainedZstdContext) {
+      ZSTD_freeCCtx(compressor_);
+      compressor_ = nullptr;
+    }
+  }
+
+ private:
+  ZSTD_DCtx* decompressor_ = nullptr;
+  ZSTD_CCtx* compressor_ = nullptr;
+};
+
+ThreadZstdContexts& threadZstdContexts() {
+  thread_local ThreadZstdContexts contexts;
+  return contexts;
+}
+
 absl::Status decompressZstd(std::string_view input, size_t limit, std::string& out) {
   out.clear();
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ThreadZstdContexts& contexts = threadZstdContexts();
+  ZSTD_DCtx* dctx = contexts.decompressor();
   if (dctx == nullptr) return absl::ResourceExhaustedError("zstd: out of memory");
-  absl::Cleanup free_ctx = [dctx] { ZSTD_freeDCtx(dctx); };
-  size_t rc = ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, kZstdWindowLogMax);
+  absl::Cleanup trim = [&contexts] { contexts.trim(); };
+  // A stream that failed or stopped midway leaves state behind; the parameters stay.
+  size_t rc = ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   if (ZSTD_isError(rc)) {
     return absl::InternalError(absl::StrCat("zstd: ", ZSTD_getErrorName(rc)));
   }
@@ -393,10 +448,14 @@ absl::StatusOr<std::string> compressIsal(std::string_view input, uint16_t format
 }
 
 absl::StatusOr<std::string> compressZstd(std::string_view input) {
+  ThreadZstdContexts& contexts = threadZstdContexts();
+  ZSTD_CCtx* cctx = contexts.compressor();
+  if (cctx == nullptr) return absl::ResourceExhaustedError("zstd: out of memory");
+  absl::Cleanup trim = [&contexts] { contexts.trim(); };
   std::string out;
-  out.resize(ZSTD_compressBound(input.size()));
-  const size_t rc =
-      ZSTD_compress(out.data(), out.size(), input.data(), input.size(), ZSTD_CLEVEL_DEFAULT);
+  common::resizeUninitialized(out, ZSTD_compressBound(input.size()));
+  const size_t rc = ZSTD_compressCCtx(cctx, out.data(), out.size(), input.data(), input.size(),
+                                      ZSTD_CLEVEL_DEFAULT);
   if (ZSTD_isError(rc)) {
     return absl::InternalError(absl::StrCat("zstd compress failed: ", ZSTD_getErrorName(rc)));
   }

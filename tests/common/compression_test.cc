@@ -243,6 +243,24 @@ TEST(CompressionZstdTest, ConcatenatedFramesAreAccepted) {
   EXPECT_EQ(out, a + b);
 }
 
+// The zstd context is reused per thread: a stream that stopped midway (truncated, corrupt or over
+// the limit) must leave nothing behind for the next body, nor lose the window limit.
+TEST(CompressionZstdTest, ABodyAfterAFailedOneDecodes) {
+  const std::string data = sampleData(200000, 5);
+  const std::string body = mustCompress(Compression::kZstd, data);
+  std::string out;
+  ASSERT_FALSE(decompress(Compression::kZstd, body.substr(0, body.size() / 2), kMiB, out).ok());
+  ASSERT_TRUE(decompress(Compression::kZstd, body, kMiB, out).ok());
+  EXPECT_EQ(out, data);
+  // A good frame, then bytes that are no frame: the stream fails with a frame decoded.
+  EXPECT_FALSE(decompress(Compression::kZstd, body + std::string(16, '\x7f'), kMiB, out).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(decompress(Compression::kZstd, body, 1000, out)));
+  ASSERT_TRUE(decompress(Compression::kZstd, body, kMiB, out).ok());
+  EXPECT_EQ(out, data);
+  // Compression reuses its context too: the same input gives the same bytes every time.
+  EXPECT_EQ(mustCompress(Compression::kZstd, data), body);
+}
+
 // A frame compressed without a known size keeps its declared window; a 32 MiB one would make the
 // decoder allocate 32 MiB however small the body is.
 TEST(CompressionZstdTest, OversizedWindowIsRejected) {
