@@ -1,13 +1,15 @@
 // Refusing before reading, against the real binary: while the only exporter's queue is full (a
-// forwarder whose downstream is not up yet), OTLP/HTTP and OTLP/gRPC requests are answered
-// "retry later" from their headers alone — the body of an HTTP request is never waited for, a
-// gRPC message is never read — and counted; once the queue drains, requests are taken again.
+// forwarder whose downstream is not up yet), OTLP/HTTP, OTLP/gRPC, Zipkin and Jaeger Thrift/HTTP
+// requests are answered "retry later" from their headers alone — the body of an HTTP request is
+// never waited for, a gRPC message is never read — and counted; once the queue drains, requests
+// are taken again.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "common/strings.h"
 #include "otlp/proto.h"
@@ -34,6 +36,10 @@ std::string forwarderConfig(const std::string& target) {
     protocols:
       grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 1 }
       http: { endpoint: "127.0.0.1:0" }
+  zipkin: { endpoint: "127.0.0.1:0" }
+  jaeger:
+    protocols:
+      thrift_http: { endpoint: "127.0.0.1:0" }
 exporters:
   otlp:
     endpoint: ")",
@@ -46,7 +52,7 @@ exporters:
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
-    traces: { receivers: [otlp], exporters: [otlp] }
+    traces: { receivers: [otlp, zipkin, jaeger], exporters: [otlp] }
 )");
 }
 
@@ -107,6 +113,22 @@ TEST(RefuseEarly, AFullQueueRefusesBeforeReadingOverHttpAndGrpcUntilItDrains) {
     EXPECT_TRUE(contains(status.message(), "cannot take more")) << status.message();
   }
 
+  // The zipkin and jaeger receivers admit through the same Ingestor: refused from the headers too.
+  for (const auto& [key, path, type] :
+       {std::tuple<std::string, std::string, std::string>{"zipkin.http", "/api/v2/spans",
+                                                          "application/json"},
+        {"jaeger.thrift_http", "/api/traces", "application/x-thrift"}}) {
+    auto connection = HttpConnection::open(fwd.endpoint(key), 30s);
+    ASSERT_TRUE(connection.ok()) << key << ": " << connection.status();
+    auto result =
+        (*connection)
+            ->request("POST", path, {{"Content-Type", type}, {"Content-Length", "1000000"}});
+    ASSERT_TRUE(result.ok()) << key << ": " << result.status();
+    EXPECT_EQ(result->status, 503) << key << ": " << result->body;
+    EXPECT_EQ(result->header("retry-after"), "1") << key;
+    EXPECT_FALSE(result->keep_alive) << key;
+  }
+
   // gRPC: a message above max_recv_msg_size would be RESOURCE_EXHAUSTED once read; refused before
   // reading it is UNAVAILABLE with RetryInfo, as any pipeline refusal.
   {
@@ -118,6 +140,12 @@ TEST(RefuseEarly, AFullQueueRefusesBeforeReadingOverHttpAndGrpcUntilItDrains) {
 
   EXPECT_EQ(metric(fwd, "otlpd_receiver_refused_requests_total", refusedEarly("http")), 1);
   EXPECT_EQ(metric(fwd, "otlpd_receiver_refused_requests_total", refusedEarly("grpc")), 1);
+  for (const char* receiver : {"zipkin", "jaeger"}) {
+    EXPECT_EQ(metric(fwd, "otlpd_receiver_refused_requests_total",
+                     {{"receiver", receiver}, {"transport", "http"}, {"reason", "backpressure"}}),
+              1)
+        << receiver;
+  }
   // Neither request reached the pipeline or the decoder.
   EXPECT_EQ(metric(fwd, "otlpd_exporter_enqueue_failed_spans_total", {{"exporter", "otlp"}}), 0);
   EXPECT_EQ(metric(fwd, "otlpd_receiver_malformed_requests_total",
