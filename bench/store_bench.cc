@@ -252,5 +252,124 @@ BENCHMARK(BM_StoreWriteTracesWireLoadgen)
     ->Arg(static_cast<int>(BodyCodec::kZstd))
     ->ArgName("codec(0=none,1=lz4,2=zstd)");
 
+// --- metrics (issue #18): loadgen's realistic request of 1000 points, the end-to-end metrics
+// scenarios' payload (gauges, sums and 14-bucket histograms, 1-3 attributes per point) ---------
+
+std::string loadgenMetricsBytes(uint64_t seed = 1) {
+  return loadgen::makeRequest(pipeline::Signal::kMetrics, loadgen::Shape::kRealistic, 1000, seed,
+                              1'700'000'000'000'000'000ULL)
+      ->SerializeAsString();
+}
+
+void setMetricsCounters(benchmark::State& state, const std::string& bytes) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 1000);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(bytes.size()));
+  state.counters["wire_B_per_point"] = static_cast<double>(bytes.size()) / 1000;
+}
+
+void BM_StoreConvertMetrics(benchmark::State& state) {
+  otlp::MetricsRequest req;
+  const std::string bytes = loadgenMetricsBytes();
+  if (!req.ParseFromString(bytes)) state.SkipWithError("parse");
+  store::ColumnTable table(&store::fieldsFor(pipeline::Signal::kMetrics));
+  for (auto _ : state) {
+    store::TimeRange range;
+    store::appendMetrics(req, table, range);
+    benchmark::DoNotOptimize(table.rows());
+    table.clearRows();
+  }
+  setMetricsCounters(state, bytes);
+}
+BENCHMARK(BM_StoreConvertMetrics);
+
+// What the store exporter did with a metrics wire batch before: the batch's decode (on an arena),
+// then the message conversion.
+void BM_StoreDecodeConvertMetrics(benchmark::State& state) {
+  const std::string bytes = loadgenMetricsBytes();
+  store::ColumnTable table(&store::fieldsFor(pipeline::Signal::kMetrics));
+  for (auto _ : state) {
+    google::protobuf::Arena arena;
+    auto* decoded = google::protobuf::Arena::CreateMessage<otlp::MetricsRequest>(&arena);
+    if (!decoded->ParseFromString(bytes)) state.SkipWithError("parse");
+    store::TimeRange range;
+    store::appendMetrics(*decoded, table, range);
+    benchmark::DoNotOptimize(table.rows());
+    table.clearRows();
+  }
+  setMetricsCounters(state, bytes);
+}
+BENCHMARK(BM_StoreDecodeConvertMetrics);
+
+void BM_StoreConvertMetricsWire(benchmark::State& state) {
+  const std::string bytes = loadgenMetricsBytes();
+  store::ColumnTable table(&store::fieldsFor(pipeline::Signal::kMetrics));
+  for (auto _ : state) {
+    store::TimeRange range;
+    if (!store::appendMetricsWire(bytes, table, range)) state.SkipWithError("wire");
+    benchmark::DoNotOptimize(table.rows());
+    table.clearRows();
+  }
+  setMetricsCounters(state, bytes);
+}
+BENCHMARK(BM_StoreConvertMetricsWire);
+
+// Through the store as the exporter writes a wire batch (loadgen's four variants in turn, a
+// record batch per max_rows_per_batch = 10,000 rows, no fsync): before, the batch decoded and
+// then SignalStore::append(); now SignalStore::appendWire(). Process CPU: the writer thread
+// encodes and compresses.
+void storeWriteMetrics(benchmark::State& state, bool from_wire) {
+  const auto codec = static_cast<BodyCodec>(state.range(0));
+  const std::string variants[] = {loadgenMetricsBytes(1), loadgenMetricsBytes(2),
+                                  loadgenMetricsBytes(3), loadgenMetricsBytes(4)};
+  const auto dir = std::filesystem::temp_directory_path() / "otlpd-store-bench-metrics";
+  std::filesystem::remove_all(dir);
+  store::StoreOptions o;
+  o.directory = dir.string();
+  o.codec = codec;
+  o.fsync = store::FsyncPolicy::kNever;
+  auto s = store::SignalStore::open(pipeline::Signal::kMetrics, o, store::SystemClock::instance());
+  if (!s.ok()) {
+    state.SkipWithError(std::string(s.status().message()).c_str());
+    return;
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    const std::string& bytes = variants[next++ & 3];
+    if (from_wire) {
+      (void)(*s)->appendWire(bytes);
+    } else {
+      google::protobuf::Arena arena;
+      auto* decoded = google::protobuf::Arena::CreateMessage<otlp::MetricsRequest>(&arena);
+      if (!decoded->ParseFromString(bytes)) state.SkipWithError("parse");
+      (void)(*s)->append(*decoded);
+    }
+  }
+  (void)(*s)->flush();
+  const double stored = static_cast<double>((*s)->stats().bytes_written) /
+                        static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  (void)(*s)->close();
+  s->reset();
+  std::filesystem::remove_all(dir);
+  setMetricsCounters(state, variants[0]);
+  state.counters["stored_B_per_point"] = stored / 1000;
+}
+void BM_StoreDecodeWriteMetrics(benchmark::State& state) {
+  storeWriteMetrics(state, false);
+}
+void BM_StoreWriteMetricsWire(benchmark::State& state) {
+  storeWriteMetrics(state, true);
+}
+BENCHMARK(BM_StoreDecodeWriteMetrics)
+    ->MeasureProcessCPUTime()
+    ->Arg(static_cast<int>(BodyCodec::kNone))
+    ->Arg(static_cast<int>(BodyCodec::kZstd))
+    ->ArgName("codec(0=none,1=lz4,2=zstd)");
+BENCHMARK(BM_StoreWriteMetricsWire)
+    ->MeasureProcessCPUTime()
+    ->Arg(static_cast<int>(BodyCodec::kNone))
+    ->Arg(static_cast<int>(BodyCodec::kZstd))
+    ->ArgName("codec(0=none,1=lz4,2=zstd)");
+
 }  // namespace
 }  // namespace otlpd::bench

@@ -50,6 +50,67 @@ std::string invalidTraces() {
   return r.SerializeAsString();
 }
 
+// A metrics request with a metric of every type, exemplars, metadata and optional fields (the
+// loadgen payloads have gauges, sums and histograms only).
+std::string everyMetricType() {
+  using namespace otlp::pb_metrics;
+  otlp::MetricsRequest r;
+  r.ParseFromString(request(pipeline::Signal::kMetrics, loadgen::Shape::kRealistic, 2, 9));
+  auto* scope = r.mutable_resource_metrics(0)->mutable_scope_metrics(0);
+  auto exemplar = [](auto* point) {
+    auto* e = point->add_exemplars();
+    e->set_time_unix_nano(fuzz::kSampleBaseTime);
+    e->set_as_int(3);
+    e->set_span_id(std::string(8, '\x01'));
+    e->set_trace_id(std::string(16, '\x02'));
+    auto* kv = e->add_filtered_attributes();
+    kv->set_key("user");
+    kv->mutable_value()->set_string_value("u1");
+  };
+  {
+    auto* m = scope->add_metrics();
+    m->set_name("queue.size");
+    auto* md = m->add_metadata();
+    md->set_key("prometheus.type");
+    md->mutable_value()->set_string_value("gauge");
+    auto* p = m->mutable_gauge()->add_data_points();
+    p->set_time_unix_nano(fuzz::kSampleBaseTime);
+    p->set_as_double(1.5);
+    exemplar(p);
+  }
+  {
+    auto* m = scope->add_metrics();
+    m->set_name("latency");
+    m->mutable_exponential_histogram()->set_aggregation_temporality(AGGREGATION_TEMPORALITY_DELTA);
+    auto* p = m->mutable_exponential_histogram()->add_data_points();
+    p->set_time_unix_nano(fuzz::kSampleBaseTime);
+    p->set_count(7);
+    p->set_sum(2.5);
+    p->set_min(0.1);
+    p->set_scale(-3);
+    p->set_zero_count(1);
+    p->set_zero_threshold(0.001);
+    p->mutable_positive()->set_offset(-2);
+    for (uint64_t c : {1, 2, 3}) p->mutable_positive()->add_bucket_counts(c);
+    p->mutable_negative()->set_offset(4);
+    exemplar(p);
+  }
+  {
+    auto* m = scope->add_metrics();
+    m->set_name("rpc.duration");
+    auto* p = m->mutable_summary()->add_data_points();
+    p->set_time_unix_nano(fuzz::kSampleBaseTime);
+    p->set_count(4);
+    p->set_sum(8);
+    for (double q : {0.5, 0.99}) {
+      auto* v = p->add_quantile_values();
+      v->set_quantile(q);
+      v->set_value(q * 3);
+    }
+  }
+  return r.SerializeAsString();
+}
+
 std::string httpRequest(std::string_view method, std::string_view path,
                         std::string_view content_type, std::string_view encoding,
                         std::string_view body, std::string_view extra = "") {
@@ -109,6 +170,9 @@ int main(int argc, char** argv) {
          withSelector(sel, std::string_view(realistic).substr(0, realistic.size() / 2)));
     seed("otlp_wire_view", name + "_concatenated", withSelector(sel, minimal + minimal));
     seed("otlp_wire_split", name + "_realistic", withSelector(sel, realistic));
+    seed("store_wire", name + "_realistic", withSelector(sel, realistic));
+    seed("store_wire", name + "_minimal", withSelector(sel, minimal));
+    seed("store_wire", name + "_concatenated", withSelector(sel, minimal + realistic));
     seed("otlp_wire_split", name + "_split_by_trace", withSelector(sel | 4, realistic + minimal));
     for (int depth = 0; depth < 4; ++depth) {
       // Reading editor, then an active one with a plan of every action.
@@ -127,6 +191,8 @@ int main(int argc, char** argv) {
   }
   seed("otlp_wire_view", "traces_invalid_items", withSelector(0, invalidTraces()));
   seed("otlp_wire_view", "empty", std::string(1, '\0'));
+  seed("store_wire", "metrics_every_type",
+       withSelector(selectorOf(pipeline::Signal::kMetrics), everyMetricType()));
 
   // HTTP requests.
   const std::string traces = request(pipeline::Signal::kTraces, loadgen::Shape::kRealistic, 2, 6);

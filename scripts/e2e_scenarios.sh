@@ -39,6 +39,7 @@ all_scenarios=(
   "logs-grpc-nop logs grpc none nop"
   "metrics-grpc-nop metrics grpc none nop"
   "traces-grpc-store-zstd traces grpc none store"
+  "metrics-grpc-store-zstd metrics grpc none store"
   "traces-grpc-store-zstd-c8 traces grpc none store 8"
   "traces-grpc-store-zstd-sync-c8 traces grpc none store-sync 8"
   "traces-grpc-otlp_grpc traces grpc none fwd-none-memory"

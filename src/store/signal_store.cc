@@ -270,7 +270,8 @@ absl::Status SignalStore::appendWire(std::string_view request_bytes) {
       converted = appendLogsWire(request_bytes, table_, range_);
       break;
     case pipeline::Signal::kMetrics:
-      break;  // no wire conversion yet
+      converted = appendMetricsWire(request_bytes, table_, range_);
+      break;
   }
   if (!converted) {
     table_.truncateRows(rows_before);

@@ -589,22 +589,540 @@ bool appendScopeColumns(ColumnTable& t, size_t service_name, size_t first, const
   return true;
 }
 
+// --- metric data points ----------------------------------------------------------------------
+
+// The `type` column's values, as appendMetrics() of otlp_columns.cc writes them (docs/STORAGE.md).
+enum MetricType : uint8_t { kGauge = 1, kSum, kHistogram, kExpHistogram, kSummary };
+
+inline double asDouble(uint64_t bits) {
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+// sint32 as protobuf reads it: the varint's low 32 bits, zigzag-decoded.
+inline int32_t zigzag32(uint64_t value) {
+  const auto n = static_cast<uint32_t>(value);
+  return static_cast<int32_t>((n >> 1) ^ (~(n & 1) + 1));
+}
+
+// One occurrence of a repeated fixed64 or double field into the list items `items`: packed (one
+// length-delimited field of 8-byte values) or not (one fixed64 field per value); protobuf takes
+// both, in any mix.
+inline bool appendFixed64s(Column& items, const Field& f, bool doubles) {
+  auto append = [&](uint64_t v) {
+    if (doubles) {
+      items.appendDouble(asDouble(v));
+    } else {
+      items.appendInt(static_cast<int64_t>(v));
+    }
+  };
+  if (isFixed64(f)) {
+    append(f.value);
+    return true;
+  }
+  if (!isBytes(f) || f.bytes.size() % 8 != 0) return false;  // protobuf rejects a partial value
+  for (size_t i = 0; i < f.bytes.size(); i += 8) {
+    uint64_t v;
+    std::memcpy(&v, f.bytes.data() + i, 8);
+    append(v);
+  }
+  return true;
+}
+
+// The same for a repeated uint64 (varints, packed or not).
+inline bool appendVarints(Column& items, const Field& f) {
+  if (isVarint(f)) {
+    items.appendInt(static_cast<int64_t>(f.value));
+    return true;
+  }
+  if (!isBytes(f)) return false;
+  wire::Reader reader(f.bytes);
+  while (!reader.done()) {
+    uint64_t v;
+    if (reader.readVarint(v) != wire::Stop::kNone) return false;
+    items.appendInt(static_cast<int64_t>(v));
+  }
+  return true;
+}
+
+// One Exemplar into the item struct of the exemplars column.
+bool appendExemplar(Column& ex, std::string_view bytes) {
+  Column& attrs = ex.child(5);
+  uint64_t time = 0, value = 0;
+  uint32_t value_field = 0;  // the oneof's last member on the wire: 3 as_double, 6 as_int
+  std::string_view span_id, trace_id;
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 2:
+            return takeFixed64(f, time);
+          case 3:
+          case 6:
+            value_field = f.number;
+            return takeFixed64(f, value);
+          case 4:
+            return takeBytes(f, span_id);
+          case 5:
+            return takeBytes(f, trace_id);
+          case 7:
+            return appendAttribute(attrs, f);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  ex.child(0).appendInt(static_cast<int64_t>(time));
+  if (value_field == 6) {
+    ex.child(1).appendInt(static_cast<int64_t>(value));
+  } else {
+    ex.child(1).appendNull();
+  }
+  if (value_field == 3) {
+    ex.child(2).appendDouble(asDouble(value));
+  } else {
+    ex.child(2).appendNull();
+  }
+  appendId(ex.child(3), span_id);
+  appendId(ex.child(4), trace_id);
+  attrs.endList();
+  ex.endStruct();
+  return true;
+}
+
+inline bool appendExemplarField(ColumnTable& t, const Field& f) {
+  return isBytes(f) && appendExemplar(t.column(28).child(0), f.bytes);
+}
+
+// What every point has: time, start time and flags (columns 0, 1, 11); its attributes (column
+// 10) were appended while walking it and are closed here.
+struct PointCommon {
+  uint64_t time = 0, start = 0, flags = 0;
+};
+
+void appendPointCommon(ColumnTable& t, const PointCommon& p, TimeRange& range) {
+  const auto time = static_cast<int64_t>(p.time);
+  range.add(time);
+  t.column(0).appendInt(time);
+  t.column(1).appendInt(static_cast<int64_t>(p.start));
+  t.column(10).endList();
+  t.column(11).appendInt(static_cast<uint32_t>(p.flags));
+}
+
+inline void appendOptionalDouble(Column& c, bool has, uint64_t bits) {
+  if (has) {
+    c.appendDouble(asDouble(bits));
+  } else {
+    c.appendNull();
+  }
+}
+
+inline void appendNulls(ColumnTable& t, size_t first, size_t last) {
+  for (size_t c = first; c <= last; ++c) t.column(c).appendNull();
+}
+
+// NumberDataPoint (gauge and sum): value_int or value_double, exemplars; no histogram columns.
+bool appendNumberPoint(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  PointCommon p;
+  uint64_t value = 0;
+  uint32_t value_field = 0;  // the oneof's last member on the wire: 4 as_double, 6 as_int
+  Column& exemplars = t.column(28);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 2:
+            return takeFixed64(f, p.start);
+          case 3:
+            return takeFixed64(f, p.time);
+          case 4:
+          case 6:
+            value_field = f.number;
+            return takeFixed64(f, value);
+          case 5:
+            return appendExemplarField(t, f);
+          case 7:
+            return appendAttribute(t.column(10), f);
+          case 8:
+            return takeVarint(f, p.flags);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  appendPointCommon(t, p, range);
+  if (value_field == 6) {
+    t.column(12).appendInt(static_cast<int64_t>(value));
+  } else {
+    t.column(12).appendNull();
+  }
+  appendOptionalDouble(t.column(13), value_field == 4, value);
+  appendNulls(t, 14, 27);
+  exemplars.endList();
+  return true;
+}
+
+bool appendHistogramPoint(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  PointCommon p;
+  uint64_t count = 0, sum = 0, min = 0, max = 0;
+  bool has_sum = false, has_min = false, has_max = false;
+  Column& buckets = t.column(18);
+  Column& bounds = t.column(19);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 2:
+            return takeFixed64(f, p.start);
+          case 3:
+            return takeFixed64(f, p.time);
+          case 4:
+            return takeFixed64(f, count);
+          case 5:
+            has_sum = true;
+            return takeFixed64(f, sum);
+          case 6:
+            return appendFixed64s(buckets.child(0), f, /*doubles=*/false);
+          case 7:
+            return appendFixed64s(bounds.child(0), f, /*doubles=*/true);
+          case 8:
+            return appendExemplarField(t, f);
+          case 9:
+            return appendAttribute(t.column(10), f);
+          case 10:
+            return takeVarint(f, p.flags);
+          case 11:
+            has_min = true;
+            return takeFixed64(f, min);
+          case 12:
+            has_max = true;
+            return takeFixed64(f, max);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  appendPointCommon(t, p, range);
+  appendNulls(t, 12, 13);
+  t.column(14).appendInt(static_cast<int64_t>(count));
+  appendOptionalDouble(t.column(15), has_sum, sum);
+  appendOptionalDouble(t.column(16), has_min, min);
+  appendOptionalDouble(t.column(17), has_max, max);
+  buckets.endList();
+  bounds.endList();
+  appendNulls(t, 20, 27);
+  t.column(28).endList();
+  return true;
+}
+
+// ExponentialHistogramDataPoint.Buckets: occurrences merge (the last offset, the counts of all).
+bool appendExpBuckets(Column& counts, std::string_view bytes, uint64_t& offset) {
+  return forEachField(bytes, [&](const Field& f) {
+    switch (f.number) {
+      case 1:
+        return takeVarint(f, offset);
+      case 2:
+        return appendVarints(counts.child(0), f);
+      default:
+        return true;
+    }
+  });
+}
+
+bool appendExpHistogramPoint(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  PointCommon p;
+  uint64_t count = 0, sum = 0, min = 0, max = 0, scale = 0, zero_count = 0, zero_threshold = 0,
+           positive_offset = 0, negative_offset = 0;
+  bool has_sum = false, has_min = false, has_max = false, has_positive = false,
+       has_negative = false;
+  Column& positive = t.column(24);
+  Column& negative = t.column(26);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return appendAttribute(t.column(10), f);
+          case 2:
+            return takeFixed64(f, p.start);
+          case 3:
+            return takeFixed64(f, p.time);
+          case 4:
+            return takeFixed64(f, count);
+          case 5:
+            has_sum = true;
+            return takeFixed64(f, sum);
+          case 6:
+            return takeVarint(f, scale);
+          case 7:
+            return takeFixed64(f, zero_count);
+          case 8:
+            has_positive = true;
+            return isBytes(f) && appendExpBuckets(positive, f.bytes, positive_offset);
+          case 9:
+            has_negative = true;
+            return isBytes(f) && appendExpBuckets(negative, f.bytes, negative_offset);
+          case 10:
+            return takeVarint(f, p.flags);
+          case 11:
+            return appendExemplarField(t, f);
+          case 12:
+            has_min = true;
+            return takeFixed64(f, min);
+          case 13:
+            has_max = true;
+            return takeFixed64(f, max);
+          case 14:
+            return takeFixed64(f, zero_threshold);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  appendPointCommon(t, p, range);
+  appendNulls(t, 12, 13);
+  t.column(14).appendInt(static_cast<int64_t>(count));
+  appendOptionalDouble(t.column(15), has_sum, sum);
+  appendOptionalDouble(t.column(16), has_min, min);
+  appendOptionalDouble(t.column(17), has_max, max);
+  appendNulls(t, 18, 19);
+  t.column(20).appendInt(zigzag32(scale));
+  t.column(21).appendInt(static_cast<int64_t>(zero_count));
+  t.column(22).appendDouble(asDouble(zero_threshold));
+  auto close = [&](Column& offset, Column& counts, bool has, uint64_t offset_value) {
+    if (has) {
+      offset.appendInt(zigzag32(offset_value));
+      counts.endList();
+    } else {
+      offset.appendNull();
+      counts.appendNull();
+    }
+  };
+  close(t.column(23), positive, has_positive, positive_offset);
+  close(t.column(25), negative, has_negative, negative_offset);
+  t.column(27).appendNull();
+  t.column(28).endList();
+  return true;
+}
+
+bool appendQuantile(Column& q, std::string_view bytes) {
+  uint64_t quantile = 0, value = 0;
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeFixed64(f, quantile);
+          case 2:
+            return takeFixed64(f, value);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  q.child(0).appendDouble(asDouble(quantile));
+  q.child(1).appendDouble(asDouble(value));
+  q.endStruct();
+  return true;
+}
+
+bool appendSummaryPoint(ColumnTable& t, std::string_view bytes, TimeRange& range) {
+  PointCommon p;
+  uint64_t count = 0, sum = 0;
+  Column& quantiles = t.column(27);
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 2:
+            return takeFixed64(f, p.start);
+          case 3:
+            return takeFixed64(f, p.time);
+          case 4:
+            return takeFixed64(f, count);
+          case 5:
+            return takeFixed64(f, sum);
+          case 6:
+            return isBytes(f) && appendQuantile(quantiles.child(0), f.bytes);
+          case 7:
+            return appendAttribute(t.column(10), f);
+          case 8:
+            return takeVarint(f, p.flags);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  appendPointCommon(t, p, range);
+  appendNulls(t, 12, 13);
+  t.column(14).appendInt(static_cast<int64_t>(count));
+  t.column(15).appendDouble(asDouble(sum));
+  appendNulls(t, 16, 26);
+  quantiles.endList();
+  t.column(28).appendNull();
+  return true;
+}
+
+// One Metric: a row per data point. The metric's own columns (name ... metadata, 2..8) are
+// converted once and copied to its other points; the walk gives up on a metric with more than
+// one data field (protobuf keeps the last member of the oneof, merging repeats of it).
+bool appendMetric(ColumnTable& t, std::string_view bytes, TimeRange& range, size_t& rows) {
+  std::string_view name, description, unit, data;
+  uint32_t data_field = 0;
+  int data_fields = 0;
+  if (!forEachField(bytes, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            return takeBytes(f, name);
+          case 2:
+            return takeBytes(f, description);
+          case 3:
+            return takeBytes(f, unit);
+          case 5:
+          case 7:
+          case 9:
+          case 10:
+          case 11:
+            data_field = f.number;
+            ++data_fields;
+            return takeBytes(f, data);
+          case 12:
+            return isBytes(f);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  if (data_fields == 0) return true;  // no data: no rows
+  if (data_fields > 1) return false;
+  uint8_t type = 0;
+  bool (*appendPoint)(ColumnTable&, std::string_view, TimeRange&) = nullptr;
+  switch (data_field) {
+    case 5:
+      type = kGauge;
+      appendPoint = appendNumberPoint;
+      break;
+    case 7:
+      type = kSum;
+      appendPoint = appendNumberPoint;
+      break;
+    case 9:
+      type = kHistogram;
+      appendPoint = appendHistogramPoint;
+      break;
+    case 10:
+      type = kExpHistogram;
+      appendPoint = appendExpHistogramPoint;
+      break;
+    default:
+      type = kSummary;
+      appendPoint = appendSummaryPoint;
+      break;
+  }
+  const bool has_temporality = type == kSum || type == kHistogram || type == kExpHistogram;
+  uint64_t temporality = 0, monotonic = 0;
+  size_t points = 0;
+  if (!forEachField(data, [&](const Field& f) {
+        switch (f.number) {
+          case 1:
+            if (!isBytes(f)) return false;
+            ++points;
+            return appendPoint(t, f.bytes, range);
+          case 2:  // Gauge and Summary have no field 2 or 3: unknown fields there
+            return !has_temporality || takeVarint(f, temporality);
+          case 3:
+            return type != kSum || takeVarint(f, monotonic);
+          default:
+            return true;
+        }
+      })) {
+    return false;
+  }
+  if (points == 0) return true;
+  t.column(2).appendBytes(name);
+  appendOptionalString(t.column(3), description);
+  appendOptionalString(t.column(4), unit);
+  t.column(5).appendInt(type);
+  if (has_temporality) {
+    t.column(6).appendInt(static_cast<int32_t>(temporality));
+  } else {
+    t.column(6).appendNull();
+  }
+  if (type == kSum) {
+    t.column(7).appendBool(monotonic != 0);
+  } else {
+    t.column(7).appendNull();
+  }
+  Column& metadata = t.column(8);
+  if (!forEachField(
+          bytes, [&](const Field& f) { return f.number != 12 || appendAttribute(metadata, f); })) {
+    return false;
+  }
+  metadata.endList();
+  for (size_t c = 2; c <= 8; ++c) t.column(c).repeatLastRow(points - 1);
+  rows += points;
+  return true;
+}
+
+// A walk that gives up inside a row may have appended items of the row's lists (attributes,
+// events, exemplars, buckets) and members of its structs, which no endList()/endStruct() closed.
+// ColumnTable::truncateRows() looks only below the rows it drops, so those are dropped here:
+// every child back to the length its parent's closed rows use.
+void dropUnclosed(Column& c) {
+  switch (c.spec().type) {
+    case ColumnType::kList: {
+      const size_t items = c.length() == 0 ? 0 : c.listRange(c.length() - 1).second;
+      c.child(0).truncate(items);
+      dropUnclosed(c.child(0));
+      break;
+    }
+    case ColumnType::kStruct:
+      for (size_t i = 0; i < c.childCount(); ++i) {
+        c.child(i).truncate(c.length());
+        dropUnclosed(c.child(i));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+bool gaveUp(ColumnTable& t) {
+  for (size_t c = 0; c < t.columnCount(); ++c) dropUnclosed(t.column(c));
+  return false;
+}
+
 }  // namespace
 
 bool appendTracesWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
   return forEachItem(
-      request_bytes, [&](std::string_view span) { return appendSpan(t, span, range); },
-      [&](const Envelope& env, size_t spans) {
-        return appendScopeColumns(t, span_col::kServiceName, kSpanResourceColumn, env, spans);
-      });
+             request_bytes, [&](std::string_view span) { return appendSpan(t, span, range); },
+             [&](const Envelope& env, size_t spans) {
+               return appendScopeColumns(t, span_col::kServiceName, kSpanResourceColumn, env,
+                                         spans);
+             }) ||
+         gaveUp(t);
 }
 
 bool appendLogsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
   return forEachItem(
-      request_bytes, [&](std::string_view record) { return appendLogRecord(t, record, range); },
-      [&](const Envelope& env, size_t records) {
-        return appendScopeColumns(t, log_col::kServiceName, kLogResourceColumn, env, records);
-      });
+             request_bytes,
+             [&](std::string_view record) { return appendLogRecord(t, record, range); },
+             [&](const Envelope& env, size_t records) {
+               return appendScopeColumns(t, log_col::kServiceName, kLogResourceColumn, env,
+                                         records);
+             }) ||
+         gaveUp(t);
+}
+
+bool appendMetricsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
+  size_t scope_rows = 0;  // the rows of the scope being walked: a metric has a row per point
+  return forEachItem(
+             request_bytes,
+             [&](std::string_view metric) { return appendMetric(t, metric, range, scope_rows); },
+             [&](const Envelope& env, size_t) {
+               const size_t rows = scope_rows;
+               scope_rows = 0;
+               return rows == 0 || appendScopeColumns(t, metric_col::kServiceName,
+                                                      kMetricResourceColumn, env, rows);
+             }) ||
+         gaveUp(t);
 }
 
 }  // namespace otlpd::store

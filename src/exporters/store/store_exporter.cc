@@ -119,13 +119,10 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   }
 
   absl::Status consume(pipeline::Batch&& batch) override {
-    // Spans and log records still in wire form are converted from their bytes: decoding them
-    // would cost more than the conversion itself. Metrics have no wire conversion yet, and the
-    // batch's own decode is shared with any other consumer that reads it.
+    // Batches still in wire form are converted from their bytes: decoding them would cost more
+    // than the conversion itself.
     const std::optional<std::string_view> wire = batch.wireBytes();
-    absl::Status st = wire && signal_ != pipeline::Signal::kMetrics
-                          ? store_->appendWire(*wire)
-                          : store_->append(batch.request());
+    absl::Status st = wire ? store_->appendWire(*wire) : store_->append(batch.request());
     if (st.ok() && durability_ == Durability::kSync) {
       if (pipeline::DeferredAck* deferred = pipeline::DeferredAck::current()) {
         // The receiver can answer later: the syncer thread releases the hold after the round
