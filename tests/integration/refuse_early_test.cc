@@ -177,6 +177,10 @@ TEST(RefuseEarly, AFullQueueRefusesBeforeReadingOverHttpAndGrpcUntilItDrains) {
     return r.ok() && r->status == 200;
   }));
   EXPECT_EQ(waitForTaggedItems(**down, SignalFile::kTraces, "again", 7, nullptr, 15s), 7u);
+  const ExitStatus forwarder_exit = (*process)->stop();
+  EXPECT_TRUE(forwarder_exit.cleanExit()) << forwarder_exit.toString();
+  const ExitStatus downstream_exit = (*down)->stop();
+  EXPECT_TRUE(downstream_exit.cleanExit()) << downstream_exit.toString();
 }
 
 }  // namespace
