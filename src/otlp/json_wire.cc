@@ -1,5 +1,9 @@
 #include "otlp/json_wire.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
@@ -125,9 +129,18 @@ struct JsonKey {
   uint32_t size = 0;  // with the comma; over 32: written from FieldTable::quoted_key instead
 };
 
+// The wire tags of a KeyValue's fields and of the AnyValue kinds read in place (see
+// JsonToWire::readKeyValueInPlace()), taken from the descriptors.
+struct KeyValueTags {
+  uint8_t key = 0, value = 0;                               // KeyValue
+  uint8_t string_value = 0, bool_value = 0, int_value = 0;  // AnyValue
+};
+
 struct MessageTable {
   const Descriptor* descriptor = nullptr;
   MessageKind kind = MessageKind::kOther;
+  // Set for KeyValue when its fields and AnyValue's are as OTLP declares them.
+  std::optional<KeyValueTags> key_value;
   std::vector<FieldTable> fields;  // declaration order (the JSON output order)
   std::vector<int16_t> by_number;  // field number -> index in `fields`, or -1
   std::vector<std::string_view> oneof_names;
@@ -294,6 +307,43 @@ class Tables {
     for (FieldTable& ft : t.fields) {
       if (ft.encoding == Encoding::kMessage) ft.child = &get(ft.descriptor->message_type());
     }
+    if (name == "opentelemetry.proto.common.v1.KeyValue") t.key_value = keyValueTags(t);
+  }
+
+  // The tags readKeyValueInPlace() writes, if KeyValue and AnyValue have the fields, types and
+  // presence it assumes (one-byte tags; `key` skipped when empty, the AnyValue kinds, members of
+  // a oneof, written even when they hold their default).
+  static std::optional<KeyValueTags> keyValueTags(const MessageTable& kv) {
+    auto field = [](const MessageTable& m, std::string_view json_name) -> const FieldTable* {
+      for (const FieldTable& f : m.fields) {
+        if (f.json_name == json_name && !f.repeated && f.tag_varint < 0x80) return &f;
+      }
+      return nullptr;
+    };
+    const FieldTable* key = field(kv, "key");
+    const FieldTable* value = field(kv, "value");
+    if (key == nullptr || value == nullptr || key->encoding != Encoding::kString || key->presence ||
+        value->encoding != Encoding::kMessage || value->child == nullptr ||
+        value->child->descriptor->full_name() != "opentelemetry.proto.common.v1.AnyValue") {
+      return std::nullopt;
+    }
+    const MessageTable& any = *value->child;
+    const FieldTable* string_value = field(any, "stringValue");
+    const FieldTable* bool_value = field(any, "boolValue");
+    const FieldTable* int_value = field(any, "intValue");
+    if (string_value == nullptr || bool_value == nullptr || int_value == nullptr ||
+        string_value->encoding != Encoding::kString || !string_value->presence ||
+        !bool_value->is_bool || !bool_value->presence || int_value->range != Range::kInt64 ||
+        int_value->encoding != Encoding::kVarint || int_value->is_enum || !int_value->presence) {
+      return std::nullopt;
+    }
+    KeyValueTags tags;
+    tags.key = static_cast<uint8_t>(key->tag_varint);
+    tags.value = static_cast<uint8_t>(value->tag_varint);
+    tags.string_value = static_cast<uint8_t>(string_value->tag_varint);
+    tags.bool_value = static_cast<uint8_t>(bool_value->tag_varint);
+    tags.int_value = static_cast<uint8_t>(int_value->tag_varint);
+    return tags;
   }
 
   absl::flat_hash_map<const Descriptor*, std::unique_ptr<MessageTable>> tables_;
@@ -617,9 +667,25 @@ class WireOut {
 };
 
 // The closing quote of the JSON string whose text starts at `p`, or nullptr if an escape comes
-// first. The padded input can be read 8 bytes at a time past any string: its closing quote is
-// followed by at least SIMDJSON_PADDING bytes.
+// first. The padded input can be read 16 bytes at a time past any string: its closing quote is
+// followed by at least SIMDJSON_PADDING (64) bytes.
 inline const char* plainStringEnd(const char* p) {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time where SSE2 is there (every x86-64); attribute values such as URLs,
+  // user agents and statements run to 100 bytes and more.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (;;) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto hits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash))));
+    if (hits != 0) {
+      const char* at = p + std::countr_zero(hits);
+      return *at == '"' ? at : nullptr;
+    }
+    p += 16;
+  }
+#else
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   for (;;) {
@@ -635,6 +701,7 @@ inline const char* plainStringEnd(const char* p) {
     }
     p += 8;
   }
+#endif
 }
 
 // Whether n bytes at p hold a backslash; reads whole 8-byte words (the input is padded), with
@@ -717,7 +784,9 @@ enum class Fault : uint8_t { kNone, kSemantic, kSyntax, kFallback };
 
 class JsonToWire {
  public:
-  JsonToWire(std::string& out, size_t expected) : out_(out, expected) {}
+  // `text_end`: the end of the JSON text (the padding after it is not part of it).
+  JsonToWire(std::string& out, size_t expected, const char* text_end)
+      : out_(out, expected), text_end_(text_end) {}
   // Sets the output's final size; call once, after run().
   void finish() { out_.finish(); }
 
@@ -1111,6 +1180,13 @@ class JsonToWire {
     for (auto item_result : array) {
       ondemand::value item;
       if (auto e = item_result.get(item); e != simdjson::SUCCESS) return syntax(e);
+      // Attributes in the form nearly every sender writes are read straight from the text; the
+      // array's iterator then skips the item's tokens.
+      if (f.child != nullptr && f.child->key_value && depth + 2 <= kVouchDepth &&
+          readKeyValueInPlace(item.raw_json_token().data(), f, *f.child->key_value)) {
+        ++index;
+        continue;
+      }
       path_.push_back({{}, index++});
       ondemand::json_type item_type;
       if (auto e = item.type().get(item_type); e != simdjson::SUCCESS) return syntax(e);
@@ -1150,6 +1226,108 @@ class JsonToWire {
       }
     }
     return true;
+  }
+
+  // Reads one attribute written exactly as `{"key":"K","value":{"stringValue":"S"}}` (or with
+  // `"intValue":"D"`, D of at most 19 digits within int64, or `"boolValue":true|false`), K and S
+  // without escapes, with no white space, and writes its KeyValue as readMessage() would; false
+  // (having written nothing) for anything else, which readMessage() then reads. `p` is the item's
+  // opening brace in the padded input. Every byte this form allows is one the general path reads
+  // the same way (the text in place, no escapes to undo), its structure is complete, and its
+  // nesting (two messages, two objects) stays within every depth limit (the caller's check), so
+  // the verdict and the bytes are the general path's.
+  bool readKeyValueInPlace(const char* p, const FieldTable& f, const KeyValueTags& tags) {
+    if (!inText(p, "{\"key\":\"")) return false;
+    // Each string below opens with a quote in the text, so stage 1 found it closed in the text.
+    const char* key = p + 8;
+    const char* key_end = plainStringEnd(key);
+    if (key_end == nullptr || !inText(key_end, "\",\"value\":{\"")) return false;
+    const char* kind = key_end + 12;
+    uint8_t value_bytes[10];  // the AnyValue's bytes, except a string's text
+    size_t value_size = 0;
+    std::string_view text;
+    if (inText(kind, "stringValue\":\"")) {
+      const char* begin = kind + 14;
+      const char* end = plainStringEnd(begin);
+      if (end == nullptr || !inText(end, "\"}}")) return false;
+      text = std::string_view(begin, static_cast<size_t>(end - begin));
+      value_bytes[0] = tags.string_value;
+      value_size = 1 + writeVarint(text.size(), value_bytes + 1);
+    } else if (inText(kind, "intValue\":\"")) {
+      const char* begin = kind + 11;
+      const char* end = plainStringEnd(begin);
+      if (end == nullptr || !inText(end, "\"}}")) return false;
+      uint64_t digits = 0;
+      if (!parseShortDigits(std::string_view(begin, static_cast<size_t>(end - begin)), digits) ||
+          digits > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return false;
+      }
+      value_bytes[0] = tags.int_value;
+      value_size = 1 + writeVarint(digits, value_bytes + 1);
+    } else if (inText(kind, "boolValue\":true}}")) {
+      value_bytes[0] = tags.bool_value, value_bytes[1] = 1, value_size = 2;
+    } else if (inText(kind, "boolValue\":false}}")) {
+      value_bytes[0] = tags.bool_value, value_bytes[1] = 0, value_size = 2;
+    } else {
+      return false;
+    }
+    const size_t key_size = static_cast<size_t>(key_end - key);
+    const size_t any_size = value_size + text.size();
+    const size_t kv_size = (key_size == 0 ? 0 : 1 + wire::varintSize(key_size) + key_size) + 1 +
+                           wire::varintSize(any_size) + any_size;
+    out_.varint(f.tag_varint);
+    out_.varint(kv_size);
+    if (key_size != 0) {
+      out_.push_back(static_cast<char>(tags.key));
+      out_.varint(key_size);
+      out_.append(std::string_view(key, key_size));
+    }
+    out_.push_back(static_cast<char>(tags.value));
+    out_.varint(any_size);
+    std::memcpy(out_.grow(value_size), value_bytes, value_size);
+    if (!text.empty()) out_.append(text);  // (empty for ints and bools: no data pointer)
+    return true;
+  }
+
+  // Whether the text at `p` (in it) begins with the literal `s`: nothing past the text's end
+  // counts, whatever its buffer holds there.
+  template <size_t N>
+  bool inText(const char* p, const char (&s)[N]) const {
+    return static_cast<size_t>(text_end_ - p) >= N - 1 && hasBytes(p, s);
+  }
+
+  // Whether the bytes at `p` begin with the literal `s`; reads max(8, N - 1) bytes (the input is
+  // padded). Eight bytes at a time, the last word overlapping the one before: memcmp() is a call
+  // for these lengths.
+  template <size_t N>
+  static bool hasBytes(const char* p, const char (&s)[N]) {
+    constexpr size_t n = N - 1;
+    if constexpr (n < 8) {
+      uint64_t word_of_s = 0;  // s and its terminating zero, zero-extended
+      std::memcpy(&word_of_s, s, N);
+      constexpr uint64_t kMask = (uint64_t{1} << (8 * n)) - 1;
+      return ((word(p) ^ word_of_s) & kMask) == 0;
+    } else {
+      uint64_t differ = 0;
+      for (size_t i = 0; i + 8 < n; i += 8) differ |= word(p + i) ^ word(s + i);
+      return (differ | (word(p + n - 8) ^ word(s + n - 8))) == 0;
+    }
+  }
+
+  static uint64_t word(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+
+  static size_t writeVarint(uint64_t v, uint8_t* out) {
+    size_t n = 0;
+    while (v >= 0x80) {
+      out[n++] = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    out[n++] = static_cast<uint8_t>(v);
+    return n;
   }
 
   bool readSingular(ondemand::value& value, ondemand::json_type type, const FieldTable& f,
@@ -1514,6 +1692,7 @@ class JsonToWire {
   IdFacts* facts_ = nullptr;                // of the span or link being read
 
   WireOut out_;
+  const char* text_end_;
   std::string scratch_;  // base64 and unusual ids, decoded before their length is known
   std::vector<PathSegment> path_;
   std::string error_;
@@ -2267,7 +2446,7 @@ absl::Status otlpJsonToWire(const Descriptor& type, std::string_view json, size_
       } else {
         // Wire bytes take up to ~60% of the JSON's size (loadgen's spans: 59%; metrics and logs
         // less): room for that up front, since growing the buffer later copies and zero-fills.
-        JsonToWire decoder(out, json.size() / 8 * 5 + 64);
+        JsonToWire decoder(out, json.size() / 8 * 5 + 64, view.data() + view.size());
         status = decoder.run(doc, tableOf(type));
         decoder.finish();
         fallback = decoder.needsFallback();
