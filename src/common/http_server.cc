@@ -152,6 +152,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     admission_.reset();
     admitted_body_bytes_ = 0;
     request_released_ = false;
+    body_unread_ = false;
     request_start_ = Clock::now();
     transport().expires_after(options_.read_header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -200,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (std::optional<HttpResponse> refusal = handler_->admit(header, admission_)) {
       busy_.fetch_add(1);
+      body_unread_ = true;
       return respond(*std::move(refusal), true);
     }
     const auto length = parser_->content_length();
@@ -310,6 +312,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (std::optional<HttpResponse> refusal =
             handler_->growAdmission(header, admission_, body_bytes)) {
       busy_.fetch_add(1);
+      body_unread_ = true;
       respond(*std::move(refusal), true);
       return false;
     }
@@ -335,6 +338,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // for; stop() lets such requests finish.
     busy_.fetch_add(1);
     if (ec == http::error::body_limit) {
+      body_unread_ = true;
       return respond(handler_->bodyTooLarge(parser_->get(), options_.max_body_bytes), true);
     }
     if (ec) {
@@ -372,7 +376,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
                         self->busy_.fetch_sub(1);
                         if (ec) return;
-                        if (close_after) return self->close();
+                        if (close_after) {
+                          return self->body_unread_ ? self->lingerThenClose() : self->close();
+                        }
                         self->waitForRequest();
                       });
   }
@@ -410,6 +416,38 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
   }
 
+  // After answering a request whose body was not read (refused from its headers, or too large):
+  // our side is shut (the client reads the answer, then the end), and what the client still
+  // sends is read and dropped until it closes too, for at most kLingerTime and kLingerBytes.
+  // Closing the socket with unread bytes in it would send a reset instead of the end, and a
+  // reset can destroy the answer before the client has read it (a client still writing its
+  // body sees a broken connection, not the 503). Over TLS the end is close_notify, as before.
+  void lingerThenClose() {
+    close();
+    if constexpr (!kTls) {
+      linger_until_ = Clock::now() + kLingerTime;
+      lingered_bytes_ = 0;
+      discardArriving();
+    }
+  }
+
+  void discardArriving() requires(!kTls) {
+    if (!discard_) discard_ = std::make_unique<std::array<char, kDiscardChunk>>();
+    transport().expires_at(linger_until_);
+    transport().async_read_some(asio::buffer(*discard_),
+                                [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                                  // The end, a reset or the deadline: the session is over.
+                                  if (ec) return;
+                                  self->lingered_bytes_ += bytes;
+                                  if (self->lingered_bytes_ > kLingerBytes) return;
+                                  self->discardArriving();
+                                });
+  }
+
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr size_t kLingerBytes = size_t{64} << 20;
+  static constexpr size_t kDiscardChunk = 64 * 1024;
+
   // TLS says goodbye first (close_notify), so the client can tell the end from a cut; bounded,
   // since the peer may never answer.
   void close() {
@@ -442,6 +480,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   size_t body_filled_ = 0;
   size_t admitted_body_bytes_ = 0;  // what growAdmission() last accepted
   bool request_released_ = false;   // request_ holds the headers (readBody), not the parser
+  bool body_unread_ = false;        // refused without reading the body: lingerThenClose()
+  Clock::time_point linger_until_;
+  size_t lingered_bytes_ = 0;
+  std::unique_ptr<std::array<char, kDiscardChunk>> discard_;
   Clock::time_point request_start_;
   bool first_request_ = true;
   std::shared_ptr<void> admission_;

@@ -2,6 +2,7 @@
 // consumers that feed consumers; exporters are the last consumers; extensions stand beside.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "pipeline/backpressure.h"
 #include "pipeline/batch.h"
 #include "pipeline/memory_budget.h"
 #include "pipeline/signal.h"
@@ -81,7 +83,15 @@ class Flushable {
 
 class Receiver : public Component {};
 class Exporter : public Component, public Consumer {};
-class Processor : public Component, public Consumer {};
+class Processor : public Component, public Consumer {
+ public:
+  // Whether every batch this processor takes reaches its next consumer (changed perhaps, never
+  // dropped whole) and that consumer's refusal is this processor's answer: then a stage beyond it
+  // that refuses everything makes this processor refuse too, and receivers may refuse before
+  // reading a request (pipeline/backpressure.h). False, the safe default, for processors that may
+  // drop or hold a whole batch and answer OK (filter, samplers).
+  virtual bool passesBackpressure() const { return false; }
+};
 // A connector joins pipelines, as in the Collector's `connectors:` section: it is an exporter at
 // the end of some pipelines and a receiver at the start of others (spanmetrics turns the spans of
 // a traces pipeline into metrics for a metrics pipeline; routing picks pipelines by condition).
@@ -115,6 +125,9 @@ struct SignalConsumers {
   std::shared_ptr<Consumer> traces;
   std::shared_ptr<Consumer> metrics;
   std::shared_ptr<Consumer> logs;
+  // Per signal (indexed by Signal), closed while a stage that signal's requests would reach
+  // refuses everything (pipeline/backpressure.h); null where no stage can say so ahead.
+  std::array<std::shared_ptr<const BackpressureGate>, 3> backpressure{};
 
   Consumer* get(Signal s) const {
     switch (s) {

@@ -26,7 +26,7 @@ bool retryable(const absl::Status& s) {
          s.code() != absl::StatusCode::kFailedPrecondition;
 }
 
-class QueuedExporter final : public Exporter, public Flushable {
+class QueuedExporter final : public Exporter, public Flushable, public BackpressureReporter {
  public:
   QueuedExporter(std::unique_ptr<Exporter> inner, std::string id, Signal signal,
                  common::MetricsRegistry& metrics, ExporterQueueOptions options)
@@ -84,6 +84,7 @@ class QueuedExporter final : public Exporter, public Flushable {
       std::lock_guard lock(mutex_);
       left.swap(queue_);
       queued_bytes_ = 0;
+      updateBackpressure();
     }
     size_t dropped = 0;
     for (const Queued& q : left) dropped += q.batch.itemCount();
@@ -99,9 +100,11 @@ class QueuedExporter final : public Exporter, public Flushable {
     const size_t bytes = queuedBytes(batch);
     {
       std::lock_guard lock(mutex_);
+      recent_sizes_.add(bytes);
       // An empty queue takes any batch, so one larger than the capacity is not refused forever.
       if (!queue_.empty() && queued_bytes_ + bytes > options_.capacity_bytes) {
         refused_->add(batch.itemCount());
+        updateBackpressure();
         return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
                                              options_.capacity_bytes >> 20,
                                              " MiB is full; retry later"));
@@ -109,10 +112,13 @@ class QueuedExporter final : public Exporter, public Flushable {
       queued_bytes_ += bytes;
       queue_.push_back(Queued{std::move(batch), bytes});
       ++enqueued_;
+      updateBackpressure();
     }
     wake_.notify_all();
     return absl::OkStatus();
   }
+
+  BackpressureSource& backpressure() override { return backpressure_; }
 
   bool mutatesData() const override { return inner_->mutatesData(); }
 
@@ -135,6 +141,13 @@ class QueuedExporter final : public Exporter, public Flushable {
   }
 
  private:
+  // Full (receivers refuse before reading) while a batch of any recent size would be refused.
+  // Called with mutex_ held.
+  void updateBackpressure() {
+    backpressure_.setFull(!queue_.empty() &&
+                          queued_bytes_ + recent_sizes_.value() > options_.capacity_bytes);
+  }
+
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -147,6 +160,7 @@ class QueuedExporter final : public Exporter, public Flushable {
       // The size counted when queued: a batch still in wire form grows once it is decoded.
       queued_bytes_ -= queue_.front().bytes;
       queue_.pop_front();
+      updateBackpressure();
       ++finished_;
       drained_.notify_all();
       if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
@@ -195,6 +209,8 @@ class QueuedExporter final : public Exporter, public Flushable {
   };
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
+  RecentMinimum recent_sizes_;  // of batches offered, for updateBackpressure()
+  BackpressureSource backpressure_;
   bool stopping_ = false;
   absl::Time drain_deadline_;
   std::thread worker_;

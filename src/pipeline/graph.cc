@@ -301,8 +301,10 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
   std::map<std::pair<ComponentId, Signal>, std::shared_ptr<Exporter>> exporter_instances;
   std::map<ComponentId, std::shared_ptr<Connector>> connector_instances;
   std::vector<std::shared_ptr<Consumer>> heads(pipelines.size());
-  // Per receiver and signal, the heads of the pipelines it feeds.
+  // Per receiver and signal, the heads of the pipelines it feeds, and the stages whose
+  // backpressure reaches it through them (pipeline/backpressure.h).
   std::map<ComponentId, std::map<Signal, std::vector<std::shared_ptr<Consumer>>>> receiver_heads;
+  std::map<ComponentId, std::map<Signal, BackpressureSet>> receiver_backpressure;
 
   // Created when the first pipeline that exports to it is built: every pipeline it feeds is
   // built by then.
@@ -344,6 +346,9 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
   for (size_t index : *order) {
     const PipelineSpec& p = pipelines[index];
     std::vector<std::shared_ptr<Consumer>> sinks;
+    // The fan-out answers with the first failure: any sink's backpressure is the pipeline's.
+    // A connector's input says nothing ahead (what it feeds is up to it).
+    BackpressureSet backpressure;
     for (const IdRef& ref : p.exporters) {
       const ComponentId& id = ref.id;
       if (connectors.defines(id)) {
@@ -374,6 +379,9 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
             {strCat("exporter ", id.toString(), " (", signalName(p.signal), ")"), instance});
         ++graph->exporter_count_;
       }
+      if (auto* reporter = dynamic_cast<BackpressureReporter*>(instance.get())) {
+        backpressure.add(&reporter->backpressure());
+      }
       sinks.push_back(traced(strCat("exporter ", id.toString()), instance));
     }
     if (sinks.empty()) continue;
@@ -391,6 +399,12 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
         continue;
       }
       std::shared_ptr<Processor> processor(std::move(*created));
+      // Beyond a processor that may answer OK without asking its next consumer (a filter that
+      // drops a whole batch), that consumer's refusals are not the pipeline's.
+      if (!processor->passesBackpressure()) backpressure = BackpressureSet();
+      if (auto* reporter = dynamic_cast<BackpressureReporter*>(processor.get())) {
+        backpressure.add(&reporter->backpressure());
+      }
       graph->pipeline_nodes_.push_back(
           {strCat("processor ", it->id.toString(), " in ", p.name), processor});
       ++graph->processor_count_;
@@ -402,6 +416,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       const Factory* f = receivers.factoryFor(ref);
       if (f == nullptr || !checkSignal(f, ref, p, errors)) continue;
       receiver_heads[ref.id][p.signal].push_back(head);
+      receiver_backpressure[ref.id][p.signal].addAll(backpressure);
     }
   }
 
@@ -413,6 +428,7 @@ std::unique_ptr<Graph> Graph::build(config::ConfigNode& root, config::ConfigNode
       if (signal == Signal::kTraces) next.traces = c;
       if (signal == Signal::kMetrics) next.metrics = c;
       if (signal == Signal::kLogs) next.logs = c;
+      next.backpressure[static_cast<size_t>(signal)] = receiver_backpressure[id][signal].makeGate();
     }
     const Factory* f = factories.find(ComponentKind::kReceiver, id.type);
     config::ConfigNode cfg = receivers.configFor(id, scratch);

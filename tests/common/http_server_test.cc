@@ -48,6 +48,16 @@ class Client {
   }
   bool connected() const { return connected_; }
   void send(std::string_view bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Sends everything unless the connection breaks; returns how much went.
+  size_t sendAll(std::string_view bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    return sent;
+  }
   // What the server sent until it closed the connection or `timeout` passed; `closed` tells which.
   std::string readUntilClosed(std::chrono::milliseconds timeout, bool& closed) {
     std::string out;
@@ -275,6 +285,38 @@ TEST(HttpServerLimitsTest, BodyMemoryIsAdmittedAsItGrows) {
   ok.send(post(5000, std::string(5000, 'a')));
   EXPECT_NE(ok.readResponse(3s).find("\r\n\r\n5000"), std::string::npos);
   EXPECT_EQ(handler->asked, (std::vector<size_t>{5000}));
+}
+
+class RefusingHandler final : public HttpHandler {
+ public:
+  HttpResponse handle(HttpRequest&& request) override {
+    return makeResponse(request, boost::beast::http::status::ok, "text/plain", "taken\n");
+  }
+  std::optional<HttpResponse> admit(const HttpRequest& headers, std::shared_ptr<void>&) override {
+    return makeResponse(headers, boost::beast::http::status::service_unavailable, "text/plain",
+                        "busy\n");
+  }
+};
+
+// Refused from its headers, a request's body is never read into memory, yet a client that keeps
+// sending it gets the answer and an orderly end, not a reset: the server drops what still arrives
+// until the client closes (closing a socket with unread bytes would reset the connection, and the
+// client's write, then its read, would fail before it saw the 503).
+TEST(HttpServerLimitsTest, ARefusedBodyIsDroppedAsItArrivesSoTheClientReadsTheAnswer) {
+  HttpServerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  auto server = HttpServer::start(options, std::make_shared<RefusingHandler>());
+  ASSERT_TRUE(server.ok());
+  Client c((*server)->boundEndpoint());
+  ASSERT_TRUE(c.connected());
+  // More than the socket buffers of both sides hold, so the server must take it for it to go.
+  const std::string request = post(16u << 20, std::string(16u << 20, 'q'));
+  EXPECT_EQ(c.sendAll(request), request.size()) << "the server reset the connection";
+  bool closed = false;
+  const std::string response = c.readUntilClosed(5s, closed);
+  EXPECT_NE(response.find("503"), std::string::npos) << response.substr(0, 200);
+  EXPECT_NE(response.find("busy"), std::string::npos);
+  EXPECT_TRUE(closed);
 }
 
 // The handler sees exactly the bytes sent, for bodies that take several growth steps of the

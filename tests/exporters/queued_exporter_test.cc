@@ -191,6 +191,87 @@ TEST(QueuedExporter, FullQueueRefusesAsRetryableWhenNotBlocking) {
   ASSERT_TRUE(f.exporter->shutdown().ok());
 }
 
+// Receivers refuse before reading while the queue's backpressure flag is up: with the requests
+// sizer exactly while consume() would refuse any request, and down once a request leaves.
+TEST(QueuedExporter, BackpressureIsUpExactlyWhileTheQueueRefuses) {
+  HelperConfig c = fastConfig();
+  c.queue.queue_size = 2;
+  c.queue.num_consumers = 1;
+  Fixture f(c);
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
+  ASSERT_NE(reporter, nullptr);
+  pipeline::BackpressureSet set;
+  set.add(&reporter->backpressure());
+  auto gate = set.makeGate();
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
+  EXPECT_FALSE(gate->closed()) << "room for one more request";
+  EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
+  EXPECT_TRUE(gate->closed());
+  EXPECT_EQ(f.exporter->consume(spans("q", 1)).code(), absl::StatusCode::kUnavailable);
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();
+  }
+  auto* flushable = dynamic_cast<pipeline::Flushable*>(f.exporter.get());
+  ASSERT_NE(flushable, nullptr);
+  ASSERT_TRUE(flushable->flush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_FALSE(gate->closed()) << "drained";
+  EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+// A queue that makes callers wait instead of refusing never refuses early either.
+TEST(QueuedExporter, BlockingQueueRaisesNoBackpressure) {
+  HelperConfig c = fastConfig();
+  c.queue.queue_size = 1;
+  c.queue.num_consumers = 1;
+  c.queue.block_on_overflow = true;
+  Fixture f(c);
+  for (int i = 0; i < 3; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
+  ASSERT_NE(reporter, nullptr);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_TRUE(f.exporter->consume(spans("b", 1)).ok());
+  EXPECT_FALSE(reporter->backpressure().full());
+  EXPECT_TRUE(f.exporter->consume(spans("b", 1)).ok());  // waits for the first to go
+  EXPECT_FALSE(reporter->backpressure().full());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 2; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+// With the items sizer a request's size is not known ahead: the queue calls itself full when a
+// request of every recent size would be refused, never while the usual one still fits.
+TEST(QueuedExporter, ItemsSizerIsFullWhenNoRecentSizeFits) {
+  HelperConfig c = fastConfig();
+  c.queue.sizer = Sizer::kItems;
+  c.queue.queue_size = 10;
+  c.queue.num_consumers = 1;
+  Fixture f(c);
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
+  ASSERT_NE(reporter, nullptr);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  EXPECT_TRUE(f.exporter->consume(spans("i", 4)).ok());
+  EXPECT_FALSE(reporter->backpressure().full()) << "6 left, requests of 4 fit";
+  EXPECT_TRUE(f.exporter->consume(spans("i", 4)).ok());
+  EXPECT_TRUE(reporter->backpressure().full()) << "2 left, the smallest recent request is 4";
+  EXPECT_EQ(f.exporter->consume(spans("i", 4)).code(), absl::StatusCode::kUnavailable);
+  // A smaller request is taken by consume() (it fits) and lowers the recent minimum.
+  EXPECT_TRUE(f.exporter->consume(spans("i", 1)).ok());
+  EXPECT_FALSE(reporter->backpressure().full()) << "1 left, a request of 1 fits";
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();
+  }
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 9; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
 TEST(QueuedExporter, BatchesInsideTheQueue) {
   HelperConfig c = fastConfig();
   c.queue.num_consumers = 1;

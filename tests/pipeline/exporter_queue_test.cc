@@ -120,6 +120,37 @@ TEST_F(ExporterQueueTest, AFullQueueRefusesRetryably) {
   EXPECT_EQ(stalled->delivered, 1u);
 }
 
+// The queue's backpressure flag (receivers refuse before reading while it is up) is up exactly
+// while a batch of the recent sizes would be refused, and down again once the queue drains.
+TEST_F(ExporterQueueTest, BackpressureIsUpWhileABatchOfTheRecentSizesWouldBeRefused) {
+  ScriptedExporter* stalled = nullptr;
+  ExporterQueueOptions options;
+  const size_t one = std::max(spans(1).heldBytes(), size_t{1});  // as the queue counts it
+  options.capacity_bytes = 2 * one + one / 2;  // room for two batches of this size, not three
+  auto e = queued(stalled, options);
+  auto* reporter = dynamic_cast<BackpressureReporter*>(e.get());
+  ASSERT_NE(reporter, nullptr);
+  BackpressureSet set;
+  set.add(&reporter->backpressure());
+  auto gate = set.makeGate();
+  stalled->setOpen(false);
+  EXPECT_FALSE(gate->closed());
+  ASSERT_TRUE(e->consume(spans(1)).ok());
+  EXPECT_FALSE(gate->closed()) << "room for another batch: a request must not be refused early";
+  ASSERT_TRUE(e->consume(spans(1)).ok());
+  EXPECT_TRUE(gate->closed()) << "a third batch of this size would be refused";
+  EXPECT_EQ(e->consume(spans(1)).code(), absl::StatusCode::kUnavailable);
+  stalled->setOpen(true);
+  // flush() returns once the worker is past both batches, i.e. the queue is empty.
+  auto* flushable = dynamic_cast<Flushable*>(e.get());
+  ASSERT_NE(flushable, nullptr);
+  ASSERT_TRUE(flushable->flush(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_FALSE(gate->closed()) << "drained";
+  EXPECT_TRUE(e->consume(spans(1)).ok());
+  EXPECT_TRUE(e->shutdown().ok());
+  EXPECT_EQ(stalled->delivered, 3u);
+}
+
 TEST_F(ExporterQueueTest, RetriesRetryableFailuresAndDropsPermanentOnesVisibly) {
   ScriptedExporter* inner = nullptr;
   auto e = queued(inner);

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 
 #include "common/metrics_registry.h"
@@ -21,7 +22,7 @@ struct EventLog {
   std::vector<std::string> events;
 };
 
-class RecordingExporter final : public Exporter, public Flushable {
+class RecordingExporter final : public Exporter, public Flushable, public BackpressureReporter {
  public:
   RecordingExporter(std::string name, EventLog& log) : name_(std::move(name)), log_(log) {}
   absl::Status start(Host&) override {
@@ -40,8 +41,11 @@ class RecordingExporter final : public Exporter, public Flushable {
     log_.events.push_back("flush " + name_);
     return flush_result;
   }
+  BackpressureSource& backpressure() override { return source; }
+  const std::string& name() const { return name_; }
   size_t received = 0;
   absl::Status flush_result;
+  BackpressureSource source;
 
  private:
   std::string name_;
@@ -612,6 +616,130 @@ service:
 )");
   EXPECT_EQ(graph, nullptr);
   EXPECT_THAT(errors_.toString(), HasSubstr("pipelines form a cycle"));
+}
+
+}  // namespace
+}  // namespace otlpd::pipeline
+
+namespace otlpd::pipeline {
+namespace {
+
+// A processor that passes its next consumer's backpressure on or not (`passes`), and may have a
+// source of its own (`own`), like memory_limiter.
+class TestProcessor final : public Processor, public BackpressureReporter {
+ public:
+  TestProcessor(bool passes, std::shared_ptr<Consumer> next) : passes_(passes), next_(next) {}
+  absl::Status start(Host&) override { return absl::OkStatus(); }
+  absl::Status shutdown() override { return absl::OkStatus(); }
+  absl::Status consume(Batch&& batch) override { return next_->consume(std::move(batch)); }
+  bool passesBackpressure() const override { return passes_; }
+  BackpressureSource& backpressure() override { return source; }
+  BackpressureSource source;
+
+ private:
+  bool passes_;
+  std::shared_ptr<Consumer> next_;
+};
+
+// Like TestProcessor, without a source of its own.
+class PlainProcessor final : public Processor {
+ public:
+  PlainProcessor(bool passes, std::shared_ptr<Consumer> next) : passes_(passes), next_(next) {}
+  absl::Status start(Host&) override { return absl::OkStatus(); }
+  absl::Status shutdown() override { return absl::OkStatus(); }
+  absl::Status consume(Batch&& batch) override { return next_->consume(std::move(batch)); }
+  bool passesBackpressure() const override { return passes_; }
+
+ private:
+  bool passes_;
+  std::shared_ptr<Consumer> next_;
+};
+
+class TestProcessorFactory final : public ProcessorFactory {
+ public:
+  std::string_view type() const override { return "proc"; }
+  bool supports(Signal) const override { return true; }
+  absl::StatusOr<std::unique_ptr<Processor>> create(const CreateSettings& settings,
+                                                    config::ConfigNode& config, Signal signal,
+                                                    std::shared_ptr<Consumer> next) const override {
+    const bool passes = config.getBool("passes", false);
+    if (!config.getBool("own", false)) return std::make_unique<PlainProcessor>(passes, next);
+    auto p = std::make_unique<TestProcessor>(passes, next);
+    with_source[settings.id.toString() + "/" + std::string(signalName(signal))] = p.get();
+    return p;
+  }
+  mutable std::map<std::string, TestProcessor*> with_source;
+};
+
+class BackpressureGraphTest : public GraphTest {
+ protected:
+  BackpressureGraphTest() {
+    auto p = std::make_unique<TestProcessorFactory>();
+    processors_ = p.get();
+    factories_.add(std::move(p));
+  }
+  TestProcessorFactory* processors_;
+};
+
+// The combination rules as the graph applies them: a pipeline's fan-out passes on every
+// exporter's flag, several pipelines of one receiver add up, a processor that may drop a whole
+// batch hides what lies beyond it, and a processor's own flag counts wherever it stands.
+TEST_F(BackpressureGraphTest, GatesCombineTheStagesARequestWouldReach) {
+  auto graph = build(R"(
+receivers: {src: {}, src/2: {}}
+processors:
+  proc/pass: {passes: true}
+  proc/drop: {passes: false}
+  proc/limit: {passes: true, own: true}
+exporters: {rec/a: {}, rec/b: {}, rec/c: {}}
+service:
+  pipelines:
+    traces: {receivers: [src], processors: [proc/pass], exporters: [rec/a, rec/b]}
+    traces/2: {receivers: [src, src/2], processors: [proc/drop], exporters: [rec/c]}
+    metrics: {receivers: [src], processors: [proc/limit, proc/drop], exporters: [rec/a]}
+)");
+  ASSERT_NE(graph, nullptr) << errors_.toString();
+  ASSERT_EQ(exporters_->created.size(), 4u);
+  std::map<std::string, RecordingExporter*> by_name;
+  for (auto* e : exporters_->created) by_name[e->name()] = e;
+  RecordingExporter* a_traces = by_name["rec/a/traces"];
+  RecordingExporter* b_traces = by_name["rec/b/traces"];
+  RecordingExporter* c_traces = by_name["rec/c/traces"];
+  RecordingExporter* a_metrics = by_name["rec/a/metrics"];
+  ASSERT_TRUE(a_traces && b_traces && c_traces && a_metrics);
+  ASSERT_EQ(processors_->with_source.count("proc/limit/metrics"), 1u);
+  BackpressureSource& limit = processors_->with_source["proc/limit/metrics"]->source;
+
+  ASSERT_EQ(receivers_->created.size(), 2u);
+  const SignalConsumers& src = receivers_->created[0]->next;
+  const SignalConsumers& src2 = receivers_->created[1]->next;
+  const auto& traces_gate = src.backpressure[static_cast<size_t>(Signal::kTraces)];
+  const auto& metrics_gate = src.backpressure[static_cast<size_t>(Signal::kMetrics)];
+  ASSERT_NE(traces_gate, nullptr);
+  ASSERT_NE(metrics_gate, nullptr);
+  EXPECT_EQ(src.backpressure[static_cast<size_t>(Signal::kLogs)], nullptr);
+  // src/2 feeds only traces/2, where proc/drop may answer OK without rec/c: nothing to say ahead.
+  EXPECT_EQ(src2.backpressure[static_cast<size_t>(Signal::kTraces)], nullptr);
+
+  EXPECT_FALSE(traces_gate->closed());
+  a_traces->source.setFull(true);
+  EXPECT_TRUE(traces_gate->closed());
+  EXPECT_FALSE(metrics_gate->closed()) << "another signal's exporter instance";
+  a_traces->source.setFull(false);
+  b_traces->source.setFull(true);
+  EXPECT_TRUE(traces_gate->closed()) << "any exporter of the fan-out";
+  b_traces->source.setFull(false);
+  c_traces->source.setFull(true);
+  EXPECT_FALSE(traces_gate->closed()) << "beyond a processor that may drop the batch";
+  c_traces->source.setFull(false);
+
+  a_metrics->source.setFull(true);
+  EXPECT_FALSE(metrics_gate->closed()) << "beyond a processor that may drop the batch";
+  limit.setFull(true);
+  EXPECT_TRUE(metrics_gate->closed()) << "the processor's own flag";
+  limit.setFull(false);
+  a_metrics->source.setFull(false);
+  EXPECT_FALSE(metrics_gate->closed());
 }
 
 }  // namespace

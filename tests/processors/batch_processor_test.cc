@@ -172,6 +172,11 @@ TEST(MemoryLimiter, RefusesRetryablyAboveTheSoftLimit) {
   absl::Status s = (*p)->consume(spans(1));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_TRUE(next->sizes.empty());
+  // Receivers refuse before reading meanwhile, and what follows the limiter counts too.
+  auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(p->get());
+  ASSERT_NE(reporter, nullptr);
+  EXPECT_TRUE(reporter->backpressure().full());
+  EXPECT_TRUE((*p)->passesBackpressure());
   EXPECT_TRUE((*p)->shutdown().ok());
 }
 

@@ -95,3 +95,41 @@ TEST(Ingest, MalformedBytesAreABadRequest) {
 
 }  // namespace
 }  // namespace otlpd::receivers::otlp
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+// admit() asks the signal's backpressure gate first: closed, the request is refused before it is
+// read (counted under reason "backpressure"), and admitted again once the gate opens. Other
+// signals and requests for no signal are not held back by it.
+TEST(Ingest, AdmitRefusesWhileTheSignalsGateIsClosed) {
+  common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
+  pipeline::BackpressureSource queue;
+  pipeline::BackpressureSet set;
+  set.add(&queue);
+  pipeline::SignalConsumers next;
+  next.traces = std::make_shared<RecordingConsumer>();
+  next.logs = std::make_shared<RecordingConsumer>();
+  next.backpressure[static_cast<size_t>(Signal::kTraces)] = set.makeGate();
+  Ingestor ingestor("otlp", next, metrics, nullptr);
+  const common::Labels labels = {
+      {"receiver", "otlp"}, {"transport", "grpc"}, {"reason", "backpressure"}};
+  common::Counter& refused = metrics.counter("otlpd_receiver_refused_requests_total", "", labels);
+
+  std::string refusal;
+  EXPECT_TRUE(ingestor.admit(Transport::kGrpc, Signal::kTraces, &refusal).has_value());
+  queue.setFull(true);
+  EXPECT_FALSE(ingestor.admit(Transport::kGrpc, Signal::kTraces, &refusal).has_value());
+  EXPECT_NE(refusal.find("retry later"), std::string::npos) << refusal;
+  EXPECT_EQ(refused.value(), 1u);
+  EXPECT_TRUE(ingestor.admit(Transport::kGrpc, Signal::kLogs, &refusal).has_value())
+      << "logs have no gate";
+  EXPECT_TRUE(ingestor.admit(Transport::kGrpc, std::nullopt, &refusal).has_value())
+      << "no signal: answered with an error once read";
+  queue.setFull(false);
+  EXPECT_TRUE(ingestor.admit(Transport::kGrpc, Signal::kTraces, &refusal).has_value());
+  EXPECT_EQ(refused.value(), 1u);
+}
+
+}  // namespace
+}  // namespace otlpd::receivers::otlp

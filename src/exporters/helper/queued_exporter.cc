@@ -45,6 +45,7 @@ std::string pathSafe(std::string_view id) {
 
 class QueuedExporter final : public pipeline::Exporter,
                              public pipeline::Flushable,
+                             public pipeline::BackpressureReporter,
                              public Failover {
  public:
   void setFailover(std::function<absl::Status(pipeline::Batch&&)> take_over) override {
@@ -179,17 +180,20 @@ class QueuedExporter final : public pipeline::Exporter,
     const int64_t items = static_cast<int64_t>(batch.itemCount());
     {
       std::unique_lock lock(mu_);
+      recent_sizes_.add(static_cast<size_t>(size));
       for (;;) {
         if (stopping_) return absl::UnavailableError("exporter is shutting down");
         // One request larger than the whole queue still goes alone, or it could never pass.
         if (used_ == 0 || used_ + size <= cfg_.queue.queue_size) break;
         if (!cfg_.queue.block_on_overflow) {
           enqueue_failed_->add(static_cast<uint64_t>(items));
+          updateBackpressure();
           return absl::UnavailableError(strCat("sending queue of exporter ", id_, " is full"));
         }
         not_full_.wait(lock);
       }
       used_ += size;
+      updateBackpressure();
     }
     uint64_t wal_id = 0;
     if (wal_) {
@@ -216,6 +220,8 @@ class QueuedExporter final : public pipeline::Exporter,
     not_empty_.notify_one();
     return absl::OkStatus();
   }
+
+  pipeline::BackpressureSource& backpressure() override { return backpressure_; }
 
   // Waits until every request queued before the call is finished with: delivered, or given up
   // (dead-lettered or dropped, and counted) under the retry policy. Batching inside the queue
@@ -269,8 +275,18 @@ class QueuedExporter final : public pipeline::Exporter,
     {
       std::lock_guard lock(mu_);
       used_ -= size;
+      updateBackpressure();
     }
     not_full_.notify_all();
+  }
+
+  // Full (receivers refuse before reading) while a request of any recent size would be refused:
+  // with the `requests` sizer exactly when consume() refuses every request. A queue that blocks
+  // instead of refusing (block_on_overflow), or none at all, is never full. Called with mu_ held.
+  void updateBackpressure() {
+    if (!cfg_.queue.enabled || cfg_.queue.block_on_overflow) return;
+    backpressure_.setFull(used_ > 0 && used_ + static_cast<int64_t>(recent_sizes_.value()) >
+                                           cfg_.queue.queue_size);
   }
 
   void registerGauges() {
@@ -320,6 +336,7 @@ class QueuedExporter final : public pipeline::Exporter,
         continue;
       }
       used_ += size;
+      updateBackpressure();
       items_total += items;
       queue_.push_back(Item{*std::move(batch), r.id, size, items, next_seq_});
       unfinished_.insert(next_seq_++);
@@ -635,9 +652,11 @@ class QueuedExporter final : public pipeline::Exporter,
   std::condition_variable finished_;  // requests left unfinished_
   std::deque<Item> queue_;
   uint64_t next_seq_ = 0;
-  std::set<uint64_t> unfinished_;  // seqs of requests queued or in flight
-  int flushing_ = 0;               // flush() calls waiting
-  int64_t used_ = 0;               // queued and in flight, in sizer units
+  std::set<uint64_t> unfinished_;         // seqs of requests queued or in flight
+  int flushing_ = 0;                      // flush() calls waiting
+  int64_t used_ = 0;                      // queued and in flight, in sizer units
+  pipeline::RecentMinimum recent_sizes_;  // of requests offered, in sizer units
+  pipeline::BackpressureSource backpressure_;
   bool stopping_ = false;
   bool started_ = false;
   absl::Time drain_deadline_ = absl::InfiniteFuture();

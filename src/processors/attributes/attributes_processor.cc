@@ -121,6 +121,8 @@ class Edit final : public BatchEdit {
 
 class AttributesProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   AttributesProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                       std::shared_ptr<pipeline::Consumer> next, Settings config)
       : EditingProcessor(settings, signal, std::move(next)), config_(std::move(config)) {}

@@ -21,6 +21,8 @@ struct BatchConfig {
 
 class BatchProcessor final : public pipeline::Processor, public pipeline::Flushable {
  public:
+  // Every caller gets the result of the batch its items went out in (honest batching).
+  bool passesBackpressure() const override { return true; }
   BatchProcessor(const pipeline::CreateSettings& settings, BatchConfig config,
                  std::shared_ptr<pipeline::Consumer> next)
       : config_(config),

@@ -144,6 +144,8 @@ class Edit final : public BatchEdit {
 
 class LookupProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   LookupProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                   std::shared_ptr<pipeline::Consumer> next, Config config)
       : EditingProcessor(settings, signal, std::move(next)),

@@ -21,7 +21,7 @@ struct Limits {
   absl::Duration check_interval = absl::Seconds(1);
 };
 
-class MemoryLimiter final : public pipeline::Processor {
+class MemoryLimiter final : public pipeline::Processor, public pipeline::BackpressureReporter {
  public:
   MemoryLimiter(const pipeline::CreateSettings& settings, Limits limits,
                 std::shared_ptr<pipeline::Consumer> next)
@@ -60,6 +60,10 @@ class MemoryLimiter final : public pipeline::Processor {
     return next_->consume(std::move(batch));
   }
 
+  // Above the soft limit every batch is refused: receivers refuse before reading meanwhile.
+  pipeline::BackpressureSource& backpressure() override { return backpressure_; }
+  bool passesBackpressure() const override { return true; }
+
  private:
   void run() {
     std::unique_lock lock(mutex_);
@@ -81,6 +85,7 @@ class MemoryLimiter final : public pipeline::Processor {
       rss = common::residentBytes().value_or(*rss);
     }
     const bool above = *rss > limits_.soft;
+    backpressure_.setFull(above);  // check() runs on one thread at a time (start, then run())
     if (above != above_soft_limit_.exchange(above)) {
       logging::log(
           above ? logging::Level::kWarn : logging::Level::kInfo,
@@ -94,6 +99,7 @@ class MemoryLimiter final : public pipeline::Processor {
   std::shared_ptr<pipeline::Consumer> next_;
   common::Counter* refused_;
   std::atomic<bool> above_soft_limit_{false};
+  pipeline::BackpressureSource backpressure_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

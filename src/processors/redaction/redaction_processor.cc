@@ -67,6 +67,8 @@ class MetricsRedaction final : public otlp::MetricsEditor {
 
 class RedactionProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   RedactionProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                      std::shared_ptr<pipeline::Consumer> next, std::unique_ptr<Redactor> redactor)
       : EditingProcessor(settings, signal, std::move(next)), redactor_(std::move(redactor)) {}

@@ -43,6 +43,8 @@ class Edit final : public BatchEdit {
 
 class ResourceProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   ResourceProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                     std::shared_ptr<pipeline::Consumer> next, AttributeActions actions)
       : EditingProcessor(settings, signal, std::move(next)), actions_(std::move(actions)) {}

@@ -40,6 +40,8 @@ class ResourceEditor final : public otlp::TracesEditor,
 
 class ResourceDetectionProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   ResourceDetectionProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                              std::shared_ptr<pipeline::Consumer> next, Config config,
                              HostSources sources)

@@ -78,6 +78,8 @@ class GroupEditor final : public OttlItemEditor {
 
 class TransformProcessor final : public EditingProcessor {
  public:
+  // Edits every batch, drops none: the next consumer's refusal is its answer.
+  bool passesBackpressure() const override { return true; }
   TransformProcessor(const pipeline::CreateSettings& settings, pipeline::Signal signal,
                      std::shared_ptr<pipeline::Consumer> next, std::vector<Group> groups,
                      ErrorMode mode)

@@ -100,7 +100,7 @@ grpc::ServerGenericBidiReactor* JaegerGrpcService::CreateReactor(
     return new FinishingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unauthenticated"));
   }
   std::string refusal;
-  auto admitted = ingestor_->admit(Transport::kGrpc, &refusal);
+  auto admitted = ingestor_->admit(Transport::kGrpc, pipeline::Signal::kTraces, &refusal);
   if (!admitted) return new FinishingReactor(retryableStatus(refusal));
   std::shared_ptr<pipeline::RequestMetadata> metadata;
   if (include_metadata_ || !auth.attributes.empty()) {

@@ -100,7 +100,8 @@ std::optional<common::HttpResponse> ThriftHttpHandler::admitChecked(
     return res;
   }
   std::string refusal;
-  auto reservation = ingestor_->admit(Transport::kHttp, &refusal, length);
+  auto reservation =
+      ingestor_->admit(Transport::kHttp, pipeline::Signal::kTraces, &refusal, length);
   if (!reservation) return unavailable(headers, refusal);
   admission = std::make_shared<HttpAdmission>(
       HttpAdmission{*std::move(reservation), std::move(auth.attributes)});

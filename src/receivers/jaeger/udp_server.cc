@@ -166,7 +166,8 @@ void UdpServer::handlePacket(const std::string& packet) {
   ExportOutcome outcome;
   if (status.ok()) {
     std::string refusal;
-    auto admitted = ingestor_->admit(Transport::kUdp, &refusal, packet.size());
+    auto admitted =
+        ingestor_->admit(Transport::kUdp, pipeline::Signal::kTraces, &refusal, packet.size());
     if (!admitted) {
       outcome.kind = ExportOutcome::Kind::kRetryable;
       outcome.message = refusal;

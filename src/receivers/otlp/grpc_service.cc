@@ -227,7 +227,7 @@ grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
     return new FinishingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unauthenticated"));
   }
   std::string refusal;
-  auto admitted = ingestor_->admit(Transport::kGrpc, &refusal);
+  auto admitted = ingestor_->admit(Transport::kGrpc, *signal, &refusal);
   if (!admitted) return new FinishingReactor(retryableStatus(refusal));
   std::shared_ptr<pipeline::RequestMetadata> metadata;
   if (include_metadata_ || !auth.attributes.empty()) {

@@ -112,6 +112,14 @@ OtlpHttpHandler::OtlpHttpHandler(std::shared_ptr<Ingestor> ingestor, HttpPaths p
       max_body_bytes_(max_body_bytes),
       include_metadata_(include_metadata) {}
 
+std::optional<Signal> OtlpHttpHandler::signalForTarget(std::string_view target) const {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == paths_.traces) return Signal::kTraces;
+  if (path == paths_.metrics) return Signal::kMetrics;
+  if (path == paths_.logs) return Signal::kLogs;
+  return std::nullopt;
+}
+
 bool OtlpHttpHandler::originAllowed(std::string_view origin) const {
   for (const auto& pattern : cors_.allowed_origins) {
     if (wildcardMatch(pattern, origin)) return true;
@@ -176,9 +184,14 @@ std::optional<common::HttpResponse> OtlpHttpHandler::admit(const common::HttpReq
   Authentication auth = ingestor_->authenticate(
       Transport::kHttp, [&](std::string_view name) { return findHeader(headers, name); });
   if (!auth.accepted) return unauthenticated(headers);
+  // Refused here, the body is never read: the server answers and then closes the connection
+  // (common/http_server.h, admit()), since the unread body would otherwise be taken for the next
+  // request. The client reconnects for its retry. A path that is no OTLP endpoint (no signal) is
+  // answered 404 once read, whatever the pipelines' state; only memory applies to it.
   std::string refusal;
-  auto reservation = ingestor_->admit(Transport::kHttp, &refusal, length);
-  if (!reservation) return memoryRefusal(headers, refusal);
+  auto reservation =
+      ingestor_->admit(Transport::kHttp, signalForTarget(headers.target()), &refusal, length);
+  if (!reservation) return retryLater(headers, refusal);
   admission = std::make_shared<HttpAdmission>(
       HttpAdmission{*std::move(reservation), std::move(auth.attributes)});
   return std::nullopt;
@@ -192,11 +205,11 @@ std::optional<common::HttpResponse> OtlpHttpHandler::growAdmission(
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
   std::string refusal;
   ingestor_->refuseForMemory(Transport::kHttp, &refusal);
-  return memoryRefusal(headers, refusal);
+  return retryLater(headers, refusal);
 }
 
-common::HttpResponse OtlpHttpHandler::memoryRefusal(const common::HttpRequest& headers,
-                                                    const std::string& refusal) {
+common::HttpResponse OtlpHttpHandler::retryLater(const common::HttpRequest& headers,
+                                                 const std::string& refusal) {
   auto ct = headers.find(http::field::content_type);
   common::HttpResponse res =
       statusResponse(headers, http::status::service_unavailable, kUnavailable, refusal,
@@ -227,10 +240,7 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     std::optional<pipeline::AuthAttributes> auth) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
-  std::optional<Signal> signal;
-  if (path == paths_.traces) signal = Signal::kTraces;
-  if (path == paths_.metrics) signal = Signal::kMetrics;
-  if (path == paths_.logs) signal = Signal::kLogs;
+  const std::optional<Signal> signal = signalForTarget(target);
 
   auto ct = request.find(http::field::content_type);
   const std::optional<Encoding> encoding =

@@ -42,8 +42,9 @@ class OtlpHttpHandler final : public common::HttpHandler {
   // The body bytes admit() reserves for (twice, for decoding) before the server reads more: the
   // HTTP server's first body read is 1 MiB at most.
   static constexpr size_t kFirstBodyReservation = 1 << 20;
-  common::HttpResponse memoryRefusal(const common::HttpRequest& headers,
-                                     const std::string& refusal);
+  // 503 with Retry-After, before the body is read (memory budget or backpressure).
+  common::HttpResponse retryLater(const common::HttpRequest& headers, const std::string& refusal);
+  std::optional<pipeline::Signal> signalForTarget(std::string_view target) const;
   bool originAllowed(std::string_view origin) const;
   void addCorsHeaders(const common::HttpRequest& request, common::HttpResponse& response) const;
   common::HttpResponse preflight(const common::HttpRequest& request) const;

@@ -14,6 +14,12 @@ namespace {
 using pipeline::Signal;
 namespace pb = ::otlpd::otlp;
 
+constexpr std::string_view kRefusedRequests = "otlpd_receiver_refused_requests_total";
+constexpr std::string_view kRefusedRequestsHelp =
+    "Requests refused before their body was read or decoded, by reason: memory (the memory "
+    "budget was spent), backpressure (a stage the request would reach refused everything: an "
+    "exporter's full queue, memory_limiter above its limit); the client was told to retry.";
+
 std::string encodeMessage(const google::protobuf::Message& m, Encoding encoding) {
   return encoding == Encoding::kJson ? pb::toOtlpJson(m) : m.SerializeAsString();
 }
@@ -135,15 +141,26 @@ Ingestor::Ingestor(std::string receiver_id, pipeline::SignalConsumers next,
         "gRPC UNAUTHENTICATED), before their bodies were read.",
         labels);
     refused_for_memory_[static_cast<int>(t)] = &metrics.counter(
-        "otlpd_receiver_refused_requests_total",
-        "Requests refused before decoding because the memory budget was spent; the client was "
-        "told to retry.",
+        kRefusedRequests, kRefusedRequestsHelp,
         {{"receiver", id_}, {"transport", std::string(transportName(t))}, {"reason", "memory"}});
+    refused_for_backpressure_[static_cast<int>(t)] =
+        &metrics.counter(kRefusedRequests, kRefusedRequestsHelp,
+                         {{"receiver", id_},
+                          {"transport", std::string(transportName(t))},
+                          {"reason", "backpressure"}});
   }
 }
 
 std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
-    Transport transport, std::string* refusal, std::optional<size_t> wire_bytes) {
+    Transport transport, std::optional<Signal> signal, std::string* refusal,
+    std::optional<size_t> wire_bytes) {
+  if (signal) {
+    const auto& gate = next_.backpressure[static_cast<size_t>(*signal)];
+    if (gate != nullptr && gate->closed()) {
+      refuseForBackpressure(transport, *signal, refusal);
+      return std::nullopt;
+    }
+  }
   if (memory_ == nullptr || memory_->limit() == 0) return pipeline::MemoryBudget::Reservation();
   // Reading a request and decoding it takes about twice its wire size.
   auto reservation = memory_->tryReserve(
@@ -152,6 +169,23 @@ std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
     refuseForMemory(transport, refusal);
   }
   return reservation;
+}
+
+void Ingestor::refuseForBackpressure(Transport transport, Signal signal, std::string* refusal) {
+  refused_for_backpressure_[static_cast<int>(transport)]->add();
+  *refusal = strCat("the ", pipeline::signalName(signal),
+                    " pipeline cannot take more data now (an exporter's queue is full or "
+                    "memory_limiter is above its limit); retry later");
+  // One line a second at most: at saturation this happens for most requests.
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_backpressure_warning_ns_.load(std::memory_order_relaxed);
+  if (now - last >= 1'000'000'000 &&
+      last_backpressure_warning_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    logging::warn("refusing requests before reading them: the pipeline cannot take more",
+                  {{"receiver", id_},
+                   {"transport", transportName(transport)},
+                   {"signal", pipeline::signalName(signal)}});
+  }
 }
 
 void Ingestor::refuseForMemory(Transport transport, std::string* refusal) {

@@ -70,13 +70,19 @@ class Ingestor {
       std::shared_ptr<const pipeline::RequestMetadata> metadata = nullptr,
       std::optional<size_t> vouched_items = std::nullopt);
 
-  // Reserves memory for a request about to be read, sized from recent requests, so that many
-  // requests read at once cannot together overrun the budget. nullopt (with `refusal` set, and
-  // counted) when the budget cannot take it: the transport then refuses without reading.
-  // Without a budget limit it admits everything (an empty reservation).
+  // Decides, before a request of `signal` is read, whether to read it (`signal` nullopt: a
+  // request that will be answered with an error, e.g. an unknown path). Refused (nullopt, with
+  // `refusal` set, counted, logged at most once a second) while a stage the request would reach
+  // refuses everything (the signal's backpressure gate, pipeline/backpressure.h: an exporter's
+  // full queue, memory_limiter above its limit): that costs one atomic load. Then reserves memory
+  // for the request, sized from recent requests, so that many requests read at once cannot
+  // together overrun the budget; refused as well when the budget cannot take it. The transport
+  // refuses without reading (retryable: gRPC UNAVAILABLE with RetryInfo, HTTP 503 with
+  // Retry-After). Without a budget limit the reservation is empty.
   // `wire_bytes`, when the transport knows it (HTTP Content-Length), replaces the estimate.
   std::optional<pipeline::MemoryBudget::Reservation> admit(
-      Transport transport, std::string* refusal, std::optional<size_t> wire_bytes = std::nullopt);
+      Transport transport, std::optional<pipeline::Signal> signal, std::string* refusal,
+      std::optional<size_t> wire_bytes = std::nullopt);
 
   // Counts a refusal for memory that admit() did not see (a body that outgrew its reservation)
   // and says why in `refusal`.
@@ -99,6 +105,8 @@ class Ingestor {
   bool isCredentialsHeader(Transport transport, std::string_view name) const;
 
  private:
+  // Counts and logs (rate-limited) a refusal because the signal's backpressure gate is closed.
+  void refuseForBackpressure(Transport transport, pipeline::Signal signal, std::string* refusal);
   struct Counters {
     common::Counter* accepted;
     common::Counter* refused;
@@ -115,6 +123,8 @@ class Ingestor {
   std::array<std::shared_ptr<pipeline::ServerAuthenticator>, kTransportCount> authenticators_{};
   std::atomic<int64_t> last_auth_warning_ns_{0};
   std::array<common::Counter*, kTransportCount> refused_for_memory_{};
+  std::array<common::Counter*, kTransportCount> refused_for_backpressure_{};
+  std::atomic<int64_t> last_backpressure_warning_ns_{0};
   pipeline::MemoryBudget* memory_;
   std::atomic<size_t> typical_request_bytes_{256 * 1024};  // running average of wire sizes
   std::atomic<int64_t> last_warning_ns_{0};

@@ -167,7 +167,8 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::admit(const common::HttpR
     return res;
   }
   std::string refusal;
-  auto reservation = ingestor_->admit(otlp::Transport::kHttp, &refusal, length);
+  auto reservation =
+      ingestor_->admit(otlp::Transport::kHttp, pipeline::Signal::kTraces, &refusal, length);
   if (!reservation) {
     common::HttpResponse res = text(headers, http::status::service_unavailable, refusal);
     res.set(http::field::retry_after, "1");
