@@ -115,7 +115,6 @@ class IpcDecoder {
   KeyValues batch_metadata_;
   bool skip_bodies_ = false;
   std::string pending_metadata_;
-  std::string aligned_metadata_;  // a message found at a misaligned place in the data, copied
   std::string_view pending_body_;
   std::vector<bool> pending_columns_;  // decoded by decodePendingColumns()
 };
