@@ -88,27 +88,27 @@ class FileExporterTest : public ::testing::Test {
   std::string at(const std::string& name) const { return (dir_ / name).string(); }
 
   // The options as read from `yaml` (with @DIR@ replaced), and the errors as text.
-  std::pair<FileExporterOptions, std::string> options(std::string yaml) {
+  // `yaml` with @DIR@ replaced by the test's directory, parsed.
+  YAML::Node parse(std::string yaml) const {
     for (size_t p; (p = yaml.find("@DIR@")) != std::string::npos;) {
       yaml.replace(p, 5, dir_.string());
     }
-    config::ConfigErrors errors;
     auto node = config::parseYaml(yaml, "t.yaml");
     EXPECT_TRUE(node.ok()) << node.status();
-    config::ConfigNode cfg(*node, "exporters.file", errors);
+    return node.ok() ? *node : YAML::Node();
+  }
+
+  std::pair<FileExporterOptions, std::string> options(const std::string& yaml) {
+    config::ConfigErrors errors;
+    config::ConfigNode cfg(parse(yaml), "exporters.file", errors);
     FileExporterOptions o = readFileExporterOptions(cfg);
     cfg.rejectUnknownKeys();
     return {o, errors.toString()};
   }
 
-  std::unique_ptr<pipeline::Exporter> make(std::string yaml) {
-    for (size_t p; (p = yaml.find("@DIR@")) != std::string::npos;) {
-      yaml.replace(p, 5, dir_.string());
-    }
+  std::unique_ptr<pipeline::Exporter> make(const std::string& yaml) {
     config::ConfigErrors errors;
-    auto node = config::parseYaml(yaml, "t.yaml");
-    EXPECT_TRUE(node.ok()) << node.status();
-    config::ConfigNode cfg(*node, "exporters.file", errors);
+    config::ConfigNode cfg(parse(yaml), "exporters.file", errors);
     auto e = makeFileExporterFactory()->create(pipeline::CreateSettings{{"file", ""}, metrics_},
                                                cfg, Signal::kTraces);
     cfg.rejectUnknownKeys();
