@@ -272,7 +272,8 @@ void truncateBits(ColumnBuffer& bitmap, size_t bits) {
 }  // namespace
 
 void Column::truncate(size_t rows) {
-  if (rows >= length_) return;
+  // rows == length_ still truncates: a row left open has appended items to the children already.
+  if (rows > length_) return;
   if (spec_->dictionary) {
     values_.resize(rows * 4);
   } else {

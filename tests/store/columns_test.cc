@@ -94,6 +94,32 @@ TEST(StoreColumnCopyTest, CopiedRowsEqualRowsAppendedAgain) {
   }
 }
 
+// A conversion that gives up inside a row has appended list items (and their members) but not
+// yet the row itself: truncating to the row count it had must drop those items too, although the
+// list column's own length has not moved.
+TEST(StoreColumnTruncateTest, DropsTheItemsOfARowLeftOpen) {
+  const std::vector<FieldSpec> spec = fields();
+  ColumnTable expected(&spec), truncated(&spec);
+  for (int r = 0; r < 10; ++r) {
+    appendRow(expected, r);
+    appendRow(truncated, r);
+  }
+  Column& item = truncated.column(0).child(0);
+  item.child(0).appendBytes("left open");
+  item.child(1).appendBool(true);
+  item.child(2).appendInt(7);
+  truncated.truncateRows(10);
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(expected.column(c), truncated.column(c), spec[c].name);
+  }
+  // And the table goes on as if the open row had never been started.
+  appendRow(expected, 10);
+  appendRow(truncated, 10);
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(expected.column(c), truncated.column(c), spec[c].name);
+  }
+}
+
 TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
   const std::vector<FieldSpec> spec = fields();
   ColumnTable direct(&spec), copied(&spec);
