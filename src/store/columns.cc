@@ -396,6 +396,54 @@ void Column::swapRows(Column& other) {
   for (size_t i = 0; i < children_.size(); ++i) children_[i].swapRows(other.children_[i]);
 }
 
+void Column::compactDictionaries() {
+  for (Column& c : children_) c.compactDictionaries();
+  if (dictionary_ == nullptr) return;
+  Dictionary compacted;
+  std::vector<int32_t> new_index(dictionary_->size(), -1);
+  char* indices = values_.data();
+  for (size_t row = 0; row < length_; ++row) {
+    int32_t index = 0;
+    // A null row's index is never read; 0 keeps it in range of any non-empty dictionary.
+    if (validity_.empty() || bitAt(validity_, row)) {
+      int32_t old_index;
+      std::memcpy(&old_index, indices + row * 4, 4);
+      assert(old_index >= 0 && static_cast<size_t>(old_index) < new_index.size());
+      int32_t& mapped = new_index[static_cast<size_t>(old_index)];
+      if (mapped < 0) {
+        mapped = static_cast<int32_t>(compacted.size());
+        compacted.add(dictionary_->at(static_cast<size_t>(old_index)));
+      }
+      index = mapped;
+    }
+    std::memcpy(indices + row * 4, &index, 4);
+  }
+  dictionary_->clear();
+  for (size_t i = 0; i < compacted.size(); ++i) dictionary_->add(compacted.at(i));
+}
+
+void ColumnTable::compactDictionaries() {
+  for (Column& c : columns_) c.compactDictionaries();
+}
+
+void ColumnTable::copyDictionariesFrom(ColumnTable& other) {
+  assert(rows() == 0);
+  for (size_t i = 0; i < dictionaries_.size(); ++i) {
+    Dictionary& mine = *dictionaries_[i];
+    const Dictionary& theirs = *other.dictionaries_[i];
+    mine.clear();
+    // Through indexOf: this table's dictionaries are the ones appends look values up in.
+    for (size_t v = 0; v < theirs.size(); ++v) mine.indexOf(theirs.at(v));
+    assert(mine.size() == theirs.size());
+  }
+}
+
+size_t ColumnTable::dictionaryBytes() const {
+  size_t n = 0;
+  for (const auto& d : dictionaries_) n += d->byteSize();
+  return n;
+}
+
 void ColumnTable::swapRowsInto(ColumnTable& other) {
   for (size_t i = 0; i < columns_.size(); ++i) columns_[i].swapRows(other.columns_[i]);
   for (size_t i = 0; i < dictionaries_.size(); ++i) {

@@ -168,6 +168,7 @@ class Dictionary {
     return std::string_view(data_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   void clear();
+  size_t byteSize() const { return data_.size() + offsets_.size() * sizeof(uint32_t); }
   // Whether `value` is one of the values (a linear scan: a reader's dictionaries are filled by
   // add() and have no hash index).
   bool contains(std::string_view value) const {
@@ -312,6 +313,9 @@ class Column {
   // spec in another table; each keeps its dictionary. O(1) per column: the store hands a full
   // batch to its writer thread this way (double buffering).
   void swapRows(Column& other);
+  // Dictionary columns (children included): rebuilds the dictionary with only the values the rows
+  // refer to, in order of first reference, and rewrites the rows' indices to match.
+  void compactDictionaries();
 
   // --- reading
   bool isNull(size_t i) const {
@@ -439,6 +443,16 @@ class ColumnTable {
   // For a new file: forgets the dictionaries when no row refers to them any more, else marks
   // them unsent so that the new file gets them in full.
   void startNewFile();
+  // For a new file, before its first batch: every dictionary keeps only the values this table's
+  // rows refer to (see Column::compactDictionaries), so that a file carries the values its rows
+  // use and not every value seen since the process started: a client sending a unique span name
+  // per span must not grow the store's memory, or each new file's dictionaries, without bound.
+  void compactDictionaries();
+  // Makes this table's dictionaries exact copies of `other`'s (indices included), which it must
+  // then stay a prefix-copy of (swapRowsInto); this table must hold no rows.
+  void copyDictionariesFrom(ColumnTable& other);
+  // Bytes held by the dictionaries' values (their lookup index holds about as much again).
+  size_t dictionaryBytes() const;
   // Bytes held in column buffers, to bound a batch's memory.
   size_t byteSize() const;
 

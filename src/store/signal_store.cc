@@ -25,6 +25,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kExt = ".arrow";
+// A file whose dictionaries (span names, attribute keys, services, ...) hold this much is sealed
+// after the batch that got them there, so the next file starts with only what its rows use. A
+// few hundred kilobytes is typical; a unique value per span (an id in the span name) gets here.
+constexpr size_t kMaxDictionaryBytesPerFile = size_t{32} << 20;
 
 std::string_view signalDir(pipeline::Signal s) {
   switch (s) {
@@ -337,6 +341,12 @@ uint64_t SignalStore::startPassLocked(bool hand_off) {
     std::lock_guard write_lock(write_mu_);
     written_rows_ = table_.rows();
     table_.swapRowsInto(written_);
+    if (fd_ < 0) {
+      // These rows open a new file: its dictionaries start from the values they use, and the
+      // values of earlier files are forgotten (table_ holds no rows now).
+      written_.compactDictionaries();
+      table_.copyDictionariesFrom(written_);
+    }
     written_range_ = range_;
     range_ = TimeRange{};
     written_held_ = true;
@@ -501,7 +511,10 @@ absl::Status SignalStore::writePassLocked(bool& write_failed) {
     written_range_ = TimeRange{};
     stats_.rows_written += rows;
     ++stats_.batches_written;
-    if (file_bytes_ >= options_.max_file_bytes) {
+    // Sealed now rather than at the next pass, so that the next rows find no file open and start
+    // the next one with compacted dictionaries.
+    if (file_bytes_ >= options_.max_file_bytes || now - file_start_ >= options_.max_file_age ||
+        written_.dictionaryBytes() >= kMaxDictionaryBytesPerFile) {
       if (auto s2 = sealLocked(); !s2.ok()) return s2;
     }
   }

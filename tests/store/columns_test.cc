@@ -143,6 +143,47 @@ namespace {
 // The lookup cache (direct-mapped on a hash of length and edge bytes) must never answer with
 // another value's index: many values share slots and edges (same length, same first and last
 // 8 bytes, short and empty ones), and each keeps its first-seen index however they interleave.
+// What the store does before a new file's first batch: the dictionaries keep only the values the
+// rows use, and the rows read the same as if the table had been filled from fresh dictionaries.
+TEST(StoreDictionaryTest, CompactingKeepsOnlyReferencedValuesAndRewritesIndices) {
+  std::vector<FieldSpec> spec = fields();
+  spec.push_back(field("service", ColumnType::kUtf8, true, 0, true));
+  ColumnTable fresh(&spec), compacted(&spec);
+  // Values of earlier rows, no longer referenced, before and between the ones in use.
+  for (const char* v : {"gone-1", "gone-2"}) compacted.column(2).dictionary()->indexOf(v);
+  compacted.column(0).child(0).child(4).dictionary()->indexOf("gone-3");
+  const char* services[] = {"b", nullptr, "a", "b", nullptr, "c"};
+  for (int r = 0; r < 6; ++r) {
+    for (ColumnTable* t : {&fresh, &compacted}) {
+      appendRow(*t, r);
+      if (services[r] == nullptr) {
+        t->column(2).appendNull();
+      } else {
+        t->column(2).appendBytes(services[r]);
+      }
+    }
+    if (r == 2) compacted.column(2).dictionary()->indexOf("gone-4");
+  }
+  compacted.compactDictionaries();
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(fresh.column(c), compacted.column(c), spec[c].name);
+  }
+  ASSERT_EQ(fresh.dictionaries().size(), compacted.dictionaries().size());
+  for (size_t d = 0; d < fresh.dictionaries().size(); ++d) {
+    const Dictionary& a = *fresh.dictionaries()[d];
+    const Dictionary& b = *compacted.dictionaries()[d];
+    ASSERT_EQ(a.size(), b.size()) << d;
+    for (size_t v = 0; v < a.size(); ++v) EXPECT_EQ(a.at(v), b.at(v)) << d;
+  }
+  EXPECT_EQ(compacted.column(2).dictionary()->size(), 3u);  // b, a, c
+
+  // A table taking over these dictionaries looks values up with the same indices.
+  ColumnTable next(&spec);
+  next.copyDictionariesFrom(compacted);
+  EXPECT_EQ(next.column(2).dictionary()->indexOf("a"), 1);
+  EXPECT_EQ(next.column(2).dictionary()->indexOf("d"), 3);
+}
+
 TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
   std::vector<std::string> values = {"", "a", "ab", "abc", "abcd", "abcde"};
   for (int i = 0; i < 3000; ++i) {

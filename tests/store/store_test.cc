@@ -255,6 +255,111 @@ TEST(StoreSignalStoreTest, HandsFullBatchesToTheWriterAndKeepsEveryRowInOrder) {
   }
 }
 
+// Spans named `prefix` + a number unique to each span, `count` of them, `name_bytes` long.
+otlp::TracesRequest spansWithUniqueNames(const std::string& prefix, int count,
+                                         size_t name_bytes = 0) {
+  otlp::TracesRequest req = testing::richTraces();
+  // One resource, one scope: these spans are all there is.
+  req.mutable_resource_spans()->DeleteSubrange(1, req.resource_spans_size() - 1);
+  auto* scopes = req.mutable_resource_spans(0)->mutable_scope_spans();
+  scopes->DeleteSubrange(1, scopes->size() - 1);
+  auto* spans = scopes->Mutable(0)->mutable_spans();
+  const ::opentelemetry::proto::trace::v1::Span model = spans->Get(0);
+  spans->Clear();
+  for (int i = 0; i < count; ++i) {
+    auto* span = spans->Add();
+    *span = model;
+    std::string name = prefix + std::to_string(i);
+    if (name.size() < name_bytes) name.resize(name_bytes, '.');
+    span->set_name(name);
+  }
+  return req;
+}
+
+// The distinct span names each file's dictionary carries, file by file.
+std::vector<size_t> nameDictionarySizes(const std::string& dir) {
+  std::vector<size_t> sizes;
+  for (const std::string& name : arrowFiles(dir)) {
+    const std::string bytes = readFile(dir + "/" + name);
+    IpcDecoder dec;
+    size_t pos = 0;
+    size_t size = 0;
+    for (;;) {
+      auto ev = dec.next(bytes, pos);
+      EXPECT_TRUE(ev.ok()) << ev.status();
+      if (!ev.ok() || *ev == IpcDecoder::Event::kEndOfStream ||
+          *ev == IpcDecoder::Event::kEndOfData) {
+        break;
+      }
+      if (*ev == IpcDecoder::Event::kRecordBatch) {
+        size = dec.table()->column(span_col::kName).dictionary()->size();
+      }
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+// A client naming every span uniquely (an id in the name) must not make each new file repeat,
+// and the store keep in memory, every name seen since the process started.
+TEST(StoreSignalStoreTest, EachFileCarriesOnlyTheDictionaryValuesItsRowsUse) {
+  TempDir tmp("otlpd-store");
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.max_file_bytes = 1;  // every batch seals its file
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  constexpr int kFiles = 5, kSpans = 50;
+  for (int f = 0; f < kFiles; ++f) {
+    ASSERT_TRUE(
+        (*s)->appendWire(
+                spansWithUniqueNames("op-" + std::to_string(f) + "-", kSpans).SerializeAsString())
+            .ok());
+    ASSERT_TRUE((*s)->flush().ok());
+    clock.advance(absl::Seconds(1));
+  }
+  ASSERT_TRUE((*s)->close().ok());
+  EXPECT_EQ(nameDictionarySizes(tmp.path() + "/traces"), std::vector<size_t>(kFiles, kSpans));
+
+  // And every name still reads back as written.
+  std::vector<std::string> names;
+  StoreReader reader(tmp.path());
+  EXPECT_EQ(
+      reader.scan({},
+                  [&](std::string_view bytes) {
+                    otlp::TracesRequest r;
+                    EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                    for (const auto& span : r.resource_spans(0).scope_spans(0).spans())
+                      names.push_back(span.name());
+                    return true;
+                  }),
+      "");
+  ASSERT_EQ(names.size(), size_t{kFiles * kSpans});
+  for (size_t i = 0; i < names.size(); ++i) {
+    ASSERT_EQ(names[i], "op-" + std::to_string(i / kSpans) + "-" + std::to_string(i % kSpans));
+  }
+}
+
+// Within one file too: once its dictionaries reach their bound (32 MiB), the file is sealed
+// after that batch, whatever its size and age, and the next file starts afresh.
+TEST(StoreSignalStoreTest, SealsAFileWhoseDictionariesReachTheirBound) {
+  TempDir tmp("otlpd-store");
+  FakeClock clock;
+  auto o = options(tmp.path());
+  o.codec = BodyCodec::kNone;
+  auto s = SignalStore::open(Signal::kTraces, o, &clock);
+  ASSERT_TRUE(s.ok()) << s.status();
+  // 4,200 names of 8 KiB: just past 32 MiB.
+  ASSERT_TRUE((*s)->appendWire(spansWithUniqueNames("big-", 4200, 8192).SerializeAsString()).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  EXPECT_EQ((*s)->stats().files_sealed, 1u);
+  ASSERT_TRUE((*s)->appendWire(spansWithUniqueNames("small-", 10).SerializeAsString()).ok());
+  ASSERT_TRUE((*s)->flush().ok());
+  EXPECT_EQ((*s)->stats().files_sealed, 1u);  // small: the second file stays open
+  ASSERT_TRUE((*s)->close().ok());
+  EXPECT_EQ(nameDictionarySizes(tmp.path() + "/traces"), (std::vector<size_t>{4200, 10}));
+}
+
 TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
   TempDir tmp("otlpd-store");
   FakeClock clock;
