@@ -28,7 +28,7 @@ constexpr std::string_view kExt = ".arrow";
 // A file whose dictionaries (span names, attribute keys, services, ...) hold this much is sealed
 // after the batch that got them there, so the next file starts with only what its rows use. A
 // few hundred kilobytes is typical; a unique value per span (an id in the span name) gets here.
-constexpr size_t kMaxDictionaryBytesPerFile = size_t{32} << 20;
+constexpr size_t kMaxDictionaryBytesPerFile = size_t{8} << 20;
 
 std::string_view signalDir(pipeline::Signal s) {
   switch (s) {

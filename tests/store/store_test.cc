@@ -340,7 +340,7 @@ TEST(StoreSignalStoreTest, EachFileCarriesOnlyTheDictionaryValuesItsRowsUse) {
   }
 }
 
-// Within one file too: once its dictionaries reach their bound (32 MiB), the file is sealed
+// Within one file too: once its dictionaries reach their bound (8 MiB), the file is sealed
 // after that batch, whatever its size and age, and the next file starts afresh.
 TEST(StoreSignalStoreTest, SealsAFileWhoseDictionariesReachTheirBound) {
   TempDir tmp("otlpd-store");
@@ -349,15 +349,15 @@ TEST(StoreSignalStoreTest, SealsAFileWhoseDictionariesReachTheirBound) {
   o.codec = BodyCodec::kNone;
   auto s = SignalStore::open(Signal::kTraces, o, &clock);
   ASSERT_TRUE(s.ok()) << s.status();
-  // 4,200 names of 8 KiB: just past 32 MiB.
-  ASSERT_TRUE((*s)->appendWire(spansWithUniqueNames("big-", 4200, 8192).SerializeAsString()).ok());
+  // 1,100 names of 8 KiB: just past 8 MiB.
+  ASSERT_TRUE((*s)->appendWire(spansWithUniqueNames("big-", 1100, 8192).SerializeAsString()).ok());
   ASSERT_TRUE((*s)->flush().ok());
   EXPECT_EQ((*s)->stats().files_sealed, 1u);
   ASSERT_TRUE((*s)->appendWire(spansWithUniqueNames("small-", 10).SerializeAsString()).ok());
   ASSERT_TRUE((*s)->flush().ok());
   EXPECT_EQ((*s)->stats().files_sealed, 1u);  // small: the second file stays open
   ASSERT_TRUE((*s)->close().ok());
-  EXPECT_EQ(nameDictionarySizes(tmp.path() + "/traces"), (std::vector<size_t>{4200, 10}));
+  EXPECT_EQ(nameDictionarySizes(tmp.path() + "/traces"), (std::vector<size_t>{1100, 10}));
 }
 
 TEST(StoreSignalStoreTest, RotatesBySizeAndDeletesOldestBeyondTotalSize) {
