@@ -32,9 +32,19 @@ absl::Status tooLarge(size_t limit) {
   return absl::ResourceExhaustedError(absl::StrCat("decompressed body exceeds ", limit, " bytes"));
 }
 
+// The caller's may_hold of the decompress() call running on this thread, if it gave one.
+thread_local const absl::FunctionRef<bool(size_t)>* t_may_hold = nullptr;
+
+absl::Status overBudget() {
+  return absl::UnavailableError(
+      "not enough memory to decompress the body (the memory budget is spent); retry later");
+}
+
 // Resizes `out` to new_size keeping its first `keep` bytes. Capacity is set exactly rather than
-// through std::string's own growth, which may double past the caller's memory limit.
-void growOutput(std::string& out, size_t keep, size_t new_size) {
+// through std::string's own growth, which may double past the caller's memory limit. False (and
+// `out` unchanged): the caller's memory budget refused the growth.
+[[nodiscard]] bool growOutput(std::string& out, size_t keep, size_t new_size) {
+  if (new_size > out.capacity() && t_may_hold != nullptr && !(*t_may_hold)(new_size)) return false;
   if (new_size > out.capacity()) {
     std::string next;
     next.reserve(new_size);
@@ -42,6 +52,7 @@ void growOutput(std::string& out, size_t keep, size_t new_size) {
     out.swap(next);
   }
   out.resize(new_size);
+  return true;
 }
 
 size_t nextOutputSize(const std::string& out, size_t input_size, size_t hard_cap) {
@@ -124,7 +135,8 @@ absl::Status inflateInto(ZlibFormat format, std::string_view input, size_t limit
     }
     if (produced == out.size()) {
       if (out.size() >= cap) return tooLarge(limit);
-      growOutput(out, produced, nextOutputSize(out, input.size(), cap));
+      const size_t next = nextOutputSize(out, input.size(), cap);
+      if (!growOutput(out, produced, next)) return overBudget();
     }
     const size_t window = std::min(out.size() - produced, kMaxZlibChunk);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
@@ -203,7 +215,7 @@ constexpr size_t kMinFastRoom = 4096;
 using LibdeflateDecodeFn = libdeflate_result (*)(libdeflate_decompressor*, const void*, size_t,
                                                  void*, size_t, size_t*, size_t*);
 
-enum class FastInflate { kOk, kTooLarge, kRejected };
+enum class FastInflate { kOk, kTooLarge, kRejected, kOverBudget };
 
 // Decodes one stream at the start of `input` into out[produced, ...), never writing past `cap`
 // bytes of output in all. libdeflate needs its output space up front: `size_hint` (a declared
@@ -221,7 +233,7 @@ FastInflate inflateOneFast(LibdeflateDecodeFn decode, std::string_view input, si
   const size_t left = cap - produced;
   size_t room = std::min({std::max(size_hint, kMinFastRoom), most_possible, left});
   while (true) {
-    growOutput(out, produced, produced + room);
+    if (!growOutput(out, produced, produced + room)) return FastInflate::kOverBudget;
     size_t in_used = 0;
     size_t out_used = 0;
     const libdeflate_result rc = decode(decompressor, input.data(), input.size(),
@@ -263,6 +275,8 @@ std::optional<absl::Status> gunzipFast(std::string_view input, size_t limit, std
         break;
       case FastInflate::kTooLarge:
         return tooLarge(limit);
+      case FastInflate::kOverBudget:
+        return overBudget();
       case FastInflate::kRejected:
         return std::nullopt;
     }
@@ -284,6 +298,7 @@ std::optional<absl::Status> inflateDeflateFast(std::string_view input, size_t li
       looksLikeZlibHeader(input) ? libdeflate_zlib_decompress_ex : libdeflate_deflate_decompress_ex,
       input, input.size() * 4, hardCap(limit), out, produced, consumed);
   if (rc == FastInflate::kTooLarge) return tooLarge(limit);
+  if (rc == FastInflate::kOverBudget) return overBudget();
   if (rc != FastInflate::kOk || consumed != input.size()) return std::nullopt;
   if (produced > limit) return tooLarge(limit);
   out.resize(produced);
@@ -369,7 +384,8 @@ absl::Status decompressZstd(std::string_view input, size_t limit, std::string& o
   while (true) {
     if (produced == out.size()) {
       if (out.size() >= cap) return tooLarge(limit);
-      growOutput(out, produced, nextOutputSize(out, input.size(), cap));
+      const size_t next = nextOutputSize(out, input.size(), cap);
+      if (!growOutput(out, produced, next)) return overBudget();
     }
     ZSTD_outBuffer dst{out.data(), out.size(), produced};
     rc = ZSTD_decompressStream(dctx, &dst, &in);
@@ -523,6 +539,19 @@ absl::Status decompress(Compression c, std::string_view input, size_t max_output
 } catch (const std::bad_alloc&) {
   out.clear();
   return absl::ResourceExhaustedError("out of memory while decompressing");
+}
+
+absl::Status decompress(Compression c, std::string_view input, size_t max_output_bytes,
+                        std::string& out, absl::FunctionRef<bool(size_t)> may_hold) {
+  // An empty `out` so that every byte of output is asked for (its capacity counts as held).
+  std::string().swap(out);
+  t_may_hold = &may_hold;
+  absl::Cleanup forget = [] { t_may_hold = nullptr; };
+  if ((c == Compression::kNone || input.empty()) && input.size() <= max_output_bytes &&
+      !may_hold(input.size())) {
+    return overBudget();
+  }
+  return decompress(c, input, max_output_bytes, out);
 }
 
 absl::StatusOr<std::string> compress(Compression c, std::string_view input) try {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -37,6 +38,12 @@ std::string_view compressionName(Compression c);
 // zlib's streaming inflate, which gives the verdict and its message.
 absl::Status decompress(Compression c, std::string_view input, size_t max_output_bytes,
                         std::string& out);
+// The same, asking `may_hold(bytes)` before the output buffer grows to `bytes` (its whole size):
+// false stops with Unavailable, so that a small compressed body cannot make a receiver hold up to
+// max_output_bytes of memory its budget did not grant (the receivers grow their admission
+// reservation here). The output buffer never grows by more than doubling, or to the limit.
+absl::Status decompress(Compression c, std::string_view input, size_t max_output_bytes,
+                        std::string& out, absl::FunctionRef<bool(size_t)> may_hold);
 
 // Compresses with gzip, deflate (zlib format) or zstd at the libraries' default levels,
 // which favour speed (gzip and deflate through ISA-L's igzip at level 1). kNone returns a copy.

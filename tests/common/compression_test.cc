@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -132,6 +133,42 @@ TEST_P(CompressionCodecTest, ExactlyAtLimitIsAccepted) {
   EXPECT_TRUE(absl::IsResourceExhausted(over)) << over;
   EXPECT_EQ(over.message(), "decompressed body exceeds 99999 bytes");
   EXPECT_TRUE(out.empty());
+}
+
+// Receivers grow their memory reservation as the output grows: every growth of the output is
+// asked for first, what is asked covers what is held, and a refusal stops the decoding with
+// Unavailable (retryable) and no output, where the size limit alone would have let it go on.
+TEST_P(CompressionCodecTest, OutputGrowsOnlyAsTheBudgetGrants) {
+  const std::string data = sampleData(3 * kMiB);
+  const std::string compressed = mustCompress(GetParam(), data);
+  std::string out;
+  size_t largest_asked = 0;
+  int asked = 0;
+  ASSERT_TRUE(decompress(GetParam(), compressed, 64 * kMiB, out, [&](size_t bytes) {
+                ++asked;
+                largest_asked = std::max(largest_asked, bytes);
+                return true;
+              }).ok());
+  EXPECT_EQ(out, data);
+  EXPECT_GT(asked, 0);
+  EXPECT_GE(largest_asked, data.size());
+  EXPECT_GE(largest_asked, out.capacity());
+  EXPECT_LE(largest_asked, 2 * data.size() + kMiB);  // at most doubling past the output
+
+  asked = 0;
+  const absl::Status refused = decompress(GetParam(), compressed, 64 * kMiB, out,
+                                          [&](size_t bytes) { return ++asked, bytes <= kMiB; });
+  EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+  EXPECT_NE(refused.message().find("retry later"), absl::string_view::npos) << refused;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(out.capacity(), kMiB);
+  EXPECT_GT(asked, 0);
+
+  // Granted again, the same body decodes (no state left behind on this thread).
+  ASSERT_TRUE(decompress(GetParam(), compressed, 64 * kMiB, out, [](size_t) { return true; }).ok());
+  EXPECT_EQ(out, data);
+  ASSERT_TRUE(decompress(GetParam(), compressed, 64 * kMiB, out).ok());
+  EXPECT_EQ(out, data);
 }
 
 // A 100 MB body of zeros compresses to ~100 KB (gzip) or a few KB (zstd); the decoder must stop

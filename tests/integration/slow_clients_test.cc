@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/compression.h"
 #include "common/endpoint.h"
 #include "common/strings.h"
 #include "otlp_data_support.h"
@@ -28,14 +30,19 @@ constexpr int kTricklers = 3000;
 constexpr int kStallers = 30;
 constexpr size_t kBudgetMib = 96;
 
-// Resident memory of a process, from /proc/<pid>/status (VmRSS, in kB).
-size_t residentBytesOf(pid_t pid) {
+// A field of /proc/<pid>/status in bytes (given in kB): VmRSS, the resident memory now, or VmHWM,
+// its peak so far.
+size_t statusBytesOf(pid_t pid, std::string_view field = "VmRSS:") {
   std::ifstream in(strCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+    if (line.rfind(field, 0) == 0) return std::stoul(line.substr(field.size())) * 1024;
   }
   return 0;
+}
+
+size_t residentBytesOf(pid_t pid) {
+  return statusBytesOf(pid);
 }
 
 int connectTo(const std::string& endpoint) {
@@ -152,6 +159,75 @@ service:
 // The embedded default config (`otlpd config default`, listeners moved to free loopback ports),
 // as someone runs it with no configuration at all: 20 clients announcing 60 MB bodies and sending
 // one byte hold next to no memory, and a normal client is still served.
+// A body small on the wire may inflate to up to max_request_body_size: what it decompresses to is
+// admitted from the memory budget as it grows, so that several at once cannot hold more than the
+// budget. Each is refused as retryable (503 + Retry-After, counted as a refusal for memory) when
+// the budget cannot hold it, and a normal client is served meanwhile and after.
+TEST(SlowClients, CompressedBodiesAreAdmittedFromTheBudgetAsTheyInflate) {
+  auto otlpd = OtlpdProcess::start(R"(receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" }
+exporters:
+  nop:
+service:
+  memory_budget: { limit_mib: 32 }
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [nop] }
+)");
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  const std::string endpoint = (*otlpd)->httpEndpoint();
+  // 48 MiB once inflated (under the 64 MiB body limit), ~48 KiB on the wire.
+  const std::string inflating = *common::compress(
+      common::Compression::kGzip, makeLargeTraces("inflating", 48u << 20).SerializeAsString());
+  ASSERT_LT(inflating.size(), size_t{4} << 20);
+  const size_t baseline = statusBytesOf((*otlpd)->pid());
+  constexpr int kSenders = 6;
+  std::vector<std::thread> senders;
+  std::vector<int> statuses(kSenders, 0);
+  std::vector<std::string> retry_after(kSenders);
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] {
+      auto r = httpRequest(
+          endpoint, "POST", "/v1/traces",
+          {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}}, inflating);
+      if (!r.ok()) return;
+      statuses[static_cast<size_t>(i)] = r->status;
+      retry_after[static_cast<size_t>(i)] = r->header("retry-after");
+    });
+  }
+  auto normal =
+      httpRequest(endpoint, "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                  makeTraces("normal", 10).SerializeAsString());
+  for (auto& t : senders) t.join();
+  for (int i = 0; i < kSenders; ++i) {
+    EXPECT_EQ(statuses[static_cast<size_t>(i)], 503) << i;
+    EXPECT_EQ(retry_after[static_cast<size_t>(i)], "1") << i;
+  }
+  ASSERT_TRUE(normal.ok()) << normal.status();
+  EXPECT_TRUE(normal->status == 200 || normal->status == 503) << normal->status;
+  auto after =
+      httpRequest(endpoint, "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                  makeTraces("normal-after", 10).SerializeAsString());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status, 200) << after->body;
+  // Six bodies inflated at once would be 288 MiB; admitted as they grow, they share the 32 MiB.
+  const size_t peak = statusBytesOf((*otlpd)->pid(), "VmHWM:");
+  std::cout << "inflating bodies: resident " << baseline / (1 << 20) << " MiB before, peak "
+            << peak / (1 << 20) << " MiB\n";
+  EXPECT_LT(peak, baseline + (64u << 20)) << "before " << baseline << ", peak " << peak;
+  auto refused =
+      (*otlpd)->scrapeMetric("otlpd_receiver_refused_requests_total",
+                             {{"receiver", "otlp"}, {"transport", "http"}, {"reason", "memory"}});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_GE(*refused, kSenders);
+  auto in_use = (*otlpd)->scrapeMetric("otlpd_memory_budget_in_use_bytes", {});
+  ASSERT_TRUE(in_use.ok()) << in_use.status();
+  EXPECT_EQ(*in_use, 0);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
 TEST(SlowClients, TheEmbeddedDefaultKeepsItsMemoryAgainstAnnouncedLengths) {
   auto config = runOtlpd({"config", "default"});
   ASSERT_TRUE(config.ok()) << config.status();

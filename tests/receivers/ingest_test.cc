@@ -84,6 +84,48 @@ TEST(Ingest, InvalidItemsTakeTheDecodePathAndAPartialSuccess) {
   EXPECT_EQ(f.consumer->batches[0].itemCount(), 2u);
 }
 
+// A small compressed body may decompress to far more than admit() reserved for it: the output
+// is admitted from the budget as it grows, and a body the budget cannot hold is refused as
+// retryable (counted as a refusal for memory), holding nothing afterwards.
+TEST(Ingest, DecompressionGrowsTheAdmissionWithinTheBudget) {
+  Fixture f;
+  f.budget.setLimit(8 << 20);
+  const common::Labels labels = {{"receiver", "otlp"}, {"transport", "http"}, {"reason", "memory"}};
+  common::Counter& refused = f.metrics.counter("otlpd_receiver_refused_requests_total", "", labels);
+  std::string refusal;
+
+  const std::string small = spans(100, 0).SerializeAsString();
+  const std::string small_gzip = *common::compress(common::Compression::kGzip, small);
+  auto admitted = f.ingestor->admit(Transport::kHttp, Signal::kTraces, &refusal, small_gzip.size());
+  ASSERT_TRUE(admitted.has_value());
+  std::string out;
+  ASSERT_TRUE(f.ingestor
+                  ->decompressAdmitted(Transport::kHttp, common::Compression::kGzip, small_gzip,
+                                       64 << 20, out, admitted)
+                  .ok());
+  EXPECT_EQ(out, small);
+  EXPECT_GE(admitted->bytes(), small_gzip.size() + out.size());
+  EXPECT_EQ(refused.value(), 0u);
+
+  // 32 MiB of zeros in ~32 KiB of gzip: within max_request_body_size, beyond the 8 MiB budget.
+  const std::string bomb = *common::compress(common::Compression::kGzip, std::string(32 << 20, 0));
+  std::optional<pipeline::MemoryBudget::Reservation> bomb_admitted =
+      f.ingestor->admit(Transport::kHttp, Signal::kTraces, &refusal, bomb.size());
+  ASSERT_TRUE(bomb_admitted.has_value());
+  const size_t before = bomb_admitted->bytes();
+  const absl::Status status = f.ingestor->decompressAdmitted(
+      Transport::kHttp, common::Compression::kGzip, bomb, 64 << 20, out, bomb_admitted);
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("memory limit reached"), absl::string_view::npos) << status;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(f.budget.inUse(), size_t{8 << 20});
+  EXPECT_EQ(refused.value(), 1u);
+  bomb_admitted.reset();
+  admitted.reset();
+  EXPECT_EQ(f.budget.inUse(), 0u);
+  EXPECT_GE(before, bomb.size());
+}
+
 TEST(Ingest, MalformedBytesAreABadRequest) {
   Fixture f;
   std::string bytes = spans(2, 0).SerializeAsString();

@@ -69,6 +69,10 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     if (compression != GRPC_COMPRESS_NONE) {
       absl::StatusOr<pipeline::WireBytes> inflated = inflate(compression);
       if (!inflated.ok()) {
+        if (absl::IsUnavailable(inflated.status())) {
+          Finish(retryableStatus(std::string(inflated.status().message())));
+          return;
+        }
         ingestor_->countMalformed(Transport::kGrpc);
         // The codes gRPC's own decompression answers with.
         Finish(grpc::Status(absl::IsResourceExhausted(inflated.status())
@@ -171,8 +175,12 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     std::string scratch;
     const std::string_view compressed = common::rawMessageBytes(request_, scratch);
     std::string inflated;
-    absl::Status status = common::decompress(codec, compressed, max_message_bytes_, inflated);
+    std::optional<pipeline::MemoryBudget::Reservation> admitted(std::move(admitted_));
+    absl::Status status = ingestor_->decompressAdmitted(Transport::kGrpc, codec, compressed,
+                                                        max_message_bytes_, inflated, admitted);
+    admitted_ = *std::move(admitted);
     if (!status.ok()) {
+      if (absl::IsUnavailable(status)) return status;
       if (absl::IsResourceExhausted(status)) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "received message larger than max (", max_message_bytes_, " bytes) once decompressed"));

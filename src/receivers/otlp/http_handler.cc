@@ -300,8 +300,9 @@ common::HttpResponse OtlpHttpHandler::exportRequest(
     size_t body_capacity = 0;  // bytes allocated for the body: the JSON decoder may read them
     if (*compression != common::Compression::kNone) {
       std::string decompressed;
-      absl::Status s =
-          common::decompress(*compression, request.body(), max_body_bytes_, decompressed);
+      absl::Status s = ingestor_->decompressAdmitted(Transport::kHttp, *compression, request.body(),
+                                                     max_body_bytes_, decompressed, admitted);
+      if (absl::IsUnavailable(s)) return retryLater(request, std::string(s.message()));
       if (!s.ok()) {
         ingestor_->countMalformed(Transport::kHttp);
         const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;

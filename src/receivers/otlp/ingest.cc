@@ -1,5 +1,7 @@
 #include "receivers/otlp/ingest.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -186,6 +188,25 @@ void Ingestor::refuseForBackpressure(Transport transport, Signal signal, std::st
                    {"transport", transportName(transport)},
                    {"signal", pipeline::signalName(signal)}});
   }
+}
+
+absl::Status Ingestor::decompressAdmitted(
+    Transport transport, common::Compression compression, std::string_view body,
+    size_t max_output_bytes, std::string& out,
+    std::optional<pipeline::MemoryBudget::Reservation>& admitted) {
+  if (!admitted || memory_ == nullptr || memory_->limit() == 0) {
+    return common::decompress(compression, body, max_output_bytes, out);
+  }
+  absl::Status status =
+      common::decompress(compression, body, max_output_bytes, out, [&](size_t output_bytes) {
+        return admitted->tryResize(std::max(admitted->bytes(), body.size() + output_bytes));
+      });
+  if (absl::IsUnavailable(status)) {
+    std::string refusal;
+    refuseForMemory(transport, &refusal);
+    return absl::UnavailableError(refusal);
+  }
+  return status;
 }
 
 void Ingestor::refuseForMemory(Transport transport, std::string* refusal) {

@@ -13,6 +13,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "common/compression.h"
 #include "common/metrics_registry.h"
 #include "pipeline/authenticator.h"
 #include "pipeline/batch.h"
@@ -87,6 +88,14 @@ class Ingestor {
   // Counts a refusal for memory that admit() did not see (a body that outgrew its reservation)
   // and says why in `refusal`.
   void refuseForMemory(Transport transport, std::string* refusal);
+
+  // Decompresses a request body into `out` (common::decompress, at most `max_output_bytes`),
+  // growing `admitted` (what admit() reserved; none: no budget to ask) as the output grows, since
+  // the compressed body and its decompressed form are both held meanwhile. When the budget
+  // cannot grant it: Unavailable, counted as a refusal for memory (the client retries later).
+  absl::Status decompressAdmitted(Transport transport, common::Compression compression,
+                                  std::string_view body, size_t max_output_bytes, std::string& out,
+                                  std::optional<pipeline::MemoryBudget::Reservation>& admitted);
 
   // Counts a request refused before decoding (too large, bad encoding, overload...).
   void countMalformed(Transport transport);

@@ -275,7 +275,14 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
   std::string* body = &request.body();
   if (*compression != common::Compression::kNone) {
     absl::Status s =
-        common::decompress(*compression, request.body(), max_body_bytes_, decompressed);
+        ingestor_->decompressAdmitted(otlp::Transport::kHttp, *compression, request.body(),
+                                      max_body_bytes_, decompressed, admitted);
+    if (absl::IsUnavailable(s)) {
+      common::HttpResponse r =
+          text(request, http::status::service_unavailable, std::string(s.message()));
+      r.set(http::field::retry_after, "1");
+      return r;
+    }
     if (!s.ok()) {
       ingestor_->countMalformed(otlp::Transport::kHttp);
       const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
