@@ -3,9 +3,12 @@
 // decompresses within it is what compress() gives back. Input: a selector byte (encoding and
 // limit), then the compressed body. gzip and zlib-format bodies that decode (through libdeflate)
 // must decode to the same bytes with zlib's own inflate: the fast codec accepts nothing zlib
-// would read differently.
+// would read differently. The selector's top bits pick a memory budget for a second decoding
+// (the receivers' `may_hold`): it either reads the same, or stops as Unavailable without output,
+// never holding more than the budget granted, and a budget of the whole limit never stops it.
 #include <zlib.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -76,6 +79,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                      s.ToString());
     // At most the limit and one byte are ever written.
     OTLPD_FUZZ_CHECK(out.size() <= limit + 1, std::to_string(out.size()));
+  }
+  const unsigned budget_choice = data[0] >> 5;
+  if (budget_choice != 0) {
+    static const size_t kBudgets[] = {0, 0, 1, 4096, 65536, 200000, 1 << 20, 8 << 20};
+    const size_t budget = kBudgets[budget_choice];
+    size_t granted = 0;
+    std::string budgeted = "left over";
+    const absl::Status b = common::decompress(encoding, input, limit, budgeted, [&](size_t bytes) {
+      if (bytes > budget) return false;
+      granted = std::max(granted, bytes);
+      return true;
+    });
+    if (absl::IsUnavailable(b)) {
+      OTLPD_FUZZ_CHECK(budgeted.empty(), "output left after a refusal");
+      OTLPD_FUZZ_CHECK(budget < std::max<size_t>(limit + 1, 65536),
+                       "refused although the budget covers the limit");
+    } else {
+      OTLPD_FUZZ_CHECK(b.code() == s.code(), b.ToString() + " vs " + s.ToString());
+      if (b.ok()) OTLPD_FUZZ_CHECK(budgeted == out, "the budgeted decoding reads differently");
+    }
+    // (std::string rounds a capacity under 30 up to 30.)
+    OTLPD_FUZZ_CHECK(budgeted.capacity() <= std::max(granted, size_t{30}) || budgeted.empty(),
+                     "holds " + std::to_string(budgeted.capacity()) + " of " +
+                         std::to_string(granted) + " granted");
   }
   return 0;
 }
