@@ -1,6 +1,7 @@
 #include "common/grpc_server_config.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <algorithm>
 #include <optional>
@@ -41,6 +42,14 @@ std::vector<std::pair<const char*, int>> readGrpcKeepalive(config::ConfigNode& g
   enforcement.rejectUnknownKeys();
   keepalive.rejectUnknownKeys();
   return channel_args;
+}
+
+void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t bytes, const std::string& name) {
+  if (bytes == 0) return;
+  // The builder keeps its own reference to the quota.
+  grpc::ResourceQuota quota(name);
+  quota.Resize(bytes);
+  builder.SetResourceQuota(quota);
 }
 
 }  // namespace otlpd::common

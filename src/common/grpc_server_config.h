@@ -2,10 +2,16 @@
 // way.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "config/config_node.h"
+
+namespace grpc {
+class ServerBuilder;
+}
 
 namespace otlpd::common {
 
@@ -13,5 +19,12 @@ namespace otlpd::common {
 // max_connection_age_grace, time, timeout) and `keepalive.enforcement_policy` (min_time,
 // permit_without_stream) under `grpc_node`, as gRPC channel arguments (milliseconds).
 std::vector<std::pair<const char*, int>> readGrpcKeepalive(config::ConfigNode& grpc_node);
+
+// Bounds what gRPC itself holds for reading by a resource quota of `bytes` (the memory budget's
+// limit): a pending read pulls in its whole message, up to max_recv_msg_size, whatever admission
+// reserved for it, so that many streams at once could otherwise hold their messages far past the
+// budget (30 streams of 48 MB against a 64 MiB budget: 1.5 GB resident). gRPC's quota is soft
+// (it shrinks flow-control windows and reclaims under pressure), so it bounds, loosely.
+void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t bytes, const std::string& name);
 
 }  // namespace otlpd::common

@@ -121,6 +121,7 @@ class JaegerReceiver final : public pipeline::Receiver {
       : id_(settings.id.toString()),
         config_(std::move(config)),
         metrics_(settings.metrics),
+        memory_(settings.memory),
         ingestor_(
             std::make_shared<Ingestor>(id_, std::move(next), settings.metrics, settings.memory,
                                        std::initializer_list<Transport>{
@@ -238,6 +239,7 @@ class JaegerReceiver final : public pipeline::Receiver {
                                  static_cast<int>(cfg.max_concurrent_streams));
     }
     for (const auto& [name, value] : cfg.channel_args) builder.AddChannelArgument(name, value);
+    if (memory_ != nullptr) common::limitGrpcReadMemory(builder, memory_->limit(), id_ + ".grpc");
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port == 0) {
       grpc_server_.reset();
@@ -259,6 +261,7 @@ class JaegerReceiver final : public pipeline::Receiver {
   std::string id_;
   JaegerReceiverConfig config_;
   common::MetricsRegistry& metrics_;
+  pipeline::MemoryBudget* memory_;
   std::shared_ptr<Ingestor> ingestor_;
   std::unique_ptr<JaegerGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_server_;

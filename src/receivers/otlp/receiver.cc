@@ -229,6 +229,7 @@ class OtlpReceiver final : public pipeline::Receiver {
       builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
       builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
     }
+    if (memory_ != nullptr) common::limitGrpcReadMemory(builder, memory_->limit(), id_ + ".grpc");
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port == 0) {
       grpc_server_.reset();
