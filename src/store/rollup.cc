@@ -412,6 +412,34 @@ uint32_t RollupAccumulator::intern(std::string_view s) {
   return id;
 }
 
+uint32_t RollupAccumulator::service(std::string_view name) {
+  const uint32_t id = intern(name);
+  if (services_.contains(id)) return id;
+  if (services_.size() >= kMaxServices) {
+    ++folded_names_;
+    return intern(kOtherServices);
+  }
+  services_.insert(id);
+  return id;
+}
+
+uint32_t RollupAccumulator::operation(uint32_t service, std::string_view name) {
+  // Looked up before it is interned: a name refused here must not be kept as a string either.
+  const auto known = string_ids_.find(std::string(name));
+  if (known != string_ids_.end() && operations_.contains(uint64_t{service} << 32 | known->second)) {
+    return known->second;
+  }
+  uint32_t& per_service = operations_per_service_[service];
+  if (per_service >= kMaxOperationsPerService || operations_.size() >= kMaxOperations) {
+    ++folded_names_;
+    return intern(kOtherOperations);
+  }
+  const uint32_t id = known != string_ids_.end() ? known->second : intern(name);
+  operations_.insert(uint64_t{service} << 32 | id);
+  ++per_service;
+  return id;
+}
+
 void RollupAccumulator::addSpans(int64_t minute, uint32_t service, uint32_t operation, int32_t kind,
                                  int32_t status, bool root, uint64_t calls, uint64_t errors,
                                  const LatencyHistogram& latency) {
@@ -479,7 +507,16 @@ RollupSegment RollupAccumulator::segment() const {
 void RollupAccumulator::clear() {
   spans_.clear();
   edges_.clear();
-  // Strings stay: the edge joiner refers to them across takes.
+  services_.clear();
+  operations_.clear();
+  operations_per_service_.clear();
+  // Strings stay: the edge joiner refers to them across takes (clearStrings() when too many).
+}
+
+void RollupAccumulator::clearStrings() {
+  clear();
+  strings_.clear();
+  string_ids_.clear();
 }
 
 // --- EdgeJoiner
@@ -574,6 +611,15 @@ void EdgeJoiner::expire(int64_t now) {
   }
 }
 
+void EdgeJoiner::clear() {
+  stats_.late += waiting_count_;
+  known_.clear();
+  known_order_.clear();
+  waiting_.clear();
+  waiting_order_.clear();
+  waiting_count_ = 0;
+}
+
 // --- SpanRollupBuilder
 
 void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
@@ -593,26 +639,33 @@ void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
   const Dictionary* name_dict = name.dictionary();
   // Dictionary indices are stable within a file only: the map from them is per batch.
   service_ids_.assign(service_dict ? service_dict->size() : 0, UINT32_MAX);
-  name_ids_.assign(name_dict ? name_dict->size() : 0, UINT32_MAX);
-  const auto idOf = [this](const Column& c, const Dictionary* d, std::vector<uint32_t>& ids,
-                           size_t row) -> uint32_t {
-    if (d == nullptr || c.isNull(row)) return acc_.intern("");
+  // A row's dictionary index, -1 for none (null, or out of range in a corrupt batch).
+  const auto indexOf = [](const Column& c, const Dictionary* d, size_t row) -> int32_t {
+    if (d == nullptr || c.isNull(row)) return -1;
     int32_t i;
     std::memcpy(&i, c.valuesView().data() + row * 4, 4);
-    if (i < 0 || static_cast<size_t>(i) >= ids.size()) return acc_.intern("");
-    uint32_t& id = ids[static_cast<size_t>(i)];
-    if (id == UINT32_MAX) id = acc_.intern(d->at(static_cast<size_t>(i)));
-    return id;
+    return i < 0 || static_cast<size_t>(i) >= d->size() ? -1 : i;
   };
-  // Pre-aggregated per batch: a batch has few distinct keys and many spans.
+  const auto nameAt = [](const Dictionary* d, int32_t i) {
+    return i < 0 ? std::string_view() : d->at(static_cast<size_t>(i));
+  };
+  // Pre-aggregated per batch: a batch has few distinct keys and many spans. Operations are
+  // resolved per key afterwards (RollupAccumulator::operation bounds them per service).
   struct Local {
     uint64_t calls = 0, errors = 0;
     LatencyHistogram latency;
   };
-  std::map<std::tuple<int64_t, uint32_t, uint32_t, int32_t, int32_t, bool>, Local> local;
+  std::map<std::tuple<int64_t, uint32_t, int32_t, int32_t, int32_t, bool>, Local> local;
   for (size_t row = 0; row < rows; ++row) {
-    const uint32_t svc = idOf(service, service_dict, service_ids_, row);
-    const uint32_t op = idOf(name, name_dict, name_ids_, row);
+    uint32_t svc;
+    if (const int32_t i = indexOf(service, service_dict, row); i < 0) {
+      svc = acc_.service("");
+    } else {
+      uint32_t& id = service_ids_[static_cast<size_t>(i)];
+      if (id == UINT32_MAX) id = acc_.service(nameAt(service_dict, i));
+      svc = id;
+    }
+    const int32_t op = indexOf(name, name_dict, row);
     const int64_t minute = minuteOf(start.intAt(row));
     const auto k = static_cast<int32_t>(kind.isNull(row) ? 0 : kind.intAt(row));
     const auto st = static_cast<int32_t>(status.isNull(row) ? 0 : status.intAt(row));
@@ -628,14 +681,22 @@ void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
                 error, now, acc_);
   }
   for (const auto& [key, l] : local) {
-    const auto& [minute, svc, op, k, st, root] = key;
+    const auto& [minute, svc, op_index, k, st, root] = key;
+    const uint32_t op = acc_.operation(svc, nameAt(name_dict, op_index));
     acc_.addSpans(minute, svc, op, k, st, root, l.calls, l.errors, l.latency);
   }
 }
 
 RollupSegment SpanRollupBuilder::take() {
   RollupSegment s = acc_.segment();
-  acc_.clear();
+  // The strings (service and operation names) outlive a take for the joiner's sake; so many that
+  // names come and go (bounded per take, not over the uptime) are dropped with the joiner's spans.
+  if (acc_.stringCount() > kMaxStringsKept) {
+    acc_.clearStrings();
+    joiner_.clear();
+  } else {
+    acc_.clear();
+  }
   return s;
 }
 

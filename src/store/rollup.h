@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "store/columns.h"
 
@@ -139,7 +140,25 @@ absl::StatusOr<std::pair<RollupFrameHeader, RollupSegment>> decodeRollupFrame(
 // Adds rollups up: rows of the same (minute, key) merge. Strings are interned.
 class RollupAccumulator {
  public:
+  // Between two clear()s, what the store's builder adds through service() and operation() is
+  // bounded, so that names with ids in them (a URL as a span name, a service per pod) cannot grow
+  // the rollups' memory, frames and answers with every span: at most kMaxServices services, and
+  // kMaxOperationsPerService operations per service, kMaxOperations in all. Spans beyond count
+  // under kOtherServices / kOtherOperations; the span files keep their real names.
+  static constexpr size_t kMaxServices = 2000;
+  static constexpr size_t kMaxOperationsPerService = 2000;
+  static constexpr size_t kMaxOperations = 50'000;
+  static constexpr std::string_view kOtherServices = "(other services)";
+  static constexpr std::string_view kOtherOperations = "(other operations)";
+
   uint32_t intern(std::string_view s);
+  uint32_t service(std::string_view name);
+  uint32_t operation(uint32_t service, std::string_view name);
+  // Names service() and operation() folded into the "other" rows so far (never reset).
+  uint64_t foldedNames() const { return folded_names_; }
+  size_t stringCount() const { return strings_.size(); }
+  // clear(), and the strings too: nothing (no joiner) may refer to them any more.
+  void clearStrings();
   void addSpans(int64_t minute, uint32_t service, uint32_t operation, int32_t kind, int32_t status,
                 bool root, uint64_t calls, uint64_t errors, const LatencyHistogram& latency);
   void addEdge(int64_t minute, uint32_t parent, uint32_t child, uint64_t calls, uint64_t errors);
@@ -166,6 +185,11 @@ class RollupAccumulator {
   std::unordered_map<std::string, uint32_t> string_ids_;
   std::map<SpanKey, SpanValue> spans_;
   std::map<EdgeKey, EdgeValue> edges_;
+  // Since the last clear(): what service() and operation() let in.
+  absl::flat_hash_set<uint32_t> services_;
+  absl::flat_hash_set<uint64_t> operations_;  // service << 32 | operation
+  absl::flat_hash_map<uint32_t, uint32_t> operations_per_service_;
+  uint64_t folded_names_ = 0;
 };
 
 // Finds dependency edges as spans arrive: a span whose parent (same trace) is already known counts
@@ -193,6 +217,9 @@ class EdgeJoiner {
            uint32_t service, int64_t minute, bool error, int64_t now_nanos, RollupAccumulator& out);
   // Forgets spans and drops waiting children older than the window.
   void expire(int64_t now_nanos);
+  // Forgets every span and waiting child (counted as late): their service ids are about to lose
+  // their meaning (RollupAccumulator::clearStrings).
+  void clear();
   const Stats& stats() const { return stats_; }
   size_t waiting() const { return waiting_count_; }
 
@@ -228,6 +255,8 @@ class EdgeJoiner {
 // accumulator and an edge joiner: what one record batch adds to the rollups.
 class SpanRollupBuilder {
  public:
+  // Interned names kept across takes (for the joiner) before take() forgets them all.
+  static constexpr size_t kMaxStringsKept = 200'000;
   explicit SpanRollupBuilder(EdgeJoiner::Options options) : joiner_(options) {}
   void addBatch(const ColumnTable& spans, int64_t now_nanos);
   // The rows added since the last take, which are then forgotten (the joiner keeps its spans).
@@ -237,12 +266,12 @@ class SpanRollupBuilder {
   bool empty() const { return acc_.empty(); }
   size_t rows() const { return acc_.rows(); }
   const EdgeJoiner::Stats& joinStats() const { return joiner_.stats(); }
+  uint64_t foldedNames() const { return acc_.foldedNames(); }
 
  private:
   RollupAccumulator acc_;
   EdgeJoiner joiner_;
   std::vector<uint32_t> service_ids_;  // per dictionary index of the batch's service column
-  std::vector<uint32_t> name_ids_;
 };
 
 }  // namespace otlpd::store

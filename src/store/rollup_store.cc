@@ -411,6 +411,7 @@ void RollupWriter::onBatchWritten(const BatchLock& held, const ColumnTable& tabl
   ++watermark_batches_;
   builder_.addBatch(table, absl::ToUnixNanos(clock_->now()));
   stats_.late_children = builder_.joinStats().late;
+  stats_.folded_names = builder_.foldedNames();
 }
 
 absl::Status RollupWriter::maybeWrite(bool force) {

@@ -43,6 +43,7 @@ struct RollupStats {
   uint64_t files_repaired = 0;    // a crash left a partial frame, cut off at open
   uint64_t batches_replayed = 0;  // span batches after the last frame, read again at open
   uint64_t late_children = 0;     // child spans whose parent did not come within the window
+  uint64_t folded_names = 0;      // service / operation names counted under "(other ...)"
 };
 
 inline constexpr std::string_view kRollupDir = "rollups";

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "rollup_test_data.h"
 #include "store/otlp_columns.h"
@@ -175,6 +176,77 @@ TEST(SpanRollupBuilder, EqualsAFullScanWhateverTheBatching) {
     expectEqualsReference(all.segment(), ref);
     EXPECT_EQ(builder.joinStats().late, 0u);
   }
+}
+
+// Names with ids in them (a URL as a span name, a service per pod) must not grow the rollups with
+// every span: per take, 2,000 services, 2,000 operations per service and 50,000 in all; spans
+// beyond count under "(other ...)", and names refused are not kept as strings either.
+TEST(RollupAccumulator, ServicesAndOperationsAreBoundedPerTake) {
+  RollupAccumulator acc;
+  const uint32_t svc = acc.service("checkout");
+  std::set<uint32_t> ids;
+  for (int i = 0; i < 2500; ++i) ids.insert(acc.operation(svc, "GET /orders/" + std::to_string(i)));
+  EXPECT_EQ(ids.size(), RollupAccumulator::kMaxOperationsPerService + 1);
+  const uint32_t other = acc.intern(RollupAccumulator::kOtherOperations);
+  EXPECT_TRUE(ids.contains(other));
+  EXPECT_EQ(acc.foldedNames(), 500u);
+  EXPECT_LE(acc.stringCount(), RollupAccumulator::kMaxOperationsPerService + 3);
+  // Known ones stay themselves; another service has a budget of its own.
+  EXPECT_NE(acc.operation(svc, "GET /orders/7"), other);
+  EXPECT_NE(acc.operation(acc.service("payments"), "GET /orders/2400"), other);
+
+  // In all: 25 more services of 2,000 each pass 50,000.
+  for (int s = 0; s < 25; ++s) {
+    const uint32_t id = acc.service("svc-" + std::to_string(s));
+    for (int i = 0; i < 2000; ++i) acc.operation(id, "op-" + std::to_string(i));
+  }
+  EXPECT_EQ(acc.operation(acc.service("svc-0"), "one more"), other);
+  // Services.
+  std::set<uint32_t> services;
+  for (int s = 0; s < 2100; ++s) services.insert(acc.service("pod-" + std::to_string(s)));
+  EXPECT_TRUE(services.contains(acc.intern(RollupAccumulator::kOtherServices)));
+  EXPECT_LT(services.size(), size_t{2000});
+
+  // A take starts afresh; clearStrings() forgets the strings too.
+  acc.clear();
+  EXPECT_NE(acc.operation(svc, "GET /orders/2499"), other);
+  acc.clearStrings();
+  EXPECT_EQ(acc.stringCount(), 0u);
+}
+
+// End to end through a batch of the store's columns: 3,000 distinct span names of one service
+// make 2,001 operations, and every span is still counted.
+TEST(SpanRollupBuilder, FoldsOperationsPastTheBoundAndCountsEverySpan) {
+  otlp::TracesRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* attr = rs->mutable_resource()->add_attributes();
+  attr->set_key("service.name");
+  attr->mutable_value()->set_string_value("sloppy");
+  auto* scope = rs->add_scope_spans();
+  for (int i = 0; i < 3000; ++i) {
+    auto* span = scope->add_spans();
+    span->set_trace_id(std::string(15, '\x01') + static_cast<char>(i % 251 + 1));
+    span->set_span_id(std::string(7, '\x02') + static_cast<char>(i % 253 + 1));
+    span->set_name("GET /users/" + std::to_string(i));
+    span->set_start_time_unix_nano(kBase);
+    span->set_end_time_unix_nano(kBase + 1000);
+  }
+  ColumnTable table(&fieldsFor(pipeline::Signal::kTraces));
+  TimeRange range;
+  appendTraces(req, table, range);
+  SpanRollupBuilder builder({});
+  builder.addBatch(table, 0);
+  const RollupSegment s = builder.take();
+  std::set<std::string> operations;
+  uint64_t calls = 0;
+  for (const SpanRollup& r : s.spans) {
+    operations.insert(s.strings[r.operation]);
+    calls += r.calls;
+  }
+  EXPECT_EQ(operations.size(), RollupAccumulator::kMaxOperationsPerService + 1);
+  EXPECT_TRUE(operations.contains(std::string(RollupAccumulator::kOtherOperations)));
+  EXPECT_EQ(calls, 3000u);
+  EXPECT_EQ(builder.foldedNames(), 1000u);
 }
 
 TEST(EdgeJoiner, ParentsBeforeOrAfterChildrenWithinTheWindowAndLateOnesCounted) {

@@ -59,6 +59,12 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
                               "Child spans whose parent did not arrive within the join window "
                               "(their dependency edge is not counted).",
                               labels);
+    rollup_folded_ = &m.counter(
+        "otlpd_store_rollup_folded_names_total",
+        "Service or operation names the rollups counted under \"(other services)\" or "
+        "\"(other operations)\": past 2,000 services, 2,000 operations per service or 50,000 "
+        "operations per rollup interval (the span files keep every name).",
+        labels);
     refused_ = &m.counter("otlpd_store_refused_items_total",
                           "Items refused as retryable because writes were failing.", labels);
     writer_waits_ = &m.counter(
@@ -216,6 +222,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
     rollup_failures_->add(s.rollups.write_failures - last_.rollups.write_failures);
     rollup_replayed_->add(s.rollups.batches_replayed - last_.rollups.batches_replayed);
     rollup_late_->add(s.rollups.late_children - last_.rollups.late_children);
+    rollup_folded_->add(s.rollups.folded_names - last_.rollups.folded_names);
     // One line per episode of failing rollup writes (their rows wait in memory meanwhile).
     if (s.rollups.write_failures > last_.rollups.write_failures && !rollups_failing_) {
       rollups_failing_ = true;
@@ -239,7 +246,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   std::unique_ptr<SignalStore> store_;
   common::Counter *rows_, *bytes_, *batches_, *sealed_, *deleted_, *recovered_, *failures_,
       *refused_, *rollup_frames_, *rollup_failures_, *rollup_replayed_, *rollup_late_,
-      *sync_rounds_, *writer_waits_;
+      *rollup_folded_, *sync_rounds_, *writer_waits_;
   uint64_t last_sync_rounds_ = 0;
 
   std::mutex mu_;
