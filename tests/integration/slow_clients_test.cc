@@ -170,9 +170,6 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
-// The embedded default config (`otlpd config default`, listeners moved to free loopback ports),
-// as someone runs it with no configuration at all: 20 clients announcing 60 MB bodies and sending
-// one byte hold next to no memory, and a normal client is still served.
 // A body small on the wire may inflate to up to max_request_body_size: what it decompresses to is
 // admitted from the memory budget as it grows, so that several at once cannot hold more than the
 // budget. Each is refused as retryable (503 + Retry-After, counted as a refusal for memory) when
@@ -281,6 +278,9 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
+// The embedded default config (`otlpd config default`, listeners moved to free loopback ports),
+// as someone runs it with no configuration at all: 20 clients announcing 60 MB bodies and sending
+// one byte hold next to no memory, and a normal client is still served.
 TEST(SlowClients, TheEmbeddedDefaultKeepsItsMemoryAgainstAnnouncedLengths) {
   auto config = runOtlpd({"config", "default"});
   ASSERT_TRUE(config.ok()) << config.status();

@@ -140,9 +140,6 @@ TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
 namespace otlpd::store {
 namespace {
 
-// The lookup cache (direct-mapped on a hash of length and edge bytes) must never answer with
-// another value's index: many values share slots and edges (same length, same first and last
-// 8 bytes, short and empty ones), and each keeps its first-seen index however they interleave.
 // What the store does before a new file's first batch: the dictionaries keep only the values the
 // rows use, and the rows read the same as if the table had been filled from fresh dictionaries.
 TEST(StoreDictionaryTest, CompactingKeepsOnlyReferencedValuesAndRewritesIndices) {
@@ -184,6 +181,9 @@ TEST(StoreDictionaryTest, CompactingKeepsOnlyReferencedValuesAndRewritesIndices)
   EXPECT_EQ(next.column(2).dictionary()->indexOf("d"), 3);
 }
 
+// The lookup cache (direct-mapped on a hash of length and edge bytes) must never answer with
+// another value's index: many values share slots and edges (same length, same first and last
+// 8 bytes, short and empty ones), and each keeps its first-seen index however they interleave.
 TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
   std::vector<std::string> values = {"", "a", "ab", "abc", "abcd", "abcde"};
   for (int i = 0; i < 3000; ++i) {

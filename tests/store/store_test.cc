@@ -194,6 +194,23 @@ TEST(StoreSignalStoreTest, WritesReadableSealedFilesAndRotatesByAge) {
   EXPECT_EQ(stats.batches_read, 3u);
 }
 
+// Every span a store's files hold, in the order a full scan reads them.
+template <class Fn>
+void forEachStoredSpan(const std::string& root, Fn&& fn) {
+  StoreReader reader(root);
+  EXPECT_EQ(
+      reader.scan({},
+                  [&](std::string_view bytes) {
+                    otlp::TracesRequest r;
+                    EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                    for (const auto& rs : r.resource_spans())
+                      for (const auto& ss : rs.scope_spans())
+                        for (const auto& span : ss.spans()) fn(span);
+                    return true;
+                  }),
+      "");
+}
+
 // Double buffering: full batches go to the writer thread while appends go on, with new
 // dictionary values (span names, attribute keys) arriving while a batch is in flight and files
 // rotating by size under it. Every row comes back, in order, with its own strings.
@@ -231,22 +248,10 @@ TEST(StoreSignalStoreTest, HandsFullBatchesToTheWriterAndKeepsEveryRowInOrder) {
 
   std::vector<std::string> names;
   std::vector<std::string> keys;
-  StoreReader reader(tmp.path());
-  EXPECT_EQ(
-      reader.scan({},
-                  [&](std::string_view bytes) {
-                    otlp::TracesRequest r;
-                    EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
-                    for (const auto& rs : r.resource_spans())
-                      for (const auto& ss : rs.scope_spans())
-                        for (const auto& span : ss.spans()) {
-                          names.push_back(span.name());
-                          keys.push_back(
-                              span.attributes().empty() ? "" : span.attributes().rbegin()->key());
-                        }
-                    return true;
-                  }),
-      "");
+  forEachStoredSpan(tmp.path(), [&](const auto& span) {
+    names.push_back(span.name());
+    keys.push_back(span.attributes().empty() ? "" : span.attributes().rbegin()->key());
+  });
   ASSERT_EQ(names.size(), per_request * kRequests);
   for (size_t row = 0; row < names.size(); ++row) {
     const std::string i = std::to_string(row / per_request);
@@ -323,17 +328,7 @@ TEST(StoreSignalStoreTest, EachFileCarriesOnlyTheDictionaryValuesItsRowsUse) {
 
   // And every name still reads back as written.
   std::vector<std::string> names;
-  StoreReader reader(tmp.path());
-  EXPECT_EQ(
-      reader.scan({},
-                  [&](std::string_view bytes) {
-                    otlp::TracesRequest r;
-                    EXPECT_TRUE(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
-                    for (const auto& span : r.resource_spans(0).scope_spans(0).spans())
-                      names.push_back(span.name());
-                    return true;
-                  }),
-      "");
+  forEachStoredSpan(tmp.path(), [&](const auto& span) { names.push_back(span.name()); });
   ASSERT_EQ(names.size(), size_t{kFiles * kSpans});
   for (size_t i = 0; i < names.size(); ++i) {
     ASSERT_EQ(names[i], "op-" + std::to_string(i / kSpans) + "-" + std::to_string(i % kSpans));
