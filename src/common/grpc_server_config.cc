@@ -44,11 +44,14 @@ std::vector<std::pair<const char*, int>> readGrpcKeepalive(config::ConfigNode& g
   return channel_args;
 }
 
-void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t bytes, const std::string& name) {
-  if (bytes == 0) return;
+void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t budget_bytes,
+                         const std::string& name) {
+  if (budget_bytes == 0) return;
+  constexpr size_t kQuotaPerBudget = 4;
   // The builder keeps its own reference to the quota.
   grpc::ResourceQuota quota(name);
-  quota.Resize(bytes);
+  quota.Resize(budget_bytes > SIZE_MAX / kQuotaPerBudget ? SIZE_MAX
+                                                         : budget_bytes * kQuotaPerBudget);
   builder.SetResourceQuota(quota);
 }
 

@@ -20,11 +20,14 @@ namespace otlpd::common {
 // permit_without_stream) under `grpc_node`, as gRPC channel arguments (milliseconds).
 std::vector<std::pair<const char*, int>> readGrpcKeepalive(config::ConfigNode& grpc_node);
 
-// Bounds what gRPC itself holds for reading by a resource quota of `bytes` (the memory budget's
-// limit): a pending read pulls in its whole message, up to max_recv_msg_size, whatever admission
-// reserved for it, so that many streams at once could otherwise hold their messages far past the
-// budget (30 streams of 48 MB against a 64 MiB budget: 1.5 GB resident). gRPC's quota is soft
-// (it shrinks flow-control windows and reclaims under pressure), so it bounds, loosely.
-void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t bytes, const std::string& name);
+// Bounds what gRPC itself holds for reading by a resource quota of 4 × `budget_bytes` (the
+// memory budget's limit): a pending read pulls in its whole message, up to max_recv_msg_size,
+// whatever admission reserved for it, so that many streams at once could otherwise hold their
+// messages far past the budget (30 streams of 48 MB against a 64 MiB budget: 1.5 GB resident).
+// Not the budget itself: near its quota gRPC resets streams with ENHANCE_YOUR_CALM
+// (RESOURCE_EXHAUSTED, which OTLP clients do not retry), even streams whose data was accepted; an
+// ordinary overload, which the budget refuses as retryable, must stay far from that.
+void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t budget_bytes,
+                         const std::string& name);
 
 }  // namespace otlpd::common

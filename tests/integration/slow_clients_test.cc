@@ -243,8 +243,9 @@ service:
 
 // gRPC reads a stream's whole message once its handler asks for it, whatever admission reserved:
 // 30 streams of 48 MB at once against a 64 MiB budget held 1.5 GB before gRPC's own memory was
-// bounded by a resource quota of the budget's size. The quota is soft (a few messages may still
-// be in memory at once), so the bound tested is loose; normal clients are served afterwards.
+// bounded by a resource quota (4 × the budget: common/grpc_server_config.h says why not 1 ×).
+// The quota is soft, so the bound tested is loose (~430 MiB seen); normal clients are served
+// afterwards.
 TEST(SlowClients, LargeGrpcMessagesAtOnceStayNearTheBudget) {
   auto otlpd = OtlpdProcess::start(R"(receivers:
   otlp:
@@ -269,7 +270,7 @@ service:
   std::cout << "large gRPC messages: resident " << baseline / (1 << 20) << " MiB before, peak "
             << peak / (1 << 20) << " MiB\n";
   if (kResidentMemoryIsOurs) {
-    EXPECT_LT(peak, baseline + (512u << 20)) << "before " << baseline << ", peak " << peak;
+    EXPECT_LT(peak, baseline + (768u << 20)) << "before " << baseline << ", peak " << peak;
   }
   auto normal =
       runOtlpd({"loadgen", "--endpoint", endpoint, "--count", "20000", "--json", "--quiet"});
