@@ -126,6 +126,29 @@ TEST(Ingest, DecompressionGrowsTheAdmissionWithinTheBudget) {
   EXPECT_GE(before, bomb.size());
 }
 
+// A few huge requests (refused once read: they do not fit the budget) raise the running average
+// of request sizes that admit() guesses from when no size is declared (gRPC). The guess must stay
+// one an idle budget grants, or every later request is refused before it is read, for good.
+TEST(Ingest, HugeRequestsDoNotLockAdmissionOut) {
+  Fixture f;
+  const std::string bytes = spans(1, 0).SerializeAsString();
+  for (int i = 0; i < 20; ++i) {
+    const ExportOutcome out = f.ingestor->exportRequest(
+        Signal::kTraces, Transport::kGrpc, Encoding::kProtobuf, size_t{48} << 20,
+        [&](google::protobuf::Message& m) {
+          return m.ParseFromString(bytes) ? absl::OkStatus() : absl::InvalidArgumentError("bad");
+        },
+        std::nullopt, pipeline::WireBytes::fromString(bytes));
+    EXPECT_EQ(out.kind, ExportOutcome::Kind::kRetryable) << "96 MB does not fit 64 MiB";
+  }
+  std::string refusal;
+  auto admitted = f.ingestor->admit(Transport::kGrpc, Signal::kTraces, &refusal);
+  ASSERT_TRUE(admitted.has_value()) << refusal;
+  EXPECT_LE(admitted->bytes(), f.budget.limit() / 16);
+  admitted.reset();
+  EXPECT_EQ(f.send(bytes).kind, ExportOutcome::Kind::kOk);
+}
+
 TEST(Ingest, MalformedBytesAreABadRequest) {
   Fixture f;
   std::string bytes = spans(2, 0).SerializeAsString();
