@@ -223,7 +223,8 @@ bool batchMayHoldTraces(std::string_view data, size_t pos, const ColumnSlot& slo
       !readBuffer(rb, m.body, slot.buffer + 1, values, encoded_bytes)) {
     return true;
   }
-  if (values.size() < rows * 16) return true;
+  // Divided, not multiplied: a corrupt length near 2^63 would wrap rows * 16 to a small number.
+  if (values.size() / 16 < rows) return true;
   const bool has_nulls = node.null_count() > 0 && validity.size() >= (rows + 7) / 8;
   if (ids.size() == 1) {
     // The common case (a trace by id): two 8-byte compares per row instead of a memcmp call.
@@ -678,7 +679,7 @@ std::string StoreReader::scanOperations(const std::string& path, uint64_t max_sc
     for (int c = 0; c < 3 && readable; ++c) {
       readable = readBuffer(rb, m.body, slots[c]->buffer, validity[c], st.bytes_scanned) &&
                  readBuffer(rb, m.body, slots[c]->buffer + 1, values[c], st.bytes_scanned) &&
-                 values[c].size() >= rows * 4;
+                 values[c].size() / 4 >= rows;  // not rows * 4: a corrupt length wraps it
     }
     if (!readable) return strCat(path, ": malformed record batch");
     ++st.batches_read;
