@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -160,6 +161,7 @@ void countSlots(const FieldSpec& f, ColumnSlot& at) {
   }
 }
 ColumnSlot slotOf(const std::vector<FieldSpec>& fields, size_t column) {
+  assert(column <= fields.size());
   ColumnSlot at;
   for (size_t i = 0; i < column; ++i) countSlots(fields[i], at);
   return at;
@@ -452,7 +454,9 @@ std::string scanBytes(const std::string& path, std::string_view data, const Scan
   std::vector<std::string> wanted_ids = trace_ids;
   if (query.trace_id && trace_id.size() == 16) wanted_ids.push_back(trace_id);
   std::sort(wanted_ids.begin(), wanted_ids.end());
-  const bool peek_ids = !batches.empty() && cols.trace_id && !wanted_ids.empty() &&
+  // (A corrupt schema may have fewer fields than the layout: then no peeking.)
+  const bool peek_ids = !batches.empty() && cols.trace_id && *cols.trace_id < dec.fields().size() &&
+                        !wanted_ids.empty() &&
                         std::all_of(wanted_ids.begin(), wanted_ids.end(),
                                     [](const std::string& id) { return id.size() == 16; });
   const ColumnSlot id_slot = peek_ids ? slotOf(dec.fields(), *cols.trace_id) : ColumnSlot{};
