@@ -205,7 +205,9 @@ absl::Status Ingestor::decompressAdmitted(
   }
   absl::Status status =
       common::decompress(compression, body, max_output_bytes, out, [&](size_t output_bytes) {
-        return admitted->tryResize(std::max(admitted->bytes(), body.size() + output_bytes));
+        // Twice the output, as admit() counts a body: what it decompresses to is then converted
+        // or decoded (Zipkin and Jaeger to OTLP, JSON to protobuf) while it is still held.
+        return admitted->tryResize(std::max(admitted->bytes(), body.size() + 2 * output_bytes));
       });
   if (absl::IsUnavailable(status)) {
     std::string refusal;

@@ -90,8 +90,9 @@ class Ingestor {
   void refuseForMemory(Transport transport, std::string* refusal);
 
   // Decompresses a request body into `out` (common::decompress, at most `max_output_bytes`),
-  // growing `admitted` (what admit() reserved; none: no budget to ask) as the output grows, since
-  // the compressed body and its decompressed form are both held meanwhile. When the budget
+  // growing `admitted` (what admit() reserved; none: no budget to ask) as the output grows, to
+  // the compressed body and twice its decompressed form (which is converted or decoded while it
+  // is still held, as admit() counts twice a body's wire size). When the budget
   // cannot grant it: Unavailable, counted as a refusal for memory (the client retries later).
   absl::Status decompressAdmitted(Transport transport, common::Compression compression,
                                   std::string_view body, size_t max_output_bytes, std::string& out,
