@@ -183,12 +183,7 @@ common::HttpResponse ThriftHttpHandler::post(
   if (*compression != common::Compression::kNone) {
     absl::Status s = ingestor_->decompressAdmitted(Transport::kHttp, *compression, body,
                                                    max_body_bytes_, decompressed, admitted);
-    if (absl::IsUnavailable(s)) {
-      common::HttpResponse r =
-          textResponse(request, http::status::service_unavailable, toStd(s.message()));
-      r.set(http::field::retry_after, "1");
-      return r;
-    }
+    if (absl::IsUnavailable(s)) return unavailable(request, std::string(s.message()));
     if (!s.ok()) {
       ingestor_->countMalformed(Transport::kHttp);
       const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;

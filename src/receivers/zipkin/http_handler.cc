@@ -29,6 +29,13 @@ common::HttpResponse text(const common::HttpRequest& request, http::status statu
   return common::makeResponse(request, status, "text/plain; charset=utf-8", std::move(message));
 }
 
+// 503 with Retry-After: the request may succeed later (memory, backpressure, a queue).
+common::HttpResponse retryLater(const common::HttpRequest& request, std::string message) {
+  common::HttpResponse res = text(request, http::status::service_unavailable, std::move(message));
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
 std::string_view mediaType(const common::HttpRequest& request) {
   auto ct = request.find(http::field::content_type);
   if (ct == request.end()) return {};
@@ -170,9 +177,7 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::admit(const common::HttpR
   auto reservation =
       ingestor_->admit(otlp::Transport::kHttp, pipeline::Signal::kTraces, &refusal, length);
   if (!reservation) {
-    common::HttpResponse res = text(headers, http::status::service_unavailable, refusal);
-    res.set(http::field::retry_after, "1");
-    return res;
+    return retryLater(headers, refusal);
   }
   admission =
       std::make_shared<Admission>(Admission{*std::move(reservation), std::move(auth.attributes)});
@@ -186,9 +191,7 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::growAdmission(
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
   std::string refusal;
   ingestor_->refuseForMemory(otlp::Transport::kHttp, &refusal);
-  common::HttpResponse res = text(headers, http::status::service_unavailable, refusal);
-  res.set(http::field::retry_after, "1");
-  return res;
+  return retryLater(headers, refusal);
 }
 
 common::HttpResponse ZipkinHttpHandler::handleAdmitted(common::HttpRequest&& request,
@@ -277,12 +280,7 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
     absl::Status s =
         ingestor_->decompressAdmitted(otlp::Transport::kHttp, *compression, request.body(),
                                       max_body_bytes_, decompressed, admitted);
-    if (absl::IsUnavailable(s)) {
-      common::HttpResponse r =
-          text(request, http::status::service_unavailable, std::string(s.message()));
-      r.set(http::field::retry_after, "1");
-      return r;
-    }
+    if (absl::IsUnavailable(s)) return retryLater(request, std::string(s.message()));
     if (!s.ok()) {
       ingestor_->countMalformed(otlp::Transport::kHttp);
       const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
@@ -356,11 +354,8 @@ common::HttpResponse ZipkinHttpHandler::receiveBody(
       return common::makeResponse(request, http::status::accepted, "text/plain", "");
     case otlp::ExportOutcome::Kind::kBadRequest:
       return text(request, http::status::bad_request, outcome.message);
-    case otlp::ExportOutcome::Kind::kRetryable: {
-      common::HttpResponse r = text(request, http::status::service_unavailable, outcome.message);
-      r.set(http::field::retry_after, "1");
-      return r;
-    }
+    case otlp::ExportOutcome::Kind::kRetryable:
+      return retryLater(request, outcome.message);
   }
   return text(request, http::status::internal_server_error, "unexpected outcome");
 }
