@@ -144,7 +144,7 @@ TEST(Ingest, HugeRequestsDoNotLockAdmissionOut) {
   std::string refusal;
   auto admitted = f.ingestor->admit(Transport::kGrpc, Signal::kTraces, &refusal);
   ASSERT_TRUE(admitted.has_value()) << refusal;
-  EXPECT_LE(admitted->bytes(), f.budget.limit() / 16);
+  EXPECT_LE(admitted->bytes(), f.budget.limit() / 8);
   admitted.reset();
   EXPECT_EQ(f.send(bytes).kind, ExportOutcome::Kind::kOk);
 }

@@ -165,13 +165,13 @@ std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
   }
   if (memory_ == nullptr || memory_->limit() == 0) return pipeline::MemoryBudget::Reservation();
   // Reading a request and decoding it takes about twice its wire size. Without a declared size
-  // the guess from recent requests is capped at a sixteenth of the limit: a few huge requests
+  // the guess from recent requests is capped at an eighth of the limit: a few huge requests
   // (refused once read) must not make the guess one an idle budget can never grant, which locked
   // every later request out for good (requests refused here never correct the average).
   const size_t estimate = wire_bytes
                               ? 2 * *wire_bytes
                               : std::min(2 * typical_request_bytes_.load(std::memory_order_relaxed),
-                                         memory_->limit() / 16);
+                                         memory_->limit() / 8);
   auto reservation = memory_->tryReserve(estimate);
   if (!reservation) {
     refuseForMemory(transport, refusal);
