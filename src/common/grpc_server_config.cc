@@ -55,4 +55,12 @@ void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t budget_bytes,
   builder.SetResourceQuota(quota);
 }
 
+int64_t defaultMaxConcurrentStreams(size_t budget_bytes) {
+  if (budget_bytes == 0) return 0;
+  constexpr size_t kBudgetPerStream = 4 << 20;
+  constexpr size_t kMinStreams = 8;
+  return static_cast<int64_t>(
+      std::min<size_t>(std::max(budget_bytes / kBudgetPerStream, kMinStreams), INT32_MAX));
+}
+
 }  // namespace otlpd::common

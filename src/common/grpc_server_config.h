@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,13 @@ std::vector<std::pair<const char*, int>> readGrpcKeepalive(config::ConfigNode& g
 // ordinary overload, which the budget refuses as retryable, must stay far from that.
 void limitGrpcReadMemory(grpc::ServerBuilder& builder, size_t budget_bytes,
                          const std::string& name);
+
+// `max_concurrent_streams` when the config leaves it unset: one stream per 4 MiB of the memory
+// budget, at least 8 (0, gRPC's unlimited, without a budget). gRPC takes in the data of a
+// connection's new streams before a handler sees them (admission can only refuse them once it
+// does): 48 streams of 2 MiB messages on one connection held ~40 MiB outside a 32 MiB budget and
+// took the overload test's resident memory past its bound; at most 8 streams held about a
+// quarter of that. Clients wait for a stream slot, which is the backpressure HTTP/2 intends.
+int64_t defaultMaxConcurrentStreams(size_t budget_bytes);
 
 }  // namespace otlpd::common

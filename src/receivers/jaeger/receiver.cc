@@ -234,9 +234,12 @@ class JaegerReceiver final : public pipeline::Receiver {
     }
     builder.SetMaxReceiveMessageSize(static_cast<int>(cfg.max_recv_msg_size_mib << 20));
     builder.RegisterCallbackGenericService(grpc_service_.get());
-    if (cfg.max_concurrent_streams > 0) {
-      builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                                 static_cast<int>(cfg.max_concurrent_streams));
+    const int64_t max_streams = cfg.max_concurrent_streams > 0 ? cfg.max_concurrent_streams
+                                : memory_ != nullptr
+                                    ? common::defaultMaxConcurrentStreams(memory_->limit())
+                                    : 0;
+    if (max_streams > 0) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(max_streams));
     }
     for (const auto& [name, value] : cfg.channel_args) builder.AddChannelArgument(name, value);
     if (memory_ != nullptr) common::limitGrpcReadMemory(builder, memory_->limit(), id_ + ".grpc");

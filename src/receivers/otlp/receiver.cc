@@ -213,9 +213,12 @@ class OtlpReceiver final : public pipeline::Receiver {
     // Compressed messages reach OtlpGrpcService still compressed and are inflated there with
     // libdeflate and our output limit: several times the speed of gRPC's zlib (issue #18).
     builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
-    if (config_.grpc->max_concurrent_streams > 0) {
-      builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                                 static_cast<int>(config_.grpc->max_concurrent_streams));
+    const int64_t max_streams =
+        config_.grpc->max_concurrent_streams > 0 ? config_.grpc->max_concurrent_streams
+        : memory_ != nullptr ? common::defaultMaxConcurrentStreams(memory_->limit())
+                             : 0;
+    if (max_streams > 0) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(max_streams));
     }
     for (const auto& [name, value] : config_.grpc->channel_args) {
       builder.AddChannelArgument(name, value);
