@@ -170,6 +170,40 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
+// A body the budget can never hold (it takes twice its size) is answered 413 once it grows past
+// half the budget, not 503: a retry could never succeed. Smaller bodies are served.
+TEST(SlowClients, ABodyTheBudgetCanNeverHoldIsTooLargeNotRetryable) {
+  auto otlpd = OtlpdProcess::start(R"(receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" }
+exporters:
+  nop:
+service:
+  memory_budget: { limit_mib: 32 }
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [nop] }
+)");
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  const std::string endpoint = (*otlpd)->httpEndpoint();
+  auto huge =
+      httpRequest(endpoint, "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                  makeLargeTraces("huge", 20u << 20).SerializeAsString());
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  EXPECT_EQ(huge->status, 413) << huge->body;
+  EXPECT_EQ(huge->header("retry-after"), "");
+  auto fits =
+      httpRequest(endpoint, "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                  makeLargeTraces("fits", 2u << 20).SerializeAsString());
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->status, 200) << fits->body;
+  auto in_use = (*otlpd)->scrapeMetric("otlpd_memory_budget_in_use_bytes", {});
+  ASSERT_TRUE(in_use.ok()) << in_use.status();
+  EXPECT_EQ(*in_use, 0);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
 // A body small on the wire may inflate to up to max_request_body_size: what it decompresses to is
 // admitted from the memory budget as it grows, so that several at once cannot hold more than the
 // budget. Each is refused as retryable (503 + Retry-After, counted as a refusal for memory) when

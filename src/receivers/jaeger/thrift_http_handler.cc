@@ -113,6 +113,9 @@ std::optional<common::HttpResponse> ThriftHttpHandler::growAdmission(
   if (!admission) return std::nullopt;
   auto& reservation = std::static_pointer_cast<HttpAdmission>(admission)->memory;
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
+  if (auto most = ingestor_->largestAdmissibleBody(); most && body_bytes > *most) {
+    return bodyTooLarge(headers, *most);  // with CORS headers
+  }
   std::string refusal;
   ingestor_->refuseForMemory(Transport::kHttp, &refusal);
   common::HttpResponse res = unavailable(headers, refusal);

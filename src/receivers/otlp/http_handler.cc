@@ -203,6 +203,9 @@ std::optional<common::HttpResponse> OtlpHttpHandler::growAdmission(
   auto& reservation = std::static_pointer_cast<HttpAdmission>(admission)->memory;
   // Reading a request and decoding it takes about twice its wire size (as admit() counts).
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
+  if (auto most = ingestor_->largestAdmissibleBody(); most && body_bytes > *most) {
+    return bodyTooLarge(headers, *most);
+  }
   std::string refusal;
   ingestor_->refuseForMemory(Transport::kHttp, &refusal);
   return retryLater(headers, refusal);

@@ -179,6 +179,11 @@ std::optional<pipeline::MemoryBudget::Reservation> Ingestor::admit(
   return reservation;
 }
 
+std::optional<size_t> Ingestor::largestAdmissibleBody() const {
+  if (memory_ == nullptr || memory_->limit() == 0) return std::nullopt;
+  return memory_->limit() / 2;
+}
+
 void Ingestor::refuseForBackpressure(Transport transport, Signal signal, std::string* refusal) {
   refused_for_backpressure_[static_cast<int>(transport)]->add();
   *refusal = strCat("the ", pipeline::signalName(signal),

@@ -85,6 +85,12 @@ class Ingestor {
       Transport transport, std::optional<pipeline::Signal> signal, std::string* refusal,
       std::optional<size_t> wire_bytes = std::nullopt);
 
+  // The largest body the memory budget can ever hold (a body takes twice its size, as admit()
+  // counts); none without a budget limit. A body that grows past it is answered 413, not 503:
+  // retrying it can never succeed. Not on the announced Content-Length: an announced length
+  // holds no memory, and such a client is closed by the body deadline as any staller is.
+  std::optional<size_t> largestAdmissibleBody() const;
+
   // Counts a refusal for memory that admit() did not see (a body that outgrew its reservation)
   // and says why in `refusal`.
   void refuseForMemory(Transport transport, std::string* refusal);

@@ -189,6 +189,9 @@ std::optional<common::HttpResponse> ZipkinHttpHandler::growAdmission(
   if (!admission) return std::nullopt;
   auto& reservation = std::static_pointer_cast<Admission>(admission)->memory;
   if (reservation.tryResize(2 * body_bytes)) return std::nullopt;
+  if (auto most = ingestor_->largestAdmissibleBody(); most && body_bytes > *most) {
+    return bodyTooLarge(headers, *most);
+  }
   std::string refusal;
   ingestor_->refuseForMemory(otlp::Transport::kHttp, &refusal);
   return retryLater(headers, refusal);
