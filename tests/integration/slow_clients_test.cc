@@ -170,10 +170,9 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
-// A body the budget can never hold (it takes twice its size) is answered 413 once it grows past
-// half the budget, not 503: a retry could never succeed. Smaller bodies are served.
-TEST(SlowClients, ABodyTheBudgetCanNeverHoldIsTooLargeNotRetryable) {
-  auto otlpd = OtlpdProcess::start(R"(receivers:
+// OTLP/HTTP into nop under a memory budget of 32 MiB (the least it can be).
+absl::StatusOr<std::unique_ptr<OtlpdProcess>> startHttpToNopWithBudget32Mib() {
+  return OtlpdProcess::start(R"(receivers:
   otlp:
     protocols:
       http: { endpoint: "127.0.0.1:0" }
@@ -185,6 +184,12 @@ service:
   pipelines:
     traces: { receivers: [otlp], exporters: [nop] }
 )");
+}
+
+// A body the budget can never hold (it takes twice its size) is answered 413 once it grows past
+// half the budget, not 503: a retry could never succeed. Smaller bodies are served.
+TEST(SlowClients, ABodyTheBudgetCanNeverHoldIsTooLargeNotRetryable) {
+  auto otlpd = startHttpToNopWithBudget32Mib();
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   const std::string endpoint = (*otlpd)->httpEndpoint();
   auto huge =
@@ -209,18 +214,7 @@ service:
 // budget. Each is refused as retryable (503 + Retry-After, counted as a refusal for memory) when
 // the budget cannot hold it, and a normal client is served meanwhile and after.
 TEST(SlowClients, CompressedBodiesAreAdmittedFromTheBudgetAsTheyInflate) {
-  auto otlpd = OtlpdProcess::start(R"(receivers:
-  otlp:
-    protocols:
-      http: { endpoint: "127.0.0.1:0" }
-exporters:
-  nop:
-service:
-  memory_budget: { limit_mib: 32 }
-  telemetry: { metrics: { address: "127.0.0.1:0" } }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [nop] }
-)");
+  auto otlpd = startHttpToNopWithBudget32Mib();
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   const std::string endpoint = (*otlpd)->httpEndpoint();
   // 48 MiB once inflated (under the 64 MiB body limit), ~48 KiB on the wire.
