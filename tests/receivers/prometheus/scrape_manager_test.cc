@@ -528,7 +528,11 @@ void hugeBodyIsCutOff(const std::string& framing) {
       << result.body.size();
   client.close();
   server.reset();  // joins the connection threads, so sent_total is final
-  EXPECT_GT(sent_total.load(), 0u) << framing;
+  // An announced length over the limit may be refused from the headers alone, before the server
+  // writes any of the body (its first write then fails on the closed connection).
+  if (framing != "length") {
+    EXPECT_GT(sent_total.load(), 0u) << framing;
+  }
   EXPECT_LT(sent_total.load(), size_t{32} << 20) << framing;
 }
 
