@@ -623,6 +623,14 @@ void EdgeJoiner::clear() {
 // --- SpanRollupBuilder
 
 void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
+  addRows(t, now, /*count_rows=*/true);
+}
+
+void SpanRollupBuilder::primeJoiner(const ColumnTable& t, int64_t now) {
+  addRows(t, now, /*count_rows=*/false);
+}
+
+void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_rows) {
   const size_t rows = t.rows();
   joiner_.expire(now);
   if (rows == 0) return;
@@ -656,6 +664,9 @@ void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
     LatencyHistogram latency;
   };
   std::map<std::tuple<int64_t, uint32_t, int32_t, int32_t, int32_t, bool>, Local> local;
+  // Edges among primed spans were counted before: they go to a scratch accumulator.
+  RollupAccumulator uncounted_edges;
+  RollupAccumulator& edges = count_rows ? acc_ : uncounted_edges;
   for (size_t row = 0; row < rows; ++row) {
     uint32_t svc;
     if (const int32_t i = indexOf(service, service_dict, row); i < 0) {
@@ -672,13 +683,15 @@ void SpanRollupBuilder::addBatch(const ColumnTable& t, int64_t now) {
     const bool error = st == 2;
     const std::string_view parent_id =
         parent.isNull(row) ? std::string_view() : parent.bytesAt(row);
-    Local& l = local[{minute, svc, op, k, st, parent_id.empty()}];
-    ++l.calls;
-    l.errors += error ? 1 : 0;
-    l.latency.add(duration.intAt(row));
+    if (count_rows) {
+      Local& l = local[{minute, svc, op, k, st, parent_id.empty()}];
+      ++l.calls;
+      l.errors += error ? 1 : 0;
+      l.latency.add(duration.intAt(row));
+    }
     joiner_.add(trace.isNull(row) ? std::string_view() : trace.bytesAt(row),
                 span.isNull(row) ? std::string_view() : span.bytesAt(row), parent_id, svc, minute,
-                error, now, acc_);
+                error, now, edges);
   }
   for (const auto& [key, l] : local) {
     const auto& [minute, svc, op_index, k, st, root] = key;

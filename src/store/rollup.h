@@ -259,6 +259,11 @@ class SpanRollupBuilder {
   static constexpr size_t kMaxStringsKept = 200'000;
   explicit SpanRollupBuilder(EdgeJoiner::Options options) : joiner_(options) {}
   void addBatch(const ColumnTable& spans, int64_t now_nanos);
+  // Spans whose rollups a frame already holds (batches before its watermark, read again after a
+  // restart): only the joiner learns them, so that a child in a batch replayed after the frame
+  // still finds its parent there, and a child that was waiting for its parent waits again. Their
+  // rows and the edges among them are not counted again.
+  void primeJoiner(const ColumnTable& spans, int64_t now_nanos);
   // The rows added since the last take, which are then forgotten (the joiner keeps its spans).
   RollupSegment take();
   // The rows added since the last take, kept.
@@ -269,6 +274,9 @@ class SpanRollupBuilder {
   uint64_t foldedNames() const { return acc_.foldedNames(); }
 
  private:
+  // `count_rows` false: primeJoiner.
+  void addRows(const ColumnTable& spans, int64_t now_nanos, bool count_rows);
+
   RollupAccumulator acc_;
   EdgeJoiner joiner_;
   std::vector<uint32_t> service_ids_;  // per dictionary index of the batch's service column

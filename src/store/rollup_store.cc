@@ -303,6 +303,46 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
   return absl::OkStatus();
 }
 
+absl::Status primeJoinerBefore(const std::string& traces_dir, const std::string& file,
+                               uint64_t batches, SpanRollupBuilder& builder, int64_t now) {
+  if (file.empty() || batches == 0) return absl::OkStatus();
+  std::error_code ec;
+  const std::vector<std::string> files = listWithExt(traces_dir, ".arrow", ec);
+  std::vector<std::pair<std::string, uint64_t>> wanted;  // path, batches to read (0: all)
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (baseName(files[i]) != file) continue;
+    if (i > 0) wanted.emplace_back(files[i - 1], 0);
+    wanted.emplace_back(files[i], batches);
+  }
+  for (const auto& [path, limit] : wanted) {
+    std::string data;
+    {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) continue;  // deleted by retention meanwhile
+      data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    IpcDecoder decoder;
+    size_t pos = 0;
+    uint64_t seen = 0;
+    for (;;) {
+      auto ev = decoder.next(data, pos);
+      // A corrupt span file primes what it can: the replay reports the corruption.
+      if (!ev.ok() || *ev == IpcDecoder::Event::kEndOfStream ||
+          *ev == IpcDecoder::Event::kEndOfData) {
+        break;
+      }
+      if (*ev == IpcDecoder::Event::kSchema &&
+          storeLayoutOf(decoder.fields(), pipeline::Signal::kTraces) == 0) {
+        break;  // not a span file of this version
+      }
+      if (*ev != IpcDecoder::Event::kRecordBatch) continue;
+      builder.primeJoiner(*decoder.table(), now);
+      if (++seen == limit) break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 RollupWriter::RollupWriter(std::string root, RollupOptions options, Clock* clock)
     : root_(std::move(root)),
       dir_((fs::path(root_) / std::string(kRollupDir)).string()),
@@ -392,6 +432,11 @@ absl::Status RollupWriter::recover(const std::string& traces_dir) {
   const int64_t now = absl::ToUnixNanos(clock_->now());
   std::string last_file = watermark_file_;
   uint64_t last_batches = watermark_batches_;
+  if (absl::Status primed =
+          primeJoinerBefore(traces_dir, watermark_file_, watermark_batches_, builder_, now);
+      !primed.ok()) {
+    return primed;
+  }
   absl::Status st = replaySpanBatches(traces_dir, watermark_file_, watermark_batches_, builder_,
                                       now, &last_file, &last_batches, &stats_.batches_replayed);
   if (!st.ok()) return st;

@@ -164,4 +164,10 @@ absl::Status replaySpanBatches(const std::string& traces_dir, const std::string&
                                uint64_t batches, SpanRollupBuilder& builder, int64_t now_nanos,
                                std::string* last_file, uint64_t* last_batches, uint64_t* replayed);
 
+// Primes `builder`'s joiner (SpanRollupBuilder::primeJoiner) with the span batches up to
+// (`file`, `batches`): those of `file` and of the span file before it. A parent further back is
+// not found after a crash (its child is counted late), as a parent older than the join window.
+absl::Status primeJoinerBefore(const std::string& traces_dir, const std::string& file,
+                               uint64_t batches, SpanRollupBuilder& builder, int64_t now_nanos);
+
 }  // namespace otlpd::store

@@ -203,6 +203,37 @@ TEST(RollupStore, KillNineImageRecoversWithoutCountingTwiceOrLosing) {
   expectEqualsReference(readAll(crashed.path()), ref);
 }
 
+// One batch per request: a trace's four requests land in different batches, and frames fall
+// between them. After kill -9, the batches past the last frame are replayed; a child there whose
+// parent was in a batch before the frame must still find it (the joiner learns the spans of the
+// batches before the frame again, without counting them), or its edge is lost.
+TEST(RollupStore, KillNineImageKeepsEdgesWhoseParentIsBeforeTheLastFrame) {
+  TempDir dir("rollups"), crashed("rollups-crash");
+  FakeClock clock;
+  const auto requests = distributedTraces(100, 8, kBase, 12);
+  ReferenceRollups first;
+  first.add({requests.begin(), requests.begin() + 300});
+  StoreOptions o = options(dir.path());
+  o.rollups.interval = absl::Seconds(45);
+  auto store = SignalStore::open(pipeline::Signal::kTraces, o, &clock);
+  ASSERT_TRUE(store.ok());
+  for (size_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE((*store)->append(requests[i]).ok());
+    clock.advance(absl::Seconds(7));  // a frame every seven batches: mid-trace, the last at 294
+    ASSERT_TRUE((*store)->flush().ok());
+  }
+  ASSERT_GT((*store)->stats().rollups.frames_written, 0u);
+  fs::copy(dir.path(), crashed.path(), fs::copy_options::recursive);
+  StoreOptions c = o;
+  c.directory = crashed.path();
+  auto again = SignalStore::open(pipeline::Signal::kTraces, c, &clock);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_GT((*again)->stats().rollups.batches_replayed, 0u);
+  ASSERT_TRUE((*again)->close().ok());
+  again->reset();
+  expectEqualsReference(readAll(crashed.path()), first);
+}
+
 TEST(RollupStore, OwnRetentionKeepsRollupsAfterSpansAreGone) {
   TempDir dir("rollups");
   FakeClock clock;
