@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "common/compression.h"
 #include "common/fnv1a.h"
@@ -665,8 +666,9 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
   };
   std::map<std::tuple<int64_t, uint32_t, int32_t, int32_t, int32_t, bool>, Local> local;
   // Edges among primed spans were counted before: they go to a scratch accumulator.
-  RollupAccumulator uncounted_edges;
-  RollupAccumulator& edges = count_rows ? acc_ : uncounted_edges;
+  std::optional<RollupAccumulator> uncounted_edges;
+  if (!count_rows) uncounted_edges.emplace();
+  RollupAccumulator& edges = count_rows ? acc_ : *uncounted_edges;
   for (size_t row = 0; row < rows; ++row) {
     uint32_t svc;
     if (const int32_t i = indexOf(service, service_dict, row); i < 0) {
