@@ -30,7 +30,7 @@ struct CommandOptions {
   int64_t concurrency = 4;
   std::string compression = "none";
   std::string shape = "realistic";
-  int64_t variants = 4;
+  int64_t variants = 0;  // 0: defaultVariants(batch)
   std::string timeout = "10s";
   bool json = false;
   bool quiet = false;
@@ -78,7 +78,7 @@ int runLoadgen(const CommandOptions& o) {
   if (!compression) return usage("invalid --compression");
   if (o.batch < 1) return usage("--batch must be at least 1");
   if (o.concurrency < 1) return usage("--concurrency must be at least 1");
-  if (o.variants < 1) return usage("--variants must be at least 1");
+  if (o.variants < 0) return usage("--variants must be at least 1 (or 0 for the default)");
 
   double rate = 0;
   if (o.rate != "unlimited" && o.rate != "0") {
@@ -108,7 +108,8 @@ int runLoadgen(const CommandOptions& o) {
   request_options.protocol = *protocol;
   request_options.compression = *compression;
   request_options.batch = static_cast<size_t>(o.batch);
-  request_options.variants = static_cast<size_t>(o.variants);
+  request_options.variants = o.variants > 0 ? static_cast<size_t>(o.variants)
+                                            : defaultVariants(static_cast<size_t>(o.batch));
   request_options.tail_items = o.count > 0 ? static_cast<size_t>(o.count % o.batch) : 0;
   request_options.base_time_unix_nano = static_cast<uint64_t>(absl::GetCurrentTimeNanos());
   auto requests = buildRequestSet(request_options);
@@ -210,8 +211,8 @@ void registerLoadgenCommand(CLI::App& app) {
       ->check(CLI::IsMember({"realistic", "minimal"}))
       ->capture_default_str();
   cmd->add_option("--variants", o->variants,
-                  "distinct pre-encoded requests sent round-robin (different ids)")
-      ->capture_default_str();
+                  "distinct pre-encoded requests sent round-robin (different ids and values); "
+                  "default: as many as hold 16,000 items (16 of 1000)");
   cmd->add_option("--timeout", o->timeout, "per request")->capture_default_str();
   cmd->add_option("--ca-file", o->ca_file,
                   "grpc over TLS, verifying the server against these CA certificates (PEM)");

@@ -128,6 +128,20 @@ TEST(PayloadsTest, VariantsHaveDifferentIds) {
             b.resource_spans(0).scope_spans(0).spans(0).span_id());
 }
 
+// A store batches 10,000 rows: by default loadgen sends more distinct spans than that in turn,
+// so that no record batch holds a span twice, and keeps its memory bounded for large batches.
+TEST(PayloadsTest, DefaultVariantsHoldMoreDistinctItemsThanAStoreBatch) {
+  EXPECT_EQ(defaultVariants(1000), 16u);
+  EXPECT_EQ(defaultVariants(100), 160u);
+  EXPECT_EQ(defaultVariants(3000), 6u);
+  EXPECT_EQ(defaultVariants(60000), 1u);
+  EXPECT_EQ(RequestSetOptions{}.variants, 16u);
+  for (size_t batch : {1u, 7u, 100u, 1000u, 3000u, 9999u, 16000u, 60000u}) {
+    EXPECT_GE(defaultVariants(batch) * batch, std::min<size_t>(16'000, batch * 16'000)) << batch;
+    EXPECT_LE(defaultVariants(batch) * batch, std::max<size_t>(batch, 16'000 + batch)) << batch;
+  }
+}
+
 TEST(PayloadsTest, HttpBodiesAreCompressedAndGrpcZstdIsRefused) {
   RequestSetOptions o;
   o.protocol = Protocol::kHttpProtobuf;
