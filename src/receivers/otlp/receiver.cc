@@ -22,7 +22,8 @@
 namespace otlpd::receivers::otlp {
 namespace {
 
-// The OTLP spec recommends accepting at least this much after decompression.
+// Above the Collector's defaults (gRPC's 4 MiB, confighttp's 20 MiB), which Collector agents
+// with large batches run into; what a request holds is admitted from the memory budget anyway.
 constexpr int64_t kDefaultMaxMessageMib = 64;
 
 struct GrpcConfig {
