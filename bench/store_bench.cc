@@ -286,6 +286,7 @@ void collectBuffers(store::Column& c, const std::string& path,
 
 void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
   constexpr size_t kRows = 10'000;
+  const int level = static_cast<int>(state.range(0));
   const std::vector<std::string> variants = loadgenTracesVariants();
   const auto& fields = store::fieldsFor(pipeline::Signal::kTraces);
   store::ColumnTable table(&fields);
@@ -300,6 +301,7 @@ void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
     collectBuffers(table.column(i), fields[i].name, buffers);
   }
   ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
   std::vector<double> ns(buffers.size());
   std::vector<size_t> stored(buffers.size());
   std::string scratch(ZSTD_compressBound(size_t{64} << 20), '\0');
@@ -308,7 +310,7 @@ void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
       const std::string_view raw = buffers[b].second;
       if (raw.empty()) continue;
       const auto t0 = std::chrono::steady_clock::now();
-      stored[b] = ZSTD_compressCCtx(ctx, scratch.data(), scratch.size(), raw.data(), raw.size(), 1);
+      stored[b] = ZSTD_compress2(ctx, scratch.data(), scratch.size(), raw.data(), raw.size());
       ns[b] +=
           std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     }
@@ -323,6 +325,9 @@ void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(rows));
   state.counters["zstd_ns_per_row"] = total / rows;
   state.counters["raw_B_per_row"] = raw_bytes / static_cast<double>(table.rows());
+  double stored_bytes = 0;
+  for (size_t b = 0; b < buffers.size(); ++b) stored_bytes += static_cast<double>(stored[b]);
+  state.counters["stored_B_per_row"] = stored_bytes / static_cast<double>(table.rows());
   for (const char* name : {"attributes/item/str.data", "attributes/item/str.offsets",
                            "attributes/item/double.values", "attributes/item/int.values"}) {
     for (size_t b = 0; b < buffers.size(); ++b) {
@@ -335,7 +340,7 @@ void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_StoreZstdPerBufferLoadgen)->MinTime(1);
+BENCHMARK(BM_StoreZstdPerBufferLoadgen)->MinTime(1)->Arg(1)->Arg(-1)->Arg(-3)->Arg(-5)->ArgName("level");
 
 // --- metrics (issue #18): loadgen's realistic request of 1000 points, the end-to-end metrics
 // scenarios' payload (gauges, sums and 14-bucket histograms, 1-3 attributes per point) ---------

@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -149,6 +150,7 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
   }
 
   void run() {
+    common::nameThisThread("q:" + id_);
     std::unique_lock lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/civil_time.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 #include "store/arrow_fbs.h"
 #include "store/wire_columns.h"
 
@@ -380,6 +381,7 @@ absl::Status SignalStore::flushAllLocked(std::unique_lock<std::mutex>& lock) {
 }
 
 void SignalStore::writerLoop() {
+  common::nameThisThread(std::string("store-w:") + std::string(pipeline::signalName(signal_)));
   std::unique_lock lock(mu_);
   for (;;) {
     writer_cv_.wait(lock, [this] { return pass_requested_ || writer_stopping_; });

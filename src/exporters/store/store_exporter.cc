@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 #include "pipeline/deferred_ack.h"
 #include "pipeline/exporter_queue.h"
 #include "store/signal_store.h"
@@ -161,6 +162,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
 
  private:
   void run() {
+    common::nameThisThread("store-flush");
     std::unique_lock lock(mu_);
     while (!stopping_) {
       cv_.wait_for(lock, absl::ToChronoMilliseconds(write_interval_));
@@ -175,6 +177,7 @@ class StoreExporter final : public pipeline::Exporter, public pipeline::Flushabl
   // Group commit for receivers that answer later: every request appended before a round is
   // released by it.
   void syncLoop() {
+    common::nameThisThread("store-sync");
     std::unique_lock lock(sync_mu_);
     for (;;) {
       sync_cv_.wait(lock, [this] { return !sync_waiters_.empty() || sync_stopping_; });
