@@ -340,7 +340,13 @@ void BM_StoreZstdPerBufferLoadgen(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_StoreZstdPerBufferLoadgen)->MinTime(1)->Arg(1)->Arg(-1)->Arg(-3)->Arg(-5)->ArgName("level");
+BENCHMARK(BM_StoreZstdPerBufferLoadgen)
+    ->MinTime(1)
+    ->Arg(1)
+    ->Arg(-1)
+    ->Arg(-3)
+    ->Arg(-5)
+    ->ArgName("level");
 
 // --- metrics (issue #18): loadgen's realistic request of 1000 points, the end-to-end metrics
 // scenarios' payload (gauges, sums and 14-bucket histograms, 1-3 attributes per point) ---------
