@@ -44,6 +44,29 @@ int32_t Dictionary::indexOfSlow(std::string_view value) {
   return i;
 }
 
+int32_t Dictionary::indexIfRepeatedSlow(std::string_view value) {
+  if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
+  auto it = index_.find(absl::string_view(value.data(), value.size()));
+  if (it != index_.end()) {
+    cache_[cacheSlot(value)] = static_cast<uint32_t>(it->second) + 1;
+    return it->second;
+  }
+  if (seen_ == nullptr) seen_ = std::make_unique<uint64_t[]>(kSeenSlots);  // zeroed
+  const uint64_t hash =
+      absl::Hash<absl::string_view>{}(absl::string_view(value.data(), value.size())) | 1;
+  uint64_t& seen = seen_[hash & (kSeenSlots - 1)];
+  if (seen != hash || data_.size() >= kMostAdmittedBytes) {
+    seen = hash;
+    return -1;
+  }
+  seen = 0;
+  const auto i = static_cast<int32_t>(size());
+  index_.emplace(std::string(value), i);
+  add(value);
+  cache_[cacheSlot(value)] = static_cast<uint32_t>(i) + 1;
+  return i;
+}
+
 void ColumnBuffer::grow(size_t need) {
   size_t capacity = std::max<size_t>({need, capacity_ * 2, 64});
   void* p = std::realloc(data_, capacity);

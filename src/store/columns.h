@@ -149,19 +149,15 @@ class Dictionary {
   // that only the first sight of a value hashes it in full: a lookup per attribute key of every
   // row made the full hash map lookup ~20% of the store's CPU (issue #18).
   int32_t indexOf(std::string_view value) {
-    if (cache_ != nullptr) {
-      const uint32_t slot = cache_[cacheSlot(value)];
-      if (slot != 0) {
-        const uint32_t i = slot - 1;
-        const uint32_t begin = offsets_[i];
-        // An empty value may be a view of nullptr, which memcmp must not be given.
-        if (offsets_[i + 1] - begin == value.size() &&
-            (value.empty() || std::memcmp(data_.data() + begin, value.data(), value.size()) == 0)) {
-          return static_cast<int32_t>(i);
-        }
-      }
-    }
-    return indexOfSlow(value);
+    const int32_t cached = cachedIndexOf(value);
+    return cached >= 0 ? cached : indexOfSlow(value);
+  }
+  // The index of `value` if the dictionary holds it or has now seen it twice (it is added on its
+  // second sight), else -1: the value is remembered as seen once and left out, so that values
+  // that never repeat (ids, URLs with ids) do not grow the dictionary.
+  int32_t indexIfRepeated(std::string_view value) {
+    const int32_t cached = cachedIndexOf(value);
+    return cached >= 0 ? cached : indexIfRepeatedSlow(value);
   }
   size_t size() const { return offsets_.size() - 1; }
   std::string_view at(size_t i) const {
@@ -177,6 +173,9 @@ class Dictionary {
     }
     return false;
   }
+  // Past this many bytes of values, indexIfRepeated() admits no more: a file's dictionary of
+  // repeated strings stays small, and what repeats past it is stored as it comes.
+  static constexpr size_t kMostAdmittedBytes = size_t{2} << 20;
   // Appends values decoded from a dictionary batch.
   void add(std::string_view value);
   // How many values dictionary batches have already carried to the current file, and whether
@@ -209,6 +208,26 @@ class Dictionary {
     return static_cast<size_t>((h ^ (h >> 29)) >> 54);  // top 10 bits
   }
   int32_t indexOfSlow(std::string_view value);
+  int32_t indexIfRepeatedSlow(std::string_view value);
+  // The index from the cache, or -1.
+  int32_t cachedIndexOf(std::string_view value) const {
+    if (cache_ == nullptr) return -1;
+    const uint32_t slot = cache_[cacheSlot(value)];
+    if (slot == 0) return -1;
+    const uint32_t i = slot - 1;
+    const uint32_t begin = offsets_[i];
+    // An empty value may be a view of nullptr, which memcmp must not be given.
+    if (offsets_[i + 1] - begin == value.size() &&
+        (value.empty() || std::memcmp(data_.data() + begin, value.data(), value.size()) == 0)) {
+      return static_cast<int32_t>(i);
+    }
+    return -1;
+  }
+
+  // Hashes of values seen once by indexIfRepeated(), direct-mapped (a collision forgets the
+  // older value); 0 = empty. Allocated by its first miss.
+  static constexpr size_t kSeenSlots = size_t{1} << 16;
+  std::unique_ptr<uint64_t[]> seen_;
 
   // Index + 1 of a value whose cacheSlot() is the slot; 0 = empty. Allocated by the first
   // lookup (a reader's dictionaries, filled by add(), never need it).
@@ -293,6 +312,15 @@ class Column {
   }
   void appendBool(bool v);
   void appendBytes(std::string_view v);
+  // A dictionary column: appends `v` and returns true if its dictionary holds it or has now seen
+  // it twice (Dictionary::indexIfRepeated); else appends nothing and returns false.
+  bool appendBytesIfRepeated(std::string_view v) {
+    const int32_t i = dictionary_->indexIfRepeated(v);
+    if (i < 0) return false;
+    appendRaw(i);
+    valid();
+    return true;
+  }
   void endList() {
     appendOffset(children_[0].length());
     valid();

@@ -48,24 +48,30 @@ int g_layout = kStoreLayoutVersion;
 // a query for a key the dictionary lacks skips the file's batches without decoding them), and
 // the string values of resource and scope attributes (one resource per process, repeated on
 // each of its rows). Layout 1 stored both as plain strings: ~3x the wire bytes per span.
-FieldSpec attrs(std::string name, bool dictionary_values = false) {
+enum class StringValues { kPlain, kDictionary, kDictionaryWhenRepeated };
+FieldSpec attrs(std::string name, StringValues values = StringValues::kDictionaryWhenRepeated) {
   FieldSpec v = valueStruct("item");
   FieldSpec key = f("key", CT::kUtf8, false);
   if (g_layout >= 2) {
     key.dictionary = true;
-    if (dictionary_values) v.children[1].dictionary = true;  // str
+    if (values == StringValues::kDictionary) v.children[1].dictionary = true;  // str
+  }
+  if (g_layout >= 3 && values == StringValues::kDictionaryWhenRepeated) {
+    FieldSpec repeated = f("str_dict", CT::kUtf8);
+    repeated.dictionary = true;
+    v.children.push_back(std::move(repeated));
   }
   v.children.insert(v.children.begin(), std::move(key));
   return list(std::move(name), std::move(v));
 }
 void addResourceScope(std::vector<FieldSpec>& v) {
-  v.push_back(attrs("resource_attributes", /*dictionary_values=*/true));
+  v.push_back(attrs("resource_attributes", StringValues::kDictionary));
   v.push_back(f("resource_dropped_attributes_count", CT::kUInt32));
   v.push_back(list("resource_entity_refs", f("item", CT::kUtf8)));
   v.push_back(f("resource_schema_url", CT::kUtf8));
   v.push_back(dict("scope_name"));
   v.push_back(f("scope_version", CT::kUtf8));
-  v.push_back(attrs("scope_attributes", /*dictionary_values=*/true));
+  v.push_back(attrs("scope_attributes", StringValues::kDictionary));
   v.push_back(f("scope_dropped_attributes_count", CT::kUInt32));
   v.push_back(f("scope_schema_url", CT::kUtf8));
 }
@@ -201,7 +207,14 @@ void appendValue(Column& v, const AnyValue& a, size_t first) {
       break;
   }
   type.appendInt(static_cast<int64_t>(t));
-  if (t == ValueType::kString) {
+  // Layout 3's span attributes: a string that repeats goes to the dictionary-encoded member.
+  Column* repeated = v.childCount() == first + 7 ? &v.child(first + 6) : nullptr;
+  const bool in_repeated = repeated != nullptr && t == ValueType::kString &&
+                           repeated->appendBytesIfRepeated(a.string_value());
+  if (repeated != nullptr && !in_repeated) repeated->appendNull();
+  if (in_repeated) {
+    str.appendNull();
+  } else if (t == ValueType::kString) {
     str.appendBytes(a.string_value());
   } else if (t == ValueType::kArray || t == ValueType::kKvList) {
     str.appendBytes(otlp::toOtlpJson(a));
@@ -312,7 +325,8 @@ SignalFields makeFields(int layout) {
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal, int layout) {
   static const SignalFields v1 = makeFields(1);
   static const SignalFields v2 = makeFields(2);
-  const SignalFields& x = layout == 1 ? v1 : v2;
+  static const SignalFields v3 = makeFields(3);
+  const SignalFields& x = layout == 1 ? v1 : layout == 2 ? v2 : v3;
   switch (signal) {
     case pipeline::Signal::kTraces:
       return x.spans;
@@ -705,10 +719,20 @@ std::string str(const Column& c, size_t row) {
   return c.isNull(row) ? std::string() : std::string(c.bytesAt(row));
 }
 
+// A string value of a value struct: in layout 3's member for strings that repeat when it is set
+// there, else in str.
+std::string_view stringValueAt(const Column& v, size_t row, size_t first) {
+  if (v.childCount() == first + 7 && !v.child(first + 6).isNull(row)) {
+    return v.child(first + 6).bytesAt(row);
+  }
+  const Column& str = v.child(first + 1);
+  return str.isNull(row) ? std::string_view() : str.bytesAt(row);
+}
+
 void readValue(const Column& v, size_t row, size_t first, AnyValue* out) {
   switch (static_cast<ValueType>(v.child(first).intAt(row))) {
     case ValueType::kString:
-      out->set_string_value(str(v.child(first + 1), row));
+      out->set_string_value(std::string(stringValueAt(v, row, first)));
       break;
     case ValueType::kInt:
       out->set_int_value(v.child(first + 2).intAt(row));
@@ -1048,7 +1072,7 @@ bool attributeEquals(const Column& attrs, size_t row, std::string_view key,
     if (item.child(0).bytesAt(i) != key) continue;
     switch (static_cast<ValueType>(item.child(1).intAt(i))) {
       case ValueType::kString:
-        if (item.child(2).bytesAt(i) == value) return true;
+        if (stringValueAt(item, i, 1) == value) return true;
         break;
       case ValueType::kInt: {
         int64_t v;

@@ -18,7 +18,7 @@ namespace otlpd::store {
 // The on-disk layout this otlpd writes (schema metadata `otlpd:version`). Files of every layout
 // from 1 on are read: the decoder takes each file's own schema, and the two layouts differ only
 // in which strings are dictionary-encoded, which Column::bytesAt hides.
-inline constexpr int kStoreLayoutVersion = 2;
+inline constexpr int kStoreLayoutVersion = 3;
 
 // The schema written now.
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal);

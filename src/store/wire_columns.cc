@@ -75,7 +75,12 @@ inline bool takeFixed32(const Field& f, uint64_t& out) {
   return true;
 }
 
-// The five members that a value of type `present` does not use are null.
+// Whether the value struct has layout 3's member for strings that repeat (span attributes).
+inline bool hasRepeatedStrings(const Column& v, size_t first) {
+  return v.childCount() == first + 7;
+}
+
+// The members that a value of type `present` does not use are null.
 inline void appendNullsExcept(Column& v, size_t first, size_t present) {
   // str may be dictionary-encoded (resource and scope attributes); the others are int64,
   // float64, bool and binary in every value struct.
@@ -84,6 +89,19 @@ inline void appendNullsExcept(Column& v, size_t first, size_t present) {
   if (present != first + 3) v.child(first + 3).appendFixedNull<8>();
   if (present != first + 4) v.child(first + 4).appendBoolNull();
   if (present != first + 5) v.child(first + 5).appendBytesNull();
+  if (present != first + 6 && hasRepeatedStrings(v, first)) v.child(first + 6).appendFixedNull<4>();
+}
+
+// A string value: into the member for strings that repeat when the struct has one and the value
+// does, else into str.
+inline void appendString(Column& v, size_t first, std::string_view s) {
+  v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
+  if (hasRepeatedStrings(v, first) && v.child(first + 6).appendBytesIfRepeated(s)) {
+    appendNullsExcept(v, first, first + 6);
+    return;
+  }
+  v.child(first + 1).appendBytes(s);
+  appendNullsExcept(v, first, first + 1);
 }
 
 // One AnyValue, given by its encoded bytes, into the members [first, first + 6) of `v`.
@@ -91,9 +109,7 @@ inline bool appendValue(Column& v, size_t first, std::string_view bytes) {
   if (bytes.size() >= 2 && bytes[0] == '\x0a' && static_cast<uint8_t>(bytes[1]) < 0x80 &&
       static_cast<size_t>(bytes[1]) + 2 == bytes.size()) {
     // Most values: a string of under 128 bytes and nothing else.
-    v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
-    v.child(first + 1).appendBytes(bytes.substr(2));
-    appendNullsExcept(v, first, first + 1);
+    appendString(v, first, bytes.substr(2));
     return true;
   }
   wire::Reader reader(bytes);
@@ -117,9 +133,7 @@ inline bool appendValue(Column& v, size_t first, std::string_view bytes) {
   switch (value.number) {
     case anyvalue_field::kString:
       if (!isBytes(value)) return false;
-      type.appendInt(static_cast<int64_t>(ValueType::kString));
-      v.child(first + 1).appendBytes(value.bytes);
-      appendNullsExcept(v, first, first + 1);
+      appendString(v, first, value.bytes);
       return true;
     case anyvalue_field::kInt:
       if (!isVarint(value)) return false;

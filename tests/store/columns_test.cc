@@ -207,6 +207,55 @@ TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
   EXPECT_EQ(d.indexOf("k7"), 0);
 }
 
+// Layout 3's str_dict: a value enters the dictionary the second time it is seen, so values that
+// never repeat (ids, URLs with ids) never grow it.
+TEST(StoreDictionaryTest, IndexIfRepeatedAdmitsAValueOnItsSecondSight) {
+  Dictionary d;
+  EXPECT_EQ(d.indexIfRepeated("GET"), -1);
+  EXPECT_EQ(d.size(), 0u);
+  EXPECT_EQ(d.indexIfRepeated("GET"), 0);
+  EXPECT_EQ(d.indexIfRepeated("GET"), 0);
+  EXPECT_EQ(d.indexIfRepeated(""), -1);
+  EXPECT_EQ(d.indexIfRepeated(""), 1);
+  EXPECT_EQ(d.at(0), "GET");
+  EXPECT_EQ(d.at(1), "");
+  // A value the dictionary holds already (added by indexOf) is answered on first sight.
+  EXPECT_EQ(d.indexOf("POST"), 2);
+  EXPECT_EQ(d.indexIfRepeated("POST"), 2);
+  // Unique values: none is admitted.
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_EQ(d.indexIfRepeated(absl::StrCat("https://shop.example.com/orders/", i)), -1);
+  }
+  EXPECT_EQ(d.size(), 3u);
+  // After clear() (a new file), a value is seen anew.
+  d.clear();
+  EXPECT_EQ(d.indexIfRepeated("GET"), -1);
+  EXPECT_EQ(d.indexIfRepeated("GET"), 0);
+}
+
+TEST(StoreDictionaryTest, IndexIfRepeatedAdmitsNoMoreThanItsByteLimit) {
+  Dictionary d;
+  const std::string filler(1024, 'x');
+  int32_t admitted = 0;
+  for (int i = 0;; ++i) {
+    ASSERT_LT(i, 4096) << "never refused";
+    const std::string v = absl::StrCat(i, filler);
+    ASSERT_EQ(d.indexIfRepeated(v), -1);
+    const int32_t second = d.indexIfRepeated(v);
+    if (second < 0) break;
+    ASSERT_EQ(second, admitted++);
+  }
+  // Refused once its values reached the limit, not before.
+  EXPECT_GE(d.byteSize(), Dictionary::kMostAdmittedBytes);
+  EXPECT_LT(d.byteSize(), Dictionary::kMostAdmittedBytes + 2 * filler.size() + 8 * d.size());
+  const size_t size = d.size();
+  EXPECT_EQ(d.indexIfRepeated("late"), -1);
+  EXPECT_EQ(d.indexIfRepeated("late"), -1);
+  EXPECT_EQ(d.size(), size);
+  // What it holds is still found.
+  EXPECT_EQ(d.indexIfRepeated(absl::StrCat(0, filler)), 0);
+}
+
 TEST(StoreColumnBufferTest, BehavesAsTheStringItReplaced) {
   ColumnBuffer b;
   EXPECT_TRUE(b.empty());

@@ -88,10 +88,18 @@ TEST_P(StoreRoundTripTest, Layout1SpansLogsMetrics) {
             1);
 }
 
+// Files of layout 2 (before str_dict) read back the same.
+TEST_P(StoreRoundTripTest, Layout2SpansLogsMetrics) {
+  roundTrip(Signal::kTraces, testing::richTraces(), appendTraces, tracesFromColumns, GetParam(), 2);
+  roundTrip(Signal::kLogs, testing::richLogs(), appendLogs, logsFromColumns, GetParam(), 2);
+  roundTrip(Signal::kMetrics, testing::richMetrics(), appendMetrics, metricsFromColumns, GetParam(),
+            2);
+}
+
 TEST(StoreLayoutTest, Layout2DictionaryEncodesAttributeKeysAndResourceValues) {
   for (Signal signal : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
     const auto& v1 = fieldsFor(signal, 1);
-    const auto& v2 = fieldsFor(signal);
+    const auto& v2 = fieldsFor(signal, 2);
     ASSERT_EQ(v1.size(), v2.size());
     EXPECT_EQ(storeLayoutOf(v1, signal), 1);
     EXPECT_EQ(storeLayoutOf(v2, signal), 2);
@@ -114,9 +122,94 @@ TEST(StoreLayoutTest, Layout2DictionaryEncodesAttributeKeysAndResourceValues) {
   }
 }
 
+// Layout 3 adds str_dict, a dictionary-encoded member for string values that repeat, to every
+// attribute list but the resource's and the scope's (whose str is dictionary-encoded already).
+void expectRepeatedStringsMember(const FieldSpec& field, int& lists) {
+  const bool attribute_list = field.type == ColumnType::kList &&
+                              field.children[0].type == ColumnType::kStruct &&
+                              !field.children[0].children.empty() &&
+                              field.children[0].children[0].name == "key";
+  if (attribute_list) {
+    ++lists;
+    const FieldSpec& item = field.children[0];
+    const bool resource_or_scope =
+        field.name == "resource_attributes" || field.name == "scope_attributes";
+    ASSERT_EQ(item.children.size(), resource_or_scope ? 7u : 8u) << field.name;
+    if (!resource_or_scope) {
+      EXPECT_EQ(item.children[7].name, "str_dict");
+      EXPECT_TRUE(item.children[7].dictionary);
+      EXPECT_EQ(item.children[7].type, ColumnType::kUtf8);
+      EXPECT_FALSE(item.children[2].dictionary) << field.name;
+    }
+    return;
+  }
+  for (const FieldSpec& child : field.children) expectRepeatedStringsMember(child, lists);
+}
+
+TEST(StoreLayoutTest, Layout3AddsADictionaryMemberForRepeatedStrings) {
+  EXPECT_EQ(kStoreLayoutVersion, 3);
+  for (Signal signal : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+    const auto& v3 = fieldsFor(signal);
+    EXPECT_EQ(storeLayoutOf(v3, signal), 3);
+    EXPECT_EQ(storeLayoutOf(fieldsFor(signal, 2), signal), 2);
+    int lists = 0;
+    for (const FieldSpec& field : v3) expectRepeatedStringsMember(field, lists);
+    // Spans: attributes, events', links', resource, scope; logs and metrics: at least three.
+    EXPECT_GE(lists, signal == Signal::kTraces ? 5 : 3);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(StoreCodecs, StoreRoundTripTest,
                          ::testing::Values(BodyCodec::kNone, BodyCodec::kZstd,
                                            BodyCodec::kLz4Frame));
+
+// Layout 3: a span attribute's string goes to str the first time the file sees it and to
+// str_dict from its second sight on; a value seen once stays in str. Readers find both.
+TEST(StoreColumnsTest, RepeatedAttributeStringsGoToTheDictionaryMember) {
+  otlp::TracesRequest req;
+  auto* spans = req.add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < 3; ++i) {
+    auto* span = spans->add_spans();
+    span->set_name("GET /orders");
+    auto* method = span->add_attributes();
+    method->set_key("http.request.method");
+    method->mutable_value()->set_string_value("GET");
+    auto* url = span->add_attributes();
+    url->set_key("url.full");
+    url->mutable_value()->set_string_value("https://shop.example.com/orders/" +
+                                           std::to_string(i));
+  }
+  ColumnTable t(&fieldsFor(Signal::kTraces));
+  TimeRange range;
+  appendTraces(req, t, range);
+  ASSERT_EQ(t.rows(), 3u);
+  const Column& item = t.column(span_col::kAttributes).child(0);
+  ASSERT_EQ(item.childCount(), 8u);
+  const Column& str = item.child(2);
+  const Column& str_dict = item.child(7);
+  ASSERT_EQ(str_dict.spec().name, "str_dict");
+  // Items in order: (method, url) per span.
+  EXPECT_EQ(str.bytesAt(0), "GET");
+  EXPECT_TRUE(str_dict.isNull(0));
+  for (size_t span = 1; span < 3; ++span) {
+    EXPECT_TRUE(str.isNull(2 * span)) << span;
+    EXPECT_EQ(str_dict.bytesAt(2 * span), "GET") << span;
+  }
+  for (size_t span = 0; span < 3; ++span) {
+    EXPECT_EQ(str.bytesAt(2 * span + 1), "https://shop.example.com/orders/" + std::to_string(span));
+    EXPECT_TRUE(str_dict.isNull(2 * span + 1));
+  }
+  EXPECT_EQ(str_dict.dictionary()->size(), 1u);
+  for (size_t row = 0; row < 3; ++row) {
+    EXPECT_TRUE(attributeEquals(t.column(span_col::kAttributes), row, "http.request.method", "GET"));
+    EXPECT_FALSE(
+        attributeEquals(t.column(span_col::kAttributes), row, "http.request.method", "POST"));
+  }
+  otlp::TracesRequest back;
+  tracesFromColumns(t, nullptr, back);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equivalent(back, req))
+      << back.DebugString();
+}
 
 TEST(StoreColumnsTest, OneRowPerSpanWithTypedAttributes) {
   ColumnTable t(&fieldsFor(Signal::kTraces));
