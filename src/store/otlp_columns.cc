@@ -48,7 +48,10 @@ int g_layout = kStoreLayoutVersion;
 // a query for a key the dictionary lacks skips the file's batches without decoding them), and
 // the string values of resource and scope attributes (one resource per process, repeated on
 // each of its rows). Layout 1 stored both as plain strings: ~3x the wire bytes per span.
-enum class StringValues { kPlain, kDictionary, kDictionaryWhenRepeated };
+// Layout 3 gives the other attribute lists `str_dict`, a dictionary-encoded member for string
+// values the file has seen before (Dictionary::indexIfRepeated): many repeat (methods, routes,
+// SQL), many never do (URLs with ids), and a dictionary of every value grew with the latter.
+enum class StringValues { kDictionary, kDictionaryWhenRepeated };
 FieldSpec attrs(std::string name, StringValues values = StringValues::kDictionaryWhenRepeated) {
   FieldSpec v = valueStruct("item");
   FieldSpec key = f("key", CT::kUtf8, false);

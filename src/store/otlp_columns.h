@@ -16,13 +16,14 @@
 namespace otlpd::store {
 
 // The on-disk layout this otlpd writes (schema metadata `otlpd:version`). Files of every layout
-// from 1 on are read: the decoder takes each file's own schema, and the two layouts differ only
-// in which strings are dictionary-encoded, which Column::bytesAt hides.
+// from 1 on are read: the decoder takes each file's own schema. Layouts 1 and 2 differ only in
+// which strings are dictionary-encoded, which Column::bytesAt hides; layout 3 adds str_dict to
+// attribute value structs (docs/STORAGE.md, "Layout versions"), which readers take when set.
 inline constexpr int kStoreLayoutVersion = 3;
 
 // The schema written now.
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal);
-// The schema of layout `layout` (1 or 2).
+// The schema of layout `layout` (1, 2 or 3).
 const std::vector<FieldSpec>& fieldsFor(pipeline::Signal signal, int layout);
 // The layout whose schema `fields` is (same types, widths and dictionary encodings), 0 for none.
 int storeLayoutOf(const std::vector<FieldSpec>& fields, pipeline::Signal signal);
@@ -96,7 +97,7 @@ void logsFromColumns(const ColumnTable& table, const std::vector<uint8_t>* selec
 void metricsFromColumns(const ColumnTable& table, const std::vector<uint8_t>* selected,
                         otlp::MetricsRequest& out);
 
-// Attribute lists (list<struct<key, type, str, int, double, bool, bytes>>).
+// Attribute lists (list<struct<key, type, str, int, double, bool, bytes[, str_dict]>>).
 enum class ValueType : uint8_t { kEmpty, kString, kBool, kInt, kDouble, kBytes, kArray, kKvList };
 // Whether row `row` of an attribute list column has `key` equal to `value` compared as text
 // (strings as they are, ints/doubles/bools formatted).

@@ -59,7 +59,7 @@ function readSpans(storeDir) {
     const t = readTable(file);
     for (let i = 0; i < t.numRows; i++) {
       const attrs = (col) => Object.fromEntries((t.getChild(col).get(i)?.toArray() ?? []).map(
-        (a) => [a.key, a.str ?? a.int ?? a.double ?? a.bool ?? a.bytes]));
+        (a) => [a.key, a.str_dict ?? a.str ?? a.int ?? a.double ?? a.bool ?? a.bytes]));
       spans.set(hex(t.getChild('span_id').get(i)), {
         traceId: hex(t.getChild('trace_id').get(i)),
         parentSpanId: t.getChild('parent_span_id').get(i) ? hex(t.getChild('parent_span_id').get(i)) : null,
@@ -75,12 +75,12 @@ function readSpans(storeDir) {
         events: (t.getChild('events').get(i)?.toArray() ?? []).map((e) => ({
           name: e.name,
           time: micros(e.time),
-          attributes: Object.fromEntries((e.attributes?.toArray() ?? []).map((a) => [a.key, a.str ?? a.int ?? a.double ?? a.bool])),
+          attributes: Object.fromEntries((e.attributes?.toArray() ?? []).map((a) => [a.key, a.str_dict ?? a.str ?? a.int ?? a.double ?? a.bool])),
         })),
         links: (t.getChild('links').get(i)?.toArray() ?? []).map((l) => ({
           traceId: hex(l.trace_id),
           spanId: hex(l.span_id),
-          attributes: Object.fromEntries((l.attributes?.toArray() ?? []).map((a) => [a.key, a.str])),
+          attributes: Object.fromEntries((l.attributes?.toArray() ?? []).map((a) => [a.key, a.str_dict ?? a.str])),
         })),
       });
     }

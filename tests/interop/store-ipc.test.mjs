@@ -1,5 +1,6 @@
 // The store exporter's Arrow IPC files read by an independent reader (apache-arrow from npm):
-// schema, row counts and values, for a file still being written and for sealed files.
+// schema, row counts and values, for a file still being written and for sealed files, in layout
+// 3 (docs/STORAGE.md): attribute strings that repeat in str_dict, the others in str.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
@@ -52,11 +53,27 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.equal(spans.getChild('events').get(0).toArray()[0].name, 'exception');
     // Layout 2 (docs/STORAGE.md): attribute keys, and resource / scope string values, are
     // dictionary-encoded inside the attribute structs; apache-arrow resolves them.
-    assert.equal(spans.schema.metadata.get('otlpd:version'), '2');
-    const keyType = (table, column) =>
-      String(table.schema.fields.find((f) => f.name === column).type.children[0].type.children[0].type);
+    assert.equal(spans.schema.metadata.get('otlpd:version'), '3');
+    const memberType = (table, column, member) =>
+      String(table.schema.fields.find((f) => f.name === column).type.children[0].type.children
+        .find((m) => m.name === member).type);
+    const keyType = (table, column) => memberType(table, column, 'key');
     assert.match(keyType(spans, 'attributes'), /^Dictionary<Int32, Utf8>$/);
     assert.equal(attrs.find((a) => a.key === 'url.path').str, '/orders/0');
+    // Layout 3: a string value that repeats is in str_dict (dictionary-encoded) from its second
+    // sight in a file on; its first sight, and values seen once, are in str.
+    assert.match(memberType(spans, 'attributes', 'str_dict'), /^Dictionary<Int32, Utf8>$/);
+    assert.match(memberType(spans, 'attributes', 'str'), /^Utf8$/);
+    const method = (table, row) =>
+      table.getChild('attributes').get(row).toArray().find((a) => a.key === 'http.request.method');
+    assert.equal(method(spans, 0).str, 'GET');
+    assert.equal(method(spans, 0).str_dict, null);
+    for (const row of [1, 2]) {
+      assert.equal(method(spans, row).str, null);
+      assert.equal(method(spans, row).str_dict, 'GET');
+      assert.equal(method(spans, row).type, 1);
+    }
+    assert.equal(attrs.find((a) => a.key === 'url.path').str_dict, null);
     const serviceAttr = (table, row) =>
       table.getChild('resource_attributes').get(row).toArray().find((a) => a.key === 'service.name');
     for (const row of [0, 1, 2]) assert.equal(serviceAttr(spans, row).str, 'checkout');
@@ -70,7 +87,8 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.deepEqual(JSON.parse(logs.getChild('body').get(1).str),
       { kvlistValue: { values: [{ key: 'k', value: { intValue: '7' } }] } });
     assert.equal(hex(logs.getChild('trace_id').get(1)), TRACE_ID);
-    assert.equal(logs.schema.metadata.get('otlpd:version'), '2');
+    assert.equal(logs.schema.metadata.get('otlpd:version'), '3');
+    assert.match(memberType(logs, 'attributes', 'str_dict'), /^Dictionary<Int32, Utf8>$/);
     assert.match(keyType(logs, 'resource_attributes'), /^Dictionary<Int32, Utf8>$/);
     for (const row of [0, 1]) assert.equal(serviceAttr(logs, row).str, 'checkout');
 
@@ -82,7 +100,8 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
     assert.deepEqual(Array.from(metrics.getChild('bucket_counts').get(1).toArray(), Number), [1, 2, 0]);
     assert.deepEqual(Array.from(metrics.getChild('explicit_bounds').get(1).toArray()), [1, 5]);
     assert.equal(metrics.getChild('sum').get(1), 7.5);
-    assert.equal(metrics.schema.metadata.get('otlpd:version'), '2');
+    assert.equal(metrics.schema.metadata.get('otlpd:version'), '3');
+    assert.match(memberType(metrics, 'attributes', 'str_dict'), /^Dictionary<Int32, Utf8>$/);
     assert.match(keyType(metrics, 'attributes'), /^Dictionary<Int32, Utf8>$/);
     for (const row of [0, 1]) assert.equal(serviceAttr(metrics, row).str, 'checkout');
 
@@ -101,8 +120,13 @@ test('apache-arrow reads the store files, open and sealed', { timeout: 45000 }, 
   assert.equal(spans.numRows, 6);
   assert.equal(spans.getChild('name').get(4), 'SELECT orders');
   // Rows of the second batch resolve through the delta dictionaries too.
-  assert.equal(spans.getChild('attributes').get(4).toArray().find((a) => a.key === 'url.path').str,
-    '/orders/1');
+  // '/orders/1' was in the first request too: its second sight in the file is in str_dict.
+  assert.equal(spans.getChild('attributes').get(4).toArray().find((a) => a.key === 'url.path')
+    .str_dict, '/orders/1');
   assert.equal(spans.getChild('resource_attributes').get(5).toArray()[0].str, 'checkout');
+  for (const row of [3, 4, 5]) {
+    assert.equal(spans.getChild('attributes').get(row).toArray()
+      .find((a) => a.key === 'http.request.method').str_dict, 'GET', `row ${row}`);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });

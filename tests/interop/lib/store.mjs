@@ -166,6 +166,7 @@ export function tracesBody(base) {
             attr('app.ratio', { doubleValue: 0.5 }),
             attr('app.cached', { boolValue: true }),
             attr('url.path', { stringValue: `/orders/${i}` }),
+            attr('http.request.method', { stringValue: 'GET' }),
           ],
           events: i === 0 ? [{ timeUnixNano: String(base + 10n), name: 'exception', attributes: [] }] : [],
           status: i === 2 ? { code: 2, message: 'boom' } : {},
