@@ -46,20 +46,23 @@ int32_t Dictionary::indexOfSlow(std::string_view value) {
 
 int32_t Dictionary::indexIfRepeatedSlow(std::string_view value) {
   if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
+  if (seen_ == nullptr) seen_ = std::make_unique<uint64_t[]>(kSeenSlots);     // zeroed
+  const uint64_t hash =
+      absl::Hash<absl::string_view>{}(absl::string_view(value.data(), value.size())) | 1;
+  uint64_t& seen = seen_[hash & (kSeenSlots - 1)];
+  // Not in its slot: not seen since the slot last changed. Most such values are first sightings
+  // (ids, URLs), and the dictionary is not searched for them. A value the dictionary holds whose
+  // slot another value took is stored in str once more: a few bytes, never a wrong answer.
+  if (seen != hash) {
+    seen = hash;
+    return -1;
+  }
   auto it = index_.find(absl::string_view(value.data(), value.size()));
   if (it != index_.end()) {
     cache_[cacheSlot(value)] = static_cast<uint32_t>(it->second) + 1;
     return it->second;
   }
-  if (seen_ == nullptr) seen_ = std::make_unique<uint64_t[]>(kSeenSlots);  // zeroed
-  const uint64_t hash =
-      absl::Hash<absl::string_view>{}(absl::string_view(value.data(), value.size())) | 1;
-  uint64_t& seen = seen_[hash & (kSeenSlots - 1)];
-  if (seen != hash || data_.size() >= kMostAdmittedBytes) {
-    seen = hash;
-    return -1;
-  }
-  seen = 0;
+  if (data_.size() >= kMostAdmittedBytes) return -1;
   const auto i = static_cast<int32_t>(size());
   index_.emplace(std::string(value), i);
   add(value);

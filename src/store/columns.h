@@ -154,7 +154,9 @@ class Dictionary {
   }
   // The index of `value` if the dictionary holds it or has now seen it twice (it is added on its
   // second sight), else -1: the value is remembered as seen once and left out, so that values
-  // that never repeat (ids, URLs with ids) do not grow the dictionary.
+  // that never repeat (ids, URLs with ids) do not grow the dictionary. "Seen" is a table of
+  // hashes that outlives clear(): a value seen in the previous file is admitted at once, and one
+  // whose slot a later value took counts as unseen (it may then be left out once more).
   int32_t indexIfRepeated(std::string_view value) {
     const int32_t cached = cachedIndexOf(value);
     return cached >= 0 ? cached : indexIfRepeatedSlow(value);
