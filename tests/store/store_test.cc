@@ -125,10 +125,9 @@ TEST(StoreLayoutTest, Layout2DictionaryEncodesAttributeKeysAndResourceValues) {
 // Layout 3 adds str_dict, a dictionary-encoded member for string values that repeat, to every
 // attribute list but the resource's and the scope's (whose str is dictionary-encoded already).
 void expectRepeatedStringsMember(const FieldSpec& field, int& lists) {
-  const bool attribute_list = field.type == ColumnType::kList &&
-                              field.children[0].type == ColumnType::kStruct &&
-                              !field.children[0].children.empty() &&
-                              field.children[0].children[0].name == "key";
+  const bool attribute_list =
+      field.type == ColumnType::kList && field.children[0].type == ColumnType::kStruct &&
+      !field.children[0].children.empty() && field.children[0].children[0].name == "key";
   if (attribute_list) {
     ++lists;
     const FieldSpec& item = field.children[0];
@@ -176,8 +175,7 @@ TEST(StoreColumnsTest, RepeatedAttributeStringsGoToTheDictionaryMember) {
     method->mutable_value()->set_string_value("GET");
     auto* url = span->add_attributes();
     url->set_key("url.full");
-    url->mutable_value()->set_string_value("https://shop.example.com/orders/" +
-                                           std::to_string(i));
+    url->mutable_value()->set_string_value("https://shop.example.com/orders/" + std::to_string(i));
   }
   ColumnTable t(&fieldsFor(Signal::kTraces));
   TimeRange range;
@@ -201,7 +199,8 @@ TEST(StoreColumnsTest, RepeatedAttributeStringsGoToTheDictionaryMember) {
   }
   EXPECT_EQ(str_dict.dictionary()->size(), 1u);
   for (size_t row = 0; row < 3; ++row) {
-    EXPECT_TRUE(attributeEquals(t.column(span_col::kAttributes), row, "http.request.method", "GET"));
+    EXPECT_TRUE(
+        attributeEquals(t.column(span_col::kAttributes), row, "http.request.method", "GET"));
     EXPECT_FALSE(
         attributeEquals(t.column(span_col::kAttributes), row, "http.request.method", "POST"));
   }

@@ -5,7 +5,6 @@
 // unknown fields, packed and unpacked repeated numbers).
 #include "store/wire_columns.h"
 
-#include <algorithm>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -37,7 +36,9 @@ std::string_view stringIn(const Column& str, const Column& str_dict, size_t row)
   return str.isNull(row) ? std::string_view() : str.bytesAt(row);
 }
 
-bool isRepeatedStringsMember(const Column& c) { return c.spec().name == "str_dict"; }
+bool isRepeatedStringsMember(const Column& c) {
+  return c.spec().name == "str_dict";
+}
 
 void expectSameColumn(const Column& a, const Column& b, const std::string& path);
 
