@@ -529,53 +529,99 @@ EdgeJoiner::Key EdgeJoiner::keyOf(std::string_view trace_id, std::string_view sp
   return k;
 }
 
+EdgeJoiner::KnownSpans::KnownSpans(size_t max_spans, int64_t window_nanos)
+    : tick_nanos_(std::max<int64_t>(1, window_nanos >> 20)) {
+  size_t sets = 1;
+  while (sets * kWays < max_spans) sets *= 2;
+  set_mask_ = sets - 1;
+  window_ticks_ = static_cast<uint32_t>(
+      std::min<int64_t>(std::max<int64_t>(0, window_nanos) / tick_nanos_, UINT32_MAX / 2));
+}
+
+uint32_t EdgeJoiner::KnownSpans::ticksOf(int64_t now_nanos) const {
+  // Modulo 2^32: ages are differences of ticks, right across a wrap (14 days of 5-minute windows).
+  const int64_t since = now_nanos - base_.value_or(now_nanos);
+  return static_cast<uint32_t>(static_cast<uint64_t>(since / tick_nanos_));
+}
+
+std::optional<uint32_t> EdgeJoiner::KnownSpans::find(uint64_t hash, int64_t now_nanos) const {
+  if (slots_.empty()) return std::nullopt;
+  const uint32_t now = ticksOf(now_nanos);
+  const Slot* set = &slots_[(hash & set_mask_) * kWays];
+  for (size_t i = 0; i < kWays; ++i) {
+    if (set[i].hash == hash && live(set[i], now)) return set[i].service;
+  }
+  return std::nullopt;
+}
+
+void EdgeJoiner::KnownSpans::put(uint64_t hash, uint32_t service, int64_t now_nanos) {
+  if (slots_.empty()) {
+    slots_.resize((set_mask_ + 1) * kWays);
+    base_ = now_nanos;
+  }
+  const uint32_t now = ticksOf(now_nanos);
+  Slot* set = &slots_[(hash & set_mask_) * kWays];
+  // The same span again, else a free or expired slot, else the oldest of the set.
+  Slot* target = nullptr;
+  for (size_t i = 0; i < kWays; ++i) {
+    if (set[i].hash == hash) {
+      target = &set[i];
+      break;
+    }
+    if (!live(set[i], now)) {
+      if (target == nullptr || live(*target, now)) target = &set[i];
+    } else if (target == nullptr ||
+               (live(*target, now) && now - set[i].arrived > now - target->arrived)) {
+      target = &set[i];
+    }
+  }
+  *target = Slot{hash, service, now};
+}
+
+void EdgeJoiner::KnownSpans::clear() {
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+}
+
+void EdgeJoiner::prefetch(std::string_view trace_id, std::string_view span_id,
+                          std::string_view parent_span_id) const {
+  if (span_id.size() == 8) known_.prefetch(hashOf(keyOf(trace_id, span_id)));
+  if (parent_span_id.size() == 8) known_.prefetch(hashOf(keyOf(trace_id, parent_span_id)));
+}
+
 void EdgeJoiner::add(std::string_view trace_id, std::string_view span_id,
                      std::string_view parent_span_id, uint32_t service, int64_t minute, bool error,
                      int64_t now, RollupAccumulator& out) {
   if (span_id.size() == 8) {
     const Key self = keyOf(trace_id, span_id);
-    if (known_.size() >= options_.max_spans) dropOldestKnown();
-    auto [it, inserted] = known_.try_emplace(self, Known{service, now});
-    if (!inserted) it->second = Known{service, now};
-    known_order_.emplace_back(now, self);
+    known_.put(hashOf(self), service, now);
     // Children that came before this span.
-    if (auto w = waiting_.find(self); w != waiting_.end()) {
-      for (const Waiting& c : w->second.children) {
-        ++stats_.joined;
-        ++stats_.joined_waiting;
-        if (c.service != service) out.addEdge(c.minute, service, c.service, 1, c.error ? 1 : 0);
+    if (!waiting_.empty()) {
+      if (auto w = waiting_.find(self); w != waiting_.end()) {
+        for (const Waiting& c : w->second.children) {
+          ++stats_.joined;
+          ++stats_.joined_waiting;
+          if (c.service != service) out.addEdge(c.minute, service, c.service, 1, c.error ? 1 : 0);
+        }
+        waiting_count_ -= w->second.children.size();
+        waiting_.erase(w);
       }
-      waiting_count_ -= w->second.children.size();
-      waiting_.erase(w);
     }
   }
   if (parent_span_id.size() != 8) return;
   const Key parent = keyOf(trace_id, parent_span_id);
-  if (auto p = known_.find(parent); p != known_.end()) {
+  if (std::optional<uint32_t> parent_service = known_.find(hashOf(parent), now)) {
     ++stats_.joined;
-    if (p->second.service != service) {
-      out.addEdge(minute, p->second.service, service, 1, error ? 1 : 0);
-    }
+    if (*parent_service != service) out.addEdge(minute, *parent_service, service, 1, error ? 1 : 0);
     return;
   }
   if (waiting_count_ >= options_.max_waiting) dropOldestWaiting();
-  auto [w, inserted] = waiting_.try_emplace(parent, WaitingList{now, {}});
-  if (inserted) waiting_order_.emplace_back(now, parent);
-  w->second.children.push_back(Waiting{service, minute, error});
-  ++waiting_count_;
-}
-
-void EdgeJoiner::dropOldestKnown() {
-  while (!known_order_.empty()) {
-    auto [arrived, key] = known_order_.front();
-    known_order_.pop_front();
-    auto it = known_.find(key);
-    // A span stored twice has a newer entry further back in the order.
-    if (it != known_.end() && it->second.arrived == arrived) {
-      known_.erase(it);
-      return;
-    }
+  auto [w, inserted] = waiting_.try_emplace(parent);
+  if (inserted) {
+    w->second.arrived = now;
+    waiting_order_.emplace_back(now, parent);
   }
+  w->second.children.push_back(Waiting{minute, service, error});
+  ++waiting_count_;
 }
 
 void EdgeJoiner::dropOldestWaiting() {
@@ -593,13 +639,8 @@ void EdgeJoiner::dropOldestWaiting() {
 }
 
 void EdgeJoiner::expire(int64_t now) {
+  // Known spans expire as they are looked up (KnownSpans::live).
   const int64_t cutoff = now - options_.window_nanos;
-  while (!known_order_.empty() && known_order_.front().first < cutoff) {
-    auto [arrived, key] = known_order_.front();
-    known_order_.pop_front();
-    auto it = known_.find(key);
-    if (it != known_.end() && it->second.arrived == arrived) known_.erase(it);
-  }
   while (!waiting_order_.empty() && waiting_order_.front().first < cutoff) {
     auto [arrived, key] = waiting_order_.front();
     waiting_order_.pop_front();
@@ -615,7 +656,6 @@ void EdgeJoiner::expire(int64_t now) {
 void EdgeJoiner::clear() {
   stats_.late += waiting_count_;
   known_.clear();
-  known_order_.clear();
   waiting_.clear();
   waiting_order_.clear();
   waiting_count_ = 0;
@@ -669,7 +709,18 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
   std::optional<RollupAccumulator> uncounted_edges;
   if (!count_rows) uncounted_edges.emplace();
   RollupAccumulator& edges = count_rows ? acc_ : *uncounted_edges;
+  const auto idOf = [](const Column& c, size_t row) {
+    return c.isNull(row) ? std::string_view() : c.bytesAt(row);
+  };
+  // Rows ahead whose known-span sets are being loaded (EdgeJoiner::prefetch).
+  constexpr size_t kPrefetchRows = 8;
+  for (size_t row = 0; row < rows && row < kPrefetchRows; ++row) {
+    joiner_.prefetch(idOf(trace, row), idOf(span, row), idOf(parent, row));
+  }
   for (size_t row = 0; row < rows; ++row) {
+    if (const size_t ahead = row + kPrefetchRows; ahead < rows) {
+      joiner_.prefetch(idOf(trace, ahead), idOf(span, ahead), idOf(parent, ahead));
+    }
     uint32_t svc;
     if (const int32_t i = indexOf(service, service_dict, row); i < 0) {
       svc = acc_.service("");
@@ -683,17 +734,14 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
     const auto k = static_cast<int32_t>(kind.isNull(row) ? 0 : kind.intAt(row));
     const auto st = static_cast<int32_t>(status.isNull(row) ? 0 : status.intAt(row));
     const bool error = st == 2;
-    const std::string_view parent_id =
-        parent.isNull(row) ? std::string_view() : parent.bytesAt(row);
+    const std::string_view parent_id = idOf(parent, row);
     if (count_rows) {
       Local& l = local[{minute, svc, op, k, st, parent_id.empty()}];
       ++l.calls;
       l.errors += error ? 1 : 0;
       l.latency.add(duration.intAt(row));
     }
-    joiner_.add(trace.isNull(row) ? std::string_view() : trace.bytesAt(row),
-                span.isNull(row) ? std::string_view() : span.bytesAt(row), parent_id, svc, minute,
-                error, now, edges);
+    joiner_.add(idOf(trace, row), idOf(span, row), parent_id, svc, minute, error, now, edges);
   }
   for (const auto& [key, l] : local) {
     const auto& [minute, svc, op_index, k, st, root] = key;

@@ -18,6 +18,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "store/columns.h"
 
@@ -200,7 +202,7 @@ class EdgeJoiner {
  public:
   struct Options {
     int64_t window_nanos = int64_t{5} * kNanosPerMinute;
-    size_t max_spans = 1'000'000;    // known spans (span id → service), ~64 bytes each
+    size_t max_spans = 1'000'000;    // known spans (span id → service), 16 bytes each
     size_t max_waiting = 1'000'000;  // children waiting for their parent
   };
   struct Stats {
@@ -208,13 +210,19 @@ class EdgeJoiner {
     uint64_t joined_waiting = 0;  // ...of them, after waiting for a parent that came later
     uint64_t late = 0;            // children dropped: no parent within the window or the limits
   };
-  explicit EdgeJoiner(Options options) : options_(options) {}
+  explicit EdgeJoiner(Options options)
+      : options_(options), known_(options.max_spans, options.window_nanos) {}
 
   // One span: trace id (16 bytes), span id (8), parent span id (8, or empty for a root), its
   // service (an accumulator string index), the minute its edge counts in and whether it failed.
   // Edges found are added to `out`.
   void add(std::string_view trace_id, std::string_view span_id, std::string_view parent_span_id,
            uint32_t service, int64_t minute, bool error, int64_t now_nanos, RollupAccumulator& out);
+  // Starts loading what add() will read for this span (the known-span sets of the span and of its
+  // parent). A caller that knows the spans ahead (a batch's rows) calls it a few spans early, so
+  // that the table's cache misses overlap instead of adding up.
+  void prefetch(std::string_view trace_id, std::string_view span_id,
+                std::string_view parent_span_id) const;
   // Forgets spans and drops waiting children older than the window.
   void expire(int64_t now_nanos);
   // Forgets every span and waiting child (counted as late): their service ids are about to lose
@@ -226,27 +234,65 @@ class EdgeJoiner {
  private:
   using Key = std::array<uint64_t, 3>;  // trace id (16 bytes) + span id (8)
   static Key keyOf(std::string_view trace_id, std::string_view span_id);
-  struct Known {
-    uint32_t service;
-    int64_t arrived;
+  static uint64_t hashOf(const Key& k) { return KeyHash{}(k) | 1; }
+  // absl's hash of the three words: hashing the key as 24 bytes (what absl::Hash<Key> does, an
+  // array of integers being contiguous bytes) took a quarter of the joiner's time.
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return absl::HashOf(k[0], k[1], k[2]); }
+  };
+  // The spans seen within the window (trace id + span id → service): a set-associative table of
+  // 16-byte slots, 4 to a 64-byte set chosen by a seeded hash of the key; a slot holds the key's
+  // 64-bit hash, the service and the arrival time in ticks of window / 2^20. Finding or adding a
+  // span reads one cache line. A span is forgotten once its window has passed, or when a newer one
+  // needs the slot (the oldest of a full set). A flat hash map of the keys plus a FIFO of arrivals
+  // cost ~3 cache misses, ~600 ns per span at the million-span limit, which trace ids that never
+  // repeat keep it at (bench/rollup_bench.cc, issue #18).
+  class KnownSpans {
+   public:
+    KnownSpans(size_t max_spans, int64_t window_nanos);
+    // The service of the span whose key hashes to `hash`, if it arrived within the window.
+    std::optional<uint32_t> find(uint64_t hash, int64_t now_nanos) const;
+    void put(uint64_t hash, uint32_t service, int64_t now_nanos);
+    void prefetch(uint64_t hash) const {
+      if (!slots_.empty()) __builtin_prefetch(&slots_[(hash & set_mask_) * kWays], 1);
+    }
+    void clear();
+
+   private:
+    static constexpr size_t kWays = 4;
+    struct Slot {
+      uint64_t hash = 0;  // 0: empty (hashes are made odd)
+      uint32_t service = 0;
+      uint32_t arrived = 0;  // ticks since base_, modulo 2^32
+    };
+    uint32_t ticksOf(int64_t now_nanos) const;
+    bool live(const Slot& slot, uint32_t now_ticks) const {
+      return slot.hash != 0 && now_ticks - slot.arrived <= window_ticks_;
+    }
+
+    size_t set_mask_;
+    int64_t tick_nanos_;
+    uint32_t window_ticks_;
+    std::optional<int64_t> base_;
+    std::vector<Slot> slots_;  // allocated by the first put()
   };
   struct Waiting {
-    uint32_t service;
     int64_t minute;
+    uint32_t service;
     bool error;
   };
   struct WaitingList {
-    int64_t arrived;
-    std::vector<Waiting> children;
+    int64_t arrived = 0;
+    // Inline: most parents have a few children, and a heap vector per waiting parent made
+    // malloc and free a sixth of the joiner's time.
+    absl::InlinedVector<Waiting, 3> children;
   };
-  void dropOldestKnown();
   void dropOldestWaiting();
 
   Options options_;
   Stats stats_;
-  absl::flat_hash_map<Key, Known> known_;
-  std::deque<std::pair<int64_t, Key>> known_order_;
-  absl::flat_hash_map<Key, WaitingList> waiting_;  // by the parent's key
+  KnownSpans known_;
+  absl::flat_hash_map<Key, WaitingList, KeyHash> waiting_;  // by the parent's key
   std::deque<std::pair<int64_t, Key>> waiting_order_;
   size_t waiting_count_ = 0;
 };

@@ -1,0 +1,116 @@
+// The store's rollups on production-like spans: trace ids that never repeat. The edge joiner
+// (service-graph edges: a child span joined to its parent's service) keeps up to a million
+// recent spans; with ids that never repeat it works at that limit, and its memory does not fit
+// the CPU's caches. loadgen's requests repeat their trace ids every 16,000 spans, which kept the
+// joiner's maps small and hid this cost in the end-to-end store scenario (issue #18).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "store/rollup.h"
+
+namespace otlpd::bench {
+namespace {
+
+// splitmix64: well-spread ids from a counter.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string bytesOf(uint64_t a, uint64_t b) {
+  std::string s(16, '\0');
+  std::memcpy(s.data(), &a, 8);
+  std::memcpy(s.data() + 8, &b, 8);
+  return s;
+}
+
+// Traces of 10 spans over 3 services (a root in the first, its children in the second, their
+// children in the third), in the order SDKs export them: children, which end first, before
+// their parents.
+class UniqueTraces {
+ public:
+  struct Span {
+    std::string trace_id, span_id, parent_span_id;
+    uint32_t service;
+  };
+  explicit UniqueTraces(const uint32_t services[3]) {
+    for (int i = 0; i < 3; ++i) services_[i] = services[i];
+  }
+  // The spans of the next trace.
+  const std::vector<Span>& next() {
+    const uint64_t t = next_trace_++;
+    const std::string trace = bytesOf(mix(2 * t), mix(2 * t + 1));
+    auto id = [&](int i) {
+      return bytesOf(mix(t * 16 + static_cast<uint64_t>(i) + (1ull << 62)), 0).substr(0, 8);
+    };
+    spans_.clear();
+    // 0: root; 1-3: children of 0; 4-9: children of 1-3 (two each).
+    for (int i = 9; i >= 0; --i) {
+      const int parent = i == 0 ? -1 : i <= 3 ? 0 : 1 + (i - 4) / 2;
+      spans_.push_back(Span{trace, id(i), parent < 0 ? std::string() : id(parent),
+                            services_[i == 0   ? 0
+                                      : i <= 3 ? 1
+                                               : 2]});
+    }
+    return spans_;
+  }
+
+ private:
+  uint32_t services_[3];
+  uint64_t next_trace_ = 1;
+  std::vector<Span> spans_;
+};
+
+// Spans per second through EdgeJoiner::add at 100,000 spans/s of clock time (the window and the
+// million-span limit as the store's defaults), once its maps are full.
+void BM_EdgeJoinerUniqueTraces(benchmark::State& state) {
+  store::RollupAccumulator acc;
+  const uint32_t services[3] = {acc.intern("frontend"), acc.intern("checkout"),
+                                acc.intern("payments")};
+  store::EdgeJoiner joiner(store::EdgeJoiner::Options{});
+  UniqueTraces traces(services);
+  int64_t now = 1'700'000'000'000'000'000;
+  constexpr int64_t kNanosPerSpan = 10'000;  // 100,000 spans per second
+  auto add = [&](const UniqueTraces::Span& s) {
+    joiner.add(s.trace_id, s.span_id, s.parent_span_id, s.service, 0, false, now, acc);
+    now += kNanosPerSpan;
+  };
+  // Fill: a million spans and more, so that every add also makes room.
+  for (int i = 0; i < 120'000; ++i) {
+    for (const auto& s : traces.next()) add(s);
+  }
+  // As the store's rollup builder feeds a batch: the known-span sets of the spans 8 rows ahead
+  // are prefetched.
+  std::vector<UniqueTraces::Span> batch;
+  int64_t spans = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    batch.clear();
+    for (int i = 0; i < 100; ++i) {
+      for (const auto& s : traces.next()) batch.push_back(s);
+    }
+    state.ResumeTiming();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (i + 8 < batch.size()) {
+        const auto& ahead = batch[i + 8];
+        joiner.prefetch(ahead.trace_id, ahead.span_id, ahead.parent_span_id);
+      }
+      add(batch[i]);
+    }
+    joiner.expire(now);
+    spans += static_cast<int64_t>(batch.size());
+  }
+  state.SetItemsProcessed(spans);
+  state.counters["joined_share"] =
+      static_cast<double>(joiner.stats().joined) / static_cast<double>(spans + 1'200'000);
+}
+BENCHMARK(BM_EdgeJoinerUniqueTraces);
+
+}  // namespace
+}  // namespace otlpd::bench
