@@ -540,8 +540,10 @@ EdgeJoiner::KnownSpans::KnownSpans(size_t max_spans, int64_t window_nanos)
 
 uint32_t EdgeJoiner::KnownSpans::ticksOf(int64_t now_nanos) const {
   // Modulo 2^32: ages are differences of ticks, right across a wrap (14 days of 5-minute windows).
-  const int64_t since = now_nanos - base_.value_or(now_nanos);
-  return static_cast<uint32_t>(static_cast<uint64_t>(since / tick_nanos_));
+  // Unsigned: a clock that steps back (or a far-off time) wraps instead of overflowing.
+  const uint64_t since =
+      static_cast<uint64_t>(now_nanos) - static_cast<uint64_t>(base_.value_or(now_nanos));
+  return static_cast<uint32_t>(since / static_cast<uint64_t>(tick_nanos_));
 }
 
 std::optional<uint32_t> EdgeJoiner::KnownSpans::find(uint64_t hash, int64_t now_nanos) const {
@@ -591,37 +593,39 @@ void EdgeJoiner::prefetch(std::string_view trace_id, std::string_view span_id,
 void EdgeJoiner::add(std::string_view trace_id, std::string_view span_id,
                      std::string_view parent_span_id, uint32_t service, int64_t minute, bool error,
                      int64_t now, RollupAccumulator& out) {
-  if (span_id.size() == 8) {
-    const Key self = keyOf(trace_id, span_id);
-    known_.put(hashOf(self), service, now);
-    // Children that came before this span.
-    if (!waiting_.empty()) {
-      if (auto w = waiting_.find(self); w != waiting_.end()) {
-        for (const Waiting& c : w->second.children) {
-          ++stats_.joined;
-          ++stats_.joined_waiting;
-          if (c.service != service) out.addEdge(c.minute, service, c.service, 1, c.error ? 1 : 0);
-        }
-        waiting_count_ -= w->second.children.size();
-        waiting_.erase(w);
+  // The parent first: storing this span may take the slot its parent is in.
+  if (parent_span_id.size() == 8) {
+    const Key parent = keyOf(trace_id, parent_span_id);
+    if (std::optional<uint32_t> parent_service = known_.find(hashOf(parent), now)) {
+      ++stats_.joined;
+      if (*parent_service != service) {
+        out.addEdge(minute, *parent_service, service, 1, error ? 1 : 0);
       }
+    } else {
+      if (waiting_count_ >= options_.max_waiting) dropOldestWaiting();
+      auto [w, inserted] = waiting_.try_emplace(parent);
+      if (inserted) {
+        w->second.arrived = now;
+        waiting_order_.emplace_back(now, parent);
+      }
+      w->second.children.push_back(Waiting{minute, service, error});
+      ++waiting_count_;
     }
   }
-  if (parent_span_id.size() != 8) return;
-  const Key parent = keyOf(trace_id, parent_span_id);
-  if (std::optional<uint32_t> parent_service = known_.find(hashOf(parent), now)) {
-    ++stats_.joined;
-    if (*parent_service != service) out.addEdge(minute, *parent_service, service, 1, error ? 1 : 0);
-    return;
+  if (span_id.size() != 8) return;
+  const Key self = keyOf(trace_id, span_id);
+  known_.put(hashOf(self), service, now);
+  // Children that came before this span.
+  if (waiting_.empty()) return;
+  if (auto w = waiting_.find(self); w != waiting_.end()) {
+    for (const Waiting& c : w->second.children) {
+      ++stats_.joined;
+      ++stats_.joined_waiting;
+      if (c.service != service) out.addEdge(c.minute, service, c.service, 1, c.error ? 1 : 0);
+    }
+    waiting_count_ -= w->second.children.size();
+    waiting_.erase(w);
   }
-  if (waiting_count_ >= options_.max_waiting) dropOldestWaiting();
-  auto [w, inserted] = waiting_.try_emplace(parent);
-  if (inserted) {
-    w->second.arrived = now;
-    waiting_order_.emplace_back(now, parent);
-  }
-  w->second.children.push_back(Waiting{minute, service, error});
-  ++waiting_count_;
 }
 
 void EdgeJoiner::dropOldestWaiting() {

@@ -284,6 +284,33 @@ TEST(EdgeJoiner, ParentsBeforeOrAfterChildrenWithinTheWindowAndLateOnesCounted) 
   EXPECT_EQ(j.stats().late, 1u);
 }
 
+// Known spans live in sets of four slots: with room for four, a fifth span (children included)
+// takes the oldest's slot, and a span sent again takes its own slot (its newer service counts).
+TEST(EdgeJoiner, AFullTableForgetsItsOldestSpanFirst) {
+  EdgeJoiner::Options o;
+  o.max_spans = 4;
+  o.window_nanos = 1000;  // arrival ticks of 1 ns: every span below is older than the next
+  EdgeJoiner j(o);
+  RollupAccumulator acc;
+  const uint32_t a = acc.intern("a"), b = acc.intern("b"), c = acc.intern("c");
+  const std::string trace(16, '\3');
+  auto sid = [](int i) { return std::string(7, 'p') + static_cast<char>('0' + i); };
+  for (int i = 0; i < 5; ++i) j.add(trace, sid(i), "", a, 1, false, i, acc);  // p0 forgotten
+  j.add(trace, sid(4), "", c, 1, false, 5, acc);                   // again, now in service c
+  j.add(trace, std::string(8, 'x'), sid(0), b, 1, false, 6, acc);  // waits; p1 forgotten
+  EXPECT_EQ(j.waiting(), 1u);
+  j.add(trace, std::string(8, 'z'), sid(4), b, 1, false, 7, acc);  // c -> b; p2 forgotten
+  j.add(trace, std::string(8, 'y'), sid(3), b, 1, false, 8, acc);  // a -> b, before p3 goes
+  j.add(trace, std::string(8, 'w'), sid(2), b, 1, false, 9, acc);  // waits
+  EXPECT_EQ(j.stats().joined, 2u);
+  EXPECT_EQ(j.waiting(), 2u);
+  const RollupSegment s = acc.segment();
+  std::set<std::pair<std::string, std::string>> edges;
+  for (const auto& e : s.edges) edges.emplace(s.strings[e.parent], s.strings[e.child]);
+  EXPECT_EQ(edges, (std::set<std::pair<std::string, std::string>>{{"a", "b"}, {"c", "b"}}));
+  EXPECT_EQ(s.edges.size(), 2u);
+}
+
 TEST(EdgeJoiner, BoundedByItsLimits) {
   EdgeJoiner::Options o;
   o.max_spans = 10;
