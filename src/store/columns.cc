@@ -84,6 +84,7 @@ void Dictionary::add(std::string_view value) {
 }
 
 void Dictionary::clear() {
+  by_key_.clear();
   index_.clear();
   cache_.reset();
   offsets_.assign(1, 0);

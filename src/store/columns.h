@@ -161,6 +161,29 @@ class Dictionary {
     const int32_t cached = cachedIndexOf(value);
     return cached >= 0 ? cached : indexIfRepeatedSlow(value);
   }
+  // indexIfRepeated() for a value of attribute key `key` (the key's index in its own dictionary).
+  // A key whose values did not repeat (fewer than 1 in 64 of its last kKeyWindow) is not looked
+  // up for its next kKeySkip values: they are left out without hashing them. A URL with an id or
+  // a client address then costs what it cost before str_dict existed.
+  int32_t indexIfRepeatedForKey(std::string_view value, int32_t key) {
+    if (key < 0 || static_cast<size_t>(key) >= kMostTrackedKeys) return indexIfRepeated(value);
+    if (static_cast<size_t>(key) >= by_key_.size()) by_key_.resize(static_cast<size_t>(key) + 1);
+    KeyAdmission& k = by_key_[static_cast<size_t>(key)];
+    if (k.skip > 0) {
+      --k.skip;
+      return -1;
+    }
+    const int32_t i = indexIfRepeated(value);
+    ++k.tried;
+    if (i >= 0) ++k.repeated;
+    if (k.tried == kKeyWindow) {
+      if (k.repeated * 64 < k.tried) k.skip = kKeySkip;
+      k.tried = k.repeated = 0;
+    }
+    return i;
+  }
+  static constexpr uint32_t kKeyWindow = 1024;
+  static constexpr uint32_t kKeySkip = 15 * 1024;
   size_t size() const { return offsets_.size() - 1; }
   std::string_view at(size_t i) const {
     return std::string_view(data_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
@@ -225,6 +248,14 @@ class Dictionary {
     }
     return -1;
   }
+
+  // indexIfRepeatedForKey()'s counts per attribute key, forgotten by clear() (a new file numbers
+  // its keys anew); keys numbered past kMostTrackedKeys are always looked up.
+  struct KeyAdmission {
+    uint32_t tried = 0, repeated = 0, skip = 0;
+  };
+  static constexpr size_t kMostTrackedKeys = 4096;
+  std::vector<KeyAdmission> by_key_;
 
   // Hashes of values seen once by indexIfRepeated(), direct-mapped (a collision forgets the
   // older value); 0 = empty. Allocated by its first miss.
@@ -314,10 +345,17 @@ class Column {
   }
   void appendBool(bool v);
   void appendBytes(std::string_view v);
+  // A dictionary column's last appended index, -1 when it has no rows.
+  int32_t lastIndex() const {
+    if (values_.size() < 4) return -1;
+    int32_t i;
+    std::memcpy(&i, values_.data() + values_.size() - 4, 4);
+    return i;
+  }
   // A dictionary column: appends `v` and returns true if its dictionary holds it or has now seen
   // it twice (Dictionary::indexIfRepeated); else appends nothing and returns false.
-  bool appendBytesIfRepeated(std::string_view v) {
-    const int32_t i = dictionary_->indexIfRepeated(v);
+  bool appendBytesIfRepeated(std::string_view v, int32_t key) {
+    const int32_t i = dictionary_->indexIfRepeatedForKey(v, key);
     if (i < 0) return false;
     appendRaw(i);
     valid();

@@ -212,8 +212,9 @@ void appendValue(Column& v, const AnyValue& a, size_t first) {
   type.appendInt(static_cast<int64_t>(t));
   // Layout 3's span attributes: a string that repeats goes to the dictionary-encoded member.
   Column* repeated = v.childCount() == first + 7 ? &v.child(first + 6) : nullptr;
-  const bool in_repeated = repeated != nullptr && t == ValueType::kString &&
-                           repeated->appendBytesIfRepeated(a.string_value());
+  const bool in_repeated =
+      repeated != nullptr && t == ValueType::kString &&
+      repeated->appendBytesIfRepeated(a.string_value(), v.child(0).lastIndex());
   if (repeated != nullptr && !in_repeated) repeated->appendNull();
   if (in_repeated) {
     str.appendNull();

@@ -96,7 +96,9 @@ inline void appendNullsExcept(Column& v, size_t first, size_t present) {
 // does, else into str.
 inline void appendString(Column& v, size_t first, std::string_view s) {
   v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
-  if (hasRepeatedStrings(v, first) && v.child(first + 6).appendBytesIfRepeated(s)) {
+  // An attribute item: the key (child 0, dictionary-encoded) was appended just before.
+  if (hasRepeatedStrings(v, first) &&
+      v.child(first + 6).appendBytesIfRepeated(s, v.child(0).lastIndex())) {
     appendNullsExcept(v, first, first + 6);
     return;
   }

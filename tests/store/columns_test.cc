@@ -235,6 +235,40 @@ TEST(StoreDictionaryTest, IndexIfRepeatedAdmitsAValueOnItsSecondSight) {
   EXPECT_EQ(d.size(), 2u);
 }
 
+// A key whose values never repeat stops being looked up for a while; other keys are not affected,
+// and after the pause its values are tried again.
+TEST(StoreDictionaryTest, AKeyWhoseValuesNeverRepeatIsSkippedForAWhile) {
+  Dictionary d;
+  constexpr int32_t kUrl = 3, kMethod = 5;
+  for (uint32_t i = 0; i < Dictionary::kKeyWindow; ++i) {
+    ASSERT_EQ(d.indexIfRepeatedForKey(absl::StrCat("https://shop.example.com/o/", i), kUrl), -1);
+  }
+  // Skipped: even a value seen twice is left out.
+  EXPECT_EQ(d.indexIfRepeatedForKey("https://shop.example.com/", kUrl), -1);
+  EXPECT_EQ(d.indexIfRepeatedForKey("https://shop.example.com/", kUrl), -1);
+  EXPECT_EQ(d.size(), 0u);
+  // Another key is looked up as before.
+  EXPECT_EQ(d.indexIfRepeatedForKey("GET", kMethod), -1);
+  EXPECT_EQ(d.indexIfRepeatedForKey("GET", kMethod), 0);
+  // After the pause, the key's values are tried again.
+  for (uint32_t i = 2; i < Dictionary::kKeySkip; ++i) {
+    ASSERT_EQ(d.indexIfRepeatedForKey("https://shop.example.com/", kUrl), -1) << i;
+  }
+  EXPECT_EQ(d.indexIfRepeatedForKey("https://shop.example.com/", kUrl), -1);  // first sight
+  EXPECT_EQ(d.indexIfRepeatedForKey("https://shop.example.com/", kUrl), 1);
+  // A key whose values repeat keeps being looked up past a window.
+  for (uint32_t i = 0; i < 3 * Dictionary::kKeyWindow; ++i) {
+    ASSERT_EQ(d.indexIfRepeatedForKey("GET", kMethod), 0) << i;
+  }
+  // clear() (a new file, whose keys are numbered anew) forgets the counts.
+  for (uint32_t i = 0; i < Dictionary::kKeyWindow; ++i) {
+    ASSERT_EQ(d.indexIfRepeatedForKey(absl::StrCat("id-", i), kUrl), -1);
+  }
+  d.clear();
+  EXPECT_EQ(d.indexIfRepeatedForKey("new", kUrl), -1);
+  EXPECT_EQ(d.indexIfRepeatedForKey("new", kUrl), 0);
+}
+
 TEST(StoreDictionaryTest, IndexIfRepeatedAdmitsNoMoreThanItsByteLimit) {
   Dictionary d;
   const std::string filler(1024, 'x');
