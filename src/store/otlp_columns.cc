@@ -211,11 +211,10 @@ void appendValue(Column& v, const AnyValue& a, size_t first) {
   }
   type.appendInt(static_cast<int64_t>(t));
   // Layout 3's span attributes: a string that repeats goes to the dictionary-encoded member.
-  Column* repeated = v.childCount() == first + 7 ? &v.child(first + 6) : nullptr;
+  const bool has_repeated = hasRepeatedStrings(v, first);
   const bool in_repeated =
-      repeated != nullptr && t == ValueType::kString &&
-      repeated->appendBytesIfRepeated(a.string_value(), v.child(0).lastIndex());
-  if (repeated != nullptr && !in_repeated) repeated->appendNull();
+      has_repeated && t == ValueType::kString && appendIfRepeated(v, first, a.string_value());
+  if (has_repeated && !in_repeated) v.child(first + 6).appendNull();
   if (in_repeated) {
     str.appendNull();
   } else if (t == ValueType::kString) {
@@ -726,7 +725,7 @@ std::string str(const Column& c, size_t row) {
 // A string value of a value struct: in layout 3's member for strings that repeat when it is set
 // there, else in str.
 std::string_view stringValueAt(const Column& v, size_t row, size_t first) {
-  if (v.childCount() == first + 7 && !v.child(first + 6).isNull(row)) {
+  if (hasRepeatedStrings(v, first) && !v.child(first + 6).isNull(row)) {
     return v.child(first + 6).bytesAt(row);
   }
   const Column& str = v.child(first + 1);

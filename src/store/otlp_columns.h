@@ -63,6 +63,18 @@ inline constexpr size_t kSpanResourceColumn = 19, kLogResourceColumn = 12,
 // which hands its rare values (arrays, key/value lists, repeated fields) to protobuf.
 void appendAnyValue(Column& value_struct, const otlp::pb_common::AnyValue& value, size_t first);
 
+// Layout 3's str_dict: the member after the six of a value struct (those from `first` on) that
+// holds attribute strings the file has seen before. Only attribute items have it, whose key
+// (child 0, dictionary-encoded) is appended before the value.
+inline bool hasRepeatedStrings(const Column& value_struct, size_t first) {
+  return value_struct.childCount() == first + 7;
+}
+// Appends `s` to str_dict and returns true if the dictionary admits it (the item's key decides
+// whether it is looked up at all: Dictionary::indexIfRepeatedForKey); else appends nothing.
+inline bool appendIfRepeated(Column& value_struct, size_t first, std::string_view s) {
+  return value_struct.child(first + 6).appendBytesIfRepeated(s, value_struct.child(0).lastIndex());
+}
+
 // One cell of an id column: null when the id does not have the column's width (absent or
 // malformed), as the OTLP/JSON reader of these files expects.
 inline void appendId(Column& c, std::string_view id) {

@@ -75,11 +75,6 @@ inline bool takeFixed32(const Field& f, uint64_t& out) {
   return true;
 }
 
-// Whether the value struct has layout 3's member for strings that repeat (span attributes).
-inline bool hasRepeatedStrings(const Column& v, size_t first) {
-  return v.childCount() == first + 7;
-}
-
 // The members that a value of type `present` does not use are null.
 inline void appendNullsExcept(Column& v, size_t first, size_t present) {
   // str may be dictionary-encoded (resource and scope attributes); the others are int64,
@@ -96,9 +91,7 @@ inline void appendNullsExcept(Column& v, size_t first, size_t present) {
 // does, else into str.
 inline void appendString(Column& v, size_t first, std::string_view s) {
   v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
-  // An attribute item: the key (child 0, dictionary-encoded) was appended just before.
-  if (hasRepeatedStrings(v, first) &&
-      v.child(first + 6).appendBytesIfRepeated(s, v.child(0).lastIndex())) {
+  if (hasRepeatedStrings(v, first) && appendIfRepeated(v, first, s)) {
     appendNullsExcept(v, first, first + 6);
     return;
   }
