@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -71,8 +72,20 @@ class GrpcSender final : public Sender {
     }
   }
 
+  // gRPC runs a call's completion and then destroys its ClientContext on its own thread, after
+  // `done` has told the caller the call is over. Tearing the channel down before that
+  // destruction has finished frees the channel's callback queue twice, so wait for it.
+  ~GrpcSender() override {
+    std::unique_lock lock(in_flight_mu_);
+    calls_gone_.wait(lock, [this] { return in_flight_ == 0; });
+  }
+
   void send(const EncodedRequest& request, std::function<void(SendResult)> done) override {
-    auto call = std::make_shared<Call>();
+    {
+      std::lock_guard lock(in_flight_mu_);
+      ++in_flight_;
+    }
+    auto call = std::make_shared<Call>(*this);
     call->request = bufferFor(request);
     call->ctx.set_deadline(std::chrono::system_clock::now() + options_.timeout);
     call->ctx.set_compression_algorithm(algorithm_);
@@ -83,7 +96,24 @@ class GrpcSender final : public Sender {
   }
 
  private:
+  // Counts itself out after its members (the ClientContext above all) are destroyed.
+  class InFlightToken {
+   public:
+    explicit InFlightToken(GrpcSender& sender) : sender_(sender) {}
+    InFlightToken(const InFlightToken&) = delete;
+    InFlightToken& operator=(const InFlightToken&) = delete;
+    ~InFlightToken() {
+      std::lock_guard lock(sender_.in_flight_mu_);
+      if (--sender_.in_flight_ == 0) sender_.calls_gone_.notify_all();
+    }
+
+   private:
+    GrpcSender& sender_;
+  };
+
   struct Call {
+    explicit Call(GrpcSender& sender) : token(sender) {}
+    InFlightToken token;  // first member: destroyed last
     grpc::ClientContext ctx;
     grpc::ByteBuffer request;
     grpc::ByteBuffer response;
@@ -131,6 +161,9 @@ class GrpcSender final : public Sender {
   grpc_compression_algorithm algorithm_ = GRPC_COMPRESS_NONE;
   std::mutex mu_;
   std::map<const EncodedRequest*, grpc::ByteBuffer> buffers_;
+  std::mutex in_flight_mu_;
+  std::condition_variable calls_gone_;
+  size_t in_flight_ = 0;
 };
 
 }  // namespace
