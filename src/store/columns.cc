@@ -147,6 +147,45 @@ void Column::materializeValidity() {
   if ((length_ & 7) != 0) validity_.push_back(static_cast<char>((1u << (length_ & 7)) - 1));
 }
 
+void Column::appendNulls(size_t count) {
+  assert(layout_ == Layout::kFixed || layout_ == Layout::kBool || layout_ == Layout::kBytes);
+  if (validity_.empty()) materializeValidity();
+  const size_t rows = length_ + count;
+  // A null's bit is 0, and the bits past the last row of a bitmap are 0 already.
+  validity_.resize((rows + 7) / 8, '\0');
+  switch (layout_) {
+    case Layout::kFixed:
+      values_.resize(values_.size() + count * width_, '\0');
+      break;
+    case Layout::kBool:
+      values_.resize((rows + 7) / 8, '\0');
+      break;
+    default: {
+      const auto end = static_cast<int32_t>(data_.size());
+      const size_t out = offsets_.size();
+      offsets_.resizeUninitialized(out + count * 4);
+      for (size_t i = 0; i < count; ++i) std::memcpy(offsets_.data() + out + i * 4, &end, 4);
+    }
+  }
+  null_count_ += count;
+  length_ = rows;
+}
+
+void Column::padLaggingMembers() {
+  if (layout_ == Layout::kList) {
+    children_[0].padLaggingMembers();
+  } else if (layout_ == Layout::kStruct) {
+    for (Column& c : children_) {
+      if (c.length_ < length_) c.appendNulls(length_ - c.length_);
+      c.padLaggingMembers();
+    }
+  }
+}
+
+void ColumnTable::padLaggingMembers() {
+  for (Column& c : columns_) c.padLaggingMembers();
+}
+
 // The value slot of a null row: zeros, an empty offset range, or null members.
 void Column::appendNullValue() {
   if (spec_->dictionary) {
@@ -273,7 +312,10 @@ void Column::appendCopyOfRows(size_t begin, size_t end) {
         break;
       }
       case ColumnType::kStruct:
-        for (Column& c : children_) c.appendCopyOfRows(begin, end);
+        for (Column& c : children_) {
+          c.padNullsTo(length_);  // the rows copied must have all their members
+          c.appendCopyOfRows(begin, end);
+        }
         break;
       default: {
         const size_t w = fixedWidth(*spec_);

@@ -326,6 +326,15 @@ class Column {
     appendOffset(data_.size());
     ++length_;
   }
+  // Nulls until the column has `rows` rows, in bulk. A leaf member of a struct only: the wire
+  // conversion appends to the one member of an attribute value that the value uses and lets the
+  // others lag behind (see padLaggingMembers()), which saves five appends per attribute.
+  [[gnu::always_inline]] void padNullsTo(size_t rows) {
+    if (length_ < rows) appendNulls(rows - length_);
+  }
+  // Every struct's members (and theirs, below lists and structs) padded with nulls to the
+  // struct's rows: what a batch must be before anything but the conversion reads it.
+  void padLaggingMembers();
   void appendInt(int64_t v) {
     switch (width_) {
       case 1:
@@ -464,6 +473,7 @@ class Column {
   }
   void materializeValidity();
   void appendNullValue();
+  void appendNulls(size_t count);
 
   // How a row occupies the buffers, cached from the spec so that appends branch on one byte:
   // kFixed: width_ bytes of values (integers, floats, fixed binary, dictionary indices); kBool:
@@ -523,6 +533,8 @@ class ColumnTable {
   size_t dictionaryBytes() const;
   // Bytes held in column buffers, to bound a batch's memory.
   size_t byteSize() const;
+  // Column::padLaggingMembers() of every column.
+  void padLaggingMembers();
 
  private:
   const std::vector<FieldSpec>* fields_;

@@ -21,6 +21,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
+#include "common/huge_page_allocator.h"
 #include "store/columns.h"
 
 namespace otlpd::store {
@@ -274,7 +275,7 @@ class EdgeJoiner {
     int64_t tick_nanos_;
     uint32_t window_ticks_;
     std::optional<int64_t> base_;
-    std::vector<Slot> slots_;  // allocated by the first put()
+    std::vector<Slot, common::HugePageAllocator<Slot>> slots_;  // allocated by the first put()
   };
   struct Waiting {
     int64_t minute;

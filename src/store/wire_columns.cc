@@ -71,12 +71,25 @@ inline bool takeFixed32(const Field& f, uint64_t& out) {
 [[gnu::noinline]] bool appendDecodedValue(Column& v, size_t first, std::string_view bytes) {
   otlp::pb_common::AnyValue value;
   if (!value.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+  // appendAnyValue() appends to every member: those lagging behind catch up first.
+  for (size_t m = first + 1; m < v.childCount(); ++m) v.child(m).padNullsTo(v.length());
   appendAnyValue(v, value, first);
   return true;
 }
 
-// The members that a value of type `present` does not use are null.
+// Member `m` of value struct `v`, ready for the value of the struct's open row. In the value
+// structs of attribute lists (those with str_dict) only the member a value uses is appended to:
+// the others lag behind until a value uses them or the conversion ends (padLaggingMembers()).
+inline Column& member(Column& v, size_t m) {
+  Column& c = v.child(m);
+  c.padNullsTo(v.length());
+  return c;
+}
+
+// The members that a value of type `present` does not use are null (at once, in the value
+// structs without str_dict: log bodies, resource and scope attributes, whose rows are copied).
 inline void appendNullsExcept(Column& v, size_t first, size_t present) {
+  if (hasRepeatedStrings(v, first)) return;
   // str may be dictionary-encoded (resource and scope attributes); the others are int64,
   // float64, bool and binary in every value struct.
   if (present != first + 1) v.child(first + 1).appendNull();
@@ -84,18 +97,17 @@ inline void appendNullsExcept(Column& v, size_t first, size_t present) {
   if (present != first + 3) v.child(first + 3).appendFixedNull<8>();
   if (present != first + 4) v.child(first + 4).appendBoolNull();
   if (present != first + 5) v.child(first + 5).appendBytesNull();
-  if (present != first + 6 && hasRepeatedStrings(v, first)) v.child(first + 6).appendFixedNull<4>();
 }
 
 // A string value: into the member for strings that repeat when the struct has one and the value
 // does, else into str.
 inline void appendString(Column& v, size_t first, std::string_view s) {
   v.child(first).appendInt(static_cast<int64_t>(ValueType::kString));
-  if (hasRepeatedStrings(v, first) && appendIfRepeated(v, first, s)) {
-    appendNullsExcept(v, first, first + 6);
-    return;
+  if (hasRepeatedStrings(v, first)) {
+    member(v, first + 6);
+    if (appendIfRepeated(v, first, s)) return;
   }
-  v.child(first + 1).appendBytes(s);
+  member(v, first + 1).appendBytes(s);
   appendNullsExcept(v, first, first + 1);
 }
 
@@ -133,7 +145,7 @@ inline bool appendValue(Column& v, size_t first, std::string_view bytes) {
     case anyvalue_field::kInt:
       if (!isVarint(value)) return false;
       type.appendInt(static_cast<int64_t>(ValueType::kInt));
-      v.child(first + 2).appendInt(static_cast<int64_t>(value.value));
+      member(v, first + 2).appendInt(static_cast<int64_t>(value.value));
       appendNullsExcept(v, first, first + 2);
       return true;
     case anyvalue_field::kDouble: {
@@ -141,20 +153,20 @@ inline bool appendValue(Column& v, size_t first, std::string_view bytes) {
       double d;
       std::memcpy(&d, &value.value, sizeof d);
       type.appendInt(static_cast<int64_t>(ValueType::kDouble));
-      v.child(first + 3).appendDouble(d);
+      member(v, first + 3).appendDouble(d);
       appendNullsExcept(v, first, first + 3);
       return true;
     }
     case anyvalue_field::kBool:
       if (!isVarint(value)) return false;
       type.appendInt(static_cast<int64_t>(ValueType::kBool));
-      v.child(first + 4).appendBool(value.value != 0);
+      member(v, first + 4).appendBool(value.value != 0);
       appendNullsExcept(v, first, first + 4);
       return true;
     case anyvalue_field::kBytes:
       if (!isBytes(value)) return false;
       type.appendInt(static_cast<int64_t>(ValueType::kBytes));
-      v.child(first + 5).appendBytes(value.bytes);
+      member(v, first + 5).appendBytes(value.bytes);
       appendNullsExcept(v, first, first + 5);
       return true;
     case anyvalue_field::kArray:  // arrays and key/value lists become OTLP/JSON text
@@ -1101,6 +1113,13 @@ bool gaveUp(ColumnTable& t) {
   return false;
 }
 
+// The members attribute values left lagging (member()) catch up: the table leaves the
+// conversion with every struct whole, as readers, row copies and the writer expect.
+bool finished(ColumnTable& t) {
+  t.padLaggingMembers();
+  return true;
+}
+
 }  // namespace
 
 bool appendTracesWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
@@ -1109,8 +1128,9 @@ bool appendTracesWire(std::string_view request_bytes, ColumnTable& t, TimeRange&
              [&](const Envelope& env, size_t spans) {
                return appendScopeColumns(t, span_col::kServiceName, kSpanResourceColumn, env,
                                          spans);
-             }) ||
-         gaveUp(t);
+             })
+             ? finished(t)
+             : gaveUp(t);
 }
 
 bool appendLogsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
@@ -1120,8 +1140,9 @@ bool appendLogsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& r
              [&](const Envelope& env, size_t records) {
                return appendScopeColumns(t, log_col::kServiceName, kLogResourceColumn, env,
                                          records);
-             }) ||
-         gaveUp(t);
+             })
+             ? finished(t)
+             : gaveUp(t);
 }
 
 bool appendMetricsWire(std::string_view request_bytes, ColumnTable& t, TimeRange& range) {
@@ -1134,8 +1155,9 @@ bool appendMetricsWire(std::string_view request_bytes, ColumnTable& t, TimeRange
                scope_rows = 0;
                return rows == 0 || appendScopeColumns(t, metric_col::kServiceName,
                                                       kMetricResourceColumn, env, rows);
-             }) ||
-         gaveUp(t);
+             })
+             ? finished(t)
+             : gaveUp(t);
 }
 
 }  // namespace otlpd::store

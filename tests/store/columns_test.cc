@@ -134,6 +134,93 @@ TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
   }
 }
 
+// appendRow() with every null member left out (Column::padNullsTo's lagging members): the
+// members catch up only when a later value needs them, or when the table is padded.
+void appendRowLeavingNullMembersBehind(ColumnTable& t, int r) {
+  Column& list = t.column(0);
+  if (r % 4 == 3) {
+    list.appendNull();
+  } else {
+    Column& item = list.child(0);
+    auto member = [&](size_t m) -> Column& {
+      item.child(m).padNullsTo(item.length());
+      return item.child(m);
+    };
+    for (int i = 0; i < r % 3 + 1; ++i) {
+      member(0).appendBytes(absl::StrCat("k", r, "_", i));
+      if ((r + i) % 2 == 0) member(1).appendBool((r * 7 + i) % 3 == 0);
+      if (i != 1) member(2).appendInt(r * 100 + i);
+      member(3).appendInt(r % 256);
+      member(4).appendBytes(i % 2 == 0 ? "even" : "odd");
+      if (r % 5 != 0) member(5).appendBytes(std::string(8, static_cast<char>('a' + r % 26)));
+      item.endStruct();
+    }
+    list.endList();
+  }
+  if (r % 6 == 5) {
+    t.column(1).appendNull();
+  } else {
+    t.column(1).appendBytes(std::string(static_cast<size_t>(r % 7), 'x'));
+  }
+}
+
+TEST(StoreColumnPaddingTest, LaggingMembersPaddedEqualNullsAppendedOneByOne) {
+  const std::vector<FieldSpec> spec = fields();
+  ColumnTable direct(&spec), lagging(&spec);
+  for (int r = 0; r < 41; ++r) {
+    appendRow(direct, r);
+    appendRowLeavingNullMembersBehind(lagging, r);
+  }
+  // Some member did lag (else this test would prove nothing).
+  const Column& item = lagging.column(0).child(0);
+  bool lagged = false;
+  for (size_t m = 0; m < item.childCount(); ++m) lagged |= item.child(m).length() < item.length();
+  ASSERT_TRUE(lagged);
+  lagging.padLaggingMembers();
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(direct.column(c), lagging.column(c), spec[c].name);
+  }
+}
+
+// A row copy (a resource repeated on every span) reads members the copied rows left behind.
+TEST(StoreColumnPaddingTest, CopiesOfRowsWithLaggingMembersCarryTheirNulls) {
+  const std::vector<FieldSpec> spec = fields();
+  ColumnTable direct(&spec), lagging(&spec);
+  for (int r = 0; r < 21; ++r) {
+    appendRow(direct, r);
+    appendRowLeavingNullMembersBehind(lagging, r);
+  }
+  for (int r = 3; r < 18; ++r) appendRow(direct, r);
+  for (size_t c = 0; c < lagging.columnCount(); ++c) lagging.column(c).appendCopyOfRows(3, 18);
+  lagging.padLaggingMembers();
+  for (size_t c = 0; c < spec.size(); ++c) {
+    expectSameBuffers(direct.column(c), lagging.column(c), spec[c].name);
+  }
+}
+
+// Nulls in bulk across bitmap bytes, onto a column that had no null yet and onto one that had.
+TEST(StoreColumnPaddingTest, PadNullsToFillsValidityValuesAndOffsets) {
+  const std::vector<FieldSpec> spec = fields();
+  ColumnTable eager(&spec), bulk(&spec);
+  Column& e = eager.column(1);
+  Column& b = bulk.column(1);
+  for (int i = 0; i < 5; ++i) {
+    e.appendBytes("v");
+    b.appendBytes("v");
+  }
+  for (int i = 0; i < 13; ++i) e.appendNull();
+  b.padNullsTo(18);
+  e.appendBytes("w");
+  b.appendBytes("w");
+  for (int i = 0; i < 9; ++i) e.appendNull();
+  b.padNullsTo(28);
+  b.padNullsTo(20);  // never shortens
+  expectSameBuffers(e, b, "text");
+  EXPECT_EQ(b.nullCount(), 22u);
+  EXPECT_TRUE(b.isNull(27));
+  EXPECT_FALSE(b.isNull(18));
+}
+
 }  // namespace
 }  // namespace otlpd::store
 
