@@ -152,13 +152,13 @@ void Column::appendNulls(size_t count) {
   if (validity_.empty()) materializeValidity();
   const size_t rows = length_ + count;
   // A null's bit is 0, and the bits past the last row of a bitmap are 0 already.
-  validity_.resize((rows + 7) / 8, '\0');
+  validity_.appendZeros((rows + 7) / 8 - validity_.size());
   switch (layout_) {
     case Layout::kFixed:
-      values_.resize(values_.size() + count * width_, '\0');
+      values_.appendZeros(count * width_);
       break;
     case Layout::kBool:
-      values_.resize((rows + 7) / 8, '\0');
+      values_.appendZeros((rows + 7) / 8 - values_.size());
       break;
     default: {
       const auto end = static_cast<int32_t>(data_.size());

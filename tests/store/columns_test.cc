@@ -414,6 +414,15 @@ TEST(StoreColumnBufferTest, BehavesAsTheStringItReplaced) {
   b.assign(std::string_view("abc"));
   b.resizeUninitialized(2);
   EXPECT_EQ(b.view(), "ab");
+  // Zeros over bytes left past the size by a shrink, in short and long runs.
+  ColumnBuffer z;
+  z.assign(std::string_view("abcdefghijkl"));
+  z.resize(2);
+  z.appendZeros(3);
+  EXPECT_EQ(z.view(), std::string("ab") + std::string(3, '\0'));
+  z.appendZeros(0);
+  z.appendZeros(100);
+  EXPECT_EQ(z.view(), std::string("ab") + std::string(103, '\0'));
 
   ColumnBuffer moved(std::move(copy));
   EXPECT_EQ(moved.view(), expected);
