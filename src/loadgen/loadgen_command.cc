@@ -31,6 +31,7 @@ struct CommandOptions {
   std::string compression = "none";
   std::string shape = "realistic";
   int64_t variants = 0;  // 0: defaultVariants(batch)
+  int64_t seed = 0;
   std::string timeout = "10s";
   bool json = false;
   bool quiet = false;
@@ -79,6 +80,7 @@ int runLoadgen(const CommandOptions& o) {
   if (o.batch < 1) return usage("--batch must be at least 1");
   if (o.concurrency < 1) return usage("--concurrency must be at least 1");
   if (o.variants < 0) return usage("--variants must be at least 1 (or 0 for the default)");
+  if (o.seed < 0 || o.seed > UINT32_MAX) return usage("--seed must be within 0..4294967295");
 
   double rate = 0;
   if (o.rate != "unlimited" && o.rate != "0") {
@@ -112,6 +114,7 @@ int runLoadgen(const CommandOptions& o) {
                                             : defaultVariants(static_cast<size_t>(o.batch));
   request_options.tail_items = o.count > 0 ? static_cast<size_t>(o.count % o.batch) : 0;
   request_options.base_time_unix_nano = static_cast<uint64_t>(absl::GetCurrentTimeNanos());
+  request_options.seed = static_cast<uint32_t>(o.seed);
   auto requests = buildRequestSet(request_options);
   if (!requests.ok()) return usage(toStd(requests.status().message()));
 
@@ -213,6 +216,10 @@ void registerLoadgenCommand(CLI::App& app) {
   cmd->add_option("--variants", o->variants,
                   "distinct pre-encoded requests sent round-robin (different ids and values); "
                   "default: as many as hold 16,000 items (16 of 1000)");
+  cmd->add_option("--seed", o->seed,
+                  "another seed sends other ids and values: for two loadgens at one server, or a "
+                  "warm-up run before a measured one")
+      ->capture_default_str();
   cmd->add_option("--timeout", o->timeout, "per request")->capture_default_str();
   cmd->add_option("--ca-file", o->ca_file,
                   "grpc over TLS, verifying the server against these CA certificates (PEM)");

@@ -528,13 +528,15 @@ absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& o) {
   set.signal = o.signal;
   set.protocol = o.protocol;
   set.compression = o.compression;
+  // Variant numbers stay below 2^32, so each seed has a range of generator seeds of its own.
+  const uint64_t run = uint64_t{o.seed} << 32;
   for (size_t v = 0; v < std::max<size_t>(o.variants, 1); ++v) {
-    auto r = encode(o, o.batch, 0x5eed0000 + v);
+    auto r = encode(o, o.batch, run + 0x5eed0000 + v);
     if (!r.ok()) return r.status();
     set.variants.push_back(std::move(*r));
   }
   if (o.tail_items > 0) {
-    auto r = encode(o, o.tail_items, 0x7a110000);
+    auto r = encode(o, o.tail_items, run + 0x7a110000);
     if (!r.ok()) return r.status();
     set.tail = std::move(*r);
   }

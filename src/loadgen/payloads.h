@@ -110,6 +110,9 @@ struct RequestSetOptions {
   size_t variants = defaultVariants(1000);
   size_t tail_items = 0;  // 0: no tail request
   uint64_t base_time_unix_nano = 0;
+  // Runs with different seeds send different ids and values (two loadgens at one server, or a
+  // warm-up before a measured run); seed 0 sends what loadgen always sent.
+  uint32_t seed = 0;
 };
 
 absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& options);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+
 #include "jaeger/model.h"
 #include "jaeger/to_otlp.h"
 #include "otlp/counts.h"
@@ -126,6 +130,38 @@ TEST(PayloadsTest, VariantsHaveDifferentIds) {
   ASSERT_TRUE(b.ParseFromString(set->variants[1].body));
   EXPECT_NE(a.resource_spans(0).scope_spans(0).spans(0).span_id(),
             b.resource_spans(0).scope_spans(0).spans(0).span_id());
+}
+
+// Two runs with different seeds share no id; runs with the same seed send the same bytes (the
+// default seed is 0).
+TEST(PayloadsTest, SeedsGiveRunsIdsOfTheirOwn) {
+  auto spanIdsOf = [](uint32_t seed) {
+    RequestSetOptions o;
+    o.batch = 50;
+    o.variants = 3;
+    o.base_time_unix_nano = kBase;
+    o.seed = seed;
+    auto set = buildRequestSet(o);
+    EXPECT_TRUE(set.ok());
+    std::set<std::string> ids;
+    for (const auto& v : set->variants) {
+      otlp::TracesRequest r;
+      EXPECT_TRUE(r.ParseFromString(v.body));
+      for (const auto& rs : r.resource_spans()) {
+        for (const auto& ss : rs.scope_spans()) {
+          for (const auto& span : ss.spans()) ids.insert(span.trace_id() + span.span_id());
+        }
+      }
+    }
+    return ids;
+  };
+  const std::set<std::string> a = spanIdsOf(0), again = spanIdsOf(0), b = spanIdsOf(1);
+  ASSERT_EQ(a.size(), 150u);
+  EXPECT_EQ(a, again);
+  ASSERT_EQ(b.size(), 150u);
+  std::vector<std::string> shared;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
+  EXPECT_TRUE(shared.empty());
 }
 
 // A store batches 10,000 rows: by default loadgen sends more distinct spans than that in turn,
