@@ -27,31 +27,40 @@ std::vector<FieldSpec> fields() {
   return {field("list", CT::kList, true, 0, false, {item}), field("text", CT::kUtf8)};
 }
 
-// Row r of the test data: r % 3 list items, every 4th row null.
-void appendRow(ColumnTable& t, int r) {
+// Row r of the test data: r % 3 list items, every 4th row null. With `leave_nulls_behind`, the
+// item members get no nulls: they lag (Column::padNullsTo) until a later value needs them or the
+// table is padded, as the wire conversion leaves attribute values' members.
+void appendRow(ColumnTable& t, int r, bool leave_nulls_behind = false) {
   Column& list = t.column(0);
   if (r % 4 == 3) {
     list.appendNull();
   } else {
     Column& item = list.child(0);
+    auto member = [&](size_t m) -> Column& {
+      if (leave_nulls_behind) item.child(m).padNullsTo(item.length());
+      return item.child(m);
+    };
+    auto null = [&](size_t m) {
+      if (!leave_nulls_behind) item.child(m).appendNull();
+    };
     for (int i = 0; i < r % 3 + 1; ++i) {
-      item.child(0).appendBytes(absl::StrCat("k", r, "_", i));
+      member(0).appendBytes(absl::StrCat("k", r, "_", i));
       if ((r + i) % 2 == 0) {
-        item.child(1).appendBool((r * 7 + i) % 3 == 0);
+        member(1).appendBool((r * 7 + i) % 3 == 0);
       } else {
-        item.child(1).appendNull();
+        null(1);
       }
       if (i == 1) {
-        item.child(2).appendNull();
+        null(2);
       } else {
-        item.child(2).appendInt(r * 100 + i);
+        member(2).appendInt(r * 100 + i);
       }
-      item.child(3).appendInt(r % 256);
-      item.child(4).appendBytes(i % 2 == 0 ? "even" : "odd");
+      member(3).appendInt(r % 256);
+      member(4).appendBytes(i % 2 == 0 ? "even" : "odd");
       if (r % 5 == 0) {
-        item.child(5).appendNull();
+        null(5);
       } else {
-        item.child(5).appendBytes(std::string(8, static_cast<char>('a' + r % 26)));
+        member(5).appendBytes(std::string(8, static_cast<char>('a' + r % 26)));
       }
       item.endStruct();
     }
@@ -79,6 +88,12 @@ void expectSameBuffers(const Column& a, const Column& b, const std::string& path
   }
 }
 
+void expectSameTables(const ColumnTable& a, const ColumnTable& b) {
+  for (size_t c = 0; c < a.columnCount(); ++c) {
+    expectSameBuffers(a.column(c), b.column(c), a.fields()[c].name);
+  }
+}
+
 TEST(StoreColumnCopyTest, CopiedRowsEqualRowsAppendedAgain) {
   const std::vector<FieldSpec> spec = fields();
   // Rows 0..20, then rows 3..17 again: once appended value by value, once copied.
@@ -89,9 +104,7 @@ TEST(StoreColumnCopyTest, CopiedRowsEqualRowsAppendedAgain) {
   }
   for (int r = 3; r < 18; ++r) appendRow(direct, r);
   for (size_t c = 0; c < copied.columnCount(); ++c) copied.column(c).appendCopyOfRows(3, 18);
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(direct.column(c), copied.column(c), spec[c].name);
-  }
+  expectSameTables(direct, copied);
 }
 
 // A conversion that gives up inside a row has appended list items (and their members) but not
@@ -109,15 +122,11 @@ TEST(StoreColumnTruncateTest, DropsTheItemsOfARowLeftOpen) {
   item.child(1).appendBool(true);
   item.child(2).appendInt(7);
   truncated.truncateRows(10);
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(expected.column(c), truncated.column(c), spec[c].name);
-  }
+  expectSameTables(expected, truncated);
   // And the table goes on as if the open row had never been started.
   appendRow(expected, 10);
   appendRow(truncated, 10);
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(expected.column(c), truncated.column(c), spec[c].name);
-  }
+  expectSameTables(expected, truncated);
 }
 
 TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
@@ -129,39 +138,7 @@ TEST(StoreColumnCopyTest, RepeatLastRowWithoutAnyNull) {
     appendRow(direct, 1);
     for (size_t c = 0; c < copied.columnCount(); ++c) copied.column(c).repeatLastRow();
   }
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(direct.column(c), copied.column(c), spec[c].name);
-  }
-}
-
-// appendRow() with every null member left out (Column::padNullsTo's lagging members): the
-// members catch up only when a later value needs them, or when the table is padded.
-void appendRowLeavingNullMembersBehind(ColumnTable& t, int r) {
-  Column& list = t.column(0);
-  if (r % 4 == 3) {
-    list.appendNull();
-  } else {
-    Column& item = list.child(0);
-    auto member = [&](size_t m) -> Column& {
-      item.child(m).padNullsTo(item.length());
-      return item.child(m);
-    };
-    for (int i = 0; i < r % 3 + 1; ++i) {
-      member(0).appendBytes(absl::StrCat("k", r, "_", i));
-      if ((r + i) % 2 == 0) member(1).appendBool((r * 7 + i) % 3 == 0);
-      if (i != 1) member(2).appendInt(r * 100 + i);
-      member(3).appendInt(r % 256);
-      member(4).appendBytes(i % 2 == 0 ? "even" : "odd");
-      if (r % 5 != 0) member(5).appendBytes(std::string(8, static_cast<char>('a' + r % 26)));
-      item.endStruct();
-    }
-    list.endList();
-  }
-  if (r % 6 == 5) {
-    t.column(1).appendNull();
-  } else {
-    t.column(1).appendBytes(std::string(static_cast<size_t>(r % 7), 'x'));
-  }
+  expectSameTables(direct, copied);
 }
 
 TEST(StoreColumnPaddingTest, LaggingMembersPaddedEqualNullsAppendedOneByOne) {
@@ -169,7 +146,7 @@ TEST(StoreColumnPaddingTest, LaggingMembersPaddedEqualNullsAppendedOneByOne) {
   ColumnTable direct(&spec), lagging(&spec);
   for (int r = 0; r < 41; ++r) {
     appendRow(direct, r);
-    appendRowLeavingNullMembersBehind(lagging, r);
+    appendRow(lagging, r, /*leave_nulls_behind=*/true);
   }
   // Some member did lag (else this test would prove nothing).
   const Column& item = lagging.column(0).child(0);
@@ -177,9 +154,7 @@ TEST(StoreColumnPaddingTest, LaggingMembersPaddedEqualNullsAppendedOneByOne) {
   for (size_t m = 0; m < item.childCount(); ++m) lagged |= item.child(m).length() < item.length();
   ASSERT_TRUE(lagged);
   lagging.padLaggingMembers();
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(direct.column(c), lagging.column(c), spec[c].name);
-  }
+  expectSameTables(direct, lagging);
 }
 
 // A row copy (a resource repeated on every span) reads members the copied rows left behind.
@@ -188,14 +163,12 @@ TEST(StoreColumnPaddingTest, CopiesOfRowsWithLaggingMembersCarryTheirNulls) {
   ColumnTable direct(&spec), lagging(&spec);
   for (int r = 0; r < 21; ++r) {
     appendRow(direct, r);
-    appendRowLeavingNullMembersBehind(lagging, r);
+    appendRow(lagging, r, /*leave_nulls_behind=*/true);
   }
   for (int r = 3; r < 18; ++r) appendRow(direct, r);
   for (size_t c = 0; c < lagging.columnCount(); ++c) lagging.column(c).appendCopyOfRows(3, 18);
   lagging.padLaggingMembers();
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(direct.column(c), lagging.column(c), spec[c].name);
-  }
+  expectSameTables(direct, lagging);
 }
 
 // Nulls in bulk across bitmap bytes, onto a column that had no null yet and onto one that had.
@@ -249,9 +222,7 @@ TEST(StoreDictionaryTest, CompactingKeepsOnlyReferencedValuesAndRewritesIndices)
     if (r == 2) compacted.column(2).dictionary()->indexOf("gone-4");
   }
   compacted.compactDictionaries();
-  for (size_t c = 0; c < spec.size(); ++c) {
-    expectSameBuffers(fresh.column(c), compacted.column(c), spec[c].name);
-  }
+  expectSameTables(fresh, compacted);
   ASSERT_EQ(fresh.dictionaries().size(), compacted.dictionaries().size());
   for (size_t d = 0; d < fresh.dictionaries().size(); ++d) {
     const Dictionary& a = *fresh.dictionaries()[d];
