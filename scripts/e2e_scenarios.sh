@@ -293,9 +293,10 @@ run_scenario() {
   cpu10=$(awk -v a="$c0" -v b="$c1" -v el="$(json_number "$dir/r10k.json" elapsed_seconds)" \
     'BEGIN { printf "%.1f", (el > 0 ? 100 * (b - a) / el : 0) }')
   if [[ $run_topology == store* ]]; then
-    # The store's first seconds at 100k/s grow its batch buffers and tables (~50 MB, touched
-    # page by page: ~0.4 us per span of a 3-s run on these VMs). That is paid once per process,
-    # so the 100k/s run measures the steady state after a warm-up of other ids (--seed 1).
+    # The store's first seconds at 100k/s grow its batch buffers and tables (~30-50 MB, each
+    # page faulted in once, ~15 us of CPU per fault on these VMs). That is paid once per
+    # process, so the 100k/s run measures the steady state after a warm-up of other ids
+    # (--seed 1). In 3-s runs the difference is within this machine's noise (BENCHMARKS.md).
     run_load "$dir/warm.json" 100000 2s 1
     settled_cpu "$metrics_ep" >/dev/null
   fi
