@@ -30,6 +30,7 @@ size_t fixedWidth(const FieldSpec& spec) {
 }
 
 int32_t Dictionary::indexOfSlow(std::string_view value) {
+  ++slow_lookups_;
   if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
   int32_t i;
   auto it = index_.find(absl::string_view(value.data(), value.size()));
@@ -45,6 +46,7 @@ int32_t Dictionary::indexOfSlow(std::string_view value) {
 }
 
 int32_t Dictionary::indexIfRepeatedSlow(std::string_view value) {
+  ++slow_lookups_;
   if (cache_ == nullptr) cache_ = std::make_unique<uint32_t[]>(kCacheSlots);  // zeroed
   if (seen_ == nullptr) seen_ = std::make_unique<uint64_t[]>(kSeenSlots);     // zeroed
   const uint64_t hash =
