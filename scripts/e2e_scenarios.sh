@@ -134,10 +134,14 @@ run_load() {
   # Store scenarios at a fixed rate send as many distinct requests as the run holds, so that no
   # trace id or attribute value comes back: the store's dictionaries, zstd and the rollups' edge
   # joiner then see production-like data (issue #18: repeating ids hid ~0.9 us per span of the
-  # joiner). Saturation runs keep loadgen's default (16,000 distinct spans in turn).
+  # joiner). Their saturation runs cannot know their length: loadgen renews the ids of every
+  # request it sends instead (--unique-ids; traces and logs, which have ids). Before it they sent
+  # 16,000 distinct spans in turn, so URLs with ids came back and filled the store's dictionary.
   local variants=()
   if [[ $run_topology == store* && $rate != unlimited && ${duration%s} =~ ^[0-9]+$ ]]; then
     variants=(--variants $((rate * ${duration%s} / batch + 1)))
+  elif [[ $run_topology == store* && $signal != metrics && $protocol == grpc ]]; then
+    variants=(--unique-ids)
   fi
   timeout 120 taskset -c "$client_cpu" "$bin" loadgen --signal "$signal" --protocol "$protocol" \
     --endpoint "$endpoint" --compression "$compression" --rate "$rate" --duration "$duration" \

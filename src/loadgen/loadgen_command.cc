@@ -32,6 +32,7 @@ struct CommandOptions {
   std::string shape = "realistic";
   int64_t variants = 0;  // 0: defaultVariants(batch)
   int64_t seed = 0;
+  bool unique_ids = false;
   std::string timeout = "10s";
   bool json = false;
   bool quiet = false;
@@ -115,6 +116,7 @@ int runLoadgen(const CommandOptions& o) {
   request_options.tail_items = o.count > 0 ? static_cast<size_t>(o.count % o.batch) : 0;
   request_options.base_time_unix_nano = static_cast<uint64_t>(absl::GetCurrentTimeNanos());
   request_options.seed = static_cast<uint32_t>(o.seed);
+  request_options.unique_ids = o.unique_ids;
   auto requests = buildRequestSet(request_options);
   if (!requests.ok()) return usage(toStd(requests.status().message()));
 
@@ -220,6 +222,10 @@ void registerLoadgenCommand(CLI::App& app) {
                   "another seed sends other ids and values: for two loadgens at one server, or a "
                   "warm-up run before a measured one")
       ->capture_default_str();
+  cmd->add_flag("--unique-ids", o->unique_ids,
+                "every request carries trace ids, span ids and URL ids no other request carries "
+                "(renewed in a copy of the body per send), however long the run: production-like "
+                "data at any rate. Traces and logs over grpc or uncompressed http/protobuf");
   cmd->add_option("--timeout", o->timeout, "per request")->capture_default_str();
   cmd->add_option("--ca-file", o->ca_file,
                   "grpc over TLS, verifying the server against these CA certificates (PEM)");

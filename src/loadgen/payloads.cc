@@ -1,5 +1,7 @@
 #include "loadgen/payloads.h"
 
+#include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #include <random>
 
@@ -8,6 +10,7 @@
 #include "jaeger/model.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto.h"
+#include "otlp/wire_reader.h"
 #include "zipkin/from_otlp.h"
 
 // Generated code is not held to our warning flags (see otlp/proto.h).
@@ -441,6 +444,11 @@ absl::StatusOr<EncodedRequest> encode(const RequestSetOptions& o, size_t items, 
     return absl::InternalError("cannot serialise a generated request");
   }
   r.encoded_bytes = r.body.size();
+  if (o.unique_ids) {
+    auto places = findIdPlaces(o.signal, r.body);
+    if (!places.ok()) return places.status();
+    r.id_places = *std::move(places);
+  }
   if (!isGrpc(o.protocol) && o.compression != common::Compression::kNone) {
     auto compressed = common::compress(o.compression, r.body);
     if (!compressed.ok()) return compressed.status();
@@ -449,7 +457,112 @@ absl::StatusOr<EncodedRequest> encode(const RequestSetOptions& o, size_t items, 
   return r;
 }
 
+// Calls on_field(field) for every field of `bytes`; false when they do not parse.
+template <class OnField>
+bool forEachField(std::string_view bytes, OnField on_field) {
+  otlp::wire::Reader reader(bytes);
+  otlp::wire::Field f;
+  while (!reader.done()) {
+    if (reader.next(f) != otlp::wire::Stop::kNone) return false;
+    on_field(f);
+  }
+  return true;
+}
+
+bool isSubmessage(const otlp::wire::Field& f, uint32_t number) {
+  return f.number == number && f.type == otlp::wire::kLengthDelimited;
+}
+
+uint8_t hexDigitValue(char c) {
+  return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+}
+bool isLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+constexpr size_t kHexIdDigits = 12;
+
 }  // namespace
+
+absl::StatusOr<IdPlaces> findIdPlaces(Signal signal, std::string_view body) {
+  IdPlaces places;
+  const auto offsetOf = [&](std::string_view part) {
+    return static_cast<uint32_t>(part.data() - body.data());
+  };
+  // An id field of the expected width: its first 8 bytes are renewed.
+  const auto id = [&](const otlp::wire::Field& f, size_t width) {
+    if (f.type == otlp::wire::kLengthDelimited && f.bytes.size() == width) {
+      places.ids.push_back(offsetOf(f.bytes));
+    }
+  };
+  // url.full's order id: the 12 lower-case hex digits after the last '/'.
+  const auto attribute = [&](std::string_view key_value) {
+    std::string_view key, value;
+    forEachField(key_value, [&](const otlp::wire::Field& f) {
+      if (isSubmessage(f, 1)) key = f.bytes;
+      if (isSubmessage(f, 2)) value = f.bytes;
+    });
+    if (key != "url.full") return;
+    forEachField(value, [&](const otlp::wire::Field& f) {
+      if (!isSubmessage(f, 1)) return;
+      const size_t slash = f.bytes.rfind('/');
+      if (slash == std::string_view::npos || f.bytes.size() - slash - 1 < kHexIdDigits) return;
+      const std::string_view digits = f.bytes.substr(slash + 1, kHexIdDigits);
+      if (std::all_of(digits.begin(), digits.end(), isLowerHex)) {
+        places.hex_ids.push_back(offsetOf(digits));
+      }
+    });
+  };
+  const auto span = [&](std::string_view bytes) {
+    return forEachField(bytes, [&](const otlp::wire::Field& f) {
+      if (f.number == 1) id(f, 16);
+      if (f.number == 2 || f.number == 4) id(f, 8);
+      if (isSubmessage(f, 9)) attribute(f.bytes);
+      if (isSubmessage(f, 13)) {  // a link: trace_id 1, span_id 2
+        forEachField(f.bytes, [&](const otlp::wire::Field& l) {
+          if (l.number == 1) id(l, 16);
+          if (l.number == 2) id(l, 8);
+        });
+      }
+    });
+  };
+  const auto log_record = [&](std::string_view bytes) {
+    return forEachField(bytes, [&](const otlp::wire::Field& f) {
+      if (f.number == 9) id(f, 16);
+      if (f.number == 10) id(f, 8);
+    });
+  };
+  // Resource{Spans,Logs} 1 -> Scope{Spans,Logs} 2 -> Span / LogRecord 2.
+  const bool parsed = forEachField(body, [&](const otlp::wire::Field& resource) {
+    if (!isSubmessage(resource, 1)) return;
+    forEachField(resource.bytes, [&](const otlp::wire::Field& scope) {
+      if (!isSubmessage(scope, 2)) return;
+      forEachField(scope.bytes, [&](const otlp::wire::Field& item) {
+        if (!isSubmessage(item, 2)) return;
+        if (signal == Signal::kTraces) span(item.bytes);
+        if (signal == Signal::kLogs) log_record(item.bytes);
+      });
+    });
+  });
+  if (!parsed) return absl::InternalError("a generated request does not parse");
+  return places;
+}
+
+void renewIds(std::string& body, const IdPlaces& places, uint64_t mask) {
+  for (const uint32_t at : places.ids) {
+    uint64_t v;
+    std::memcpy(&v, body.data() + at, 8);
+    v ^= mask;
+    std::memcpy(body.data() + at, &v, 8);
+  }
+  constexpr char kDigits[] = "0123456789abcdef";
+  for (const uint32_t at : places.hex_ids) {
+    char* digits = body.data() + at;
+    uint64_t v = 0;
+    for (size_t i = 0; i < kHexIdDigits; ++i) v = (v << 4) | hexDigitValue(digits[i]);
+    v ^= mask & ((uint64_t{1} << (4 * kHexIdDigits)) - 1);
+    for (size_t i = kHexIdDigits; i-- > 0; v >>= 4) digits[i] = kDigits[v & 15];
+  }
+}
 
 std::string_view protocolName(Protocol p) {
   switch (p) {
@@ -521,6 +634,17 @@ double RequestSet::bodyBytesPerItem() const {
 
 absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& o) {
   if (o.batch == 0) return absl::InvalidArgumentError("batch must be at least 1 item");
+  if (o.unique_ids) {
+    if (o.protocol != Protocol::kGrpc && o.protocol != Protocol::kHttpProtobuf) {
+      return absl::InvalidArgumentError("--unique-ids needs OTLP protobuf: grpc or http/protobuf");
+    }
+    if (o.protocol == Protocol::kHttpProtobuf && o.compression != common::Compression::kNone) {
+      return absl::InvalidArgumentError("--unique-ids needs an uncompressed http/protobuf body");
+    }
+    if (o.signal == Signal::kMetrics) {
+      return absl::InvalidArgumentError("--unique-ids: metrics requests carry no ids");
+    }
+  }
   if (isGrpc(o.protocol) && o.compression == common::Compression::kZstd) {
     return absl::InvalidArgumentError("gRPC supports gzip and deflate compression, not zstd");
   }

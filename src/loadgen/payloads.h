@@ -70,11 +70,25 @@ std::unique_ptr<google::protobuf::Message> makeRequest(pipeline::Signal signal, 
                                                        size_t items, uint64_t seed,
                                                        uint64_t base_time_unix_nano);
 
+// Where an OTLP protobuf body holds ids (offsets into it), so that every send can make them new
+// (`loadgen --unique-ids`): 8-byte ids (span and parent span ids, the first half of trace ids,
+// in spans, links and log records) and the 12 hex digits of the order id in url.full values.
+struct IdPlaces {
+  std::vector<uint32_t> ids;
+  std::vector<uint32_t> hex_ids;
+  bool empty() const { return ids.empty() && hex_ids.empty(); }
+};
+absl::StatusOr<IdPlaces> findIdPlaces(pipeline::Signal signal, std::string_view body);
+// XORs every id at `places` with `mask` (the hex ids with its low 48 bits, as hex digits): ids
+// equal before stay equal (a child keeps its parent), and two masks give two sets of ids.
+void renewIds(std::string& body, const IdPlaces& places, uint64_t mask);
+
 // One request body as the transport sends it.
 struct EncodedRequest {
   std::string body;          // protobuf or OTLP/JSON; compressed for HTTP when asked
   size_t items = 0;          // spans, metric points or log records in it
   size_t encoded_bytes = 0;  // size of the encoding before compression
+  IdPlaces id_places;        // with RequestSetOptions::unique_ids only
 };
 
 struct RequestSet {
@@ -113,6 +127,10 @@ struct RequestSetOptions {
   // Runs with different seeds send different ids and values (two loadgens at one server, or a
   // warm-up before a measured run); seed 0 sends what loadgen always sent.
   uint32_t seed = 0;
+  // Every send carries ids no other send carries (the runner renews them in a copy of the body):
+  // data that never repeats at any rate, without a variant per request. OTLP protobuf bodies
+  // (grpc, http/protobuf without compression) of traces and logs.
+  bool unique_ids = false;
 };
 
 absl::StatusOr<RequestSet> buildRequestSet(const RequestSetOptions& options);

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
+#include <vector>
 
 #include "loadgen/rate_limiter.h"
 
@@ -94,6 +97,54 @@ class Tally {
   std::optional<Clock::time_point> last_done_;
 };
 
+// Copies of request bodies whose ids are renewed for each send (--unique-ids): one per request
+// in flight, reused. A send takes one and its completion gives it back.
+class RenewedBodies {
+ public:
+  explicit RenewedBodies(uint64_t salt) : next_mask_(salt) {}
+
+  EncodedRequest* take(const EncodedRequest& original) {
+    std::unique_ptr<EncodedRequest> copy;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        copy = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!copy) copy = std::make_unique<EncodedRequest>();
+    copy->body.assign(original.body);  // reuses the copy's capacity
+    copy->items = original.items;
+    copy->encoded_bytes = original.encoded_bytes;
+    renewIds(copy->body, original.id_places, nextMask());
+    std::lock_guard lock(mu_);
+    in_flight_.push_back(std::move(copy));
+    return in_flight_.back().get();
+  }
+
+  void giveBack(const EncodedRequest* body) {
+    std::lock_guard lock(mu_);
+    const auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                                 [&](const auto& b) { return b.get() == body; });
+    if (it == in_flight_.end()) return;
+    free_.push_back(std::move(*it));
+    in_flight_.erase(it);
+  }
+
+ private:
+  // splitmix64: a different 64-bit mask per send, never 0 in practice.
+  uint64_t nextMask() {
+    uint64_t z = (next_mask_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+
+  uint64_t next_mask_;  // only the sending thread calls take()
+  std::mutex mu_;
+  std::vector<std::unique_ptr<EncodedRequest>> free_, in_flight_;
+};
+
 }  // namespace
 
 void run(const RunOptions& o, Sender& sender, const RequestSet& requests, Report& report) {
@@ -130,6 +181,8 @@ void run(const RunOptions& o, Sender& sender, const RequestSet& requests, Report
 
   int64_t items_sent = 0;
   size_t next_variant = 0;
+  // Outlives every completion: the drain below waits for all of them.
+  RenewedBodies renewed(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32));
   for (;;) {
     Clock::time_point now = Clock::now();
     maybeProgress(now);
@@ -164,10 +217,13 @@ void run(const RunOptions& o, Sender& sender, const RequestSet& requests, Report
     const int64_t items = static_cast<int64_t>(request->items);
     items_sent += items;
     tally.sent(items);
+    const EncodedRequest* body = request->id_places.empty() ? nullptr : renewed.take(*request);
     const Clock::time_point sent_at = Clock::now();
-    sender.send(*request, [&tally, items, sent_at](SendResult r) {
-      tally.done(items, r, Clock::now() - sent_at);
-    });
+    sender.send(body != nullptr ? *body : *request,
+                [&tally, &renewed, body, items, sent_at](SendResult r) {
+                  if (body != nullptr) renewed.giveBack(body);
+                  tally.done(items, r, Clock::now() - sent_at);
+                });
   }
 
   // Drain. Every sender bounds each request by its timeout, so this ends; returning earlier

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "jaeger/model.h"
 #include "jaeger/to_otlp.h"
 #include "otlp/counts.h"
@@ -162,6 +164,79 @@ TEST(PayloadsTest, SeedsGiveRunsIdsOfTheirOwn) {
   std::vector<std::string> shared;
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
   EXPECT_TRUE(shared.empty());
+}
+
+// --unique-ids: the places found are every span's ids and url.full's order id; renewing them
+// with a mask gives ids of their own (ids, parents and URLs all new), keeps every child's
+// parent, and leaves a request that validates; mask 0 changes nothing.
+TEST(PayloadsTest, RenewedIdsAreNewAndKeepParents) {
+  RequestSetOptions o;
+  o.batch = 40;
+  o.variants = 1;
+  o.base_time_unix_nano = kBase;
+  o.unique_ids = true;
+  auto set = buildRequestSet(o);
+  ASSERT_TRUE(set.ok()) << set.status();
+  const EncodedRequest& original = set->variants[0];
+  otlp::TracesRequest before;
+  ASSERT_TRUE(before.ParseFromString(original.body));
+  size_t ids = 0;
+  for (const auto& span : before.resource_spans(0).scope_spans(0).spans()) {
+    ids += 2 + (span.parent_span_id().empty() ? 0 : 1);
+  }
+  EXPECT_EQ(original.id_places.ids.size(), ids);
+  EXPECT_EQ(original.id_places.hex_ids.size(), 40u);
+
+  std::string body = original.body;
+  renewIds(body, original.id_places, 0);
+  EXPECT_EQ(body, original.body);
+  renewIds(body, original.id_places, 0x0123456789abcdefULL);
+  otlp::TracesRequest after;
+  ASSERT_TRUE(after.ParseFromString(body));
+  EXPECT_EQ(otlp::validateTraces(after).rejected, 0u);
+  const auto& old_spans = before.resource_spans(0).scope_spans(0).spans();
+  const auto& new_spans = after.resource_spans(0).scope_spans(0).spans();
+  ASSERT_EQ(new_spans.size(), old_spans.size());
+  std::map<std::string, std::string> renewed_span_id;  // old span id -> new
+  for (int i = 0; i < new_spans.size(); ++i) {
+    EXPECT_NE(new_spans[i].trace_id(), old_spans[i].trace_id());
+    EXPECT_EQ(new_spans[i].trace_id().substr(8), old_spans[i].trace_id().substr(8));
+    EXPECT_NE(new_spans[i].span_id(), old_spans[i].span_id());
+    EXPECT_EQ(new_spans[i].name(), old_spans[i].name());
+    renewed_span_id[old_spans[i].span_id()] = new_spans[i].span_id();
+    const auto url = [](const auto& span) {
+      for (const auto& kv : span.attributes()) {
+        if (kv.key() == "url.full") return kv.value().string_value();
+      }
+      return std::string();
+    };
+    EXPECT_NE(url(new_spans[i]), url(old_spans[i]));
+    EXPECT_EQ(url(new_spans[i]).size(), url(old_spans[i]).size());
+    EXPECT_TRUE(absl::StartsWith(url(new_spans[i]), "https://shop.example.com/api/v1/orders/"));
+  }
+  for (int i = 0; i < new_spans.size(); ++i) {
+    if (old_spans[i].parent_span_id().empty()) continue;
+    EXPECT_EQ(new_spans[i].parent_span_id(), renewed_span_id[old_spans[i].parent_span_id()]);
+  }
+}
+
+TEST(PayloadsTest, UniqueIdsNeedAnOtlpProtobufBodyWithIds) {
+  RequestSetOptions o;
+  o.batch = 10;
+  o.variants = 1;
+  o.unique_ids = true;
+  o.protocol = Protocol::kHttpJson;
+  EXPECT_FALSE(buildRequestSet(o).ok());
+  o.protocol = Protocol::kHttpProtobuf;
+  o.compression = common::Compression::kGzip;
+  EXPECT_FALSE(buildRequestSet(o).ok());
+  o.compression = common::Compression::kNone;
+  o.signal = Signal::kMetrics;
+  EXPECT_FALSE(buildRequestSet(o).ok());
+  o.signal = Signal::kLogs;
+  auto logs = buildRequestSet(o);
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(logs->variants[0].id_places.ids.size(), 20u);  // trace and span id of 10 records
 }
 
 // A store batches 10,000 rows: by default loadgen sends more distinct spans than that in turn,

@@ -5,7 +5,10 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
+
+#include "otlp/proto.h"
 
 namespace otlpd::loadgen {
 namespace {
@@ -61,6 +64,39 @@ TEST(RunnerTest, CountBoundedRunSendsExactlyTheCountWithASmallerLastRequest) {
   EXPECT_EQ(report.counters.requests_sent, 3);
   EXPECT_EQ(report.counters.requests_acknowledged, 3);
   EXPECT_EQ(report.latency.count(), 3u);
+}
+
+// --unique-ids: the same variant sent again carries other ids (a renewed copy of its body).
+TEST(RunnerTest, UniqueIdsRenewTheIdsOfEverySend) {
+  RequestSetOptions ro;
+  ro.batch = 20;
+  ro.variants = 1;
+  ro.base_time_unix_nano = 1'750'000'000'000'000'000ULL;
+  ro.unique_ids = true;
+  auto requests = buildRequestSet(ro);
+  ASSERT_TRUE(requests.ok()) << requests.status();
+  std::vector<std::string> bodies;
+  ImmediateSender sender([&](int, const EncodedRequest& r) {
+    bodies.push_back(r.body);
+    return acked();
+  });
+  RunOptions o;
+  o.count = 100;
+  Report report;
+  run(o, sender, *requests, report);
+  ASSERT_EQ(bodies.size(), 5u);
+  std::set<std::string> span_ids;
+  for (const std::string& body : bodies) {
+    EXPECT_NE(body, requests->variants[0].body);
+    EXPECT_EQ(body.size(), requests->variants[0].body.size());
+    otlp::TracesRequest r;
+    ASSERT_TRUE(r.ParseFromString(body));
+    for (const auto& span : r.resource_spans(0).scope_spans(0).spans()) {
+      span_ids.insert(span.span_id());
+    }
+  }
+  EXPECT_EQ(span_ids.size(), 100u);
+  EXPECT_EQ(report.counters.items_acknowledged, 100);
 }
 
 TEST(RunnerTest, OutcomesAndPartialSuccessAreCountedApart) {
