@@ -220,7 +220,7 @@ void run(const RunOptions& o, Sender& sender, const RequestSet& requests, Report
     const EncodedRequest* body = request->id_places.empty() ? nullptr : renewed.take(*request);
     const Clock::time_point sent_at = Clock::now();
     sender.send(body != nullptr ? *body : *request,
-                [&tally, &renewed, body, items, sent_at](SendResult r) {
+                [&tally, &renewed, body, items, sent_at](const SendResult& r) {
                   if (body != nullptr) renewed.giveBack(body);
                   tally.done(items, r, Clock::now() - sent_at);
                 });
