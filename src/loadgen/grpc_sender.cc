@@ -119,8 +119,14 @@ class GrpcSender final : public Sender {
     grpc::ByteBuffer response;
   };
 
-  // One slice per pre-encoded request, made on first use; copies of a ByteBuffer share it.
+  // One slice per pre-encoded request, made on first use; copies of a ByteBuffer share it. A
+  // body renewed for every send is copied every time: a slice kept for its address would send
+  // the first send's ids again (and did, until --unique-ids was checked end to end).
   grpc::ByteBuffer bufferFor(const EncodedRequest& request) {
+    if (request.renewed_per_send) {
+      grpc::Slice slice(request.body.data(), request.body.size());
+      return grpc::ByteBuffer(&slice, 1);
+    }
     std::lock_guard lock(mu_);
     auto it = buffers_.find(&request);
     if (it == buffers_.end()) {

@@ -89,6 +89,9 @@ struct EncodedRequest {
   size_t items = 0;          // spans, metric points or log records in it
   size_t encoded_bytes = 0;  // size of the encoding before compression
   IdPlaces id_places;        // with RequestSetOptions::unique_ids only
+  // A reused copy whose body is rewritten before each send (--unique-ids): a sender must not
+  // keep anything made from the body past the send.
+  bool renewed_per_send = false;
 };
 
 struct RequestSet {

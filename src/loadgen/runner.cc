@@ -112,7 +112,10 @@ class RenewedBodies {
         free_.pop_back();
       }
     }
-    if (!copy) copy = std::make_unique<EncodedRequest>();
+    if (!copy) {
+      copy = std::make_unique<EncodedRequest>();
+      copy->renewed_per_send = true;
+    }
     copy->body.assign(original.body);  // reuses the copy's capacity
     copy->items = original.items;
     copy->encoded_bytes = original.encoded_bytes;

@@ -6,6 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -140,6 +144,73 @@ TEST(LoadgenTest, NothingListeningIsReportedAsFailuresWithNonZeroExit) {
     EXPECT_EQ(items->acknowledged, 0) << output;
     EXPECT_EQ(items->refused, 0) << output;
   }
+}
+
+// Every value of `field` ("spanId") in OTLP/JSON lines, with repeats.
+std::vector<std::string> jsonStringsOf(const std::string& text, std::string_view field) {
+  std::vector<std::string> values;
+  const std::string needle = strCat("\"", field, "\":\"");
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at)) {
+    at += needle.size();
+    const size_t end = text.find('"', at);
+    if (end == std::string::npos) break;
+    values.push_back(text.substr(at, end - at));
+  }
+  return values;
+}
+
+// --unique-ids as the receiver sees it: one variant sent ten times over each transport carries
+// ids (and URL order ids) no other send carried. The gRPC sender once kept a slice per request
+// body's address, so the reused, renewed copies sent stale ids while loadgen's own tests passed.
+TEST(LoadgenTest, UniqueIdsReachTheReceiverNeverRepeated) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / strCat("otlpd-loadgen-unique-", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string config = strCat(R"(receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+      http: { endpoint: "127.0.0.1:0" }
+exporters:
+  file: { path: ")",
+                                    (dir / "traces.jsonl").string(), R"(" }
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [file] }
+)");
+  auto otlpd = OtlpdProcess::start(config);
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  for (std::string_view protocol : {"grpc", "http/protobuf"}) {
+    SCOPED_TRACE(protocol);
+    const std::string endpoint =
+        protocol == "grpc" ? (*otlpd)->grpcEndpoint() : strCat("http://", (*otlpd)->httpEndpoint());
+    int code = 0;
+    std::string output;
+    auto items =
+        runLoadgen({"--protocol", std::string(protocol), "--endpoint", endpoint, "--count", "1000",
+                    "--batch", "100", "--variants", "1", "--concurrency", "3", "--unique-ids"},
+                   &code, &output);
+    ASSERT_TRUE(items.ok()) << items.status();
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_EQ(items->acknowledged, 1000) << output;
+  }
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());  // the file exporter has written everything
+  std::ifstream in(dir / "traces.jsonl");
+  std::stringstream text;
+  text << in.rdbuf();
+  fs::remove_all(dir);
+
+  const std::vector<std::string> span_ids = jsonStringsOf(text.str(), "spanId");
+  EXPECT_EQ(span_ids.size(), 2000u);
+  EXPECT_EQ(std::set<std::string>(span_ids.begin(), span_ids.end()).size(), span_ids.size());
+  std::vector<std::string> urls;
+  for (const std::string& v : jsonStringsOf(text.str(), "stringValue")) {
+    if (v.starts_with("https://shop.example.com/api/v1/orders/")) urls.push_back(v);
+  }
+  EXPECT_GE(urls.size(), 100u);  // the server spans' url.full
+  EXPECT_EQ(std::set<std::string>(urls.begin(), urls.end()).size(), urls.size());
 }
 
 TEST(LoadgenTest, BadOptionsExitWithUsageError) {
