@@ -112,5 +112,51 @@ void BM_EdgeJoinerUniqueTraces(benchmark::State& state) {
 }
 BENCHMARK(BM_EdgeJoinerUniqueTraces);
 
+// The same spans a batch at a time (EdgeJoiner::addBatch, as the store's rollup builder feeds
+// them): a parent in the batch is found in the batch's own table.
+void BM_EdgeJoinerUniqueTracesBatch(benchmark::State& state) {
+  store::RollupAccumulator acc;
+  const uint32_t services[3] = {acc.intern("frontend"), acc.intern("checkout"),
+                                acc.intern("payments")};
+  store::EdgeJoiner::Options jo; if (getenv("MAXSPANS")) jo.max_spans = strtoul(getenv("MAXSPANS"), nullptr, 10);
+  store::EdgeJoiner joiner(jo);
+  UniqueTraces traces(services);
+  int64_t now = 1'700'000'000'000'000'000;
+  constexpr int64_t kNanosPerSpan = 10'000;  // 100,000 spans per second
+  std::vector<UniqueTraces::Span> spans;
+  std::vector<store::EdgeJoiner::BatchSpan> batch;
+  // A batch of 100 traces; `spans` owns the ids the batch views.
+  const auto nextBatch = [&] {
+    spans.clear();
+    for (int i = 0; i < 100; ++i) {
+      for (const auto& s : traces.next()) spans.push_back(s);
+    }
+    batch.clear();
+    for (const auto& s : spans) {
+      batch.push_back({s.trace_id, s.span_id, s.parent_span_id, s.service, false, 0});
+    }
+  };
+  // Fill: a million spans and more, so that every add also makes room.
+  for (int i = 0; i < 1'200; ++i) {
+    nextBatch();
+    joiner.addBatch(batch, now, acc);
+    now += kNanosPerSpan * static_cast<int64_t>(batch.size());
+  }
+  int64_t added = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    nextBatch();
+    state.ResumeTiming();
+    joiner.addBatch(batch, now, acc);
+    now += kNanosPerSpan * static_cast<int64_t>(batch.size());
+    joiner.expire(now);
+    added += static_cast<int64_t>(batch.size());
+  }
+  state.SetItemsProcessed(added);
+  state.counters["joined_share"] =
+      static_cast<double>(joiner.stats().joined) / static_cast<double>(added + 1'200'000);
+}
+BENCHMARK(BM_EdgeJoinerUniqueTracesBatch);
+
 }  // namespace
 }  // namespace otlpd::bench

@@ -602,20 +602,29 @@ void EdgeJoiner::add(std::string_view trace_id, std::string_view span_id,
         out.addEdge(minute, *parent_service, service, 1, error ? 1 : 0);
       }
     } else {
-      if (waiting_count_ >= options_.max_waiting) dropOldestWaiting();
-      auto [w, inserted] = waiting_.try_emplace(parent);
-      if (inserted) {
-        w->second.arrived = now;
-        waiting_order_.emplace_back(now, parent);
-      }
-      w->second.children.push_back(Waiting{minute, service, error});
-      ++waiting_count_;
+      waitForParent(parent, service, minute, error, now);
     }
   }
   if (span_id.size() != 8) return;
   const Key self = keyOf(trace_id, span_id);
   known_.put(hashOf(self), service, now);
-  // Children that came before this span.
+  joinWaitingChildren(self, service, out);
+}
+
+void EdgeJoiner::waitForParent(const Key& parent, uint32_t service, int64_t minute, bool error,
+                               int64_t now) {
+  if (waiting_count_ >= options_.max_waiting) dropOldestWaiting();
+  auto [w, inserted] = waiting_.try_emplace(parent);
+  if (inserted) {
+    w->second.arrived = now;
+    waiting_order_.emplace_back(now, parent);
+  }
+  w->second.children.push_back(Waiting{minute, service, error});
+  ++waiting_count_;
+}
+
+template <typename K>
+void EdgeJoiner::joinWaitingChildren(const K& self, uint32_t service, RollupAccumulator& out) {
   if (waiting_.empty()) return;
   if (auto w = waiting_.find(self); w != waiting_.end()) {
     for (const Waiting& c : w->second.children) {
@@ -625,6 +634,124 @@ void EdgeJoiner::add(std::string_view trace_id, std::string_view span_id,
     }
     waiting_count_ -= w->second.children.size();
     waiting_.erase(w);
+  }
+}
+
+void EdgeJoiner::addBatch(const std::vector<BatchSpan>& spans, int64_t now,
+                          RollupAccumulator& out) {
+  const size_t n = spans.size();
+  if (n == 0) return;
+  self_hashes_.resize(n);
+  parent_hashes_.resize(n);
+  parent_rows_.assign(n, -1);
+  // The batch's spans by key, open addressing at most half full. A slot holds the high half of
+  // the key's hash (rows whose halves match are compared in full) and the row + 1.
+  size_t slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  batch_table_.assign(slots, 0);
+  const size_t mask = slots - 1;
+  const auto slotOf = [mask](uint64_t hash) { return static_cast<size_t>(hash >> 7) & mask; };
+  for (size_t i = 0; i < n; ++i) {
+    const BatchSpan& s = spans[i];
+    self_hashes_[i] = s.span_id.size() == 8 ? KeyHash{}(keyOf(s.trace_id, s.span_id)) : 0;
+    parent_hashes_[i] =
+        s.parent_span_id.size() == 8 ? KeyHash{}(keyOf(s.trace_id, s.parent_span_id)) : 0;
+    if (s.span_id.size() != 8) continue;
+    const uint64_t h = self_hashes_[i];
+    const uint64_t entry = (h & 0xffffffff00000000ull) | (static_cast<uint64_t>(i) + 1);
+    for (size_t slot = slotOf(h);; slot = (slot + 1) & mask) {
+      uint64_t& e = batch_table_[slot];
+      if (e == 0) {
+        e = entry;
+        break;
+      }
+      const size_t row = static_cast<size_t>(e & 0xffffffffu) - 1;
+      if ((e >> 32) == (h >> 32) && self_hashes_[row] == h &&
+          keyOf(spans[row].trace_id, spans[row].span_id) == keyOf(s.trace_id, s.span_id)) {
+        // The same span again: a child after the first is found by add() as well, and
+        // one before it waits until the first arrives.
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t h = parent_hashes_[i];
+    if (h == 0) continue;
+    const BatchSpan& s = spans[i];
+    for (size_t slot = slotOf(h);; slot = (slot + 1) & mask) {
+      const uint64_t e = batch_table_[slot];
+      if (e == 0) break;
+      const size_t row = static_cast<size_t>(e & 0xffffffffu) - 1;
+      if ((e >> 32) == (h >> 32) && self_hashes_[row] == h &&
+          keyOf(spans[row].trace_id, spans[row].span_id) == keyOf(s.trace_id, s.parent_span_id)) {
+        // A span that names itself as its parent is looked for among the known spans, as add()
+        // does (it is stored only after its parent is looked for).
+        if (row != i) parent_rows_[i] = static_cast<int32_t>(row);
+        break;
+      }
+    }
+  }
+  // Parents: those not in the batch are looked for among the known spans, whose sets are loaded
+  // this many rows ahead (only children whose parent is elsewhere read the table).
+  constexpr size_t kPrefetchRows = 8;
+  size_t ahead = 0;
+  const auto prefetchParentsUpTo = [&](size_t row) {
+    for (; ahead < n && ahead <= row; ++ahead) {
+      if (parent_hashes_[ahead] != 0 && parent_rows_[ahead] < 0) {
+        known_.prefetch(parent_hashes_[ahead] | 1);
+      }
+    }
+  };
+  for (size_t i = 0; i < n; ++i) {
+    prefetchParentsUpTo(i + kPrefetchRows);
+    const BatchSpan& s = spans[i];
+    if (parent_rows_[i] >= 0) {
+      const auto row = static_cast<size_t>(parent_rows_[i]);
+      ++stats_.joined;
+      if (row > i) ++stats_.joined_waiting;  // add() would have kept it waiting until then
+      const uint32_t parent_service = spans[row].service;
+      if (parent_service != s.service) {
+        out.addEdge(s.minute, parent_service, s.service, 1, s.error ? 1 : 0);
+      }
+    } else if (parent_hashes_[i] != 0) {
+      if (std::optional<uint32_t> parent_service = known_.find(parent_hashes_[i] | 1, now)) {
+        ++stats_.joined;
+        if (*parent_service != s.service) {
+          out.addEdge(s.minute, *parent_service, s.service, 1, s.error ? 1 : 0);
+        }
+      } else {
+        waitForParent(keyOf(s.trace_id, s.parent_span_id), s.service, s.minute, s.error, now);
+      }
+    }
+  }
+  // The batch's spans become known, in the order of the table's pages rather than the rows':
+  // a put reads a random set of a table of 16 MiB, and in rows' order nearly every put missed the
+  // TLB (this machine's page walks made them most of the joiner's time). The parents were all
+  // looked for above, so the order is free; a full set forgets its oldest span either way.
+  const size_t pages = known_.pages();
+  page_starts_.assign(pages + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (self_hashes_[i] != 0) ++page_starts_[known_.pageOf(self_hashes_[i] | 1) + 1];
+  }
+  for (size_t p = 0; p < pages; ++p) page_starts_[p + 1] += page_starts_[p];
+  put_order_.resize(page_starts_[pages]);
+  for (size_t i = 0; i < n; ++i) {
+    if (self_hashes_[i] != 0) {
+      put_order_[page_starts_[known_.pageOf(self_hashes_[i] | 1)]++] = static_cast<uint32_t>(i);
+    }
+  }
+  for (size_t k = 0; k < put_order_.size(); ++k) {
+    if (k + kPrefetchRows < put_order_.size()) {
+      known_.prefetch(self_hashes_[put_order_[k + kPrefetchRows]] | 1);
+    }
+    const uint32_t i = put_order_[k];
+    known_.put(self_hashes_[i] | 1, spans[i].service, now);
+  }
+  // Children that came in earlier batches, in rows' order.
+  for (size_t i = 0; i < n && !waiting_.empty(); ++i) {
+    if (self_hashes_[i] == 0) continue;
+    joinWaitingChildren(HashedKey{keyOf(spans[i].trace_id, spans[i].span_id), self_hashes_[i]},
+                        spans[i].service, out);
   }
 }
 
@@ -716,15 +843,8 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
   const auto idOf = [](const Column& c, size_t row) {
     return c.isNull(row) ? std::string_view() : c.bytesAt(row);
   };
-  // Rows ahead whose known-span sets are being loaded (EdgeJoiner::prefetch).
-  constexpr size_t kPrefetchRows = 8;
-  for (size_t row = 0; row < rows && row < kPrefetchRows; ++row) {
-    joiner_.prefetch(idOf(trace, row), idOf(span, row), idOf(parent, row));
-  }
+  join_rows_.clear();
   for (size_t row = 0; row < rows; ++row) {
-    if (const size_t ahead = row + kPrefetchRows; ahead < rows) {
-      joiner_.prefetch(idOf(trace, ahead), idOf(span, ahead), idOf(parent, ahead));
-    }
     uint32_t svc;
     if (const int32_t i = indexOf(service, service_dict, row); i < 0) {
       svc = acc_.service("");
@@ -745,7 +865,26 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
       l.errors += error ? 1 : 0;
       l.latency.add(duration.intAt(row));
     }
-    joiner_.add(idOf(trace, row), idOf(span, row), parent_id, svc, minute, error, now, edges);
+    join_rows_.push_back(
+        EdgeJoiner::BatchSpan{idOf(trace, row), idOf(span, row), parent_id, svc, error, minute});
+  }
+  static const bool kOld = getenv("OLDJOIN") != nullptr;
+  if (kOld) {
+    for (size_t r = 0; r < join_rows_.size() && r < 8; ++r) {
+      const auto& x = join_rows_[r];
+      joiner_.prefetch(x.trace_id, x.span_id, x.parent_span_id);
+    }
+    for (size_t r = 0; r < join_rows_.size(); ++r) {
+      if (r + 8 < join_rows_.size()) {
+        const auto& x = join_rows_[r + 8];
+        joiner_.prefetch(x.trace_id, x.span_id, x.parent_span_id);
+      }
+      const auto& x = join_rows_[r];
+      joiner_.add(x.trace_id, x.span_id, x.parent_span_id, x.service, x.minute, x.error, now,
+                  edges);
+    }
+  } else {
+    joiner_.addBatch(join_rows_, now, edges);
   }
   for (const auto& [key, l] : local) {
     const auto& [minute, svc, op_index, k, st, root] = key;

@@ -220,10 +220,22 @@ class EdgeJoiner {
   void add(std::string_view trace_id, std::string_view span_id, std::string_view parent_span_id,
            uint32_t service, int64_t minute, bool error, int64_t now_nanos, RollupAccumulator& out);
   // Starts loading what add() will read for this span (the known-span sets of the span and of its
-  // parent). A caller that knows the spans ahead (a batch's rows) calls it a few spans early, so
-  // that the table's cache misses overlap instead of adding up.
+  // parent). A caller that knows the spans ahead calls it a few spans early, so that the table's
+  // cache misses overlap instead of adding up.
   void prefetch(std::string_view trace_id, std::string_view span_id,
                 std::string_view parent_span_id) const;
+  // One span of addBatch(), with add()'s arguments.
+  struct BatchSpan {
+    std::string_view trace_id, span_id, parent_span_id;
+    uint32_t service;
+    bool error;
+    int64_t minute;
+  };
+  // add() for each span in order: the same edges and counts (a child before its parent in the
+  // batch counts as joined after waiting). A parent in the same batch is found in a table of the
+  // batch's own spans, without a lookup in the known spans, whose random accesses were most of
+  // the rollups' cost in the store's writer (issue #18); each key is hashed once.
+  void addBatch(const std::vector<BatchSpan>& spans, int64_t now_nanos, RollupAccumulator& out);
   // Forgets spans and drops waiting children older than the window.
   void expire(int64_t now_nanos);
   // Forgets every span and waiting child (counted as late): their service ids are about to lose
@@ -236,11 +248,30 @@ class EdgeJoiner {
   using Key = std::array<uint64_t, 3>;  // trace id (16 bytes) + span id (8)
   static Key keyOf(std::string_view trace_id, std::string_view span_id);
   static uint64_t hashOf(const Key& k) { return KeyHash{}(k) | 1; }
+  // A key with its KeyHash, for a lookup in waiting_ that does not hash the key again.
+  struct HashedKey {
+    Key key;
+    size_t hash;
+  };
   // absl's hash of the three words: hashing the key as 24 bytes (what absl::Hash<Key> does, an
   // array of integers being contiguous bytes) took a quarter of the joiner's time.
   struct KeyHash {
+    using is_transparent = void;
     size_t operator()(const Key& k) const { return absl::HashOf(k[0], k[1], k[2]); }
+    size_t operator()(const HashedKey& k) const { return k.hash; }
   };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const Key& a, const Key& b) const { return a == b; }
+    bool operator()(const Key& a, const HashedKey& b) const { return a == b.key; }
+    bool operator()(const HashedKey& a, const Key& b) const { return a.key == b; }
+  };
+  // A child's parent was not found (neither known nor in its batch): it waits for it.
+  void waitForParent(const Key& parent, uint32_t service, int64_t minute, bool error,
+                     int64_t now_nanos);
+  // The children waiting for `self`, which has just arrived with `service`.
+  template <typename K>
+  void joinWaitingChildren(const K& self, uint32_t service, RollupAccumulator& out);
   // The spans seen within the window (trace id + span id → service): a set-associative table of
   // 16-byte slots, 4 to a 64-byte set chosen by a seeded hash of the key; a slot holds the key's
   // 64-bit hash, the service and the arrival time in ticks of window / 2^20. Finding or adding a
@@ -257,6 +288,10 @@ class EdgeJoiner {
     void prefetch(uint64_t hash) const {
       if (!slots_.empty()) __builtin_prefetch(&slots_[(hash & set_mask_) * kWays], 1);
     }
+    // The 4 KiB page of the table that holds the set of `hash` (64 sets to a page), and how many
+    // pages the table has: put() in pages' order reads the table nearly in sequence.
+    size_t pageOf(uint64_t hash) const { return (hash & set_mask_) / kSetsPerPage; }
+    size_t pages() const { return set_mask_ / kSetsPerPage + 1; }
     void clear();
 
    private:
@@ -266,6 +301,7 @@ class EdgeJoiner {
       uint32_t service = 0;
       uint32_t arrived = 0;  // ticks since base_, modulo 2^32
     };
+    static constexpr size_t kSetsPerPage = 4096 / (kWays * sizeof(Slot));
     uint32_t ticksOf(int64_t now_nanos) const;
     bool live(const Slot& slot, uint32_t now_ticks) const {
       return slot.hash != 0 && now_ticks - slot.arrived <= window_ticks_;
@@ -293,7 +329,14 @@ class EdgeJoiner {
   Options options_;
   Stats stats_;
   KnownSpans known_;
-  absl::flat_hash_map<Key, WaitingList, KeyHash> waiting_;  // by the parent's key
+  absl::flat_hash_map<Key, WaitingList, KeyHash, KeyEq> waiting_;  // by the parent's key
+  // addBatch()'s scratch, kept for its capacity: per span, KeyHash of its key and of its parent's
+  // (0: none) and the row of its parent in the batch (-1: none); and the batch's table of its
+  // spans (the high half of a key's hash, the row + 1; 0: empty).
+  std::vector<uint64_t> self_hashes_, parent_hashes_;
+  std::vector<int32_t> parent_rows_;
+  std::vector<uint64_t> batch_table_;
+  std::vector<uint32_t> page_starts_, put_order_;  // the batch's rows in the order of put()
   std::deque<std::pair<int64_t, Key>> waiting_order_;
   size_t waiting_count_ = 0;
 };
@@ -327,6 +370,7 @@ class SpanRollupBuilder {
   RollupAccumulator acc_;
   EdgeJoiner joiner_;
   std::vector<uint32_t> service_ids_;  // per dictionary index of the batch's service column
+  std::vector<EdgeJoiner::BatchSpan> join_rows_;  // addRows()'s scratch, kept for its capacity
 };
 
 }  // namespace otlpd::store

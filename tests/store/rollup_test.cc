@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "rollup_test_data.h"
 #include "store/otlp_columns.h"
@@ -309,6 +313,91 @@ TEST(EdgeJoiner, AFullTableForgetsItsOldestSpanFirst) {
   for (const auto& e : s.edges) edges.emplace(s.strings[e.parent], s.strings[e.child]);
   EXPECT_EQ(edges, (std::set<std::pair<std::string, std::string>>{{"a", "b"}, {"c", "b"}}));
   EXPECT_EQ(s.edges.size(), 2u);
+}
+
+// addBatch() against add() span by span, on batches as SDKs and gateways send them: children
+// before and after their parents, parents in an earlier or a later batch or never, spans sent
+// twice, roots, spans without ids and a span that names itself as its parent. The same edges and
+// the same counts (a child before its parent in the batch counts as joined after waiting).
+TEST(EdgeJoiner, ABatchJoinsAsItsSpansOneByOne) {
+  std::mt19937_64 rng(18);
+  RollupAccumulator one_by_one, batched;
+  std::vector<uint32_t> services;
+  for (const char* name : {"frontend", "checkout", "payments", "db"}) {
+    services.push_back(one_by_one.intern(name));
+    EXPECT_EQ(batched.intern(name), services.back());
+  }
+  EdgeJoiner a(EdgeJoiner::Options{}), b(EdgeJoiner::Options{});
+  const auto id = [&](size_t bytes) {
+    std::string s(bytes, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+  };
+  // Spans of traces not yet sent: part of a trace goes into a later batch.
+  std::vector<EdgeJoiner::BatchSpan> pending;
+  std::deque<std::string> ids;  // owns the ids the spans view (a deque keeps them in place)
+  const auto keep = [&](std::string s) -> std::string_view {
+    return ids.emplace_back(std::move(s));
+  };
+  int64_t now = 1'000'000'000;
+  for (int batch = 0; batch < 40; ++batch) {
+    std::vector<EdgeJoiner::BatchSpan> spans = std::move(pending);
+    pending.clear();
+    for (int t = 0; t < 30; ++t) {
+      const std::string_view trace = keep(id(16));
+      std::vector<EdgeJoiner::BatchSpan> trace_spans;
+      const size_t n = 1 + rng() % 6;
+      for (size_t i = 0; i < n; ++i) {
+        EdgeJoiner::BatchSpan s;
+        s.trace_id = trace;
+        s.span_id = keep(id(8));
+        if (i > 0) s.parent_span_id = trace_spans[rng() % i].span_id;
+        s.service = services[rng() % services.size()];
+        s.error = rng() % 4 == 0;
+        s.minute = batch / 10;
+        trace_spans.push_back(s);
+      }
+      if (rng() % 5 == 0) trace_spans[rng() % n].parent_span_id = keep(id(8));      // never sent
+      if (rng() % 20 == 0) trace_spans[0].span_id = "";                             // no id
+      if (rng() % 20 == 0) trace_spans[0].parent_span_id = trace_spans[0].span_id;  // itself
+      std::shuffle(trace_spans.begin(), trace_spans.end(), rng);
+      for (const auto& s : trace_spans) {
+        auto& into = rng() % 6 == 0 ? pending : spans;
+        into.push_back(s);
+        // Sent twice, in the same batch: a span sent again in a later batch would be known
+        // already, and a child before it in that batch found at once by add() only.
+        if (rng() % 10 == 0) into.push_back(s);
+      }
+    }
+    std::shuffle(spans.begin(), spans.end(), rng);
+    for (const auto& s : spans) {
+      a.add(s.trace_id, s.span_id, s.parent_span_id, s.service, s.minute, s.error, now, one_by_one);
+    }
+    b.addBatch(spans, now, batched);
+    EXPECT_EQ(a.waiting(), b.waiting()) << "batch " << batch;
+    now += 1'000'000;
+  }
+  EXPECT_GT(a.stats().joined, 2000u);
+  EXPECT_GT(a.stats().joined_waiting, 1000u);
+  EXPECT_GT(a.waiting(), 0u);
+  EXPECT_EQ(a.stats().joined, b.stats().joined);
+  EXPECT_EQ(a.stats().joined_waiting, b.stats().joined_waiting);
+  a.clear();
+  b.clear();
+  EXPECT_EQ(a.stats().late, b.stats().late);
+  const RollupSegment sa = one_by_one.segment(), sb = batched.segment();
+  using EdgeKey = std::tuple<int64_t, uint32_t, uint32_t>;
+  const auto edgesOf = [](const RollupSegment& s) {
+    std::map<EdgeKey, std::pair<uint64_t, uint64_t>> edges;
+    for (const auto& e : s.edges) {
+      auto& [calls, errors] = edges[{e.minute, e.parent, e.child}];
+      calls += e.calls;
+      errors += e.errors;
+    }
+    return edges;
+  };
+  EXPECT_GT(sa.edges.size(), 20u);
+  EXPECT_EQ(edgesOf(sa), edgesOf(sb));
 }
 
 TEST(EdgeJoiner, BoundedByItsLimits) {
