@@ -118,8 +118,7 @@ void BM_EdgeJoinerUniqueTracesBatch(benchmark::State& state) {
   store::RollupAccumulator acc;
   const uint32_t services[3] = {acc.intern("frontend"), acc.intern("checkout"),
                                 acc.intern("payments")};
-  store::EdgeJoiner::Options jo; if (getenv("MAXSPANS")) jo.max_spans = strtoul(getenv("MAXSPANS"), nullptr, 10);
-  store::EdgeJoiner joiner(jo);
+  store::EdgeJoiner joiner(store::EdgeJoiner::Options{});
   UniqueTraces traces(services);
   int64_t now = 1'700'000'000'000'000'000;
   constexpr int64_t kNanosPerSpan = 10'000;  // 100,000 spans per second

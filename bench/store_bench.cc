@@ -312,7 +312,6 @@ void BM_StoreWriteTracesWireUnique(benchmark::State& state) {
   std::filesystem::remove_all(dir);
   store::StoreOptions o;
   o.directory = dir.string();
-  if (getenv("NOROLL")) o.rollups.enabled = false;
   o.codec = BodyCodec::kZstd;
   o.fsync = store::FsyncPolicy::kNever;
   auto s = store::SignalStore::open(pipeline::Signal::kTraces, o, store::SystemClock::instance());

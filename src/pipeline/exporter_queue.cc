@@ -5,12 +5,14 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/metrics_registry.h"
 #include "common/strings.h"
 #include "common/thread_name.h"
+#include "pipeline/deferred_ack.h"
 
 namespace otlpd::pipeline {
 namespace {
@@ -81,14 +83,22 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
     drained_.notify_all();
     worker_.join();
     std::deque<Queued> left;
+    std::deque<HeldAck> held;
     {
       std::lock_guard lock(mutex_);
       left.swap(queue_);
+      held.swap(held_);
       queued_bytes_ = 0;
       updateBackpressure();
     }
+    // Not acknowledged yet: the client is told to send them again (the batches may have been
+    // exported; a resend is a duplicate, never a loss).
+    for (HeldAck& h : held) {
+      h.done(absl::UnavailableError(strCat("exporter ", id_, " is shutting down; retry")));
+    }
+    // Held acknowledgements belong to the last batches queued; the others were acknowledged.
     size_t dropped = 0;
-    for (const Queued& q : left) dropped += q.batch.itemCount();
+    for (size_t i = 0; i + held.size() < left.size(); ++i) dropped += left[i].batch.itemCount();
     if (dropped > 0) {
       failed_->add(dropped);
       logging::error("exporter did not drain before the shutdown deadline; items dropped",
@@ -100,20 +110,31 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
   absl::Status consume(Batch&& batch) override {
     const size_t bytes = queuedBytes(batch);
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       recent_sizes_.add(bytes);
       // An empty queue takes any batch, so one larger than the capacity is not refused forever.
       if (!queue_.empty() && queued_bytes_ + bytes > options_.capacity_bytes) {
-        refused_->add(batch.itemCount());
-        updateBackpressure();
-        return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
-                                             options_.capacity_bytes >> 20,
-                                             " MiB is full; retry later"));
+        if (!options_.block_on_overflow || queued_bytes_ + bytes > 2 * options_.capacity_bytes) {
+          refused_->add(batch.itemCount());
+          updateBackpressure();
+          return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
+                                               options_.capacity_bytes >> 20,
+                                               " MiB is full; retry later"));
+        }
+        if (DeferredAck* deferred = DeferredAck::current()) {
+          // Queued now, in order; the OK waits until the bytes up to this batch fit.
+          enqueueLocked(std::move(batch), bytes);
+          held_.push_back(HeldAck{enqueued_bytes_, deferred->hold()});
+          lock.unlock();
+          wake_.notify_all();
+          return absl::OkStatus();
+        }
+        drained_.wait(lock, [&] {
+          return stopping_ || queue_.empty() || queued_bytes_ + bytes <= options_.capacity_bytes;
+        });
+        if (stopping_) return absl::UnavailableError(strCat("exporter ", id_, " is stopping"));
       }
-      queued_bytes_ += bytes;
-      queue_.push_back(Queued{std::move(batch), bytes});
-      ++enqueued_;
-      updateBackpressure();
+      enqueueLocked(std::move(batch), bytes);
     }
     wake_.notify_all();
     return absl::OkStatus();
@@ -145,8 +166,29 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
   // Full (receivers refuse before reading) while a batch of any recent size would be refused.
   // Called with mutex_ held.
   void updateBackpressure() {
-    backpressure_.setFull(!queue_.empty() &&
-                          queued_bytes_ + recent_sizes_.value() > options_.capacity_bytes);
+    const size_t room =
+        options_.block_on_overflow ? 2 * options_.capacity_bytes : options_.capacity_bytes;
+    backpressure_.setFull(!queue_.empty() && queued_bytes_ + recent_sizes_.value() > room);
+  }
+
+  void enqueueLocked(Batch&& batch, size_t bytes) {
+    queued_bytes_ += bytes;
+    enqueued_bytes_ += bytes;
+    queue_.push_back(Queued{std::move(batch), bytes});
+    ++enqueued_;
+    updateBackpressure();
+  }
+
+  // The held acknowledgements whose batches now fit in the queue, oldest first; called with
+  // mutex_ held, the callbacks are called without it.
+  std::vector<DeferredAck::Done> fittingAcksLocked() {
+    std::vector<DeferredAck::Done> fitting;
+    while (!held_.empty() &&
+           held_.front().queued_through - dequeued_bytes_ <= options_.capacity_bytes) {
+      fitting.push_back(std::move(held_.front().done));
+      held_.pop_front();
+    }
+    return fitting;
   }
 
   void run() {
@@ -159,13 +201,22 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
       lock.unlock();
       const bool delivered = exportWithRetry(batch);
       lock.lock();
+      // Stopped by the shutdown deadline: the batch stays at the front, so that shutdown()
+      // counts it with the rest of the queue (and a held acknowledgement behind it is not sent).
+      if (!delivered) return;
       // The size counted when queued: a batch still in wire form grows once it is decoded.
       queued_bytes_ -= queue_.front().bytes;
+      dequeued_bytes_ += queue_.front().bytes;
       queue_.pop_front();
       updateBackpressure();
       ++finished_;
       drained_.notify_all();
-      if (!delivered && stopping_ && absl::Now() >= drain_deadline_) return;
+      if (!held_.empty()) {
+        std::vector<DeferredAck::Done> fitting = fittingAcksLocked();
+        lock.unlock();
+        for (DeferredAck::Done& done : fitting) done(absl::OkStatus());
+        lock.lock();
+      }
     }
   }
 
@@ -211,6 +262,14 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
   };
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
+  // block_on_overflow: acknowledgements held until the bytes queued up to their batch (counted
+  // since the start, as enqueued_bytes_ was after it) minus those that left fit the capacity.
+  struct HeldAck {
+    uint64_t queued_through;
+    DeferredAck::Done done;
+  };
+  std::deque<HeldAck> held_;
+  uint64_t enqueued_bytes_ = 0, dequeued_bytes_ = 0;
   RecentMinimum recent_sizes_;  // of batches offered, for updateBackpressure()
   BackpressureSource backpressure_;
   bool stopping_ = false;

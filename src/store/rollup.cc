@@ -868,24 +868,7 @@ void SpanRollupBuilder::addRows(const ColumnTable& t, int64_t now, bool count_ro
     join_rows_.push_back(
         EdgeJoiner::BatchSpan{idOf(trace, row), idOf(span, row), parent_id, svc, error, minute});
   }
-  static const bool kOld = getenv("OLDJOIN") != nullptr;
-  if (kOld) {
-    for (size_t r = 0; r < join_rows_.size() && r < 8; ++r) {
-      const auto& x = join_rows_[r];
-      joiner_.prefetch(x.trace_id, x.span_id, x.parent_span_id);
-    }
-    for (size_t r = 0; r < join_rows_.size(); ++r) {
-      if (r + 8 < join_rows_.size()) {
-        const auto& x = join_rows_[r + 8];
-        joiner_.prefetch(x.trace_id, x.span_id, x.parent_span_id);
-      }
-      const auto& x = join_rows_[r];
-      joiner_.add(x.trace_id, x.span_id, x.parent_span_id, x.service, x.minute, x.error, now,
-                  edges);
-    }
-  } else {
-    joiner_.addBatch(join_rows_, now, edges);
-  }
+  joiner_.addBatch(join_rows_, now, edges);
   for (const auto& [key, l] : local) {
     const auto& [minute, svc, op_index, k, st, root] = key;
     const uint32_t op = acc_.operation(svc, nameAt(name_dict, op_index));

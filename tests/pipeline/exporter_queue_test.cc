@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "common/metrics_registry.h"
+#include "pipeline/deferred_ack.h"
 #include "pipeline/fanout.h"
 
 namespace otlpd::pipeline {
@@ -102,6 +108,112 @@ TEST_F(ExporterQueueTest, FlushWaitsForWhatWasQueuedAndHitsItsDeadlineWhenStalle
     EXPECT_EQ(inner->delivered, 6u);  // all of it, by the time flush returned
   }
   EXPECT_TRUE(e->shutdown().ok());
+}
+
+// The queue's own count of a batch: the capacity of exactly one such batch.
+size_t bytesOf(const Batch& b) {
+  return std::max<size_t>({b.reservedBytes(), b.heldBytes(), 1});
+}
+
+// What a deferred acknowledgement was answered with, once it was.
+struct Answer {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<absl::Status> status;
+  void set(absl::Status s) {
+    std::lock_guard lock(mu);
+    status = std::move(s);
+    cv.notify_all();
+  }
+  std::optional<absl::Status> waitFor(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, timeout, [&] { return status.has_value(); });
+    return status;
+  }
+};
+
+// Consumes `batch` as the OTLP/gRPC receiver does, in a deferred-ack scope; `answer` gets the
+// acknowledgement when it is sent. Returns consume()'s status and whether a hold was taken.
+std::pair<absl::Status, bool> consumeDeferred(Exporter& e, Batch batch, Answer& answer) {
+  auto deferred = std::make_shared<DeferredAck>();
+  absl::Status s;
+  {
+    DeferredAck::Scope scope(*deferred);
+    s = e.consume(std::move(batch));
+  }
+  const bool held = deferred->held();
+  if (s.ok()) deferred->whenReleased([&answer](absl::Status st) { answer.set(std::move(st)); });
+  return {s, held};
+}
+
+TEST_F(ExporterQueueTest, BlockOnOverflowHoldsTheAcknowledgementUntilTheBatchFits) {
+  ScriptedExporter* stalled = nullptr;
+  ExporterQueueOptions options;
+  options.capacity_bytes = bytesOf(spans(1));
+  options.block_on_overflow = true;
+  auto e = queued(stalled, options);
+  stalled->setOpen(false);
+  Answer first, second, third;
+  ASSERT_TRUE(consumeDeferred(*e, spans(1), first).first.ok());
+  EXPECT_EQ(first.waitFor(std::chrono::seconds(5)).value_or(absl::UnknownError("none")),
+            absl::OkStatus());  // it fit: acknowledged at once
+  // The queue is full: the next batch is taken, its OK held back.
+  auto [status, held] = consumeDeferred(*e, spans(1), second);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(held);
+  EXPECT_FALSE(second.waitFor(std::chrono::milliseconds(100)).has_value());
+  // Past twice the capacity it refuses, as without block_on_overflow.
+  EXPECT_EQ(consumeDeferred(*e, spans(1), third).first.code(), absl::StatusCode::kUnavailable);
+  stalled->setOpen(true);
+  EXPECT_EQ(second.waitFor(std::chrono::seconds(10)).value_or(absl::UnknownError("none")),
+            absl::OkStatus());
+  EXPECT_TRUE(stalled->waitForDelivered(2));
+  EXPECT_TRUE(e->shutdown().ok());
+  EXPECT_EQ(stalled->delivered, 2u);
+}
+
+TEST_F(ExporterQueueTest, BlockOnOverflowWithoutADeferredAckWaitsInPlace) {
+  ScriptedExporter* stalled = nullptr;
+  ExporterQueueOptions options;
+  options.capacity_bytes = bytesOf(spans(1));
+  options.block_on_overflow = true;
+  auto e = queued(stalled, options);
+  stalled->setOpen(false);
+  ASSERT_TRUE(e->consume(spans(1)).ok());
+  std::atomic<bool> returned{false};
+  absl::Status waited;
+  std::thread caller([&] {
+    waited = e->consume(spans(1));  // an OTLP/HTTP handler: no scope, so it blocks
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(returned.load());
+  stalled->setOpen(true);
+  caller.join();
+  EXPECT_TRUE(waited.ok()) << waited;
+  EXPECT_TRUE(stalled->waitForDelivered(2));
+  EXPECT_TRUE(e->shutdown().ok());
+}
+
+TEST_F(ExporterQueueTest, AtShutdownAHeldAcknowledgementIsAnsweredRetryably) {
+  ScriptedExporter* failing = nullptr;
+  ExporterQueueOptions options;
+  options.capacity_bytes = bytesOf(spans(1));
+  options.block_on_overflow = true;
+  options.drain_timeout = absl::Milliseconds(50);
+  auto e = queued(failing, options);
+  {
+    std::lock_guard lock(failing->mutex);
+    failing->results.assign(1000, absl::UnavailableError("downstream is down"));
+  }
+  Answer first, second;
+  ASSERT_TRUE(consumeDeferred(*e, spans(1), first).first.ok());
+  ASSERT_TRUE(consumeDeferred(*e, spans(1), second).second);
+  EXPECT_TRUE(e->shutdown().ok());
+  const auto answer = second.waitFor(std::chrono::seconds(5));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->code(), absl::StatusCode::kUnavailable) << *answer;
+  EXPECT_EQ(failing->delivered, 0u);
 }
 
 TEST_F(ExporterQueueTest, AFullQueueRefusesRetryably) {

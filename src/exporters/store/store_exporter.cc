@@ -345,9 +345,14 @@ class StoreExporterFactory final : public pipeline::ExporterFactory {
     }
     auto exporter =
         std::make_unique<StoreExporter>(settings, signal, std::move(o), interval, durability);
+    // The sending_queue key of the Collector's exporters, with the other default: a store is a
+    // sink on this machine, and at saturation a client that waits costs nothing, while one that
+    // is refused sends its whole request again (received in full each time: issue #18).
+    pipeline::ExporterQueueOptions queue;
+    queue.block_on_overflow = config.getBool("block_on_overflow", true);
     if (durability == Durability::kSync) return exporter;
     return pipeline::makeQueuedExporter(std::move(exporter), settings.id.toString(), signal,
-                                        settings.metrics);
+                                        settings.metrics, queue);
   }
 };
 
