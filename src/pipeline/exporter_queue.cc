@@ -113,13 +113,16 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
       std::unique_lock lock(mutex_);
       recent_sizes_.add(bytes);
       // An empty queue takes any batch, so one larger than the capacity is not refused forever.
+      const auto refuse = [&] {
+        refused_->add(batch.itemCount());
+        updateBackpressure();
+        return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
+                                             options_.capacity_bytes >> 20,
+                                             " MiB is full; retry later"));
+      };
       if (!queue_.empty() && queued_bytes_ + bytes > options_.capacity_bytes) {
         if (!options_.block_on_overflow || queued_bytes_ + bytes > 2 * options_.capacity_bytes) {
-          refused_->add(batch.itemCount());
-          updateBackpressure();
-          return absl::UnavailableError(strCat("exporter ", id_, " is behind: its queue of ",
-                                               options_.capacity_bytes >> 20,
-                                               " MiB is full; retry later"));
+          return refuse();
         }
         if (DeferredAck* deferred = DeferredAck::current()) {
           // Queued now, in order; the OK waits until the bytes up to this batch fit.
@@ -129,10 +132,15 @@ class QueuedExporter final : public Exporter, public Flushable, public Backpress
           wake_.notify_all();
           return absl::OkStatus();
         }
-        drained_.wait(lock, [&] {
-          return stopping_ || queue_.empty() || queued_bytes_ + bytes <= options_.capacity_bytes;
-        });
+        // Bounded: an exporter that stays stuck (a full disk) must not hold a receiver's
+        // handler threads for good; past the wait the request is refused as without blocking.
+        const bool fits = drained_.wait_for(
+            lock, absl::ToChronoMilliseconds(options_.longest_wait_in_place), [&] {
+              return stopping_ || queue_.empty() ||
+                     queued_bytes_ + bytes <= options_.capacity_bytes;
+            });
         if (stopping_) return absl::UnavailableError(strCat("exporter ", id_, " is stopping"));
+        if (!fits) return refuse();
       }
       enqueueLocked(std::move(batch), bytes);
     }

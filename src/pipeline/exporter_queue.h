@@ -19,8 +19,10 @@ struct ExporterQueueOptions {
   // A full queue makes the caller wait for room instead of refusing (the Collector's
   // sending_queue key of the same name): up to capacity_bytes more are taken with their
   // acknowledgement held back (pipeline::DeferredAck) until they fit; a caller without a
-  // deferred-ack scope waits in place. Past that, requests are refused as without it.
+  // deferred-ack scope waits in place, for longest_wait_in_place at most. Past that, requests are
+  // refused as without it.
   bool block_on_overflow = false;
+  absl::Duration longest_wait_in_place = absl::Seconds(5);
 };
 
 // Accepts a batch when it fits in the queue (that is the acknowledgement), otherwise refuses it

@@ -195,6 +195,26 @@ TEST_F(ExporterQueueTest, BlockOnOverflowWithoutADeferredAckWaitsInPlace) {
   EXPECT_TRUE(e->shutdown().ok());
 }
 
+// A caller that waits in place is refused once its wait is over: an exporter stuck for good must
+// not keep a receiver's handler threads.
+TEST_F(ExporterQueueTest, BlockOnOverflowInPlaceGivesUpAfterItsLongestWait) {
+  ScriptedExporter* stalled = nullptr;
+  ExporterQueueOptions options;
+  options.capacity_bytes = bytesOf(spans(1));
+  options.block_on_overflow = true;
+  options.longest_wait_in_place = absl::Milliseconds(100);
+  auto e = queued(stalled, options);
+  stalled->setOpen(false);
+  ASSERT_TRUE(e->consume(spans(1)).ok());
+  const auto before = std::chrono::steady_clock::now();
+  const absl::Status s = e->consume(spans(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(100));
+  stalled->setOpen(true);
+  EXPECT_TRUE(e->shutdown().ok());
+  EXPECT_EQ(stalled->delivered, 1u);
+}
+
 TEST_F(ExporterQueueTest, AtShutdownAHeldAcknowledgementIsAnsweredRetryably) {
   ScriptedExporter* failing = nullptr;
   ExporterQueueOptions options;
