@@ -115,6 +115,14 @@ size_t bytesOf(const Batch& b) {
   return std::max<size_t>({b.reservedBytes(), b.heldBytes(), 1});
 }
 
+// block_on_overflow with room for one batch of spans(1): the next one overflows.
+ExporterQueueOptions blockingWithRoomForOneBatch() {
+  ExporterQueueOptions options;
+  options.capacity_bytes = bytesOf(spans(1));
+  options.block_on_overflow = true;
+  return options;
+}
+
 // What a deferred acknowledgement was answered with, once it was.
 struct Answer {
   std::mutex mu;
@@ -148,9 +156,7 @@ std::pair<absl::Status, bool> consumeDeferred(Exporter& e, Batch batch, Answer& 
 
 TEST_F(ExporterQueueTest, BlockOnOverflowHoldsTheAcknowledgementUntilTheBatchFits) {
   ScriptedExporter* stalled = nullptr;
-  ExporterQueueOptions options;
-  options.capacity_bytes = bytesOf(spans(1));
-  options.block_on_overflow = true;
+  ExporterQueueOptions options = blockingWithRoomForOneBatch();
   auto e = queued(stalled, options);
   stalled->setOpen(false);
   Answer first, second, third;
@@ -174,9 +180,7 @@ TEST_F(ExporterQueueTest, BlockOnOverflowHoldsTheAcknowledgementUntilTheBatchFit
 
 TEST_F(ExporterQueueTest, BlockOnOverflowWithoutADeferredAckWaitsInPlace) {
   ScriptedExporter* stalled = nullptr;
-  ExporterQueueOptions options;
-  options.capacity_bytes = bytesOf(spans(1));
-  options.block_on_overflow = true;
+  ExporterQueueOptions options = blockingWithRoomForOneBatch();
   auto e = queued(stalled, options);
   stalled->setOpen(false);
   ASSERT_TRUE(e->consume(spans(1)).ok());
@@ -199,9 +203,7 @@ TEST_F(ExporterQueueTest, BlockOnOverflowWithoutADeferredAckWaitsInPlace) {
 // not keep a receiver's handler threads.
 TEST_F(ExporterQueueTest, BlockOnOverflowInPlaceGivesUpAfterItsLongestWait) {
   ScriptedExporter* stalled = nullptr;
-  ExporterQueueOptions options;
-  options.capacity_bytes = bytesOf(spans(1));
-  options.block_on_overflow = true;
+  ExporterQueueOptions options = blockingWithRoomForOneBatch();
   options.longest_wait_in_place = absl::Milliseconds(100);
   auto e = queued(stalled, options);
   stalled->setOpen(false);
@@ -217,9 +219,7 @@ TEST_F(ExporterQueueTest, BlockOnOverflowInPlaceGivesUpAfterItsLongestWait) {
 
 TEST_F(ExporterQueueTest, AtShutdownAHeldAcknowledgementIsAnsweredRetryably) {
   ScriptedExporter* failing = nullptr;
-  ExporterQueueOptions options;
-  options.capacity_bytes = bytesOf(spans(1));
-  options.block_on_overflow = true;
+  ExporterQueueOptions options = blockingWithRoomForOneBatch();
   options.drain_timeout = absl::Milliseconds(50);
   auto e = queued(failing, options);
   {
