@@ -67,16 +67,34 @@ class UniqueTraces {
   std::vector<Span> spans_;
 };
 
+// What both joiner benchmarks start from: an accumulator with three services, a joiner with the
+// store's defaults, unique traces over them and a clock that advances 10 µs per span (100,000
+// spans per second).
+struct JoinerBench {
+  JoinerBench() : traces(services()) {}
+  const uint32_t* services() {
+    ids[0] = acc.intern("frontend");
+    ids[1] = acc.intern("checkout");
+    ids[2] = acc.intern("payments");
+    return ids;
+  }
+  static constexpr int64_t kNanosPerSpan = 10'000;
+  store::RollupAccumulator acc;
+  uint32_t ids[3] = {};
+  store::EdgeJoiner joiner{store::EdgeJoiner::Options{}};
+  UniqueTraces traces;
+  int64_t now = 1'700'000'000'000'000'000;
+};
+
 // Spans per second through EdgeJoiner::add at 100,000 spans/s of clock time (the window and the
 // million-span limit as the store's defaults), once its maps are full.
 void BM_EdgeJoinerUniqueTraces(benchmark::State& state) {
-  store::RollupAccumulator acc;
-  const uint32_t services[3] = {acc.intern("frontend"), acc.intern("checkout"),
-                                acc.intern("payments")};
-  store::EdgeJoiner joiner(store::EdgeJoiner::Options{});
-  UniqueTraces traces(services);
-  int64_t now = 1'700'000'000'000'000'000;
-  constexpr int64_t kNanosPerSpan = 10'000;  // 100,000 spans per second
+  JoinerBench b;
+  store::RollupAccumulator& acc = b.acc;
+  store::EdgeJoiner& joiner = b.joiner;
+  UniqueTraces& traces = b.traces;
+  int64_t& now = b.now;
+  constexpr int64_t kNanosPerSpan = JoinerBench::kNanosPerSpan;
   auto add = [&](const UniqueTraces::Span& s) {
     joiner.add(s.trace_id, s.span_id, s.parent_span_id, s.service, 0, false, now, acc);
     now += kNanosPerSpan;
@@ -115,13 +133,12 @@ BENCHMARK(BM_EdgeJoinerUniqueTraces);
 // The same spans a batch at a time (EdgeJoiner::addBatch, as the store's rollup builder feeds
 // them): a parent in the batch is found in the batch's own table.
 void BM_EdgeJoinerUniqueTracesBatch(benchmark::State& state) {
-  store::RollupAccumulator acc;
-  const uint32_t services[3] = {acc.intern("frontend"), acc.intern("checkout"),
-                                acc.intern("payments")};
-  store::EdgeJoiner joiner(store::EdgeJoiner::Options{});
-  UniqueTraces traces(services);
-  int64_t now = 1'700'000'000'000'000'000;
-  constexpr int64_t kNanosPerSpan = 10'000;  // 100,000 spans per second
+  JoinerBench b;
+  store::RollupAccumulator& acc = b.acc;
+  store::EdgeJoiner& joiner = b.joiner;
+  UniqueTraces& traces = b.traces;
+  int64_t& now = b.now;
+  constexpr int64_t kNanosPerSpan = JoinerBench::kNanosPerSpan;
   std::vector<UniqueTraces::Span> spans;
   std::vector<store::EdgeJoiner::BatchSpan> batch;
   // A batch of 100 traces; `spans` owns the ids the batch views.
