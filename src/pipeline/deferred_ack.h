@@ -1,5 +1,5 @@
 // Acknowledgement that waits for something slow without holding a thread. A receiver that can
-// send its answer later (the OTLP gRPC receiver, through gRPC's callback API) opens a scope around
+// send its answer later (the OTLP gRPC receiver, through gRPC's asynchronous API) opens a scope around
 // its consume() call; a consumer whose OK must wait (the store's fdatasync with `durability:
 // sync`) takes a hold instead of blocking, and releases it when done. The receiver answers once
 // every hold is released (the first error wins). Where no scope is open (OTLP/HTTP, whose

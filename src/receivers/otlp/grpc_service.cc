@@ -2,12 +2,15 @@
 
 #include <grpcpp/support/slice.h>
 
+#include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/compression.h"
 #include "common/grpc_raw_message.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 #include "otlp/proto.h"
 #include "pipeline/deferred_ack.h"
 #include "selftrace/tracer.h"
@@ -42,26 +45,114 @@ grpc::Status retryableStatus(const std::string& message) {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, message, rich.SerializeAsString());
 }
 
-class ExportReactor final : public grpc::ServerGenericBidiReactor {
+}  // namespace
+
+// One call, from the request for it to its answer. Each completed operation comes back to a
+// polling thread as this object's tag; `state_` says which operation it was.
+class OtlpGrpcService::Call {
  public:
-  // `trace_headers`: the call's traceparent and tracestate, kept only when otlpd traces itself.
-  ExportReactor(std::shared_ptr<Ingestor> ingestor, Signal signal,
-                pipeline::MemoryBudget::Reservation admitted,
-                std::shared_ptr<const pipeline::RequestMetadata> metadata,
-                std::optional<std::pair<std::string, std::string>> trace_headers,
-                size_t max_message_bytes)
-      : ingestor_(std::move(ingestor)),
-        signal_(signal),
-        max_message_bytes_(max_message_bytes),
-        admitted_(std::move(admitted)),
-        metadata_(std::move(metadata)),
-        trace_headers_(std::move(trace_headers)) {
-    StartRead(&request_);
+  Call(OtlpGrpcService* service, grpc::ServerCompletionQueue* queue)
+      : service_(service), queue_(queue), stream_(&context_) {
+    service_->service_.RequestCall(&context_, &stream_, queue_, queue_, this);
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() {
+    if (state_ != State::kWaitingForCall) service_->callEnded();
   }
 
-  void OnReadDone(bool ok) override {
+  void proceed(bool ok) {
+    switch (state_) {
+      case State::kWaitingForCall:
+        if (!ok) {  // the server is shutting down
+          delete this;
+          return;
+        }
+        new Call(service_, queue_);  // the queue's next call
+        service_->callStarted();
+        state_ = State::kStarted;
+        begin();
+        return;
+      case State::kStarted:  // no operation is pending in this state
+        return;
+      case State::kReading:
+        onRead(ok);
+        return;
+      case State::kFinishing:
+        delete this;
+        return;
+    }
+  }
+
+ private:
+  enum class State { kWaitingForCall, kStarted, kReading, kFinishing };
+
+  // Credentials, then admission, before the message is read: a refused message is never read,
+  // so the bytes of a client that is not let in (or of overload) stay with the client (HTTP/2
+  // flow control) instead of filling our memory.
+  void begin() {
+    const Ingestor& ingestor = *service_->ingestor_;
+    const std::optional<Signal> signal = signalForMethod(context_.method());
+    if (!signal) {
+      finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + context_.method()));
+      return;
+    }
+    if (!ingestor.serves(*signal)) {
+      finish(grpc::Status(
+          grpc::StatusCode::UNIMPLEMENTED,
+          "this receiver has no pipeline for " + std::string(pipeline::signalName(*signal))));
+      return;
+    }
+    signal_ = *signal;
+    const auto& client_metadata = context_.client_metadata();
+    Authentication auth = service_->ingestor_->authenticate(
+        Transport::kGrpc, [&](std::string_view name) -> std::optional<std::string_view> {
+          auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
+          if (it == client_metadata.end()) return std::nullopt;
+          return std::string_view(it->second.data(), it->second.size());
+        });
+    if (!auth.accepted) {
+      finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unauthenticated"));
+      return;
+    }
+    std::string refusal;
+    auto admitted = service_->ingestor_->admit(Transport::kGrpc, signal_, &refusal);
+    if (!admitted) {
+      finish(retryableStatus(refusal));
+      return;
+    }
+    admitted_ = *std::move(admitted);
+    if (service_->include_metadata_ || !auth.attributes.empty()) {
+      auto metadata = std::make_shared<pipeline::RequestMetadata>();
+      if (service_->include_metadata_) {
+        for (const auto& [key, value] : client_metadata) {
+          const std::string_view name(key.data(), key.size());
+          if (ingestor.isCredentialsHeader(Transport::kGrpc, name)) continue;
+          metadata->add(name, std::string_view(value.data(), value.size()));
+        }
+      }
+      for (const auto& [name, value] : auth.attributes) metadata->addAuth(name, value);
+      metadata_ = std::move(metadata);
+    }
+    if (selftrace::Tracer::installed() != nullptr &&
+        client_metadata.find(grpc::string_ref(
+            selftrace::ScopedSpan::kSelfTelemetryHeader.data(),
+            selftrace::ScopedSpan::kSelfTelemetryHeader.size())) == client_metadata.end()) {
+      auto value = [&](std::string_view name) {
+        auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
+        return it == client_metadata.end() ? std::string()
+                                           : std::string(it->second.data(), it->second.size());
+      };
+      trace_headers_.emplace(value("traceparent"), value("tracestate"));
+    }
+    state_ = State::kReading;
+    stream_.Read(&request_, this);
+  }
+
+  void onRead(bool ok) {
+    Ingestor& ingestor = *service_->ingestor_;
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
+      finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
     }
     pipeline::WireBytes body;
@@ -70,12 +161,12 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       absl::StatusOr<pipeline::WireBytes> inflated = inflate(compression);
       if (!inflated.ok()) {
         if (absl::IsUnavailable(inflated.status())) {
-          Finish(retryableStatus(std::string(inflated.status().message())));
+          finish(retryableStatus(std::string(inflated.status().message())));
           return;
         }
-        ingestor_->countMalformed(Transport::kGrpc);
+        ingestor.countMalformed(Transport::kGrpc);
         // The codes gRPC's own decompression answers with.
-        Finish(grpc::Status(absl::IsResourceExhausted(inflated.status())
+        finish(grpc::Status(absl::IsResourceExhausted(inflated.status())
                                 ? grpc::StatusCode::RESOURCE_EXHAUSTED
                                 : grpc::StatusCode::INTERNAL,
                             std::string(inflated.status().message())));
@@ -87,8 +178,8 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       // one, else one copy of its slices.
       grpc::Slice slice;
       if (!request_.TrySingleSlice(&slice).ok() && !request_.DumpToSingleSlice(&slice).ok()) {
-        ingestor_->countMalformed(Transport::kGrpc);
-        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request message unreadable"));
+        ingestor.countMalformed(Transport::kGrpc);
+        finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request message unreadable"));
         return;
       }
       auto owner = std::make_shared<const grpc::Slice>(std::move(slice));
@@ -106,12 +197,12 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
                             return v;
                           });
     // A consumer that must wait before the OK (the store with `durability: sync`) takes a hold
-    // instead of blocking this callback thread; the answer is sent when it is released.
+    // instead of blocking this polling thread; the answer is sent when it is released.
     auto deferred = std::make_shared<pipeline::DeferredAck>();
     ExportOutcome outcome;
     {
       pipeline::DeferredAck::Scope scope(*deferred);
-      outcome = ingestor_->exportRequest(
+      outcome = ingestor.exportRequest(
           signal_, Transport::kGrpc, Encoding::kProtobuf, body.bytes.size(),
           [&body](google::protobuf::Message& message) -> absl::Status {
             if (!message.ParseFromArray(body.bytes.data(), static_cast<int>(body.bytes.size()))) {
@@ -128,38 +219,43 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
       if (outcome.kind != ExportOutcome::Kind::kOk) span.setError(outcome.message);
     }
     switch (outcome.kind) {
-      case ExportOutcome::Kind::kOk: {
+      case ExportOutcome::Kind::kOk:
         if (deferred->held()) {
-          // Called on the releasing thread (or here, if already released); the reactor lives
-          // until Finish completes.
-          deferred->whenReleased([this, body = std::move(outcome.body)](absl::Status status) {
-            if (!status.ok()) {
-              Finish(retryableStatus(std::string(status.message())));
-              return;
-            }
-            grpc::Slice slice(body);
-            response_ = grpc::ByteBuffer(&slice, 1);
-            StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-          });
+          // Called on the releasing thread (or here, if already released). Starting the
+          // answer from any thread is allowed: no other operation of this call is pending.
+          deferred->whenReleased(
+              [this, body = std::move(outcome.body)](const absl::Status& status) {
+                if (!status.ok()) {
+                  finish(retryableStatus(std::string(status.message())));
+                  return;
+                }
+                answer(body);
+              });
           return;
         }
-        grpc::Slice slice(outcome.body);
-        response_ = grpc::ByteBuffer(&slice, 1);
-        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+        answer(outcome.body);
         return;
-      }
       case ExportOutcome::Kind::kBadRequest:
-        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, outcome.message));
+        finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, outcome.message));
         return;
       case ExportOutcome::Kind::kRetryable:
-        Finish(retryableStatus(outcome.message));
+        finish(retryableStatus(outcome.message));
         return;
     }
   }
 
-  void OnDone() override { delete this; }
+  void answer(const std::string& body) {
+    grpc::Slice slice(body);
+    response_ = grpc::ByteBuffer(&slice, 1);
+    state_ = State::kFinishing;
+    stream_.WriteAndFinish(response_, grpc::WriteOptions(), grpc::Status::OK, this);
+  }
 
- private:
+  void finish(const grpc::Status& status) {
+    state_ = State::kFinishing;
+    stream_.Finish(status, this);
+  }
+
   absl::StatusOr<pipeline::WireBytes> inflate(grpc_compression_algorithm algorithm) {
     common::Compression codec;
     switch (algorithm) {
@@ -176,14 +272,15 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     const std::string_view compressed = common::rawMessageBytes(request_, scratch);
     std::string inflated;
     std::optional<pipeline::MemoryBudget::Reservation> admitted(std::move(admitted_));
-    absl::Status status = ingestor_->decompressAdmitted(Transport::kGrpc, codec, compressed,
-                                                        max_message_bytes_, inflated, admitted);
+    const size_t max_bytes = service_->max_message_bytes_;
+    absl::Status status = service_->ingestor_->decompressAdmitted(
+        Transport::kGrpc, codec, compressed, max_bytes, inflated, admitted);
     admitted_ = *std::move(admitted);
     if (!status.ok()) {
       if (absl::IsUnavailable(status)) return status;
       if (absl::IsResourceExhausted(status)) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "received message larger than max (", max_message_bytes_, " bytes) once decompressed"));
+        return absl::ResourceExhaustedError(absl::StrCat("received message larger than max (",
+                                                         max_bytes, " bytes) once decompressed"));
       }
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected error decompressing data: ", status.message()));
@@ -191,9 +288,12 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     return pipeline::WireBytes::fromString(std::move(inflated));
   }
 
-  std::shared_ptr<Ingestor> ingestor_;
-  Signal signal_;
-  size_t max_message_bytes_;
+  OtlpGrpcService* service_;
+  grpc::ServerCompletionQueue* queue_;
+  grpc::GenericServerContext context_;
+  grpc::GenericServerAsyncReaderWriter stream_;
+  State state_ = State::kWaitingForCall;
+  Signal signal_ = Signal::kTraces;
   pipeline::MemoryBudget::Reservation admitted_;
   std::shared_ptr<const pipeline::RequestMetadata> metadata_;
   std::optional<std::pair<std::string, std::string>> trace_headers_;
@@ -201,68 +301,62 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer response_;
 };
 
-class FinishingReactor final : public grpc::ServerGenericBidiReactor {
- public:
-  explicit FinishingReactor(grpc::Status status) { Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
+OtlpGrpcService::~OtlpGrpcService() {
+  stop();
+}
 
-}  // namespace
+void OtlpGrpcService::registerWith(grpc::ServerBuilder& builder, size_t threads) {
+  builder.RegisterAsyncGenericService(&service_);
+  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) {
+    queues_.push_back(builder.AddCompletionQueue());
+  }
+}
 
-grpc::ServerGenericBidiReactor* OtlpGrpcService::CreateReactor(
-    grpc::GenericCallbackServerContext* ctx) {
-  std::optional<Signal> signal = signalForMethod(ctx->method());
-  if (!signal) {
-    return new FinishingReactor(
-        grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx->method()));
+void OtlpGrpcService::start() {
+  for (auto& queue : queues_) {
+    grpc::ServerCompletionQueue* q = queue.get();
+    // Several calls requested at once: a call that arrives while its queue's thread is busy
+    // waits for a request to match it.
+    for (int i = 0; i < kCallsRequestedPerQueue; ++i) new Call(this, q);
+    threads_.emplace_back([q] {
+      common::nameThisThread("otlp-grpc");
+      void* tag = nullptr;
+      bool ok = false;
+      while (q->Next(&tag, &ok)) static_cast<Call*>(tag)->proceed(ok);
+    });
   }
-  if (!ingestor_->serves(*signal)) {
-    return new FinishingReactor(grpc::Status(
-        grpc::StatusCode::UNIMPLEMENTED,
-        "this receiver has no pipeline for " + std::string(pipeline::signalName(*signal))));
+}
+
+void OtlpGrpcService::callStarted() {
+  std::lock_guard lock(calls_mu_);
+  ++started_calls_;
+}
+
+void OtlpGrpcService::callEnded() {
+  std::lock_guard lock(calls_mu_);
+  if (--started_calls_ == 0) calls_ended_.notify_all();
+}
+
+void OtlpGrpcService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Server::Shutdown() returns at its deadline with calls still open: those whose answer a
+  // consumer holds (DeferredAck) are answered when it lets go, which may be later, once the
+  // pipeline behind stops. gRPC cancelled them, so the answer ends them at once; until then
+  // their queues must poll (answering on a queue shut down is a crash).
+  {
+    std::unique_lock lock(calls_mu_);
+    calls_ended_.wait(lock, [&] { return started_calls_ == 0 || threads_.empty(); });
   }
-  // Credentials, then admission, before StartRead: a refused message is never read, so the
-  // bytes of a client that is not let in (or of overload) stay with the client (HTTP/2 flow
-  // control) instead of filling our memory.
-  const auto& client_metadata = ctx->client_metadata();
-  Authentication auth = ingestor_->authenticate(
-      Transport::kGrpc, [&](std::string_view name) -> std::optional<std::string_view> {
-        auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
-        if (it == client_metadata.end()) return std::nullopt;
-        return std::string_view(it->second.data(), it->second.size());
-      });
-  if (!auth.accepted) {
-    return new FinishingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unauthenticated"));
+  for (auto& queue : queues_) queue->Shutdown();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  // A queue must be drained before it is destroyed, also when its thread never started.
+  for (auto& queue : queues_) {
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue->Next(&tag, &ok)) static_cast<Call*>(tag)->proceed(ok);
   }
-  std::string refusal;
-  auto admitted = ingestor_->admit(Transport::kGrpc, *signal, &refusal);
-  if (!admitted) return new FinishingReactor(retryableStatus(refusal));
-  std::shared_ptr<pipeline::RequestMetadata> metadata;
-  if (include_metadata_ || !auth.attributes.empty()) {
-    metadata = std::make_shared<pipeline::RequestMetadata>();
-    if (include_metadata_) {
-      for (const auto& [key, value] : client_metadata) {
-        const std::string_view name(key.data(), key.size());
-        if (ingestor_->isCredentialsHeader(Transport::kGrpc, name)) continue;
-        metadata->add(name, std::string_view(value.data(), value.size()));
-      }
-    }
-    for (const auto& [name, value] : auth.attributes) metadata->addAuth(name, value);
-  }
-  std::optional<std::pair<std::string, std::string>> trace_headers;
-  if (selftrace::Tracer::installed() != nullptr &&
-      client_metadata.find(grpc::string_ref(selftrace::ScopedSpan::kSelfTelemetryHeader.data(),
-                                            selftrace::ScopedSpan::kSelfTelemetryHeader.size())) ==
-          client_metadata.end()) {
-    auto value = [&](std::string_view name) {
-      auto it = client_metadata.find(grpc::string_ref(name.data(), name.size()));
-      return it == client_metadata.end() ? std::string()
-                                         : std::string(it->second.data(), it->second.size());
-    };
-    trace_headers.emplace(value("traceparent"), value("tracestate"));
-  }
-  return new ExportReactor(ingestor_, *signal, *std::move(admitted), std::move(metadata),
-                           std::move(trace_headers), max_message_bytes_);
 }
 
 }  // namespace otlpd::receivers::otlp

@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -165,6 +166,7 @@ class OtlpReceiver final : public pipeline::Receiver {
     if (grpc_server_) {
       // In-flight calls get a moment to finish; new ones are refused at once.
       grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      grpc_service_->stop();
     }
     if (grpc_tls_) {
       grpc_tls_->stop();
@@ -210,7 +212,8 @@ class OtlpReceiver final : public pipeline::Receiver {
     const int max_bytes =
         static_cast<int>(static_cast<size_t>(config_.grpc->max_recv_msg_size_mib) << 20);
     builder.SetMaxReceiveMessageSize(max_bytes);
-    builder.RegisterCallbackGenericService(grpc_service_.get());
+    grpc_service_->registerWith(builder,
+                                OtlpGrpcService::threadsFor(std::thread::hardware_concurrency()));
     // Compressed messages reach OtlpGrpcService still compressed and are inflated there with
     // libdeflate and our output limit: several times the speed of gRPC's zlib (issue #18).
     builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
@@ -241,6 +244,7 @@ class OtlpReceiver final : public pipeline::Receiver {
       return absl::UnavailableError(
           strCat("cannot listen for OTLP/gRPC on ", config_.grpc->endpoint));
     }
+    grpc_service_->start();
     if (grpc_tls_) grpc_tls_->start(grpc_server_.get());
     common::HostPort bound = *hp;
     bound.port = static_cast<uint16_t>(port);
