@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
 #include "common/metrics_registry.h"
 #include "config/loader.h"
+#include "pipeline/deferred_ack.h"
 #include "processors/memory_limiter/memory_limiter.h"
 
 namespace otlpd::processors {
@@ -74,6 +76,91 @@ TEST_F(BatchProcessorTest, CallersWaitForTheBatchAndGetTheDownstreamResult) {
   EXPECT_EQ(failures.load(), 5);
   ASSERT_EQ(next_->sizes.size(), 1u);
   EXPECT_EQ(next_->sizes[0], 10u);
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
+// A caller whose receiver answers later (a DeferredAck scope, as OTLP/gRPC opens) is not kept
+// waiting: consume() returns at once, one thread fills the whole batch, and each caller's answer
+// comes with the batch's outcome.
+TEST_F(BatchProcessorTest, ACallerThatCanBeAnsweredLaterDoesNotWaitForTheBatch) {
+  auto p = make("send_batch_size: 10\ntimeout: 10s\n");
+  next_->result = absl::UnavailableError("downstream down");
+  std::vector<std::shared_ptr<pipeline::DeferredAck>> acks;
+  std::vector<absl::Status> answers(5, absl::UnknownError("not answered"));
+  for (int i = 0; i < 5; ++i) {  // all on this one thread
+    acks.push_back(std::make_shared<pipeline::DeferredAck>());
+    pipeline::DeferredAck::Scope scope(*acks.back());
+    EXPECT_TRUE(p->consume(spans(2)).ok());
+    EXPECT_TRUE(acks.back()->held());
+  }
+  for (int i = 0; i < 5; ++i) {
+    acks[static_cast<size_t>(i)]->whenReleased(
+        [&answers, i](const absl::Status& s) { answers[static_cast<size_t>(i)] = s; });
+  }
+  ASSERT_EQ(next_->sizes.size(), 1u);
+  EXPECT_EQ(next_->sizes[0], 10u);
+  for (const auto& a : answers) EXPECT_TRUE(absl::IsUnavailable(a)) << a;
+  EXPECT_TRUE(p->shutdown().ok());
+}
+
+// What the batch was sent to may answer later too (the store with `durability: sync`): every
+// caller of the batch, held or waiting in place, is answered only once that consumer is done.
+class HoldingConsumer final : public pipeline::Consumer {
+ public:
+  absl::Status consume(Batch&& batch) override {
+    std::lock_guard lock(mutex);
+    sizes.push_back(batch.itemCount());
+    if (pipeline::DeferredAck* ack = pipeline::DeferredAck::current()) holds.push_back(ack->hold());
+    return absl::OkStatus();
+  }
+  std::mutex mutex;
+  std::vector<size_t> sizes;
+  std::vector<pipeline::DeferredAck::Done> holds;
+};
+
+TEST_F(BatchProcessorTest, CallersAreAnsweredWhenTheConsumerDownstreamLetsGo) {
+  auto holding = std::make_shared<HoldingConsumer>();
+  auto node = *config::parseYaml("send_batch_size: 4\ntimeout: 10s\n", "t");
+  config::ConfigNode cfg(node, "processors.batch", errors_);
+  auto created = batch::makeBatchProcessorFactory()->create(
+      pipeline::CreateSettings{{"batch", ""}, metrics_}, cfg, Signal::kTraces, holding);
+  ASSERT_TRUE(created.ok());
+  auto& p = *created;
+  ASSERT_TRUE(p->start(host_).ok());
+  auto held = std::make_shared<pipeline::DeferredAck>();
+  absl::Status held_answer = absl::UnknownError("not answered");
+  {
+    pipeline::DeferredAck::Scope scope(*held);
+    ASSERT_TRUE(p->consume(spans(2)).ok());
+  }
+  held->whenReleased([&](const absl::Status& s) { held_answer = s; });
+  std::atomic<bool> in_place_answered{false};
+  std::thread in_place([&] {  // no scope: waits in consume()
+    EXPECT_TRUE(p->consume(spans(2)).ok());
+    in_place_answered = true;
+  });
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(holding->mutex);
+      if (!holding->holds.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(in_place_answered.load()) << "answered before the consumer downstream let go";
+  EXPECT_EQ(held_answer.code(), absl::StatusCode::kUnknown) << held_answer;
+  std::vector<pipeline::DeferredAck::Done> holds;
+  {
+    std::lock_guard lock(holding->mutex);
+    ASSERT_EQ(holding->sizes.size(), 1u);
+    EXPECT_EQ(holding->sizes[0], 4u);
+    holds.swap(holding->holds);
+  }
+  ASSERT_EQ(holds.size(), 1u);
+  holds[0](absl::OkStatus());
+  in_place.join();
+  EXPECT_TRUE(in_place_answered.load());
+  EXPECT_TRUE(held_answer.ok()) << held_answer;
   EXPECT_TRUE(p->shutdown().ok());
 }
 

@@ -9,6 +9,7 @@
 #include "common/metrics_registry.h"
 #include "common/strings.h"
 #include "pipeline/batch_ops.h"
+#include "pipeline/deferred_ack.h"
 
 namespace otlpd::processors::batch {
 namespace {
@@ -91,23 +92,37 @@ class BatchProcessor final : public pipeline::Processor, public pipeline::Flusha
     std::shared_ptr<Pending> mine = pending_;
     mine->parts.push_back(std::move(batch));
     mine->items += items;
-    if (mine->items >= config_.send_batch_size) {
-      pending_.reset();
-      lock.unlock();
+    // A receiver that can answer later (OTLP/gRPC: a DeferredAck scope) gets its answer when the
+    // batch is sent, without its thread waiting here: that thread goes on to read the requests
+    // that fill the batch (the receiver polls with one thread per two cores).
+    pipeline::DeferredAck* const ack = pipeline::DeferredAck::current();
+    if (ack != nullptr) mine->holds.push_back(ack->hold());
+    const bool full = mine->items >= config_.send_batch_size;
+    if (full) pending_.reset();
+    lock.unlock();
+    if (full) {
       sent_by_size_->add();
       flush(mine);
-      return mine->result;
     }
-    done_.wait(lock, [&] { return mine->done; });
+    if (ack != nullptr) return absl::OkStatus();
+    std::unique_lock outcome_lock(mine->outcome_mu);
+    mine->outcome_ready.wait(outcome_lock, [&] { return mine->done; });
     return mine->result;
   }
 
  private:
-  // A batch being filled; every caller whose items are in it waits for its outcome.
+  // A batch being filled; every caller whose items are in it waits for its outcome, in place or
+  // through a hold on its deferred answer.
   struct Pending {
     std::vector<pipeline::Batch> parts;
     size_t items = 0;
     absl::Time deadline;
+    // Pushed to under the processor's mutex until the batch is taken for sending, then final.
+    std::vector<pipeline::DeferredAck::Done> holds;
+    // The outcome, set once; its own lock, because it may be set after the processor is gone
+    // (a consumer downstream releasing its hold during its own shutdown).
+    std::mutex outcome_mu;
+    std::condition_variable outcome_ready;
     bool done = false;
     absl::Status result;
   };
@@ -127,21 +142,31 @@ class BatchProcessor final : public pipeline::Processor, public pipeline::Flusha
     return first_error;
   }
 
+  // Sends the batch; its callers learn the outcome once what the batch went to is done with it
+  // too: consumers downstream that answer later (the store's `durability: sync`) take their
+  // holds on the batch's own deferred answer, which every caller of the batch waits for.
   void flush(const std::shared_ptr<Pending>& pending) {
-    absl::Status result;
+    absl::Status sent;
+    auto downstream = std::make_shared<pipeline::DeferredAck>();
     if (!pending->parts.empty()) {
       pipeline::Batch merged = pending->parts.size() == 1 ? std::move(pending->parts.front())
                                                           : pipeline::mergeBatches(pending->parts);
       if (pending->parts.size() > 1) merged.reserveLike(pending->parts.front());
       pending->parts.clear();
-      result = send(std::move(merged));
+      pipeline::DeferredAck::Scope scope(*downstream);
+      sent = send(std::move(merged));
     }
-    {
-      std::lock_guard lock(mutex_);
-      pending->done = true;
-      pending->result = result;
-    }
-    done_.notify_all();
+    downstream->whenReleased([pending, sent](const absl::Status& held) {
+      const absl::Status result = sent.ok() ? held : sent;
+      {
+        std::lock_guard lock(pending->outcome_mu);
+        pending->done = true;
+        pending->result = result;
+      }
+      pending->outcome_ready.notify_all();
+      for (auto& done : pending->holds) done(result);
+      pending->holds.clear();
+    });
   }
 
   void runTimer() {
@@ -170,7 +195,6 @@ class BatchProcessor final : public pipeline::Processor, public pipeline::Flusha
   common::Counter* sent_by_timeout_;
   std::mutex mutex_;
   std::condition_variable timer_wake_;
-  std::condition_variable done_;
   std::shared_ptr<Pending> pending_;
   bool stopping_ = false;
   std::thread timer_;
