@@ -53,13 +53,12 @@ class OtlpGrpcService::Call {
  public:
   Call(OtlpGrpcService* service, grpc::ServerCompletionQueue* queue)
       : service_(service), queue_(queue), stream_(&context_) {
+    service_->callCreated();
     service_->service_.RequestCall(&context_, &stream_, queue_, queue_, this);
   }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
-  ~Call() {
-    if (state_ != State::kWaitingForCall) service_->callEnded();
-  }
+  ~Call() { service_->callDestroyed(); }
 
   void proceed(bool ok) {
     switch (state_) {
@@ -69,7 +68,6 @@ class OtlpGrpcService::Call {
           return;
         }
         new Call(service_, queue_);  // the queue's next call
-        service_->callStarted();
         state_ = State::kStarted;
         begin();
         return;
@@ -327,26 +325,28 @@ void OtlpGrpcService::start() {
   }
 }
 
-void OtlpGrpcService::callStarted() {
+void OtlpGrpcService::callCreated() {
   std::lock_guard lock(calls_mu_);
-  ++started_calls_;
+  ++live_calls_;
 }
 
-void OtlpGrpcService::callEnded() {
+void OtlpGrpcService::callDestroyed() {
   std::lock_guard lock(calls_mu_);
-  if (--started_calls_ == 0) calls_ended_.notify_all();
+  if (--live_calls_ == 0) calls_gone_.notify_all();
 }
 
 void OtlpGrpcService::stop() {
   if (stopped_) return;
   stopped_ = true;
-  // Server::Shutdown() returns at its deadline with calls still open: those whose answer a
-  // consumer holds (DeferredAck) are answered when it lets go, which may be later, once the
-  // pipeline behind stops. gRPC cancelled them, so the answer ends them at once; until then
-  // their queues must poll (answering on a queue shut down is a crash).
+  // Server::Shutdown() fails the calls requested and not taken, and returns at its deadline
+  // with taken calls still open: those whose answer a consumer holds (DeferredAck) are answered
+  // when it lets go, which may be later, once the pipeline behind stops. gRPC cancelled them,
+  // so the answer ends them at once. Until every call object is gone the queues must poll:
+  // an operation on a queue already shut down is a crash. A call requests the next one before
+  // it starts, so the count cannot touch zero while a call still has work to do.
   {
     std::unique_lock lock(calls_mu_);
-    calls_ended_.wait(lock, [&] { return started_calls_ == 0 || threads_.empty(); });
+    calls_gone_.wait(lock, [&] { return live_calls_ == 0 || threads_.empty(); });
   }
   for (auto& queue : queues_) queue->Shutdown();
   for (std::thread& t : threads_) t.join();

@@ -58,14 +58,14 @@ class OtlpGrpcService {
   size_t max_message_bytes_;
   grpc::AsyncGenericService service_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
-  void callStarted();
-  void callEnded();
+  void callCreated();
+  void callDestroyed();
 
   std::vector<std::thread> threads_;
   bool stopped_ = false;
   std::mutex calls_mu_;
-  std::condition_variable calls_ended_;
-  size_t started_calls_ = 0;  // calls taken and not yet ended
+  std::condition_variable calls_gone_;
+  size_t live_calls_ = 0;  // Call objects: requested, open, or answering
 };
 
 }  // namespace otlpd::receivers::otlp
