@@ -109,6 +109,21 @@ class OtlpGrpcServiceTest : public ::testing::Test {
     });
   }
 
+  // Shuts the receiver down on another thread while the sink holds its answers: the shutdown
+  // must still be going after `held_for`; then the holds are released with OK and the shutdown's
+  // result returned.
+  absl::Status shutDownWhileHeldFor(std::chrono::milliseconds held_for) {
+    auto stopped = std::async(std::launch::async, [this] { return receiver_->shutdown(); });
+    EXPECT_EQ(stopped.wait_for(held_for), std::future_status::timeout)
+        << "the receiver stopped with answers still held";
+    sink_->releaseAll(absl::OkStatus());
+    if (stopped.wait_for(20s) != std::future_status::ready) {
+      ADD_FAILURE() << "the receiver did not stop once the answers were released";
+      return absl::DeadlineExceededError("shutdown did not return");
+    }
+    return stopped.get();
+  }
+
   common::MetricsRegistry metrics_{common::MetricsRegistry::ProcessMetrics::kExclude};
   std::shared_ptr<HoldingSink> sink_ = std::make_shared<HoldingSink>();
   EndpointHost host_;
@@ -143,12 +158,7 @@ TEST_F(OtlpGrpcServiceTest, ShutdownWaitsForHeldCallsAndTheirAnswersAreSent) {
   answers.reserve(4);
   for (int i = 0; i < 4; ++i) answers.push_back(exportSpans(2));
   ASSERT_TRUE(sink_->waitForHolds(4));
-  auto stopped = std::async(std::launch::async, [this] { return receiver_->shutdown(); });
-  EXPECT_EQ(stopped.wait_for(300ms), std::future_status::timeout)
-      << "the receiver stopped with answers still held";
-  sink_->releaseAll(absl::OkStatus());
-  ASSERT_EQ(stopped.wait_for(20s), std::future_status::ready);
-  EXPECT_TRUE(stopped.get().ok());
+  EXPECT_TRUE(shutDownWhileHeldFor(300ms).ok());
   for (auto& a : answers) {
     ASSERT_EQ(a.wait_for(10s), std::future_status::ready);
     EXPECT_TRUE(a.get().ok());
@@ -161,11 +171,7 @@ TEST_F(OtlpGrpcServiceTest, ShutdownWaitsForHeldCallsAndTheirAnswersAreSent) {
 TEST_F(OtlpGrpcServiceTest, ACallHeldPastTheShutdownDeadlineEndsWhenReleased) {
   auto answer = exportSpans(2);
   ASSERT_TRUE(sink_->waitForHolds(1));
-  auto stopped = std::async(std::launch::async, [this] { return receiver_->shutdown(); });
-  EXPECT_EQ(stopped.wait_for(6500ms), std::future_status::timeout)
-      << "the receiver stopped with an answer still held";
-  sink_->releaseAll(absl::OkStatus());
-  ASSERT_EQ(stopped.wait_for(20s), std::future_status::ready);
+  (void)shutDownWhileHeldFor(6500ms);
   ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
   // Cancelled at the deadline: the client retries it.
   EXPECT_EQ(answer.get().error_code(), grpc::StatusCode::UNAVAILABLE);
