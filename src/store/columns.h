@@ -267,12 +267,40 @@ class Dictionary {
     if (slot == 0) return -1;
     const uint32_t i = slot - 1;
     const uint32_t begin = offsets_[i];
-    // An empty value may be a view of nullptr, which memcmp must not be given.
     if (offsets_[i + 1] - begin == value.size() &&
-        (value.empty() || std::memcmp(data_.data() + begin, value.data(), value.size()) == 0)) {
+        sameBytes(data_.data() + begin, value.data(), value.size())) {
       return static_cast<int32_t>(i);
     }
     return -1;
+  }
+  // memcmp() == 0, inline for the short values most lookups compare (keys, methods, routes): the
+  // call into libc per key and per repeated value of every row was ~4% of the store's CPU at
+  // saturation (issue #18). Only bytes within [0, n) are loaded.
+  static bool sameBytes(const char* a, const char* b, size_t n) {
+    if (n >= 8 && n <= 32) {
+      // Two 8-byte words from each end (they overlap for n < 32).
+      const size_t m = n >= 16 ? 8 : n - 8;
+      uint64_t a0, a1, a2, a3, b0, b1, b2, b3;
+      std::memcpy(&a0, a, 8);
+      std::memcpy(&b0, b, 8);
+      std::memcpy(&a1, a + m, 8);
+      std::memcpy(&b1, b + m, 8);
+      std::memcpy(&a2, a + n - 8 - m, 8);
+      std::memcpy(&b2, b + n - 8 - m, 8);
+      std::memcpy(&a3, a + n - 8, 8);
+      std::memcpy(&b3, b + n - 8, 8);
+      return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+      uint32_t a0, a1, b0, b1;
+      std::memcpy(&a0, a, 4);
+      std::memcpy(&b0, b, 4);
+      std::memcpy(&a1, a + n - 4, 4);
+      std::memcpy(&b1, b + n - 4, 4);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    // An empty value may be a view of nullptr, which memcmp must not be given.
+    return n == 0 || std::memcmp(a, b, n) == 0;
   }
 
   // indexIfRepeatedForKey()'s counts per attribute key, forgotten by clear() (a new file numbers

@@ -336,10 +336,22 @@ void appendServiceName(Column& out, const Column& attrs) {
 
 // Walks Request{1: Resource*}, Resource*{1: resource, 2: Scope*, 3: schema_url} and
 // Scope*{1: scope, 2: item, 3: schema_url}, calling onItem(item_bytes) for every item and then
-// onScope(envelope, items) for every scope with items. A resource or scope may follow the items
-// on the wire, so each envelope is read before its items.
+// onScope(envelope, items) for every scope with items. A resource may follow its scopes on the
+// wire, so it is read before them; a scope's own fields are taken in the pass over its items
+// (onItem does not need them): a pass of its own touched every item's first bytes once more.
 template <class OnItem, class OnScope>
 bool forEachItem(std::string_view request, OnItem&& onItem, OnScope&& onScope) {
+  // The request is read once, front to back, often long after the receiver wrote it (a full
+  // exporter queue holds 64 MiB of requests): its lines are fetched this far ahead of the item
+  // being converted, since the hardware prefetchers stop at every 4 KiB page and each item is
+  // only ~13 lines long (issue #18: the first load of each span was ~6% of the store's CPU).
+  constexpr size_t kPrefetchAhead = 2048;
+  const char* prefetched = request.data();
+  const char* const request_end = request.data() + request.size();
+  const auto prefetchUpTo = [&](const char* until) {
+    if (until > request_end) until = request_end;
+    for (; prefetched < until; prefetched += 64) __builtin_prefetch(prefetched);
+  };
   return forEachField(request, [&](const Field& r) {
     if (r.number != 1) return true;
     if (!isBytes(r)) return false;
@@ -366,13 +378,17 @@ bool forEachItem(std::string_view request, OnItem&& onItem, OnScope&& onScope) {
       env.scope = {};
       env.scope_schema_url = {};
       int scopes = 0;
+      size_t items = 0;
       if (!forEachField(s.bytes, [&](const Field& f) {
             switch (f.number) {
               case 1:
                 ++scopes;
                 return takeBytes(f, env.scope);
               case 2:
-                return isBytes(f);
+                if (!isBytes(f)) return false;
+                prefetchUpTo(f.bytes.data() + f.bytes.size() + kPrefetchAhead);
+                ++items;
+                return onItem(f.bytes);
               case 3:
                 return takeBytes(f, env.scope_schema_url);
               default:
@@ -381,15 +397,7 @@ bool forEachItem(std::string_view request, OnItem&& onItem, OnScope&& onScope) {
           })) {
         return false;
       }
-      if (scopes > 1) return false;
-      size_t items = 0;
-      if (!forEachField(s.bytes, [&](const Field& f) {
-            if (f.number != 2) return true;
-            ++items;
-            return onItem(f.bytes);
-          })) {
-        return false;
-      }
+      if (scopes > 1) return false;  // protobuf merges them
       return items == 0 || onScope(env, items);
     });
   });

@@ -265,6 +265,27 @@ TEST(StoreDictionaryTest, IndexOfKeepsFirstSeenIndicesAcrossCacheCollisions) {
   EXPECT_EQ(d.indexOf("k7"), 0);
 }
 
+// The cache's compare is inline for values of up to 32 bytes (word loads from both ends): a
+// value that differs from a cached one in any single byte, at any length, is another value.
+// Those that differ only between their first and last 8 bytes share the cached one's slot.
+TEST(StoreDictionaryTest, TheLookupCacheTellsApartValuesThatDifferInOneByte) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string base(n, 'x');
+    for (size_t i = 0; i < n; ++i) base[i] = static_cast<char>('a' + i % 26);
+    for (size_t p = 0; p < n; ++p) {
+      Dictionary d;
+      ASSERT_EQ(d.indexOf(base), 0);
+      ASSERT_EQ(d.indexOf(base), 0) << "n=" << n;  // from the cache
+      std::string other = base;
+      other[p] = '#';
+      ASSERT_EQ(d.indexOf(other), 1) << "n=" << n << " p=" << p;
+      ASSERT_EQ(d.indexOf(other), 1) << "n=" << n << " p=" << p;
+      ASSERT_EQ(d.indexOf(base), 0) << "n=" << n << " p=" << p;
+      ASSERT_EQ(d.at(1), other);
+    }
+  }
+}
+
 // Values that differ only in their last bytes (client addresses, status codes, numbered names)
 // must not share cache slots: with a slot hash that kept the last bytes out of most slot bits, a
 // quarter of 250 addresses missed the cache on every pass (issue #18).
