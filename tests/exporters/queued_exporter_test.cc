@@ -7,12 +7,14 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/time/clock.h"
 #include "common/metrics_registry.h"
 #include "exporters/helper/dead_letter.h"
 #include "exporters/helper/write_ahead_log.h"
+#include "pipeline/deferred_ack.h"
 
 namespace otlpd::exporters::helper {
 namespace {
@@ -239,6 +241,61 @@ TEST(QueuedExporter, BlockingQueueRaisesNoBackpressure) {
   EXPECT_FALSE(reporter->backpressure().full());
   EXPECT_TRUE(f.exporter->consume(spans("b", 1)).ok());  // waits for the first to go
   EXPECT_FALSE(reporter->backpressure().full());
+  EXPECT_TRUE(waitFor([&] { return f.delivered() == 2; }));
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+// With a receiver that answers later (OTLP/gRPC), a full blocking queue takes the request and
+// holds its OK until it fits, instead of waiting in consume(): the waiting thread was a gRPC
+// polling thread, and every call behind it waited too.
+TEST(QueuedExporter, BlockingQueueHoldsTheAnswerInsteadOfTheThread) {
+  HelperConfig c = fastConfig();
+  c.queue.queue_size = 1;
+  c.queue.num_consumers = 1;
+  c.queue.block_on_overflow = true;
+  Fixture f(c);
+  for (int i = 0; i < 1000; ++i)
+    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  ASSERT_TRUE(f.exporter->consume(spans("h", 1)).ok());  // fills the queue; its sends fail
+  auto deferred = std::make_shared<pipeline::DeferredAck>();
+  {
+    pipeline::DeferredAck::Scope scope(*deferred);
+    const absl::Time before = absl::Now();
+    EXPECT_TRUE(f.exporter->consume(spans("h", 1)).ok());
+    EXPECT_LT(absl::Now() - before, absl::Milliseconds(500)) << "consume() waited";
+  }
+  ASSERT_TRUE(deferred->held());
+  std::mutex mu;
+  std::optional<absl::Status> answer;
+  deferred->whenReleased([&](absl::Status s) {
+    std::lock_guard lock(mu);
+    answer = s;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_FALSE(answer.has_value()) << "answered while the first request still fills the queue";
+  }
+  {
+    // Past twice the queue's size such a request is refused, retryably.
+    auto beyond = std::make_shared<pipeline::DeferredAck>();
+    pipeline::DeferredAck::Scope scope(*beyond);
+    EXPECT_EQ(f.exporter->consume(spans("h", 1)).code(), absl::StatusCode::kUnavailable);
+  }
+  {
+    std::lock_guard lock(f.sender->mu);
+    f.sender->script.clear();
+  }
+  EXPECT_TRUE(waitFor([&] {
+    std::lock_guard lock(mu);
+    return answer.has_value();
+  }));
+  {
+    std::lock_guard lock(mu);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_TRUE(answer->ok()) << *answer;
+  }
   EXPECT_TRUE(waitFor([&] { return f.delivered() == 2; }));
   ASSERT_TRUE(f.exporter->shutdown().ok());
 }

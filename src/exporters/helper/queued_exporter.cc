@@ -159,6 +159,16 @@ class QueuedExporter final : public pipeline::Exporter,
     finished_.notify_all();
     for (std::thread& t : consumers_) t.join();
     consumers_.clear();
+    std::deque<HeldAck> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    // Not acknowledged yet: the client is told to send them again (a resend may duplicate what
+    // went out during the drain, never lose it).
+    for (HeldAck& h : held) {
+      h.done(absl::UnavailableError(strCat("exporter ", id_, " is shutting down; retry")));
+    }
     for (uint64_t id : gauge_ids_) metrics_.removeCallback(id);
     gauge_ids_.clear();
     if (wal_ && !queue_.empty()) {
@@ -178,6 +188,10 @@ class QueuedExporter final : public pipeline::Exporter,
     if (!cfg_.queue.enabled) return deliverNow(std::move(batch));
     const int64_t size = sizeOf(batch);
     const int64_t items = static_cast<int64_t>(batch.itemCount());
+    // block_on_overflow with a receiver that answers later (OTLP/gRPC): the request is queued
+    // past the limit and its OK held until it fits, instead of this thread waiting. A waiting
+    // thread here was a gRPC polling thread (one on 2 cores), and every call behind it waited.
+    pipeline::DeferredAck::Done held_until_it_fits;
     {
       std::unique_lock lock(mu_);
       recent_sizes_.add(static_cast<size_t>(size));
@@ -185,14 +199,22 @@ class QueuedExporter final : public pipeline::Exporter,
         if (stopping_) return absl::UnavailableError("exporter is shutting down");
         // One request larger than the whole queue still goes alone, or it could never pass.
         if (used_ == 0 || used_ + size <= cfg_.queue.queue_size) break;
-        if (!cfg_.queue.block_on_overflow) {
+        const auto refuse = [&] {
           enqueue_failed_->add(static_cast<uint64_t>(items));
           updateBackpressure();
           return absl::UnavailableError(strCat("sending queue of exporter ", id_, " is full"));
+        };
+        if (!cfg_.queue.block_on_overflow) return refuse();
+        if (pipeline::DeferredAck* deferred = pipeline::DeferredAck::current()) {
+          // Bounded as the store's queue is: past twice the size, refused (retryable).
+          if (used_ + size > 2 * cfg_.queue.queue_size) return refuse();
+          held_until_it_fits = deferred->hold();
+          break;
         }
         not_full_.wait(lock);
       }
       used_ += size;
+      admitted_ += size;
       updateBackpressure();
     }
     uint64_t wal_id = 0;
@@ -205,6 +227,8 @@ class QueuedExporter final : public pipeline::Exporter,
                      : wal_->append(encodeBatch(batch));
       if (!id.ok() && hold) hold(id.status());  // not taken by the log
       if (!id.ok()) {
+        if (held_until_it_fits) held_until_it_fits(id.status());
+        held_until_it_fits = nullptr;
         release(size);
         logging::error("persistent queue write failed",
                        {{"exporter", id_}, {"error", id.status()}});
@@ -212,12 +236,18 @@ class QueuedExporter final : public pipeline::Exporter,
       }
       wal_id = *id;
     }
+    std::vector<pipeline::DeferredAck::Done> fitting;
     {
       std::lock_guard lock(mu_);
       queue_.push_back(Item{std::move(batch), wal_id, size, items, next_seq_});
       unfinished_.insert(next_seq_++);
+      if (held_until_it_fits) {
+        held_.push_back(HeldAck{admitted_, std::move(held_until_it_fits)});
+        fitting = fittingAcksLocked();  // requests may have left meanwhile
+      }
     }
     not_empty_.notify_one();
+    for (auto& done : fitting) done(absl::OkStatus());
     return absl::OkStatus();
   }
 
@@ -272,12 +302,27 @@ class QueuedExporter final : public pipeline::Exporter,
   }
 
   void release(int64_t size) {
+    std::vector<pipeline::DeferredAck::Done> fitting;
     {
       std::lock_guard lock(mu_);
       used_ -= size;
+      released_ += size;
       updateBackpressure();
+      if (!held_.empty()) fitting = fittingAcksLocked();
     }
     not_full_.notify_all();
+    for (auto& done : fitting) done(absl::OkStatus());
+  }
+
+  // The held acknowledgements whose requests now fit in the queue, oldest first. Called with
+  // mu_ held; the callbacks are called without it.
+  std::vector<pipeline::DeferredAck::Done> fittingAcksLocked() {
+    std::vector<pipeline::DeferredAck::Done> fitting;
+    while (!held_.empty() && held_.front().admitted_through - released_ <= cfg_.queue.queue_size) {
+      fitting.push_back(std::move(held_.front().done));
+      held_.pop_front();
+    }
+    return fitting;
   }
 
   // Full (receivers refuse before reading) while a request of any recent size would be refused:
@@ -652,9 +697,17 @@ class QueuedExporter final : public pipeline::Exporter,
   std::condition_variable finished_;  // requests left unfinished_
   std::deque<Item> queue_;
   uint64_t next_seq_ = 0;
-  std::set<uint64_t> unfinished_;         // seqs of requests queued or in flight
-  int flushing_ = 0;                      // flush() calls waiting
-  int64_t used_ = 0;                      // queued and in flight, in sizer units
+  std::set<uint64_t> unfinished_;  // seqs of requests queued or in flight
+  int flushing_ = 0;               // flush() calls waiting
+  int64_t used_ = 0;               // queued and in flight, in sizer units
+  // block_on_overflow: acknowledgements held until the units admitted up to their request
+  // (admitted_ after it, counted since the start) minus those released fit the queue.
+  struct HeldAck {
+    int64_t admitted_through;
+    pipeline::DeferredAck::Done done;
+  };
+  std::deque<HeldAck> held_;
+  int64_t admitted_ = 0, released_ = 0;
   pipeline::RecentMinimum recent_sizes_;  // of requests offered, in sizer units
   pipeline::BackpressureSource backpressure_;
   bool stopping_ = false;
