@@ -85,8 +85,10 @@ TEST(Ingest, InvalidItemsTakeTheDecodePathAndAPartialSuccess) {
 }
 
 // A small compressed body may decompress to far more than admit() reserved for it: the output
-// is admitted from the budget as it grows, and a body the budget cannot hold is refused as
-// retryable (counted as a refusal for memory), holding nothing afterwards.
+// is admitted from the budget as it grows. A body the budget cannot hold now is refused as
+// retryable (counted as a refusal for memory); one that needs more than the whole budget could
+// never be taken, and is refused as too large (413 / RESOURCE_EXHAUSTED, no retry). Neither
+// holds anything afterwards.
 TEST(Ingest, DecompressionGrowsTheAdmissionWithinTheBudget) {
   Fixture f;
   f.budget.setLimit(8 << 20);
@@ -107,23 +109,42 @@ TEST(Ingest, DecompressionGrowsTheAdmissionWithinTheBudget) {
   EXPECT_GE(admitted->bytes(), small_gzip.size() + 2 * out.size());
   EXPECT_EQ(refused.value(), 0u);
 
-  // 32 MiB of zeros in ~32 KiB of gzip: within max_request_body_size, beyond the 8 MiB budget.
+  // 32 MiB of zeros in ~32 KiB of gzip: within max_request_body_size, beyond the whole 8 MiB
+  // budget.
   const std::string bomb = *common::compress(common::Compression::kGzip, std::string(32 << 20, 0));
   std::optional<pipeline::MemoryBudget::Reservation> bomb_admitted =
       f.ingestor->admit(Transport::kHttp, Signal::kTraces, &refusal, bomb.size());
   ASSERT_TRUE(bomb_admitted.has_value());
   const size_t before = bomb_admitted->bytes();
-  const absl::Status status = f.ingestor->decompressAdmitted(
-      Transport::kHttp, common::Compression::kGzip, bomb, 64 << 20, out, bomb_admitted);
+  absl::Status status = f.ingestor->decompressAdmitted(Transport::kHttp, common::Compression::kGzip,
+                                                       bomb, 64 << 20, out, bomb_admitted);
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_TRUE(status.GetPayload(Ingestor::kOverMemoryLimit).has_value()) << status;
+  EXPECT_NE(status.message().find("over the memory limit of 8 MiB"), absl::string_view::npos)
+      << status;
+  EXPECT_TRUE(out.empty());
+  EXPECT_LE(f.budget.inUse(), size_t{8 << 20});
+  EXPECT_EQ(refused.value(), 0u) << "not a refusal for memory: retrying cannot help";
+  bomb_admitted.reset();
+  EXPECT_GE(before, bomb.size());
+
+  // 2 MiB of zeros would fit the idle budget, not one that holds 6 MiB already: retry later.
+  auto held = f.budget.forceReserve(6 << 20);
+  const std::string fits_later =
+      *common::compress(common::Compression::kGzip, std::string(2 << 20, 0));
+  std::optional<pipeline::MemoryBudget::Reservation> later_admitted =
+      f.ingestor->admit(Transport::kHttp, Signal::kTraces, &refusal, fits_later.size());
+  ASSERT_TRUE(later_admitted.has_value());
+  status = f.ingestor->decompressAdmitted(Transport::kHttp, common::Compression::kGzip, fits_later,
+                                          64 << 20, out, later_admitted);
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_NE(status.message().find("memory limit reached"), absl::string_view::npos) << status;
   EXPECT_TRUE(out.empty());
-  EXPECT_LE(f.budget.inUse(), size_t{8 << 20});
   EXPECT_EQ(refused.value(), 1u);
-  bomb_admitted.reset();
+  later_admitted.reset();
+  held.release();
   admitted.reset();
   EXPECT_EQ(f.budget.inUse(), 0u);
-  EXPECT_GE(before, bomb.size());
 }
 
 // A few huge requests (refused once read: they do not fit the budget) raise the running average

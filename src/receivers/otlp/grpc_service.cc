@@ -276,6 +276,7 @@ class OtlpGrpcService::Call {
     admitted_ = *std::move(admitted);
     if (!status.ok()) {
       if (absl::IsUnavailable(status)) return status;
+      if (status.GetPayload(Ingestor::kOverMemoryLimit).has_value()) return status;
       if (absl::IsResourceExhausted(status)) {
         return absl::ResourceExhaustedError(absl::StrCat("received message larger than max (",
                                                          max_bytes, " bytes) once decompressed"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -208,12 +209,28 @@ absl::Status Ingestor::decompressAdmitted(
   if (!admitted || memory_ == nullptr || memory_->limit() == 0) {
     return common::decompress(compression, body, max_output_bytes, out);
   }
+  size_t never_fits = 0;  // what a body needed that is more than the whole budget
   absl::Status status =
       common::decompress(compression, body, max_output_bytes, out, [&](size_t output_bytes) {
         // Twice the output, as admit() counts a body: what it decompresses to is then converted
         // or decoded (Zipkin and Jaeger to OTLP, JSON to protobuf) while it is still held.
-        return admitted->tryResize(std::max(admitted->bytes(), body.size() + 2 * output_bytes));
+        const size_t needed = std::max(admitted->bytes(), body.size() + 2 * output_bytes);
+        if (needed > memory_->limit()) {
+          never_fits = needed;
+          return false;
+        }
+        return admitted->tryResize(needed);
       });
+  if (never_fits > 0 && absl::IsUnavailable(status)) {
+    // Retrying cannot help (a 503 had clients resend it forever): too large, as for a body over
+    // the size limit (HTTP 413, gRPC RESOURCE_EXHAUSTED).
+    out.clear();
+    absl::Status too_large = absl::ResourceExhaustedError(
+        strCat("decompressed request needs more than ", never_fits >> 20,
+               " MiB, over the memory limit of ", memory_->limit() >> 20, " MiB"));
+    too_large.SetPayload(kOverMemoryLimit, absl::Cord());
+    return too_large;
+  }
   if (absl::IsUnavailable(status)) {
     std::string refusal;
     refuseForMemory(transport, &refusal);

@@ -99,7 +99,10 @@ class Ingestor {
   // growing `admitted` (what admit() reserved; none: no budget to ask) as the output grows, to
   // the compressed body and twice its decompressed form (which is converted or decoded while it
   // is still held, as admit() counts twice a body's wire size). When the budget
-  // cannot grant it: Unavailable, counted as a refusal for memory (the client retries later).
+  // cannot grant it: Unavailable, counted as a refusal for memory (the client retries later);
+  // when it needs more than the whole budget: ResourceExhausted (too large, no use retrying),
+  // carrying the payload kOverMemoryLimit.
+  static constexpr char kOverMemoryLimit[] = "otlpd/over-memory-limit";
   absl::Status decompressAdmitted(Transport transport, common::Compression compression,
                                   std::string_view body, size_t max_output_bytes, std::string& out,
                                   std::optional<pipeline::MemoryBudget::Reservation>& admitted);
