@@ -67,6 +67,11 @@ bool bloomMayContain(const std::string& bloom, uint32_t hashes, uint64_t hash);
 inline constexpr std::string_view kBatchBloomKey = "otlpd:trace_id_bloom";
 inline constexpr uint32_t kBatchBloomHashes = 7;
 std::string batchTraceBloom(const ColumnTable& table, pipeline::Signal signal);
+// The same from batchTraceHashes(), which the file index takes too (FileIndexBuilder::addBatch).
+std::string batchTraceBloom(const std::vector<uint64_t>& trace_hashes);
+// traceIdHash() of a batch's trace ids, in row order, without the repeats of the row before
+// (spans of one trace come together); empty for a signal without trace ids.
+std::vector<uint64_t> batchTraceHashes(const ColumnTable& table, pipeline::Signal signal);
 
 // Stamps `index` with the file's name, size, mtime and inode and writes it next to the file as a
 // temporary that is renamed into place (fsync'ed first when `sync`).
@@ -85,8 +90,10 @@ class FileIndexBuilder {
   explicit FileIndexBuilder(pipeline::Signal signal);
   // Forgets everything: a new file starts.
   void reset();
-  // The rows of `table` were written as one batch whose rows span `range`.
-  void addBatch(const ColumnTable& table, const TimeRange& range);
+  // The rows of `table` were written as one batch whose rows span `range`; `trace_hashes`, when
+  // given, are its batchTraceHashes() (computed once for the batch's bloom filter and this).
+  void addBatch(const ColumnTable& table, const TimeRange& range,
+                const std::vector<uint64_t>* trace_hashes = nullptr);
   // The index of the batches added so far (file size and mtime are set by writeFileIndex).
   FileIndex finish(const ColumnTable& table);
 

@@ -487,7 +487,8 @@ absl::Status SignalStore::writePassLocked(bool& write_failed) {
     if (rollups_) rollup_lock = rollups_->lockForBatch();
     KeyValues batch_metadata{{"otlpd:min_time_unix_nano", std::to_string(written_range_.min)},
                              {"otlpd:max_time_unix_nano", std::to_string(written_range_.max)}};
-    if (std::string bloom = batchTraceBloom(written_, signal_); !bloom.empty()) {
+    const std::vector<uint64_t> trace_hashes = batchTraceHashes(written_, signal_);
+    if (std::string bloom = batchTraceBloom(trace_hashes); !bloom.empty()) {
       batch_metadata.emplace_back(std::string(kBatchBloomKey), absl::Base64Escape(bloom));
     }
     absl::Status st = encoder_->appendBatch(written_, batch_metadata, out_);
@@ -504,7 +505,7 @@ absl::Status SignalStore::writePassLocked(bool& write_failed) {
       write_failed = true;
       return st;
     }
-    index_builder_.addBatch(written_, written_range_);
+    index_builder_.addBatch(written_, written_range_, &trace_hashes);
     if (rollups_) {
       rollups_->onBatchWritten(rollup_lock, written_, fs::path(path_).filename().string());
       rollup_lock.unlock();
