@@ -168,7 +168,7 @@ namespace {
 // ~10 bits per hash of `h` (at least `min_bytes`, at most kMaxBloomBytes) and kBloomHashes
 // probes: about 1% false positives. Hashes that appear twice only set the same bits again (and
 // make the filter a little larger than it needs to be).
-std::string bloomOfDistinct(const std::vector<uint64_t>& h, size_t min_bytes) {
+std::string bloomOfHashes(const std::vector<uint64_t>& h, size_t min_bytes) {
   const size_t bytes = std::clamp<size_t>((h.size() * 10 + 7) / 8, min_bytes, kMaxBloomBytes);
   std::string bloom(bytes, '\0');
   for (uint64_t v : h) {
@@ -184,7 +184,7 @@ std::string bloomOfDistinct(const std::vector<uint64_t>& h, size_t min_bytes) {
 std::string bloomOf(std::vector<uint64_t> h, size_t min_bytes) {
   std::sort(h.begin(), h.end());
   h.erase(std::unique(h.begin(), h.end()), h.end());
-  return bloomOfDistinct(h, min_bytes);
+  return bloomOfHashes(h, min_bytes);
 }
 }  // namespace
 
@@ -640,7 +640,7 @@ std::string batchTraceBloom(const std::vector<uint64_t>& trace_hashes) {
   // Not sorted to drop the ids that repeat apart from each other (~0.7% of the store's CPU at
   // saturation, issue #18): they only make the filter a little larger.
   if (trace_hashes.empty()) return {};
-  return bloomOfDistinct(trace_hashes, 16);
+  return bloomOfHashes(trace_hashes, 16);
 }
 
 std::string batchTraceBloom(const ColumnTable& t, pipeline::Signal signal) {

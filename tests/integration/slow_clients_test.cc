@@ -3,6 +3,7 @@
 // keeps sending. The normal client's requests all succeed, the process stays within its memory
 // budget (+10%), and the slow connections are closed by their deadlines and counted.
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -20,6 +21,14 @@
 #include "common/strings.h"
 #include "otlp_data_support.h"
 #include "otlpd_process_support.h"
+
+// Generated code is not held to our warning flags (see src/otlp/proto.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wshadow"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#pragma GCC diagnostic pop
 
 namespace otlpd::integration {
 namespace {
@@ -264,6 +273,46 @@ TEST(SlowClients, CompressedBodiesAreAdmittedFromTheBudgetAsTheyInflate) {
                                           {{"receiver", "otlp"}, {"transport", "http"}});
   ASSERT_TRUE(malformed.ok()) << malformed.status();
   EXPECT_GE(*malformed, kSenders);
+  auto in_use = (*otlpd)->scrapeMetric("otlpd_memory_budget_in_use_bytes", {});
+  ASSERT_TRUE(in_use.ok()) << in_use.status();
+  EXPECT_EQ(*in_use, 0);
+  EXPECT_TRUE((*otlpd)->stop().cleanExit());
+}
+
+// The same over gRPC: a gzip message that inflates past the whole budget is RESOURCE_EXHAUSTED,
+// naming the memory limit (UNAVAILABLE had clients resend it forever), and holds nothing after.
+TEST(SlowClients, AGrpcMessageInflatingPastTheWholeBudgetIsResourceExhausted) {
+  // Dropping the last channel may block ~10 s in gRPC 1.51's shutdown (otlp_grpc_test.cc).
+  [[maybe_unused]] static const bool grpc_kept_up = (grpc_init(), true);
+  auto otlpd = OtlpdProcess::start(R"(receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+exporters:
+  nop:
+service:
+  memory_budget: { limit_mib: 32 }
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [nop] }
+)");
+  ASSERT_TRUE(otlpd.ok()) << otlpd.status();
+  auto channel = grpc::CreateChannel((*otlpd)->grpcEndpoint(), grpc::InsecureChannelCredentials());
+  auto stub = ::opentelemetry::proto::collector::trace::v1::TraceService::NewStub(channel);
+  const auto send = [&](const otlp::TracesRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
+    return stub->Export(&context, request, &response);
+  };
+  // 24 MiB once inflated, under max_recv_msg_size_mib (64); held at twice that, over 32 MiB.
+  const grpc::Status huge = send(makeLargeTraces("grpc-huge", 24u << 20));
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << huge.error_message();
+  EXPECT_NE(huge.error_message().find("over the memory limit of 32 MiB"), std::string::npos)
+      << huge.error_message();
+  const grpc::Status fits = send(makeTraces("grpc-fits", 10));
+  EXPECT_TRUE(fits.ok()) << fits.error_message();
   auto in_use = (*otlpd)->scrapeMetric("otlpd_memory_budget_in_use_bytes", {});
   ASSERT_TRUE(in_use.ok()) << in_use.status();
   EXPECT_EQ(*in_use, 0);
