@@ -179,26 +179,30 @@ service:
   EXPECT_TRUE((*otlpd)->stop().cleanExit());
 }
 
-// OTLP/HTTP into nop under a memory budget of 32 MiB (the least it can be).
-absl::StatusOr<std::unique_ptr<OtlpdProcess>> startHttpToNopWithBudget32Mib() {
-  return OtlpdProcess::start(R"(receivers:
+// OTLP over `protocol` (http or grpc) into nop under a memory budget of `limit_mib` (at least
+// 32 MiB, the least it can be).
+absl::StatusOr<std::unique_ptr<OtlpdProcess>> startToNopWithBudget(std::string_view protocol,
+                                                                   int limit_mib) {
+  return OtlpdProcess::start(strCat(R"(receivers:
   otlp:
     protocols:
-      http: { endpoint: "127.0.0.1:0" }
+      )",
+                                    protocol, R"(: { endpoint: "127.0.0.1:0" }
 exporters:
   nop:
 service:
-  memory_budget: { limit_mib: 32 }
+  memory_budget: { limit_mib: )",
+                                    limit_mib, R"( }
   telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
     traces: { receivers: [otlp], exporters: [nop] }
-)");
+)"));
 }
 
 // A body the budget can never hold (it takes twice its size) is answered 413 once it grows past
 // half the budget, not 503: a retry could never succeed. Smaller bodies are served.
 TEST(SlowClients, ABodyTheBudgetCanNeverHoldIsTooLargeNotRetryable) {
-  auto otlpd = startHttpToNopWithBudget32Mib();
+  auto otlpd = startToNopWithBudget("http", 32);
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   const std::string endpoint = (*otlpd)->httpEndpoint();
   auto huge =
@@ -225,7 +229,7 @@ TEST(SlowClients, ABodyTheBudgetCanNeverHoldIsTooLargeNotRetryable) {
 // 503 had clients resend them forever), and a normal client is served meanwhile and after. A
 // body the budget cannot hold only for now gets 503 (tests/receivers/ingest_test.cc).
 TEST(SlowClients, CompressedBodiesAreAdmittedFromTheBudgetAsTheyInflate) {
-  auto otlpd = startHttpToNopWithBudget32Mib();
+  auto otlpd = startToNopWithBudget("http", 32);
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   const std::string endpoint = (*otlpd)->httpEndpoint();
   // 48 MiB once inflated (under the 64 MiB body limit), ~48 KiB on the wire.
@@ -284,18 +288,7 @@ TEST(SlowClients, CompressedBodiesAreAdmittedFromTheBudgetAsTheyInflate) {
 TEST(SlowClients, AGrpcMessageInflatingPastTheWholeBudgetIsResourceExhausted) {
   // Dropping the last channel may block ~10 s in gRPC 1.51's shutdown (otlp_grpc_test.cc).
   [[maybe_unused]] static const bool grpc_kept_up = (grpc_init(), true);
-  auto otlpd = OtlpdProcess::start(R"(receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: "127.0.0.1:0" }
-exporters:
-  nop:
-service:
-  memory_budget: { limit_mib: 32 }
-  telemetry: { metrics: { address: "127.0.0.1:0" } }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [nop] }
-)");
+  auto otlpd = startToNopWithBudget("grpc", 32);
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   auto channel = grpc::CreateChannel((*otlpd)->grpcEndpoint(), grpc::InsecureChannelCredentials());
   auto stub = ::opentelemetry::proto::collector::trace::v1::TraceService::NewStub(channel);
@@ -325,18 +318,7 @@ service:
 // The quota is soft, so the bound tested is loose (~430 MiB seen); normal clients are served
 // afterwards.
 TEST(SlowClients, LargeGrpcMessagesAtOnceStayNearTheBudget) {
-  auto otlpd = OtlpdProcess::start(R"(receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: "127.0.0.1:0" }
-exporters:
-  nop:
-service:
-  memory_budget: { limit_mib: 64 }
-  telemetry: { metrics: { address: "127.0.0.1:0" } }
-  pipelines:
-    traces: { receivers: [otlp], exporters: [nop] }
-)");
+  auto otlpd = startToNopWithBudget("grpc", 64);
   ASSERT_TRUE(otlpd.ok()) << otlpd.status();
   const std::string endpoint = (*otlpd)->grpcEndpoint();
   const size_t baseline = statusBytesOf((*otlpd)->pid());
