@@ -91,6 +91,15 @@ HelperConfig fastConfig() {
   return c;
 }
 
+// A sending queue of one request, one consumer, that blocks instead of refusing when full.
+HelperConfig blockingQueueOfOneRequest() {
+  HelperConfig c = fastConfig();
+  c.queue.queue_size = 1;
+  c.queue.num_consumers = 1;
+  c.queue.block_on_overflow = true;
+  return c;
+}
+
 bool waitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
   const absl::Time end = absl::Now() + timeout;
   while (absl::Now() < end) {
@@ -111,6 +120,12 @@ struct Fixture {
   size_t delivered() {
     std::lock_guard lock(sender->mu);
     return sender->delivered.size();
+  }
+  // The next `n` sends fail retryably (UNAVAILABLE).
+  void failNextSends(int n) {
+    std::lock_guard lock(sender->mu);
+    for (int i = 0; i < n; ++i)
+      sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
   }
   common::MetricsRegistry metrics{common::MetricsRegistry::ProcessMetrics::kExclude};
   std::shared_ptr<ScriptedSender> sender = std::make_shared<ScriptedSender>();
@@ -160,8 +175,7 @@ TEST(QueuedExporter, GivesUpAfterMaxElapsedTimeIntoTheDeadLetterQueue) {
   c.retry.max_elapsed_time = absl::Milliseconds(60);
   c.dead_letter.directory = dir.path();
   Fixture f(c);
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
   ASSERT_TRUE(f.exporter->consume(spans("late", 1)).ok());
   EXPECT_TRUE(waitFor([&] {
@@ -178,8 +192,7 @@ TEST(QueuedExporter, FullQueueRefusesAsRetryableWhenNotBlocking) {
   c.queue.num_consumers = 1;
   Fixture f(c);
   // The consumer is stuck retrying the first request, so the queue fills.
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
   EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
   EXPECT_TRUE(f.exporter->consume(spans("q", 1)).ok());
@@ -200,8 +213,7 @@ TEST(QueuedExporter, BackpressureIsUpExactlyWhileTheQueueRefuses) {
   c.queue.queue_size = 2;
   c.queue.num_consumers = 1;
   Fixture f(c);
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
   ASSERT_NE(reporter, nullptr);
   pipeline::BackpressureSet set;
@@ -227,13 +239,8 @@ TEST(QueuedExporter, BackpressureIsUpExactlyWhileTheQueueRefuses) {
 
 // A queue that makes callers wait instead of refusing never refuses early either.
 TEST(QueuedExporter, BlockingQueueRaisesNoBackpressure) {
-  HelperConfig c = fastConfig();
-  c.queue.queue_size = 1;
-  c.queue.num_consumers = 1;
-  c.queue.block_on_overflow = true;
-  Fixture f(c);
-  for (int i = 0; i < 3; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  Fixture f(blockingQueueOfOneRequest());
+  f.failNextSends(3);
   auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
   ASSERT_NE(reporter, nullptr);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
@@ -249,13 +256,8 @@ TEST(QueuedExporter, BlockingQueueRaisesNoBackpressure) {
 // holds its OK until it fits, instead of waiting in consume(): the waiting thread was a gRPC
 // polling thread, and every call behind it waited too.
 TEST(QueuedExporter, BlockingQueueHoldsTheAnswerInsteadOfTheThread) {
-  HelperConfig c = fastConfig();
-  c.queue.queue_size = 1;
-  c.queue.num_consumers = 1;
-  c.queue.block_on_overflow = true;
-  Fixture f(c);
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  Fixture f(blockingQueueOfOneRequest());
+  f.failNextSends(1000);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
   ASSERT_TRUE(f.exporter->consume(spans("h", 1)).ok());  // fills the queue; its sends fail
   auto deferred = std::make_shared<pipeline::DeferredAck>();
@@ -308,8 +310,7 @@ TEST(QueuedExporter, ItemsSizerIsFullWhenNoRecentSizeFits) {
   c.queue.queue_size = 10;
   c.queue.num_consumers = 1;
   Fixture f(c);
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   auto* reporter = dynamic_cast<pipeline::BackpressureReporter*>(f.exporter.get());
   ASSERT_NE(reporter, nullptr);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
@@ -362,8 +363,7 @@ TEST(QueuedExporter, FlushWaitsForRetriesAndHitsItsDeadlineWhileTheyFail) {
   HelperConfig c = fastConfig();
   c.retry.max_elapsed_time = absl::Minutes(5);
   Fixture f(c);
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
   auto* flushable = dynamic_cast<pipeline::Flushable*>(f.exporter.get());
   ASSERT_TRUE(f.exporter->consume(spans("r", 3)).ok());
@@ -400,8 +400,7 @@ TEST(QueuedExporter, PersistentQueueKeepsUndeliveredWorkAcrossRestarts) {
   c.retry.max_elapsed_time = absl::ZeroDuration();
   {
     Fixture f(c);
-    for (int i = 0; i < 100000; ++i)
-      f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+    f.failNextSends(100000);
     ASSERT_TRUE(f.exporter->start(f.host).ok());
     for (int i = 0; i < 5; ++i)
       ASSERT_TRUE(f.exporter->consume(spans("d" + std::to_string(i), 1)).ok());
@@ -459,8 +458,7 @@ TEST(QueuedExporter, AFailingDestinationHandsItsBatchesOverAndRecovers) {
     taken.push_back(b.itemCount());
     return absl::OkStatus();
   });
-  for (int i = 0; i < 1000; ++i)
-    f.sender->script.push_back({absl::UnavailableError("down"), {}, 0, ""});
+  f.failNextSends(1000);
   ASSERT_TRUE(f.exporter->start(f.host).ok());
   EXPECT_FALSE(failover->failing());
   ASSERT_TRUE(f.exporter->consume(spans("a", 3)).ok());
