@@ -302,6 +302,105 @@ TEST(QueuedExporter, BlockingQueueHoldsTheAnswerInsteadOfTheThread) {
   ASSERT_TRUE(f.exporter->shutdown().ok());
 }
 
+// Without a sending queue the client's answer waits for the delivery. A receiver that answers
+// later (OTLP/gRPC) has the answer held while a delivery thread sends and retries, instead of
+// its consume() call waiting: that thread was a gRPC polling thread, and every call behind it
+// waited too. Other callers still wait in consume().
+HelperConfig noQueueOneDeliveryThread() {
+  HelperConfig c = fastConfig();
+  c.queue.enabled = false;
+  c.queue.num_consumers = 1;
+  return c;
+}
+
+struct HeldAnswer {
+  std::shared_ptr<pipeline::DeferredAck> deferred = std::make_shared<pipeline::DeferredAck>();
+  std::mutex mu;
+  std::optional<absl::Status> answer;
+
+  // consume() inside the ack's scope; the answer, once released, lands in `answer`.
+  absl::Status consume(pipeline::Exporter& exporter, Batch batch) {
+    absl::Status s;
+    {
+      pipeline::DeferredAck::Scope scope(*deferred);
+      s = exporter.consume(std::move(batch));
+    }
+    if (deferred->held()) {
+      deferred->whenReleased([this](absl::Status released) {
+        std::lock_guard lock(mu);
+        answer = released;
+      });
+    }
+    return s;
+  }
+  std::optional<absl::Status> get() {
+    std::lock_guard lock(mu);
+    return answer;
+  }
+};
+
+TEST(QueuedExporter, WithoutAQueueTheAnswerWaitsForTheDeliveryInsteadOfTheThread) {
+  Fixture f(noQueueOneDeliveryThread());
+  f.failNextSends(1000);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  HeldAnswer held;
+  const absl::Time before = absl::Now();
+  EXPECT_TRUE(held.consume(*f.exporter, spans("n", 2)).ok());
+  EXPECT_LT(absl::Now() - before, absl::Milliseconds(500)) << "consume() waited";
+  ASSERT_TRUE(held.deferred->held());
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(held.get().has_value()) << "answered before the destination took the request";
+  EXPECT_EQ(f.delivered(), 0u);
+  {
+    std::lock_guard lock(f.sender->mu);
+    EXPECT_GE(f.sender->attempts, 2) << "the delivery thread retries meanwhile";
+    f.sender->script.clear();
+  }
+  EXPECT_TRUE(waitFor([&] { return held.get().has_value(); }));
+  ASSERT_TRUE(held.get().has_value());
+  EXPECT_TRUE(held.get()->ok()) << *held.get();
+  EXPECT_EQ(f.delivered(), 2u) << "answered OK only once delivered";
+
+  // Without a deferred-ack scope (OTLP/HTTP) consume() itself waits for the delivery.
+  EXPECT_TRUE(f.exporter->consume(spans("n", 1)).ok());
+  EXPECT_EQ(f.delivered(), 3u);
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+}
+
+// At shutdown a held request not delivered yet is answered UNAVAILABLE, so that its client sends
+// it again: with no queue nothing was acknowledged, and nothing is dead-lettered or dropped.
+TEST(QueuedExporter, WithoutAQueueHeldRequestsLeftAtShutdownAreToldToRetry) {
+  HelperConfig c = noQueueOneDeliveryThread();
+  c.retry.max_elapsed_time = absl::Seconds(30);
+  Fixture f(c);
+  f.failNextSends(100000);
+  ASSERT_TRUE(f.exporter->start(f.host).ok());
+  HeldAnswer sending, waiting;
+  ASSERT_TRUE(sending.consume(*f.exporter, spans("s", 1)).ok());  // the thread retries it
+  ASSERT_TRUE(waitFor([&] {
+    std::lock_guard lock(f.sender->mu);
+    return f.sender->attempts >= 1;
+  }));
+  ASSERT_TRUE(waiting.consume(*f.exporter, spans("w", 1)).ok());  // waits for the thread
+  ASSERT_TRUE(sending.deferred->held());
+  ASSERT_TRUE(waiting.deferred->held());
+  auto* flushable = dynamic_cast<pipeline::Flushable*>(f.exporter.get());
+  ASSERT_NE(flushable, nullptr);
+  EXPECT_EQ(flushable->flush(absl::Now() + absl::Milliseconds(50)).code(),
+            absl::StatusCode::kDeadlineExceeded)
+      << "a flush waits for the held deliveries";
+  ASSERT_TRUE(f.exporter->shutdown().ok());
+  for (HeldAnswer* h : {&sending, &waiting}) {
+    ASSERT_TRUE(waitFor([&] { return h->get().has_value(); }));
+    EXPECT_EQ(h->get()->code(), absl::StatusCode::kUnavailable) << *h->get();
+  }
+  EXPECT_EQ(f.delivered(), 0u);
+  for (const char* lost :
+       {"otlpd_exporter_dropped_spans_total", "otlpd_exporter_send_failed_spans_total"}) {
+    EXPECT_EQ(f.metrics.counter(lost, "", {{"exporter", "otlp"}}).value(), 0u) << lost;
+  }
+}
+
 // With the items sizer a request's size is not known ahead: the queue calls itself full when a
 // request of every recent size would be refused, never while the usual one still fits.
 TEST(QueuedExporter, ItemsSizerIsFullWhenNoRecentSizeFits) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -133,9 +134,11 @@ class QueuedExporter final : public pipeline::Exporter,
       recover();
     }
     registerGauges();
-    if (cfg_.queue.enabled) {
-      for (int i = 0; i < cfg_.queue.num_consumers; ++i) {
+    for (int i = 0; i < cfg_.queue.num_consumers; ++i) {
+      if (cfg_.queue.enabled) {
         consumers_.emplace_back([this] { consumerLoop(); });
+      } else {
+        consumers_.emplace_back([this] { heldDeliveryLoop(); });
       }
     }
     started_ = true;
@@ -160,15 +163,19 @@ class QueuedExporter final : public pipeline::Exporter,
     for (std::thread& t : consumers_) t.join();
     consumers_.clear();
     std::deque<HeldAck> held;
+    std::deque<HeldDelivery> undelivered;
     {
       std::lock_guard lock(mu_);
       held.swap(held_);
+      undelivered.swap(held_deliveries_);
+      for (const HeldDelivery& d : undelivered) unfinished_.erase(d.seq);
     }
     // Not acknowledged yet: the client is told to send them again (a resend may duplicate what
     // went out during the drain, never lose it).
-    for (HeldAck& h : held) {
-      h.done(absl::UnavailableError(strCat("exporter ", id_, " is shutting down; retry")));
-    }
+    const absl::Status retry =
+        absl::UnavailableError(strCat("exporter ", id_, " is shutting down; retry"));
+    for (HeldAck& h : held) h.done(retry);
+    for (HeldDelivery& d : undelivered) d.done(retry);
     for (uint64_t id : gauge_ids_) metrics_.removeCallback(id);
     gauge_ids_.clear();
     if (wal_ && !queue_.empty()) {
@@ -185,7 +192,14 @@ class QueuedExporter final : public pipeline::Exporter,
 
   absl::Status consume(pipeline::Batch&& batch) override {
     if (batch.empty()) return absl::OkStatus();
-    if (!cfg_.queue.enabled) return deliverNow(std::move(batch));
+    if (!cfg_.queue.enabled) {
+      if (pipeline::DeferredAck* deferred = pipeline::DeferredAck::current()) {
+        if (absl::Status taken = holdForDelivery(batch, *deferred); !absl::IsAborted(taken)) {
+          return taken;
+        }
+      }
+      return deliverNow(std::move(batch));
+    }
     const int64_t size = sizeOf(batch);
     const int64_t items = static_cast<int64_t>(batch.itemCount());
     // block_on_overflow with a receiver that answers later (OTLP/gRPC): the request is queued
@@ -258,9 +272,12 @@ class QueuedExporter final : public pipeline::Exporter,
   // stops waiting for min_size meanwhile. A destination that keeps failing holds the flush until
   // retry_on_failure gives up, or `deadline`.
   absl::Status flush(absl::Time deadline) override {
-    if (!cfg_.queue.enabled) return absl::OkStatus();  // consume() delivered before returning
     std::unique_lock lock(mu_);
-    if (!started_ || stopping_) return absl::UnavailableError("the exporter is not running");
+    if (!started_ || stopping_) {
+      // Without a queue nothing outlives a shutdown's answers: nothing is left to wait for.
+      if (!cfg_.queue.enabled) return absl::OkStatus();
+      return absl::UnavailableError("the exporter is not running");
+    }
     const uint64_t target = next_seq_;
     ++flushing_;
     not_empty_.notify_all();  // a consumer collecting a batch sends what it has
@@ -286,7 +303,9 @@ class QueuedExporter final : public pipeline::Exporter,
     int64_t items;
     uint64_t seq;  // the order queued, for flush()
   };
-  enum class Outcome { kDone, kKeepOnDisk };
+  // kUnanswered: interrupted by shutdown while its client still waits for the answer (no sending
+  // queue), which then tells it to send the request again instead of dead-lettering it.
+  enum class Outcome { kDone, kKeepOnDisk, kUnanswered };
 
   int64_t sizeOf(const pipeline::Batch& batch) const {
     switch (cfg_.queue.sizer) {
@@ -458,11 +477,61 @@ class QueuedExporter final : public pipeline::Exporter,
     release(size);
   }
 
+  // Without a sending queue, a receiver that answers later (OTLP/gRPC) has its request delivered
+  // by one of num_consumers threads while its answer is held (pipeline::DeferredAck) until the
+  // request is delivered or dead-lettered, as deliverNow() would have answered it: the thread
+  // that waited in consume() through the retries was a gRPC polling thread (one on 2 cores), and
+  // every call behind it waited too. Aborted when every thread is busy and as many requests wait
+  // already: the caller then delivers in place, as before. Moves from `batch` only when taken.
+  absl::Status holdForDelivery(pipeline::Batch& batch, pipeline::DeferredAck& deferred) {
+    {
+      std::lock_guard lock(mu_);
+      if (!started_) return absl::AbortedError("not started");
+      if (stopping_) return absl::UnavailableError("exporter is shutting down");
+      if (held_deliveries_.size() >= static_cast<size_t>(cfg_.queue.num_consumers)) {
+        return absl::AbortedError("every delivery thread is busy");
+      }
+      held_deliveries_.push_back(HeldDelivery{std::move(batch), deferred.hold(), next_seq_});
+      unfinished_.insert(next_seq_++);
+    }
+    not_empty_.notify_one();
+    return absl::OkStatus();
+  }
+
+  void heldDeliveryLoop() {
+    for (;;) {
+      std::optional<HeldDelivery> d;
+      {
+        std::unique_lock lock(mu_);
+        not_empty_.wait(lock, [this] { return !held_deliveries_.empty() || stopping_; });
+        // What is not started at shutdown is answered UNAVAILABLE there (nothing was acked).
+        if (stopping_) return;
+        d.emplace(std::move(held_deliveries_.front()));
+        held_deliveries_.pop_front();
+      }
+      const Outcome outcome =
+          deliver(d->batch, static_cast<int64_t>(d->batch.itemCount()), /*client_waits=*/true);
+      {
+        std::lock_guard lock(mu_);
+        unfinished_.erase(d->seq);
+      }
+      finished_.notify_all();
+      d->done(answerFor(outcome));
+    }
+  }
+
   absl::Status deliverNow(pipeline::Batch&& batch) {
     // Without a queue the caller waits for the outcome; undeliverable data still ends in the
     // dead-letter queue rather than back with a client that may not retry.
-    deliver(batch, static_cast<int64_t>(batch.itemCount()));
-    return absl::OkStatus();
+    return answerFor(deliver(batch, static_cast<int64_t>(batch.itemCount()), true));
+  }
+
+  // The answer to a client that waited for its request's delivery (no sending queue): OK once
+  // delivered or dead-lettered; interrupted by shutdown, retryable: a resend may duplicate what
+  // went out in part, never lose it.
+  absl::Status answerFor(Outcome outcome) const {
+    if (outcome != Outcome::kUnanswered) return absl::OkStatus();
+    return absl::UnavailableError(strCat("exporter ", id_, " shut down before delivery; retry"));
   }
 
   bool stopping() {
@@ -531,8 +600,10 @@ class QueuedExporter final : public pipeline::Exporter,
   }
 
   // What happens to work that shutdown interrupted.
-  Outcome interrupted(const pipeline::Batch& batch, int64_t items, std::string_view last_error) {
+  Outcome interrupted(const pipeline::Batch& batch, int64_t items, std::string_view last_error,
+                      bool client_waits) {
     if (wal_) return Outcome::kKeepOnDisk;
+    if (client_waits) return Outcome::kUnanswered;
     deadLetter(batch, items, "shutdown",
                strCat("shut down before delivery; last error: ", last_error), false);
     return Outcome::kDone;
@@ -556,16 +627,18 @@ class QueuedExporter final : public pipeline::Exporter,
     return true;
   }
 
-  Outcome deliver(const pipeline::Batch& original, int64_t original_items) {
+  Outcome deliver(const pipeline::Batch& original, int64_t original_items,
+                  bool client_waits = false) {
     const absl::Time start = now_();
     std::string last_error = "none (not attempted)";
     // What is left to deliver: the whole batch, until a sender reports partial progress.
     pipeline::Batch batch = original;
     int64_t items = original_items;
     for (int retry = 0;; ++retry) {
-      if (pastDrainDeadline() || (wal_ && stopping())) return interrupted(batch, items, last_error);
+      if (pastDrainDeadline() || (wal_ && stopping()))
+        return interrupted(batch, items, last_error, client_waits);
       if (failover_ && failing() && !probeDue() && handOver(batch, items)) return Outcome::kDone;
-      if (!passBreaker()) return interrupted(batch, items, last_error);
+      if (!passBreaker()) return interrupted(batch, items, last_error, client_waits);
       SendResult r = sender_->send(batch, cfg_.timeout);
       if (r.rejected) {
         // Refused for good while the rest went (or may still go): only that part is kept.
@@ -630,7 +703,7 @@ class QueuedExporter final : public pipeline::Exporter,
       }
       retries_->add();
       warnRateLimited(last_error, delay, r.retry_after.has_value());
-      if (!sleepFor(delay)) return interrupted(batch, items, last_error);
+      if (!sleepFor(delay)) return interrupted(batch, items, last_error, client_waits);
     }
   }
 
@@ -707,6 +780,13 @@ class QueuedExporter final : public pipeline::Exporter,
     pipeline::DeferredAck::Done done;
   };
   std::deque<HeldAck> held_;
+  // No sending queue: requests waiting for a delivery thread, their answers held.
+  struct HeldDelivery {
+    pipeline::Batch batch;
+    pipeline::DeferredAck::Done done;
+    uint64_t seq;
+  };
+  std::deque<HeldDelivery> held_deliveries_;
   int64_t admitted_ = 0, released_ = 0;
   pipeline::RecentMinimum recent_sizes_;  // of requests offered, in sizer units
   pipeline::BackpressureSource backpressure_;

@@ -27,6 +27,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
 #pragma GCC diagnostic ignored "-Wextra"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #pragma GCC diagnostic pop
 
@@ -34,6 +35,7 @@ namespace otlpd::integration {
 namespace {
 
 namespace fs = std::filesystem;
+namespace pb_collector_logs = ::opentelemetry::proto::collector::logs::v1;
 namespace pb_collector_trace = ::opentelemetry::proto::collector::trace::v1;
 using namespace std::chrono_literals;
 
@@ -155,6 +157,79 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
   EXPECT_EQ(names.size(), 200u);
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 200u);
   EXPECT_EQ(metric(**fwd, "otlpd_exporter_sent_spans_total", {{"exporter", "otlp"}}), 200);
+}
+
+// Without a sending queue the client's OK waits for the delivery, but no receiver thread does:
+// while the exporter retries a downstream that answers UNAVAILABLE, the gRPC receiver serves
+// other calls (with one polling thread on 2 cores, it served none until the retries ended).
+TEST(Forwarding, WithoutASendingQueueTheOkWaitsForDeliveryAndOtherCallsAreServed) {
+  ScriptedServer downstream;
+  {
+    std::lock_guard lock(downstream.service.mu);
+    downstream.service.always = grpc::Status(grpc::StatusCode::UNAVAILABLE, "not yet");
+  }
+  auto fwd = OtlpdProcess::start(strCat(R"(receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+exporters:
+  nop:
+  otlp:
+    endpoint: ")",
+                                        downstream.endpoint(), R"("
+    tls: { insecure: true }
+    compression: none
+    timeout: 2s
+    sending_queue: { enabled: false }
+)",
+                                        kFastRetry, R"(
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp] }
+    logs: { receivers: [otlp], exporters: [nop] }
+)"));
+  ASSERT_TRUE(fwd.ok()) << fwd.status();
+  const std::string endpoint = (*fwd)->grpcEndpoint();
+
+  std::atomic<bool> answered{false};
+  grpc::Status held_status;
+  std::thread held_client([&] {
+    auto stub = pb_collector_trace::TraceService::NewStub(
+        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+    otlp::TracesResponse res;
+    held_status = stub->Export(&ctx, makeTraces("held", 5), &res);
+    answered = true;
+  });
+  ASSERT_TRUE(waitUntil([&] { return downstream.service.callCount() >= 2; }, 10s))
+      << "the exporter retries the downstream";
+
+  auto logs_stub = pb_collector_logs::LogsService::NewStub(
+      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext logs_ctx;
+  logs_ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+  otlp::LogsResponse logs_res;
+  const grpc::Status logs_status = logs_stub->Export(&logs_ctx, makeLogs("beside", 3), &logs_res);
+  EXPECT_TRUE(logs_status.ok()) << "a call beside the held one: " << logs_status.error_code() << " "
+                                << logs_status.error_message();
+  EXPECT_FALSE(answered) << "answered before the downstream took the request";
+
+  {
+    std::lock_guard lock(downstream.service.mu);
+    downstream.service.always = grpc::Status::OK;
+  }
+  held_client.join();
+  EXPECT_TRUE(held_status.ok()) << held_status.error_message();
+  // Every attempt carried the request (the service notes the spans of failed calls too); the
+  // last one, answered OK, is the delivery the client's OK waited for.
+  std::lock_guard lock(downstream.service.mu);
+  EXPECT_GE(downstream.service.calls.size(), 3u);
+  EXPECT_EQ(downstream.service.span_names.size(), 5 * downstream.service.calls.size());
+  for (const std::string& name : downstream.service.span_names) {
+    EXPECT_TRUE(contains(name, "held")) << name;
+  }
 }
 
 // The exporter compresses with libdeflate and hands gRPC the message already compressed; gRPC's
