@@ -46,6 +46,17 @@ void DeferredAck::whenReleased(Done done) {
   done(status);
 }
 
+void DeferredAck::answerNow(const absl::Status& status) {
+  Done done;
+  {
+    std::lock_guard lock(mu_);
+    if (!done_) return;
+    done = std::move(done_);
+    done_ = nullptr;
+  }
+  done(status);
+}
+
 void DeferredAck::release(const absl::Status& status) {
   Done done;
   absl::Status result;

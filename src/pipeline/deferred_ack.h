@@ -1,6 +1,6 @@
 // Acknowledgement that waits for something slow without holding a thread. A receiver that can
-// send its answer later (the OTLP gRPC receiver, through gRPC's asynchronous API) opens a scope around
-// its consume() call; a consumer whose OK must wait (the store's fdatasync with `durability:
+// send its answer later (the OTLP gRPC receiver, through gRPC's asynchronous API) opens a scope
+// around its consume() call; a consumer whose OK must wait (the store's fdatasync with `durability:
 // sync`) takes a hold instead of blocking, and releases it when done. The receiver answers once
 // every hold is released (the first error wins). Where no scope is open (OTLP/HTTP, whose
 // handlers return a whole response; processors that consume on their own threads), consumers wait
@@ -40,6 +40,10 @@ class DeferredAck : public std::enable_shared_from_this<DeferredAck> {
   // For the receiver, after consume() returned: `done` is called once every hold is released
   // (at once if they already are), with the first error a hold reported.
   void whenReleased(Done done);
+  // For the receiver that cannot wait any longer (it is shutting down, and what holds the answer
+  // may let go only once the pipeline behind stops): the callback given to whenReleased() is
+  // called now with `status`, unless it was called already; releases after it answer nothing.
+  void answerNow(const absl::Status& status);
 
  private:
   void release(const absl::Status& status);

@@ -52,5 +52,47 @@ TEST(DeferredAck, AHoldKeepsItAliveAfterTheReceiverLetGo) {
   hold(absl::OkStatus());
 }
 
+// A receiver that cannot wait any longer (shutdown) answers now; the hold released later finds
+// nothing to answer, and the answer is given once.
+TEST(DeferredAck, AnswerNowAnswersOnceAndLaterReleasesAnswerNothing) {
+  auto ack = std::make_shared<DeferredAck>();
+  DeferredAck::Done hold;
+  {
+    DeferredAck::Scope scope(*ack);
+    hold = ack->hold();
+  }
+  int answers = 0;
+  std::optional<absl::Status> answer;
+  ack->whenReleased([&](absl::Status s) {
+    ++answers;
+    answer = s;
+  });
+  ack->answerNow(absl::UnavailableError("shutting down"));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->code(), absl::StatusCode::kUnavailable);
+  ack->answerNow(absl::UnavailableError("again"));
+  hold(absl::OkStatus());
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(answer->message(), "shutting down");
+}
+
+// Released first: the answer was given, and answerNow() gives none.
+TEST(DeferredAck, AnswerNowAfterTheReleaseAnswersNothing) {
+  auto ack = std::make_shared<DeferredAck>();
+  DeferredAck::Done hold;
+  {
+    DeferredAck::Scope scope(*ack);
+    hold = ack->hold();
+  }
+  int answers = 0;
+  ack->whenReleased([&](absl::Status s) {
+    ++answers;
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  hold(absl::OkStatus());
+  ack->answerNow(absl::UnavailableError("late"));
+  EXPECT_EQ(answers, 1);
+}
+
 }  // namespace
 }  // namespace otlpd::pipeline

@@ -219,16 +219,19 @@ class OtlpGrpcService::Call {
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         if (deferred->held()) {
-          // Called on the releasing thread (or here, if already released). Starting the
-          // answer from any thread is allowed: no other operation of this call is pending.
-          deferred->whenReleased(
-              [this, body = std::move(outcome.body)](const absl::Status& status) {
-                if (!status.ok()) {
-                  finish(retryableStatus(std::string(status.message())));
-                  return;
-                }
-                answer(body);
-              });
+          service_->answerHeldLater(deferred);
+          // Called on the releasing thread (or here, if already released; or by stop()).
+          // Starting the answer from any thread is allowed: no other operation of this call is
+          // pending.
+          deferred->whenReleased([this, held = deferred.get(),
+                                  body = std::move(outcome.body)](const absl::Status& status) {
+            service_->answeredHeld(held);
+            if (!status.ok()) {
+              finish(retryableStatus(std::string(status.message())));
+              return;
+            }
+            answer(body);
+          });
           return;
         }
         answer(outcome.body);
@@ -336,9 +339,32 @@ void OtlpGrpcService::callDestroyed() {
   if (--live_calls_ == 0) calls_gone_.notify_all();
 }
 
+void OtlpGrpcService::answerHeldLater(const std::shared_ptr<pipeline::DeferredAck>& held) {
+  std::lock_guard lock(held_mu_);
+  held_.emplace(held.get(), held);
+}
+
+void OtlpGrpcService::answeredHeld(const pipeline::DeferredAck* held) {
+  std::lock_guard lock(held_mu_);
+  held_.erase(held);
+}
+
 void OtlpGrpcService::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // The server gave the calls in flight their grace period (Server::Shutdown's deadline). A call
+  // whose answer is still held waits for a consumer that may let go only when the pipeline behind
+  // stops, which is after this: a sending queue blocking on overflow, or an exporter without a
+  // queue, while the destination is down. Such calls are answered now, retryably; their data may
+  // still go out, so a client's resend may duplicate it, never lose it.
+  std::vector<std::shared_ptr<pipeline::DeferredAck>> held;
+  {
+    std::lock_guard lock(held_mu_);
+    for (const auto& [key, ack] : held_) held.push_back(ack);
+  }
+  for (const auto& ack : held) {
+    ack->answerNow(absl::UnavailableError("the receiver is shutting down; retry"));
+  }
   // Server::Shutdown() fails the calls requested and not taken, and returns at its deadline
   // with taken calls still open: those whose answer a consumer holds (DeferredAck) are answered
   // when it lets go, which may be later, once the pipeline behind stops. gRPC cancelled them,

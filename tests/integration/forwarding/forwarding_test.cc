@@ -232,6 +232,56 @@ service:
   }
 }
 
+// SIGTERM while a client's OK is held for a destination that is down (a full sending queue that
+// blocks on overflow, or no sending queue): the receiver answers it UNAVAILABLE after its grace
+// period instead of waiting for the exporter, which lets go only once it is shut down itself.
+// Before, otlpd waited for the retries to give up (max_elapsed_time, minutes), or for SIGKILL.
+TEST(Forwarding, ShutdownAnswersHeldRequestsRetryablyInsteadOfWaitingForTheDestination) {
+  for (const std::string_view queue :
+       {"sending_queue: { queue_size: 1, num_consumers: 1, block_on_overflow: true }",
+        "sending_queue: { enabled: false }"}) {
+    SCOPED_TRACE(queue);
+    ScriptedServer downstream;
+    {
+      std::lock_guard lock(downstream.service.mu);
+      downstream.service.always = grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+    }
+    auto fwd = OtlpdProcess::start(forwarderConfig(
+        downstream.endpoint(),
+        strCat("    ", queue, "\n",
+               "    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, "
+               "max_elapsed_time: 300s }")));
+    ASSERT_TRUE(fwd.ok()) << fwd.status();
+    const std::string endpoint = (*fwd)->grpcEndpoint();
+    if (contains(queue, "block_on_overflow")) {
+      // Fills the queue (acknowledged at once); the next request's OK is held.
+      ASSERT_TRUE(sendTraces(endpoint, makeTraces("queued", 2)).ok());
+    }
+    grpc::Status held_status;
+    std::thread held_client([&] {
+      auto stub = pb_collector_trace::TraceService::NewStub(
+          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 60s);
+      otlp::TracesResponse res;
+      held_status = stub->Export(&ctx, makeTraces("held", 2), &res);
+    });
+    ASSERT_TRUE(waitUntil([&] { return downstream.service.callCount() >= 3; }, 10s))
+        << "the exporter retries the destination";
+    std::this_thread::sleep_for(200ms);  // the held request is in
+    const auto before = std::chrono::steady_clock::now();
+    const ExitStatus exit = (*fwd)->stop(30s);
+    const auto took = std::chrono::steady_clock::now() - before;
+    held_client.join();
+    EXPECT_TRUE(exit.cleanExit()) << exit.toString();
+    // The receiver's grace period is 5 s, the exporter's drain 2 s (its timeout).
+    EXPECT_LT(took, 15s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                         << " ms";
+    EXPECT_EQ(held_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << held_status.error_message();
+  }
+}
+
 // The exporter compresses with libdeflate and hands gRPC the message already compressed; gRPC's
 // own zlib on the other side (a plain gRPC C++ server) must read it, and so must otlpd's receiver,
 // which inflates compressed messages itself (issue #18).
