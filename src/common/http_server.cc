@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -12,9 +13,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +56,15 @@ bool handshakeAbandoned(beast::error_code ec, SSL* ssl) {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+// The sessions that wait for an answer a handler gives later (handleAdmittedLater), kept alive
+// here rather than by the handler's callback, so that stop() ends them while the io_context
+// still exists; a callback that comes after stop() finds nothing to answer.
+struct OwedAnswers {
+  std::mutex mu;
+  bool open = true;
+  std::unordered_map<const void*, std::shared_ptr<void>> sessions;
+};
+
 // One connection: plaintext (Stream = beast::tcp_stream) or TLS (TlsStream); the request logic is
 // the same, the deadlines are set on the TCP layer underneath.
 template <class Stream>
@@ -62,9 +74,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpHandler> handler,
-          const HttpServerOptions& options, HttpServerCounters& counters,
-          std::atomic<int>& busy) requires(!kTls)
+          const HttpServerOptions& options, HttpServerCounters& counters, std::atomic<int>& busy,
+          std::shared_ptr<OwedAnswers> owed) requires(!kTls)
       : busy_(busy),
+        owed_(std::move(owed)),
         counters_(counters),
         stream_(std::move(socket)),
         handler_(std::move(handler)),
@@ -75,8 +88,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // new connections only.
   Session(tcp::socket&& socket, std::shared_ptr<ssl::context> context,
           std::shared_ptr<HttpHandler> handler, const HttpServerOptions& options,
-          HttpServerCounters& counters, std::atomic<int>& busy) requires(kTls)
+          HttpServerCounters& counters, std::atomic<int>& busy,
+          std::shared_ptr<OwedAnswers> owed) requires(kTls)
       : busy_(busy),
+        owed_(std::move(owed)),
         counters_(counters),
         context_(std::move(context)),
         stream_(std::move(socket), *context_),
@@ -323,9 +338,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void onBody() {
     busy_.fetch_add(1);
     const bool head = request_.method() == http::verb::head;
-    HttpResponse response = handler_->handleAdmitted(std::move(request_), std::move(admission_));
-    const bool close_after = !response.keep_alive();
-    respond(std::move(response), close_after, head);
+    answer(std::move(request_), head);
+  }
+
+  // The handler answers now or later (on any thread): the answer is written on this session's
+  // strand. Until then the session is kept in owed_, and reads nothing.
+  void answer(HttpRequest&& request, bool head) {
+    {
+      std::lock_guard lock(owed_->mu);
+      owed_->sessions.emplace(this, shared_from_this());
+    }
+    std::weak_ptr<Session> weak = shared_from_this();
+    handler_->handleAdmittedLater(std::move(request), std::move(admission_),
+                                  [weak, owed = owed_, head](HttpResponse response) {
+                                    // Under the lock, so that stop() cannot close the io_context in
+                                    // between.
+                                    std::lock_guard lock(owed->mu);
+                                    std::shared_ptr<Session> self = weak.lock();
+                                    if (!owed->open || !self) return;
+                                    owed->sessions.erase(self.get());
+                                    asio::dispatch(
+                                        self->stream_.get_executor(),
+                                        [self, head, response = std::move(response)]() mutable {
+                                          const bool close_after = !response.keep_alive();
+                                          self->respond(std::move(response), close_after, head);
+                                        });
+                                  });
   }
 
   void onRead(beast::error_code ec, size_t /*bytes*/) {
@@ -356,9 +394,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return startStream(std::move(*streaming));
       }
     }
-    HttpResponse response = handler_->handleAdmitted(std::move(request), std::move(admission_));
-    const bool close_after = !response.keep_alive();
-    respond(std::move(response), close_after, head);
+    answer(std::move(request), head);
   }
 
   // A response to HEAD whose handler set Content-Length (the length GET would send) keeps it;
@@ -469,6 +505,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr std::chrono::seconds kTlsShutdownTimeout{2};
 
   std::atomic<int>& busy_;
+  std::shared_ptr<OwedAnswers> owed_;
   HttpServerCounters& counters_;
   std::shared_ptr<ssl::context> context_;  // TLS only
   Stream stream_;
@@ -516,6 +553,7 @@ struct HttpServer::Impl {
   // Requests read and not yet answered; declared before the io_context so that it outlives
   // every session.
   std::atomic<int> busy{0};
+  std::shared_ptr<OwedAnswers> owed = std::make_shared<OwedAnswers>();
   HttpServerCounters counters;
   std::array<Counter, 7> own_counters;  // when no registry was given
   uint64_t open_gauge = 0;              // the registry callback's id, removed on stop
@@ -567,11 +605,11 @@ struct HttpServer::Impl {
               socket.close(ignored);
             } else if (options.tls) {
               std::make_shared<Session<TlsStream>>(std::move(socket), options.tls->current(),
-                                                   handler, options, counters, busy)
+                                                   handler, options, counters, busy, owed)
                   ->run();
             } else {
               std::make_shared<Session<beast::tcp_stream>>(std::move(socket), handler, options,
-                                                           counters, busy)
+                                                           counters, busy, owed)
                   ->run();
             }
           }
@@ -580,6 +618,9 @@ struct HttpServer::Impl {
   }
 
   asio::io_context ioc;
+  // Keeps the I/O threads running once the acceptors are closed (stop()) while a session waits for
+  // an answer given later: it has no operation pending, and run() would return.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   HttpServerOptions options;
   std::shared_ptr<HttpHandler> handler;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -650,6 +691,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(
   impl->acceptors = *std::move(acceptors);
 
   for (auto& acceptor : impl->acceptors) impl->accept(*acceptor);
+  impl->work.emplace(asio::make_work_guard(impl->ioc));
   for (size_t i = 0; i < std::max<size_t>(1, options.io_threads); ++i) {
     impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
   }
@@ -673,14 +715,31 @@ void HttpServer::stop() {
   });
   // Requests already being handled finish and get their answer (bounded); idle keep-alive
   // connections are simply closed.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (impl_->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto waitWhileBusy = [&](std::chrono::seconds most) {
+    const auto deadline = std::chrono::steady_clock::now() + most;
+    while (impl_->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  waitWhileBusy(std::chrono::seconds(10));
+  if (impl_->busy.load() > 0) {
+    // Answers a pipeline still holds may be let go only once it stops, after the receivers: the
+    // handler gives them now (OTLP: 503, retry), and they get a moment to be written.
+    impl_->handler->answerOwedNow();
+    waitWhileBusy(std::chrono::seconds(2));
   }
+  std::unordered_map<const void*, std::shared_ptr<void>> owed;
+  {
+    std::lock_guard lock(impl_->owed->mu);
+    impl_->owed->open = false;
+    owed.swap(impl_->owed->sessions);
+  }
+  impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  owed.clear();  // their sockets close while the io_context still exists
   if (impl_->options.metrics != nullptr && impl_->open_gauge != 0) {
     impl_->options.metrics->removeCallback(impl_->open_gauge);
   }

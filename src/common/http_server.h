@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,18 @@ class HttpHandler {
   virtual HttpResponse handleAdmitted(HttpRequest&& request, std::shared_ptr<void> /*admission*/) {
     return handle(std::move(request));
   }
+  // What the server calls for a whole request: a handler that may answer later (its pipeline
+  // holds the OK, pipeline::DeferredAck) calls `respond` once, from any thread, and no thread
+  // waits meanwhile; the connection reads nothing more until then. The default answers at once
+  // with handleAdmitted().
+  using Respond = std::function<void(HttpResponse)>;
+  virtual void handleAdmittedLater(HttpRequest&& request, std::shared_ptr<void> admission,
+                                   const Respond& respond) {
+    respond(handleAdmitted(std::move(request), std::move(admission)));
+  }
+  // Called by HttpServer::stop() when answers are still owed past its grace period: the handler
+  // gives them now (what holds them may let go only after the server has stopped).
+  virtual void answerOwedNow() {}
   // Called before the memory for a body grows to `body_bytes` (bodies grow as they arrive): the
   // handler may grow what it reserved in admit(). A response refuses (the connection is closed
   // after it).

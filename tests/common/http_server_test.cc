@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -382,6 +383,98 @@ TEST(HttpServerLimitsTest, LimitsAreCountedPerListenerInSelfMetrics) {
       << text;
   EXPECT_NE(text.find("otlpd_http_server_open_connections{listener=\"otlp.http\"}"),
             std::string::npos);
+}
+
+
+// Answers given later, from another thread (HttpHandler::handleAdmittedLater, what the OTLP
+// handler does while its pipeline holds the OK): no I/O thread waits meanwhile, and the answer
+// reaches its connection, which then serves its next request.
+class LaterHandler final : public HttpHandler {
+ public:
+  HttpResponse handle(HttpRequest&& request) override {
+    return makeResponse(request, boost::beast::http::status::ok, "text/plain", "now");
+  }
+  void handleAdmittedLater(HttpRequest&& request, std::shared_ptr<void>,
+                           const Respond& respond) override {
+    if (request.target() != "/later") return respond(handle(std::move(request)));
+    std::lock_guard lock(mu);
+    owed.emplace_back(makeResponse(request, boost::beast::http::status::ok, "text/plain", "later"),
+                      respond);
+  }
+  size_t owedCount() {
+    std::lock_guard lock(mu);
+    return owed.size();
+  }
+  void answerAll() {
+    std::vector<std::pair<HttpResponse, Respond>> taken;
+    {
+      std::lock_guard lock(mu);
+      taken.swap(owed);
+    }
+    for (auto& [response, respond] : taken) respond(std::move(response));
+  }
+
+  std::mutex mu;
+  std::vector<std::pair<HttpResponse, Respond>> owed;
+};
+
+TEST(HttpServerLaterAnswersTest, AnAnswerGivenLaterLeavesTheIoThreadFree) {
+  HttpServerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  options.io_threads = 1;
+  auto handler = std::make_shared<LaterHandler>();
+  auto server = HttpServer::start(options, handler);
+  ASSERT_TRUE(server.ok()) << server.status();
+  Client waiting((*server)->boundEndpoint());
+  ASSERT_TRUE(waiting.connected());
+  waiting.send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (handler->owedCount() == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(handler->owedCount(), 1u);
+  EXPECT_EQ(waiting.readResponse(200ms), "") << "answered before the handler gave the answer";
+
+  // The only I/O thread serves another connection meanwhile.
+  Client other((*server)->boundEndpoint());
+  other.send("POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+  const std::string now = other.readResponse(5s);
+  EXPECT_NE(now.find("200 OK"), std::string::npos) << now;
+  EXPECT_NE(now.find("\r\n\r\nnow"), std::string::npos) << now;
+
+  std::thread([&] { handler->answerAll(); }).join();
+  const std::string later = waiting.readResponse(5s);
+  EXPECT_NE(later.find("200 OK"), std::string::npos) << later;
+  EXPECT_NE(later.find("\r\n\r\nlater"), std::string::npos) << later;
+  // The connection reads again after its answer.
+  waiting.send("POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+  const std::string next = waiting.readResponse(5s);
+  EXPECT_NE(next.find("\r\n\r\nnow"), std::string::npos) << next;
+  (*server)->stop();
+}
+
+// An answer given after the server stopped (its connection is gone) is dropped, without touching
+// the server's io_context.
+TEST(HttpServerLaterAnswersTest, AnAnswerGivenAfterTheStopIsDropped) {
+  HttpServerOptions options;
+  options.endpoint = "127.0.0.1:0";
+  auto handler = std::make_shared<LaterHandler>();
+  auto server = HttpServer::start(options, handler);
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    Client waiting((*server)->boundEndpoint());
+    waiting.send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (handler->owedCount() == 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(2ms);
+    }
+    ASSERT_EQ(handler->owedCount(), 1u);
+  }
+  // The handler keeps its answer past stop()'s grace (LaterHandler has no answerOwedNow()).
+  (*server)->stop();
+  server->reset();
+  handler->answerAll();
+  EXPECT_EQ(handler->owedCount(), 0u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -601,6 +602,107 @@ TEST_F(OtlpHttpCorsTest, PostFromAllowedOriginCarriesAllowOrigin) {
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->header("access-control-allow-origin"), kAllowedOrigin);
   EXPECT_EQ(waitForTaggedItems(*process_, SignalFile::kTraces, "http-cors", 1), 1u);
+}
+
+// The batch processor holds each caller's OK until its batch goes (honest batching). Over HTTP
+// the handler used to wait for it on one of the listener's two I/O threads, so no more than two
+// requests ever reached a batch: four concurrent requests that fill one together waited for the
+// timeout. Their answers are now held with no thread waiting, as over gRPC.
+TEST(OtlpHttpHeldAnswers, ConcurrentRequestsFillABatchTogether) {
+  auto p = OtlpdProcess::start(R"(receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" }
+processors:
+  batch: { send_batch_size: 40, timeout: 30s }
+exporters:
+  nop:
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [nop] }
+)");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::string endpoint = (*p)->httpEndpoint();
+  const auto before = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      auto connection = HttpConnection::open(endpoint, std::chrono::seconds(60));
+      if (!connection.ok()) return;
+      auto res = (*connection)
+                     ->request("POST", "/v1/traces", {{"Content-Type", std::string(kProtobuf)}},
+                               makeTraces(strCat("fill-", i, "-"), 10).SerializeAsString());
+      if (res.ok()) statuses[static_cast<size_t>(i)] = res->status;
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const auto took = std::chrono::steady_clock::now() - before;
+  for (int status : statuses) EXPECT_EQ(status, 200);
+  EXPECT_LT(took, std::chrono::seconds(15))
+      << "the four requests did not fill the batch together: it went at its timeout";
+  EXPECT_EQ((*p)->scrapeMetric("otlpd_receiver_accepted_spans_total",
+                               {{"receiver", "otlp"}, {"transport", "http"}})
+                .value_or(-1),
+            40);
+}
+
+// SIGTERM while an OTLP/HTTP client's OK is held for a destination that is down (an exporter
+// without a sending queue, retrying): after the listener's grace period the client is answered
+// 503 (retry) and otlpd exits; before, the handler's thread waited for the retries to give up.
+TEST(OtlpHttpHeldAnswers, ShutdownAnswersAHeldRequest503) {
+  auto p = OtlpdProcess::start(strCat(R"(receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" }
+exporters:
+  otlp:
+    endpoint: "127.0.0.1:)",
+                                      freeLoopbackPort(), R"("
+    tls: { insecure: true }
+    timeout: 1s
+    sending_queue: { enabled: false }
+    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 300s }
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp] }
+)"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::string endpoint = (*p)->httpEndpoint();
+  int status = 0;
+  std::string retry_after;
+  std::thread client([&] {
+    auto connection = HttpConnection::open(endpoint, std::chrono::seconds(60));
+    if (!connection.ok()) return;
+    auto res = (*connection)
+                   ->request("POST", "/v1/traces", {{"Content-Type", std::string(kProtobuf)}},
+                             makeTraces("held", 2).SerializeAsString());
+    if (!res.ok()) {
+      ADD_FAILURE() << res.status();
+      return;
+    }
+    status = res->status;
+    retry_after = res->header("retry-after");
+  });
+  // The exporter retries the destination meanwhile.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*p)->scrapeMetric("otlpd_exporter_retries_total",
+                            {{"exporter", "otlp"}, {"signal", "traces"}})
+                 .value_or(0) < 2 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto before = std::chrono::steady_clock::now();
+  const ExitStatus exit = (*p)->stop(std::chrono::seconds(40));
+  const auto took = std::chrono::steady_clock::now() - before;
+  client.join();
+  EXPECT_TRUE(exit.cleanExit()) << exit.toString();
+  // The listener's grace period is 10 s.
+  EXPECT_LT(took, std::chrono::seconds(25));
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(retry_after, "1");
 }
 
 }  // namespace

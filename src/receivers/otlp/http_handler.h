@@ -1,10 +1,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/http_server.h"
+#include "pipeline/deferred_ack.h"
 #include "receivers/otlp/ingest.h"
 
 namespace otlpd::receivers::otlp {
@@ -36,6 +39,13 @@ class OtlpHttpHandler final : public common::HttpHandler {
                                                     size_t body_bytes) override;
   common::HttpResponse handleAdmitted(common::HttpRequest&& request,
                                       std::shared_ptr<void> admission) override;
+  // The OK a consumer holds (pipeline::DeferredAck: the batch processor, a store with
+  // `durability: sync`, a sending queue blocking on overflow, an exporter without a queue) is
+  // sent when it lets go, with no I/O thread waiting for it; a failed hold is answered 503.
+  void handleAdmittedLater(common::HttpRequest&& request, std::shared_ptr<void> admission,
+                           const Respond& respond) override;
+  // At shutdown: what is still held is answered 503 (retry) now.
+  void answerOwedNow() override;
   common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
 
  private:
@@ -62,6 +72,8 @@ class OtlpHttpHandler final : public common::HttpHandler {
   CorsConfig cors_;
   size_t max_body_bytes_;
   bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
+  std::mutex held_mu_;
+  absl::flat_hash_map<const pipeline::DeferredAck*, std::shared_ptr<pipeline::DeferredAck>> held_;
 };
 
 }  // namespace otlpd::receivers::otlp
