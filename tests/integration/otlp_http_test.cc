@@ -648,6 +648,50 @@ service:
             40);
 }
 
+// The same for the Zipkin receiver (it shares the OTLP receivers' held answers): four concurrent
+// posts of 10 spans fill one batch of 40 together.
+TEST(OtlpHttpHeldAnswers, ZipkinPostsFillABatchTogetherToo) {
+  auto p = OtlpdProcess::start(R"(receivers:
+  zipkin: { endpoint: "127.0.0.1:0" }
+processors:
+  batch: { send_batch_size: 40, timeout: 30s }
+exporters:
+  nop:
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    traces: { receivers: [zipkin], processors: [batch], exporters: [nop] }
+)");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::string endpoint = (*p)->endpoint("zipkin.http");
+  const auto before = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      std::string body = "[";
+      for (int s = 0; s < 10; ++s) {
+        body += strCat(s == 0 ? "" : ",", R"({"traceId":"5af7183fb1d4cf5f000000000000000)", i,
+                       R"(","id":"00000000000000)", 10 + s,
+                       R"(","name":"get","timestamp":1700000000000000,"duration":10,)",
+                       R"("localEndpoint":{"serviceName":"zipkin-fill"}})");
+      }
+      body += "]";
+      auto connection = HttpConnection::open(endpoint, std::chrono::seconds(60));
+      if (!connection.ok()) return;
+      auto res = (*connection)
+                     ->request("POST", "/api/v2/spans", {{"Content-Type", "application/json"}},
+                               std::move(body));
+      if (res.ok()) statuses[static_cast<size_t>(i)] = res->status;
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const auto took = std::chrono::steady_clock::now() - before;
+  for (int status : statuses) EXPECT_EQ(status, 202);
+  EXPECT_LT(took, std::chrono::seconds(15))
+      << "the four posts did not fill the batch together: it went at its timeout";
+}
+
 // SIGTERM while an OTLP/HTTP client's OK is held for a destination that is down (an exporter
 // without a sending queue, retrying): after the listener's grace period the client is answered
 // 503 (retry) and otlpd exits; before, the handler's thread waited for the retries to give up.

@@ -136,6 +136,23 @@ common::HttpResponse ThriftHttpHandler::handleAdmitted(common::HttpRequest&& req
   return withCors(origin, post(std::move(request), std::move(admitted), std::move(auth)));
 }
 
+void ThriftHttpHandler::handleAdmittedLater(common::HttpRequest&& request,
+                                            std::shared_ptr<void> admission,
+                                            const Respond& respond) {
+  held_answers_.answer(
+      [&] { return handleAdmitted(std::move(request), std::move(admission)); },
+      [this, headers = common::HttpRequest(common::HttpRequest::header_type(request.base()))](
+          const absl::Status& status) {
+        const std::string origin(findHeader(headers, "origin").value_or(""));
+        return withCors(origin, unavailable(headers, std::string(status.message())));
+      },
+      respond);
+}
+
+void ThriftHttpHandler::answerOwedNow() {
+  held_answers_.answerNow();
+}
+
 common::HttpResponse ThriftHttpHandler::handle(common::HttpRequest&& request) {
   const std::string origin(findHeader(request, "origin").value_or(""));
   return withCors(origin, post(std::move(request), std::nullopt, std::nullopt));

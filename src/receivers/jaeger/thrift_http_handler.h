@@ -5,6 +5,7 @@
 #include "common/http_cors.h"
 #include "common/http_server.h"
 #include "receivers/jaeger/ingest.h"
+#include "receivers/otlp/held_answers.h"
 
 namespace otlpd::receivers::jaeger {
 
@@ -27,6 +28,10 @@ class ThriftHttpHandler final : public common::HttpHandler {
                                                     size_t body_bytes) override;
   common::HttpResponse handleAdmitted(common::HttpRequest&& request,
                                       std::shared_ptr<void> admission) override;
+  // An OK a consumer holds is sent when it lets go, with no I/O thread waiting (otlp::HeldAnswers).
+  void handleAdmittedLater(common::HttpRequest&& request, std::shared_ptr<void> admission,
+                           const Respond& respond) override;
+  void answerOwedNow() override;
   common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
 
  private:
@@ -44,6 +49,7 @@ class ThriftHttpHandler final : public common::HttpHandler {
   size_t max_body_bytes_;
   bool include_metadata_;
   common::CorsPolicy cors_;
+  otlp::HeldAnswers held_answers_;
 };
 
 }  // namespace otlpd::receivers::jaeger

@@ -236,44 +236,17 @@ common::HttpResponse OtlpHttpHandler::handleAdmitted(common::HttpRequest&& reque
 
 void OtlpHttpHandler::handleAdmittedLater(common::HttpRequest&& request,
                                           std::shared_ptr<void> admission, const Respond& respond) {
-  // The request moves into the pipeline: what a 503 later needs (version, keep-alive, content
-  // type, origin) is kept from its headers.
-  common::HttpRequest headers(common::HttpRequest::header_type(request.base()));
-  auto deferred = std::make_shared<pipeline::DeferredAck>();
-  common::HttpResponse response;
-  {
-    pipeline::DeferredAck::Scope scope(*deferred);
-    response = handleAdmitted(std::move(request), std::move(admission));
-  }
-  // Only an OK waits for its holds; any other answer is given at once (as over gRPC).
-  if (!deferred->held() || response.result() != http::status::ok) {
-    respond(std::move(response));
-    return;
-  }
-  {
-    std::lock_guard lock(held_mu_);
-    held_.emplace(deferred.get(), deferred);
-  }
-  deferred->whenReleased([this, held = deferred.get(), respond, headers = std::move(headers),
-                          ok = std::make_shared<common::HttpResponse>(std::move(response))](
-                             const absl::Status& status) {
-    {
-      std::lock_guard lock(held_mu_);
-      held_.erase(held);
-    }
-    respond(status.ok() ? std::move(*ok) : retryLater(headers, std::string(status.message())));
-  });
+  // The request moves into the pipeline: a 503 later is built from a copy of its headers.
+  held_answers_.answer([&] { return handleAdmitted(std::move(request), std::move(admission)); },
+                       [this, headers = common::HttpRequest(common::HttpRequest::header_type(
+                                  request.base()))](const absl::Status& status) {
+                         return retryLater(headers, std::string(status.message()));
+                       },
+                       respond);
 }
 
 void OtlpHttpHandler::answerOwedNow() {
-  std::vector<std::shared_ptr<pipeline::DeferredAck>> held;
-  {
-    std::lock_guard lock(held_mu_);
-    for (const auto& [key, ack] : held_) held.push_back(ack);
-  }
-  for (const auto& ack : held) {
-    ack->answerNow(absl::UnavailableError("the receiver is shutting down; retry"));
-  }
+  held_answers_.answerNow();
 }
 
 common::HttpResponse OtlpHttpHandler::handle(common::HttpRequest&& request) {

@@ -1,13 +1,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "common/http_server.h"
-#include "pipeline/deferred_ack.h"
+#include "receivers/otlp/held_answers.h"
 #include "receivers/otlp/ingest.h"
 
 namespace otlpd::receivers::otlp {
@@ -72,8 +70,7 @@ class OtlpHttpHandler final : public common::HttpHandler {
   CorsConfig cors_;
   size_t max_body_bytes_;
   bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
-  std::mutex held_mu_;
-  absl::flat_hash_map<const pipeline::DeferredAck*, std::shared_ptr<pipeline::DeferredAck>> held_;
+  HeldAnswers held_answers_;
 };
 
 }  // namespace otlpd::receivers::otlp

@@ -209,6 +209,21 @@ common::HttpResponse ZipkinHttpHandler::handleAdmitted(common::HttpRequest&& req
   return receive(std::move(request), std::move(admitted), std::move(auth));
 }
 
+void ZipkinHttpHandler::handleAdmittedLater(common::HttpRequest&& request,
+                                            std::shared_ptr<void> admission,
+                                            const Respond& respond) {
+  held_answers_.answer([&] { return handleAdmitted(std::move(request), std::move(admission)); },
+                       [this, headers = common::HttpRequest(common::HttpRequest::header_type(
+                                  request.base()))](const absl::Status& status) {
+                         return answer(headers, retryLater(headers, std::string(status.message())));
+                       },
+                       respond);
+}
+
+void ZipkinHttpHandler::answerOwedNow() {
+  held_answers_.answerNow();
+}
+
 common::HttpResponse ZipkinHttpHandler::handle(common::HttpRequest&& request) {
   return receive(std::move(request), std::nullopt, std::nullopt);
 }

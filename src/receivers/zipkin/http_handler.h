@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/http_server.h"
+#include "receivers/otlp/held_answers.h"
 #include "receivers/otlp/ingest.h"
 #include "zipkin/to_otlp.h"
 
@@ -39,6 +40,10 @@ class ZipkinHttpHandler final : public common::HttpHandler {
                                                     size_t body_bytes) override;
   common::HttpResponse handleAdmitted(common::HttpRequest&& request,
                                       std::shared_ptr<void> admission) override;
+  // An OK a consumer holds is sent when it lets go, with no I/O thread waiting (otlp::HeldAnswers).
+  void handleAdmittedLater(common::HttpRequest&& request, std::shared_ptr<void> admission,
+                           const Respond& respond) override;
+  void answerOwedNow() override;
   common::HttpResponse bodyTooLarge(const common::HttpRequest& request, size_t limit) override;
 
  private:
@@ -62,6 +67,7 @@ class ZipkinHttpHandler final : public common::HttpHandler {
   bool include_metadata_;  // each batch keeps the request's headers (RequestMetadata)
   std::string receiver_id_;
   std::atomic<int64_t> last_warning_ns_{0};
+  otlp::HeldAnswers held_answers_;
   // A body refused as unreadable: logged at most once a second (a broken client must not flood
   // the log); every one is counted as malformed.
   void warnMalformed(std::string_view path, std::string_view why);
