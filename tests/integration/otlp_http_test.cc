@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -604,15 +605,10 @@ TEST_F(OtlpHttpCorsTest, PostFromAllowedOriginCarriesAllowOrigin) {
   EXPECT_EQ(waitForTaggedItems(*process_, SignalFile::kTraces, "http-cors", 1), 1u);
 }
 
-// The batch processor holds each caller's OK until its batch goes (honest batching). Over HTTP
-// the handler used to wait for it on one of the listener's two I/O threads, so no more than two
-// requests ever reached a batch: four concurrent requests that fill one together waited for the
-// timeout. Their answers are now held with no thread waiting, as over gRPC.
-TEST(OtlpHttpHeldAnswers, ConcurrentRequestsFillABatchTogether) {
-  auto p = OtlpdProcess::start(R"(receivers:
-  otlp:
-    protocols:
-      http: { endpoint: "127.0.0.1:0" }
+// otlpd with `receiver_yaml` feeding a batch of 40 spans (sent at 30 s otherwise) into nop.
+absl::StatusOr<std::unique_ptr<OtlpdProcess>> startBatchOfForty(std::string_view receiver_yaml,
+                                                                std::string_view receiver) {
+  return OtlpdProcess::start(strCat("receivers:\n", receiver_yaml, R"(
 processors:
   batch: { send_batch_size: 40, timeout: 30s }
 exporters:
@@ -620,27 +616,53 @@ exporters:
 service:
   telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [nop] }
-)");
-  ASSERT_TRUE(p.ok()) << p.status();
-  const std::string endpoint = (*p)->httpEndpoint();
+    traces: { receivers: [)",
+                                    receiver, R"(], processors: [batch], exporters: [nop] }
+)"));
+}
+
+// Four clients post at once, each on its own connection (`body(i)` of 10 spans); their HTTP
+// statuses (0: no answer), and how long the slowest took.
+struct ConcurrentPosts {
+  std::vector<int> statuses;
+  std::chrono::steady_clock::duration took;
+};
+ConcurrentPosts postFourAtOnce(const std::string& endpoint, std::string_view target,
+                               std::string_view content_type,
+                               const std::function<std::string(int)>& body) {
+  ConcurrentPosts result{std::vector<int>(4, 0), {}};
   const auto before = std::chrono::steady_clock::now();
   std::vector<std::thread> clients;
-  std::vector<int> statuses(4, 0);
   for (int i = 0; i < 4; ++i) {
     clients.emplace_back([&, i] {
       auto connection = HttpConnection::open(endpoint, std::chrono::seconds(60));
       if (!connection.ok()) return;
-      auto res = (*connection)
-                     ->request("POST", "/v1/traces", {{"Content-Type", std::string(kProtobuf)}},
-                               makeTraces(strCat("fill-", i, "-"), 10).SerializeAsString());
-      if (res.ok()) statuses[static_cast<size_t>(i)] = res->status;
+      auto res =
+          (*connection)
+              ->request("POST", target, {{"Content-Type", std::string(content_type)}}, body(i));
+      if (res.ok()) result.statuses[static_cast<size_t>(i)] = res->status;
     });
   }
   for (std::thread& t : clients) t.join();
-  const auto took = std::chrono::steady_clock::now() - before;
-  for (int status : statuses) EXPECT_EQ(status, 200);
-  EXPECT_LT(took, std::chrono::seconds(15))
+  result.took = std::chrono::steady_clock::now() - before;
+  return result;
+}
+
+// The batch processor holds each caller's OK until its batch goes (honest batching). Over HTTP
+// the handler used to wait for it on one of the listener's two I/O threads, so no more than two
+// requests ever reached a batch: four concurrent requests that fill one together waited for the
+// timeout. Their answers are now held with no thread waiting, as over gRPC.
+TEST(OtlpHttpHeldAnswers, ConcurrentRequestsFillABatchTogether) {
+  auto p = startBatchOfForty(R"(  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:0" })",
+                             "otlp");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const ConcurrentPosts posts = postFourAtOnce(
+      (*p)->httpEndpoint(), "/v1/traces", kProtobuf,
+      [](int i) { return makeTraces(strCat("fill-", i, "-"), 10).SerializeAsString(); });
+  for (int status : posts.statuses) EXPECT_EQ(status, 200);
+  EXPECT_LT(posts.took, std::chrono::seconds(15))
       << "the four requests did not fill the batch together: it went at its timeout";
   EXPECT_EQ((*p)->scrapeMetric("otlpd_receiver_accepted_spans_total",
                                {{"receiver", "otlp"}, {"transport", "http"}})
@@ -651,44 +673,21 @@ service:
 // The same for the Zipkin receiver (it shares the OTLP receivers' held answers): four concurrent
 // posts of 10 spans fill one batch of 40 together.
 TEST(OtlpHttpHeldAnswers, ZipkinPostsFillABatchTogetherToo) {
-  auto p = OtlpdProcess::start(R"(receivers:
-  zipkin: { endpoint: "127.0.0.1:0" }
-processors:
-  batch: { send_batch_size: 40, timeout: 30s }
-exporters:
-  nop:
-service:
-  telemetry: { metrics: { address: "127.0.0.1:0" } }
-  pipelines:
-    traces: { receivers: [zipkin], processors: [batch], exporters: [nop] }
-)");
+  auto p = startBatchOfForty(R"(  zipkin: { endpoint: "127.0.0.1:0" })", "zipkin");
   ASSERT_TRUE(p.ok()) << p.status();
-  const std::string endpoint = (*p)->endpoint("zipkin.http");
-  const auto before = std::chrono::steady_clock::now();
-  std::vector<std::thread> clients;
-  std::vector<int> statuses(4, 0);
-  for (int i = 0; i < 4; ++i) {
-    clients.emplace_back([&, i] {
-      std::string body = "[";
-      for (int s = 0; s < 10; ++s) {
-        body += strCat(s == 0 ? "" : ",", R"({"traceId":"5af7183fb1d4cf5f000000000000000)", i,
-                       R"(","id":"00000000000000)", 10 + s,
-                       R"(","name":"get","timestamp":1700000000000000,"duration":10,)",
-                       R"("localEndpoint":{"serviceName":"zipkin-fill"}})");
-      }
-      body += "]";
-      auto connection = HttpConnection::open(endpoint, std::chrono::seconds(60));
-      if (!connection.ok()) return;
-      auto res = (*connection)
-                     ->request("POST", "/api/v2/spans", {{"Content-Type", "application/json"}},
-                               std::move(body));
-      if (res.ok()) statuses[static_cast<size_t>(i)] = res->status;
-    });
-  }
-  for (std::thread& t : clients) t.join();
-  const auto took = std::chrono::steady_clock::now() - before;
-  for (int status : statuses) EXPECT_EQ(status, 202);
-  EXPECT_LT(took, std::chrono::seconds(15))
+  const ConcurrentPosts posts =
+      postFourAtOnce((*p)->endpoint("zipkin.http"), "/api/v2/spans", "application/json", [](int i) {
+        std::string body = "[";
+        for (int s = 0; s < 10; ++s) {
+          body += strCat(s == 0 ? "" : ",", R"({"traceId":"5af7183fb1d4cf5f000000000000000)", i,
+                         R"(","id":"00000000000000)", 10 + s,
+                         R"(","name":"get","timestamp":1700000000000000,)",
+                         R"("duration":10,"localEndpoint":{"serviceName":"z"}})");
+        }
+        return body + "]";
+      });
+  for (int status : posts.statuses) EXPECT_EQ(status, 202);
+  EXPECT_LT(posts.took, std::chrono::seconds(15))
       << "the four posts did not fill the batch together: it went at its timeout";
 }
 
