@@ -477,12 +477,13 @@ class QueuedExporter final : public pipeline::Exporter,
     release(size);
   }
 
-  // Without a sending queue, a receiver that answers later (OTLP/gRPC) has its request delivered
-  // by one of num_consumers threads while its answer is held (pipeline::DeferredAck) until the
-  // request is delivered or dead-lettered, as deliverNow() would have answered it: the thread
-  // that waited in consume() through the retries was a gRPC polling thread (one on 2 cores), and
-  // every call behind it waited too. Aborted when every thread is busy and as many requests wait
-  // already: the caller then delivers in place, as before. Moves from `batch` only when taken.
+  // Without a sending queue, a receiver that answers later (OTLP over gRPC or HTTP, Zipkin, Jaeger
+  // Thrift/HTTP) has its request delivered by one of num_consumers threads while its answer is
+  // held (pipeline::DeferredAck) until the request is delivered or dead-lettered, as deliverNow()
+  // would have answered it: the thread that waited in consume() through the retries was a gRPC
+  // polling thread (one on 2 cores) or an HTTP I/O thread, and every call behind it waited too.
+  // Aborted when every thread is busy and as many requests wait already: the caller then delivers
+  // in place, as before. Moves from `batch` only when taken.
   absl::Status holdForDelivery(pipeline::Batch& batch, pipeline::DeferredAck& deferred) {
     {
       std::lock_guard lock(mu_);
@@ -523,7 +524,8 @@ class QueuedExporter final : public pipeline::Exporter,
   absl::Status deliverNow(pipeline::Batch&& batch) {
     // Without a queue the caller waits for the outcome; undeliverable data still ends in the
     // dead-letter queue rather than back with a client that may not retry.
-    return answerFor(deliver(batch, static_cast<int64_t>(batch.itemCount()), true));
+    return answerFor(
+        deliver(batch, static_cast<int64_t>(batch.itemCount()), /*client_waits=*/true));
   }
 
   // The answer to a client that waited for its request's delivery (no sending queue): OK once
@@ -635,8 +637,9 @@ class QueuedExporter final : public pipeline::Exporter,
     pipeline::Batch batch = original;
     int64_t items = original_items;
     for (int retry = 0;; ++retry) {
-      if (pastDrainDeadline() || (wal_ && stopping()))
+      if (pastDrainDeadline() || (wal_ && stopping())) {
         return interrupted(batch, items, last_error, client_waits);
+      }
       if (failover_ && failing() && !probeDue() && handOver(batch, items)) return Outcome::kDone;
       if (!passBreaker()) return interrupted(batch, items, last_error, client_waits);
       SendResult r = sender_->send(batch, cfg_.timeout);
