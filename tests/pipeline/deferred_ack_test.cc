@@ -7,6 +7,12 @@
 namespace otlpd::pipeline {
 namespace {
 
+// What a consumer does under a receiver's scope: takes one hold.
+DeferredAck::Done holdOne(DeferredAck& ack) {
+  DeferredAck::Scope scope(ack);
+  return DeferredAck::current()->hold();
+}
+
 TEST(DeferredAck, NoScopeMeansConsumersWaitInPlace) {
   EXPECT_EQ(DeferredAck::current(), nullptr);
   auto ack = std::make_shared<DeferredAck>();
@@ -43,11 +49,7 @@ TEST(DeferredAck, AnswersOnceEveryHoldIsReleasedWithTheFirstError) {
 
 TEST(DeferredAck, AHoldKeepsItAliveAfterTheReceiverLetGo) {
   auto ack = std::make_shared<DeferredAck>();
-  DeferredAck::Done hold;
-  {
-    DeferredAck::Scope scope(*ack);
-    hold = ack->hold();
-  }
+  DeferredAck::Done hold = holdOne(*ack);
   ack.reset();  // the hold keeps it alive
   hold(absl::OkStatus());
 }
@@ -56,11 +58,7 @@ TEST(DeferredAck, AHoldKeepsItAliveAfterTheReceiverLetGo) {
 // nothing to answer, and the answer is given once.
 TEST(DeferredAck, AnswerNowAnswersOnceAndLaterReleasesAnswerNothing) {
   auto ack = std::make_shared<DeferredAck>();
-  DeferredAck::Done hold;
-  {
-    DeferredAck::Scope scope(*ack);
-    hold = ack->hold();
-  }
+  DeferredAck::Done hold = holdOne(*ack);
   int answers = 0;
   std::optional<absl::Status> answer;
   ack->whenReleased([&](absl::Status s) {
@@ -79,11 +77,7 @@ TEST(DeferredAck, AnswerNowAnswersOnceAndLaterReleasesAnswerNothing) {
 // Released first: the answer was given, and answerNow() gives none.
 TEST(DeferredAck, AnswerNowAfterTheReleaseAnswersNothing) {
   auto ack = std::make_shared<DeferredAck>();
-  DeferredAck::Done hold;
-  {
-    DeferredAck::Scope scope(*ack);
-    hold = ack->hold();
-  }
+  DeferredAck::Done hold = holdOne(*ack);
   int answers = 0;
   ack->whenReleased([&](absl::Status s) {
     ++answers;

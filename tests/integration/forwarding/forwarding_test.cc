@@ -61,11 +61,12 @@ service:
 )");
 }
 
-grpc::Status sendTraces(const std::string& endpoint, const otlp::TracesRequest& req) {
+grpc::Status sendTraces(const std::string& endpoint, const otlp::TracesRequest& req,
+                        std::chrono::seconds deadline = 5s) {
   auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
   auto stub = pb_collector_trace::TraceService::NewStub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   otlp::TracesResponse res;
   return stub->Export(&ctx, req, &res);
 }
@@ -104,6 +105,10 @@ class ScriptedTraceService final : public pb_collector_trace::TraceService::Serv
   size_t callCount() {
     std::lock_guard lock(mu);
     return calls.size();
+  }
+  void answerAlways(grpc::Status status) {
+    std::lock_guard lock(mu);
+    always = std::move(status);
   }
 
   std::mutex mu;
@@ -164,10 +169,7 @@ TEST(Forwarding, DownstreamDownAtStartGetsEverythingOnceItComesUp) {
 // other calls (with one polling thread on 2 cores, it served none until the retries ended).
 TEST(Forwarding, WithoutASendingQueueTheOkWaitsForDeliveryAndOtherCallsAreServed) {
   ScriptedServer downstream;
-  {
-    std::lock_guard lock(downstream.service.mu);
-    downstream.service.always = grpc::Status(grpc::StatusCode::UNAVAILABLE, "not yet");
-  }
+  downstream.service.answerAlways(grpc::Status(grpc::StatusCode::UNAVAILABLE, "not yet"));
   auto fwd = OtlpdProcess::start(strCat(R"(receivers:
   otlp:
     protocols:
@@ -195,12 +197,7 @@ service:
   std::atomic<bool> answered{false};
   grpc::Status held_status;
   std::thread held_client([&] {
-    auto stub = pb_collector_trace::TraceService::NewStub(
-        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 30s);
-    otlp::TracesResponse res;
-    held_status = stub->Export(&ctx, makeTraces("held", 5), &res);
+    held_status = sendTraces(endpoint, makeTraces("held", 5), 30s);
     answered = true;
   });
   ASSERT_TRUE(waitUntil([&] { return downstream.service.callCount() >= 2; }, 10s))
@@ -216,10 +213,7 @@ service:
                                 << logs_status.error_message();
   EXPECT_FALSE(answered) << "answered before the downstream took the request";
 
-  {
-    std::lock_guard lock(downstream.service.mu);
-    downstream.service.always = grpc::Status::OK;
-  }
+  downstream.service.answerAlways(grpc::Status::OK);
   held_client.join();
   EXPECT_TRUE(held_status.ok()) << held_status.error_message();
   // Every attempt carried the request (the service notes the spans of failed calls too); the
@@ -242,10 +236,7 @@ TEST(Forwarding, ShutdownAnswersHeldRequestsRetryablyInsteadOfWaitingForTheDesti
         "sending_queue: { enabled: false }"}) {
     SCOPED_TRACE(queue);
     ScriptedServer downstream;
-    {
-      std::lock_guard lock(downstream.service.mu);
-      downstream.service.always = grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
-    }
+    downstream.service.answerAlways(grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"));
     auto fwd = OtlpdProcess::start(forwarderConfig(
         downstream.endpoint(),
         strCat("    ", queue, "\n",
@@ -258,14 +249,8 @@ TEST(Forwarding, ShutdownAnswersHeldRequestsRetryablyInsteadOfWaitingForTheDesti
       ASSERT_TRUE(sendTraces(endpoint, makeTraces("queued", 2)).ok());
     }
     grpc::Status held_status;
-    std::thread held_client([&] {
-      auto stub = pb_collector_trace::TraceService::NewStub(
-          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + 60s);
-      otlp::TracesResponse res;
-      held_status = stub->Export(&ctx, makeTraces("held", 2), &res);
-    });
+    std::thread held_client(
+        [&] { held_status = sendTraces(endpoint, makeTraces("held", 2), 60s); });
     ASSERT_TRUE(waitUntil([&] { return downstream.service.callCount() >= 3; }, 10s))
         << "the exporter retries the destination";
     std::this_thread::sleep_for(200ms);  // the held request is in
