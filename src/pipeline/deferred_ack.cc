@@ -1,5 +1,7 @@
 #include "pipeline/deferred_ack.h"
 
+#include <vector>
+
 namespace otlpd::pipeline {
 namespace {
 thread_local DeferredAck* current_scope = nullptr;
@@ -69,6 +71,26 @@ void DeferredAck::release(const absl::Status& status) {
     result = error_;
   }
   done(result);
+}
+
+void HeldAcks::add(const std::shared_ptr<DeferredAck>& ack) {
+  std::lock_guard lock(mu_);
+  open_.emplace(ack.get(), ack);
+}
+
+void HeldAcks::remove(const DeferredAck* ack) {
+  std::lock_guard lock(mu_);
+  open_.erase(ack);
+}
+
+void HeldAcks::answerAllNow(const absl::Status& status) {
+  std::vector<std::shared_ptr<DeferredAck>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, ack] : open_) open.push_back(ack);
+  }
+  // Without the lock: each answer removes itself.
+  for (const auto& ack : open) ack->answerNow(status);
 }
 
 }  // namespace otlpd::pipeline

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 
 namespace otlpd::pipeline {
@@ -53,6 +54,22 @@ class DeferredAck : public std::enable_shared_from_this<DeferredAck> {
   int pending_ = 0;
   absl::Status error_;
   Done done_;
+};
+
+// The acknowledgements a receiver has open (whenReleased() given, not answered yet), so that it
+// can answer them all at once when it stops: what holds them may let go only once the pipeline
+// behind the receiver stops, which is after it.
+class HeldAcks {
+ public:
+  void add(const std::shared_ptr<DeferredAck>& ack);
+  // From the whenReleased() callback: answered.
+  void remove(const DeferredAck* ack);
+  // DeferredAck::answerNow(status) for every one still open.
+  void answerAllNow(const absl::Status& status);
+
+ private:
+  std::mutex mu_;
+  absl::flat_hash_map<const DeferredAck*, std::shared_ptr<DeferredAck>> open_;
 };
 
 }  // namespace otlpd::pipeline

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <vector>
 
 namespace otlpd::pipeline {
 namespace {
@@ -86,6 +87,32 @@ TEST(DeferredAck, AnswerNowAfterTheReleaseAnswersNothing) {
   hold(absl::OkStatus());
   ack->answerNow(absl::UnavailableError("late"));
   EXPECT_EQ(answers, 1);
+}
+
+// A receiver's open acknowledgements: those still open when it stops are answered at once; one
+// answered before (its callback removed it) is not answered again.
+TEST(HeldAcks, AnswerAllNowAnswersOnlyTheOpenOnes) {
+  HeldAcks open;
+  auto answered = std::make_shared<DeferredAck>();
+  auto waiting = std::make_shared<DeferredAck>();
+  DeferredAck::Done answered_hold = holdOne(*answered);
+  DeferredAck::Done waiting_hold = holdOne(*waiting);
+  std::vector<absl::Status> answers;
+  for (const auto& ack : {answered, waiting}) {
+    open.add(ack);
+    ack->whenReleased([&, raw = ack.get()](absl::Status s) {
+      open.remove(raw);
+      answers.push_back(s);
+    });
+  }
+  answered_hold(absl::OkStatus());
+  ASSERT_EQ(answers.size(), 1u);
+  open.answerAllNow(absl::UnavailableError("stopping"));
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].code(), absl::StatusCode::kUnavailable);
+  open.answerAllNow(absl::UnavailableError("again"));
+  waiting_hold(absl::OkStatus());
+  EXPECT_EQ(answers.size(), 2u);
 }
 
 }  // namespace

@@ -219,13 +219,13 @@ class OtlpGrpcService::Call {
     switch (outcome.kind) {
       case ExportOutcome::Kind::kOk:
         if (deferred->held()) {
-          service_->answerHeldLater(deferred);
+          service_->held_.add(deferred);
           // Called on the releasing thread (or here, if already released; or by stop()).
           // Starting the answer from any thread is allowed: no other operation of this call is
           // pending.
           deferred->whenReleased([this, held = deferred.get(),
                                   body = std::move(outcome.body)](const absl::Status& status) {
-            service_->answeredHeld(held);
+            service_->held_.remove(held);
             if (!status.ok()) {
               finish(retryableStatus(std::string(status.message())));
               return;
@@ -339,16 +339,6 @@ void OtlpGrpcService::callDestroyed() {
   if (--live_calls_ == 0) calls_gone_.notify_all();
 }
 
-void OtlpGrpcService::answerHeldLater(const std::shared_ptr<pipeline::DeferredAck>& held) {
-  std::lock_guard lock(held_mu_);
-  held_.emplace(held.get(), held);
-}
-
-void OtlpGrpcService::answeredHeld(const pipeline::DeferredAck* held) {
-  std::lock_guard lock(held_mu_);
-  held_.erase(held);
-}
-
 void OtlpGrpcService::stop() {
   if (stopped_) return;
   stopped_ = true;
@@ -357,14 +347,7 @@ void OtlpGrpcService::stop() {
   // stops, which is after this: a sending queue blocking on overflow, or an exporter without a
   // queue, while the destination is down. Such calls are answered now, retryably; their data may
   // still go out, so a client's resend may duplicate it, never lose it.
-  std::vector<std::shared_ptr<pipeline::DeferredAck>> held;
-  {
-    std::lock_guard lock(held_mu_);
-    for (const auto& [key, ack] : held_) held.push_back(ack);
-  }
-  for (const auto& ack : held) {
-    ack->answerNow(absl::UnavailableError("the receiver is shutting down; retry"));
-  }
+  held_.answerAllNow(absl::UnavailableError("the receiver is shutting down; retry"));
   // Server::Shutdown() fails the calls requested and not taken, and returns at its deadline
   // with taken calls still open: those whose answer a consumer holds (DeferredAck) are answered
   // when it lets go, which may be later, once the pipeline behind stops. gRPC cancelled them,

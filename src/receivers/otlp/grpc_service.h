@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "pipeline/deferred_ack.h"
 #include "receivers/otlp/ingest.h"
 
@@ -62,18 +61,14 @@ class OtlpGrpcService {
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   void callCreated();
   void callDestroyed();
-  // Calls whose answer a consumer holds: stop() answers those still held UNAVAILABLE, since what
-  // holds them may let go only once the pipeline behind the receiver stops, after it.
-  void answerHeldLater(const std::shared_ptr<pipeline::DeferredAck>& held);
-  void answeredHeld(const pipeline::DeferredAck* held);
 
   std::vector<std::thread> threads_;
   bool stopped_ = false;
   std::mutex calls_mu_;
   std::condition_variable calls_gone_;
   size_t live_calls_ = 0;  // Call objects: requested, open, or answering
-  std::mutex held_mu_;
-  absl::flat_hash_map<const pipeline::DeferredAck*, std::shared_ptr<pipeline::DeferredAck>> held_;
+  // Calls whose answer a consumer holds: stop() answers those still held UNAVAILABLE.
+  pipeline::HeldAcks held_;
 };
 
 }  // namespace otlpd::receivers::otlp

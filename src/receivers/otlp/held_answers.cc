@@ -1,7 +1,5 @@
 #include "receivers/otlp/held_answers.h"
 
-#include <vector>
-
 namespace otlpd::receivers::otlp {
 
 void HeldAnswers::answer(const Handle& handle, Retry retry,
@@ -17,32 +15,17 @@ void HeldAnswers::answer(const Handle& handle, Retry retry,
     respond(std::move(response));
     return;
   }
-  {
-    std::lock_guard lock(mu_);
-    held_.emplace(deferred.get(), deferred);
-  }
+  held_.add(deferred);
   deferred->whenReleased([this, held = deferred.get(), respond, retry = std::move(retry),
                           ok = std::make_shared<common::HttpResponse>(std::move(response))](
                              const absl::Status& status) {
-    forget(held);
+    held_.remove(held);
     respond(status.ok() ? std::move(*ok) : retry(status));
   });
 }
 
 void HeldAnswers::answerNow() {
-  std::vector<std::shared_ptr<pipeline::DeferredAck>> held;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [key, ack] : held_) held.push_back(ack);
-  }
-  for (const auto& ack : held) {
-    ack->answerNow(absl::UnavailableError("the receiver is shutting down; retry"));
-  }
-}
-
-void HeldAnswers::forget(const pipeline::DeferredAck* held) {
-  std::lock_guard lock(mu_);
-  held_.erase(held);
+  held_.answerAllNow(absl::UnavailableError("the receiver is shutting down; retry"));
 }
 
 }  // namespace otlpd::receivers::otlp

@@ -5,10 +5,7 @@
 #pragma once
 
 #include <functional>
-#include <memory>
-#include <mutex>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "common/http_server.h"
 #include "pipeline/deferred_ack.h"
@@ -30,10 +27,7 @@ class HeldAnswers {
   void answerNow();
 
  private:
-  void forget(const pipeline::DeferredAck* held);
-
-  std::mutex mu_;
-  absl::flat_hash_map<const pipeline::DeferredAck*, std::shared_ptr<pipeline::DeferredAck>> held_;
+  pipeline::HeldAcks held_;
 };
 
 }  // namespace otlpd::receivers::otlp
