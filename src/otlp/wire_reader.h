@@ -48,8 +48,10 @@ class Reader {
     if (p_ < end_ && *p_ < 0x80) {
       tag = *p_++;
     } else {
+      const uint8_t* start = p_;
       if (Stop s = readVarint(tag); s != Stop::kNone) return s;
-      if (tag > UINT32_MAX) return Stop::kUnusual;
+      // protobuf reads a tag in at most 5 bytes and rejects an overlong one (found by fuzzing).
+      if (tag > UINT32_MAX || p_ - start > 5) return Stop::kUnusual;
     }
     field.number = static_cast<uint32_t>(tag >> 3);
     field.type = static_cast<WireType>(tag & 7);
